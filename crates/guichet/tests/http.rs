@@ -1,0 +1,59 @@
+//! The guichet over real HTTP on a loopback port.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use souverain_guichet::{Guichet, ServeOptions, StartError};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+/// Sends one HTTP/1.1 request and returns (status, body).
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("souverain-guichet-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
+    let dist = temp_dir("dist");
+    std::fs::write(dist.join("index.html"), "<title>wallet</title>").unwrap();
+    std::fs::write(dist.join("app.js"), "// js").unwrap();
+    let options = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), wallet_dist: Some(dist.clone()) };
+    let guichet = Guichet::bind(options).await.unwrap();
+    let addr = guichet.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(guichet.run(async {
+        let _ = stopped.await;
+    }));
+
+    let (status, body) = get(addr, "/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, r#"{"status":"ok"}"#);
+    assert_eq!(get(addr, "/app.js").await, (200, "// js".to_owned()));
+    assert_eq!(get(addr, "/consents").await, (200, "<title>wallet</title>".to_owned()));
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    std::fs::remove_dir_all(dist).unwrap();
+}
+
+#[tokio::test]
+async fn a_wallet_directory_without_index_is_refused_at_start() {
+    let dist = temp_dir("empty");
+    let options = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), wallet_dist: Some(dist.clone()) };
+    let err = Guichet::bind(options).await.err().unwrap();
+    assert!(matches!(err, StartError::NoWallet(path) if path == dist));
+}

@@ -1,0 +1,39 @@
+//! `cargo xtask`: the project's commands, in Rust so that they need nothing but cargo.
+//!
+//! - `cargo xtask demo [--addr HOST:PORT]`: installs what is missing, builds the wallet in release,
+//!   serves it with the guichet and a demo commune until Ctrl-C.
+//! - `cargo xtask test`: every check, in order, then one `N passed, N failed` line.
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
+
+mod demo;
+mod paths;
+mod run;
+mod test;
+mod tools;
+mod wallet;
+
+use std::process::ExitCode;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: cargo xtask <command>\n\n  demo [--addr HOST:PORT]  build the wallet and serve it with the guichet (default 127.0.0.1:8080, env SOUVERAIN_ADDR)\n  test                     run every check: fmt, clippy, tests, wasm build, browser and end-to-end tests"
+    );
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&args[1..]),
+        Some("test") if args.len() == 1 => return test::run(),
+        _ => return usage(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Where things are: the repository, its build outputs, the shared vectors beside it.
+
+use std::path::PathBuf;
+
+/// The repository root (the parent of `xtask/`).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+}
+
+/// Trunk's output: the wallet's release build.
+pub fn wallet_dist() -> PathBuf {
+    root().join("target/wallet/dist")
+}
+
+/// Screenshots and reports of the end-to-end tests.
+pub fn e2e_out() -> PathBuf {
+    root().join("target/e2e")
+}
+
+/// The published test vectors, beside the repository.
+pub fn vectors() -> PathBuf {
+    root().join("../shared/vectors")
+}
+
+/// The cargo binary directory, where `cargo install` puts trunk and wasm-bindgen.
+pub fn cargo_bin() -> PathBuf {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return PathBuf::from(home).join("bin");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    PathBuf::from(home).join(".cargo/bin")
+}
+
+/// PATH for every child: the pinned npm tools (wasm-opt) first, then cargo's binaries.
+pub fn tool_path() -> std::ffi::OsString {
+    let mut dirs = vec![root().join("tools/node_modules/.bin"), cargo_bin()];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}

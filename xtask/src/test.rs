@@ -1,0 +1,175 @@
+//! `cargo xtask test`: every check in order; stops at the first failing stage, always prints what
+//! ran, and ends with one `N passed, N failed` line over all stages.
+//!
+//! Test stages count their test cases; check stages (fmt, clippy, builds) count as one check each.
+
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use crate::demo::Server;
+use crate::paths;
+use crate::run::{Counts, cmd, counted, describe};
+use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Need};
+use crate::wallet;
+
+/// One line of the final report.
+struct Ran {
+    name: &'static str,
+    ok: bool,
+    counts: Counts,
+    took: Duration,
+}
+
+/// What a stage runs.
+enum Step {
+    /// A command whose success is the check.
+    Check(Command),
+    /// A test runner whose output carries counts.
+    Tests(Command),
+    /// In-process work (building the wallet, end-to-end with a server).
+    Work(fn() -> Result<Counts, String>),
+}
+
+fn wasm_target(args: &[&str]) -> Command {
+    let mut all = args.to_vec();
+    all.extend(["--target", "wasm32-unknown-unknown"]);
+    cmd("cargo", &all)
+}
+
+fn stages() -> Vec<(&'static str, Step)> {
+    let vectors = paths::vectors();
+    let mut native_tests = cmd("cargo", &["test", "--workspace", "--locked"]);
+    native_tests.env("SOUVERAIN_VECTORS", &vectors);
+    let mut browser_tests = wasm_target(&["test", "--locked", "-p", "souverain-wallet"]);
+    browser_tests.env("CHROMEDRIVER", CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+    vec![
+        ("format", Step::Check(cmd("cargo", &["fmt", "--all", "--check"]))),
+        (
+            "clippy (native)",
+            Step::Check(cmd("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])),
+        ),
+        (
+            "clippy (wasm32)",
+            Step::Check(wasm_target(&[
+                "clippy",
+                "--locked",
+                "-p",
+                "souverain-core",
+                "-p",
+                "souverain-wallet",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+        ),
+        ("native tests", Step::Tests(native_tests)),
+        (
+            "wasm32 build",
+            Step::Check(wasm_target(&["build", "--locked", "-p", "souverain-core", "-p", "souverain-wallet"])),
+        ),
+        ("browser tests (Chromium)", Step::Tests(browser_tests)),
+        ("wallet release build", Step::Work(|| wallet::build_release().map(|()| Counts { passed: 1, failed: 0 }))),
+        ("end-to-end (Playwright)", Step::Work(end_to_end)),
+    ]
+}
+
+/// Starts the guichet on a free port with the release wallet and runs the Playwright suite.
+fn end_to_end() -> Result<Counts, String> {
+    let server = Server::start("127.0.0.1:0")?;
+    std::fs::create_dir_all(paths::e2e_out()).map_err(|err| err.to_string())?;
+    let e2e = paths::root().join("e2e");
+    let mut files: Vec<String> = std::fs::read_dir(e2e.join("tests"))
+        .map_err(|err| err.to_string())?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut args = vec!["--test", "--test-reporter=tap", "--test-concurrency=1"];
+    args.extend(files.iter().map(String::as_str));
+    let mut node = cmd("node", &args);
+    node.current_dir(&e2e).env("WALLET_URL", &server.url).env("CHROMIUM", CHROMIUM).env("E2E_OUT", paths::e2e_out());
+    let outcome = counted(node);
+    server.stop();
+    let (ok, counts) = outcome?;
+    if ok && counts.failed == 0 && counts.passed > 0 {
+        Ok(counts)
+    } else if counts.passed + counts.failed == 0 {
+        Err("the end-to-end suite ran no test".to_owned())
+    } else {
+        Ok(Counts { failed: counts.failed.max(1), ..counts })
+    }
+}
+
+fn report(ran: &[Ran], total: Counts) {
+    println!();
+    println!("== cargo xtask test: what ran ==");
+    for stage in ran {
+        println!(
+            "{:<6} {:<28} {:>5} passed {:>4} failed  {:>7.1?}",
+            if stage.ok { "ok" } else { "FAILED" },
+            stage.name,
+            stage.counts.passed,
+            stage.counts.failed,
+            stage.took
+        );
+    }
+    println!("{} passed, {} failed", total.passed, total.failed);
+}
+
+/// Runs every stage; the exit code is 0 only if all ran and all passed.
+pub fn run() -> ExitCode {
+    let started = Instant::now();
+    if let Err(err) = tools::ensure(Need::Test) {
+        println!("setup failed: {err}");
+        println!("0 passed, 1 failed");
+        return ExitCode::FAILURE;
+    }
+    let mut ran = Vec::new();
+    let mut total = Counts::default();
+    for (name, step) in stages() {
+        println!("\n== {name} ==");
+        let begun = Instant::now();
+        let (ok, counts) = match step {
+            Step::Check(command) => {
+                let text = describe(&command);
+                let ok = crate::run::status(command).is_ok();
+                if !ok {
+                    println!("check failed: {text}");
+                }
+                (ok, Counts { passed: u64::from(ok), failed: u64::from(!ok) })
+            }
+            Step::Tests(command) => match counted(command) {
+                Ok((ok, counts)) => {
+                    let ok = ok && counts.failed == 0;
+                    (ok, if ok { counts } else { Counts { failed: counts.failed.max(1), ..counts } })
+                }
+                Err(err) => {
+                    println!("{err}");
+                    (false, Counts { passed: 0, failed: 1 })
+                }
+            },
+            Step::Work(work) => match work() {
+                Ok(counts) => (counts.failed == 0, counts),
+                Err(err) => {
+                    println!("{err}");
+                    (false, Counts { passed: 0, failed: 1 })
+                }
+            },
+        };
+        total.add(counts);
+        ran.push(Ran { name, ok, counts, took: begun.elapsed() });
+        if !ok {
+            println!("\nstopped at the first failing stage: {name} ({:.0?} in all)", started.elapsed());
+            report(&ran, total);
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Some((raw, gz)) = wallet::wasm_sizes() {
+        println!("\nwallet .wasm: {raw} bytes raw, {gz} bytes gzip -9");
+    }
+    println!("all stages passed in {:.0?}", started.elapsed());
+    report(&ran, total);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,99 @@
+//! Builds the wallet in release with Trunk and completes its service worker's precache list.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::paths;
+use crate::run::{cmd, status};
+
+/// `trunk build --release --offline`, then fills `sw.js` with the build's files and version.
+pub fn build_release() -> Result<(), String> {
+    let started = Instant::now();
+    status(cmd("trunk", &["build", "--release", "--offline", "--dist", &paths::wallet_dist().to_string_lossy()]))?;
+    let files = fill_service_worker(&paths::wallet_dist())?;
+    println!("wallet: built in {:.1?}, {files} files precached", started.elapsed());
+    Ok(())
+}
+
+/// Every file under `dir`, as paths relative to it with `/` separators, sorted.
+fn list_files(dir: &Path) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut pending: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|err| format!("{}: {err}", current.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|err| err.to_string())?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(relative) = path.strip_prefix(dir) {
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// FNV-1a over names and contents: a build version that changes whenever any file does.
+fn fnv1a(hash: &mut u64, bytes: &[u8]) {
+    for byte in bytes {
+        *hash ^= u64::from(*byte);
+        *hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// Replaces the `PRECACHE` and `VERSION` placeholders of `sw.js`; returns the number of files.
+fn fill_service_worker(dist: &Path) -> Result<usize, String> {
+    let sw_path = dist.join("sw.js");
+    let template = std::fs::read_to_string(&sw_path).map_err(|err| format!("{}: {err}", sw_path.display()))?;
+    let files: Vec<String> = list_files(dist)?.into_iter().filter(|f| f != "sw.js").collect();
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    for file in &files {
+        fnv1a(&mut hash, file.as_bytes());
+        let bytes = std::fs::read(dist.join(file)).map_err(|err| format!("{file}: {err}"))?;
+        fnv1a(&mut hash, &bytes);
+    }
+    let mut list: Vec<String> = vec!["\"./\"".to_owned()];
+    list.extend(files.iter().map(|f| format!("\"{f}\"")));
+    let precache = format!("[{}]", list.join(", "));
+    let start = template.find("/*PRECACHE*/").ok_or("sw.js has no /*PRECACHE*/ marker")?;
+    let end = template.find("/*END*/").ok_or("sw.js has no /*END*/ marker")?;
+    let mut filled = format!("{}/*PRECACHE*/ {precache} {}", &template[..start], &template[end..]);
+    filled = filled.replace("\"/*VERSION*/dev\"", &format!("\"{hash:016x}\""));
+    std::fs::write(&sw_path, filled).map_err(|err| format!("{}: {err}", sw_path.display()))?;
+    Ok(files.len())
+}
+
+/// The size of the release `.wasm`, raw and gzipped, for the notes and benchmarks.
+pub fn wasm_sizes() -> Option<(u64, u64)> {
+    let dist = paths::wallet_dist();
+    let wasm = list_files(&dist).ok()?.into_iter().find(|f| f.ends_with(".wasm"))?;
+    let path = dist.join(wasm);
+    let raw = std::fs::metadata(&path).ok()?.len();
+    let gz = crate::run::probe(cmd("sh", &["-c", &format!("gzip -9 -c '{}' | wc -c", path.display())]))?;
+    Some((raw, gz.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_the_precache_list_and_a_content_version() {
+        let dir = std::env::temp_dir().join(format!("xtask-sw-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("icons")).unwrap();
+        std::fs::write(
+            dir.join("sw.js"),
+            "const PRECACHE = /*PRECACHE*/ [] /*END*/;\nconst VERSION = \"/*VERSION*/dev\";",
+        )
+        .unwrap();
+        std::fs::write(dir.join("index.html"), "a").unwrap();
+        std::fs::write(dir.join("icons/i.png"), "b").unwrap();
+        assert_eq!(fill_service_worker(&dir).unwrap(), 2);
+        let filled = std::fs::read_to_string(dir.join("sw.js")).unwrap();
+        assert!(filled.contains(r#"/*PRECACHE*/ ["./", "icons/i.png", "index.html"] /*END*/"#), "{filled}");
+        assert!(!filled.contains("/*VERSION*/dev"), "{filled}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
