@@ -6,7 +6,21 @@
 //! It is pure on purpose: no I/O, no clock, no global randomness. Time is passed in as Unix
 //! seconds and randomness as a `rand_core` generator, so the same code runs natively and in
 //! `wasm32-unknown-unknown`, and every test is deterministic.
+//!
+//! | module | what it implements |
+//! |---|---|
+//! | [`b64`] | unpadded base64url (RFC 4648 section 5) |
+//! | [`jose`] | Ed25519 and P-256 keys, JWK (RFC 8037), thumbprints (RFC 7638), `did:jwk`/`did:key`, compact JWS |
+//! | [`sd_jwt`] | SD-JWT (RFC 9901): issue, present, verify, key binding |
+//! | [`sd_jwt_vc`] | SD-JWT VC (`dc+sd-jwt`) on top of [`sd_jwt`] |
+//! | [`status_list`] | Token Status List: build, compress, sign, parse, look up |
+//! | [`vault`] | the wallet's encrypted store format, journal and backup |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod b64;
+pub mod jose;
+pub mod sd_jwt;
+pub mod sd_jwt_vc;
+pub mod status_list;
+pub mod vault;

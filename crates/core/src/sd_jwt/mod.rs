@@ -1,0 +1,1 @@
+//! SD-JWT (RFC 9901): selective disclosure for JWTs.

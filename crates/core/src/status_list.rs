@@ -1,0 +1,1 @@
+//! Token Status List (IETF OAuth draft): revocation and suspension by index.
