@@ -18,6 +18,11 @@ pub fn e2e_out() -> PathBuf {
     root().join("target/e2e")
 }
 
+/// The Python virtual environment of the interoperability tests.
+pub fn python_venv() -> PathBuf {
+    root().join("target/interop/venv")
+}
+
 /// The published test vectors, beside the repository.
 pub fn vectors() -> PathBuf {
     root().join("../shared/vectors")

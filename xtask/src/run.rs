@@ -57,10 +57,24 @@ impl Counts {
 }
 
 /// Reads one line of test-runner output: cargo's `test result: ok. 3 passed; 1 failed; ...`
-/// (also printed by wasm-bindgen-test-runner), or TAP's `# pass 3` / `# fail 1` (node --test).
+/// (also printed by wasm-bindgen-test-runner), TAP's `# pass 3` / `# fail 1` (node --test), or
+/// pytest's closing `3 passed, 1 failed in 0.12s`.
 pub fn parse_counts(line: &str, counts: &mut Counts) {
     let line = line.trim();
-    if let Some(rest) = line.strip_prefix("test result: ") {
+    let pytest = line.trim_matches(|c| c == '=' || c == ' ');
+    if pytest.starts_with(|c: char| c.is_ascii_digit()) && pytest.contains(" in ") {
+        let (tallies, _) = pytest.split_once(" in ").unwrap_or((pytest, ""));
+        for part in tallies.split(',') {
+            let mut words = part.split_whitespace();
+            let (Some(number), Some(label)) = (words.next(), words.next()) else { continue };
+            let Ok(n) = number.parse::<u64>() else { continue };
+            match label {
+                "passed" => counts.passed += n,
+                "failed" | "error" | "errors" => counts.failed += n,
+                _ => {}
+            }
+        }
+    } else if let Some(rest) = line.strip_prefix("test result: ") {
         for part in rest.split(';') {
             let mut words = part.split_whitespace().rev();
             let (Some(label), Some(number)) = (words.next(), words.next()) else { continue };
@@ -109,6 +123,8 @@ mod tests {
         parse_counts("# pass 4", &mut counts);
         parse_counts("# fail 1", &mut counts);
         parse_counts("running 12 tests", &mut counts);
-        assert_eq!(counts, Counts { passed: 19, failed: 3 });
+        parse_counts("==== 5 passed, 1 failed, 2 skipped in 0.31s ====", &mut counts);
+        parse_counts("2 passed in 0.05s", &mut counts);
+        assert_eq!(counts, Counts { passed: 26, failed: 4 });
     }
 }

@@ -64,6 +64,7 @@ fn stages() -> Vec<(&'static str, Step)> {
             ])),
         ),
         ("native tests", Step::Tests(native_tests)),
+        ("interop (JS and Python SD-JWT)", Step::Work(interop)),
         (
             "wasm32 build",
             Step::Check(wasm_target(&["build", "--locked", "-p", "souverain-core", "-p", "souverain-wallet"])),
@@ -74,13 +75,10 @@ fn stages() -> Vec<(&'static str, Step)> {
     ]
 }
 
-/// Starts the guichet on a free port with the release wallet and runs the Playwright suite.
-fn end_to_end() -> Result<Counts, String> {
-    let server = Server::start("127.0.0.1:0")?;
-    std::fs::create_dir_all(paths::e2e_out()).map_err(|err| err.to_string())?;
-    let e2e = paths::root().join("e2e");
-    let mut files: Vec<String> = std::fs::read_dir(e2e.join("tests"))
-        .map_err(|err| err.to_string())?
+/// Runs every `*.test.mjs` of `dir/tests` with node's test runner (TAP output, counted).
+fn node_tests(dir: &std::path::Path, env: &[(&str, std::ffi::OsString)]) -> Result<Counts, String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir.join("tests"))
+        .map_err(|err| format!("{}: {err}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
         .map(|path| path.to_string_lossy().into_owned())
@@ -89,17 +87,47 @@ fn end_to_end() -> Result<Counts, String> {
     let mut args = vec!["--test", "--test-reporter=tap", "--test-concurrency=1"];
     args.extend(files.iter().map(String::as_str));
     let mut node = cmd("node", &args);
-    node.current_dir(&e2e).env("WALLET_URL", &server.url).env("CHROMIUM", CHROMIUM).env("E2E_OUT", paths::e2e_out());
-    let outcome = counted(node);
-    server.stop();
-    let (ok, counts) = outcome?;
-    if ok && counts.failed == 0 && counts.passed > 0 {
-        Ok(counts)
-    } else if counts.passed + counts.failed == 0 {
-        Err("the end-to-end suite ran no test".to_owned())
-    } else {
-        Ok(Counts { failed: counts.failed.max(1), ..counts })
+    node.current_dir(dir);
+    for (key, value) in env {
+        node.env(key, value);
     }
+    judged(counted(node)?)
+}
+
+/// A runner's verdict as counts: a failing exit or an empty run counts as a failure.
+fn judged((ok, counts): (bool, Counts)) -> Result<Counts, String> {
+    if counts.passed + counts.failed == 0 {
+        return Err("the suite ran no test".to_owned());
+    }
+    if ok { Ok(counts) } else { Ok(Counts { failed: counts.failed.max(1), ..counts }) }
+}
+
+/// Starts the guichet on a free port with the release wallet and runs the Playwright suite.
+fn end_to_end() -> Result<Counts, String> {
+    let server = Server::start("127.0.0.1:0")?;
+    std::fs::create_dir_all(paths::e2e_out()).map_err(|err| err.to_string())?;
+    let outcome = node_tests(
+        &paths::root().join("e2e"),
+        &[
+            ("WALLET_URL", server.url.clone().into()),
+            ("CHROMIUM", CHROMIUM.into()),
+            ("E2E_OUT", paths::e2e_out().into()),
+        ],
+    );
+    server.stop();
+    outcome
+}
+
+/// The `souverain` command line against two independent SD-JWT VC implementations, both ways.
+fn interop() -> Result<Counts, String> {
+    crate::run::status(cmd("cargo", &["build", "--locked", "-p", "souverain"]))?;
+    let binary: std::ffi::OsString = paths::root().join("target/debug/souverain").into();
+    let mut counts = node_tests(&paths::root().join("interop"), &[("SOUVERAIN_BIN", binary.clone())])?;
+    let python = paths::python_venv().join("bin/python");
+    let mut pytest = cmd(&python.to_string_lossy(), &["-m", "pytest", "-q", "-p", "no:cacheprovider", "interop/tests"]);
+    pytest.env("SOUVERAIN_BIN", binary);
+    counts.add(judged(counted(pytest)?)?);
+    Ok(counts)
 }
 
 fn report(ran: &[Ran], total: Counts) {
@@ -126,6 +154,13 @@ pub fn run() -> ExitCode {
         println!("0 passed, 1 failed");
         return ExitCode::FAILURE;
     }
+    let vectors = paths::vectors();
+    let vectors_note = if vectors.exists() {
+        format!("conformance vectors: {}", vectors.display())
+    } else {
+        format!("conformance vectors ABSENT at {}: the vector tests skip (they do not pass)", vectors.display())
+    };
+    println!("{vectors_note}");
     let mut ran = Vec::new();
     let mut total = Counts::default();
     for (name, step) in stages() {
@@ -169,6 +204,7 @@ pub fn run() -> ExitCode {
     if let Some((raw, gz)) = wallet::wasm_sizes() {
         println!("\nwallet .wasm: {raw} bytes raw, {gz} bytes gzip -9");
     }
+    println!("{vectors_note}");
     println!("all stages passed in {:.0?}", started.elapsed());
     report(&ran, total);
     ExitCode::SUCCESS

@@ -48,7 +48,13 @@ pub fn ensure(need: Need) -> Result<(), String> {
             installed.push("chromium and chromium-driver");
         }
         if ensure_npm(&paths::root().join("e2e"))? {
-            installed.push("npm e2e (playwright-core, axe-core)");
+            installed.push("npm e2e (playwright-core)");
+        }
+        if ensure_npm(&paths::root().join("interop"))? {
+            installed.push("npm interop (@sd-jwt/sd-jwt-vc, jose)");
+        }
+        if ensure_python_venv()? {
+            installed.push("Python interop venv (sd-jwt)");
         }
     }
     if installed.is_empty() {
@@ -88,6 +94,26 @@ fn ensure_chromium() -> Result<bool, String> {
     let mut install = cmd("apt-get", &["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]);
     install.env("DEBIAN_FRONTEND", "noninteractive");
     status(install)?;
+    Ok(true)
+}
+
+/// A virtual environment under target/ with interop/requirements.txt installed (pinned, from PyPI).
+fn ensure_python_venv() -> Result<bool, String> {
+    let requirements_path = paths::root().join("interop/requirements.txt");
+    let requirements =
+        std::fs::read(&requirements_path).map_err(|err| format!("{}: {err}", requirements_path.display()))?;
+    let venv = paths::python_venv();
+    let stamp_path = venv.join(".souverain-requirements");
+    if std::fs::read(&stamp_path).ok().as_deref() == Some(requirements.as_slice()) {
+        return Ok(false);
+    }
+    status(cmd("python3", &["-m", "venv", &venv.to_string_lossy()]))?;
+    let pip = venv.join("bin/pip");
+    status(cmd(
+        &pip.to_string_lossy(),
+        &["install", "--quiet", "--disable-pip-version-check", "-r", &requirements_path.to_string_lossy()],
+    ))?;
+    std::fs::write(&stamp_path, &requirements).map_err(|err| format!("{}: {err}", stamp_path.display()))?;
     Ok(true)
 }
 

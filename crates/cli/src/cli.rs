@@ -1,9 +1,10 @@
-//! The command-line grammar.
+//! The command-line grammar. Every key is a JWK file; a private JWK is accepted wherever a public
+//! key is asked, and only its public part is used.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Souverain: the citizen's privacy wallet for the services of French communes.
 #[derive(Debug, Parser)]
@@ -17,8 +18,198 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Prints a new private JWK.
+    Keygen(KeygenArgs),
+    /// Reads a JWK on stdin and prints its public part.
+    Pubkey,
+    /// Issues an SD-JWT VC (typ dc+sd-jwt) and prints it.
+    Issue(IssueArgs),
+    /// Presents a credential: chosen disclosures plus a key-binding JWT.
+    Present(PresentArgs),
+    /// Verifies a credential, or a presentation when --nonce and --aud are given (input on stdin).
+    Verify(VerifyArgs),
+    /// Builds, signs and queries Token Status Lists.
+    #[command(subcommand)]
+    StatusList(StatusListCommand),
     /// Runs the commune's guichet (issuer, verifier, consent registry) and serves the wallet.
     Serve(ServeArgs),
+}
+
+/// Key algorithms for `keygen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyAlg {
+    /// Ed25519 (RFC 8037 OKP key).
+    #[value(name = "Ed25519")]
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256.
+    #[value(name = "ES256")]
+    Es256,
+}
+
+/// `souverain keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The key's algorithm.
+    #[arg(long, value_enum, default_value = "Ed25519")]
+    pub alg: KeyAlg,
+}
+
+/// JWS algorithm names for Ed25519 signatures (RFC 9864 prefers `Ed25519`; `EdDSA` is the older name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignAlg {
+    /// `EdDSA`, understood by every implementation.
+    #[value(name = "EdDSA")]
+    EdDsa,
+    /// `Ed25519`, the fully specified name of RFC 9864.
+    #[value(name = "Ed25519")]
+    Ed25519,
+    /// `ES256`, for P-256 keys.
+    #[value(name = "ES256")]
+    Es256,
+}
+
+/// `souverain issue`.
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The issuer's private JWK.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The holder's JWK (public part bound in `cnf`).
+    #[arg(long)]
+    pub holder: PathBuf,
+    /// The issuer identifier (`iss`).
+    #[arg(long)]
+    pub iss: String,
+    /// The credential type (`vct`).
+    #[arg(long)]
+    pub vct: String,
+    /// A JSON object of the claims.
+    #[arg(long)]
+    pub claims: PathBuf,
+    /// A claim path to make selectively disclosable (`/address/locality`, `/nationalities/1`);
+    /// repeatable. Without it, every top-level claim is disclosable.
+    #[arg(long = "disclosable", value_name = "PATH")]
+    pub disclosable: Vec<String>,
+    /// Lifetime in seconds (`exp` = now + this).
+    #[arg(long)]
+    pub expires_in: Option<u64>,
+    /// The status list's URI (`status.status_list.uri`).
+    #[arg(long, requires = "status_index")]
+    pub status_uri: Option<String>,
+    /// The credential's index in that list.
+    #[arg(long, requires = "status_uri")]
+    pub status_index: Option<u64>,
+    /// Issuance time as Unix seconds (default: the system clock).
+    #[arg(long)]
+    pub now: Option<u64>,
+    /// The JWS alg name to emit for an Ed25519 key.
+    #[arg(long, value_enum)]
+    pub alg: Option<SignAlg>,
+}
+
+/// `souverain present`.
+#[derive(Debug, Args)]
+pub struct PresentArgs {
+    /// The holder's private JWK (the key bound in the credential's `cnf`).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The issued credential.
+    #[arg(long)]
+    pub credential: PathBuf,
+    /// The verifier's nonce.
+    #[arg(long)]
+    pub nonce: String,
+    /// The verifier's identifier (`aud`).
+    #[arg(long)]
+    pub aud: String,
+    /// A claim path to disclose; repeatable. Without it, nothing selectively disclosable is shown.
+    #[arg(long = "disclose", value_name = "PATH")]
+    pub disclose: Vec<String>,
+    /// Presentation time as Unix seconds (default: the system clock).
+    #[arg(long)]
+    pub now: Option<u64>,
+    /// The JWS alg name to emit for an Ed25519 key.
+    #[arg(long, value_enum)]
+    pub alg: Option<SignAlg>,
+}
+
+/// `souverain verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The issuer's JWK.
+    #[arg(long)]
+    pub issuer: PathBuf,
+    /// Expected nonce of the key-binding JWT: verifies a presentation.
+    #[arg(long, requires = "aud")]
+    pub nonce: Option<String>,
+    /// Expected audience of the key-binding JWT.
+    #[arg(long, requires = "nonce")]
+    pub aud: Option<String>,
+    /// Verification time as Unix seconds (default: the system clock).
+    #[arg(long)]
+    pub now: Option<u64>,
+}
+
+/// `souverain status-list ...`: lists are JSON `{"bits": n, "lst": "..."}` on stdin/stdout.
+#[derive(Debug, Subcommand)]
+pub enum StatusListCommand {
+    /// Prints a new list of `size` entries, all VALID.
+    New {
+        /// Bits per entry: 1, 2, 4 or 8.
+        #[arg(long, default_value_t = 1)]
+        bits: u8,
+        /// Number of entries.
+        #[arg(long)]
+        size: usize,
+    },
+    /// Reads a list on stdin, sets one entry, prints the list.
+    Set {
+        /// The entry's index.
+        #[arg(long)]
+        index: usize,
+        /// The status value (0 valid, 1 invalid, 2 suspended, others application-specific).
+        #[arg(long)]
+        status: u8,
+    },
+    /// Reads a list on stdin and prints one entry's status.
+    Get {
+        /// The entry's index.
+        #[arg(long)]
+        index: usize,
+    },
+    /// Reads a list on stdin and prints it signed as a `statuslist+jwt`.
+    Sign {
+        /// The issuer's private JWK.
+        #[arg(long)]
+        key: PathBuf,
+        /// The list's URI (`sub`), the one credentials refer to.
+        #[arg(long)]
+        uri: String,
+        /// Lifetime in seconds (`exp` = now + this).
+        #[arg(long)]
+        expires_in: Option<u64>,
+        /// Suggested cache time in seconds (`ttl`).
+        #[arg(long)]
+        ttl: Option<u64>,
+        /// Signing time as Unix seconds (default: the system clock).
+        #[arg(long)]
+        now: Option<u64>,
+    },
+    /// Reads a `statuslist+jwt` on stdin, verifies it and prints one entry's status.
+    Check {
+        /// The issuer's JWK.
+        #[arg(long)]
+        issuer: PathBuf,
+        /// The URI the credential refers to (must equal the token's `sub`).
+        #[arg(long)]
+        uri: String,
+        /// The entry's index.
+        #[arg(long)]
+        index: usize,
+        /// Verification time as Unix seconds (default: the system clock).
+        #[arg(long)]
+        now: Option<u64>,
+    },
 }
 
 /// `souverain serve`.

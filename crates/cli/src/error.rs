@@ -1,37 +1,177 @@
 //! One error type for the whole tool, printed as a JSON object with a stable code.
+//!
+//! Exit codes: 1 when a credential, presentation or status list is invalid (the input was read
+//! and judged), 2 for usage and I/O errors (nothing could be judged).
 
 use std::process::ExitCode;
+
+use souverain_core::jose::{JwsError, KeyError};
+use souverain_core::sd_jwt::{ClaimPathError, PresentError, SdJwtError};
+use souverain_core::sd_jwt_vc::VcError;
+use souverain_core::status_list::{StatusListError, StatusTokenError};
 
 /// Everything that can stop a command, one variant per cause.
 #[derive(Debug)]
 pub enum CliError {
+    /// A file or stdin could not be read.
+    Io {
+        /// The path, or `<stdin>`.
+        path: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A key file is not a usable JWK.
+    Key {
+        /// Where the key came from.
+        origin: String,
+        /// Why it was refused.
+        source: KeyError,
+    },
+    /// An input is not JSON.
+    Json {
+        /// Where it came from.
+        origin: String,
+        /// The parser's reason.
+        source: serde_json::Error,
+    },
+    /// The claims file is JSON but not an object.
+    ClaimsNotObject {
+        /// The file.
+        path: String,
+    },
+    /// A claim path argument is malformed.
+    ClaimPath {
+        /// The argument.
+        path: String,
+        /// Why.
+        source: ClaimPathError,
+    },
+    /// A number does not fit a JWT date.
+    OutOfRange {
+        /// The argument.
+        what: &'static str,
+    },
+    /// The input is not an SD-JWT at all.
+    Parse(SdJwtError),
+    /// The credential could not be issued, or was rejected.
+    Credential(VcError),
+    /// The credential could not be presented.
+    Present(PresentError),
+    /// A status list is malformed or an index is out of range.
+    StatusList(StatusListError),
+    /// A status list token is malformed or was rejected.
+    StatusToken(StatusTokenError),
     /// The guichet could not start.
     ServerStart(souverain_guichet::StartError),
     /// The guichet stopped on an I/O error while serving.
     ServerIo(std::io::Error),
 }
 
+/// A stable code for a JWS failure.
+fn jws_code(error: &JwsError) -> &'static str {
+    match error {
+        JwsError::BadSignature | JwsError::SignatureLength(_) | JwsError::AlgKeyMismatch { .. } => "invalid_signature",
+        JwsError::UnsupportedAlg(_) => "unsupported_alg",
+        JwsError::CritUnsupported => "unsupported_crit",
+        JwsError::TypMismatch { .. } | JwsError::TypNotString => "unexpected_typ",
+        _ => "malformed_jws",
+    }
+}
+
+/// A stable code for an SD-JWT failure.
+fn sd_jwt_code(error: &SdJwtError) -> &'static str {
+    match error {
+        SdJwtError::IssuerJws(jws) => jws_code(jws),
+        SdJwtError::UnreferencedDisclosure { .. } => "unreferenced_disclosure",
+        SdJwtError::DuplicateDigest { .. } | SdJwtError::DuplicateDisclosure { .. } => "duplicate_digest",
+        SdJwtError::ClaimNameCollision { .. } => "claim_name_collision",
+        SdJwtError::MissingKeyBinding => "missing_key_binding",
+        SdJwtError::UnexpectedKeyBinding => "unexpected_key_binding",
+        SdJwtError::KbJws(_) => "invalid_key_binding",
+        SdJwtError::KbNonceMismatch => "nonce_mismatch",
+        SdJwtError::KbAudienceMismatch => "audience_mismatch",
+        SdJwtError::KbIatOutOfWindow { .. } => "key_binding_expired",
+        SdJwtError::KbSdHashMismatch => "sd_hash_mismatch",
+        SdJwtError::MissingCnf | SdJwtError::InvalidCnf | SdJwtError::CnfKey(_) => "invalid_holder_key",
+        _ => "malformed_sd_jwt",
+    }
+}
+
 impl CliError {
     /// The stable, snake_case code that scripts match on.
     pub fn code(&self) -> &'static str {
         match self {
+            CliError::Io { .. } => "io_error",
+            CliError::Key { .. } => "invalid_key",
+            CliError::Json { .. } => "invalid_json",
+            CliError::ClaimsNotObject { .. } => "claims_not_object",
+            CliError::ClaimPath { .. } => "invalid_claim_path",
+            CliError::OutOfRange { .. } => "out_of_range",
+            CliError::Parse(error) => sd_jwt_code(error),
+            CliError::Credential(error) => match error {
+                VcError::SdJwt(error) => sd_jwt_code(error),
+                VcError::Issue(_) | VcError::ReservedClaim { .. } => "cannot_issue",
+                VcError::Expired { .. } => "expired",
+                VcError::NotYetValid { .. } | VcError::IssuedInFuture { .. } => "not_yet_valid",
+                VcError::MissingCnf => "invalid_holder_key",
+                _ => "invalid_credential",
+            },
+            CliError::Present(error) => match error {
+                PresentError::PathNotFound { .. } => "claim_not_found",
+                PresentError::HolderKeyMismatch => "holder_key_mismatch",
+                PresentError::AlreadyPresented => "already_presented",
+                PresentError::Credential(error) => sd_jwt_code(error),
+                _ => "cannot_present",
+            },
+            CliError::StatusList(error) => match error {
+                StatusListError::IndexOutOfRange { .. } => "index_out_of_range",
+                StatusListError::ValueTooLarge { .. } => "status_too_large",
+                StatusListError::InvalidBits { .. } => "invalid_bits",
+                _ => "invalid_status_list",
+            },
+            CliError::StatusToken(error) => match error {
+                StatusTokenError::Jws(jws) => jws_code(jws),
+                StatusTokenError::SubjectMismatch { .. } => "status_list_uri_mismatch",
+                StatusTokenError::Expired { .. } => "expired",
+                StatusTokenError::List(StatusListError::IndexOutOfRange { .. }) => "index_out_of_range",
+                _ => "invalid_status_list",
+            },
             CliError::ServerStart(_) => "server_start_failed",
             CliError::ServerIo(_) => "server_io_error",
         }
     }
 
-    /// 1 for an invalid credential or presentation, 2 for usage or I/O errors.
+    /// 1 for an invalid credential, presentation or list; 2 for usage or I/O errors.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::ServerStart(_) | CliError::ServerIo(_) => 2,
+            CliError::Parse(_)
+            | CliError::Present(PresentError::Credential(_))
+            | CliError::StatusList(_)
+            | CliError::StatusToken(_) => 1,
+            CliError::Credential(
+                VcError::Issue(_) | VcError::ReservedClaim { .. } | VcError::RegisteredClaimDisclosable { .. },
+            ) => 2,
+            CliError::Credential(_) => 1,
+            _ => 2,
         }
     }
 
     /// The human explanation.
     pub fn message(&self) -> String {
         match self {
-            CliError::ServerStart(e) => e.to_string(),
-            CliError::ServerIo(e) => format!("the server stopped: {e}"),
+            CliError::Io { path, source } => format!("cannot read {path}: {source}"),
+            CliError::Key { origin, source } => format!("{origin}: {source}"),
+            CliError::Json { origin, source } => format!("{origin} is not valid JSON: {source}"),
+            CliError::ClaimsNotObject { path } => format!("{path} must hold a JSON object of claims"),
+            CliError::ClaimPath { path, source } => format!("invalid claim path {path:?}: {source}"),
+            CliError::OutOfRange { what } => format!("{what} is out of range"),
+            CliError::Parse(error) => format!("not an SD-JWT: {error}"),
+            CliError::Credential(error) => error.to_string(),
+            CliError::Present(error) => error.to_string(),
+            CliError::StatusList(error) => error.to_string(),
+            CliError::StatusToken(error) => error.to_string(),
+            CliError::ServerStart(error) => error.to_string(),
+            CliError::ServerIo(error) => format!("the server stopped: {error}"),
         }
     }
 
@@ -43,7 +183,7 @@ impl CliError {
 }
 
 fn print_error(code: &str, message: &str) {
-    println!("{}", serde_json::json!({ "error": code, "message": message }));
+    crate::io::print_line(&serde_json::json!({ "error": code, "message": message }).to_string());
 }
 
 /// Help and version go to stdout with exit 0; every other parse failure is a usage error (2).
@@ -51,7 +191,7 @@ pub fn clap_exit(err: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            print!("{err}");
+            crate::io::print_line(err.render().to_string().trim_end());
             ExitCode::SUCCESS
         }
         _ => {

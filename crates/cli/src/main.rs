@@ -5,8 +5,12 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod credential;
 mod error;
+mod io;
+mod keys;
 mod serve;
+mod status;
 
 use std::process::ExitCode;
 
@@ -17,7 +21,13 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => return error::clap_exit(&err),
     };
-    let outcome = match args.command {
+    let outcome = match &args.command {
+        cli::Command::Keygen(opts) => keys::keygen(opts),
+        cli::Command::Pubkey => keys::pubkey(),
+        cli::Command::Issue(opts) => credential::issue(opts),
+        cli::Command::Present(opts) => credential::present(opts),
+        cli::Command::Verify(opts) => credential::verify(opts),
+        cli::Command::StatusList(command) => status::run(command),
         cli::Command::Serve(opts) => serve::run(opts),
     };
     match outcome {

@@ -14,13 +14,19 @@
 //! | [`sd_jwt`] | SD-JWT (RFC 9901): issue, present, verify, key binding |
 //! | [`sd_jwt_vc`] | SD-JWT VC (`dc+sd-jwt`) on top of [`sd_jwt`] |
 //! | [`status_list`] | Token Status List: build, compress, sign, parse, look up |
+//! | [`openid4vp`] | OpenID4VP 1.0 requests, DCQL, `direct_post` responses |
+//! | [`trust_list`] | the commune's signed list of services and what each may ask |
+//! | [`consent`] | signed consent grants, withdrawals and receipts (ISO/IEC TS 27560) |
 //! | [`vault`] | the wallet's encrypted store format, journal and backup |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod b64;
+pub mod consent;
 pub mod jose;
+pub mod openid4vp;
 pub mod sd_jwt;
 pub mod sd_jwt_vc;
 pub mod status_list;
+pub mod trust_list;
 pub mod vault;

@@ -3,7 +3,7 @@
 //! They live beside the repository in `../shared/vectors` (never copied into it);
 //! `SOUVERAIN_VECTORS` overrides the path. When they are absent a test prints one line saying so
 //! and returns; `cargo xtask test` also reports their absence in its summary.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::panic)]
 
 use std::path::PathBuf;
 

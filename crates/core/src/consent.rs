@@ -1,0 +1,607 @@
+//! Consent records (ISO/IEC TS 27560, W3C DPV purposes): signed grants, withdrawals and receipts.
+//!
+//! ```text
+//! holder:   Grant::for_request ──sign(holder key)──▶ consent-grant+jwt        (sent with the vp_token)
+//! service:  UnverifiedGrant::parse ──verify(binding, holder key)──▶ VerifiedGrant ──▶ GivenConsent
+//! holder:   Withdrawal::new(grant) ──sign(holder key)──▶ consent-withdrawal+jwt
+//! service:  UnverifiedWithdrawal::parse ──verify(&grant)──▶ VerifiedWithdrawal
+//!           GivenConsent::withdraw(withdrawal) ──▶ WithdrawnConsent
+//!           Receipt::new ──sign(service key)──▶ consent-receipt+jwt
+//! holder:   UnverifiedReceipt::parse ──verify(&grant)──▶ VerifiedReceipt
+//! ```
+//!
+//! The grant is bound to one exchange: its `aud` is the verifier's full client_id, its `nonce` the
+//! request's, and `vp_token_sha256` the SHA-256 of the exact `vp_token` parameter it accompanied.
+//! A grant carried to another exchange fails [`UnverifiedGrant::verify`]. Formats and media types
+//! are in `docs/consent-records.md`.
+
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
+use crate::openid4vp::request::{Controller, PrivacyNotice, Purpose, RequestObject, client_id_key};
+
+/// JOSE `typ` of a consent grant (`application/consent-grant+jwt`).
+pub const GRANT_TYP: &str = "consent-grant+jwt";
+/// JOSE `typ` of a consent withdrawal (`application/consent-withdrawal+jwt`).
+pub const WITHDRAWAL_TYP: &str = "consent-withdrawal+jwt";
+/// JOSE `typ` of a service's receipt (`application/consent-receipt+jwt`).
+pub const RECEIPT_TYP: &str = "consent-receipt+jwt";
+/// The `schema_version` of records this code writes and accepts.
+pub const SCHEMA_VERSION: &str = "souverain-consent/1";
+
+/// Why a consent record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsentError {
+    /// The JWS is malformed, or its signature or `typ` is wrong.
+    #[error("consent record JWS: {0}")]
+    Jws(#[from] JwsError),
+    /// The payload does not have the record's fields.
+    #[error("consent record payload is malformed")]
+    Malformed,
+    /// The record's schema version is not ours.
+    #[error("unsupported consent schema version {version:?}")]
+    UnsupportedSchema {
+        /// The version found.
+        version: String,
+    },
+    /// The header's key is missing, or is not the key expected for this record.
+    #[error("the record is not signed by the expected key")]
+    WrongSigner,
+    /// `pii_principal` is not the thumbprint of the signing key.
+    #[error("pii_principal is not the signer's key thumbprint")]
+    PrincipalMismatch,
+    /// The grant's `aud` is not this verifier's client_id.
+    #[error("grant audience differs from this exchange")]
+    AudienceMismatch,
+    /// The grant's `nonce` is not this exchange's.
+    #[error("grant nonce differs from this exchange")]
+    NonceMismatch,
+    /// The grant's vp_token hash is not the hash of the vp_token received.
+    #[error("grant vp_token hash differs from this exchange")]
+    VpTokenMismatch,
+    /// The withdrawal or receipt names another record.
+    #[error("the record refers to {found:?}, not to {expected:?}")]
+    WrongReference {
+        /// The record id expected.
+        expected: String,
+        /// The record id found.
+        found: String,
+    },
+    /// The consent has already expired: nothing left to withdraw.
+    #[error("consent expired at {valid_until}")]
+    AlreadyExpired {
+        /// Its end of validity.
+        valid_until: i64,
+    },
+    /// The consent is still valid: it cannot be marked expired.
+    #[error("consent still valid until {valid_until}")]
+    NotYetExpired {
+        /// Its end of validity.
+        valid_until: i64,
+    },
+    /// The service's client_id does not carry a usable key.
+    #[error("service client_id: {0}")]
+    ServiceKey(crate::openid4vp::request::RequestError),
+}
+
+/// Base64url SHA-256 of the exact `vp_token` parameter value (the JSON text as sent).
+pub fn vp_token_hash(vp_token: &str) -> String {
+    crate::b64::encode(Sha256::digest(vp_token.as_bytes()))
+}
+
+fn random_id(rng: &mut (impl RngCore + CryptoRng)) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    format!("urn:souverain:consent:{}", crate::b64::encode(bytes))
+}
+
+/// Personal data categories of one credential: its `vct` and the disclosed claim paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataCategory {
+    /// The credential type.
+    pub vct: String,
+    /// The disclosed claims (JSON Pointers, e.g. `/address/locality`).
+    pub claims: Vec<String>,
+}
+
+/// What ties a grant to one exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeBinding {
+    /// The verifier's full client_id (the grant's `aud`).
+    pub client_id: String,
+    /// The request's nonce.
+    pub nonce: String,
+    /// [`vp_token_hash`] of the vp_token received.
+    pub vp_token_sha256: String,
+}
+
+/// A consent grant (ISO/IEC TS 27560 record, state `given`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// Pseudonymous PII principal: RFC 7638 thumbprint of the holder key.
+    pub pii_principal: String,
+    /// The notice shown (URL and hash).
+    pub privacy_notice: PrivacyNotice,
+    /// Language the citizen read the request in (`fr` or `en`).
+    pub language: String,
+    /// Purposes (DPV IRIs and text).
+    pub purposes: Vec<Purpose>,
+    /// DPV legal basis IRI.
+    pub legal_basis: String,
+    /// Personal data categories: what was disclosed, per credential.
+    pub data: Vec<DataCategory>,
+    /// The controller.
+    pub controller: Controller,
+    /// Where the data is stored.
+    pub storage_location: String,
+    /// Retention after the exchange, in seconds.
+    pub retention_seconds: u64,
+    /// Jurisdiction (ISO 3166).
+    pub jurisdiction: String,
+    /// Third-party recipients.
+    pub recipients: Vec<String>,
+    /// Where withdrawals go.
+    pub withdrawal_endpoint: String,
+    /// Event time (Unix seconds).
+    #[serde(rename = "iat")]
+    pub event_time: i64,
+    /// End of validity of the consent (Unix seconds).
+    #[serde(rename = "exp")]
+    pub valid_until: i64,
+    /// Always `given` in a grant.
+    pub state: String,
+    /// Verifier's client_id.
+    pub aud: String,
+    /// The request's nonce.
+    pub nonce: String,
+    /// SHA-256 of the vp_token.
+    pub vp_token_sha256: String,
+}
+
+fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, ConsentError> {
+    let mut header = Map::new();
+    header.insert("jwk".into(), Value::Object(key.public_key().to_jwk().0));
+    let payload = serde_json::to_vec(payload).map_err(|_| ConsentError::Malformed)?;
+    Ok(sign_compact(key, key.default_alg(), typ, header, &payload)?)
+}
+
+fn header_key(jws: &UnverifiedJws) -> Result<PublicKey, ConsentError> {
+    let jwk = jws.header_unverified().get("jwk").and_then(Value::as_object).ok_or(ConsentError::WrongSigner)?;
+    PublicKey::from_jwk(&crate::jose::Jwk(jwk.clone())).map_err(|_| ConsentError::WrongSigner)
+}
+
+fn parse_payload<T: for<'de> Deserialize<'de>>(jws: &UnverifiedJws) -> Result<T, ConsentError> {
+    serde_json::from_slice(jws.payload_unverified()).map_err(|_| ConsentError::Malformed)
+}
+
+fn check_schema(version: &str) -> Result<(), ConsentError> {
+    if version == SCHEMA_VERSION { Ok(()) } else { Err(ConsentError::UnsupportedSchema { version: version.into() }) }
+}
+
+impl Grant {
+    /// The grant for a request: everything from the request's processing member, the disclosed
+    /// data, and the binding to this exchange. `valid_until` is chosen by the holder (the wallet
+    /// proposes the end of the retention period).
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_request(
+        request: &RequestObject,
+        holder: &PublicKey,
+        data: Vec<DataCategory>,
+        language: &str,
+        vp_token: &str,
+        now: i64,
+        valid_until: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Grant {
+        let p = &request.processing;
+        Grant {
+            record_id: random_id(rng),
+            schema_version: SCHEMA_VERSION.into(),
+            pii_principal: holder.thumbprint(),
+            privacy_notice: p.privacy_notice.clone(),
+            language: language.into(),
+            purposes: p.purposes.clone(),
+            legal_basis: p.legal_basis.clone(),
+            data,
+            controller: p.controller.clone(),
+            storage_location: p.storage_location.clone(),
+            retention_seconds: p.retention_seconds,
+            jurisdiction: p.jurisdiction.clone(),
+            recipients: p.recipients.clone(),
+            withdrawal_endpoint: p.withdrawal_endpoint.clone(),
+            event_time: now,
+            valid_until,
+            state: "given".into(),
+            aud: request.client_id.clone(),
+            nonce: request.nonce.clone(),
+            vp_token_sha256: vp_token_hash(vp_token),
+        }
+    }
+
+    /// Signs the grant with the holder key (its public JWK goes in the header).
+    pub fn sign(&self, holder: &SigningKey) -> Result<String, ConsentError> {
+        if holder.public_key().thumbprint() != self.pii_principal {
+            return Err(ConsentError::PrincipalMismatch);
+        }
+        sign_record(holder, GRANT_TYP, self)
+    }
+}
+
+/// A parsed grant whose signature and binding are NOT checked.
+#[derive(Debug, Clone)]
+pub struct UnverifiedGrant {
+    jws: UnverifiedJws,
+    grant: Grant,
+}
+
+impl UnverifiedGrant {
+    /// Parses a `consent-grant+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedGrant, ConsentError> {
+        let jws = UnverifiedJws::parse(compact)?;
+        let grant: Grant = parse_payload(&jws)?;
+        check_schema(&grant.schema_version)?;
+        if grant.state != "given" {
+            return Err(ConsentError::Malformed);
+        }
+        Ok(UnverifiedGrant { jws, grant })
+    }
+
+    /// Verifies the grant: signed by `holder` (the key bound in the presented credentials), its
+    /// principal is that key's thumbprint, and it belongs to this exchange.
+    pub fn verify(self, binding: &ExchangeBinding, holder: &PublicKey) -> Result<VerifiedGrant, ConsentError> {
+        if header_key(&self.jws)? != *holder {
+            return Err(ConsentError::WrongSigner);
+        }
+        self.jws.verify(holder, GRANT_TYP)?;
+        let g = self.grant;
+        if g.pii_principal != holder.thumbprint() {
+            return Err(ConsentError::PrincipalMismatch);
+        }
+        if g.aud != binding.client_id {
+            return Err(ConsentError::AudienceMismatch);
+        }
+        if g.nonce != binding.nonce {
+            return Err(ConsentError::NonceMismatch);
+        }
+        if g.vp_token_sha256 != binding.vp_token_sha256 {
+            return Err(ConsentError::VpTokenMismatch);
+        }
+        Ok(VerifiedGrant { grant: g, holder: holder.clone() })
+    }
+}
+
+/// A grant whose signature and exchange binding were checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedGrant {
+    grant: Grant,
+    holder: PublicKey,
+}
+
+impl VerifiedGrant {
+    /// The grant's content.
+    pub fn grant(&self) -> &Grant {
+        &self.grant
+    }
+    /// The holder key that signed it (withdrawals must be signed by the same key).
+    pub fn holder(&self) -> &PublicKey {
+        &self.holder
+    }
+}
+
+/// A withdrawal of a grant, signed by the same holder key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// The grant withdrawn (its record id).
+    pub grant_id: String,
+    /// Same principal as the grant.
+    pub pii_principal: String,
+    /// The service (grant's `aud`).
+    pub aud: String,
+    /// Event time (Unix seconds).
+    #[serde(rename = "iat")]
+    pub event_time: i64,
+    /// Always `withdrawn`.
+    pub state: String,
+}
+
+impl Withdrawal {
+    /// The withdrawal of `grant` at `now`.
+    pub fn new(grant: &Grant, now: i64, rng: &mut (impl RngCore + CryptoRng)) -> Withdrawal {
+        Withdrawal {
+            record_id: random_id(rng),
+            schema_version: SCHEMA_VERSION.into(),
+            grant_id: grant.record_id.clone(),
+            pii_principal: grant.pii_principal.clone(),
+            aud: grant.aud.clone(),
+            event_time: now,
+            state: "withdrawn".into(),
+        }
+    }
+
+    /// Signs with the holder key.
+    pub fn sign(&self, holder: &SigningKey) -> Result<String, ConsentError> {
+        sign_record(holder, WITHDRAWAL_TYP, self)
+    }
+}
+
+/// A parsed withdrawal, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedWithdrawal {
+    jws: UnverifiedJws,
+    withdrawal: Withdrawal,
+}
+
+impl UnverifiedWithdrawal {
+    /// Parses a `consent-withdrawal+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedWithdrawal, ConsentError> {
+        let jws = UnverifiedJws::parse(compact)?;
+        let withdrawal: Withdrawal = parse_payload(&jws)?;
+        check_schema(&withdrawal.schema_version)?;
+        if withdrawal.state != "withdrawn" {
+            return Err(ConsentError::Malformed);
+        }
+        Ok(UnverifiedWithdrawal { jws, withdrawal })
+    }
+
+    /// The grant it claims to withdraw, to find that grant in storage.
+    pub fn grant_id_unverified(&self) -> &str {
+        &self.withdrawal.grant_id
+    }
+
+    /// Verifies that the grant's holder signed it and that it names that grant.
+    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedWithdrawal, ConsentError> {
+        if header_key(&self.jws)? != grant.holder {
+            return Err(ConsentError::WrongSigner);
+        }
+        self.jws.verify(&grant.holder, WITHDRAWAL_TYP)?;
+        let w = self.withdrawal;
+        if w.grant_id != grant.grant.record_id {
+            return Err(ConsentError::WrongReference { expected: grant.grant.record_id.clone(), found: w.grant_id });
+        }
+        if w.pii_principal != grant.grant.pii_principal {
+            return Err(ConsentError::PrincipalMismatch);
+        }
+        if w.aud != grant.grant.aud {
+            return Err(ConsentError::AudienceMismatch);
+        }
+        Ok(VerifiedWithdrawal { withdrawal: w })
+    }
+}
+
+/// A withdrawal verified against its grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedWithdrawal {
+    withdrawal: Withdrawal,
+}
+
+impl VerifiedWithdrawal {
+    /// The withdrawal's content.
+    pub fn withdrawal(&self) -> &Withdrawal {
+        &self.withdrawal
+    }
+}
+
+/// The service's acknowledgement of a grant or a withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Receipt identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// The service's client_id (`iss`).
+    #[serde(rename = "iss")]
+    pub service: String,
+    /// The record acknowledged (grant or withdrawal id).
+    pub acknowledges: String,
+    /// The grant concerned.
+    pub grant_id: String,
+    /// When the service received the record (Unix seconds).
+    #[serde(rename = "iat")]
+    pub time: i64,
+    /// The date by which the service commits to erase the data (Unix seconds).
+    pub erasure_by: i64,
+}
+
+impl Receipt {
+    /// A receipt for a withdrawal: the service commits to erase by `erasure_by`.
+    pub fn for_withdrawal(
+        grant: &VerifiedGrant,
+        withdrawal: &VerifiedWithdrawal,
+        now: i64,
+        erasure_by: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Receipt {
+        Receipt {
+            record_id: random_id(rng),
+            schema_version: SCHEMA_VERSION.into(),
+            service: grant.grant.aud.clone(),
+            acknowledges: withdrawal.withdrawal.record_id.clone(),
+            grant_id: grant.grant.record_id.clone(),
+            time: now,
+            erasure_by,
+        }
+    }
+
+    /// A receipt for a grant: the service commits to erase at the end of retention.
+    pub fn for_grant(grant: &VerifiedGrant, now: i64, rng: &mut (impl RngCore + CryptoRng)) -> Receipt {
+        let g = &grant.grant;
+        Receipt {
+            record_id: random_id(rng),
+            schema_version: SCHEMA_VERSION.into(),
+            service: g.aud.clone(),
+            acknowledges: g.record_id.clone(),
+            grant_id: g.record_id.clone(),
+            time: now,
+            erasure_by: now.saturating_add(i64::try_from(g.retention_seconds).unwrap_or(i64::MAX)),
+        }
+    }
+
+    /// Signs with the service key (the key of its client_id).
+    pub fn sign(&self, service: &SigningKey) -> Result<String, ConsentError> {
+        sign_record(service, RECEIPT_TYP, self)
+    }
+}
+
+/// A parsed receipt, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedReceipt {
+    jws: UnverifiedJws,
+    receipt: Receipt,
+}
+
+impl UnverifiedReceipt {
+    /// Parses a `consent-receipt+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedReceipt, ConsentError> {
+        let jws = UnverifiedJws::parse(compact)?;
+        let receipt: Receipt = parse_payload(&jws)?;
+        check_schema(&receipt.schema_version)?;
+        Ok(UnverifiedReceipt { jws, receipt })
+    }
+
+    /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
+    /// and acknowledging `record_id` (the grant's or a withdrawal's id).
+    pub fn verify(self, grant: &Grant, record_id: &str) -> Result<VerifiedReceipt, ConsentError> {
+        let key = client_id_key(&grant.aud).map_err(ConsentError::ServiceKey)?;
+        if self.receipt.service != grant.aud || header_key(&self.jws)? != key {
+            return Err(ConsentError::WrongSigner);
+        }
+        self.jws.verify(&key, RECEIPT_TYP)?;
+        let r = self.receipt;
+        if r.grant_id != grant.record_id {
+            return Err(ConsentError::WrongReference { expected: grant.record_id.clone(), found: r.grant_id });
+        }
+        if r.acknowledges != record_id {
+            return Err(ConsentError::WrongReference { expected: record_id.into(), found: r.acknowledges });
+        }
+        Ok(VerifiedReceipt { receipt: r })
+    }
+}
+
+/// A receipt verified against the grant it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedReceipt {
+    receipt: Receipt,
+}
+
+impl VerifiedReceipt {
+    /// The receipt's content.
+    pub fn receipt(&self) -> &Receipt {
+        &self.receipt
+    }
+}
+
+/// Lifecycle, first state: a verified request awaiting the citizen's decision.
+#[derive(Debug, Clone)]
+pub struct RequestedConsent {
+    request: RequestObject,
+}
+
+impl RequestedConsent {
+    /// Starts the lifecycle from a verified request.
+    pub fn new(request: &crate::openid4vp::request::VerifiedRequest) -> RequestedConsent {
+        RequestedConsent { request: request.object().clone() }
+    }
+
+    /// The request.
+    pub fn request(&self) -> &RequestObject {
+        &self.request
+    }
+
+    /// The citizen gives consent: the verified grant must be for this request (same client_id
+    /// and nonce). Consumes the requested state.
+    pub fn give(self, grant: VerifiedGrant) -> Result<GivenConsent, ConsentError> {
+        if grant.grant.aud != self.request.client_id {
+            return Err(ConsentError::AudienceMismatch);
+        }
+        if grant.grant.nonce != self.request.nonce {
+            return Err(ConsentError::NonceMismatch);
+        }
+        Ok(GivenConsent { grant })
+    }
+}
+
+/// Lifecycle: consent given and in force until `valid_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenConsent {
+    grant: VerifiedGrant,
+}
+
+impl GivenConsent {
+    /// From a verified grant (e.g. reloaded from the service's registry).
+    pub fn from_grant(grant: VerifiedGrant) -> GivenConsent {
+        GivenConsent { grant }
+    }
+
+    /// The grant.
+    pub fn grant(&self) -> &VerifiedGrant {
+        &self.grant
+    }
+
+    /// Withdraws: the withdrawal must be for this grant and come before expiry.
+    pub fn withdraw(self, withdrawal: VerifiedWithdrawal) -> Result<WithdrawnConsent, ConsentError> {
+        if withdrawal.withdrawal.grant_id != self.grant.grant.record_id {
+            return Err(ConsentError::WrongReference {
+                expected: self.grant.grant.record_id.clone(),
+                found: withdrawal.withdrawal.grant_id.clone(),
+            });
+        }
+        if withdrawal.withdrawal.event_time >= self.grant.grant.valid_until {
+            return Err(ConsentError::AlreadyExpired { valid_until: self.grant.grant.valid_until });
+        }
+        Ok(WithdrawnConsent { grant: self.grant, withdrawal })
+    }
+
+    /// Marks the consent expired once `now` reaches `valid_until`.
+    pub fn expire(self, now: i64) -> Result<ExpiredConsent, ConsentError> {
+        if now < self.grant.grant.valid_until {
+            return Err(ConsentError::NotYetExpired { valid_until: self.grant.grant.valid_until });
+        }
+        Ok(ExpiredConsent { grant: self.grant })
+    }
+}
+
+/// Lifecycle, final: withdrawn by the citizen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawnConsent {
+    grant: VerifiedGrant,
+    withdrawal: VerifiedWithdrawal,
+}
+
+impl WithdrawnConsent {
+    /// The grant.
+    pub fn grant(&self) -> &VerifiedGrant {
+        &self.grant
+    }
+    /// The withdrawal.
+    pub fn withdrawal(&self) -> &VerifiedWithdrawal {
+        &self.withdrawal
+    }
+}
+
+/// Lifecycle, final: expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredConsent {
+    grant: VerifiedGrant,
+}
+
+impl ExpiredConsent {
+    /// The grant.
+    pub fn grant(&self) -> &VerifiedGrant {
+        &self.grant
+    }
+}

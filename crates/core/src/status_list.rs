@@ -1,1 +1,0 @@
-//! Token Status List (IETF OAuth draft): revocation and suspension by index.

@@ -1,0 +1,288 @@
+//! The tamper-evident journal: append-only entries chained by SHA-256, the head signed by the
+//! holder key.
+//!
+//! Entry `n` carries the hash of entry `n - 1`'s canonical encoding (entry 0 carries
+//! [`GENESIS`]); the head (vault id, entry count, hash of the last entry) is signed, so removing,
+//! reordering or altering any entry, or cutting the tail, breaks a link or the head. Entries hold
+//! what was shared, with whom and why: claim paths and record ids, never the values.
+//!
+//! Not detectable from the journal alone: replacing the whole journal and head by an older
+//! signed state (a rollback); the wallet keeps the last count it saw to catch that.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::crypto::{Canonical, b64_array};
+use super::keys::VaultId;
+use crate::jose::{Alg, PublicKey, SigningKey};
+
+/// The previous-hash of the first entry: 32 zero bytes.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// What happened.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalKind {
+    /// A credential was issued to the holder.
+    Issuance,
+    /// Claims were disclosed to a service.
+    Disclosure,
+    /// Consent was granted.
+    Grant,
+    /// Consent was withdrawn.
+    Withdrawal,
+    /// A receipt was received.
+    Receipt,
+    /// Data was imported (restore, import).
+    Import,
+    /// Data was exported (backup, portability export).
+    Export,
+    /// Personal data was created, changed or deleted.
+    DataChange,
+}
+
+impl JournalKind {
+    /// The stable name, used in JSON and in the canonical encoding.
+    pub fn name(self) -> &'static str {
+        match self {
+            JournalKind::Issuance => "issuance",
+            JournalKind::Disclosure => "disclosure",
+            JournalKind::Grant => "grant",
+            JournalKind::Withdrawal => "withdrawal",
+            JournalKind::Receipt => "receipt",
+            JournalKind::Import => "import",
+            JournalKind::Export => "export",
+            JournalKind::DataChange => "data_change",
+        }
+    }
+}
+
+/// One step of a claim path, as in DCQL: an object key, an array index, or all array elements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// An object member name.
+    Key(String),
+    /// An array index.
+    Index(u64),
+    /// Every element of an array (`null` in DCQL).
+    All(()),
+}
+
+/// What to record: everything but the sequence number and the chain link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryDraft {
+    /// When, Unix seconds.
+    pub time: i64,
+    /// What happened.
+    pub kind: JournalKind,
+    /// The service on the other side (client id, issuer), if any.
+    pub counterpart: Option<String>,
+    /// The stated purpose, if any.
+    pub purpose: Option<String>,
+    /// The claims concerned, as paths (never their values).
+    pub claim_paths: Vec<Vec<PathSegment>>,
+    /// The records concerned, by id.
+    pub record_ids: Vec<String>,
+}
+
+/// A journal entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Position in the journal, from 0.
+    pub seq: u64,
+    /// The recorded facts.
+    #[serde(flatten)]
+    pub draft: EntryDraft,
+    /// SHA-256 of the previous entry's canonical encoding ([`GENESIS`] for the first).
+    #[serde(with = "b64_array")]
+    pub prev_hash: [u8; 32],
+}
+
+impl JournalEntry {
+    /// The canonical encoding that is hashed (documented in `docs/vault-format.md`).
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let d = &self.draft;
+        let mut c = Canonical::new("souverain.journal-entry.v1");
+        c.u64(self.seq).i64(d.time).str(d.kind.name());
+        for opt in [&d.counterpart, &d.purpose] {
+            match opt {
+                None => c.tag(0),
+                Some(s) => c.tag(1).str(s),
+            };
+        }
+        c.u64(d.claim_paths.len() as u64);
+        for path in &d.claim_paths {
+            c.u64(path.len() as u64);
+            for seg in path {
+                match seg {
+                    PathSegment::Key(k) => c.tag(0).str(k),
+                    PathSegment::Index(i) => c.tag(1).u64(*i),
+                    PathSegment::All(()) => c.tag(2),
+                };
+            }
+        }
+        c.u64(d.record_ids.len() as u64);
+        for id in &d.record_ids {
+            c.str(id);
+        }
+        c.fixed(&self.prev_hash);
+        c.finish()
+    }
+
+    /// SHA-256 of [`JournalEntry::canonical_bytes`].
+    pub fn hash(&self) -> [u8; 32] {
+        Sha256::digest(self.canonical_bytes()).into()
+    }
+}
+
+/// The state of the journal: how many entries, and the hash of the last one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalHead {
+    /// The vault this journal belongs to.
+    pub vault_id: VaultId,
+    /// Number of entries.
+    pub count: u64,
+    /// Hash of the last entry ([`GENESIS`] when empty).
+    #[serde(with = "b64_array")]
+    pub last_hash: [u8; 32],
+}
+
+impl JournalHead {
+    /// The head of an empty journal.
+    pub fn genesis(vault_id: VaultId) -> JournalHead {
+        JournalHead { vault_id, count: 0, last_hash: GENESIS }
+    }
+
+    /// Appends one entry: returns it (to store) and advances the head.
+    pub fn append(&mut self, draft: EntryDraft) -> JournalEntry {
+        let entry = JournalEntry { seq: self.count, draft, prev_hash: self.last_hash };
+        self.last_hash = entry.hash();
+        self.count = self.count.saturating_add(1);
+        entry
+    }
+
+    /// The bytes the holder signs.
+    pub fn signing_input(&self) -> Vec<u8> {
+        let mut c = Canonical::new("souverain.journal-head.v1");
+        c.fixed(self.vault_id.as_bytes()).u64(self.count).fixed(&self.last_hash);
+        c.finish()
+    }
+
+    /// Signs the head with the holder key (its default algorithm).
+    pub fn sign(&self, holder: &SigningKey) -> SignedHead {
+        let alg = holder.default_alg();
+        SignedHead {
+            head: self.clone(),
+            alg: alg.name().to_owned(),
+            signature: crate::b64::encode(holder.sign(&self.signing_input())),
+        }
+    }
+}
+
+/// A head with the holder's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedHead {
+    /// The head.
+    pub head: JournalHead,
+    /// JOSE algorithm name of the signature.
+    pub alg: String,
+    /// The raw signature, base64url.
+    pub signature: String,
+}
+
+/// How a journal fails verification, and where.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JournalError {
+    /// The head's signature does not verify under the holder key.
+    #[error("the journal head's signature is invalid")]
+    BadSignature,
+    /// The entry with sequence number `at` is missing.
+    #[error("journal entry {at} was removed")]
+    Removed {
+        /// The missing sequence number.
+        at: u64,
+    },
+    /// Position `at` holds an entry out of order (or a duplicate).
+    #[error("journal entries reordered at position {at}")]
+    Reordered {
+        /// The position (0-based) where the order breaks.
+        at: u64,
+    },
+    /// Entry `seq` no longer matches what the next entry (or the signed head) committed to.
+    #[error("journal entry {seq} was altered")]
+    Altered {
+        /// Its sequence number.
+        seq: u64,
+    },
+    /// Entries at the end are missing: the head counts more than are present.
+    #[error("journal truncated: {found} entries, the signed head counts {expected}")]
+    TruncatedTail {
+        /// Entries counted by the signed head.
+        expected: u64,
+        /// Entries present.
+        found: u64,
+    },
+    /// More entries than the signed head counts: entries after the head are not signed.
+    #[error("journal has {found} entries, the signed head counts {expected}")]
+    HeadMismatch {
+        /// Entries counted by the signed head.
+        expected: u64,
+        /// Entries present.
+        found: u64,
+    },
+}
+
+/// Checks the signature on the head, then the sequence numbers, then every link, then the head.
+///
+/// The first fault found is reported: a missing sequence number is [`JournalError::Removed`]; one
+/// that appears later is [`JournalError::Reordered`]; a broken link when the head counts more
+/// entries than present is `Removed` (an entry was cut out and the rest renumbered), otherwise
+/// [`JournalError::Altered`] naming the entry whose hash no longer matches.
+pub fn verify_journal(entries: &[JournalEntry], signed: &SignedHead, holder: &PublicKey) -> Result<(), JournalError> {
+    let alg = Alg::from_name(&signed.alg).map_err(|_| JournalError::BadSignature)?;
+    let sig = crate::b64::decode(&signed.signature).map_err(|_| JournalError::BadSignature)?;
+    holder.verify(alg, &signed.head.signing_input(), &sig).map_err(|_| JournalError::BadSignature)?;
+    let head = &signed.head;
+    let found = entries.len() as u64;
+
+    for (i, e) in (0u64..).zip(entries) {
+        if e.seq != i {
+            let later = entries.iter().skip(usize::try_from(i).unwrap_or(usize::MAX)).any(|x| x.seq == i);
+            return Err(if e.seq < i || later {
+                JournalError::Reordered { at: i }
+            } else {
+                JournalError::Removed { at: i }
+            });
+        }
+    }
+
+    let mut prev = GENESIS;
+    for e in entries {
+        if e.prev_hash != prev {
+            return Err(match e.seq.checked_sub(1) {
+                None => JournalError::Altered { seq: 0 },
+                Some(_) if found < head.count => JournalError::Removed { at: e.seq },
+                Some(before) => JournalError::Altered { seq: before },
+            });
+        }
+        prev = e.hash();
+    }
+
+    if found < head.count {
+        return Err(JournalError::TruncatedTail { expected: head.count, found });
+    }
+    if found > head.count {
+        return Err(JournalError::HeadMismatch { expected: head.count, found });
+    }
+    if prev != head.last_hash {
+        // Counts agree, so the last entry (or, for an empty journal, the head) is what changed.
+        return Err(match found.checked_sub(1) {
+            Some(last) => JournalError::Altered { seq: last },
+            None => JournalError::HeadMismatch { expected: head.count, found },
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! The journal: every kind of tampering is detected and named.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod vault_support;
+
+use souverain_core::jose::SigningKey;
+use souverain_core::vault::{
+    EntryDraft, JournalEntry, JournalError, JournalHead, JournalKind, PathSegment, SignedHead, VaultId, verify_journal,
+};
+use vault_support::TestRng;
+
+fn draft(i: i64) -> EntryDraft {
+    EntryDraft {
+        time: 1_764_288_000 + i,
+        kind: if i % 2 == 0 { JournalKind::Disclosure } else { JournalKind::Grant },
+        counterpart: Some("https://cantine.mairie.example".into()),
+        purpose: Some(format!("inscription {i}")),
+        claim_paths: vec![vec![PathSegment::Key("address".into()), PathSegment::Key("locality".into())]],
+        record_ids: vec![format!("cred-{i}")],
+    }
+}
+
+struct Fixture {
+    entries: Vec<JournalEntry>,
+    head: SignedHead,
+    holder: SigningKey,
+}
+
+fn journal(n: i64) -> Fixture {
+    let mut rng = TestRng::new(20);
+    let holder = SigningKey::generate_ed25519(&mut rng);
+    let mut head = JournalHead::genesis(VaultId::generate(&mut rng));
+    let entries = (0..n).map(|i| head.append(draft(i))).collect();
+    Fixture { entries, head: head.sign(&holder), holder }
+}
+
+fn verify(f: &Fixture, entries: &[JournalEntry]) -> Result<(), JournalError> {
+    verify_journal(entries, &f.head, &f.holder.public_key())
+}
+
+#[test]
+fn an_intact_journal_verifies_and_stores_no_values() {
+    let f = journal(6);
+    assert_eq!(verify(&f, &f.entries), Ok(()));
+    assert_eq!(f.head.head.count, 6);
+    assert_eq!(f.entries[0].prev_hash, souverain_core::vault::journal::GENESIS);
+    assert_eq!(f.entries[3].prev_hash, f.entries[2].hash());
+    // The JSON form round-trips (paths with index and "all" segments included).
+    let mut e = f.entries[1].clone();
+    e.draft.claim_paths.push(vec![PathSegment::Key("children".into()), PathSegment::All(()), PathSegment::Index(2)]);
+    let json = serde_json::to_string(&e).unwrap();
+    assert!(json.contains(r#"["children",null,2]"#), "{json}");
+    assert_eq!(serde_json::from_str::<JournalEntry>(&json).unwrap(), e);
+    // An empty journal verifies against its genesis head.
+    let empty = journal(0);
+    assert_eq!(verify(&empty, &[]), Ok(()));
+}
+
+#[test]
+fn removed_entry_is_named() {
+    let f = journal(6);
+    let mut e = f.entries.clone();
+    e.remove(2);
+    assert_eq!(verify(&f, &e), Err(JournalError::Removed { at: 2 }));
+    // Removed and the rest renumbered: the broken link still names the gap.
+    for (i, x) in e.iter_mut().enumerate() {
+        x.seq = i as u64;
+    }
+    assert_eq!(verify(&f, &e), Err(JournalError::Removed { at: 2 }));
+}
+
+#[test]
+fn reordered_entries_are_named() {
+    let f = journal(6);
+    let mut e = f.entries.clone();
+    e.swap(3, 4);
+    assert_eq!(verify(&f, &e), Err(JournalError::Reordered { at: 3 }));
+    let mut dup = f.entries.clone();
+    dup[4] = dup[3].clone();
+    assert_eq!(verify(&f, &dup), Err(JournalError::Reordered { at: 4 }));
+}
+
+#[test]
+fn altered_entry_is_named() {
+    let f = journal(6);
+    for seq in 0..6 {
+        let mut e = f.entries.clone();
+        e[seq].draft.purpose = Some("autre finalité".into());
+        assert_eq!(verify(&f, &e), Err(JournalError::Altered { seq: seq as u64 }), "entry {seq}");
+    }
+    let mut e = f.entries.clone();
+    e[1].draft.claim_paths[0].push(PathSegment::Key("postal_code".into()));
+    assert_eq!(verify(&f, &e), Err(JournalError::Altered { seq: 1 }));
+    let mut e = f.entries.clone();
+    e[2].draft.time += 1;
+    assert_eq!(verify(&f, &e), Err(JournalError::Altered { seq: 2 }));
+}
+
+#[test]
+fn truncated_tail_and_unsigned_extra_entries() {
+    let f = journal(6);
+    assert_eq!(verify(&f, &f.entries[..4]), Err(JournalError::TruncatedTail { expected: 6, found: 4 }));
+    let mut longer = f.head.head.clone();
+    let mut e = f.entries.clone();
+    e.push(longer.append(draft(6)));
+    assert_eq!(verify(&f, &e), Err(JournalError::HeadMismatch { expected: 6, found: 7 }));
+}
+
+#[test]
+fn bad_signature_forged_head_or_other_holder() {
+    let f = journal(4);
+    // A head rewritten to match a shortened journal, without the holder key.
+    let mut forged = f.head.clone();
+    forged.head.count = 3;
+    forged.head.last_hash = f.entries[2].hash();
+    assert_eq!(verify_journal(&f.entries[..3], &forged, &f.holder.public_key()), Err(JournalError::BadSignature));
+    let other = SigningKey::generate_ed25519(&mut TestRng::new(21));
+    assert_eq!(verify_journal(&f.entries, &f.head, &other.public_key()), Err(JournalError::BadSignature));
+    let mut wrong_alg = f.head.clone();
+    wrong_alg.alg = "none".into();
+    assert_eq!(verify(&f, &f.entries), Ok(()));
+    assert_eq!(verify_journal(&f.entries, &wrong_alg, &f.holder.public_key()), Err(JournalError::BadSignature));
+    // Re-signed with another key: verifies only under that key.
+    let resigned = forged.head.sign(&other);
+    assert_eq!(verify_journal(&f.entries[..3], &resigned, &other.public_key()), Ok(()));
+    assert_eq!(verify_journal(&f.entries[..3], &resigned, &f.holder.public_key()), Err(JournalError::BadSignature));
+}
+
+#[test]
+fn p256_holder_signs_too() {
+    let mut rng = TestRng::new(22);
+    let holder = SigningKey::generate_p256(&mut rng);
+    let mut head = JournalHead::genesis(VaultId::generate(&mut rng));
+    let entries: Vec<_> = (0..3).map(|i| head.append(draft(i))).collect();
+    let signed = head.sign(&holder);
+    assert_eq!(signed.alg, "ES256");
+    assert_eq!(verify_journal(&entries, &signed, &holder.public_key()), Ok(()));
+}
