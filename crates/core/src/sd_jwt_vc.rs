@@ -26,14 +26,8 @@ pub const LEGACY_VC_TYP: &str = "vc+sd-jwt";
 /// Claims that the SD-JWT VC draft forbids to disclose selectively: they are always in clear.
 pub const NON_DISCLOSABLE: [&str; 8] = ["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status", "iat"];
 
-/// A reference into a Token Status List: `status.status_list.{idx, uri}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusRef {
-    /// The index of this credential in the list.
-    pub idx: u64,
-    /// Where the status list token is published.
-    pub uri: String,
-}
+/// The status-list reference of a credential: the canonical type of [`crate::status_list`].
+pub use crate::status_list::StatusRef;
 
 /// Why an SD-JWT VC could not be issued or was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -161,12 +155,7 @@ pub fn issue_vc(
     }
     payload.insert("vct".to_owned(), Value::String(params.vct.to_owned()));
     if let Some(status) = &params.status {
-        let mut list = Map::new();
-        list.insert("idx".to_owned(), Value::from(status.idx));
-        list.insert("uri".to_owned(), Value::String(status.uri.clone()));
-        let mut st = Map::new();
-        st.insert("status_list".to_owned(), Value::Object(list));
-        payload.insert("status".to_owned(), Value::Object(st));
+        payload.insert("status".to_owned(), status.to_claim());
     }
     payload.extend(claims);
     let options = IssueOptions {
@@ -240,12 +229,12 @@ fn time(claims: &Map<String, Value>, claim: &'static str) -> Result<Option<i64>,
 
 fn status(claims: &Map<String, Value>) -> Result<Option<StatusRef>, VcError> {
     let Some(status) = claims.get("status") else { return Ok(None) };
-    let Value::Object(status) = status else { return Err(VcError::InvalidStatus) };
+    let Value::Object(members) = status else { return Err(VcError::InvalidStatus) };
     // Other status mechanisms may exist; only the Token Status List is ours to check.
-    let Some(list) = status.get("status_list") else { return Ok(None) };
-    let idx = list.get("idx").and_then(Value::as_u64).ok_or(VcError::InvalidStatus)?;
-    let uri = list.get("uri").and_then(Value::as_str).ok_or(VcError::InvalidStatus)?;
-    Ok(Some(StatusRef { idx, uri: uri.to_owned() }))
+    if !members.contains_key("status_list") {
+        return Ok(None);
+    }
+    StatusRef::from_claim(status).map(Some).map_err(|_| VcError::InvalidStatus)
 }
 
 /// Verifies an SD-JWT VC credential or presentation with the issuer's key.
