@@ -30,9 +30,11 @@ enum Step {
     Work(fn() -> Result<Counts, String>),
 }
 
+/// A cargo command for wasm32: `--target` goes before any `--`, which hands the rest to rustc.
 fn wasm_target(args: &[&str]) -> Command {
     let mut all = args.to_vec();
-    all.extend(["--target", "wasm32-unknown-unknown"]);
+    let at = all.iter().position(|arg| *arg == "--").unwrap_or(all.len());
+    all.splice(at..at, ["--target", "wasm32-unknown-unknown"]);
     cmd("cargo", &all)
 }
 
@@ -208,4 +210,18 @@ pub fn run() -> ExitCode {
     println!("all stages passed in {:.0?}", started.elapsed());
     report(&ran, total);
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wasm_target_goes_to_cargo_not_to_rustc() {
+        let command = wasm_target(&["clippy", "-p", "x", "--", "-D", "warnings"]);
+        let args: Vec<String> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, ["clippy", "-p", "x", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+        let command = wasm_target(&["build", "-p", "x"]);
+        assert_eq!(command.get_args().count(), 5);
+    }
 }
