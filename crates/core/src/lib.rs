@@ -14,6 +14,7 @@
 //! | [`sd_jwt`] | SD-JWT (RFC 9901): issue, present, verify, key binding |
 //! | [`sd_jwt_vc`] | SD-JWT VC (`dc+sd-jwt`) on top of [`sd_jwt`] |
 //! | [`status_list`] | Token Status List: build, compress, sign, parse, look up |
+//! | [`openid4vci`] | OpenID4VCI 1.0 pre-authorized code: offer, token, nonce, key proof, credential |
 //! | [`openid4vp`] | OpenID4VP 1.0 requests, DCQL, `direct_post` responses |
 //! | [`trust_list`] | the commune's signed list of services and what each may ask |
 //! | [`consent`] | signed consent grants, withdrawals and receipts (ISO/IEC TS 27560) |
@@ -24,6 +25,7 @@
 pub mod b64;
 pub mod consent;
 pub mod jose;
+pub mod openid4vci;
 pub mod openid4vp;
 pub mod sd_jwt;
 pub mod sd_jwt_vc;

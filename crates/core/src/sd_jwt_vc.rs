@@ -250,8 +250,7 @@ pub fn verify_vc(sd_jwt: SdJwt, issuer: &PublicKey, options: &VcVerifyOptions<'_
     }
     let holder = verified.holder().cloned().ok_or(VcError::MissingCnf)?;
     let key_binding_iat = verified.key_binding_iat();
-    let disclosed = verified.disclosed().to_vec();
-    let claims = verified.into_claims();
+    let (claims, disclosed) = verified.into_claims_and_disclosed();
     let vct = claims.get("vct").and_then(Value::as_str).ok_or(VcError::MissingVct)?.to_owned();
     let iss = claims.get("iss").and_then(Value::as_str).ok_or(VcError::MissingIss)?.to_owned();
     if !is_uri(&iss) {

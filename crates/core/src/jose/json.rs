@@ -47,11 +47,15 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut duplicate = None;
         while let Some(key) = access.next_key::<String>()? {
             let value: Value = access.next_value()?;
-            if map.contains_key(&key) {
-                // Keep reading so that a JSON syntax error later on still wins over this finding.
-                duplicate.get_or_insert(key);
-            } else {
-                map.insert(key, value);
+            // One lookup per member (this parses every JWS header and payload).
+            match map.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    // Keep reading so that a JSON syntax error later on still wins over this finding.
+                    duplicate.get_or_insert_with(|| slot.key().clone());
+                }
             }
         }
         Ok(StrictObject { map, duplicate })

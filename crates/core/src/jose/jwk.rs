@@ -36,8 +36,21 @@ impl Jwk {
         Value::Object(self.0.clone()).to_string()
     }
 
+    /// The base64url member `name` decoded, checked to be exactly `len` bytes.
+    /// Zeroized on drop, since `d` goes through here.
+    pub(crate) fn bytes_member(&self, name: &'static str, len: usize) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        JwkMembers(&self.0).bytes_member(name, len)
+    }
+}
+
+/// A JWK borrowed as a JSON object, so that a key embedded in a larger document (`cnf.jwk`) is
+/// read without copying it into a [`Jwk`] first.
+#[derive(Clone, Copy)]
+pub(crate) struct JwkMembers<'a>(pub(crate) &'a Map<String, Value>);
+
+impl<'a> JwkMembers<'a> {
     /// The string member `name`, or why it is not there.
-    pub(crate) fn str_member(&self, name: &'static str) -> Result<&str, KeyError> {
+    pub(crate) fn str_member(self, name: &'static str) -> Result<&'a str, KeyError> {
         match self.0.get(name) {
             None => Err(KeyError::MissingMember(name)),
             Some(Value::String(s)) => Ok(s),
@@ -47,7 +60,7 @@ impl Jwk {
 
     /// The base64url member `name` decoded, checked to be exactly `len` bytes.
     /// Zeroized on drop, since `d` goes through here.
-    pub(crate) fn bytes_member(&self, name: &'static str, len: usize) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    pub(crate) fn bytes_member(self, name: &'static str, len: usize) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let bytes =
             Zeroizing::new(crate::b64::decode(self.str_member(name)?).map_err(|_| KeyError::InvalidBase64(name))?);
         if bytes.len() != len {

@@ -58,9 +58,11 @@ impl UnverifiedJws {
     /// a JSON object without duplicate members, with an allowed string `alg`, no `crit`, and `typ`
     /// a string if present.
     pub fn parse(compact: &str) -> Result<UnverifiedJws, JwsError> {
-        let parts: Vec<&str> = compact.split('.').collect();
-        let [header_b64, payload_b64, signature_b64] = parts[..] else {
-            return Err(JwsError::WrongPartCount(parts.len()));
+        let mut parts = compact.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JwsError::WrongPartCount(compact.split('.').count()));
         };
         let header_bytes = crate::b64::decode(header_b64).map_err(|_| JwsError::InvalidBase64(JwsPart::Header))?;
         let header = parse_json_object(&header_bytes).map_err(JwsError::Header)?;
@@ -107,20 +109,26 @@ impl UnverifiedJws {
     pub fn verify(self, key: &PublicKey, expected_typ: &str) -> Result<VerifiedJws, JwsError> {
         key.verify(self.alg, self.signing_input.as_bytes(), &self.signature)?;
         let found = self.typ();
-        if found.map(normalize_typ) != Some(normalize_typ(expected_typ)) {
+        if !found.is_some_and(|typ| same_typ(typ, expected_typ)) {
             return Err(JwsError::TypMismatch { expected: expected_typ.to_owned(), found: found.map(str::to_owned) });
         }
         Ok(VerifiedJws { header: self.header, payload: self.payload, alg: self.alg })
     }
 }
 
-/// Lower case, without an `application/` prefix (matched case-insensitively).
-fn normalize_typ(typ: &str) -> String {
-    let lower = typ.to_ascii_lowercase();
-    match lower.strip_prefix("application/") {
-        Some(rest) => rest.to_owned(),
-        None => lower,
+/// `typ` without an `application/` prefix (matched case-insensitively).
+fn strip_application(typ: &str) -> &str {
+    const PREFIX: &str = "application/";
+    match typ.get(..PREFIX.len()) {
+        Some(head) if head.eq_ignore_ascii_case(PREFIX) => typ.get(PREFIX.len()..).unwrap_or_default(),
+        _ => typ,
     }
+}
+
+/// Whether two media types name the same type: case-insensitive, `application/` optional.
+/// Compared in place: this runs for every JWS verified.
+fn same_typ(a: &str, b: &str) -> bool {
+    strip_application(a).eq_ignore_ascii_case(strip_application(b))
 }
 
 /// A compact JWS whose signature and `typ` were checked.
@@ -150,5 +158,10 @@ impl VerifiedJws {
     /// The payload as a JSON object (JWT claims), rejecting duplicate top-level claim names.
     pub fn payload_json(&self) -> Result<Map<String, Value>, JwsError> {
         parse_json_object(&self.payload).map_err(JwsError::Payload)
+    }
+
+    /// The header, the algorithm and the payload bytes, without copying them.
+    pub fn into_parts(self) -> (Map<String, Value>, Alg, Vec<u8>) {
+        (self.header, self.alg, self.payload)
     }
 }

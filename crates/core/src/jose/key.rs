@@ -132,6 +132,12 @@ impl PublicKey {
     /// Reads a public JWK: OKP/Ed25519 with `x` (RFC 8037 section 2) or EC/P-256 with `x` and `y`
     /// (RFC 7518 section 6.2.1). A private JWK is accepted; only its public part is used.
     pub fn from_jwk(jwk: &Jwk) -> Result<PublicKey, KeyError> {
+        PublicKey::from_jwk_members(&jwk.0)
+    }
+
+    /// [`PublicKey::from_jwk`] on a JWK borrowed from a larger document (e.g. `cnf.jwk`).
+    pub(crate) fn from_jwk_members(members: &Map<String, Value>) -> Result<PublicKey, KeyError> {
+        let jwk = super::jwk::JwkMembers(members);
         let kty = jwk.str_member("kty")?;
         match kty {
             "OKP" => {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::dcql::{DcqlError, DcqlQuery};
-use super::url::{UrlError, form_decode, percent_encode};
+use super::url::{UrlError, form_decode, is_secure_transport, percent_encode};
 use crate::jose::{JwsError, KeyError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
 
 /// JOSE `typ` of request objects (RFC 9101 section 10.8).
@@ -165,7 +165,7 @@ impl AuthorizationRequestUrl {
         let query = query.split_once('#').map_or(query, |(q, _)| q);
         let endpoint = if base == "openid4vp://" || base == "openid4vp:" || base == "openid4vp:/" {
             WalletEndpoint::Scheme
-        } else if base.starts_with("https://") && base.len() > "https://".len() {
+        } else if is_secure_transport(base) {
             WalletEndpoint::Https(base.to_owned())
         } else {
             return Err(RequestError::NotARequestUrl);
@@ -185,7 +185,7 @@ impl AuthorizationRequestUrl {
         }
         let client_id = client_id.ok_or(RequestError::Missing { name: "client_id" })?;
         let request_uri = request_uri.ok_or(RequestError::Missing { name: "request_uri" })?;
-        if !request_uri.starts_with("https://") {
+        if !is_secure_transport(&request_uri) {
             return Err(RequestError::Malformed { name: "request_uri" });
         }
         check_client_id(&client_id)?;
@@ -398,7 +398,7 @@ impl RequestObject {
             return Err(RequestError::UnsupportedValue { name: "response_mode", value: response_mode });
         }
         let response_uri = str_member(obj, "response_uri")?;
-        if !response_uri.starts_with("https://") {
+        if !is_secure_transport(&response_uri) {
             return Err(RequestError::Malformed { name: "response_uri" });
         }
         let nonce = str_member(obj, "nonce")?;

@@ -106,9 +106,47 @@ pub fn form_decode(text: &str) -> Result<Vec<(String, String)>, UrlError> {
     Ok(out)
 }
 
+/// Whether `url` may carry a request or a response: `https://` with a host, or `http://` to a
+/// loopback host (`127.0.0.1`, `localhost`, `[::1]`, with an optional port). Loopback traffic never
+/// leaves the device, which is why browsers treat these origins as secure contexts and RFC 8252
+/// section 7.3 allows them for native apps; it is what a commune's guichet on a developer's or
+/// agent's own machine (the demo) uses.
+pub fn is_secure_transport(url: &str) -> bool {
+    if let Some(rest) = url.strip_prefix("https://") {
+        return rest.split(['/', '?', '#']).next().is_some_and(|host| !host.is_empty());
+    }
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = if authority.starts_with("[::1]") { "[::1]" } else { authority.split(':').next().unwrap_or_default() };
+    let port_ok = authority.strip_prefix(host).is_some_and(|port| {
+        port.is_empty()
+            || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]") && port_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secure_transport_is_https_or_loopback_http() {
+        for ok in ["https://guichet.example/x", "http://127.0.0.1:8080/api", "http://localhost/a", "http://[::1]:9/r"] {
+            assert!(is_secure_transport(ok), "{ok}");
+        }
+        for bad in [
+            "http://guichet.example/x",
+            "http://127.0.0.1.evil.example/",
+            "http://localhost.evil.example:80/",
+            "http://127.0.0.1:/x",
+            "http://127.0.0.1@evil.example/",
+            "https://",
+            "ftp://127.0.0.1/",
+            "http://[::1]evil/",
+        ] {
+            assert!(!is_secure_transport(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips_and_rejects_bad_escapes() {

@@ -30,7 +30,7 @@ pub use path::{ClaimPath, ClaimPathError};
 use rand_core::{CryptoRng, RngCore};
 use serde_json::{Map, Value};
 
-use crate::jose::{Alg, Jwk, JwsError, PublicKey, SigningKey, UnverifiedJws, parse_json_object, sign_compact};
+use crate::jose::{Alg, JwsError, PublicKey, SigningKey, UnverifiedJws, parse_json_object, sign_compact};
 
 /// The `typ` of a key-binding JWT (RFC 9901 section 4.3).
 pub const KB_JWT_TYP: &str = "kb+jwt";
@@ -179,6 +179,7 @@ impl SdJwt {
     pub fn verify(self, issuer: &PublicKey, options: &VerifyOptions<'_>) -> Result<VerifiedSdJwt, SdJwtError> {
         let verified = self.jws.verify(issuer, options.typ).map_err(SdJwtError::IssuerJws)?;
         let payload = verified.payload_json().map_err(SdJwtError::IssuerJws)?;
+        let (header, alg, _) = verified.into_parts();
         let revealed = reveal::reveal(payload, self.disclosures)?;
         // A `cnf` key we cannot read (e.g. RSA) only matters when key binding is checked.
         let holder = cnf_key(&revealed.claims);
@@ -193,8 +194,8 @@ impl SdJwt {
             }
         };
         Ok(VerifiedSdJwt {
-            header: verified.header().clone(),
-            alg: verified.alg(),
+            header,
+            alg,
             claims: revealed.claims,
             disclosed: revealed.disclosed.into_iter().map(|(p, _)| p).collect(),
             holder,
@@ -287,7 +288,7 @@ fn cnf_key(claims: &Map<String, Value>) -> Result<Option<PublicKey>, SdJwtError>
     let Value::Object(cnf) = cnf else { return Err(SdJwtError::InvalidCnf) };
     let Some(jwk) = cnf.get("jwk") else { return Ok(None) };
     let Value::Object(jwk) = jwk else { return Err(SdJwtError::InvalidCnf) };
-    PublicKey::from_jwk(&Jwk(jwk.clone())).map(Some).map_err(SdJwtError::CnfKey)
+    PublicKey::from_jwk_members(jwk).map(Some).map_err(SdJwtError::CnfKey)
 }
 
 /// Checks a KB-JWT (RFC 9901 section 7.3) and returns its `iat`.
@@ -339,6 +340,11 @@ impl VerifiedSdJwt {
     /// The issuer's signature algorithm.
     pub fn alg(&self) -> Alg {
         self.alg
+    }
+
+    /// The claims and the disclosed paths, moved out.
+    pub(crate) fn into_claims_and_disclosed(self) -> (Map<String, Value>, Vec<ClaimPath>) {
+        (self.claims, self.disclosed)
     }
 
     /// The processed claims: disclosed claims in place, no `_sd`, `_sd_alg` or digests.

@@ -53,7 +53,7 @@ pub(crate) fn reveal(mut payload: Map<String, Value>, disclosures: Vec<Disclosur
         values.push(Some((name, d.into_value())));
     }
     let mut state = State { by_digest, values, digests, seen: HashSet::new(), disclosed: Vec::new() };
-    let claims = state.object(payload, &ClaimPath::root(), 0)?;
+    let claims = state.object(payload, &mut Vec::new(), 0)?;
     if let Some(index) = state.values.iter().position(Option::is_some) {
         let digest = state.digests.get(index).cloned().unwrap_or_default();
         return Err(SdJwtError::UnreferencedDisclosure { digest });
@@ -61,15 +61,31 @@ pub(crate) fn reveal(mut payload: Map<String, Value>, disclosures: Vec<Disclosur
     Ok(Revealed { claims, disclosed: state.disclosed })
 }
 
+/// The path being processed, as a stack of segments: one `Vec` pushed and popped while walking,
+/// turned into a [`ClaimPath`] only for a disclosed claim or an error (verification walks every
+/// claim, so allocating a path per claim was a measurable share of its cost).
+fn claim_path(stack: &[String]) -> ClaimPath {
+    ClaimPath::from_segments(stack.iter().cloned())
+}
+
 impl State {
-    fn note_digest(&mut self, digest: &str) -> Result<Option<usize>, SdJwtError> {
-        if !self.seen.insert(digest.to_owned()) {
-            return Err(SdJwtError::DuplicateDigest { digest: digest.to_owned() });
+    /// Records `digest` as seen (a second sighting is an error) and returns the index of its
+    /// disclosure, if one was presented.
+    fn note_digest(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
+        if self.seen.contains(&digest) {
+            return Err(SdJwtError::DuplicateDigest { digest });
         }
-        Ok(self.by_digest.get(digest).copied())
+        let index = self.by_digest.get(&digest).copied();
+        self.seen.insert(digest);
+        Ok(index)
     }
 
-    fn value(&mut self, value: Value, path: &ClaimPath, depth: usize) -> Result<Value, SdJwtError> {
+    /// The digest of disclosure `index`, for error messages.
+    fn digest_of(&self, index: usize) -> String {
+        self.digests.get(index).cloned().unwrap_or_default()
+    }
+
+    fn value(&mut self, value: Value, path: &mut Vec<String>, depth: usize) -> Result<Value, SdJwtError> {
         match value {
             Value::Object(map) => Ok(Value::Object(self.object(map, path, depth + 1)?)),
             Value::Array(items) => Ok(Value::Array(self.array(items, path, depth + 1)?)),
@@ -77,10 +93,24 @@ impl State {
         }
     }
 
+    /// `value` at `path` + `segment`, the segment popped again whatever the outcome.
+    fn child(
+        &mut self,
+        value: Value,
+        path: &mut Vec<String>,
+        segment: String,
+        depth: usize,
+    ) -> Result<Value, SdJwtError> {
+        path.push(segment);
+        let out = self.value(value, path, depth);
+        path.pop();
+        out
+    }
+
     fn object(
         &mut self,
         mut map: Map<String, Value>,
-        path: &ClaimPath,
+        path: &mut Vec<String>,
         depth: usize,
     ) -> Result<Map<String, Value>, SdJwtError> {
         if depth > MAX_DEPTH {
@@ -89,57 +119,69 @@ impl State {
         let sd = map.remove("_sd");
         let mut out = Map::with_capacity(map.len());
         for (key, value) in map {
-            let child = path.child(key.as_str());
-            let value = self.value(value, &child, depth)?;
+            let value = match value {
+                // Leaves need no path: only containers can hold digests.
+                Value::Object(_) | Value::Array(_) => self.child(value, path, key.clone(), depth)?,
+                leaf => leaf,
+            };
             out.insert(key, value);
         }
         let Some(sd) = sd else { return Ok(out) };
-        let Value::Array(digests) = sd else { return Err(SdJwtError::SdNotArray { path: path.clone() }) };
+        let Value::Array(digests) = sd else { return Err(SdJwtError::SdNotArray { path: claim_path(path) }) };
         for digest in digests {
             let Value::String(digest) = digest else {
-                return Err(SdJwtError::SdDigestNotString { path: path.clone() });
+                return Err(SdJwtError::SdDigestNotString { path: claim_path(path) });
             };
-            let Some(index) = self.note_digest(&digest)? else { continue };
+            let Some(index) = self.note_digest(digest)? else { continue };
             let Some((name, value)) = self.values.get_mut(index).and_then(Option::take) else { continue };
-            let Some(name) = name else { return Err(SdJwtError::ElementDisclosureInObject { digest }) };
+            let Some(name) = name else {
+                return Err(SdJwtError::ElementDisclosureInObject { digest: self.digest_of(index) });
+            };
             if name == "_sd" || name == "..." {
                 return Err(SdJwtError::ForbiddenClaimName { name });
             }
             if out.contains_key(&name) {
-                return Err(SdJwtError::ClaimNameCollision { path: path.clone(), name });
+                return Err(SdJwtError::ClaimNameCollision { path: claim_path(path), name });
             }
-            let child = path.child(name.as_str());
-            self.disclosed.push((child.clone(), index));
-            let value = self.value(value, &child, depth)?;
-            out.insert(name, value);
+            path.push(name.clone());
+            self.disclosed.push((claim_path(path), index));
+            let value = self.value(value, path, depth);
+            path.pop();
+            out.insert(name, value?);
         }
         Ok(out)
     }
 
-    fn array(&mut self, items: Vec<Value>, path: &ClaimPath, depth: usize) -> Result<Vec<Value>, SdJwtError> {
+    fn array(&mut self, items: Vec<Value>, path: &mut Vec<String>, depth: usize) -> Result<Vec<Value>, SdJwtError> {
         if depth > MAX_DEPTH {
             return Err(SdJwtError::TooDeep);
         }
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let child = path.child(out.len().to_string());
             match item {
-                Value::Object(map) if map.contains_key("...") => {
+                Value::Object(mut map) if map.contains_key("...") => {
                     if map.len() != 1 {
-                        return Err(SdJwtError::ArrayDigestExtraKeys { path: path.clone() });
+                        return Err(SdJwtError::ArrayDigestExtraKeys { path: claim_path(path) });
                     }
-                    let Some(Value::String(digest)) = map.get("...") else {
-                        return Err(SdJwtError::ArrayDigestNotString { path: path.clone() });
+                    let Some(Value::String(digest)) = map.remove("...") else {
+                        return Err(SdJwtError::ArrayDigestNotString { path: claim_path(path) });
                     };
                     let Some(index) = self.note_digest(digest)? else { continue };
                     let Some((name, value)) = self.values.get_mut(index).and_then(Option::take) else { continue };
                     if name.is_some() {
-                        return Err(SdJwtError::PropertyDisclosureInArray { digest: digest.clone() });
+                        return Err(SdJwtError::PropertyDisclosureInArray { digest: self.digest_of(index) });
                     }
-                    self.disclosed.push((child.clone(), index));
-                    out.push(self.value(value, &child, depth)?);
+                    path.push(out.len().to_string());
+                    self.disclosed.push((claim_path(path), index));
+                    let value = self.value(value, path, depth);
+                    path.pop();
+                    out.push(value?);
                 }
-                other => out.push(self.value(other, &child, depth)?),
+                item @ (Value::Object(_) | Value::Array(_)) => {
+                    let segment = out.len().to_string();
+                    out.push(self.child(item, path, segment, depth)?);
+                }
+                leaf => out.push(leaf),
             }
         }
         Ok(out)

@@ -18,6 +18,8 @@ pub mod kdf;
 pub mod keys;
 pub mod record;
 pub mod recovery;
+pub mod session;
+pub mod store;
 
 pub use backup::{BackupContents, BackupError, BackupInfo, Unlock, export_backup, inspect_backup, open_backup};
 pub use journal::{
@@ -30,3 +32,5 @@ pub use keys::{
 };
 pub use record::{IndexEntry, Plaintext, RecordError, RecordIndex, RecordKind, SealedRecord, open, open_stored, seal};
 pub use recovery::{RecoveryCodeError, RecoveryKey};
+pub use session::{LockedVault, NewRecord, RecordData, SessionError, UnlockFailed, Vault};
+pub use store::{Batch, MemoryStore, Op, Snapshot, Storage, StoreError};
