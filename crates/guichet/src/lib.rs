@@ -1,21 +1,78 @@
 //! # souverain-guichet
 //!
-//! The commune's side of Souverain: it issues credentials, asks for and verifies presentations,
-//! keeps the consent registry, and serves the wallet's static files so that a commune can host both
-//! from one place.
+//! The commune's side of Souverain: it issues credentials (OpenID4VCI, pre-authorized code), asks
+//! for and verifies presentations (OpenID4VP, `direct_post`), keeps the consent registry, and
+//! serves the wallet's static files so that a commune can host both from one place.
+//!
+//! | prefix | what |
+//! |---|---|
+//! | `/.well-known/` | trust list, issuer and authorization server metadata, JWKS |
+//! | `/api/` | JSON and JOSE endpoints (wallet, back offices, agents) |
+//! | `/guichet/` | the agents' HTML pages (French) |
+//! | `/` | the wallet, when `wallet_dist` is given |
+//!
+//! Storage is SQLite ([`store`]); keys are generated at first start ([`keys`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod config;
+pub mod error;
+pub mod hardening;
+mod html;
+mod issuance;
+pub mod keys;
+mod registry;
+pub mod store;
+mod verification;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use rand_core::{OsRng, RngCore as _};
+use sha2::{Digest as _, Sha256};
+use souverain_core::jose::SigningKey;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::{Config, ConfigError, ServiceConfig};
+use crate::hardening::{Limiter, RateLimit};
+use crate::keys::{Curve, KeyFileError};
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// Largest request body accepted (a vp_token with a few credentials and a grant fits easily).
+pub const MAX_BODY: usize = 64 * 1024;
+/// Longest a request may take before a 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The guichet's clock: the system's, plus an offset tests can move.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Arc<AtomicI64>);
+
+impl Clock {
+    /// Unix seconds now.
+    pub fn now(&self) -> i64 {
+        let system = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        system.saturating_add(self.0.load(Ordering::Relaxed))
+    }
+    /// Moves the clock forward (tests).
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::Relaxed);
+    }
+}
 
 /// How the guichet is started.
 #[derive(Debug, Clone)]
@@ -24,6 +81,42 @@ pub struct ServeOptions {
     pub addr: SocketAddr,
     /// The wallet's built files (Trunk's `dist/`), served at `/`; `None` serves no wallet.
     pub wallet_dist: Option<PathBuf>,
+    /// The commune's TOML file; `None`: the embedded demo commune ([`config::DEMO_COMMUNE`]).
+    pub config: Option<PathBuf>,
+    /// The SQLite file; `None`: [`default_db_path`]. Keys live in `keys/` beside it.
+    pub db: Option<PathBuf>,
+    /// Public base URL, overriding the configuration's (e.g. `https://guichet.test` in tests).
+    pub public_url: Option<String>,
+    /// Per-client rate limit.
+    pub rate_limit: RateLimit,
+    /// The clock.
+    pub clock: Clock,
+}
+
+impl ServeOptions {
+    /// Options for `addr` with every default: demo commune, default database, no wallet.
+    pub fn new(addr: SocketAddr) -> ServeOptions {
+        ServeOptions {
+            addr,
+            wallet_dist: None,
+            config: None,
+            db: None,
+            public_url: None,
+            rate_limit: RateLimit::default(),
+            clock: Clock::default(),
+        }
+    }
+}
+
+/// The default database when none is given: `target/guichet-data/guichet.sqlite3` when the
+/// current directory has a `target/` (running from the repository: `cargo clean` resets the demo
+/// and git never sees it), else `souverain-data/guichet.sqlite3`.
+pub fn default_db_path() -> PathBuf {
+    if Path::new("target").is_dir() {
+        PathBuf::from("target/guichet-data/guichet.sqlite3")
+    } else {
+        PathBuf::from("souverain-data/guichet.sqlite3")
+    }
 }
 
 /// Why the guichet could not start.
@@ -41,6 +134,76 @@ pub enum StartError {
     /// The wallet directory has no `index.html`.
     #[error("no index.html in the wallet directory {0}")]
     NoWallet(PathBuf),
+    /// The configuration file could not be read.
+    #[error("cannot read the configuration {path}: {source}")]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// A key file could not be read or written.
+    #[error(transparent)]
+    Keys(#[from] KeyFileError),
+    /// The public URL is not an absolute http(s) URL without a trailing slash.
+    #[error("public_url {0:?} must be http(s)://host[:port] without a trailing slash")]
+    PublicUrl(String),
+}
+
+/// A service with its key.
+pub(crate) struct Service {
+    pub config: ServiceConfig,
+    pub key: SigningKey,
+    pub client_id: String,
+}
+
+/// Everything the handlers share.
+pub(crate) struct App {
+    pub config: Config,
+    pub public_url: String,
+    pub store: Arc<dyn Store>,
+    pub commune_key: SigningKey,
+    pub issuer_key: SigningKey,
+    pub services: Vec<Service>,
+    pub notice: String,
+    pub notice_sha256: String,
+    pub clock: Clock,
+}
+
+impl App {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+    pub fn status_uri(&self) -> String {
+        self.url(issuance::STATUS_LIST_PATH)
+    }
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.config.id == id)
+    }
+}
+
+/// A random URL-safe token of `bytes` random bytes.
+pub(crate) fn random_token(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut b);
+    souverain_core::b64::encode(b)
 }
 
 /// `GET /healthz`: the process is up and answering.
@@ -48,34 +211,158 @@ async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
+fn privacy_notice(config: &Config) -> String {
+    let mut body = format!(
+        "<p>Responsable du traitement : {} ({}). Les données sont conservées en {} et relèvent du droit {}.</p>",
+        html::escape(&config.commune.name),
+        html::escape(&config.commune.contact),
+        html::escape(&config.commune.storage_location),
+        html::escape(&config.commune.jurisdiction),
+    );
+    for s in &config.services {
+        body.push_str(&format!("<h2>{}</h2><ul>", html::escape(&s.name.fr)));
+        for p in &s.purposes {
+            body.push_str(&format!(
+                "<li>{} — conservation {} jours{}</li>",
+                html::escape(&p.text.fr),
+                p.retention_days,
+                if p.recipients.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — destinataires : {}", html::escape(&p.recipients.join(", ")))
+                }
+            ));
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str("<p>Vous pouvez retirer votre consentement à tout moment depuis votre portefeuille.</p>");
+    html::page("Politique de confidentialité", &body)
+}
+
+fn check_public_url(url: &str) -> Result<(), StartError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.ends_with('/')
+        && souverain_core::trust_list::origin(url).as_deref() == Some(url.to_ascii_lowercase().as_str());
+    if ok { Ok(()) } else { Err(StartError::PublicUrl(url.to_owned())) }
+}
+
+fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, StartError> {
+    let config = match &options.config {
+        None => Config::demo()?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| StartError::ConfigRead { path: path.clone(), source })?;
+            Config::parse(&text)?
+        }
+    };
+    let public_url = options
+        .public_url
+        .clone()
+        .or_else(|| config.commune.public_url.clone())
+        .unwrap_or_else(|| format!("http://{bound}"));
+    check_public_url(&public_url)?;
+    let db = options.db.clone().unwrap_or_else(default_db_path);
+    let dir = db.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
+    let key_dir = dir.join("keys");
+    keys::ensure_private_dir(&key_dir)?;
+    let commune_key = keys::load_or_create(&key_dir, "commune", Curve::Ed25519)?;
+    let issuer_key = keys::load_or_create(&key_dir, "issuer", Curve::P256)?;
+    let mut services = Vec::new();
+    for s in &config.services {
+        let key = keys::load_or_create(&key_dir, &format!("service-{}", s.id), Curve::Ed25519)?;
+        let client_id = souverain_core::openid4vp::request::client_id_for(&key.public_key());
+        services.push(Service { config: s.clone(), key, client_id });
+    }
+    // Personal data: the database (and SQLite's -wal/-shm, which copy its mode) is owner-only.
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        create.mode(0o600);
+    }
+    create.open(&db).map_err(|source| StartError::DataDir { path: db.clone(), source })?;
+    let store = SqliteStore::open(&db)?;
+    let notice = privacy_notice(&config);
+    let notice_sha256 = souverain_core::b64::encode(Sha256::digest(notice.as_bytes()));
+    Ok(Arc::new(App {
+        config,
+        public_url,
+        store: Arc::new(store),
+        commune_key,
+        issuer_key,
+        services,
+        notice,
+        notice_sha256,
+        clock: options.clock.clone(),
+    }))
+}
+
+fn cors(app: &App) -> CorsLayer {
+    let origins: Vec<HeaderValue> =
+        app.config.commune.wallet_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(Duration::from_secs(600))
+}
+
 /// Builds the HTTP application.
-pub fn router(options: &ServeOptions) -> Result<Router, StartError> {
-    let mut app = Router::new().route("/healthz", get(healthz));
+fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
+    let limiter = Arc::new(Limiter::new(options.rate_limit));
+    let cors = cors(&app);
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(issuance::routes())
+        .merge(verification::routes())
+        .merge(registry::routes())
+        .with_state(app);
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");
         if !index.is_file() {
             return Err(StartError::NoWallet(dist.clone()));
         }
         // Unknown paths get the wallet's page: the app routes itself.
-        app = app.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)));
+        router = router.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)));
     }
-    Ok(app
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))))
+    Ok(router
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(limiter, hardening::rate_limit))
+        .layer(cors)
+        .layer(axum::middleware::from_fn(hardening::json_errors))
+        .layer(axum::middleware::from_fn(hardening::security_headers))
+        .layer(CatchPanicLayer::new()))
 }
 
 /// A bound, not yet running guichet.
 pub struct Guichet {
     listener: TcpListener,
     app: Router,
+    state: Arc<App>,
 }
 
 impl Guichet {
-    /// Binds the address and prepares the application.
+    /// Loads the configuration, opens the database (migrating it), loads or creates the keys,
+    /// binds the address and prepares the application.
     pub async fn bind(options: ServeOptions) -> Result<Guichet, StartError> {
-        let app = router(&options)?;
+        if let Some(dist) = &options.wallet_dist
+            && !dist.join("index.html").is_file()
+        {
+            return Err(StartError::NoWallet(dist.clone()));
+        }
         let listener =
             TcpListener::bind(options.addr).await.map_err(|source| StartError::Bind { addr: options.addr, source })?;
-        Ok(Guichet { listener, app })
+        let bound = listener.local_addr().map_err(|source| StartError::Bind { addr: options.addr, source })?;
+        let opts = options.clone();
+        let state = tokio::task::spawn_blocking(move || build_app(&opts, bound)).await.map_err(|e| {
+            StartError::DataDir { path: PathBuf::new(), source: std::io::Error::other(e.to_string()) }
+        })??;
+        let app = router(&options, state.clone())?;
+        Ok(Guichet { listener, app, state })
     }
 
     /// The address actually bound (useful with port 0).
@@ -83,9 +370,30 @@ impl Guichet {
         self.listener.local_addr()
     }
 
+    /// The public base URL in use.
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
     /// Serves until `shutdown` completes, then finishes the requests under way.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.app).with_graceful_shutdown(shutdown).await
+        let store = self.state.store.clone();
+        let clock = self.state.clock.clone();
+        // Erasures that were deferred by a service's policy happen when due.
+        let purger = tokio::spawn(async move {
+            loop {
+                let (s, now) = (store.clone(), clock.now());
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.purge(now)).await {
+                    eprintln!("guichet: purge failed: {e}");
+                }
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        });
+        let result = axum::serve(self.listener, self.app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        purger.abort();
+        result
     }
 }
 
@@ -112,4 +420,21 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// Runs `f` on the blocking pool (database and signature work stay off the async workers).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, error::ApiError> + Send + 'static,
+) -> Result<T, error::ApiError> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+/// Checks the request's media type (before any `;` parameters, case-insensitively).
+pub(crate) fn require_type(headers: &axum::http::HeaderMap, expected: &str) -> Result<(), error::ApiError> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim())
+        .is_some_and(|v| v.eq_ignore_ascii_case(expected));
+    if ok { Ok(()) } else { Err(error::ApiError::media_type(expected)) }
 }

@@ -7,13 +7,19 @@ use souverain_guichet::{Guichet, ServeOptions, StartError};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-/// Sends one HTTP/1.1 request and returns (status, body).
-async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+/// Sends one HTTP/1.1 request and returns the raw response.
+async fn raw_get(addr: std::net::SocketAddr, path: &str) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// Sends one HTTP/1.1 request and returns (status, body).
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let response = raw_get(addr, path).await;
     let status = response[9..12].parse().unwrap();
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
@@ -31,7 +37,9 @@ async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
     let dist = temp_dir("dist");
     std::fs::write(dist.join("index.html"), "<title>wallet</title>").unwrap();
     std::fs::write(dist.join("app.js"), "// js").unwrap();
-    let options = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), wallet_dist: Some(dist.clone()) };
+    let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
+    options.wallet_dist = Some(dist.clone());
+    options.db = Some(dist.join("guichet.sqlite3"));
     let guichet = Guichet::bind(options).await.unwrap();
     let addr = guichet.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -44,6 +52,13 @@ async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
     assert_eq!(body, r#"{"status":"ok"}"#);
     assert_eq!(get(addr, "/app.js").await, (200, "// js".to_owned()));
     assert_eq!(get(addr, "/consents").await, (200, "<title>wallet</title>".to_owned()));
+    // The wallet's own files carry its strict policy, frame-ancestors included (a <meta> cannot).
+    let page = raw_get(addr, "/").await.to_ascii_lowercase();
+    assert!(
+        page.contains("content-security-policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"),
+        "{page}"
+    );
+    assert!(page.contains("frame-ancestors 'none'"), "{page}");
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
@@ -53,7 +68,9 @@ async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
 #[tokio::test]
 async fn a_wallet_directory_without_index_is_refused_at_start() {
     let dist = temp_dir("empty");
-    let options = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), wallet_dist: Some(dist.clone()) };
+    let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
+    options.wallet_dist = Some(dist.clone());
+    options.db = Some(dist.join("guichet.sqlite3"));
     let err = Guichet::bind(options).await.err().unwrap();
     assert!(matches!(err, StartError::NoWallet(path) if path == dist));
 }

@@ -1,0 +1,224 @@
+//! The commune's configuration: a TOML file (see `demo/commune.toml` for the format).
+
+use serde::Deserialize;
+use souverain_core::openid4vp::request::LocalizedText;
+
+/// The demo commune, embedded so that `souverain serve` works with no file at hand.
+pub const DEMO_COMMUNE: &str = include_str!("../demo/commune.toml");
+
+/// The credential types the guichet issues: (configuration id, vct, French label).
+pub const CREDENTIAL_TYPES: [(&str, &str, &str); 3] = [
+    ("residence", "urn:souverain:vct:residence:1", "Justificatif de domicile"),
+    ("household", "urn:souverain:vct:household:1", "Composition du foyer"),
+    ("family_quotient", "urn:souverain:vct:family-quotient:1", "Tranche de quotient familial"),
+];
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The commune.
+    pub commune: Commune,
+    /// Its services.
+    pub services: Vec<ServiceConfig>,
+}
+
+fn default_offer_lifetime() -> u64 {
+    86_400
+}
+fn default_request_lifetime() -> u64 {
+    600
+}
+fn default_credential_lifetime() -> u64 {
+    365 * 86_400
+}
+fn default_notice_path() -> String {
+    "/guichet/confidentialite".into()
+}
+fn default_fr() -> String {
+    "FR".into()
+}
+
+/// The commune as controller.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commune {
+    /// Name, e.g. `Mairie de Beaulieu-sur-Loire`.
+    pub name: String,
+    /// Contact (the DPO).
+    pub contact: String,
+    /// Public base URL; `None`: the bound address over http.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Path of the privacy notice the guichet serves.
+    #[serde(default = "default_notice_path")]
+    pub privacy_notice_path: String,
+    /// ISO 3166 jurisdiction.
+    #[serde(default = "default_fr")]
+    pub jurisdiction: String,
+    /// Where data is stored.
+    #[serde(default = "default_fr")]
+    pub storage_location: String,
+    /// Wallet origins allowed by CORS.
+    #[serde(default)]
+    pub wallet_origins: Vec<String>,
+    /// Offer lifetime (seconds).
+    #[serde(default = "default_offer_lifetime")]
+    pub offer_lifetime: u64,
+    /// Presentation request lifetime (seconds).
+    #[serde(default = "default_request_lifetime")]
+    pub request_lifetime: u64,
+    /// Issued credential lifetime (seconds).
+    #[serde(default = "default_credential_lifetime")]
+    pub credential_lifetime: u64,
+}
+
+/// What happens to received claims when a grant is withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Erasure {
+    /// `"delete"`: erased at once.
+    Policy(ErasurePolicy),
+    /// A number of days they are kept before erasure (a legal obligation).
+    KeepDays(u32),
+}
+
+/// The named erasure policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErasurePolicy {
+    /// Erase at withdrawal.
+    Delete,
+}
+
+impl Erasure {
+    /// Seconds between the withdrawal and the erasure.
+    pub fn delay_seconds(self) -> i64 {
+        match self {
+            Erasure::Policy(ErasurePolicy::Delete) => 0,
+            Erasure::KeepDays(d) => i64::from(d) * 86_400,
+        }
+    }
+}
+
+fn default_erasure() -> Erasure {
+    Erasure::Policy(ErasurePolicy::Delete)
+}
+
+/// A municipal service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Short id used in paths and key file names (`[a-z0-9-]`).
+    pub id: String,
+    /// Name.
+    pub name: LocalizedText,
+    /// Contact.
+    pub contact: String,
+    /// Logo (https or data: URL); empty when none.
+    #[serde(default)]
+    pub logo: String,
+    /// Erasure after withdrawal.
+    #[serde(default = "default_erasure")]
+    pub erasure: Erasure,
+    /// Purposes.
+    pub purposes: Vec<PurposeConfig>,
+}
+
+/// A purpose a service asks data for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeConfig {
+    /// Short id.
+    pub id: String,
+    /// DPV purpose IRI.
+    pub dpv: String,
+    /// What it means, fr/en.
+    pub text: LocalizedText,
+    /// DPV legal basis IRI.
+    pub legal_basis: String,
+    /// Retention in days.
+    pub retention_days: u32,
+    /// Third parties receiving the data.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// Claims asked per credential type.
+    pub claims: Vec<ClaimsConfig>,
+}
+
+/// Claims of one credential type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimsConfig {
+    /// The credential type.
+    pub vct: String,
+    /// Claim paths (arrays of names).
+    pub paths: Vec<Vec<String>>,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Not valid TOML for this format.
+    #[error("configuration: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// A service id is empty, repeated, or has characters outside `[a-z0-9-]`.
+    #[error("service id {0:?} is invalid or repeated")]
+    ServiceId(String),
+    /// A purpose id is empty or repeated within its service.
+    #[error("purpose id {0:?} is invalid or repeated")]
+    PurposeId(String),
+    /// A purpose asks for a credential type the guichet does not know, or for no claim.
+    #[error("purpose {0:?} asks for an unknown credential type or for nothing")]
+    Claims(String),
+}
+
+fn id_ok(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+impl Config {
+    /// Parses and checks a configuration.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &config.services {
+            if !id_ok(&s.id) || !seen.insert(s.id.clone()) {
+                return Err(ConfigError::ServiceId(s.id.clone()));
+            }
+            let mut purposes = std::collections::BTreeSet::new();
+            for p in &s.purposes {
+                if !id_ok(&p.id) || !purposes.insert(p.id.clone()) {
+                    return Err(ConfigError::PurposeId(p.id.clone()));
+                }
+                let known = |vct: &str| CREDENTIAL_TYPES.iter().any(|(_, v, _)| *v == vct);
+                if p.claims.is_empty()
+                    || p.claims
+                        .iter()
+                        .any(|c| !known(&c.vct) || c.paths.is_empty() || c.paths.iter().any(Vec::is_empty))
+                {
+                    return Err(ConfigError::Claims(p.id.clone()));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// The demo commune.
+    pub fn demo() -> Result<Config, ConfigError> {
+        Config::parse(DEMO_COMMUNE)
+    }
+
+    /// A service by id.
+    pub fn service(&self, id: &str) -> Option<&ServiceConfig> {
+        self.services.iter().find(|s| s.id == id)
+    }
+}
+
+impl ServiceConfig {
+    /// A purpose by id.
+    pub fn purpose(&self, id: &str) -> Option<&PurposeConfig> {
+        self.purposes.iter().find(|p| p.id == id)
+    }
+}

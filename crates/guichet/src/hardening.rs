@@ -1,0 +1,145 @@
+//! Per-client rate limiting (a token bucket per IP, in memory), JSON bodies for errors that
+//! layers and extractors produce, and security headers.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, code_for_status};
+
+/// Token bucket parameters, per client IP.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Requests a client may send at once.
+    pub burst: u32,
+    /// Tokens given back per second.
+    pub per_second: f64,
+}
+
+impl Default for RateLimit {
+    /// 120 at once, 30 per second: plenty for a household behind one address, little for a flood.
+    fn default() -> Self {
+        RateLimit { burst: 120, per_second: 30.0 }
+    }
+}
+
+/// The buckets.
+pub struct Limiter {
+    limit: RateLimit,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl Limiter {
+    /// New, empty.
+    pub fn new(limit: RateLimit) -> Limiter {
+        Limiter { limit, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes a token for `ip`; `false` when its bucket is empty.
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let Ok(mut buckets) = self.buckets.lock() else { return true };
+        let now = Instant::now();
+        let burst = f64::from(self.limit.burst);
+        if buckets.len() > 50_000 {
+            // Forget clients whose bucket has refilled: bounded memory under many addresses.
+            let rate = self.limit.per_second;
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.limit.per_second).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Middleware: 429 when the client's bucket is empty.
+pub async fn rate_limit(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
+    let ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if let Some(ip) = ip
+        && !limiter.allow(ip)
+    {
+        let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later")
+            .into_response();
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    }
+    next.run(request).await
+}
+
+/// Middleware: an error status without a JSON body (from axum's extractors or tower-http's
+/// layers) gets one with a stable code, on API paths; guichet pages get a French sentence.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if is_json {
+        return response;
+    }
+    let (code, message) = code_for_status(status);
+    let mut out = if path.starts_with("/guichet/") {
+        let body = crate::html::page("Erreur", &format!("<p>{}</p>", crate::html::escape(message)));
+        (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    } else {
+        ApiError::new(status, code, message).into_response()
+    };
+    // Keep headers that matter to the client (Retry-After, Allow, CORS).
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// The wallet's policy (issue 7): its own scripts and wasm only, no inline script, connections to
+/// this origin only (the guichet that serves it), and no framing (ignored in a `<meta>`, so sent here).
+const WALLET_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancestors 'none'";
+
+/// Middleware: security headers, and a strict CSP for each kind of path: agent pages, APIs, and
+/// the wallet's own files.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response: Response<Body> = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if path.starts_with("/guichet/") {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if path.starts_with("/api/") || path.starts_with("/.well-known/") {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    } else {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(WALLET_CSP));
+    }
+    response
+}

@@ -1,0 +1,494 @@
+//! Issuance: well-known metadata, trust list, status list, OpenID4VCI pre-authorized code
+//! endpoints, and the agents' offer and revocation pages.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use rand_core::{OsRng, RngCore as _};
+use serde_json::{Map, Value, json};
+use souverain_core::openid4vci::{
+    CredentialOffer, CredentialRequest, CredentialResponse, NonceResponse, PRE_AUTHORIZED_GRANT, TokenRequest,
+    TokenResponse, UnverifiedProof,
+};
+use souverain_core::openid4vp::url::form_decode;
+use souverain_core::sd_jwt::ClaimPath;
+use souverain_core::sd_jwt_vc::{NON_DISCLOSABLE, StatusRef, VcIssueParams, issue_vc};
+use souverain_core::status_list::{Bits, Status, StatusList, StatusListTokenClaims};
+use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service as TrustedService, TrustList};
+
+use crate::config::CREDENTIAL_TYPES;
+use crate::error::{ApiError, json_response};
+use crate::html::{escape, link_block, respond};
+use crate::store::Offer;
+use crate::{App, blocking, random_token, require_type};
+
+/// Where the status list token is published.
+pub const STATUS_LIST_PATH: &str = "/api/status-lists/1";
+/// Entries in the status list (random indexes among them give herd privacy).
+pub const STATUS_LIST_SIZE: u64 = 1 << 16;
+const TOKEN_LIFETIME: i64 = 600;
+const C_NONCE_LIFETIME: i64 = 300;
+
+pub(crate) fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/.well-known/souverain-trust-list", get(trust_list))
+        .route("/.well-known/openid-credential-issuer", get(issuer_metadata))
+        .route("/.well-known/oauth-authorization-server", get(as_metadata))
+        .route("/.well-known/jwt-vc-issuer", get(jwt_vc_issuer))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route(STATUS_LIST_PATH, get(status_list))
+        .route("/api/oid4vci/token", post(token))
+        .route("/api/oid4vci/nonce", post(nonce))
+        .route("/api/oid4vci/credential", post(credential))
+        .route("/api/agent/offers", post(create_offer_api))
+        .route("/api/agent/credentials/{idx}/revoke", post(revoke_api))
+        .route("/guichet/agent", get(agent_page))
+        .route("/guichet/agent/offres", post(create_offer_page))
+        .route("/guichet/agent/revocations", post(revoke_page))
+        .route("/guichet/confidentialite", get(notice_page))
+}
+
+fn jose_response(typ: &'static str, body: String) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(typ))], body).into_response()
+}
+
+/// The commune-signed trust list, valid one day.
+pub(crate) fn signed_trust_list(app: &App) -> Result<String, ApiError> {
+    let now = app.now();
+    let origin = souverain_core::trust_list::origin(&app.public_url).unwrap_or_default();
+    let services = app
+        .services
+        .iter()
+        .map(|s| TrustedService {
+            client_id: s.client_id.clone(),
+            name: s.config.name.clone(),
+            logo: s.config.logo.clone(),
+            contact: s.config.contact.clone(),
+            response_uri_origins: vec![origin.clone()],
+            purposes: s
+                .config
+                .purposes
+                .iter()
+                .map(|p| RegisteredPurpose {
+                    dpv: p.dpv.clone(),
+                    claims: p
+                        .claims
+                        .iter()
+                        .map(|c| AllowedClaims {
+                            vct: c.vct.clone(),
+                            paths: c.paths.iter().map(|p| json!(p)).collect(),
+                        })
+                        .collect(),
+                    max_retention_seconds: u64::from(p.retention_days) * 86_400,
+                })
+                .collect(),
+        })
+        .collect();
+    let list = TrustList { iss: app.commune_key.public_key().did_jwk(), iat: now, exp: now + 86_400, services };
+    list.sign(&app.commune_key).map_err(|e| ApiError::internal(&e))
+}
+
+async fn trust_list(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let jwt = blocking(move || signed_trust_list(&app)).await?;
+    Ok(jose_response("application/trust-list+jwt", jwt))
+}
+
+fn issuer_jwk(app: &App) -> Value {
+    let mut jwk = app.issuer_key.public_key().to_jwk().0;
+    jwk.insert("kid".into(), app.issuer_key.public_key().thumbprint().into());
+    jwk.insert("use".into(), "sig".into());
+    jwk.insert("alg".into(), app.issuer_key.default_alg().name().into());
+    Value::Object(jwk)
+}
+
+async fn jwks(State(app): State<Arc<App>>) -> Response {
+    axum::Json(json!({"keys": [issuer_jwk(&app)]})).into_response()
+}
+
+async fn jwt_vc_issuer(State(app): State<Arc<App>>) -> Response {
+    axum::Json(json!({"issuer": app.public_url, "jwks": {"keys": [issuer_jwk(&app)]}})).into_response()
+}
+
+async fn as_metadata(State(app): State<Arc<App>>) -> Response {
+    axum::Json(json!({
+        "issuer": app.public_url,
+        "token_endpoint": app.url("/api/oid4vci/token"),
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "pre-authorized_grant_anonymous_access_supported": true,
+    }))
+    .into_response()
+}
+
+async fn issuer_metadata(State(app): State<Arc<App>>) -> Response {
+    let mut configs = Map::new();
+    for (id, vct, label) in CREDENTIAL_TYPES {
+        configs.insert(
+            id.into(),
+            json!({
+                "format": "dc+sd-jwt",
+                "vct": vct,
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "credential_signing_alg_values_supported": [app.issuer_key.default_alg().name()],
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256"]}},
+                "credential_metadata": {"display": [{"name": label, "locale": "fr"}]},
+            }),
+        );
+    }
+    axum::Json(json!({
+        "credential_issuer": app.public_url,
+        "credential_endpoint": app.url("/api/oid4vci/credential"),
+        "nonce_endpoint": app.url("/api/oid4vci/nonce"),
+        "display": [{"name": app.config.commune.name, "locale": "fr"}],
+        "credential_configurations_supported": configs,
+    }))
+    .into_response()
+}
+
+async fn status_list(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let jwt = blocking(move || {
+        let mut list = StatusList::new(Bits::One, STATUS_LIST_SIZE).map_err(|e| ApiError::internal(&e))?;
+        for idx in app.store.revoked()? {
+            list.set(idx, Status::Invalid).map_err(|e| ApiError::internal(&e))?;
+        }
+        let now = u64::try_from(app.now()).unwrap_or(0);
+        let claims = StatusListTokenClaims {
+            sub: app.status_uri(),
+            iat: now,
+            exp: Some(now + 86_400),
+            ttl: Some(300),
+            iss: Some(app.public_url.clone()),
+            list,
+        };
+        let mut header = Map::new();
+        header.insert("kid".into(), app.issuer_key.public_key().thumbprint().into());
+        claims.sign(&app.issuer_key, header).map_err(|e| ApiError::internal(&e))
+    })
+    .await?;
+    Ok(jose_response("application/statuslist+jwt", jwt))
+}
+
+fn oauth_error(status: StatusCode, code: &'static str, message: &str) -> ApiError {
+    ApiError::new(status, code, message)
+}
+
+async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    require_type(&headers, "application/x-www-form-urlencoded")?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad("invalid_request", "the body is not UTF-8"))?;
+    let request = TokenRequest::from_form(text).map_err(|e| ApiError::bad("invalid_request", e.to_string()))?;
+    let access_token = random_token(32);
+    let response = blocking(move || {
+        let now = app.now();
+        if app.store.redeem_offer(&request.pre_authorized_code, &access_token, now, now + TOKEN_LIFETIME)? {
+            Ok(TokenResponse { access_token, expires_in: TOKEN_LIFETIME.unsigned_abs() })
+        } else {
+            Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown, expired or already used code"))
+        }
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &response.to_json()))
+}
+
+async fn nonce(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let c_nonce = random_token(24);
+    let n = c_nonce.clone();
+    blocking(move || Ok(app.store.create_c_nonce(&n, app.now() + C_NONCE_LIFETIME)?)).await?;
+    Ok(json_response(StatusCode::OK, &NonceResponse { c_nonce }.to_json()))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// Selectively disclosable paths: each top-level claim, or each member of a top-level object.
+fn disclosable(claims: &Map<String, Value>) -> Vec<ClaimPath> {
+    let mut out = Vec::new();
+    for (k, v) in claims {
+        let pointers: Vec<String> = match v {
+            Value::Object(m) if !m.is_empty() => m.keys().map(|m| format!("/{k}/{m}")).collect(),
+            _ => vec![format!("/{k}")],
+        };
+        out.extend(pointers.iter().filter_map(|p| ClaimPath::parse(p).ok()));
+    }
+    out
+}
+
+async fn credential(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let token = bearer(&headers)
+        .ok_or_else(|| oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "a Bearer access token is required"))?;
+    require_type(&headers, "application/json")?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad("malformed_json", "the body is not UTF-8"))?;
+    if serde_json::from_str::<Value>(text).is_err() {
+        return Err(ApiError::bad("malformed_json", "the body is not JSON"));
+    }
+    let request =
+        CredentialRequest::from_json(text).map_err(|e| ApiError::bad("invalid_credential_request", e.to_string()))?;
+    let response = blocking(move || {
+        let now = app.now();
+        let offer = app.store.offer_for_token(&token, now)?.ok_or_else(|| {
+            oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown, expired or already used access token")
+        })?;
+        if offer.config_id != request.credential_configuration_id {
+            return Err(ApiError::bad("unknown_credential_configuration", "the offer was for another credential"));
+        }
+        let proof =
+            UnverifiedProof::parse(&request.proof_jwt).map_err(|e| ApiError::bad("invalid_proof", e.to_string()))?;
+        let c_nonce =
+            proof.nonce_unverified().ok_or_else(|| ApiError::bad("invalid_nonce", "the proof has no nonce"))?;
+        if !app.store.consume_c_nonce(&c_nonce, now)? {
+            return Err(ApiError::bad("invalid_nonce", "unknown, expired or already used c_nonce"));
+        }
+        let proof =
+            proof.verify(&app.public_url, &c_nonce, now).map_err(|e| ApiError::bad("invalid_proof", e.to_string()))?;
+        let (_, vct, _) = CREDENTIAL_TYPES
+            .iter()
+            .find(|(id, _, _)| *id == offer.config_id)
+            .ok_or_else(|| ApiError::internal(&"offer with an unknown configuration"))?;
+        let claims: Map<String, Value> = serde_json::from_str(&offer.claims).map_err(|e| ApiError::internal(&e))?;
+        let holder = proof.holder().clone();
+        let mut pick = || OsRng.next_u64() % STATUS_LIST_SIZE;
+        let idx = app.store.record_credential(&offer, vct, &holder.thumbprint(), now, &mut pick)?.ok_or_else(|| {
+            oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "the credential was already issued")
+        })?;
+        let mut header = Map::new();
+        header.insert("kid".into(), app.issuer_key.public_key().thumbprint().into());
+        let exp = now.saturating_add(i64::try_from(app.config.commune.credential_lifetime).unwrap_or(i64::MAX));
+        let params = VcIssueParams {
+            iss: &app.public_url,
+            vct,
+            holder: &holder,
+            iat: now,
+            nbf: None,
+            exp: Some(exp),
+            status: Some(StatusRef { idx, uri: app.status_uri() }),
+            alg: None,
+            decoys: 2,
+            extra_header: header,
+        };
+        let vc = issue_vc(&app.issuer_key, claims.clone(), &disclosable(&claims), &params, &mut OsRng)
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(CredentialResponse { credentials: vec![vc] })
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &response.to_json()))
+}
+
+/// Checks and stores an offer; returns it.
+fn create_offer(
+    app: &App,
+    config_id: &str,
+    label: &str,
+    claims: Map<String, Value>,
+) -> Result<CredentialOffer, ApiError> {
+    if !CREDENTIAL_TYPES.iter().any(|(id, _, _)| *id == config_id) {
+        return Err(ApiError::bad("unknown_credential_configuration", "no such credential type"));
+    }
+    if claims.is_empty() {
+        return Err(ApiError::bad("invalid_claims", "the credential would carry no claim"));
+    }
+    if let Some(k) = claims.keys().find(|k| NON_DISCLOSABLE.contains(&k.as_str()) || k.starts_with('_')) {
+        return Err(ApiError::bad("invalid_claims", format!("the claim {k:?} is reserved")));
+    }
+    let offer = CredentialOffer {
+        credential_issuer: app.public_url.clone(),
+        credential_configuration_ids: vec![config_id.to_owned()],
+        pre_authorized_code: random_token(32),
+    };
+    let now = app.now();
+    let lifetime = i64::try_from(app.config.commune.offer_lifetime).unwrap_or(i64::MAX);
+    let row = Offer {
+        code: offer.pre_authorized_code.clone(),
+        config_id: config_id.to_owned(),
+        claims: Value::Object(claims).to_string(),
+        label: label.chars().take(200).collect(),
+    };
+    app.store.create_offer(&row, now, now.saturating_add(lifetime))?;
+    Ok(offer)
+}
+
+/// The same-device link: the wallet's page with the offer in its query.
+fn wallet_offer_link(app: &App, offer: &CredentialOffer) -> String {
+    let url = offer.to_url();
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    format!("{}/?{query}", app.public_url)
+}
+
+async fn create_offer_api(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    require_type(&headers, "application/json")?;
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::bad("malformed_json", "the body is not JSON"))?;
+    let config_id = value.get("credential").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let label = value.get("label").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let claims = value
+        .get("claims")
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| ApiError::bad("invalid_claims", "`claims` must be a JSON object"))?;
+    let out = blocking(move || {
+        let offer = create_offer(&app, &config_id, &label, claims)?;
+        Ok(json!({
+            "offer": offer.to_json(),
+            "offer_url": offer.to_url(),
+            "wallet_url": wallet_offer_link(&app, &offer),
+        }))
+    })
+    .await?;
+    Ok(json_response(StatusCode::CREATED, &out))
+}
+
+async fn revoke_api(State(app): State<Arc<App>>, Path(idx): Path<u64>) -> Result<Response, ApiError> {
+    let done = blocking(move || Ok(app.store.revoke(idx, app.now())?)).await?;
+    if done {
+        Ok(json_response(StatusCode::OK, &json!({"revoked": idx})))
+    } else {
+        Err(ApiError::not_found("unknown_credential", "no such credential, or already revoked"))
+    }
+}
+
+fn form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("bad_request", "the body is not UTF-8"))?;
+    form_decode(text).map_err(|e| ApiError::bad("bad_request", e.to_string()))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
+}
+
+/// Claims from the agent's form, for the chosen type.
+fn claims_from_form(config_id: &str, f: &[(String, String)]) -> Map<String, Value> {
+    let mut claims = Map::new();
+    let put = |m: &mut Map<String, Value>, k: &str, v: &str| {
+        if !v.is_empty() {
+            m.insert(k.into(), v.into());
+        }
+    };
+    match config_id {
+        "residence" => {
+            put(&mut claims, "given_name", field(f, "given_name"));
+            put(&mut claims, "family_name", field(f, "family_name"));
+            let mut address = Map::new();
+            put(&mut address, "street_address", field(f, "street_address"));
+            put(&mut address, "postal_code", field(f, "postal_code"));
+            put(&mut address, "locality", field(f, "locality"));
+            address.insert("country".into(), "FR".into());
+            claims.insert("address".into(), Value::Object(address));
+            put(&mut claims, "since", field(f, "since"));
+        }
+        "household" => {
+            put(&mut claims, "family_name", field(f, "family_name"));
+            // One child per line: "given name; birth date; school".
+            let children: Vec<Value> = field(f, "children")
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let mut parts = l.split(';').map(str::trim);
+                    json!({
+                        "given_name": parts.next().unwrap_or_default(),
+                        "birthdate": parts.next().unwrap_or_default(),
+                        "school": parts.next().unwrap_or_default(),
+                    })
+                })
+                .collect();
+            claims.insert("children".into(), Value::Array(children));
+        }
+        _ => {
+            put(&mut claims, "bracket", field(f, "bracket"));
+            if let Ok(year) = field(f, "reference_year").parse::<u32>() {
+                claims.insert("reference_year".into(), year.into());
+            }
+        }
+    }
+    claims
+}
+
+async fn agent_page(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let creds = blocking(move || Ok(app.store.credentials(50)?)).await?;
+    let options: String = CREDENTIAL_TYPES
+        .iter()
+        .map(|(id, _, label)| format!("<option value=\"{id}\">{}</option>", escape(label)))
+        .collect();
+    let mut rows = String::new();
+    for c in creds {
+        let action = if c.revoked_at.is_some() {
+            "révoqué".to_owned()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/guichet/agent/revocations\"><input type=\"hidden\" name=\"idx\" value=\"{}\">\
+<button>Révoquer</button></form>",
+                c.status_idx
+            )
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+            c.id,
+            escape(&c.label),
+            escape(&c.vct)
+        ));
+    }
+    let body = format!(
+        "<form method=\"post\" action=\"/guichet/agent/offres\">\
+<label>Type d'attestation<select name=\"credential\">{options}</select></label>\
+<label>Référence du dossier (pour l'agent)<input name=\"label\"></label>\
+<fieldset><legend>Justificatif de domicile</legend>\
+<label>Prénom<input name=\"given_name\"></label><label>Nom<input name=\"family_name\"></label>\
+<label>Adresse<input name=\"street_address\"></label><label>Code postal<input name=\"postal_code\"></label>\
+<label>Commune<input name=\"locality\"></label><label>Depuis (AAAA-MM-JJ)<input name=\"since\"></label></fieldset>\
+<fieldset><legend>Composition du foyer</legend><label>Nom de famille<input name=\"family_name_household\"></label>\
+<label>Enfants, un par ligne : prénom ; date de naissance ; école<textarea name=\"children\" rows=\"3\"></textarea></label></fieldset>\
+<fieldset><legend>Quotient familial</legend><label>Tranche<input name=\"bracket\"></label>\
+<label>Année de référence<input name=\"reference_year\"></label></fieldset>\
+<button>Créer l'offre</button></form><h2>Attestations émises</h2><table><tr><th>n°</th><th>dossier</th><th>type</th><th></th></tr>{rows}</table>"
+    );
+    Ok(respond("Émettre une attestation", &body))
+}
+
+async fn create_offer_page(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    require_type(&headers, "application/x-www-form-urlencoded")?;
+    let mut f = form(&body)?;
+    let config_id = field(&f, "credential").to_owned();
+    let label = field(&f, "label").to_owned();
+    if config_id == "household" {
+        let name = field(&f, "family_name_household").to_owned();
+        f.retain(|(k, _)| k != "family_name");
+        f.push(("family_name".into(), name));
+    }
+    let claims = claims_from_form(&config_id, &f);
+    let result = blocking(move || {
+        let offer = create_offer(&app, &config_id, &label, claims)?;
+        Ok((offer.to_url(), wallet_offer_link(&app, &offer)))
+    })
+    .await;
+    match result {
+        Ok((offer_url, wallet)) => Ok(respond(
+            "Offre créée",
+            &format!(
+                "<p>Le citoyen scanne ce code avec son portefeuille, ou ouvre le lien sur son appareil. L'offre ne sert qu'une fois.</p>{}<p>Lien OpenID4VCI : </p><pre>{}</pre>",
+                link_block("Offre d'attestation", &wallet),
+                escape(&offer_url)
+            ),
+        )),
+        Err(e) if e.status.is_client_error() => Ok(respond(
+            "Offre refusée",
+            &format!("<p>{}</p><p><a href=\"/guichet/agent\">Retour</a></p>", escape(&e.message)),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn revoke_page(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    require_type(&headers, "application/x-www-form-urlencoded")?;
+    let f = form(&body)?;
+    let idx: u64 = field(&f, "idx").parse().map_err(|_| ApiError::bad("bad_request", "no credential index"))?;
+    blocking(move || Ok(app.store.revoke(idx, app.now())?)).await?;
+    Ok(Redirect::to("/guichet/agent").into_response())
+}
+
+async fn notice_page(State(app): State<Arc<App>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], app.notice.clone()).into_response()
+}

@@ -1,0 +1,383 @@
+//! Verification: per-service presentation requests (OpenID4VP, signed request objects passed by
+//! reference), the `direct_post` response endpoint, and the agents' request and result pages.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rand_core::OsRng;
+use serde_json::{Value, json};
+use souverain_core::consent::Receipt;
+use souverain_core::jose::PublicKey;
+use souverain_core::openid4vp::dcql::DcqlQuery;
+use souverain_core::openid4vp::request::{
+    ClientMetadata, Controller, PrivacyNotice, Processing, Purpose, RequestObject,
+};
+use souverain_core::openid4vp::response::{AuthorizationResponse, ResponseError, SeenNonces, verify_response};
+use souverain_core::openid4vp::url::percent_encode;
+
+use crate::config::{CREDENTIAL_TYPES, PurposeConfig};
+use crate::error::{ApiError, json_response};
+use crate::html::{escape, link_block, respond};
+use crate::store::{Exchange, RequestRow};
+use crate::{App, Service, blocking, random_token, require_type};
+
+pub(crate) fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/agent/services/{service}/requests", post(create_request_api))
+        .route("/api/agent/requests/{id}", get(result_api))
+        .route("/api/oid4vp/requests/{id}", get(serve_request_object))
+        .route("/api/oid4vp/responses/{id}", post(response))
+        .route("/guichet/services", get(services_page))
+        .route("/guichet/services/{service}", get(service_page))
+        .route("/guichet/services/{service}/demandes", post(create_request_page))
+        .route("/guichet/demandes/{id}", get(result_page))
+}
+
+/// The request object for a stored request, rebuilt from the configuration (deterministic).
+pub(crate) fn build_request_object(
+    app: &App,
+    svc: &Service,
+    purpose: &PurposeConfig,
+    row: &RequestRow,
+) -> Result<RequestObject, ApiError> {
+    let credentials: Vec<Value> = purpose
+        .claims
+        .iter()
+        .map(|c| {
+            let id = CREDENTIAL_TYPES.iter().find(|(_, v, _)| *v == c.vct).map_or("credential", |(id, _, _)| *id);
+            let claims: Vec<Value> = c.paths.iter().map(|p| json!({"path": p})).collect();
+            json!({"id": id, "format": "dc+sd-jwt", "meta": {"vct_values": [c.vct]}, "claims": claims})
+        })
+        .collect();
+    let dcql_query = DcqlQuery::from_json(&json!({"credentials": credentials})).map_err(|e| ApiError::internal(&e))?;
+    Ok(RequestObject {
+        client_id: svc.client_id.clone(),
+        response_uri: app.url(&format!("/api/oid4vp/responses/{}", row.id)),
+        nonce: row.nonce.clone(),
+        state: row.state.clone(),
+        dcql_query,
+        client_metadata: ClientMetadata::default(),
+        processing: Processing {
+            purposes: vec![Purpose { dpv: purpose.dpv.clone(), text: purpose.text.clone() }],
+            legal_basis: purpose.legal_basis.clone(),
+            retention_seconds: u64::from(purpose.retention_days) * 86_400,
+            recipients: purpose.recipients.clone(),
+            controller: Controller { name: app.config.commune.name.clone(), contact: svc.config.contact.clone() },
+            privacy_notice: PrivacyNotice {
+                url: app.url(&app.config.commune.privacy_notice_path),
+                sha256: app.notice_sha256.clone(),
+            },
+            withdrawal_endpoint: app.url("/api/consents/withdrawals"),
+            jurisdiction: app.config.commune.jurisdiction.clone(),
+            storage_location: app.config.commune.storage_location.clone(),
+        },
+        iat: row.iat,
+        exp: row.exp,
+    })
+}
+
+/// What the agent shows the citizen for a new request.
+pub(crate) struct NewRequest {
+    pub id: String,
+    pub request_uri: String,
+    pub client_id: String,
+    pub wallet_url: String,
+    pub openid4vp_url: String,
+}
+
+fn create_request(app: &App, service: &str, purpose: &str) -> Result<NewRequest, ApiError> {
+    let svc = app.service(service).ok_or_else(|| ApiError::not_found("unknown_service", "no such service"))?;
+    let p = svc.config.purpose(purpose).ok_or_else(|| ApiError::bad("unknown_purpose", "no such purpose"))?;
+    let now = app.now();
+    let lifetime = i64::try_from(app.config.commune.request_lifetime).unwrap_or(i64::MAX);
+    let mut row = RequestRow {
+        id: random_token(18),
+        service: service.to_owned(),
+        purpose: purpose.to_owned(),
+        nonce: random_token(24),
+        state: random_token(18),
+        jwt: String::new(),
+        iat: now,
+        exp: now.saturating_add(lifetime),
+        grant_id: None,
+    };
+    let object = build_request_object(app, svc, p, &row)?;
+    row.jwt = object.sign(&svc.key).map_err(|e| ApiError::internal(&e))?;
+    app.store.create_request(&row)?;
+    let request_uri = app.url(&format!("/api/oid4vp/requests/{}", row.id));
+    let query = format!("client_id={}&request_uri={}", percent_encode(&svc.client_id), percent_encode(&request_uri));
+    Ok(NewRequest {
+        wallet_url: format!("{}/?{query}", app.public_url),
+        openid4vp_url: format!("openid4vp://?{query}"),
+        id: row.id,
+        request_uri,
+        client_id: svc.client_id.clone(),
+    })
+}
+
+async fn create_request_api(
+    State(app): State<Arc<App>>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_type(&headers, "application/json")?;
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::bad("malformed_json", "the body is not JSON"))?;
+    let purpose = value.get("purpose").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let r = blocking(move || create_request(&app, &service, &purpose)).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"id": r.id, "client_id": r.client_id, "request_uri": r.request_uri, "wallet_url": r.wallet_url, "openid4vp_url": r.openid4vp_url}),
+    ))
+}
+
+async fn serve_request_object(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let row = blocking(move || {
+        let row = app.store.request(&id)?.ok_or_else(|| ApiError::not_found("unknown_request", "no such request"))?;
+        if row.exp <= app.now() {
+            return Err(ApiError::new(StatusCode::GONE, "request_expired", "the request has expired"));
+        }
+        Ok(row)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/oauth-authz-req+jwt"))], row.jwt).into_response())
+}
+
+/// The read-only pre-check before the atomic insert in `record_exchange`.
+struct NotYetSeen(bool);
+
+impl SeenNonces for NotYetSeen {
+    fn first_use(&mut self, _client_id: &str, _nonce: &str) -> bool {
+        self.0
+    }
+}
+
+fn response_error(e: &ResponseError) -> ApiError {
+    match e {
+        ResponseError::Replay => ApiError::new(StatusCode::CONFLICT, "replay", "this request was already answered"),
+        ResponseError::UnknownIssuer { .. } => ApiError::bad("unknown_issuer", e.to_string()),
+        ResponseError::Grant(_) | ResponseError::MissingGrant => ApiError::bad("invalid_grant", e.to_string()),
+        ResponseError::WalletError { .. } => ApiError::bad("wallet_error", e.to_string()),
+        _ => ApiError::bad("invalid_presentation", e.to_string()),
+    }
+}
+
+fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError> {
+    let row = app.store.request(id)?.ok_or_else(|| ApiError::not_found("unknown_request", "no such request"))?;
+    if row.grant_id.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "replay", "this request was already answered"));
+    }
+    let now = app.now();
+    if row.exp <= now {
+        return Err(ApiError::new(StatusCode::GONE, "request_expired", "the request has expired"));
+    }
+    let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"request of an unknown service"))?;
+    let purpose =
+        svc.config.purpose(&row.purpose).ok_or_else(|| ApiError::internal(&"request of an unknown purpose"))?;
+    let object = build_request_object(app, svc, purpose, &row)?;
+    let response = AuthorizationResponse::from_form(body).map_err(|e| response_error(&e))?;
+    let issuers = vec![(app.public_url.clone(), app.issuer_key.public_key())];
+    let mut seen = NotYetSeen(!app.store.nonce_used(&svc.client_id, &row.nonce)?);
+    let verified =
+        verify_response(&response, &object, issuers.as_slice(), now, &mut seen).map_err(|e| response_error(&e))?;
+    // Every credential must be current in the commune's status list.
+    let status_uri = app.status_uri();
+    let mut claims = Vec::new();
+    for (query, vcs) in &verified.credentials {
+        for vc in vcs {
+            let status = vc.status.as_ref().filter(|s| s.uri == status_uri).ok_or_else(|| {
+                ApiError::bad("unknown_status_list", "the credential's status list is not the commune's")
+            })?;
+            match app.store.is_revoked(status.idx)? {
+                Some(false) => {}
+                Some(true) => return Err(ApiError::bad("revoked_credential", "a presented credential was revoked")),
+                None => return Err(ApiError::bad("unknown_credential", "a presented credential was not issued here")),
+            }
+            let mut shown = vc.claims.clone();
+            for k in ["cnf", "status", "iat", "exp", "nbf", "iss", "vct"] {
+                shown.remove(k);
+            }
+            claims.push((query.clone(), vc.vct.clone(), Value::Object(shown).to_string()));
+        }
+    }
+    let grant = verified.grant.grant();
+    if !grant.purposes.iter().any(|p| p.dpv == purpose.dpv) {
+        return Err(ApiError::bad("invalid_grant", "the grant does not cover the requested purpose"));
+    }
+    let receipt =
+        Receipt::for_grant(&verified.grant, now, &mut OsRng).sign(&svc.key).map_err(|e| ApiError::internal(&e))?;
+    let purposes: Vec<&str> = grant.purposes.iter().map(|p| p.dpv.as_str()).collect();
+    let exchange = Exchange {
+        request_id: row.id.clone(),
+        client_id: svc.client_id.clone(),
+        nonce: row.nonce.clone(),
+        grant_id: grant.record_id.clone(),
+        service: svc.config.id.clone(),
+        purposes: json!(purposes).to_string(),
+        grant_jwt: response.consent_grant.clone().unwrap_or_default(),
+        holder_jwk: verified.holder.to_jwk().to_json(),
+        vp_token_sha256: grant.vp_token_sha256.clone(),
+        valid_until: grant.valid_until,
+        receipt_jwt: receipt.clone(),
+        now,
+        claims,
+    };
+    if !app.store.record_exchange(&exchange)? {
+        return Err(response_error(&ResponseError::Replay));
+    }
+    Ok(json!({"status": "verified", "grant_id": grant.record_id, "receipt": receipt}))
+}
+
+async fn response(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_type(&headers, "application/x-www-form-urlencoded")?;
+    let body =
+        String::from_utf8(body.to_vec()).map_err(|_| ApiError::bad("invalid_presentation", "the body is not UTF-8"))?;
+    let out = blocking(move || verify_and_record(&app, &id, &body)).await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+/// The result of a request: state, verified claims, grant.
+fn result(app: &App, id: &str) -> Result<Value, ApiError> {
+    let row = app.store.request(id)?.ok_or_else(|| ApiError::not_found("unknown_request", "no such request"))?;
+    let Some(grant_id) = row.grant_id else {
+        let state = if row.exp <= app.now() { "expired" } else { "pending" };
+        return Ok(json!({"id": row.id, "service": row.service, "purpose": row.purpose, "state": state}));
+    };
+    let grant = app.store.grant(&grant_id)?.ok_or_else(|| ApiError::internal(&"request with a missing grant"))?;
+    let claims: Vec<Value> = app
+        .store
+        .claims(&grant_id)?
+        .into_iter()
+        .map(|(q, vct, c)| json!({"query": q, "vct": vct, "claims": serde_json::from_str::<Value>(&c).unwrap_or(Value::Null)}))
+        .collect();
+    let payload = souverain_core::consent::UnverifiedGrant::parse(&grant.grant_jwt)
+        .ok()
+        .and_then(|_| grant.grant_jwt.split('.').nth(1).map(str::to_owned))
+        .and_then(|p| souverain_core::b64::decode(p).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .unwrap_or(Value::Null);
+    Ok(json!({
+        "id": row.id, "service": row.service, "purpose": row.purpose, "state": "verified",
+        "grant": {"id": grant.id, "state": grant.state, "valid_until": grant.valid_until,
+                  "received_at": grant.received_at, "withdrawn_at": grant.withdrawn_at, "content": payload},
+        "claims": claims,
+    }))
+}
+
+async fn result_api(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let out = blocking(move || result(&app, &id)).await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+async fn services_page(State(app): State<Arc<App>>) -> Response {
+    let items: String = app
+        .services
+        .iter()
+        .map(|s| {
+            format!("<li><a href=\"/guichet/services/{}\">{}</a></li>", escape(&s.config.id), escape(&s.config.name.fr))
+        })
+        .collect();
+    respond("Services de la commune", &format!("<ul>{items}</ul>"))
+}
+
+async fn service_page(State(app): State<Arc<App>>, Path(service): Path<String>) -> Result<Response, ApiError> {
+    let svc = app.service(&service).ok_or_else(|| ApiError::not_found("unknown_service", "no such service"))?;
+    let options: String = svc
+        .config
+        .purposes
+        .iter()
+        .map(|p| format!("<option value=\"{}\">{}</option>", escape(&p.id), escape(&p.text.fr)))
+        .collect();
+    let body = format!(
+        "<form method=\"post\" action=\"/guichet/services/{}/demandes\"><label>Finalité<select name=\"purpose\">{options}</select></label>\
+<button>Demander au citoyen</button></form>",
+        escape(&svc.config.id)
+    );
+    Ok(respond(&svc.config.name.fr, &body))
+}
+
+async fn create_request_page(
+    State(app): State<Arc<App>>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_type(&headers, "application/x-www-form-urlencoded")?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad("bad_request", "the body is not UTF-8"))?;
+    let fields =
+        souverain_core::openid4vp::url::form_decode(text).map_err(|e| ApiError::bad("bad_request", e.to_string()))?;
+    let purpose = fields.iter().find(|(k, _)| k == "purpose").map(|(_, v)| v.clone()).unwrap_or_default();
+    let r = blocking(move || create_request(&app, &service, &purpose)).await?;
+    let body = format!(
+        "<p>Le citoyen scanne ce code ou ouvre le lien sur son appareil. La demande expire rapidement et ne sert qu'une fois.</p>{}\
+<p>Lien OpenID4VP : </p><pre>{}</pre><p><a href=\"/guichet/demandes/{}\">Voir le résultat</a></p>",
+        link_block("Demande de présentation", &r.wallet_url),
+        escape(&r.openid4vp_url),
+        escape(&r.id)
+    );
+    Ok(respond("Demande créée", &body))
+}
+
+fn claims_html(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let rows: String =
+                m.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), claims_html(v))).collect();
+            format!("<table>{rows}</table>")
+        }
+        Value::Array(a) => a.iter().map(claims_html).collect::<Vec<_>>().join("<hr>"),
+        Value::String(s) => escape(s),
+        other => escape(&other.to_string()),
+    }
+}
+
+async fn result_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let r = blocking(move || result(&app, &id)).await?;
+    let state = r.get("state").and_then(Value::as_str).unwrap_or_default();
+    let body = if state == "verified" {
+        let claims: String = r
+            .get("claims")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        format!(
+                            "<h3>{}</h3>{}",
+                            escape(c.get("vct").and_then(Value::as_str).unwrap_or_default()),
+                            claims_html(c.get("claims").unwrap_or(&Value::Null))
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let grant = r.get("grant").cloned().unwrap_or(Value::Null);
+        format!(
+            "<p>Présentation vérifiée (émetteur, statut, liaison de clé, nonce, audience) et consentement signé reçu.</p>\
+<h2>Données vérifiées</h2>{}<h2>Consentement</h2>{}",
+            if claims.is_empty() { "<p>(effacées après retrait du consentement)</p>".to_owned() } else { claims },
+            claims_html(&grant)
+        )
+    } else if state == "expired" {
+        "<p>La demande a expiré sans réponse.</p>".to_owned()
+    } else {
+        "<p>En attente de la réponse du citoyen. Rechargez la page.</p>".to_owned()
+    };
+    Ok(respond("Résultat de la demande", &body))
+}
+
+/// The public key of a stored holder JWK.
+pub(crate) fn holder_key(jwk: &str) -> Option<PublicKey> {
+    let jwk = souverain_core::jose::Jwk::from_json(jwk).ok()?;
+    PublicKey::from_jwk(&jwk).ok()
+}
