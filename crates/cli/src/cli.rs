@@ -33,6 +33,23 @@ pub enum Command {
     StatusList(StatusListCommand),
     /// Runs the commune's guichet (issuer, verifier, consent registry) and serves the wallet.
     Serve(ServeArgs),
+    /// Opens a wallet backup without the web app: `inspect` (no key) or `decrypt` (input on stdin).
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Verifier: creates a signed OpenID4VP request and its URL; holder: inspects one (with a trust list).
+    #[command(subcommand)]
+    Request(crate::exchange::RequestCommand),
+    /// Signs the commune's trust list (JSON on stdin).
+    #[command(subcommand)]
+    TrustList(crate::exchange::TrustListCommand),
+    /// Holder: answers a request (on stdin) with presentations and a signed consent grant.
+    Respond(crate::exchange::RespondArgs),
+    /// Verifier: verifies a direct_post response (on stdin) and its consent grant.
+    #[command(subcommand)]
+    Response(crate::exchange::ResponseCommand),
+    /// Consent records: withdraw (holder), acknowledge (service), verify-receipt (holder).
+    #[command(subcommand)]
+    Consent(crate::exchange::ConsentCommand),
 }
 
 /// Key algorithms for `keygen`.
@@ -221,4 +238,34 @@ pub struct ServeArgs {
     /// The wallet's built files (Trunk's dist/), served at `/`.
     #[arg(long, env = "SOUVERAIN_WALLET_DIST")]
     pub wallet_dist: Option<PathBuf>,
+    /// The commune's TOML configuration (format: crates/guichet/demo/commune.toml); default: the
+    /// built-in demo commune, Beaulieu-sur-Loire.
+    #[arg(long, env = "SOUVERAIN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The SQLite database (created and migrated at start); the keys are kept in `keys/` beside it
+    /// (files 0600). Default: target/guichet-data/guichet.sqlite3 when ./target exists (running
+    /// from the repository), else souverain-data/guichet.sqlite3.
+    #[arg(long, env = "SOUVERAIN_DB")]
+    pub db: Option<PathBuf>,
+}
+
+/// `souverain backup ...`: the backup file is read on stdin.
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Prints what the backup says about itself (vault id, date, counts, KDF costs); no key, no secret.
+    Inspect,
+    /// Decrypts the backup and prints its records, journal and header as readable JSON.
+    Decrypt(DecryptArgs),
+}
+
+/// `souverain backup decrypt`: exactly one way to open the backup.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct DecryptArgs {
+    /// The recovery code shown when the wallet was created (hyphens and spaces ignored).
+    #[arg(long)]
+    pub recovery_key: Option<String>,
+    /// The name of an environment variable holding the passphrase (kept off the command line).
+    #[arg(long)]
+    pub passphrase_env: Option<String>,
 }

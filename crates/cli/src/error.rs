@@ -1,14 +1,19 @@
 //! One error type for the whole tool, printed as a JSON object with a stable code.
 //!
-//! Exit codes: 1 when a credential, presentation or status list is invalid (the input was read
-//! and judged), 2 for usage and I/O errors (nothing could be judged).
+//! Exit codes: 1 when a credential, presentation, status list or backup is invalid, or a backup's
+//! key is wrong (the input was read and judged), 2 for usage and I/O errors (nothing could be judged).
 
 use std::process::ExitCode;
 
+use souverain_core::consent::ConsentError;
 use souverain_core::jose::{JwsError, KeyError};
+use souverain_core::openid4vp::dcql::DcqlError;
+use souverain_core::openid4vp::request::RequestError;
+use souverain_core::openid4vp::response::ResponseError;
 use souverain_core::sd_jwt::{ClaimPathError, PresentError, SdJwtError};
 use souverain_core::sd_jwt_vc::VcError;
 use souverain_core::status_list::{StatusListError, StatusTokenError};
+use souverain_core::trust_list::TrustListError;
 
 /// Everything that can stop a command, one variant per cause.
 #[derive(Debug)]
@@ -65,6 +70,105 @@ pub enum CliError {
     ServerStart(souverain_guichet::StartError),
     /// The guichet stopped on an I/O error while serving.
     ServerIo(std::io::Error),
+    /// A backup could not be opened (see `crate::backup` for codes and exit codes).
+    Backup(crate::backup::BackupFailure),
+    /// A request object or URL was refused (exit 1: the input was judged).
+    Request(RequestError),
+    /// A request object or URL could not be built from the arguments (exit 2).
+    RequestInput(RequestError),
+    /// A DCQL query file is invalid.
+    Dcql(DcqlError),
+    /// An authorization response was refused (including `replay`).
+    Response(ResponseError),
+    /// A consent grant, withdrawal or receipt was refused or could not be made.
+    Consent(ConsentError),
+    /// A trust list was refused.
+    TrustList(TrustListError),
+    /// A trust list could not be signed.
+    TrustListInput(TrustListError),
+    /// No held credential answers a credential query (or a required credential set).
+    NoMatch {
+        /// The query id.
+        query: String,
+    },
+    /// A `--decline` path is required, or is no optional claim of the request.
+    CannotDecline {
+        /// The path(s).
+        path: String,
+    },
+    /// No issuer key was given to check a credential.
+    NoIssuer,
+    /// A file could not be written.
+    Write {
+        /// The path.
+        path: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+}
+
+/// A stable code for a request failure.
+fn request_code(error: &RequestError) -> &'static str {
+    match error {
+        RequestError::Jws(jws) => jws_code(jws),
+        RequestError::UnsupportedParameter { .. }
+        | RequestError::UnsupportedValue { .. }
+        | RequestError::UnsupportedClientIdPrefix { .. } => "unsupported_feature",
+        RequestError::Dcql(_) => "invalid_dcql",
+        RequestError::ClientIdMismatch => "client_id_mismatch",
+        RequestError::KidMismatch => "kid_mismatch",
+        RequestError::Expired { .. } => "expired",
+        RequestError::IssuedInFuture { .. } => "not_yet_valid",
+        _ => "malformed_request",
+    }
+}
+
+/// A stable code for a consent record failure.
+fn consent_code(error: &ConsentError) -> &'static str {
+    match error {
+        ConsentError::Jws(jws) => jws_code(jws),
+        ConsentError::UnsupportedSchema { .. } => "unsupported_schema",
+        ConsentError::WrongSigner | ConsentError::ServiceKey(_) => "wrong_signer",
+        ConsentError::PrincipalMismatch => "principal_mismatch",
+        ConsentError::AudienceMismatch | ConsentError::NonceMismatch | ConsentError::VpTokenMismatch => {
+            "grant_not_bound"
+        }
+        ConsentError::WrongReference { .. } => "wrong_reference",
+        ConsentError::AlreadyExpired { .. } => "expired",
+        ConsentError::NotYetExpired { .. } => "not_yet_expired",
+        _ => "malformed_consent_record",
+    }
+}
+
+/// A stable code for a response failure.
+fn response_code(error: &ResponseError) -> &'static str {
+    match error {
+        ResponseError::Replay => "replay",
+        ResponseError::StateMismatch => "state_mismatch",
+        ResponseError::WalletError { .. } => "wallet_error",
+        ResponseError::UnsupportedParameter { .. } => "unsupported_feature",
+        ResponseError::MissingRequired { .. } => "missing_required",
+        ResponseError::DoesNotAnswer { .. } => "does_not_answer",
+        ResponseError::UnknownIssuer { .. } => "unknown_issuer",
+        ResponseError::HolderKeysDiffer => "holder_keys_differ",
+        ResponseError::MissingGrant => "missing_grant",
+        ResponseError::Grant(error) => consent_code(error),
+        ResponseError::Presentation { error, .. } => sd_jwt_code(error),
+        ResponseError::Verification { error, .. } => vc_code(error),
+        _ => "malformed_response",
+    }
+}
+
+/// A stable code for an SD-JWT VC failure.
+fn vc_code(error: &VcError) -> &'static str {
+    match error {
+        VcError::SdJwt(error) => sd_jwt_code(error),
+        VcError::Issue(_) | VcError::ReservedClaim { .. } => "cannot_issue",
+        VcError::Expired { .. } => "expired",
+        VcError::NotYetValid { .. } | VcError::IssuedInFuture { .. } => "not_yet_valid",
+        VcError::MissingCnf => "invalid_holder_key",
+        _ => "invalid_credential",
+    }
 }
 
 /// A stable code for a JWS failure.
@@ -138,12 +242,30 @@ impl CliError {
             },
             CliError::ServerStart(_) => "server_start_failed",
             CliError::ServerIo(_) => "server_io_error",
+            CliError::Backup(f) => f.code(),
+            CliError::Request(error) | CliError::RequestInput(error) => request_code(error),
+            CliError::Dcql(_) => "invalid_dcql",
+            CliError::Response(error) => response_code(error),
+            CliError::Consent(error) => consent_code(error),
+            CliError::TrustList(TrustListError::Jws(jws)) => jws_code(jws),
+            CliError::TrustList(TrustListError::Expired { .. }) => "expired",
+            CliError::TrustList(_) | CliError::TrustListInput(_) => "invalid_trust_list",
+            CliError::NoMatch { .. } => "no_matching_credential",
+            CliError::CannotDecline { .. } => "cannot_decline",
+            CliError::NoIssuer => "no_issuer",
+            CliError::Write { .. } => "io_error",
         }
     }
 
     /// 1 for an invalid credential, presentation or list; 2 for usage or I/O errors.
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Backup(f) => f.exit_code(),
+            CliError::Request(_)
+            | CliError::Response(_)
+            | CliError::Consent(_)
+            | CliError::TrustList(_)
+            | CliError::NoMatch { .. } => 1,
             CliError::Parse(_)
             | CliError::Present(PresentError::Credential(_))
             | CliError::StatusList(_)
@@ -172,6 +294,18 @@ impl CliError {
             CliError::StatusToken(error) => error.to_string(),
             CliError::ServerStart(error) => error.to_string(),
             CliError::ServerIo(error) => format!("the server stopped: {error}"),
+            CliError::Backup(f) => f.message(),
+            CliError::Request(error) | CliError::RequestInput(error) => error.to_string(),
+            CliError::Dcql(error) => format!("DCQL query: {error}"),
+            CliError::Response(error) => error.to_string(),
+            CliError::Consent(error) => error.to_string(),
+            CliError::TrustList(error) | CliError::TrustListInput(error) => error.to_string(),
+            CliError::NoMatch { query } => format!("no held credential answers credential query {query:?}"),
+            CliError::CannotDecline { path } => {
+                format!("cannot decline {path}: only optional claims of the request can be declined")
+            }
+            CliError::NoIssuer => "no issuer key given".to_owned(),
+            CliError::Write { path, source } => format!("cannot write {path}: {source}"),
         }
     }
 

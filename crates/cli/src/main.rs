@@ -4,9 +4,11 @@
 //! 1 for an invalid credential or presentation and 2 for usage or I/O errors. Never a panic.
 #![forbid(unsafe_code)]
 
+mod backup;
 mod cli;
 mod credential;
 mod error;
+mod exchange;
 mod io;
 mod keys;
 mod serve;
@@ -29,6 +31,12 @@ fn main() -> ExitCode {
         cli::Command::Verify(opts) => credential::verify(opts),
         cli::Command::StatusList(command) => status::run(command),
         cli::Command::Serve(opts) => serve::run(opts),
+        cli::Command::Backup(command) => backup::run(command),
+        cli::Command::Request(command) => exchange::request(command),
+        cli::Command::TrustList(command) => exchange::trust_list(command),
+        cli::Command::Respond(opts) => exchange::respond(opts),
+        cli::Command::Response(command) => exchange::response(command),
+        cli::Command::Consent(command) => exchange::consent(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,10 @@ use crate::error::CliError;
 pub fn run(args: &ServeArgs) -> Result<(), CliError> {
     let runtime = tokio::runtime::Runtime::new().map_err(CliError::ServerIo)?;
     runtime.block_on(async move {
-        let options = ServeOptions { addr: args.addr, wallet_dist: args.wallet_dist.clone() };
+        let mut options = ServeOptions::new(args.addr);
+        options.wallet_dist = args.wallet_dist.clone();
+        options.config = args.config.clone();
+        options.db = args.db.clone();
         let guichet = Guichet::bind(options).await.map_err(CliError::ServerStart)?;
         let addr = guichet.local_addr().map_err(CliError::ServerIo)?;
         // Scripts (cargo xtask) read this line to learn the port when 0 was asked.
