@@ -63,14 +63,348 @@ pub enum Text {
     SwitchLanguage,
     /// Accessible label of the language switch.
     SwitchLanguageLabel,
+    /// Footer line.
+    Footer,
+    /// Shown while something loads.
+    Loading,
+    /// Accessible name of the main navigation.
+    NavLabel,
+    /// Navigation: home.
+    NavHome,
+    /// Navigation: my data.
+    NavData,
+    /// Navigation: journal.
+    NavJournal,
+    /// Navigation: settings.
+    NavSettings,
+    /// Button that locks the wallet.
+    LockNow,
+    /// A new version is installed and waiting.
+    UpdateAvailable,
+    /// Button that switches to the new version.
+    UpdateReload,
+    /// Word before an error message.
+    KindError,
+    /// Word before a warning.
+    KindWarning,
+    /// Word before a success message.
+    KindSuccess,
+    /// Word before an information.
+    KindInfo,
+    /// Back link.
+    Back,
+    /// Delete button.
+    Delete,
+    /// A number of minutes; {n} is the number.
+    Minutes,
     /// Heading of the welcome page.
     WelcomeTitle,
     /// First paragraph of the welcome page.
     WelcomeIntro,
     /// Second paragraph: the promise about data.
     WelcomePromise,
-    /// Footer line.
-    Footer,
+    /// Button: create a wallet.
+    WelcomeCreate,
+    /// Link: restore from a backup.
+    WelcomeRestore,
+    /// Notice after deleting the wallet.
+    WalletDeleted,
+    /// Heading of the create page.
+    CreateTitle,
+    /// Create page introduction.
+    CreateIntro,
+    /// Label of the passphrase field.
+    PassphraseLabel,
+    /// Help under a new passphrase.
+    PassphraseHint,
+    /// Label of the confirmation field.
+    PassphraseConfirmLabel,
+    /// Create button.
+    CreateSubmit,
+    /// Before the strength level.
+    StrengthLabel,
+    /// Strength level.
+    StrengthTooWeak,
+    /// Strength level.
+    StrengthFair,
+    /// Strength level.
+    StrengthGood,
+    /// Strength level.
+    StrengthStrong,
+    /// Shown while the key is derived.
+    Deriving,
+    /// Warning that the recovery key is shown once.
+    CodeShownOnce,
+    /// What the recovery key is for.
+    CodeExplain,
+    /// Accessible name of the recovery code.
+    CodeLabel,
+    /// Title printed above the code.
+    CodePrintTitle,
+    /// Print button.
+    CodePrint,
+    /// Heading of the recovery key check.
+    CodeConfirmTitle,
+    /// Instructions of the check.
+    CodeConfirmIntro,
+    /// Label of a group to retype; {n} is its number.
+    CodeGroupLabel,
+    /// Confirm button.
+    CodeConfirmSubmit,
+    /// Notice after creation.
+    CreatedNotice,
+    /// Heading of the unlock page.
+    UnlockTitle,
+    /// Unlock button.
+    UnlockSubmit,
+    /// Switch to the recovery key.
+    UseRecovery,
+    /// Switch back to the passphrase.
+    UsePassphrase,
+    /// Recovery explanation.
+    RecoverIntro,
+    /// Label of the recovery code field.
+    RecoveryCodeLabel,
+    /// Label of a new passphrase.
+    NewPassphraseLabel,
+    /// Why the wallet is locked: inactivity.
+    LockedInactivity,
+    /// Why the wallet is locked: by the citizen.
+    LockedByYou,
+    /// Heading of the restore page.
+    RestoreTitle,
+    /// Restore page introduction.
+    RestoreIntro,
+    /// Label of the file input.
+    BackupFileLabel,
+    /// Legend of the secret choice.
+    RestoreWith,
+    /// Warning before replacing a wallet.
+    RestoreReplaceWarning,
+    /// Checkbox confirming replacement.
+    RestoreReplaceConfirm,
+    /// Restore button.
+    RestoreSubmit,
+    /// Notice after a restore.
+    RestoredNotice,
+    /// Heading of the home page.
+    HomeTitle,
+    /// Heading of the service cards.
+    HomeServices,
+    /// No service yet.
+    HomeNoServices,
+    /// Card: purpose.
+    CardPurpose,
+    /// Card: data shared.
+    CardData,
+    /// Card: until when.
+    CardUntil,
+    /// Heading of pending requests.
+    HomePending,
+    /// No pending request.
+    HomeNoPending,
+    /// Warning: storage may be evicted.
+    StorageNotPersistent,
+    /// Link to make a backup.
+    StorageMakeBackup,
+    /// Heading of my data.
+    DataTitle,
+    /// My data introduction.
+    DataIntro,
+    /// Category.
+    CatProfile,
+    /// Category.
+    CatContact,
+    /// Category.
+    CatHousehold,
+    /// Category.
+    CatDietary,
+    /// Category.
+    CatHealth,
+    /// Badge: sensitive data.
+    Sensitive,
+    /// Why sensitive.
+    SensitiveExplain,
+    /// Badge: self-declared.
+    SelfDeclared,
+    /// Badge: attested, followed by the issuer.
+    AttestedBy,
+    /// No item in a category.
+    DataEmpty,
+    /// Heading of the add form.
+    DataAddTitle,
+    /// Label of the category select.
+    DataCategoryLabel,
+    /// Label of the item name.
+    DataFieldLabel,
+    /// Hint for the item name.
+    DataFieldHint,
+    /// Label of the value.
+    DataValueLabel,
+    /// Add button.
+    DataAddSubmit,
+    /// Notice after saving.
+    DataSaved,
+    /// Notice after deleting.
+    DataDeleted,
+    /// Heading of the journal.
+    JournalTitle,
+    /// Journal introduction.
+    JournalIntro,
+    /// Chain verified; {n} entries.
+    ChainVerified,
+    /// Chain broken at entry {n}.
+    ChainBroken,
+    /// Signed head mismatch.
+    ChainHead,
+    /// Rollback.
+    ChainRolledBack,
+    /// An entry cannot be read.
+    ChainUnreadable,
+    /// Accessible name of the filters.
+    JournalFilters,
+    /// Filter: service.
+    FilterService,
+    /// Filter: kind.
+    FilterKind,
+    /// Filter: all.
+    FilterAll,
+    /// Number of entries shown; {n}.
+    JournalShown,
+    /// Entry number {n}.
+    EntryNumber,
+    /// Before the service.
+    EntryService,
+    /// Before the purpose.
+    EntryPurpose,
+    /// Before the claims.
+    EntryClaims,
+    /// Journal kind.
+    KindIssuance,
+    /// Journal kind.
+    KindDisclosure,
+    /// Journal kind.
+    KindGrant,
+    /// Journal kind.
+    KindWithdrawal,
+    /// Journal kind.
+    KindReceipt,
+    /// Journal kind.
+    KindImport,
+    /// Journal kind.
+    KindExport,
+    /// Journal kind.
+    KindDataChange,
+    /// Journal kind unknown to this version.
+    KindOther,
+    /// Journal purpose written by the wallet.
+    PurposePersonalData,
+    /// Journal purpose written by the wallet.
+    PurposeSettings,
+    /// Journal purpose written by the wallet.
+    PurposeBackup,
+    /// Journal purpose written by the wallet.
+    PurposeRestore,
+    /// Journal purpose written by the wallet.
+    PurposePortability,
+    /// Journal purpose written by the wallet.
+    PurposeJournal,
+    /// Export button.
+    JournalExport,
+    /// Notice after export.
+    JournalExported,
+    /// Heading of the settings.
+    SettingsTitle,
+    /// Section: language.
+    SetLanguage,
+    /// Section: auto-lock.
+    SetAutolock,
+    /// Label of the delay.
+    AutolockLabel,
+    /// Notice.
+    AutolockSaved,
+    /// Section: passphrase.
+    SetPassphrase,
+    /// Label.
+    CurrentPassphraseLabel,
+    /// Button.
+    ChangePassphraseSubmit,
+    /// Notice.
+    PassphraseChanged,
+    /// Section: backup.
+    SetBackup,
+    /// Backup explanation.
+    BackupExplain,
+    /// Button.
+    BackupExport,
+    /// Notice.
+    BackupDone,
+    /// Section: portability.
+    SetGdpr,
+    /// Explanation.
+    GdprExplain,
+    /// Checkbox.
+    GdprConfirm,
+    /// Button.
+    GdprExport,
+    /// Notice.
+    GdprDone,
+    /// Section: storage.
+    SetStorage,
+    /// Term.
+    StoragePersistence,
+    /// Value.
+    StoragePersistent,
+    /// Value.
+    StorageEvictable,
+    /// Term.
+    StorageUsage,
+    /// Usage; {used} and {quota} in MiB.
+    StorageUsageValue,
+    /// Section: delete.
+    SetDelete,
+    /// Explanation.
+    DeleteExplain,
+    /// Checkbox.
+    DeleteConfirm,
+    /// Button.
+    DeleteSubmit,
+    /// Heading.
+    NotFoundTitle,
+    /// Text.
+    NotFoundText,
+    /// Error.
+    ErrWrongSecret,
+    /// Error.
+    ErrBadRecoveryCode,
+    /// Error.
+    ErrBadBackup,
+    /// Error.
+    ErrNotEmpty,
+    /// Error.
+    ErrQuota,
+    /// Error.
+    ErrConflict,
+    /// Error.
+    ErrUnavailable,
+    /// Error.
+    ErrDamaged,
+    /// Error.
+    ErrBusy,
+    /// Error.
+    ErrOther,
+    /// Error.
+    ErrTooWeak,
+    /// Error.
+    ErrMismatch,
+    /// Error.
+    ErrCodeMismatch,
+    /// Error.
+    ErrNoFile,
+    /// Error.
+    ErrFieldsRequired,
+    /// Error.
+    ErrConfirmFirst,
 }
 
 #[cfg(test)]

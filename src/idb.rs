@@ -37,12 +37,12 @@ impl core::fmt::Display for IdbError {
 impl std::error::Error for IdbError {}
 
 /// The DOMException name carried by a failed request or transaction, or a generic one.
-fn refused(error: Option<web_sys::DomException>) -> IdbError {
+pub(crate) fn refused(error: Option<web_sys::DomException>) -> IdbError {
     IdbError::Refused(error.map_or_else(|| "UnknownError".to_owned(), |e| e.name()))
 }
 
 /// Awaits a request's `success` (resolved) or `error` (rejected) event.
-async fn settle(request: &IdbRequest) -> Result<JsValue, IdbError> {
+pub(crate) async fn settle(request: &IdbRequest) -> Result<JsValue, IdbError> {
     let done = Promise::new(&mut |resolve, reject| {
         request.set_onsuccess(Some(&resolve));
         request.set_onerror(Some(&reject));
@@ -57,7 +57,7 @@ async fn settle(request: &IdbRequest) -> Result<JsValue, IdbError> {
 }
 
 /// Awaits a transaction's `complete` event; `error` and `abort` reject.
-async fn committed(tx: &IdbTransaction) -> Result<(), IdbError> {
+pub(crate) async fn committed(tx: &IdbTransaction) -> Result<(), IdbError> {
     let done = Promise::new(&mut |resolve, reject| {
         tx.set_oncomplete(Some(&resolve));
         tx.set_onerror(Some(&reject));
@@ -76,6 +76,11 @@ pub struct Database {
 }
 
 impl Database {
+    /// The underlying IndexedDB connection, for the vault store's multi-store transactions.
+    pub(crate) fn raw(&self) -> &IdbDatabase {
+        &self.db
+    }
+
     /// Opens (creating if needed) database `name` at `version`, creating any of `stores` that do
     /// not exist yet during the upgrade.
     pub async fn open(name: &str, version: u32, stores: &[&str]) -> Result<Database, IdbError> {

@@ -4,29 +4,28 @@
 //! offline PWA. It keeps the citizen's data encrypted on their device and speaks to the commune's
 //! services through `souverain-core`.
 //!
-//! Layout: [`app`] holds the shell and its state, [`i18n`] the French and English catalogs, [`idb`]
-//! the thin IndexedDB layer. Business logic stays in `souverain-core`.
+//! Layout (after yew's `function_router` and `function_todomvc` examples): [`app`] is the shell,
+//! [`route`] the fragment router, [`state`] the reducer shared through context, [`pages`] one
+//! module per page, [`components`] presentational pieces, [`services`] the thin layers to the
+//! vault, the browser, the service worker and the network, [`i18n`] the French and English
+//! catalogs, [`strength`] the passphrase estimate, [`idb`] the thin IndexedDB layer. Business logic
+//! stays in `souverain-core`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod components;
 pub mod i18n;
 pub mod idb;
+pub mod pages;
+pub mod route;
+pub mod services;
+pub mod state;
+pub mod store;
+pub mod strength;
 
-/// Mounts the application on the page's `<body>` and registers the service worker.
+/// Mounts the application on the page's `<body>`. The app registers the service worker itself,
+/// so that it can offer the update when a new version is waiting.
 pub fn start() {
-    register_service_worker();
     yew::Renderer::<app::App>::new().render();
-}
-
-/// Registers `sw.js`, which precaches the build so the wallet opens offline. Where the browser
-/// offers no service worker (an insecure origin), the wallet simply works online only.
-fn register_service_worker() {
-    let Some(window) = web_sys::window() else { return };
-    let navigator = window.navigator();
-    if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
-        return;
-    }
-    // The returned promise only reports registration; nothing in the app waits for it.
-    let _registration = navigator.service_worker().register("sw.js");
 }

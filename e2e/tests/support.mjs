@@ -31,3 +31,67 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The wallet's origin: every request of a test must go there (no third party). */
+export const walletOrigin = new URL(walletUrl).origin;
+
+/** Starts counting the requests a context makes; returns the list of URLs outside the wallet's origin. */
+export function watchRequests(context) {
+  const foreign = [];
+  let total = 0;
+  context.on("request", (request) => {
+    const url = request.url();
+    total += 1;
+    if (url.startsWith("data:") || url.startsWith("blob:")) return;
+    if (new URL(url).origin !== walletOrigin) foreign.push(url);
+  });
+  return { foreign, total: () => total };
+}
+
+/** Collects uncaught page errors (they fail the tests that check them). */
+export function watchErrors(page) {
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  return errors;
+}
+
+export const PASSPHRASE = "cheval agrafe pile correcte 42";
+
+/** Creates a wallet from the welcome page, confirming the recovery key; returns the key. */
+export async function createWallet(page, passphrase = PASSPHRASE) {
+  await page.goto(walletUrl + "/");
+  await page.getByRole("link", { name: "Créer mon portefeuille" }).click();
+  await page.getByRole("heading", { level: 1, name: "Créer votre portefeuille" }).waitFor();
+  await page.getByLabel("Phrase de passe", { exact: true }).fill(passphrase);
+  await page.getByLabel("Confirmez la phrase de passe").fill(passphrase);
+  await page.getByRole("button", { name: "Créer le portefeuille" }).click();
+  const code = page.locator("#recovery-code");
+  await code.waitFor({ timeout: 30_000 });
+  const groups = await code.locator("code").allTextContents();
+  await screenshot(page, "create-recovery-key-fr");
+  for (const input of await page.locator("input[data-group]").all()) {
+    const n = Number(await input.getAttribute("data-group"));
+    await input.fill(groups[n - 1]);
+  }
+  await page.getByRole("button", { name: "J'ai noté ma clé, continuer" }).click();
+  await page.getByRole("heading", { level: 1, name: "Qui détient mes données" }).waitFor();
+  return groups.join("-");
+}
+
+/** Unlocks from the unlock page. */
+export async function unlock(page, passphrase = PASSPHRASE) {
+  await page.getByRole("heading", { level: 1, name: "Déverrouiller votre portefeuille" }).waitFor();
+  await page.getByLabel("Phrase de passe", { exact: true }).fill(passphrase);
+  await page.getByRole("button", { name: "Déverrouiller", exact: true }).click();
+}
+
+/** Adds one self-declared item on the "my data" page. */
+export async function addData(page, category, field, value) {
+  await page.getByRole("link", { name: "Mes données" }).first().click();
+  await page.getByRole("heading", { level: 1, name: "Mes données" }).waitFor();
+  await page.getByLabel("Catégorie").selectOption(category);
+  await page.getByLabel("Intitulé").fill(field);
+  await page.getByLabel("Valeur").fill(value);
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.locator(".data-item", { hasText: value }).waitFor();
+}

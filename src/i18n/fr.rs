@@ -9,6 +9,23 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::SkipToContent => "Aller au contenu",
         Text::SwitchLanguage => "English",
         Text::SwitchLanguageLabel => "Switch to English",
+        Text::Footer => "Souverain : vos données, votre commune, votre choix.",
+        Text::Loading => "Chargement…",
+        Text::NavLabel => "Navigation principale",
+        Text::NavHome => "Accueil",
+        Text::NavData => "Mes données",
+        Text::NavJournal => "Journal",
+        Text::NavSettings => "Réglages",
+        Text::LockNow => "Verrouiller",
+        Text::UpdateAvailable => "Une nouvelle version du portefeuille est disponible.",
+        Text::UpdateReload => "Recharger",
+        Text::KindError => "Erreur :",
+        Text::KindWarning => "Attention :",
+        Text::KindSuccess => "C'est fait :",
+        Text::KindInfo => "Information :",
+        Text::Back => "Retour",
+        Text::Delete => "Supprimer",
+        Text::Minutes => "{n} minutes",
         Text::WelcomeTitle => "Bienvenue dans votre portefeuille",
         Text::WelcomeIntro => {
             "Cantine, périscolaire, associations sportives, aide à domicile : vos données restent chez vous, chiffrées sur cet appareil."
@@ -16,6 +33,180 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::WelcomePromise => {
             "Vous choisissez ce que vous montrez, à quel service, pour quoi et pour combien de temps. Vous pouvez retirer votre accord à tout moment."
         }
-        Text::Footer => "Souverain : vos données, votre commune, votre choix.",
+        Text::WelcomeCreate => "Créer mon portefeuille",
+        Text::WelcomeRestore => "Restaurer une sauvegarde",
+        Text::WalletDeleted => "Le portefeuille a été effacé de ce navigateur.",
+        Text::CreateTitle => "Créer votre portefeuille",
+        Text::CreateIntro => {
+            "Choisissez une phrase de passe. Elle chiffre vos données sur cet appareil : personne d'autre ne la connaît, pas même la mairie."
+        }
+        Text::PassphraseLabel => "Phrase de passe",
+        Text::PassphraseHint => {
+            "Au moins 12 caractères. Plusieurs mots au hasard sont faciles à retenir et difficiles à deviner."
+        }
+        Text::PassphraseConfirmLabel => "Confirmez la phrase de passe",
+        Text::CreateSubmit => "Créer le portefeuille",
+        Text::StrengthLabel => "Solidité estimée :",
+        Text::StrengthTooWeak => "trop faible",
+        Text::StrengthFair => "correcte, mais pourrait être plus longue",
+        Text::StrengthGood => "bonne",
+        Text::StrengthStrong => "très bonne",
+        Text::Deriving => "Calcul de la clé en cours… (quelques instants)",
+        Text::CodeShownOnce => "Votre clé de secours n'est affichée qu'une seule fois.",
+        Text::CodeExplain => {
+            "Si vous oubliez votre phrase de passe, cette clé est le seul moyen d'ouvrir votre portefeuille ou une sauvegarde. Imprimez-la ou recopiez-la, et gardez-la en lieu sûr."
+        }
+        Text::CodeLabel => "Clé de secours, en 14 groupes de 4 caractères",
+        Text::CodePrintTitle => "Souverain : clé de secours de mon portefeuille",
+        Text::CodePrint => "Imprimer la clé",
+        Text::CodeConfirmTitle => "Vérifions que vous l'avez notée",
+        Text::CodeConfirmIntro => "Recopiez les deux groupes demandés.",
+        Text::CodeGroupLabel => "Groupe n° {n}",
+        Text::CodeConfirmSubmit => "J'ai noté ma clé, continuer",
+        Text::CreatedNotice => "Votre portefeuille est prêt.",
+        Text::UnlockTitle => "Déverrouiller votre portefeuille",
+        Text::UnlockSubmit => "Déverrouiller",
+        Text::UseRecovery => "J'ai oublié ma phrase de passe",
+        Text::UsePassphrase => "Utiliser ma phrase de passe",
+        Text::RecoverIntro => "Saisissez votre clé de secours et choisissez une nouvelle phrase de passe.",
+        Text::RecoveryCodeLabel => "Clé de secours",
+        Text::NewPassphraseLabel => "Nouvelle phrase de passe",
+        Text::LockedInactivity => "Le portefeuille s'est verrouillé après un moment d'inactivité.",
+        Text::LockedByYou => "Le portefeuille est verrouillé.",
+        Text::RestoreTitle => "Restaurer une sauvegarde",
+        Text::RestoreIntro => {
+            "Choisissez le fichier de sauvegarde, puis ouvrez-le avec la phrase de passe de cette sauvegarde ou avec votre clé de secours."
+        }
+        Text::BackupFileLabel => "Fichier de sauvegarde",
+        Text::RestoreWith => "Ouvrir avec",
+        Text::RestoreReplaceWarning => {
+            "Un portefeuille existe déjà dans ce navigateur. Le restaurer le remplacera entièrement."
+        }
+        Text::RestoreReplaceConfirm => "Je veux remplacer le portefeuille existant",
+        Text::RestoreSubmit => "Restaurer",
+        Text::RestoredNotice => "Votre sauvegarde a été restaurée.",
+        Text::HomeTitle => "Qui détient mes données",
+        Text::HomeServices => "Services auxquels vous avez donné votre accord",
+        Text::HomeNoServices => "Aucun service ne détient de données de votre portefeuille pour l'instant.",
+        Text::CardPurpose => "Pour quoi",
+        Text::CardData => "Données transmises",
+        Text::CardUntil => "Jusqu'au",
+        Text::HomePending => "Demandes en attente",
+        Text::HomeNoPending => "Aucune demande en attente.",
+        Text::StorageNotPersistent => {
+            "Ce navigateur n'a pas accordé de stockage durable : il pourrait effacer vos données s'il manque de place. Faites une sauvegarde et gardez-la en lieu sûr."
+        }
+        Text::StorageMakeBackup => "Faire une sauvegarde",
+        Text::DataTitle => "Mes données",
+        Text::DataIntro => {
+            "Ces informations restent chiffrées sur cet appareil. Chacune indique si vous l'avez déclarée vous-même ou si elle est attestée par un justificatif."
+        }
+        Text::CatProfile => "Identité",
+        Text::CatContact => "Coordonnées",
+        Text::CatHousehold => "Foyer et enfants",
+        Text::CatDietary => "Régime alimentaire",
+        Text::CatHealth => "Santé",
+        Text::Sensitive => "Donnée sensible",
+        Text::SensitiveExplain => {
+            "Ces données sont particulièrement protégées par la loi. Elles ne sont jamais transmises sans votre accord explicite."
+        }
+        Text::SelfDeclared => "Déclaré par vous",
+        Text::AttestedBy => "Attesté par",
+        Text::DataEmpty => "Rien pour l'instant.",
+        Text::DataAddTitle => "Ajouter une information",
+        Text::DataCategoryLabel => "Catégorie",
+        Text::DataFieldLabel => "Intitulé",
+        Text::DataFieldHint => "Par exemple : Prénom, Téléphone, Allergie.",
+        Text::DataValueLabel => "Valeur",
+        Text::DataAddSubmit => "Enregistrer",
+        Text::DataSaved => "L'information est enregistrée.",
+        Text::DataDeleted => "L'information est supprimée.",
+        Text::JournalTitle => "Journal",
+        Text::JournalIntro => {
+            "Tout ce qui a été partagé, reçu ou modifié, avec qui et pourquoi. Le journal est chaîné et signé : toute modification serait détectée."
+        }
+        Text::ChainVerified => "Journal vérifié : {n} entrées, aucune modification détectée.",
+        Text::ChainBroken => "Le journal a été modifié : l'entrée n° {n} a été altérée, supprimée ou déplacée.",
+        Text::ChainHead => "Le journal ne correspond pas à sa signature : des entrées manquent ou ont été changées.",
+        Text::ChainRolledBack => "Le journal a été remplacé par une version plus ancienne.",
+        Text::ChainUnreadable => "Une entrée du journal ne peut pas être lue.",
+        Text::JournalFilters => "Filtres du journal",
+        Text::FilterService => "Service",
+        Text::FilterKind => "Type",
+        Text::FilterAll => "Tous",
+        Text::JournalShown => "{n} entrée(s) affichée(s)",
+        Text::EntryNumber => "entrée n° {n}",
+        Text::EntryService => "Service :",
+        Text::EntryPurpose => "Motif :",
+        Text::EntryClaims => "Données concernées :",
+        Text::KindIssuance => "Justificatif reçu",
+        Text::KindDisclosure => "Données transmises",
+        Text::KindGrant => "Accord donné",
+        Text::KindWithdrawal => "Accord retiré",
+        Text::KindReceipt => "Accusé de réception",
+        Text::KindImport => "Import",
+        Text::KindExport => "Export",
+        Text::KindDataChange => "Modification de données",
+        Text::KindOther => "Autre",
+        Text::PurposePersonalData => "vos données personnelles",
+        Text::PurposeSettings => "réglages",
+        Text::PurposeBackup => "sauvegarde",
+        Text::PurposeRestore => "restauration d'une sauvegarde",
+        Text::PurposePortability => "export de vos données (portabilité)",
+        Text::PurposeJournal => "export du journal",
+        Text::JournalExport => "Exporter le journal",
+        Text::JournalExported => "Le journal a été exporté.",
+        Text::SettingsTitle => "Réglages",
+        Text::SetLanguage => "Langue",
+        Text::SetAutolock => "Verrouillage automatique",
+        Text::AutolockLabel => "Verrouiller après une inactivité de",
+        Text::AutolockSaved => "Le délai de verrouillage est enregistré.",
+        Text::SetPassphrase => "Changer de phrase de passe",
+        Text::CurrentPassphraseLabel => "Phrase de passe actuelle",
+        Text::ChangePassphraseSubmit => "Changer la phrase de passe",
+        Text::PassphraseChanged => "La phrase de passe a été changée.",
+        Text::SetBackup => "Sauvegarde",
+        Text::BackupExplain => {
+            "La sauvegarde est un fichier chiffré : elle s'ouvre avec votre phrase de passe ou votre clé de secours. Gardez-la hors de ce navigateur."
+        }
+        Text::BackupExport => "Télécharger une sauvegarde",
+        Text::BackupDone => "La sauvegarde a été téléchargée.",
+        Text::SetGdpr => "Exporter mes données (portabilité)",
+        Text::GdprExplain => {
+            "Un fichier lisible avec toutes vos données, vos justificatifs, vos accords et votre journal. Attention : ce fichier n'est pas chiffré."
+        }
+        Text::GdprConfirm => "Je comprends que ce fichier n'est pas chiffré",
+        Text::GdprExport => "Exporter en clair",
+        Text::GdprDone => "Vos données ont été exportées.",
+        Text::SetStorage => "Stockage",
+        Text::StoragePersistence => "Stockage durable",
+        Text::StoragePersistent => "accordé par le navigateur",
+        Text::StorageEvictable => "non accordé : faites des sauvegardes",
+        Text::StorageUsage => "Espace utilisé",
+        Text::StorageUsageValue => "{used} Mio sur {quota} Mio",
+        Text::SetDelete => "Effacer le portefeuille",
+        Text::DeleteExplain => {
+            "Tout sera effacé de ce navigateur : données, justificatifs, journal et fichiers de l'application. Sans sauvegarde, rien ne pourra être récupéré."
+        }
+        Text::DeleteConfirm => "Je veux effacer définitivement ce portefeuille",
+        Text::DeleteSubmit => "Effacer le portefeuille",
+        Text::NotFoundTitle => "Page introuvable",
+        Text::NotFoundText => "Cette adresse ne correspond à aucune page du portefeuille.",
+        Text::ErrWrongSecret => "Phrase de passe ou clé de secours incorrecte. Rien n'a été modifié.",
+        Text::ErrBadRecoveryCode => "Cette clé de secours est mal saisie : vérifiez chaque groupe.",
+        Text::ErrBadBackup => "Ce fichier n'est pas une sauvegarde Souverain, ou il est abîmé. Rien n'a été importé.",
+        Text::ErrNotEmpty => "Un portefeuille existe déjà ici : cochez la case pour le remplacer.",
+        Text::ErrQuota => "Le navigateur manque de place. Rien n'a été modifié.",
+        Text::ErrConflict => "Le portefeuille a été modifié dans un autre onglet. Rechargez la page.",
+        Text::ErrUnavailable => "Ce navigateur ne permet pas de stocker le portefeuille (navigation privée ?).",
+        Text::ErrDamaged => "Un élément du portefeuille est illisible ; les autres restent disponibles.",
+        Text::ErrBusy => "Une autre opération est en cours, ou le portefeuille est verrouillé.",
+        Text::ErrOther => "Une erreur inattendue s'est produite. Rien n'a été modifié.",
+        Text::ErrTooWeak => "Cette phrase de passe est trop facile à deviner. Allongez-la.",
+        Text::ErrMismatch => "Les deux phrases de passe ne sont pas identiques.",
+        Text::ErrCodeMismatch => "Ces groupes ne correspondent pas à votre clé. Vérifiez votre copie.",
+        Text::ErrNoFile => "Choisissez d'abord un fichier de sauvegarde.",
+        Text::ErrFieldsRequired => "Remplissez l'intitulé et la valeur.",
+        Text::ErrConfirmFirst => "Cochez d'abord la case de confirmation.",
     }
 }

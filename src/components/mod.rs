@@ -1,0 +1,11 @@
+//! Presentational pieces: they receive text and callbacks and hold no business logic.
+
+mod alert;
+mod busy;
+mod field;
+mod strength_meter;
+
+pub use alert::{Alert, AlertKind};
+pub use busy::Busy;
+pub use field::{Field, input_value};
+pub use strength_meter::StrengthMeter;

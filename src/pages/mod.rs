@@ -1,0 +1,77 @@
+//! The pages, one module each. A page reads the shared state, calls the services and dispatches
+//! actions; presentational pieces come from [`crate::components`].
+
+mod create;
+mod data;
+mod home;
+mod journal;
+mod not_found;
+mod restore;
+mod settings;
+mod unlock;
+mod welcome;
+
+use yew::prelude::*;
+
+use crate::i18n::Text;
+use crate::route::Route;
+
+/// The page for a route.
+pub fn render(route: Route) -> Html {
+    match route {
+        Route::Welcome => html! { <welcome::Welcome /> },
+        Route::Create => html! { <create::Create /> },
+        Route::Restore => html! { <restore::Restore /> },
+        Route::Unlock => html! { <unlock::Unlock /> },
+        Route::Home => html! { <home::Home /> },
+        Route::Data => html! { <data::Data /> },
+        Route::Journal => html! { <journal::Journal /> },
+        Route::Settings => html! { <settings::Settings /> },
+        Route::NotFound => html! { <not_found::NotFound /> },
+    }
+}
+
+/// The page's title (its `<h1>` and the document title).
+pub fn title(route: Route) -> Text {
+    match route {
+        Route::Welcome => Text::WelcomeTitle,
+        Route::Create => Text::CreateTitle,
+        Route::Restore => Text::RestoreTitle,
+        Route::Unlock => Text::UnlockTitle,
+        Route::Home => Text::HomeTitle,
+        Route::Data => Text::DataTitle,
+        Route::Journal => Text::JournalTitle,
+        Route::Settings => Text::SettingsTitle,
+        Route::NotFound => Text::NotFoundTitle,
+    }
+}
+
+/// The page heading: focusable by script (focus moves here on page change), not by Tab.
+#[derive(Properties, PartialEq)]
+pub struct HeadingProps {
+    /// The heading text.
+    pub text: AttrValue,
+}
+
+/// A page's `<h1>`.
+#[function_component(Heading)]
+pub fn heading(props: &HeadingProps) -> Html {
+    html! { <h1 tabindex="-1">{ props.text.clone() }</h1> }
+}
+
+/// Explains a vault failure in words.
+pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
+    use crate::services::vault::VaultFailure as F;
+    match failure {
+        F::WrongSecret => Text::ErrWrongSecret,
+        F::BadRecoveryCode => Text::ErrBadRecoveryCode,
+        F::BadBackup => Text::ErrBadBackup,
+        F::NotEmpty => Text::ErrNotEmpty,
+        F::QuotaExceeded => Text::ErrQuota,
+        F::Conflict => Text::ErrConflict,
+        F::Unavailable => Text::ErrUnavailable,
+        F::Damaged(_) => Text::ErrDamaged,
+        F::Busy => Text::ErrBusy,
+        F::Other => Text::ErrOther,
+    }
+}

@@ -1,0 +1,132 @@
+//! The wallet's routes, kept in the URL's fragment (`#/home`).
+//!
+//! A fragment router needs nothing from the server: every route is the same `index.html`, which
+//! the service worker serves offline, and a page reload keeps the citizen where they were.
+
+use gloo::events::EventListener;
+
+/// A page of the wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// First visit: create or restore.
+    Welcome,
+    /// Create a new wallet.
+    Create,
+    /// Restore a wallet from a backup file.
+    Restore,
+    /// Unlock with the passphrase or the recovery key.
+    Unlock,
+    /// Who holds what: services, pending requests, storage warning.
+    Home,
+    /// The citizen's personal data.
+    Data,
+    /// The journal of exchanges.
+    Journal,
+    /// Settings.
+    Settings,
+    /// A fragment that names no page.
+    NotFound,
+}
+
+impl Route {
+    /// The fragment for this route, as used in links.
+    pub fn href(self) -> &'static str {
+        match self {
+            Route::Welcome => "#/",
+            Route::Create => "#/create",
+            Route::Restore => "#/restore",
+            Route::Unlock => "#/unlock",
+            Route::Home => "#/home",
+            Route::Data => "#/data",
+            Route::Journal => "#/journal",
+            Route::Settings => "#/settings",
+            Route::NotFound => "#/not-found",
+        }
+    }
+
+    /// Reads a fragment (with or without the leading `#`); a query after `?` is ignored here.
+    pub fn parse(fragment: &str) -> Route {
+        let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+        let path = fragment.split('?').next().unwrap_or("");
+        match path.trim_end_matches('/') {
+            "" => Route::Welcome,
+            "/create" => Route::Create,
+            "/restore" => Route::Restore,
+            "/unlock" => Route::Unlock,
+            "/home" => Route::Home,
+            "/data" => Route::Data,
+            "/journal" => Route::Journal,
+            "/settings" => Route::Settings,
+            _ => Route::NotFound,
+        }
+    }
+
+    /// Pages that show the vault's contents, hence need it unlocked.
+    pub fn needs_unlocked(self) -> bool {
+        matches!(self, Route::Home | Route::Data | Route::Journal | Route::Settings)
+    }
+}
+
+/// The route in the address bar now.
+pub fn current() -> Route {
+    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    Route::parse(&hash)
+}
+
+/// Goes to `route` (adds a history entry; the `hashchange` listener updates the app).
+pub fn navigate(route: Route) {
+    if let Some(window) = web_sys::window() {
+        // Setting the fragment cannot fail on a same-document URL; ignore the impossible error.
+        let _ = window.location().set_hash(route.href());
+    }
+}
+
+/// Replaces the address bar's route without a `hashchange` event (nor a history entry): the caller
+/// dispatches the navigation itself, in order with its other actions (a notice that must survive
+/// the page change, for example).
+pub fn replace(route: Route) {
+    if let Some(window) = web_sys::window()
+        && let Ok(history) = window.history()
+    {
+        // Only the fragment changes; a refusal leaves the old fragment, which the guard corrects.
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(route.href()));
+    }
+}
+
+/// Calls `on_change` with the new route whenever the fragment changes; stops when dropped.
+pub fn listen(on_change: impl Fn(Route) + 'static) -> Option<EventListener> {
+    let window = web_sys::window()?;
+    Some(EventListener::new(&window, "hashchange", move |_| on_change(current())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_parses_back_from_its_href() {
+        for route in [
+            Route::Welcome,
+            Route::Create,
+            Route::Restore,
+            Route::Unlock,
+            Route::Home,
+            Route::Data,
+            Route::Journal,
+            Route::Settings,
+        ] {
+            assert_eq!(Route::parse(route.href()), route, "{}", route.href());
+        }
+    }
+
+    #[test]
+    fn unknown_and_empty_fragments() {
+        assert_eq!(Route::parse(""), Route::Welcome);
+        assert_eq!(Route::parse("#"), Route::Welcome);
+        assert_eq!(Route::parse("#/home/"), Route::Home);
+        assert_eq!(Route::parse("#/home?x=1"), Route::Home);
+        assert_eq!(Route::parse("#/nope"), Route::NotFound);
+        assert!(Route::Data.needs_unlocked());
+        assert!(!Route::Unlock.needs_unlocked());
+    }
+}

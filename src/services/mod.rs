@@ -1,0 +1,8 @@
+//! Thin services between the pages and the outside world: the vault (through the storage
+//! backend in [`crate::store`]), the browser platform, the service worker and the network.
+//! They hold no interface state; pages call them and dispatch the outcome.
+
+pub mod net;
+pub mod platform;
+pub mod sw;
+pub mod vault;

@@ -1,0 +1,520 @@
+//! The vault service: what the pages ask of the citizen's encrypted store, in their terms.
+//!
+//! It drives `souverain_core::vault::Vault` over the browser's storage backend ([`Backend`]),
+//! supplies the randomness (`OsRng`, the browser's `crypto.getRandomValues`) and the clock, and
+//! turns the core's errors into the few outcomes the interface explains ([`VaultFailure`]).
+//!
+//! The unlocked vault lives in a [`Session`] shared by the pages. Writes need the vault mutably
+//! across awaits; rather than a `RefCell` borrow held over an await (which would abort on a second
+//! borrow), each operation takes the vault out of the session and puts it back when done. An
+//! operation that finds it taken answers [`VaultFailure::Busy`]; a session locked meanwhile is
+//! simply dropped, keys wiped, when the operation ends.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use souverain_core::vault::{
+    BackupError, EntryDraft, JournalEntry, JournalError, JournalKind, KdfParams, NewRecord, RecordError, RecordKind,
+    RecoveryKey, SessionError, StoreError, Unlock, Vault, VaultError,
+};
+use zeroize::Zeroizing;
+
+use super::platform::now_unix;
+
+/// The storage backend the vault runs on in the browser.
+pub type Backend = crate::store::IdbStore;
+
+/// Opens the browser's store.
+async fn backend() -> Result<Backend, VaultFailure> {
+    Backend::open().await.map_err(|e| failure(SessionError::Store(e)))
+}
+
+/// What went wrong, in the terms the interface explains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultFailure {
+    /// The passphrase (or the recovery key) does not open this vault.
+    WrongSecret,
+    /// The recovery code is mistyped (wrong length, character or checksum).
+    BadRecoveryCode,
+    /// The file is not a Souverain backup, or is damaged or truncated.
+    BadBackup,
+    /// There is already a wallet here (restore without confirming the replacement).
+    NotEmpty,
+    /// The browser's storage is full.
+    QuotaExceeded,
+    /// Another tab changed the wallet: reload.
+    Conflict,
+    /// The browser's storage cannot be used (private mode, blocked).
+    Unavailable,
+    /// A record cannot be read: its id.
+    Damaged(String),
+    /// Another operation is under way, or the wallet was locked.
+    Busy,
+    /// Anything else; details are not shown to the citizen.
+    Other,
+}
+
+fn failure(error: SessionError) -> VaultFailure {
+    match error {
+        SessionError::Vault(VaultError::WrongPassphrase | VaultError::WrongRecoveryKey) => VaultFailure::WrongSecret,
+        SessionError::Backup(BackupError::WrongPassphrase | BackupError::WrongRecoveryKey) => VaultFailure::WrongSecret,
+        SessionError::Backup(_) => VaultFailure::BadBackup,
+        SessionError::NotEmpty => VaultFailure::NotEmpty,
+        SessionError::Store(StoreError::QuotaExceeded) => VaultFailure::QuotaExceeded,
+        SessionError::Store(StoreError::Conflict { .. }) => VaultFailure::Conflict,
+        SessionError::Store(StoreError::Unavailable) => VaultFailure::Unavailable,
+        SessionError::Record(RecordError::Undecryptable { id }) => VaultFailure::Damaged(id),
+        SessionError::Malformed { id } => VaultFailure::Damaged(id),
+        _ => VaultFailure::Other,
+    }
+}
+
+/// The default key-derivation costs (Argon2id, 64 MiB, t = 3, p = 1).
+fn kdf() -> KdfParams {
+    KdfParams::default()
+}
+
+/// An unlocked vault shared by the pages. Cloning shares it; equality is identity.
+#[derive(Clone)]
+pub struct Session(Rc<RefCell<Option<Vault<Backend>>>>);
+
+impl PartialEq for Session {
+    fn eq(&self, other: &Session) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Session {
+    fn new(vault: Vault<Backend>) -> Session {
+        Session(Rc::new(RefCell::new(Some(vault))))
+    }
+
+    /// Runs `op` with the vault taken out of the session, and puts it back after.
+    async fn with<T, F, Fut>(&self, op: F) -> Result<T, VaultFailure>
+    where
+        F: FnOnce(Vault<Backend>) -> Fut,
+        Fut: core::future::Future<Output = (Vault<Backend>, Result<T, SessionError>)>,
+    {
+        let vault = self.0.borrow_mut().take().ok_or(VaultFailure::Busy)?;
+        let (vault, result) = op(vault).await;
+        *self.0.borrow_mut() = Some(vault);
+        result.map_err(failure)
+    }
+
+    /// Reads from the vault without taking it (no await while borrowed).
+    fn peek<T>(&self, read: impl FnOnce(&Vault<Backend>) -> T) -> Result<T, VaultFailure> {
+        self.0.borrow().as_ref().map(read).ok_or(VaultFailure::Busy)
+    }
+}
+
+/// Whether this browser holds a vault.
+pub async fn exists() -> Result<bool, VaultFailure> {
+    match Vault::open(backend().await?).await {
+        Ok(_) => Ok(true),
+        Err(SessionError::NoVault) => Ok(false),
+        Err(error) => Err(failure(error)),
+    }
+}
+
+/// Creates a vault protected by `passphrase`; returns the session and the recovery code to show
+/// once.
+pub async fn create(passphrase: &str) -> Result<(Session, Zeroizing<String>), VaultFailure> {
+    let (vault, recovery) = Vault::create(backend().await?, passphrase, kdf(), &mut OsRng).await.map_err(failure)?;
+    Ok((Session::new(vault), recovery.to_code()))
+}
+
+/// Unlocks with the passphrase.
+pub async fn unlock(passphrase: &str) -> Result<Session, VaultFailure> {
+    let locked = Vault::open(backend().await?).await.map_err(failure)?;
+    locked.unlock_with_passphrase(passphrase).await.map(Session::new).map_err(|failed| failure(failed.error))
+}
+
+/// Unlocks with the recovery code and sets a new passphrase.
+pub async fn recover(code: &str, new_passphrase: &str) -> Result<Session, VaultFailure> {
+    let recovery = RecoveryKey::parse(code).map_err(|_| VaultFailure::BadRecoveryCode)?;
+    let locked = Vault::open(backend().await?).await.map_err(failure)?;
+    let mut vault = locked.unlock_with_recovery(&recovery).await.map_err(|failed| failure(failed.error))?;
+    vault.reset_passphrase(&recovery, new_passphrase, kdf(), &mut OsRng).await.map_err(failure)?;
+    Ok(Session::new(vault))
+}
+
+/// How a backup is opened.
+pub enum RestoreSecret {
+    /// With the passphrase it was made under.
+    Passphrase(Zeroizing<String>),
+    /// With the recovery code.
+    RecoveryCode(Zeroizing<String>),
+}
+
+/// Restores a backup file; `replace` is the citizen's confirmation to replace an existing wallet.
+pub async fn restore(file: &[u8], secret: &RestoreSecret, replace: bool) -> Result<Session, VaultFailure> {
+    let store = backend().await?;
+    let vault = match secret {
+        RestoreSecret::Passphrase(passphrase) => {
+            Vault::import_backup(store, file, Unlock::Passphrase(passphrase), replace, now_unix(), &mut OsRng).await
+        }
+        RestoreSecret::RecoveryCode(code) => {
+            let key = RecoveryKey::parse(code).map_err(|_| VaultFailure::BadRecoveryCode)?;
+            Vault::import_backup(store, file, Unlock::Recovery(&key), replace, now_unix(), &mut OsRng).await
+        }
+    }
+    .map_err(failure)?;
+    Ok(Session::new(vault))
+}
+
+/// Erases the wallet from this browser: the database, the caches and the service worker.
+pub async fn delete_everything() -> Result<(), VaultFailure> {
+    Backend::delete().await.map_err(|e| failure(SessionError::Store(e)))?;
+    super::platform::erase_caches_and_workers().await;
+    Ok(())
+}
+
+/// The browser's storage: whether it is persistent, and how much is used.
+pub use crate::store::StorageStatus;
+
+/// Asks the browser for persistent storage and reports the result with usage and quota.
+pub async fn storage_status() -> StorageStatus {
+    crate::store::storage_status().await
+}
+
+/// What a personal data item is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Name, birth date...
+    Profile,
+    /// Email, phone, address.
+    Contact,
+    /// Household members and children.
+    Household,
+    /// Dietary needs (sensitive: may reveal religion or health).
+    Dietary,
+    /// Health (sensitive).
+    Health,
+}
+
+impl Category {
+    /// Every category, in display order.
+    pub const ALL: [Category; 5] =
+        [Category::Profile, Category::Contact, Category::Household, Category::Dietary, Category::Health];
+
+    /// Special-category data under GDPR article 9: shown as sensitive.
+    pub fn sensitive(self) -> bool {
+        matches!(self, Category::Dietary | Category::Health)
+    }
+
+    /// The stable name (form values).
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Profile => "profile",
+            Category::Contact => "contact",
+            Category::Household => "household",
+            Category::Dietary => "dietary",
+            Category::Health => "health",
+        }
+    }
+
+    /// Reads a stable name.
+    pub fn from_name(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// Where an item comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Source {
+    /// Typed by the citizen.
+    SelfDeclared,
+    /// Taken from a credential.
+    Attested {
+        /// The issuer.
+        issuer: String,
+        /// The credential's record id.
+        credential: String,
+    },
+}
+
+/// One personal data item (schema 1 of `personal_data` records).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataItem {
+    /// The record id (not stored inside the record).
+    #[serde(skip)]
+    pub id: String,
+    /// What it is about.
+    pub category: Category,
+    /// What the value is (e.g. "First name").
+    pub field: String,
+    /// The value.
+    pub value: String,
+    /// Self-declared or attested.
+    pub source: Source,
+}
+
+const PERSONAL_SCHEMA: u32 = 1;
+const AUTOLOCK_ID: &str = "setting-autolock";
+
+fn draft(kind: JournalKind, purpose: &str) -> EntryDraft {
+    EntryDraft {
+        time: now_unix(),
+        kind,
+        counterpart: None,
+        purpose: Some(purpose.to_owned()),
+        claim_paths: Vec::new(),
+        record_ids: Vec::new(),
+    }
+}
+
+fn random_id(prefix: &str) -> String {
+    use rand_core::RngCore as _;
+    let mut bytes = [0u8; 9];
+    OsRng.fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{hex}")
+}
+
+/// A service that holds some of the citizen's data, from a stored consent grant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceCard {
+    /// The service's name (the controller).
+    pub service: String,
+    /// The purpose, in the interface language when available.
+    pub purpose: String,
+    /// The claims disclosed.
+    pub claims: Vec<String>,
+    /// Until when the consent runs (Unix seconds).
+    pub until: i64,
+}
+
+/// The journal with its verification outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalView {
+    /// Every entry, oldest first.
+    pub entries: Vec<JournalEntry>,
+    /// `None` when the chain and its signed head verify; else what is wrong.
+    pub problem: Option<ChainProblem>,
+}
+
+/// Why the journal does not verify.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChainProblem {
+    /// An entry was altered, removed or reordered, at this position.
+    Broken(u64),
+    /// The signed head does not match (entries cut off, or signature invalid).
+    Head,
+    /// An older state was put back.
+    RolledBack,
+    /// An entry cannot be read.
+    Unreadable,
+}
+
+impl Session {
+    /// The personal data items, decrypted.
+    pub async fn personal_data(&self) -> Result<Vec<DataItem>, VaultFailure> {
+        let ids: Vec<String> =
+            self.peek(|v| v.list(RecordKind::PersonalData).into_iter().map(|e| e.id.clone()).collect())?;
+        let mut items = Vec::new();
+        for id in ids {
+            let record = self
+                .with(|vault| async move {
+                    let r = vault.get(&id).await.map(|d| (id.clone(), d.data.as_bytes().to_vec()));
+                    (vault, r)
+                })
+                .await?;
+            let (id, bytes) = record;
+            let bytes = Zeroizing::new(bytes);
+            let mut item: DataItem = serde_json::from_slice(&bytes).map_err(|_| VaultFailure::Damaged(id.clone()))?;
+            item.id = id;
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    /// Adds a self-declared item (one record and one `data_change` journal entry, atomically).
+    pub async fn add_personal_data(&self, category: Category, field: &str, value: &str) -> Result<(), VaultFailure> {
+        let item = DataItem {
+            id: random_id("data"),
+            category,
+            field: field.to_owned(),
+            value: value.to_owned(),
+            source: Source::SelfDeclared,
+        };
+        let bytes = Zeroizing::new(serde_json::to_vec(&item).map_err(|_| VaultFailure::Other)?);
+        let label = format!("{}: {}", category.name(), field);
+        self.with(|mut vault| async move {
+            let record = NewRecord {
+                id: &item.id,
+                kind: RecordKind::PersonalData,
+                schema: PERSONAL_SCHEMA,
+                label: &label,
+                data: &bytes,
+            };
+            let r = vault.put(record, draft(JournalKind::DataChange, "personal-data"), &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+    }
+
+    /// Deletes an item (and journals it).
+    pub async fn delete_personal_data(&self, id: &str) -> Result<(), VaultFailure> {
+        let id = id.to_owned();
+        self.with(|mut vault| async move {
+            let r = vault.delete(&id, draft(JournalKind::DataChange, "personal-data"), &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+    }
+
+    /// The services holding data, one card per stored consent grant.
+    pub async fn services(&self, lang_tag: &str) -> Result<Vec<ServiceCard>, VaultFailure> {
+        let ids: Vec<String> =
+            self.peek(|v| v.list(RecordKind::ConsentGrant).into_iter().map(|e| e.id.clone()).collect())?;
+        let mut cards = Vec::new();
+        for id in ids {
+            let bytes = self
+                .with(|vault| async move {
+                    let r = vault.get(&id).await.map(|d| d.data.as_bytes().to_vec());
+                    (vault, r)
+                })
+                .await?;
+            // Our own grant, read from the authenticated vault: its payload is what we signed.
+            let Some(payload) = grant_payload(&bytes) else { continue };
+            let text = |v: &Value| v.get(lang_tag).or_else(|| v.get("fr")).and_then(Value::as_str).map(str::to_owned);
+            cards.push(ServiceCard {
+                service: payload.pointer("/controller/name").and_then(Value::as_str).unwrap_or("?").to_owned(),
+                purpose: payload.pointer("/purposes/0/text").and_then(text).unwrap_or_default(),
+                claims: payload
+                    .get("data")
+                    .and_then(Value::as_array)
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|c| c.get("claims").and_then(Value::as_array))
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                until: payload.get("exp").and_then(Value::as_i64).unwrap_or(0),
+            });
+        }
+        Ok(cards)
+    }
+
+    /// The journal and whether it verifies.
+    pub async fn journal(&self) -> Result<JournalView, VaultFailure> {
+        let (entries, verified) = self
+            .with(|vault| async move {
+                let entries = vault.journal().await;
+                let verified = vault.verify_journal().await;
+                (vault, Ok((entries, verified)))
+            })
+            .await?;
+        let entries = entries.map_err(failure)?;
+        let problem = match verified {
+            Ok(()) => None,
+            Err(SessionError::JournalRolledBack { .. }) => Some(ChainProblem::RolledBack),
+            Err(SessionError::Journal(error)) => Some(match error {
+                JournalError::Removed { at } | JournalError::Reordered { at } => ChainProblem::Broken(at),
+                JournalError::Altered { seq } => ChainProblem::Broken(seq),
+                _ => ChainProblem::Head,
+            }),
+            Err(_) => Some(ChainProblem::Unreadable),
+        };
+        Ok(JournalView { entries, problem })
+    }
+
+    /// Exports the journal (paths and ids only, never values) as JSON, and journals the export.
+    pub async fn export_journal(&self) -> Result<String, VaultFailure> {
+        self.with(|mut vault| async move {
+            let r = async {
+                vault.append_journal(draft(JournalKind::Export, "journal"), &mut OsRng).await?;
+                let entries = vault.journal().await?;
+                Ok(serde_json::to_string_pretty(&serde_json::json!({
+                    "format": "souverain-journal-export",
+                    "version": 1,
+                    "entries": entries,
+                }))
+                .unwrap_or_default())
+            }
+            .await;
+            (vault, r)
+        })
+        .await
+    }
+
+    /// The encrypted backup file.
+    pub async fn export_backup(&self) -> Result<Vec<u8>, VaultFailure> {
+        self.with(|mut vault| async move {
+            let r = vault.export_backup(now_unix(), &mut OsRng).await;
+            (vault, r)
+        })
+        .await
+    }
+
+    /// The readable data-portability export (GDPR article 20).
+    pub async fn export_portable(&self) -> Result<Zeroizing<String>, VaultFailure> {
+        self.with(|mut vault| async move {
+            let r = vault.export_portable(now_unix(), &mut OsRng).await.map(Zeroizing::new);
+            (vault, r)
+        })
+        .await
+    }
+
+    /// Changes the passphrase (the current one is required).
+    pub async fn change_passphrase(&self, old: &str, new: &str) -> Result<(), VaultFailure> {
+        let (old, new) = (Zeroizing::new(old.to_owned()), Zeroizing::new(new.to_owned()));
+        self.with(|mut vault| async move {
+            let r = vault.change_passphrase(&old, &new, kdf(), &mut OsRng).await;
+            (vault, r)
+        })
+        .await
+    }
+
+    /// The auto-lock delay stored in the vault, if set.
+    pub async fn autolock_minutes(&self) -> Result<Option<u32>, VaultFailure> {
+        let present = self.peek(|v| v.list(RecordKind::Setting).iter().any(|e| e.id == AUTOLOCK_ID))?;
+        if !present {
+            return Ok(None);
+        }
+        let bytes = self
+            .with(|vault| async move {
+                let r = vault.get(AUTOLOCK_ID).await.map(|d| d.data.as_bytes().to_vec());
+                (vault, r)
+            })
+            .await?;
+        Ok(serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("minutes")?.as_u64()).map(|m| m as u32))
+    }
+
+    /// Stores the auto-lock delay.
+    pub async fn set_autolock_minutes(&self, minutes: u32) -> Result<(), VaultFailure> {
+        let data = serde_json::json!({ "minutes": minutes }).to_string();
+        self.with(|mut vault| async move {
+            let record = NewRecord {
+                id: AUTOLOCK_ID,
+                kind: RecordKind::Setting,
+                schema: 1,
+                label: "autolock",
+                data: data.as_bytes(),
+            };
+            let r = vault.put(record, draft(JournalKind::DataChange, "settings"), &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+    }
+}
+
+/// The JSON payload of a stored grant (a compact JWS, possibly wrapped in a JSON record).
+fn grant_payload(bytes: &[u8]) -> Option<Value> {
+    let text = core::str::from_utf8(bytes).ok()?;
+    let compact = match serde_json::from_str::<Value>(text) {
+        Ok(Value::String(s)) => s,
+        Ok(Value::Object(o)) => o.get("grant").and_then(Value::as_str)?.to_owned(),
+        _ => text.trim().to_owned(),
+    };
+    let jws = souverain_core::jose::UnverifiedJws::parse(&compact).ok()?;
+    serde_json::from_slice(jws.payload_unverified()).ok()
+}
