@@ -3,9 +3,11 @@
 //! - `cargo xtask demo [--addr HOST:PORT]`: installs what is missing, builds the wallet in release,
 //!   serves it with the guichet and a demo commune until Ctrl-C.
 //! - `cargo xtask test`: every check, in order, then one `N passed, N failed` line.
+//! - `cargo xtask bench`: core verification and guichet load benchmarks, written to BENCHMARKS.md.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
+mod bench;
 mod demo;
 mod paths;
 mod run;
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <command>\n\n  demo [--addr HOST:PORT]  build the wallet and serve it with the guichet (default 127.0.0.1:8080, env SOUVERAIN_ADDR)\n  test                     run every check: fmt, clippy, tests, wasm build, browser and end-to-end tests"
+        "usage: cargo xtask <command>\n\n  demo [--addr HOST:PORT]  build the wallet and serve it with the guichet (default 127.0.0.1:8080, env SOUVERAIN_ADDR)\n  test                     run every check: fmt, clippy, tests, wasm build, browser and end-to-end tests\n  bench                    benchmark core verification and the guichet under load; write BENCHMARKS.md"
     );
     ExitCode::from(2)
 }
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("test") if args.len() == 1 => return test::run(),
         _ => return usage(),
     };

@@ -1,0 +1,367 @@
+//! `cargo xtask bench`: runs the core verification benchmark (criterion, about a minute once
+//! built) and the guichet load benchmark (a release `souverain serve` on loopback, bounded to
+//! 2,000 exchanges or 20 s), and writes their sections of BENCHMARKS.md.
+//!
+//! BENCHMARKS.md holds one section per benchmark suite, each between its own markers
+//! (`<!-- NAME:start -->` … `<!-- NAME:end -->`); this command rewrites only `core-verify` and
+//! `guichet-load`, so other suites (browser timings) keep their sections.
+
+use std::path::{Path, PathBuf};
+
+use std::io::{BufRead as _, BufReader};
+use std::process::Stdio;
+
+use crate::paths;
+use crate::run::{cmd, describe};
+
+/// The criterion group of crates/core/benches/verify.rs.
+const GROUP: &str = "core-verify";
+/// The section this command owns in BENCHMARKS.md.
+const SECTION: &str = "core-verify";
+/// Issue 3's target: the whole verification costs at most this times the two raw signature checks.
+const TARGET_RATIO: f64 = 1.3;
+/// Criterion's run time per benchmark, kept short so that the five benchmarks take under a minute.
+const CRITERION_ARGS: &[&str] = &["--noplot", "--warm-up-time", "1", "--measurement-time", "4"];
+
+/// The line the benchmark prints with its interleaved ratio (see `interleaved_ratio` in the bench).
+const RATIO_LINE: &str = "core-verify interleaved ratio:";
+
+/// One line of the table: criterion's id and what it measures. The first two are the verification
+/// and the two raw checks it is compared with.
+struct Row {
+    id: &'static str,
+    what: &'static str,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        id: "sd_jwt_vc_presentation_verify",
+        what: "Verify a presentation: 10-claim SD-JWT VC, 4 disclosures, KB-JWT (Ed25519 issuer and holder), `SdJwt::parse` + `verify_vc`",
+    },
+    Row {
+        id: "ed25519_verify_strict_x2",
+        what: "The two raw `verify_strict` calls of that presentation (issuer JWS + KB-JWT, same messages)",
+    },
+    Row { id: "sd_jwt_parse", what: "`SdJwt::parse` alone (part of the first line)" },
+    Row { id: "es256_verify", what: "One raw ES256 (P-256) signature check, for reference" },
+    Row {
+        id: "sd_jwt_vc_presentation_verify_es256_issuer",
+        what: "Verify the same presentation with an ES256 issuer (KB-JWT still Ed25519), for reference",
+    },
+];
+
+/// Where criterion writes its results: `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
+fn criterion_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| paths::root().join("target"), PathBuf::from);
+    let target = if target.is_relative() { paths::root().join(target) } else { target };
+    target.join("criterion")
+}
+
+/// Reads the median point estimate (nanoseconds) from criterion's `estimates.json`.
+///
+/// The file is `{"mean": {...}, "median": {"confidence_interval": {...}, "point_estimate": N, ...}, ...}`;
+/// xtask has no JSON library, and this one number is all it needs.
+pub fn median_ns(estimates: &str) -> Option<f64> {
+    let after = &estimates[estimates.find("\"median\"")? + "\"median\"".len()..];
+    let after = &after[after.find("\"point_estimate\"")? + "\"point_estimate\"".len()..];
+    let after = after.trim_start().strip_prefix(':')?.trim_start();
+    let end =
+        after.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))).unwrap_or(after.len());
+    after[..end].parse().ok().filter(|v: &f64| v.is_finite() && *v > 0.0)
+}
+
+fn read_median(dir: &Path, id: &str) -> Result<f64, String> {
+    let file = dir.join(GROUP).join(id).join("new/estimates.json");
+    let text = std::fs::read_to_string(&file).map_err(|err| format!("{}: {err}", file.display()))?;
+    median_ns(&text).ok_or_else(|| format!("{}: no median point estimate", file.display()))
+}
+
+/// `12.3 µs`, `1.25 ms`.
+fn duration(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// Today's UTC date (civil calendar from the Unix day count, Howard Hinnant's algorithm).
+fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let z = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The markdown of the core-verify section, markers included.
+fn section(medians: &[f64], interleaved: Option<f64>, load: &str, command: &str) -> (String, f64) {
+    let raw = medians.get(1).copied().unwrap_or(f64::NAN);
+    let verify = medians.first().copied().unwrap_or(f64::NAN);
+    let sequential = verify / raw;
+    // The verdict uses the interleaved ratio when there is one: criterion measures one benchmark
+    // after the other, so a load change between them (another build, CI) skews their quotient.
+    let ratio = interleaved.unwrap_or(sequential);
+    let verdict = if ratio <= TARGET_RATIO { "met" } else { "NOT met" };
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let mut md = format!("<!-- {SECTION}:start -->\n## Core: verifying an SD-JWT VC presentation\n\n");
+    md.push_str(
+        "What a verifier pays for one presentation against the two Ed25519 signature checks it cannot avoid,\n\
+         both measured in the same run. Target (issue 3): the whole verification costs at most 1.3 × the two\n\
+         raw checks, i.e. parsing, hashing and JSON add at most 30 %.\n\n",
+    );
+    md.push_str(&format!(
+        "**Verification / two raw checks = {ratio:.2}: target ≤ {TARGET_RATIO:.2} {verdict}.** Measured interleaved: \
+         the two sides timed alternately in batches of 16, median of 301 rounds, so that a change of load \
+         weighs on both alike.\n\n"
+    ));
+    md.push_str(
+        "| operation | median (criterion) | throughput | ratio to the two raw checks (criterion medians) |\n\
+         |---|---:|---:|---:|\n",
+    );
+    for (row, ns) in ROWS.iter().zip(medians) {
+        md.push_str(&format!("| {} | {} | {:.0}/s | {:.2} |\n", row.what, duration(*ns), 1e9 / ns, ns / raw));
+    }
+    let interleaved = interleaved.map_or_else(|| "not printed by the benchmark".to_owned(), |r| format!("{r:.2}"));
+    md.push_str(&format!(
+        "\nCriterion medians (100 samples each, one benchmark after the other): verification {} / two raw checks \
+         {} = {sequential:.2}; interleaved: {interleaved}. The two differ when the machine's load changes \
+         during the run: the absolute figures are only comparable on a quiet machine.\n\n\
+         - Machine: {} ({cores} logical CPUs), load average at the end of the run: {load}.\n\
+         - Date: {}\n\
+         - Reproduce: `cargo xtask bench` (runs `{command}` and rewrites this section).\n\
+         - Source: `crates/core/benches/verify.rs`.\n<!-- {SECTION}:end -->\n",
+        duration(verify),
+        duration(raw),
+        cpu_model(),
+        today(),
+    ));
+    (md, ratio)
+}
+
+/// The 1, 5 and 15 minute load averages (Linux), to tell a quiet measurement from a busy one.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `existing` with the section `name` between its markers replaced, or appended if absent.
+pub fn splice(existing: &str, name: &str, section: &str) -> String {
+    let start = format!("<!-- {name}:start -->");
+    let end = format!("<!-- {name}:end -->");
+    if let (Some(a), Some(b)) = (existing.find(&start), existing.find(&end))
+        && a < b
+    {
+        let tail = &existing[b + end.len()..];
+        let tail = tail.strip_prefix('\n').unwrap_or(tail);
+        return format!("{}{section}{tail}", &existing[..a]);
+    }
+    let mut out = existing.trim_end().to_owned();
+    if !out.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str(section);
+    out
+}
+
+/// Runs the benchmark, echoing its output, and returns the interleaved ratio it printed.
+fn run_bench(mut command: std::process::Command) -> Result<Option<f64>, String> {
+    let text = describe(&command);
+    println!("$ {text}");
+    let mut child = command.stdout(Stdio::piped()).spawn().map_err(|err| format!("`{text}` could not start: {err}"))?;
+    let mut ratio = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(value) = line.trim().strip_prefix(RATIO_LINE) {
+                ratio = value.trim().parse::<f64>().ok();
+            }
+        }
+    }
+    let status = child.wait().map_err(|err| format!("`{text}`: {err}"))?;
+    if !status.success() {
+        return Err(format!("`{text}` failed ({status})"));
+    }
+    Ok(ratio)
+}
+
+const HEADER: &str =
+    "# Benchmarks\n\nEach section is written by the command it names; run that command to reproduce it.\n\n";
+
+/// Runs the benchmark and rewrites the core-verify section of BENCHMARKS.md.
+pub fn run(args: &[String]) -> Result<(), String> {
+    if !args.is_empty() {
+        return Err(format!("`bench` takes no argument (got {})", args.join(" ")));
+    }
+    let mut args = vec!["bench", "-p", "souverain-core", "--bench", "verify", "--"];
+    args.extend_from_slice(CRITERION_ARGS);
+    let command = cmd("cargo", &args);
+    let text = describe(&command);
+    let interleaved = run_bench(command)?;
+    let dir = criterion_dir();
+    let medians = ROWS.iter().map(|row| read_median(&dir, row.id)).collect::<Result<Vec<_>, _>>()?;
+    let (md, ratio) = section(&medians, interleaved, &load_average(), &text);
+    let file = paths::root().join("BENCHMARKS.md");
+    let existing = std::fs::read_to_string(&file).unwrap_or_else(|_| HEADER.to_owned());
+    std::fs::write(&file, splice(&existing, SECTION, &md)).map_err(|err| format!("{}: {err}", file.display()))?;
+    println!("\n{md}");
+    println!(
+        "core verification / two raw verify_strict = {ratio:.2} (interleaved; target ≤ {TARGET_RATIO}: {}); wrote {}",
+        if ratio <= TARGET_RATIO { "met" } else { "NOT met" },
+        file.display()
+    );
+    let (load_md, load_ratio) = guichet_load()?;
+    let existing = std::fs::read_to_string(&file).unwrap_or_else(|_| HEADER.to_owned());
+    std::fs::write(&file, splice(&existing, LOAD_SECTION, &load_md))
+        .map_err(|err| format!("{}: {err}", file.display()))?;
+    println!("\n{load_md}");
+    println!(
+        "guichet HTTP / in-process verification = {load_ratio:.2} (target ≥ {LOAD_TARGET}: {})",
+        if load_ratio >= LOAD_TARGET { "met" } else { "NOT met" }
+    );
+    Ok(())
+}
+
+/// The BENCHMARKS.md section of the guichet load benchmark.
+const LOAD_SECTION: &str = "guichet-load";
+/// Issue 6: the HTTP path with durable writes sustains at least this share of the in-process rate.
+const LOAD_TARGET: f64 = 0.25;
+
+/// A number member of a flat JSON object line (`"key":1.5`); xtask has no JSON library.
+pub fn json_number(line: &str, key: &str) -> Option<f64> {
+    let at = line.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = line.get(at..)?.trim_start();
+    let end =
+        rest.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+'))).unwrap_or(rest.len());
+    rest.get(..end)?.parse().ok()
+}
+
+/// Builds a release `souverain`, runs the load client against it, and returns the section and the
+/// HTTP / in-process ratio.
+fn guichet_load() -> Result<(String, f64), String> {
+    crate::run::status(cmd("cargo", &["build", "--release", "--locked", "-p", "souverain"]))?;
+    let target = criterion_dir().parent().map_or_else(|| paths::root().join("target"), Path::to_path_buf);
+    let server = target.join("release/souverain");
+    let server = server.to_string_lossy();
+    let args = [
+        "run",
+        "--release",
+        "--locked",
+        "-q",
+        "-p",
+        "souverain-guichet",
+        "--example",
+        "load",
+        "--",
+        "--server",
+        &server,
+        "--exchanges",
+        "2000",
+        "--seconds",
+        "20",
+        "--concurrency",
+        "16",
+    ];
+    let command = cmd("cargo", &args);
+    let text = describe(&command);
+    println!("$ {text}");
+    let output = { command }.output().map_err(|err| format!("`{text}` could not start: {err}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or_default();
+    if !output.status.success() || line.is_empty() {
+        return Err(format!("`{text}` failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    println!("{line}");
+    let get = |key: &str| json_number(line, key).ok_or_else(|| format!("the load client printed no {key:?}"));
+    let (per_s, p50, p99, ok) = (get("http_per_s")?, get("p50_ms")?, get("p99_ms")?, get("http_ok")?);
+    let (inprocess, ratio, concurrency) = (get("inprocess_per_s")?, get("ratio")?, get("concurrency")?);
+    let md = format!(
+        "<!-- {LOAD_SECTION}:start -->\n## Guichet: verified exchanges over HTTP\n\n\
+         A release `souverain serve` on loopback with its SQLite registry (WAL, `synchronous=FULL`): each \
+         exchange is the wallet's `direct_post` of a presentation and its consent grant, verified (issuer \
+         signature, disclosures, key binding, nonce, audience, status list, grant), committed, and \
+         answered 200 with a signed receipt; timed from connect to the last byte, {concurrency} at a time. \
+         Preparing the requests and presentations is not timed. Next to it, the same verification in \
+         process on one thread, in the same run. Target (issue 6): HTTP at least 25 % of the in-process \
+         rate.\n\n**HTTP / in-process = {ratio:.2}: target ≥ {LOAD_TARGET} {}.**\n\n\
+         | measure | value |\n|---|---:|\n\
+         | verified exchanges over HTTP | {per_s:.0}/s ({ok:.0} answered 200) |\n\
+         | latency p50 / p99 | {p50:.1} ms / {p99:.1} ms |\n\
+         | in-process verification (one thread) | {inprocess:.0}/s |\n\n\
+         - Machine: {} ({} logical CPUs), load average at the end of the run: {}.\n\
+         - Date: {}\n\
+         - Reproduce: `cargo xtask bench` (runs `{text}`).\n\
+         - Source: `crates/guichet/examples/load.rs`; every request goes to 127.0.1.x, one address per \
+         simulated citizen, so that the per-client rate limit (kept on) is not what is measured.\n\
+         <!-- {LOAD_SECTION}:end -->\n",
+        if ratio >= LOAD_TARGET { "met" } else { "NOT met" },
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        load_average(),
+        today(),
+    );
+    Ok((md, ratio))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_median_not_the_mean() {
+        let json = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":111.5,"standard_error":0.1},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":3.0,"upper_bound":4.0},"point_estimate":98765.25,"standard_error":0.2}}"#;
+        assert_eq!(median_ns(json), Some(98765.25));
+        assert_eq!(median_ns(r#"{"median":{"point_estimate": 1.5e3}}"#), Some(1500.0));
+        assert_eq!(median_ns(r#"{"mean":{"point_estimate":1.0}}"#), None);
+        assert_eq!(median_ns(r#"{"median":{"point_estimate":"x"}}"#), None);
+    }
+
+    #[test]
+    fn splice_replaces_only_its_section() {
+        let old = "# Benchmarks\n\n<!-- guichet:start -->\nG\n<!-- guichet:end -->\n\n<!-- core-verify:start -->\nOLD\n<!-- core-verify:end -->\n\nafter\n";
+        let new = "<!-- core-verify:start -->\nNEW\n<!-- core-verify:end -->\n";
+        let out = splice(old, "core-verify", new);
+        assert!(out.contains("G\n<!-- guichet:end -->") && out.contains("NEW") && !out.contains("OLD"));
+        assert!(out.ends_with("\nafter\n"));
+        let appended = splice("# Benchmarks\n", "core-verify", new);
+        assert_eq!(appended, format!("# Benchmarks\n\n{new}"));
+    }
+
+    #[test]
+    fn reads_numbers_from_the_load_line() {
+        let line = r#"{"bench":"guichet-load","http_per_s":560.6,"p99_ms":93.1,"ratio":0.75,"http_ok":2000}"#;
+        assert_eq!(json_number(line, "http_per_s"), Some(560.6));
+        assert_eq!(json_number(line, "ratio"), Some(0.75));
+        assert_eq!(json_number(line, "http_ok"), Some(2000.0));
+        assert_eq!(json_number(line, "p50_ms"), None);
+    }
+
+    #[test]
+    fn formats_durations() {
+        assert_eq!(duration(950.0), "950 ns");
+        assert_eq!(duration(61_234.0), "61.2 µs");
+        assert_eq!(duration(2_500_000.0), "2.50 ms");
+    }
+}
