@@ -10,9 +10,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rand_core::{CryptoRng, RngCore};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use souverain_core::jose::{Alg, PublicKey, SigningKey};
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingCheck, KeyBindingParams, SdJwt};
 use souverain_core::sd_jwt_vc::{VcIssueParams, VcVerifyOptions, issue_vc, verify_vc};
@@ -21,30 +19,7 @@ const NOW: i64 = 1_795_000_000;
 const NONCE: &str = "n-0S6_WzA2Mj";
 const AUD: &str = "https://guichet.trifouillis.example";
 
-/// Deterministic, so that every run measures the same bytes. Never for real keys.
-struct FixedRng(u64);
-
-impl RngCore for FixedRng {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            self.0 += 1;
-            let d = Sha256::digest(self.0.to_le_bytes());
-            chunk.copy_from_slice(&d[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for FixedRng {}
+use souverain_core::testing::TestRng as FixedRng;
 
 /// Ten citizen claims, each disclosable.
 fn claims() -> Map<String, Value> {
@@ -143,7 +118,7 @@ fn interleaved_ratio(verify: &mut dyn FnMut(), raw: &mut dyn FnMut()) -> f64 {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut rng = FixedRng(2026);
+    let mut rng = FixedRng::new(2026);
     let issuer = SigningKey::generate_ed25519(&mut rng);
     let holder = SigningKey::generate_ed25519(&mut rng);
     let text = presentation(&issuer, &holder, &mut rng);

@@ -30,5 +30,7 @@ pub mod openid4vp;
 pub mod sd_jwt;
 pub mod sd_jwt_vc;
 pub mod status_list;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod trust_list;
 pub mod vault;

@@ -407,31 +407,7 @@ pub fn decode_component(text: &str) -> Result<String, VciError> {
 mod tests {
     use super::*;
 
-    struct Rng(u64);
-    impl rand_core::RngCore for Rng {
-        fn next_u32(&mut self) -> u32 {
-            self.next_u64() as u32
-        }
-        fn next_u64(&mut self) -> u64 {
-            // splitmix64: deterministic, for tests only.
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn fill_bytes(&mut self, dest: &mut [u8]) {
-            for chunk in dest.chunks_mut(8) {
-                let v = self.next_u64().to_le_bytes();
-                chunk.copy_from_slice(&v[..chunk.len()]);
-            }
-        }
-        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-            self.fill_bytes(dest);
-            Ok(())
-        }
-    }
-    impl rand_core::CryptoRng for Rng {}
+    use crate::testing::TestRng as Rng;
 
     const ISS: &str = "https://guichet.beaulieu.example";
 
@@ -483,7 +459,7 @@ mod tests {
 
     #[test]
     fn proof_is_checked_for_audience_nonce_time_and_signature() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let holder = SigningKey::generate_ed25519(&mut rng);
         let now = 1_795_000_000;
         let proof = build_proof(&holder, ISS, "cn-1", now).unwrap();

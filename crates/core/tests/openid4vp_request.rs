@@ -13,7 +13,7 @@ use souverain_core::openid4vp::request::{
 
 #[test]
 fn url_round_trip_and_refusals() {
-    let mut rng = TestRng(10);
+    let mut rng = TestRng::new(10);
     let keys = keys(&mut rng);
     let client_id = request(&keys, "n").client_id;
     for endpoint in [WalletEndpoint::Scheme, WalletEndpoint::Https("https://wallet.example/r".into())] {
@@ -67,7 +67,7 @@ fn url_round_trip_and_refusals() {
 
 #[test]
 fn signed_request_verifies_and_tampering_fails() {
-    let mut rng = TestRng(11);
+    let mut rng = TestRng::new(11);
     let keys = keys(&mut rng);
     let req = request(&keys, "nonce-1");
     let jwt = req.sign(&keys.verifier).unwrap();
@@ -101,7 +101,7 @@ fn signed_request_verifies_and_tampering_fails() {
 /// Request payload members outside the profile, each refused by name.
 #[test]
 fn request_object_outside_the_profile_is_named() {
-    let mut rng = TestRng(12);
+    let mut rng = TestRng::new(12);
     let keys = keys(&mut rng);
     let base = request(&keys, "nonce-1").to_json();
     let with = |k: &str, v: Value| {
@@ -226,7 +226,7 @@ fn published_request_examples() {
         ("client_metadata/w3c_jwt_verifier_metadata.json", false),
         ("client_metadata/w3c_ldp_verifier_metadata.json", false),
     ] {
-        let mut req = request(&keys(&mut TestRng(13)), "n").to_json();
+        let mut req = request(&keys(&mut TestRng::new(13)), "n").to_json();
         req.insert("client_metadata".into(), serde_json::from_str(&support::read(&dir.join(f))).unwrap());
         let r = RequestObject::from_json(&req);
         assert_eq!(r.is_ok(), ok, "{f}: {r:?}");

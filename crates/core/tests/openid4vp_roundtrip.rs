@@ -67,7 +67,7 @@ fn issuers(keys: &Keys) -> Vec<(String, PublicKey)> {
 
 #[test]
 fn round_trip_with_declined_optional_claim_replay_and_moved_grant() {
-    let mut rng = TestRng(1);
+    let mut rng = TestRng::new(1);
     let keys = keys(&mut rng);
     let credential = pid(&keys, &mut rng);
     // Verifier: request object and the URL that invokes the wallet.
@@ -128,7 +128,7 @@ fn request_with_nonce(keys: &Keys, nonce: &str) -> souverain_core::openid4vp::re
 
 #[test]
 fn grant_moved_to_another_exchange_is_rejected_on_each_binding() {
-    let mut rng = TestRng(2);
+    let mut rng = TestRng::new(2);
     let keys = keys(&mut rng);
     let credential = pid(&keys, &mut rng);
     let request = request(&keys, "nonce-C3");
@@ -170,7 +170,7 @@ fn grant_moved_to_another_exchange_is_rejected_on_each_binding() {
 
 #[test]
 fn response_checks_state_audience_issuer_and_structure() {
-    let mut rng = TestRng(3);
+    let mut rng = TestRng::new(3);
     let keys = keys(&mut rng);
     let credential = pid(&keys, &mut rng);
     let request = request(&keys, "nonce-D4");
@@ -237,7 +237,7 @@ fn response_checks_state_audience_issuer_and_structure() {
 
 #[test]
 fn withdrawal_then_receipt_every_signature_verified() {
-    let mut rng = TestRng(4);
+    let mut rng = TestRng::new(4);
     let keys = keys(&mut rng);
     let credential = pid(&keys, &mut rng);
     let request = request(&keys, "nonce-E5");

@@ -63,7 +63,7 @@ fn judge(
 
 #[test]
 fn clean_request_then_each_finding() {
-    let mut rng = TestRng(20);
+    let mut rng = TestRng::new(20);
     let keys = keys(&mut rng);
     let req = request(&keys, "nonce-T");
     let (jwt, tl) = list(&keys, &req.client_id);

@@ -316,37 +316,10 @@ use souverain_core::status_list::{StatusListTokenClaims, StatusTokenError, Unver
 
 const URI: &str = "https://mairie.example/status/1";
 
-/// A deterministic generator for test keys (core takes its randomness from the caller).
-struct TestRng(u64);
-
-impl rand_core::RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for TestRng {}
+use souverain_core::testing::TestRng;
 
 fn keys(seed: u64) -> [SigningKey; 2] {
-    let mut rng = TestRng(seed);
+    let mut rng = TestRng::new(seed);
     [SigningKey::generate_ed25519(&mut rng), SigningKey::generate_p256(&mut rng)]
 }
 

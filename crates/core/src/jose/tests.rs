@@ -1,37 +1,13 @@
 //! Unit tests: round trips, tampering, header rules, malformed input.
 
-use rand_core::{CryptoRng, RngCore};
 use serde_json::{Map, Value, json};
 
 use super::*;
 
-/// A deterministic test RNG (SHA-256 in counter mode). Not for production: core never owns one.
-struct TestRng(u64);
-
-impl RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        use sha2::Digest as _;
-        for chunk in dest.chunks_mut(32) {
-            self.0 += 1;
-            let block = sha2::Sha256::digest(self.0.to_le_bytes());
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-impl CryptoRng for TestRng {}
+use crate::testing::TestRng;
 
 fn keys() -> Vec<SigningKey> {
-    let mut rng = TestRng(0);
+    let mut rng = TestRng::new(0);
     vec![SigningKey::generate_ed25519(&mut rng), SigningKey::generate_p256(&mut rng)]
 }
 
@@ -134,7 +110,7 @@ fn tampering_fails() {
 
 #[test]
 fn wrong_key_and_mismatched_alg_fail() {
-    let mut rng = TestRng(99);
+    let mut rng = TestRng::new(99);
     let [ed, p] = <[SigningKey; 2]>::try_from(keys()).ok().unwrap();
     let other_ed = SigningKey::generate_ed25519(&mut rng);
     let other_p = SigningKey::generate_p256(&mut rng);

@@ -334,29 +334,7 @@ impl VaultHeader {
 mod tests {
     use super::*;
 
-    /// A deterministic generator for unit tests (SHA-256 in counter mode).
-    struct TestRng(u64);
-    impl RngCore for TestRng {
-        fn next_u32(&mut self) -> u32 {
-            rand_core::impls::next_u32_via_fill(self)
-        }
-        fn next_u64(&mut self) -> u64 {
-            rand_core::impls::next_u64_via_fill(self)
-        }
-        fn fill_bytes(&mut self, dest: &mut [u8]) {
-            use sha2::Digest;
-            for chunk in dest.chunks_mut(32) {
-                self.0 += 1;
-                let d = sha2::Sha256::digest(self.0.to_be_bytes());
-                chunk.copy_from_slice(&d[..chunk.len()]);
-            }
-        }
-        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-            self.fill_bytes(dest);
-            Ok(())
-        }
-    }
-    impl CryptoRng for TestRng {}
+    use crate::testing::TestRng;
 
     fn small() -> KdfParams {
         KdfParams::insecure_for_tests(64, 1, 1).unwrap()
@@ -364,7 +342,7 @@ mod tests {
 
     #[test]
     fn wraps_are_bound_to_their_kind() {
-        let mut rng = TestRng(0);
+        let mut rng = TestRng::new(0);
         let v = create_vault("pw", small(), &mut rng).unwrap();
         // Swap the wraps: neither unlock may succeed.
         let mut swapped = v.header.clone();
@@ -379,7 +357,7 @@ mod tests {
 
     #[test]
     fn header_reading_errors() {
-        let mut rng = TestRng(9);
+        let mut rng = TestRng::new(9);
         let v = create_vault("pw", small(), &mut rng).unwrap();
         let json = v.header.to_json();
         assert_eq!(VaultHeader::from_json(&json).unwrap(), v.header);

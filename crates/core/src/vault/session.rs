@@ -902,29 +902,7 @@ mod tests {
     use super::*;
     use crate::vault::store::{MemoryStore, run_ready};
 
-    /// A deterministic generator for tests (SHA-256 in counter mode).
-    struct TestRng(u64);
-    impl RngCore for TestRng {
-        fn next_u32(&mut self) -> u32 {
-            rand_core::impls::next_u32_via_fill(self)
-        }
-        fn next_u64(&mut self) -> u64 {
-            rand_core::impls::next_u64_via_fill(self)
-        }
-        fn fill_bytes(&mut self, dest: &mut [u8]) {
-            use sha2::Digest;
-            for chunk in dest.chunks_mut(32) {
-                self.0 += 1;
-                let d = sha2::Sha256::digest(self.0.to_be_bytes());
-                chunk.copy_from_slice(&d[..chunk.len()]);
-            }
-        }
-        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-            self.fill_bytes(dest);
-            Ok(())
-        }
-    }
-    impl CryptoRng for TestRng {}
+    use crate::testing::TestRng;
 
     fn run<F: core::future::Future>(f: F) -> F::Output {
         run_ready(f).expect("the memory store never waits")
@@ -972,7 +950,7 @@ mod tests {
 
     #[test]
     fn create_lock_unlock_list_and_get() {
-        let mut rng = TestRng(1);
+        let mut rng = TestRng::new(1);
         let (store, v, recovery) = sample(&mut rng);
         assert_eq!(ids(&v, RecordKind::PersonalData), ["pd-1", "pd-2"]);
         assert_eq!(ids(&v, RecordKind::ConsentGrant), ["grant-1"]);
@@ -1004,7 +982,7 @@ mod tests {
 
     #[test]
     fn wrong_passphrase_or_recovery_key_changes_nothing() {
-        let mut rng = TestRng(2);
+        let mut rng = TestRng::new(2);
         let (store, v, _) = sample(&mut rng);
         let before = (snapshot(&store), run(store.generation()).unwrap());
         let failed = run(v.lock().unlock_with_passphrase("wrong")).err().unwrap();
@@ -1020,7 +998,7 @@ mod tests {
 
     #[test]
     fn one_corrupted_record_is_reported_by_id_and_the_others_stay_readable() {
-        let mut rng = TestRng(3);
+        let mut rng = TestRng::new(3);
         let (store, mut v, _) = sample(&mut rng);
         // Flip one character of the ciphertext.
         let raw = String::from_utf8(store.raw_get("rec/pd-1").unwrap()).unwrap();
@@ -1051,7 +1029,7 @@ mod tests {
 
     #[test]
     fn a_record_moved_to_another_id_does_not_open() {
-        let mut rng = TestRng(4);
+        let mut rng = TestRng::new(4);
         let (store, v, _) = sample(&mut rng);
         store.tamper("rec/pd-2", store.raw_get("rec/pd-1"));
         assert_eq!(run(v.get("pd-2")).err(), Some(RecordError::Undecryptable { id: "pd-2".into() }.into()));
@@ -1063,7 +1041,7 @@ mod tests {
 
     #[test]
     fn quota_exceeded_is_clear_and_keeps_the_previous_state() {
-        let mut rng = TestRng(5);
+        let mut rng = TestRng::new(5);
         let (store, mut v, _) = sample(&mut rng);
         let before = snapshot(&store);
         store.set_quota(Some(store.used_bytes() + 100));
@@ -1083,7 +1061,7 @@ mod tests {
 
     #[test]
     fn a_write_interrupted_at_any_point_leaves_the_previous_consistent_state() {
-        let mut rng = TestRng(6);
+        let mut rng = TestRng::new(6);
         let (store, mut v, _) = sample(&mut rng);
         let before = snapshot(&store);
         // A put is 4 writes (record, index, entry, head): interrupt before each and before commit.
@@ -1107,7 +1085,7 @@ mod tests {
 
     #[test]
     fn two_sessions_the_second_is_told_to_reload_and_never_overwrites() {
-        let mut rng = TestRng(7);
+        let mut rng = TestRng::new(7);
         let (store, tab1, _) = sample(&mut rng);
         let mut tab1 = tab1;
         let mut tab2 = run(run(Vault::open(store.clone())).unwrap().unlock_with_passphrase(PASS)).unwrap();
@@ -1133,7 +1111,7 @@ mod tests {
 
     #[test]
     fn delete_and_journal_tampering_and_rollback_are_detected() {
-        let mut rng = TestRng(8);
+        let mut rng = TestRng::new(8);
         let (store, mut v, _) = sample(&mut rng);
         let old_head = store.raw_get(JOURNAL_HEAD_KEY);
         let e = run(v.delete("pd-2", draft(10, JournalKind::DataChange), &mut rng)).unwrap();
@@ -1164,7 +1142,7 @@ mod tests {
 
     #[test]
     fn change_passphrase_rewraps_only() {
-        let mut rng = TestRng(9);
+        let mut rng = TestRng::new(9);
         let (store, mut v, recovery) = sample(&mut rng);
         let records_before: Vec<_> = snapshot(&store).into_iter().filter(|(k, _)| k.starts_with("rec/")).collect();
         let err = run(v.change_passphrase("wrong", "new pass", params(), &mut rng)).err();
@@ -1182,7 +1160,7 @@ mod tests {
 
     #[test]
     fn reserved_ids_and_kinds_are_refused() {
-        let mut rng = TestRng(10);
+        let mut rng = TestRng::new(10);
         let (_, mut v, _) = sample(&mut rng);
         for (id, kind) in [
             ("index", RecordKind::PersonalData),
@@ -1202,7 +1180,7 @@ mod tests {
 
     #[test]
     fn backup_round_trip_reproduces_the_vault() {
-        let mut rng = TestRng(11);
+        let mut rng = TestRng::new(11);
         let (store, mut v, recovery) = sample(&mut rng);
         let file = run(v.export_backup(1_764_300_000, &mut rng)).unwrap();
         let journal = run(v.journal()).unwrap();
@@ -1233,10 +1211,10 @@ mod tests {
 
     #[test]
     fn restore_over_a_vault_needs_confirmation() {
-        let mut rng = TestRng(12);
+        let mut rng = TestRng::new(12);
         let (_, mut v, _) = sample(&mut rng);
         let file = run(v.export_backup(100, &mut rng)).unwrap();
-        let (other_store, mut other, _) = sample(&mut TestRng(99));
+        let (other_store, mut other, _) = sample(&mut TestRng::new(99));
         put(&mut other, "only-here", RecordKind::Receipt, b"r", &mut rng);
         drop(other);
         let before = snapshot(&other_store);
@@ -1254,7 +1232,7 @@ mod tests {
 
     #[test]
     fn a_truncated_foreign_or_wrongly_unlocked_backup_imports_nothing() {
-        let mut rng = TestRng(13);
+        let mut rng = TestRng::new(13);
         let (_, mut v, _) = sample(&mut rng);
         let file = run(v.export_backup(100, &mut rng)).unwrap();
         let target = MemoryStore::new();
@@ -1281,7 +1259,7 @@ mod tests {
     fn portable_export_decodes_credentials_and_lists_the_journal() {
         use crate::sd_jwt::ClaimPath;
         use crate::sd_jwt_vc::{VcIssueParams, issue_vc};
-        let mut rng = TestRng(14);
+        let mut rng = TestRng::new(14);
         let (_, mut v, _) = sample(&mut rng);
         let issuer = SigningKey::generate_ed25519(&mut rng);
         let iss = issuer.public_key().did_jwk();

@@ -12,33 +12,7 @@ use souverain_core::openid4vp::request::{
 use souverain_core::sd_jwt::ClaimPath;
 use souverain_core::sd_jwt_vc::{VcIssueParams, issue_vc};
 
-/// Deterministic RNG for tests: SHA-256 of a seed and a counter (never for production).
-pub struct TestRng(pub u64);
-
-impl rand_core::RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        let mut b = [0u8; 4];
-        self.fill_bytes(&mut b);
-        u32::from_le_bytes(b)
-    }
-    fn next_u64(&mut self) -> u64 {
-        let mut b = [0u8; 8];
-        self.fill_bytes(&mut b);
-        u64::from_le_bytes(b)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            self.0 += 1;
-            let d = Sha256::digest(self.0.to_le_bytes());
-            chunk.copy_from_slice(&d[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-impl rand_core::CryptoRng for TestRng {}
+pub use souverain_core::testing::TestRng;
 
 pub const NOW: i64 = 1_795_000_000;
 pub const PID_VCT: &str = "https://souverain.example/vct/pid";
