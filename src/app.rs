@@ -189,6 +189,8 @@ fn header() -> Html {
                     <ul>
                         { link(Route::Home, Text::NavHome) }
                         { link(Route::Data, Text::NavData) }
+                        { link(Route::Credentials, Text::NavCredentials) }
+                        { link(Route::Consents, Text::NavConsents) }
                         { link(Route::Journal, Text::NavJournal) }
                         { link(Route::Settings, Text::NavSettings) }
                     </ul>

@@ -405,6 +405,214 @@ pub enum Text {
     ErrFieldsRequired,
     /// Error.
     ErrConfirmFirst,
+    /// Navigation: my credentials.
+    NavCredentials,
+    /// Navigation: my consents.
+    NavConsents,
+    /// Heading of the credentials page.
+    CredentialsTitle,
+    /// Credentials page introduction.
+    CredentialsIntro,
+    /// Label of the offer link field.
+    OfferLabel,
+    /// Button: receive the offered credential.
+    OfferSubmit,
+    /// While a credential is received.
+    Receiving,
+    /// Notice after receiving credentials.
+    ReceivedNotice,
+    /// No credential yet.
+    CredentialsEmpty,
+    /// Label: the issuer.
+    VcIssuer,
+    /// Label: expiry date.
+    VcExpires,
+    /// Label: status.
+    VcStatus,
+    /// Label: the attested claims.
+    VcClaims,
+    /// Credential status.
+    StatusValid,
+    /// Credential status.
+    StatusExpired,
+    /// Credential status.
+    StatusRevoked,
+    /// Credential status.
+    StatusUnknown,
+    /// Credential status.
+    StatusChecking,
+    /// Notice after deleting a credential.
+    CredentialDeleted,
+    /// Error.
+    ErrNotAnOffer,
+    /// Error.
+    ErrNetwork,
+    /// Error.
+    ErrInvalidAnswer,
+    /// Heading of the request page.
+    RequestTitle,
+    /// No request pending.
+    RequestNone,
+    /// Label of the request link field.
+    RequestLinkLabel,
+    /// Button: open a pasted request.
+    RequestOpen,
+    /// While a request is read.
+    RequestLoading,
+    /// Before the service's name when it is on the trust list.
+    ServiceVerified,
+    /// Warning: not on the trust list.
+    ServiceUnknown,
+    /// Warning: invalid signature.
+    ServiceBadSignature,
+    /// Warning: response address not allowed.
+    ServiceBadResponseUri,
+    /// The commune key pinned on first use; {key} is its short form.
+    TrustPinned,
+    /// Warning.
+    TrustUnavailable,
+    /// Label.
+    RequestPurpose,
+    /// Label.
+    RequestRetention,
+    /// {n} days.
+    RetentionDays,
+    /// Label.
+    RequestRecipients,
+    /// No other recipient.
+    RecipientsNone,
+    /// Label.
+    RequestController,
+    /// Heading: claims that leave the device.
+    RequestClaims,
+    /// A required claim.
+    ClaimRequired,
+    /// An optional claim.
+    ClaimOptional,
+    /// An excess claim.
+    ClaimExcess,
+    /// Warning about excess claims.
+    OverAsking,
+    /// Switch label prefix.
+    ClaimShare,
+    /// A requested credential is missing; {vct} is its type.
+    RequestMissing,
+    /// Button.
+    Approve,
+    /// Button.
+    Decline,
+    /// While sending.
+    Sending,
+    /// After a successful presentation.
+    RequestSent,
+    /// After declining.
+    RequestDeclined,
+    /// Error.
+    ErrRequest,
+    /// Error.
+    ErrCannotDecline,
+    /// Heading of the consents page.
+    ConsentsTitle,
+    /// No consent yet.
+    ConsentsEmpty,
+    /// Consent state.
+    ConsentActive,
+    /// Consent state.
+    ConsentWithdrawn,
+    /// Consent state.
+    ConsentExpired,
+    /// Consent state.
+    ConsentQueued,
+    /// Label.
+    ConsentGiven,
+    /// Label.
+    ConsentUntil,
+    /// Button.
+    Withdraw,
+    /// Notice.
+    WithdrawnNotice,
+    /// Notice.
+    WithdrawQueued,
+    /// Label: the verified receipt.
+    ReceiptVerified,
+    /// Label.
+    ErasureBy,
+    /// Name of the residence credential type.
+    VctResidence,
+    /// Name of the household credential type.
+    VctHousehold,
+    /// Name of the family quotient credential type.
+    VctFamilyQuotient,
+    /// Claim name `given_name`.
+    ClaimGivenName,
+    /// Claim name `family_name`.
+    ClaimFamilyName,
+    /// Claim name `address`.
+    ClaimAddress,
+    /// Claim name `street_address`.
+    ClaimStreetAddress,
+    /// Claim name `locality`.
+    ClaimLocality,
+    /// Claim name `postal_code`.
+    ClaimPostalCode,
+    /// Claim name `since`.
+    ClaimSince,
+    /// Claim name `children`.
+    ClaimChildren,
+    /// Claim name `birthdate`.
+    ClaimBirthdate,
+    /// Claim name `school`.
+    ClaimSchool,
+    /// Claim name `bracket`.
+    ClaimBracket,
+    /// Claim name `reference_year`.
+    ClaimReferenceYear,
+}
+
+/// The catalog name of a credential type the commune issues, if it is one.
+pub fn vct_name(vct: &str) -> Option<Text> {
+    match vct {
+        "urn:souverain:vct:residence:1" => Some(Text::VctResidence),
+        "urn:souverain:vct:household:1" => Some(Text::VctHousehold),
+        "urn:souverain:vct:family-quotient:1" => Some(Text::VctFamilyQuotient),
+        _ => None,
+    }
+}
+
+/// The catalog name of a claim the commune's credentials carry, if it is one.
+pub fn claim_name(name: &str) -> Option<Text> {
+    match name {
+        "given_name" => Some(Text::ClaimGivenName),
+        "family_name" => Some(Text::ClaimFamilyName),
+        "address" => Some(Text::ClaimAddress),
+        "street_address" => Some(Text::ClaimStreetAddress),
+        "locality" => Some(Text::ClaimLocality),
+        "postal_code" => Some(Text::ClaimPostalCode),
+        "since" => Some(Text::ClaimSince),
+        "children" => Some(Text::ClaimChildren),
+        "birthdate" => Some(Text::ClaimBirthdate),
+        "school" => Some(Text::ClaimSchool),
+        "bracket" => Some(Text::ClaimBracket),
+        "reference_year" => Some(Text::ClaimReferenceYear),
+        _ => None,
+    }
+}
+
+impl Lang {
+    /// A claim name in words: its catalog name, else the name itself.
+    pub fn claim(self, name: &str) -> String {
+        claim_name(name).map_or_else(|| name.to_owned(), |t| self.t(t).to_owned())
+    }
+
+    /// A claim path (JSON pointer) in words, its steps joined by `›`.
+    pub fn claim_path(self, pointer: &str) -> String {
+        pointer.trim_start_matches('/').split('/').map(|s| self.claim(s)).collect::<Vec<_>>().join(" › ")
+    }
+
+    /// A credential type in words: its catalog name, else the type identifier itself.
+    pub fn vct(self, vct: &str) -> String {
+        vct_name(vct).map_or_else(|| vct.to_owned(), |t| self.t(t).to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -418,6 +626,15 @@ mod tests {
         assert_eq!(Lang::En.other().tag(), "fr");
         assert_eq!(Lang::from_tag("en"), Lang::En);
         assert_eq!(Lang::from_tag("de"), Lang::Fr);
+    }
+
+    #[test]
+    fn claim_paths_and_types_in_words() {
+        assert_eq!(Lang::Fr.claim_path("/address/locality"), "Adresse › Commune");
+        assert_eq!(Lang::En.claim_path("/children"), "Children");
+        assert_eq!(Lang::En.claim_path("/unknown_claim"), "unknown_claim");
+        assert_eq!(Lang::Fr.vct("urn:souverain:vct:household:1"), "Composition du foyer");
+        assert_eq!(Lang::Fr.vct("urn:x"), "urn:x");
     }
 
     #[test]

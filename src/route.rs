@@ -24,6 +24,12 @@ pub enum Route {
     Journal,
     /// Settings.
     Settings,
+    /// My credentials: the list, and receiving one from an offer.
+    Credentials,
+    /// A service's request for data.
+    Request,
+    /// My consents: given, withdrawn, expired.
+    Consents,
     /// A fragment that names no page.
     NotFound,
 }
@@ -40,6 +46,9 @@ impl Route {
             Route::Data => "#/data",
             Route::Journal => "#/journal",
             Route::Settings => "#/settings",
+            Route::Credentials => "#/credentials",
+            Route::Request => "#/request",
+            Route::Consents => "#/consents",
             Route::NotFound => "#/not-found",
         }
     }
@@ -57,18 +66,78 @@ impl Route {
             "/data" => Route::Data,
             "/journal" => Route::Journal,
             "/settings" => Route::Settings,
+            "/credentials" => Route::Credentials,
+            "/request" => Route::Request,
+            "/consents" => Route::Consents,
             _ => Route::NotFound,
         }
     }
 
     /// Pages that show the vault's contents, hence need it unlocked.
     pub fn needs_unlocked(self) -> bool {
-        matches!(self, Route::Home | Route::Data | Route::Journal | Route::Settings)
+        matches!(
+            self,
+            Route::Home
+                | Route::Data
+                | Route::Journal
+                | Route::Settings
+                | Route::Credentials
+                | Route::Request
+                | Route::Consents
+        )
     }
 }
 
-/// The route in the address bar now.
+thread_local! {
+    /// The same-device link the page was opened with (a credential offer or a presentation
+    /// request), kept in memory only until the page that handles it takes it.
+    static LINK: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Which page handles a same-device link's query string, if it is one.
+pub fn link_route(search: &str) -> Option<Route> {
+    let query = search.strip_prefix('?').unwrap_or(search);
+    let names: Vec<&str> = query.split('&').map(|p| p.split('=').next().unwrap_or("")).collect();
+    if names.contains(&"credential_offer") {
+        Some(Route::Credentials)
+    } else if names.contains(&"request_uri") {
+        Some(Route::Request)
+    } else {
+        None
+    }
+}
+
+/// Takes the pending same-device link, if any (once).
+pub fn take_link() -> Option<String> {
+    LINK.with(|l| l.borrow_mut().take())
+}
+
+/// Keeps a link (pasted or scanned) for the page that handles it.
+pub fn set_link(link: String) {
+    LINK.with(|l| *l.borrow_mut() = Some(link));
+}
+
+/// The route in the address bar now. A same-device link (`/?credential_offer=…` or
+/// `/?client_id=…&request_uri=…`) is kept for its page, and the address bar is cleaned so that a
+/// reload or a bookmark does not replay it.
 pub fn current() -> Route {
+    if let Some(window) = web_sys::window()
+        && let Ok(search) = window.location().search()
+        && let Some(route) = link_route(&search)
+        && let Ok(href) = window.location().href()
+    {
+        set_link(href);
+        if let Ok(history) = window.history() {
+            let path = window.location().pathname().unwrap_or_else(|_| "/".into());
+            // If the address cannot be cleaned the link stays visible; it is single-use anyway.
+            let _ = history.replace_state_with_url(
+                &wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&format!("{path}{}", route.href())),
+            );
+        }
+        return route;
+    }
     let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
     Route::parse(&hash)
 }
@@ -114,6 +183,9 @@ mod tests {
             Route::Data,
             Route::Journal,
             Route::Settings,
+            Route::Credentials,
+            Route::Request,
+            Route::Consents,
         ] {
             assert_eq!(Route::parse(route.href()), route, "{}", route.href());
         }
@@ -128,5 +200,13 @@ mod tests {
         assert_eq!(Route::parse("#/nope"), Route::NotFound);
         assert!(Route::Data.needs_unlocked());
         assert!(!Route::Unlock.needs_unlocked());
+    }
+
+    #[test]
+    fn same_device_links_choose_their_page() {
+        assert_eq!(link_route("?credential_offer=%7B%7D"), Some(Route::Credentials));
+        assert_eq!(link_route("?client_id=x&request_uri=https%3A%2F%2Fa"), Some(Route::Request));
+        assert_eq!(link_route("?x=credential_offer"), None);
+        assert_eq!(link_route(""), None);
     }
 }

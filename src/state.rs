@@ -44,6 +44,9 @@ pub struct AppState {
     pub notice: Option<Text>,
     /// Bumped whenever the vault's content changes, so pages reload what they show.
     pub revision: u64,
+    /// The page the wallet was opened on (a same-device link, for example), shown once it is
+    /// unlocked instead of the home page.
+    pub pending: Option<Route>,
 }
 
 /// The default auto-lock delay, in minutes.
@@ -63,6 +66,7 @@ impl AppState {
             autolock_minutes: DEFAULT_AUTOLOCK_MINUTES,
             notice: None,
             revision: 0,
+            pending: matches!(route, Route::Credentials | Route::Request).then_some(route),
         }
     }
 
@@ -121,7 +125,13 @@ impl Reducible for AppState {
         match action {
             Action::SetLang(lang) => next.lang = lang,
             Action::Navigate(route) => {
-                next.route = route;
+                // Unlocking goes home; a page the wallet was opened on comes first.
+                let pending = if route == Route::Home && matches!(next.phase, Phase::Unlocked(_)) {
+                    next.pending.take()
+                } else {
+                    None
+                };
+                next.route = pending.unwrap_or(route);
                 next.notice = None;
             }
             Action::VaultFound(found) => {
@@ -204,6 +214,18 @@ mod tests {
         let state = reduce(state, Action::Lock(Text::LockedInactivity));
         assert!(matches!(state.phase, Phase::NoVault));
         assert_eq!(state.lock_reason, None);
+    }
+
+    #[test]
+    fn a_link_page_waits_for_the_unlock() {
+        let state = AppState::new(Lang::Fr, Route::Request);
+        assert_eq!(state.pending, Some(Route::Request));
+        let state = reduce(state, Action::VaultFound(true));
+        assert_eq!(state.page(), Route::Unlock);
+        // Locked, going home does not use up the pending page.
+        let state = reduce(state, Action::Navigate(Route::Home));
+        assert_eq!(state.pending, Some(Route::Request));
+        assert_eq!(AppState::new(Lang::Fr, Route::Home).pending, None);
     }
 
     #[test]

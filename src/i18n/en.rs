@@ -204,5 +204,98 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrNoFile => "Choose a backup file first.",
         Text::ErrFieldsRequired => "Fill in the name and the value.",
         Text::ErrConfirmFirst => "Tick the confirmation box first.",
+        Text::NavCredentials => "Credentials",
+        Text::NavConsents => "Consents",
+        Text::CredentialsTitle => "My credentials",
+        Text::CredentialsIntro => {
+            "Credentials are issued and signed by the town hall. They stay on this device; you choose what you show of them."
+        }
+        Text::OfferLabel => "Credential offer link",
+        Text::OfferSubmit => "Receive the credential",
+        Text::Receiving => "Receiving and checking the credential…",
+        Text::ReceivedNotice => "Credential received and stored.",
+        Text::CredentialsEmpty => "No credentials yet.",
+        Text::VcIssuer => "Issuer",
+        Text::VcExpires => "Expires on",
+        Text::VcStatus => "Status",
+        Text::VcClaims => "Attested information",
+        Text::StatusValid => "Valid",
+        Text::StatusExpired => "Expired",
+        Text::StatusRevoked => "Revoked by the issuer",
+        Text::StatusUnknown => "Status unknown (network unavailable)",
+        Text::StatusChecking => "Checking…",
+        Text::CredentialDeleted => "Credential deleted.",
+        Text::ErrNotAnOffer => "This link is not a credential offer.",
+        Text::ErrNetwork => "The service could not be reached or refused. Try again later.",
+        Text::ErrInvalidAnswer => "The service's answer could not be verified: it was refused.",
+        Text::RequestTitle => "A service's request",
+        Text::RequestNone => "No request pending. You can paste a request link.",
+        Text::RequestLinkLabel => "Request link",
+        Text::RequestOpen => "Open the request",
+        Text::RequestLoading => "Reading and checking the request…",
+        Text::ServiceVerified => "Service verified by the commune:",
+        Text::ServiceUnknown => {
+            "Unknown service: it is not on the commune's trust list. Do not share anything if in doubt."
+        }
+        Text::ServiceBadSignature => {
+            "The request's signature is not valid: it may have been altered. You cannot answer it."
+        }
+        Text::ServiceBadResponseUri => {
+            "Your answer would go to an address the commune has not allowed for this service. You cannot answer it."
+        }
+        Text::TrustPinned => "The commune's key was recorded on first use ({key}): later lists must be signed by it.",
+        Text::TrustUnavailable => "The commune's trust list could not be verified: the service cannot be identified.",
+        Text::RequestPurpose => "What for",
+        Text::RequestRetention => "Kept for",
+        Text::RetentionDays => "{n} days",
+        Text::RequestRecipients => "Other recipients",
+        Text::RecipientsNone => "None",
+        Text::RequestController => "Controller",
+        Text::RequestClaims => "What will leave this device",
+        Text::ClaimRequired => "needed for this service",
+        Text::ClaimOptional => "optional: you may refuse",
+        Text::ClaimExcess => "over-asking: the commune does not allow this service to ask for it; refused by default",
+        Text::OverAsking => {
+            "This service asks for more than the commune allows it to. The excess is refused by default."
+        }
+        Text::ClaimShare => "Share:",
+        Text::RequestMissing => "You lack a requested credential: {vct}",
+        Text::Approve => "Accept and send",
+        Text::Decline => "Decline",
+        Text::Sending => "Sending…",
+        Text::RequestSent => "Your data was sent and the service signed an acknowledgement, which was verified.",
+        Text::RequestDeclined => "Request declined: nothing was sent.",
+        Text::ErrRequest => "The request could not be read, or it has expired.",
+        Text::ErrCannotDecline => "The service does not accept this choice: at least what is needed must be shared.",
+        Text::ConsentsTitle => "My consents",
+        Text::ConsentsEmpty => "You have not given any consent.",
+        Text::ConsentActive => "Active",
+        Text::ConsentWithdrawn => "Withdrawn",
+        Text::ConsentExpired => "Expired",
+        Text::ConsentQueued => "Withdrawal recorded, sent when the network is back",
+        Text::ConsentGiven => "Given on",
+        Text::ConsentUntil => "Until",
+        Text::Withdraw => "Withdraw my consent",
+        Text::WithdrawnNotice => "Consent withdrawn. The service's signed receipt is verified.",
+        Text::WithdrawQueued => {
+            "You are offline: the withdrawal is recorded and will be sent when the network is back."
+        }
+        Text::ReceiptVerified => "The service's signed receipt (verified)",
+        Text::ErasureBy => "Erased by",
+        Text::VctResidence => "Proof of residence",
+        Text::VctHousehold => "Household composition",
+        Text::VctFamilyQuotient => "Family quotient bracket",
+        Text::ClaimGivenName => "First name",
+        Text::ClaimFamilyName => "Last name",
+        Text::ClaimAddress => "Address",
+        Text::ClaimStreetAddress => "Street",
+        Text::ClaimLocality => "Town",
+        Text::ClaimPostalCode => "Postcode",
+        Text::ClaimSince => "Since",
+        Text::ClaimChildren => "Children",
+        Text::ClaimBirthdate => "Date of birth",
+        Text::ClaimSchool => "School",
+        Text::ClaimBracket => "Bracket",
+        Text::ClaimReferenceYear => "Reference year",
     }
 }

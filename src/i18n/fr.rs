@@ -208,5 +208,106 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrNoFile => "Choisissez d'abord un fichier de sauvegarde.",
         Text::ErrFieldsRequired => "Remplissez l'intitulé et la valeur.",
         Text::ErrConfirmFirst => "Cochez d'abord la case de confirmation.",
+        Text::NavCredentials => "Justificatifs",
+        Text::NavConsents => "Consentements",
+        Text::CredentialsTitle => "Mes justificatifs",
+        Text::CredentialsIntro => {
+            "Les justificatifs sont délivrés par la mairie et signés par elle. Ils restent sur cet appareil ; vous choisissez ce que vous en montrez."
+        }
+        Text::OfferLabel => "Lien d'offre de justificatif",
+        Text::OfferSubmit => "Recevoir le justificatif",
+        Text::Receiving => "Réception et vérification du justificatif…",
+        Text::ReceivedNotice => "Justificatif reçu et enregistré.",
+        Text::CredentialsEmpty => "Aucun justificatif pour l'instant.",
+        Text::VcIssuer => "Émetteur",
+        Text::VcExpires => "Expire le",
+        Text::VcStatus => "État",
+        Text::VcClaims => "Informations attestées",
+        Text::StatusValid => "Valide",
+        Text::StatusExpired => "Expiré",
+        Text::StatusRevoked => "Révoqué par l'émetteur",
+        Text::StatusUnknown => "État inconnu (réseau indisponible)",
+        Text::StatusChecking => "Vérification…",
+        Text::CredentialDeleted => "Justificatif supprimé.",
+        Text::ErrNotAnOffer => "Ce lien n'est pas une offre de justificatif.",
+        Text::ErrNetwork => "Le service n'a pas pu être joint ou a refusé. Réessayez plus tard.",
+        Text::ErrInvalidAnswer => "La réponse du service n'a pas pu être vérifiée : elle a été refusée.",
+        Text::RequestTitle => "Demande d'un service",
+        Text::RequestNone => "Aucune demande en cours. Vous pouvez coller le lien d'une demande.",
+        Text::RequestLinkLabel => "Lien de la demande",
+        Text::RequestOpen => "Ouvrir la demande",
+        Text::RequestLoading => "Lecture et vérification de la demande…",
+        Text::ServiceVerified => "Service vérifié par la commune :",
+        Text::ServiceUnknown => {
+            "Service inconnu : il ne figure pas sur la liste de confiance de la commune. Ne partagez rien en cas de doute."
+        }
+        Text::ServiceBadSignature => {
+            "La signature de la demande n'est pas valide : elle a pu être modifiée. Vous ne pouvez pas y répondre."
+        }
+        Text::ServiceBadResponseUri => {
+            "Votre réponse irait à une adresse que la commune n'a pas autorisée pour ce service. Vous ne pouvez pas y répondre."
+        }
+        Text::TrustPinned => {
+            "Clé de la commune enregistrée lors de la première utilisation ({key}) : les listes suivantes devront être signées par elle."
+        }
+        Text::TrustUnavailable => {
+            "La liste de confiance de la commune n'a pas pu être vérifiée : le service ne peut pas être identifié."
+        }
+        Text::RequestPurpose => "Pour quoi",
+        Text::RequestRetention => "Conservation",
+        Text::RetentionDays => "{n} jours",
+        Text::RequestRecipients => "Autres destinataires",
+        Text::RecipientsNone => "Aucun",
+        Text::RequestController => "Responsable",
+        Text::RequestClaims => "Ce qui quittera cet appareil",
+        Text::ClaimRequired => "nécessaire à la démarche",
+        Text::ClaimOptional => "facultatif : vous pouvez refuser",
+        Text::ClaimExcess => {
+            "demande excessive : la commune n'autorise pas ce service à la demander ; refusée par défaut"
+        }
+        Text::OverAsking => {
+            "Ce service demande plus que ce que la commune l'autorise à demander. L'excédent est refusé par défaut."
+        }
+        Text::ClaimShare => "Partager :",
+        Text::RequestMissing => "Il vous manque un justificatif demandé : {vct}",
+        Text::Approve => "Accepter et envoyer",
+        Text::Decline => "Refuser",
+        Text::Sending => "Envoi…",
+        Text::RequestSent => "Vos données ont été envoyées et le service a signé un accusé de réception, vérifié.",
+        Text::RequestDeclined => "Demande refusée : rien n'a été envoyé.",
+        Text::ErrRequest => "La demande n'a pas pu être lue, ou elle a expiré.",
+        Text::ErrCannotDecline => {
+            "Ce choix n'est pas accepté par le service : il faut partager au moins ce qui est nécessaire."
+        }
+        Text::ConsentsTitle => "Mes consentements",
+        Text::ConsentsEmpty => "Vous n'avez donné aucun consentement.",
+        Text::ConsentActive => "Actif",
+        Text::ConsentWithdrawn => "Retiré",
+        Text::ConsentExpired => "Expiré",
+        Text::ConsentQueued => "Retrait enregistré, envoi au retour du réseau",
+        Text::ConsentGiven => "Donné le",
+        Text::ConsentUntil => "Jusqu'au",
+        Text::Withdraw => "Retirer mon consentement",
+        Text::WithdrawnNotice => "Consentement retiré. Le reçu signé du service est vérifié.",
+        Text::WithdrawQueued => {
+            "Vous êtes hors ligne : le retrait est enregistré et sera envoyé dès le retour du réseau."
+        }
+        Text::ReceiptVerified => "Reçu signé du service (vérifié)",
+        Text::ErasureBy => "Effacement au plus tard le",
+        Text::VctResidence => "Justificatif de domicile",
+        Text::VctHousehold => "Composition du foyer",
+        Text::VctFamilyQuotient => "Tranche de quotient familial",
+        Text::ClaimGivenName => "Prénom",
+        Text::ClaimFamilyName => "Nom",
+        Text::ClaimAddress => "Adresse",
+        Text::ClaimStreetAddress => "Rue",
+        Text::ClaimLocality => "Commune",
+        Text::ClaimPostalCode => "Code postal",
+        Text::ClaimSince => "Depuis le",
+        Text::ClaimChildren => "Enfants",
+        Text::ClaimBirthdate => "Date de naissance",
+        Text::ClaimSchool => "École",
+        Text::ClaimBracket => "Tranche",
+        Text::ClaimReferenceYear => "Année de référence",
     }
 }

@@ -1,11 +1,14 @@
 //! The pages, one module each. A page reads the shared state, calls the services and dispatches
 //! actions; presentational pieces come from [`crate::components`].
 
+mod consents;
 mod create;
+mod credentials;
 mod data;
 mod home;
 mod journal;
 mod not_found;
+mod request;
 mod restore;
 mod settings;
 mod unlock;
@@ -16,8 +19,13 @@ use yew::prelude::*;
 use crate::i18n::Text;
 use crate::route::Route;
 
-/// The page for a route.
+/// The page for a route, with the outbox that sends queued withdrawals (it renders nothing and
+/// stays mounted across pages).
 pub fn render(route: Route) -> Html {
+    html! { <><consents::Outbox />{ page(route) }</> }
+}
+
+fn page(route: Route) -> Html {
     match route {
         Route::Welcome => html! { <welcome::Welcome /> },
         Route::Create => html! { <create::Create /> },
@@ -27,6 +35,9 @@ pub fn render(route: Route) -> Html {
         Route::Data => html! { <data::Data /> },
         Route::Journal => html! { <journal::Journal /> },
         Route::Settings => html! { <settings::Settings /> },
+        Route::Credentials => html! { <credentials::Credentials /> },
+        Route::Request => html! { <request::Request /> },
+        Route::Consents => html! { <consents::Consents /> },
         Route::NotFound => html! { <not_found::NotFound /> },
     }
 }
@@ -42,6 +53,9 @@ pub fn title(route: Route) -> Text {
         Route::Data => Text::DataTitle,
         Route::Journal => Text::JournalTitle,
         Route::Settings => Text::SettingsTitle,
+        Route::Credentials => Text::CredentialsTitle,
+        Route::Request => Text::RequestTitle,
+        Route::Consents => Text::ConsentsTitle,
         Route::NotFound => Text::NotFoundTitle,
     }
 }

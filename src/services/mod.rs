@@ -2,7 +2,10 @@
 //! backend in [`crate::store`]), the browser platform, the service worker and the network.
 //! They hold no interface state; pages call them and dispatch the outcome.
 
+pub mod consent;
+pub mod issuance;
 pub mod net;
 pub mod platform;
+pub mod presentation;
 pub mod sw;
 pub mod vault;

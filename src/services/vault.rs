@@ -57,7 +57,7 @@ pub enum VaultFailure {
     Other,
 }
 
-fn failure(error: SessionError) -> VaultFailure {
+pub(crate) fn failure(error: SessionError) -> VaultFailure {
     match error {
         SessionError::Vault(VaultError::WrongPassphrase | VaultError::WrongRecoveryKey) => VaultFailure::WrongSecret,
         SessionError::Backup(BackupError::WrongPassphrase | BackupError::WrongRecoveryKey) => VaultFailure::WrongSecret,
@@ -93,7 +93,7 @@ impl Session {
     }
 
     /// Runs `op` with the vault taken out of the session, and puts it back after.
-    async fn with<T, F, Fut>(&self, op: F) -> Result<T, VaultFailure>
+    pub(crate) async fn with<T, F, Fut>(&self, op: F) -> Result<T, VaultFailure>
     where
         F: FnOnce(Vault<Backend>) -> Fut,
         Fut: core::future::Future<Output = (Vault<Backend>, Result<T, SessionError>)>,
@@ -105,7 +105,7 @@ impl Session {
     }
 
     /// Reads from the vault without taking it (no await while borrowed).
-    fn peek<T>(&self, read: impl FnOnce(&Vault<Backend>) -> T) -> Result<T, VaultFailure> {
+    pub(crate) fn peek<T>(&self, read: impl FnOnce(&Vault<Backend>) -> T) -> Result<T, VaultFailure> {
         self.0.borrow().as_ref().map(read).ok_or(VaultFailure::Busy)
     }
 }
@@ -268,7 +268,7 @@ fn draft(kind: JournalKind, purpose: &str) -> EntryDraft {
     }
 }
 
-fn random_id(prefix: &str) -> String {
+pub(crate) fn random_id(prefix: &str) -> String {
     use rand_core::RngCore as _;
     let mut bytes = [0u8; 9];
     OsRng.fill_bytes(&mut bytes);

@@ -1,0 +1,259 @@
+// The citizen's journeys with the commune's guichet, in Chromium against the wallet it serves:
+// receive credentials from offer links, answer the canteen's request, check what the agent sees,
+// read the journal, withdraw (online, then offline and sent once back online), and see a revoked
+// credential shown as revoked. The agent's side is driven through the guichet's JSON API.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { launch, screenshot, watchRequests, watchErrors, createWallet, unlock, walletUrl } from "./support.mjs";
+
+const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
+
+/** Calls the guichet's API (the agent's side). */
+async function api(method, path, body) {
+  const response = await fetch(walletUrl + path, {
+    method,
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** The agent creates an offer; returns the wallet link. */
+async function offer(credential, claims, label = `e2e ${credential}`) {
+  const created = await api("POST", "/api/agent/offers", { credential, label, claims });
+  assert.ok(created.wallet_url.startsWith(walletUrl), created.wallet_url);
+  return created.wallet_url;
+}
+
+/** Opens a same-device link in the page, unlocks, and waits for the page it leads to. */
+async function openLink(page, link, heading) {
+  await page.goto(link);
+  await unlock(page);
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  assert.ok(!page.url().includes("?"), "the link is cleaned from the address bar");
+}
+
+/** Receives one credential from an offer link. */
+async function receive(page, credential, claims, vct, label) {
+  await openLink(page, await offer(credential, claims, label), "Mes justificatifs");
+  await page.getByText("Justificatif reçu et enregistré.").waitFor({ timeout: 20_000 });
+  await page.locator(`.credential[data-vct="${vct}"]`).first().waitFor();
+}
+
+const RESIDENCE = {
+  given_name: "Camille",
+  family_name: "Martin",
+  address: { street_address: "3 rue des Tilleuls", locality: "Beaulieu-sur-Loire", postal_code: "45630" },
+  since: "2019-09-01",
+};
+const HOUSEHOLD = {
+  family_name: "Martin",
+  children: [{ given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" }],
+};
+
+/** The agent asks for the canteen registration; the wallet opens it and approves. */
+async function answerCanteen(page) {
+  const request = await api("POST", "/api/agent/services/cantine/requests", { purpose: "inscription" });
+  await openLink(page, request.wallet_url, "Demande d'un service");
+  const identity = page.locator("#service-identity");
+  await identity.waitFor({ timeout: 20_000 });
+  assert.match(await identity.textContent(), /Service vérifié par la commune : Cantine scolaire/);
+  return request;
+}
+
+test("the whole story: credentials, the canteen's request, journal, withdrawal with receipt", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    const requests = watchRequests(context);
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await createWallet(page);
+
+    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
+    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
+    const cards = page.locator(".credential");
+    assert.equal(await cards.count(), 2);
+    const residence = page.locator('.credential[data-vct="urn:souverain:vct:residence:1"]');
+    assert.match(await residence.textContent(), /Beaulieu-sur-Loire/);
+    await residence.getByText("Valide").waitFor();
+    await screenshot(page, "credentials-fr");
+
+    const request = await answerCanteen(page);
+    // The commune's key is pinned on first use, and said so.
+    await page.getByText("Clé de la commune enregistrée lors de la première utilisation").waitFor();
+    assert.match(await page.locator(".request-facts").textContent(), /Inscrire vos enfants à la cantine/);
+    assert.match(await page.locator(".request-facts").textContent(), /365 jours/);
+    const asked = await page.locator("[data-claim]").evaluateAll((els) => els.map((e) => e.dataset.claim).sort());
+    assert.deepEqual(asked, ["/address/locality", "/children"]);
+    await screenshot(page, "request-fr");
+    await page.getByRole("button", { name: "Accepter et envoyer" }).click();
+    await page.locator("#request-result").waitFor({ timeout: 20_000 });
+    await screenshot(page, "request-sent-fr");
+
+    // The agent sees exactly the disclosed claims, nothing more.
+    const result = await api("GET", `/api/agent/requests/${request.id}`);
+    assert.equal(result.state, "verified");
+    const seen = Object.fromEntries(result.claims.map((c) => [c.vct, c.claims]));
+    assert.deepEqual(seen["urn:souverain:vct:residence:1"], { address: { locality: "Beaulieu-sur-Loire" } });
+    assert.deepEqual(seen["urn:souverain:vct:household:1"], { children: HOUSEHOLD.children });
+    const grantId = result.grant.id;
+
+    // The journal shows the disclosure, with paths and no values.
+    await page.getByRole("link", { name: "Journal" }).first().click();
+    await page.locator("#chain-status").waitFor();
+    assert.match(await page.locator("#chain-status").textContent(), /Journal vérifié/);
+    const disclosure = page.locator('.timeline-entry[data-kind="disclosure"]');
+    assert.equal(await disclosure.count(), 1);
+    assert.doesNotMatch(await disclosure.textContent(), /Léa|Beaulieu-sur-Loire/);
+    assert.equal(await page.locator('.timeline-entry[data-kind="issuance"]').count(), 2);
+    await screenshot(page, "journal-disclosure-fr");
+
+    // Withdraw: the guichet records it and the wallet keeps the verified receipt.
+    await page.getByRole("link", { name: "Consentements" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
+    const card = page.locator(`.consent[data-grant="${grantId}"]`);
+    await card.getByText("Actif").waitFor();
+    await card.getByRole("button", { name: "Retirer mon consentement" }).click();
+    await card.getByText("Reçu signé du service (vérifié)").waitFor({ timeout: 20_000 });
+    assert.match(await card.textContent(), /Retiré/);
+    await screenshot(page, "consent-withdrawn-fr");
+    const check = await api("GET", `/api/consents/${grantId}/check?purpose=${encodeURIComponent(CANTEEN_DPV)}`);
+    assert.equal(check.state, "withdrawn");
+    assert.equal(check.may_process, false);
+
+    assert.deepEqual(requests.foreign, [], "no request outside the wallet's origin");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a withdrawal made offline is queued and reaches the guichet once back online", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await createWallet(page);
+    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
+    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
+    const request = await answerCanteen(page);
+    await page.getByRole("button", { name: "Accepter et envoyer" }).click();
+    await page.locator("#request-result").waitFor({ timeout: 20_000 });
+    const grantId = (await api("GET", `/api/agent/requests/${request.id}`)).grant.id;
+
+    await page.getByRole("link", { name: "Consentements" }).first().click();
+    const card = page.locator(`.consent[data-grant="${grantId}"]`);
+    await card.getByText("Actif").waitFor();
+    await context.setOffline(true);
+    await card.getByRole("button", { name: "Retirer mon consentement" }).click();
+    await card.getByText("Retrait enregistré, envoi au retour du réseau").waitFor();
+    const url = `/api/consents/${grantId}/check?purpose=${encodeURIComponent(CANTEEN_DPV)}`;
+    assert.equal((await api("GET", url)).state, "given", "nothing reached the guichet while offline");
+    await screenshot(page, "consent-queued-fr");
+
+    await context.setOffline(false);
+    await card.getByText("Reçu signé du service (vérifié)").waitFor({ timeout: 20_000 });
+    assert.equal((await api("GET", url)).state, "withdrawn");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a credential revoked by the issuer is shown as revoked", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await createWallet(page);
+    const label = `e2e revocation ${Date.now()}`;
+    const vct = "urn:souverain:vct:family-quotient:1";
+    await receive(page, "family_quotient", { bracket: "B", reference_year: 2025 }, vct, label);
+    const card = page.locator(`.credential[data-vct="${vct}"]`);
+    await card.getByText("Valide").waitFor();
+
+    // The agent revokes it (its status index is on the agent's page, next to its label).
+    const agentPage = await (await fetch(walletUrl + "/guichet/agent")).text();
+    const row = agentPage.split("<tr>").find((r) => r.includes(label));
+    const idx = row?.match(/name="idx" value="(\d+)"/)?.[1];
+    assert.ok(idx !== undefined, "the credential is listed with its status index");
+    await api("POST", `/api/agent/credentials/${idx}/revoke`);
+
+    // Back on the page, the issuer's status list says revoked.
+    await page.getByRole("link", { name: "Journal" }).first().click();
+    await page.getByRole("link", { name: "Justificatifs" }).first().click();
+    await card.getByText("Révoqué par l'émetteur").waitFor({ timeout: 20_000 });
+    await screenshot(page, "credential-revoked-fr");
+
+    // Deleting it removes it from the wallet, and the journal records the change.
+    await card.getByRole("button", { name: "Supprimer" }).click();
+    await page.getByText("Justificatif supprimé.").waitFor();
+    await page.getByText("Aucun justificatif pour l'instant.").waitFor();
+    assert.equal(await page.locator(".credential").count(), 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Runs axe-core (WCAG 2.1 A and AA rules) and returns the serious and critical violations. */
+async function axe(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+    await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core/axe.min.js") });
+  }
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return {
+      passes: r.passes.length,
+      violations: r.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    };
+  });
+  assert.ok(result.passes > 10, `${name}: axe checked ${result.passes} rules`);
+  await screenshot(page, `a11y-${name}`);
+  return result.violations.map((v) => `${name}: ${v}`);
+}
+
+test("axe-core: the credentials, request and consents pages, in French and in English", async () => {
+  const browser = await launch();
+  try {
+    // axe is injected as a script, which the wallet's CSP forbids: this context bypasses it.
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await createWallet(page);
+    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
+    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
+    await page.locator(".credential .status-valid").first().waitFor();
+    const findings = [];
+    findings.push(...(await axe(page, "credentials-fr")));
+    await answerCanteen(page);
+    findings.push(...(await axe(page, "request-fr")));
+    await page.getByRole("button", { name: "Switch to English" }).click();
+    await page.getByRole("heading", { level: 1, name: "A service's request" }).waitFor();
+    await page.getByText("Service verified by the commune:").waitFor();
+    findings.push(...(await axe(page, "request-en")));
+    await page.getByRole("button", { name: "Accept and send" }).click();
+    await page.locator("#request-result").waitFor({ timeout: 20_000 });
+    await page.getByRole("link", { name: "Consents" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "My consents" }).waitFor();
+    await page.locator(".consent").first().waitFor();
+    findings.push(...(await axe(page, "consents-en")));
+    await page.getByRole("link", { name: "Credentials" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "My credentials" }).waitFor();
+    await page.locator(".credential").first().waitFor();
+    findings.push(...(await axe(page, "credentials-en")));
+    await page.getByRole("button", { name: "Passer en français" }).click();
+    await page.getByRole("link", { name: "Consentements" }).first().click();
+    await page.locator(".consent").first().waitFor();
+    findings.push(...(await axe(page, "consents-fr")));
+    assert.deepEqual(findings, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,156 @@
+//! My consents: active, withdrawn (with the service's verified receipt) and expired grants, and
+//! the withdrawal. [`Outbox`] sends queued withdrawals at unlock and when the network comes back.
+
+use gloo::events::EventListener;
+use yew::prelude::*;
+
+use super::{Heading, failure_text};
+use crate::components::{Alert, AlertKind};
+use crate::i18n::{Lang, Text};
+use crate::services::consent::{self, ConsentState, ConsentView, WithdrawError};
+use crate::services::platform::format_time;
+use crate::state::{Action, use_app};
+
+/// The consents page.
+#[function_component(Consents)]
+pub fn consents() -> Html {
+    let state = use_app();
+    let l = state.lang;
+    let list = use_state(|| None::<Result<Vec<ConsentView>, Text>>);
+    let error = use_state(|| None::<Text>);
+    {
+        let (list, session) = (list.clone(), state.session().cloned());
+        use_effect_with(state.revision, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(session) = session {
+                    list.set(Some(consent::list(&session).await.map_err(|f| failure_text(&f))));
+                }
+            });
+        });
+    }
+    let withdraw = {
+        let (state, error) = (state.clone(), error.clone());
+        Callback::from(move |id: String| {
+            let Some(session) = state.session().cloned() else { return };
+            let (state, error) = (state.clone(), error.clone());
+            error.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                match consent::withdraw(&session, &id).await {
+                    Ok(()) => state.dispatch(Action::Changed(Text::WithdrawnNotice)),
+                    Err(WithdrawError::Queued(_)) => state.dispatch(Action::Changed(Text::WithdrawQueued)),
+                    Err(WithdrawError::Invalid) => {
+                        error.set(Some(Text::ErrInvalidAnswer));
+                        state.dispatch(Action::Changed(Text::WithdrawQueued));
+                    }
+                    Err(WithdrawError::Vault(f)) => error.set(Some(failure_text(&f))),
+                }
+            });
+        })
+    };
+    html! {
+        <section class="page">
+            <Heading text={l.t(Text::ConsentsTitle)} />
+            if let Some(e) = *error {
+                <Alert kind={AlertKind::Error} lang={l}>{ l.t(e) }</Alert>
+            }
+            { match &*list {
+                None => html! { <p>{ l.t(Text::Loading) }</p> },
+                Some(Err(t)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*t) }</Alert> },
+                Some(Ok(v)) if v.is_empty() => html! { <p class="empty">{ l.t(Text::ConsentsEmpty) }</p> },
+                Some(Ok(v)) => html! {
+                    <ul class="cards">{ for v.iter().map(|c| card(l, c, withdraw.clone())) }</ul>
+                },
+            } }
+        </section>
+    }
+}
+
+fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
+    let g = &c.record.content;
+    let name = c.record.service.as_ref().map_or_else(
+        || g.aud.clone(),
+        |n| match l {
+            Lang::Fr => n.fr.clone(),
+            Lang::En => n.en.clone(),
+        },
+    );
+    let purpose = g
+        .purposes
+        .iter()
+        .map(|p| match l {
+            Lang::Fr => p.text.fr.clone(),
+            Lang::En => p.text.en.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    let claims: Vec<String> = g
+        .data
+        .iter()
+        .map(|d| {
+            format!("{} : {}", l.vct(&d.vct), d.claims.iter().map(|c| l.claim_path(c)).collect::<Vec<_>>().join(", "))
+        })
+        .collect();
+    let (class, word) = match c.state {
+        ConsentState::Active => ("status status-valid", Text::ConsentActive),
+        ConsentState::Withdrawn => ("status status-revoked", Text::ConsentWithdrawn),
+        ConsentState::Queued => ("status", Text::ConsentQueued),
+        ConsentState::Expired => ("status status-expired", Text::ConsentExpired),
+    };
+    let onclick = {
+        let id = c.id.clone();
+        Callback::from(move |_: MouseEvent| withdraw.emit(id.clone()))
+    };
+    html! {
+        <li class="card consent" data-grant={g.record_id.clone()}>
+            <h2>{ name }</h2>
+            <dl>
+                <dt>{ l.t(Text::VcStatus) }</dt><dd class={class}>{ l.t(word) }</dd>
+                <dt>{ l.t(Text::RequestPurpose) }</dt><dd>{ purpose }</dd>
+                <dt>{ l.t(Text::CardData) }</dt><dd>{ claims.join(" ; ") }</dd>
+                <dt>{ l.t(Text::ConsentGiven) }</dt><dd>{ format_time(g.event_time, l.tag()) }</dd>
+                <dt>{ l.t(Text::ConsentUntil) }</dt><dd>{ format_time(g.valid_until, l.tag()) }</dd>
+                if let (Some((jti, at)), Some(by)) = (&c.receipt, c.record.erasure_by) {
+                    <dt>{ l.t(Text::ErasureBy) }</dt><dd>{ format_time(by, l.tag()) }</dd>
+                    <dt>{ l.t(Text::ReceiptVerified) }</dt>
+                    <dd class="receipt">{ format_time(*at, l.tag()) }{ " · " }<code>{ jti.clone() }</code></dd>
+                }
+            </dl>
+            if c.state == ConsentState::Active {
+                <button type="button" class="button button-secondary" {onclick}>{ l.t(Text::Withdraw) }</button>
+            }
+        </li>
+    }
+}
+
+/// Sends queued withdrawals when a session opens and whenever the browser comes back online.
+/// Renders nothing. The listener holds the session only while it is the current one: locking
+/// changes it, which drops the listener (and the keys with it).
+#[function_component(Outbox)]
+pub fn outbox() -> Html {
+    let state = use_app();
+    let session = state.session().cloned();
+    {
+        let state = state.clone();
+        use_effect_with(session, move |session| {
+            let mut listener = None;
+            if let Some(session) = session.clone() {
+                let flush = move |session: crate::services::vault::Session, state: crate::state::AppContext| {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        // Let the page that just opened read the vault first (one operation at a time).
+                        crate::services::platform::sleep(1_000).await;
+                        if consent::send_queued(&session).await > 0 {
+                            state.dispatch(Action::Changed(Text::WithdrawnNotice));
+                        }
+                    });
+                };
+                if consent::online() {
+                    flush(session.clone(), state.clone());
+                }
+                listener = web_sys::window()
+                    .map(|w| EventListener::new(&w, "online", move |_| flush(session.clone(), state.clone())));
+            }
+            move || drop(listener)
+        });
+    }
+    Html::default()
+}

@@ -1,0 +1,302 @@
+//! Receiving and keeping credentials: OpenID4VCI (pre-authorized code) against the commune's
+//! guichet, the credential records in the vault, and their status (valid, expired, revoked).
+//!
+//! Messages are built and checked by `souverain_core::openid4vci`, `sd_jwt_vc` and `status_list`;
+//! this module only moves them and stores the result. A received credential is verified under the
+//! issuer's published key before it is stored, and that key is stored with it, so that the list
+//! shows verified claims without the network.
+
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use souverain_core::jose::{Jwk, PublicKey};
+use souverain_core::openid4vci::{CredentialOffer, CredentialRequest, CredentialResponse, NonceResponse, TokenRequest};
+use souverain_core::sd_jwt::SdJwt;
+use souverain_core::sd_jwt_vc::{VcVerifyOptions, VerifiedVc, verify_vc};
+use souverain_core::status_list::{Status, StatusRef, UnverifiedStatusListToken};
+use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
+
+use super::net::{self, Answer, NetError};
+use super::platform::now_unix;
+use super::vault::{Session, VaultFailure, random_id};
+
+/// Why a credential could not be received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueError {
+    /// The link or text is not a credential offer.
+    NotAnOffer,
+    /// The network failed or the issuer refused (the offer may be used or expired).
+    Network(NetError),
+    /// The issuer's answer or credential did not verify.
+    Invalid,
+    /// The vault could not store it.
+    Vault(VaultFailure),
+}
+
+impl From<NetError> for IssueError {
+    fn from(e: NetError) -> IssueError {
+        IssueError::Network(e)
+    }
+}
+
+impl From<VaultFailure> for IssueError {
+    fn from(e: VaultFailure) -> IssueError {
+        IssueError::Vault(e)
+    }
+}
+
+/// A credential record (schema 1 of `credential` records).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    /// The SD-JWT VC with all its disclosures.
+    pub credential: String,
+    /// The issuer identifier.
+    pub issuer: String,
+    /// The issuer's public key, as published when the credential was received.
+    pub issuer_jwk: Jwk,
+    /// When it was received (Unix seconds).
+    pub received_at: i64,
+}
+
+/// A held credential, verified, as the pages show it.
+#[derive(Debug, Clone)]
+pub struct HeldVc {
+    /// The record id.
+    pub id: String,
+    /// The stored record.
+    pub record: CredentialRecord,
+    /// The verified content.
+    pub vc: VerifiedVc,
+}
+
+impl HeldVc {
+    /// The claims a citizen reads (without the technical ones).
+    pub fn readable_claims(&self) -> Map<String, Value> {
+        let mut claims = self.vc.claims.clone();
+        for k in ["cnf", "status", "iat", "exp", "nbf", "iss", "vct", "_sd_alg"] {
+            claims.remove(k);
+        }
+        claims
+    }
+
+    /// Expired now?
+    pub fn expired(&self, now: i64) -> bool {
+        self.vc.exp.is_some_and(|exp| exp <= now)
+    }
+}
+
+/// A credential's status on the issuer's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VcStatus {
+    /// Not revoked.
+    Valid,
+    /// Revoked (or suspended) by the issuer.
+    Revoked,
+    /// The list could not be fetched or verified (offline, for example).
+    Unknown,
+}
+
+const CREDENTIAL_SCHEMA: u32 = 1;
+
+/// POSTs with an `Authorization: Bearer` header (the credential endpoint), same rules as
+/// [`net::send`]: allowed origins only, no cookies.
+async fn post_bearer(url: &str, json: &str, token: &str) -> Result<Answer, NetError> {
+    let url = net::allowed_origin(url, &[])?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_body(&JsValue::from_str(json));
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(|_| NetError::BadUrl)?;
+    let headers = request.headers();
+    headers.set("content-type", "application/json").map_err(|_| NetError::BadUrl)?;
+    headers.set("authorization", &format!("Bearer {token}")).map_err(|_| NetError::BadUrl)?;
+    let window = web_sys::window().ok_or(NetError::Offline)?;
+    let response = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| NetError::Offline)?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| NetError::BadBody)?;
+    let text = JsFuture::from(response.text().map_err(|_| NetError::BadBody)?).await.map_err(|_| NetError::BadBody)?;
+    let body = text.as_string().ok_or(NetError::BadBody)?;
+    let status = response.status();
+    if (200..300).contains(&status) { Ok(Answer { status, body }) } else { Err(NetError::Status(status)) }
+}
+
+/// Waits (at most a few seconds) until no other operation holds the vault: pages load
+/// concurrently, and the session lends the vault to one operation at a time (a busy vault fails
+/// at once). The check and the following operation run without yielding in between.
+pub(crate) async fn vault_free(session: &Session) {
+    for _ in 0..150 {
+        if session.peek(|_| ()).is_ok() {
+            return;
+        }
+        super::platform::sleep(20).await;
+    }
+}
+
+/// The issuer's signing key, from its `/.well-known/jwt-vc-issuer` metadata.
+async fn issuer_key(issuer: &str) -> Result<(Jwk, PublicKey), IssueError> {
+    let answer = net::send(&format!("{issuer}/.well-known/jwt-vc-issuer"), None, &[]).await?;
+    let meta: Value = serde_json::from_str(&answer.body).map_err(|_| IssueError::Invalid)?;
+    if meta.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        return Err(IssueError::Invalid);
+    }
+    let jwk = meta.pointer("/jwks/keys/0").cloned().ok_or(IssueError::Invalid)?;
+    let jwk: Jwk = serde_json::from_value(jwk).map_err(|_| IssueError::Invalid)?;
+    let key = PublicKey::from_jwk(&jwk).map_err(|_| IssueError::Invalid)?;
+    Ok((key.to_jwk(), key))
+}
+
+/// Receives every credential of an offer link (or pasted offer JSON) and stores each with an
+/// `issuance` journal entry. Returns how many were stored.
+pub async fn receive(session: &Session, link: &str) -> Result<usize, IssueError> {
+    let link = link.trim();
+    let offer = if link.starts_with('{') { CredentialOffer::from_json(link) } else { CredentialOffer::parse_url(link) }
+        .map_err(|_| IssueError::NotAnOffer)?;
+    let issuer = offer.credential_issuer.trim_end_matches('/').to_owned();
+    let (issuer_jwk, key) = issuer_key(&issuer).await?;
+    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone() }.to_form();
+    let token =
+        net::send(&format!("{issuer}/api/oid4vci/token"), Some(("application/x-www-form-urlencoded", &form)), &[])
+            .await?;
+    let token = souverain_core::openid4vci::TokenResponse::from_json(&token.body).map_err(|_| IssueError::Invalid)?;
+    vault_free(session).await;
+    let holder = session.peek(|v| v.holder_public_key())?;
+    let mut stored = 0;
+    for configuration in &offer.credential_configuration_ids {
+        let nonce = net::send(&format!("{issuer}/api/oid4vci/nonce"), Some(("application/json", "{}")), &[]).await?;
+        let nonce = NonceResponse::from_json(&nonce.body).map_err(|_| IssueError::Invalid)?;
+        vault_free(session).await;
+        let proof = session
+            .peek(|v| {
+                souverain_core::openid4vci::build_proof(
+                    v.holder(),
+                    &offer.credential_issuer,
+                    &nonce.c_nonce,
+                    now_unix(),
+                )
+            })?
+            .map_err(|_| IssueError::Invalid)?;
+        let body = CredentialRequest { credential_configuration_id: configuration.clone(), proof_jwt: proof }
+            .to_json()
+            .to_string();
+        let answer = post_bearer(&format!("{issuer}/api/oid4vci/credential"), &body, &token.access_token).await?;
+        let response = CredentialResponse::from_json(&answer.body).map_err(|_| IssueError::Invalid)?;
+        for credential in response.credentials {
+            let sd = SdJwt::parse(&credential).map_err(|_| IssueError::Invalid)?;
+            let now = now_unix();
+            let vc = verify_vc(sd, &key, &VcVerifyOptions::new(now)).map_err(|_| IssueError::Invalid)?;
+            // A credential bound to another key could not be presented: refuse it now.
+            if vc.holder != holder {
+                return Err(IssueError::Invalid);
+            }
+            let record = CredentialRecord {
+                credential,
+                issuer: vc.iss.clone(),
+                issuer_jwk: issuer_jwk.clone(),
+                received_at: now,
+            };
+            store(session, &record, &vc).await?;
+            stored += 1;
+        }
+    }
+    Ok(stored)
+}
+
+async fn store(session: &Session, record: &CredentialRecord, vc: &VerifiedVc) -> Result<(), VaultFailure> {
+    let id = random_id("vc");
+    let bytes = Zeroizing::new(serde_json::to_vec(record).map_err(|_| VaultFailure::Other)?);
+    let label = vc.vct.clone();
+    let claim_paths: Vec<Vec<PathSegment>> = vc
+        .claims
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "cnf" | "status" | "iat" | "exp" | "nbf" | "iss" | "vct"))
+        .map(|k| vec![PathSegment::Key(k.clone())])
+        .collect();
+    let draft = EntryDraft {
+        time: now_unix(),
+        kind: JournalKind::Issuance,
+        counterpart: Some(vc.iss.clone()),
+        purpose: Some(vc.vct.clone()),
+        claim_paths,
+        record_ids: Vec::new(),
+    };
+    vault_free(session).await;
+    session
+        .with(|mut vault| async move {
+            let new = NewRecord {
+                id: &id,
+                kind: RecordKind::Credential,
+                schema: CREDENTIAL_SCHEMA,
+                label: &label,
+                data: &bytes,
+            };
+            let r = vault.put(new, draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+}
+
+/// Every credential record, verified under its stored issuer key as of its reception (so that
+/// an expired one is still shown, as expired). Unreadable ones are skipped.
+pub async fn held(session: &Session) -> Result<Vec<HeldVc>, VaultFailure> {
+    vault_free(session).await;
+    let ids: Vec<String> =
+        session.peek(|v| v.list(RecordKind::Credential).into_iter().map(|e| e.id.clone()).collect())?;
+    let mut out = Vec::new();
+    for id in ids {
+        let fetch = id.clone();
+        vault_free(session).await;
+        let bytes = session
+            .with(|vault| async move {
+                let r = vault.get(&fetch).await.map(|d| Zeroizing::new(d.data.as_bytes().to_vec()));
+                (vault, r)
+            })
+            .await?;
+        let Ok(record) = serde_json::from_slice::<CredentialRecord>(&bytes) else { continue };
+        let Ok(key) = PublicKey::from_jwk(&record.issuer_jwk) else { continue };
+        let Ok(sd) = SdJwt::parse(&record.credential) else { continue };
+        let Ok(vc) = verify_vc(sd, &key, &VcVerifyOptions::new(record.received_at)) else { continue };
+        out.push(HeldVc { id, record, vc });
+    }
+    Ok(out)
+}
+
+/// Fetches and verifies the issuer's status list for a credential.
+pub async fn status(held: &HeldVc) -> VcStatus {
+    let Some(reference) = held.vc.status.clone() else { return VcStatus::Valid };
+    match fetch_status(held, &reference).await {
+        Some(Status::Valid) => VcStatus::Valid,
+        Some(_) => VcStatus::Revoked,
+        None => VcStatus::Unknown,
+    }
+}
+
+async fn fetch_status(held: &HeldVc, reference: &StatusRef) -> Option<Status> {
+    let key = PublicKey::from_jwk(&held.record.issuer_jwk).ok()?;
+    let answer = net::send(&reference.uri, None, &[]).await.ok()?;
+    let now = u64::try_from(now_unix()).ok()?;
+    let list = UnverifiedStatusListToken::parse(answer.body.trim()).ok()?.verify(&key, &reference.uri, now).ok()?;
+    list.status_of(reference).ok()
+}
+
+/// Deletes a credential (and journals it).
+pub async fn delete(session: &Session, id: &str) -> Result<(), VaultFailure> {
+    let id = id.to_owned();
+    let draft = EntryDraft {
+        time: now_unix(),
+        kind: JournalKind::DataChange,
+        counterpart: None,
+        purpose: Some("credential".into()),
+        claim_paths: Vec::new(),
+        record_ids: Vec::new(),
+    };
+    vault_free(session).await;
+    session
+        .with(|mut vault| async move {
+            let r = vault.delete(&id, draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+}

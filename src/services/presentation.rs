@@ -1,0 +1,409 @@
+//! Answering a service's request (OpenID4VP by reference): fetch and check the signed request,
+//! identify the service through the commune's trust list, match the held credentials, and on
+//! approval post the presentation with the signed consent grant, then keep the grant, the
+//! service's receipt and a `disclosure` journal entry (claim paths, never values).
+//!
+//! The commune's key is pinned on first use: the first trust list fetched names it (`iss`, a
+//! `did:jwk`), it is stored in a setting record, and later lists must be signed by that key.
+
+use rand_core::OsRng;
+use serde_json::Value;
+use souverain_core::consent::{DataCategory, Grant, UnverifiedReceipt};
+use souverain_core::jose::{PublicKey, UnverifiedJws};
+use souverain_core::openid4vp::dcql::{Candidate, HeldCredential};
+use souverain_core::openid4vp::request::{AuthorizationRequestUrl, LocalizedText, RequestObject, UnverifiedRequest};
+use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
+use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
+use souverain_core::trust_list::{UnverifiedTrustList, evaluate};
+use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
+use zeroize::Zeroizing;
+
+use super::consent::ConsentRecord;
+use super::issuance::{self, HeldVc, vault_free};
+use super::net::{self, NetError};
+use super::platform::now_unix;
+use super::vault::{Session, VaultFailure, random_id};
+
+/// Where the commune's pinned key is kept.
+const COMMUNE_KEY_ID: &str = "setting-commune-key";
+
+/// Why a request could not be read or answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresentError {
+    /// The link or the request object is not a valid request (or it expired).
+    BadRequest,
+    /// The network failed, or the service refused the answer.
+    Network(NetError),
+    /// The chosen claims do not satisfy the request.
+    CannotDecline,
+    /// The service's answer did not verify.
+    Invalid,
+    /// The vault failed.
+    Vault(VaultFailure),
+}
+
+impl From<NetError> for PresentError {
+    fn from(e: NetError) -> PresentError {
+        PresentError::Network(e)
+    }
+}
+
+impl From<VaultFailure> for PresentError {
+    fn from(e: VaultFailure) -> PresentError {
+        PresentError::Vault(e)
+    }
+}
+
+/// Who the service is, according to the commune's trust list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// On the list, request signed, answer address allowed.
+    Verified(LocalizedText),
+    /// Not on the list.
+    Unknown,
+    /// The request's signature does not verify.
+    BadSignature,
+    /// On the list, but the answer would go to an address the list does not allow.
+    ResponseUriNotAllowed,
+    /// The list itself could not be fetched or verified.
+    ListUnavailable,
+}
+
+/// One claim the request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// Needed: it always leaves the device if the citizen approves.
+    Required,
+    /// Optional: the citizen may refuse it (shared by default).
+    Optional,
+    /// Beyond what the trust list allows this service: refused by default.
+    Excess,
+}
+
+/// The answer to one credential query.
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    /// The query id.
+    pub query_id: String,
+    /// The credential type asked.
+    pub vct: String,
+    /// The held credential that answers it, with its candidate disclosures, if any.
+    pub held: Option<(HeldVc, Candidate)>,
+    /// Every claim asked (JSON pointers) and its kind.
+    pub claims: Vec<(String, ClaimKind)>,
+}
+
+/// A request read, checked and matched, waiting for the citizen's decision.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The `client_id` of the link.
+    pub url_client_id: String,
+    /// The request, as received.
+    pub request: UnverifiedRequest,
+    /// Who the service is.
+    pub trust: Trust,
+    /// The commune key's DID, when it was pinned during this request.
+    pub pinned_now: Option<String>,
+    /// Whether the service asks for more than it may.
+    pub over_asking: bool,
+    /// The queries to answer.
+    pub plans: Vec<QueryPlan>,
+}
+
+impl Prepared {
+    /// The request's content (not trusted unless [`Prepared::trust`] is `Verified`).
+    pub fn object(&self) -> &RequestObject {
+        self.request.object_unverified()
+    }
+
+    /// Whether the wallet may answer at all (a valid signature and an allowed answer address).
+    pub fn answerable(&self) -> bool {
+        !matches!(self.trust, Trust::BadSignature | Trust::ResponseUriNotAllowed)
+            && self.plans.iter().all(|p| p.held.is_some())
+    }
+}
+
+/// The outcome of an approved request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The grant's id.
+    pub grant_id: String,
+    /// The claims disclosed, per credential type.
+    pub disclosed: Vec<(String, Vec<String>)>,
+}
+
+async fn pinned_commune(session: &Session) -> Result<Option<String>, VaultFailure> {
+    vault_free(session).await;
+    let present = session.peek(|v| v.list(RecordKind::Setting).iter().any(|e| e.id == COMMUNE_KEY_ID))?;
+    if !present {
+        return Ok(None);
+    }
+    vault_free(session).await;
+    let bytes = session
+        .with(|vault| async move {
+            let r = vault.get(COMMUNE_KEY_ID).await.map(|d| d.data.as_bytes().to_vec());
+            (vault, r)
+        })
+        .await?;
+    Ok(serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("did")?.as_str().map(str::to_owned)))
+}
+
+async fn pin_commune(session: &Session, did: &str) -> Result<(), VaultFailure> {
+    let data = serde_json::json!({ "did": did }).to_string();
+    let draft = EntryDraft {
+        time: now_unix(),
+        kind: JournalKind::DataChange,
+        counterpart: Some(did.to_owned()),
+        purpose: Some("trust-list".into()),
+        claim_paths: Vec::new(),
+        record_ids: Vec::new(),
+    };
+    vault_free(session).await;
+    session
+        .with(|mut vault| async move {
+            let record = NewRecord {
+                id: COMMUNE_KEY_ID,
+                kind: RecordKind::Setting,
+                schema: 1,
+                label: "commune",
+                data: data.as_bytes(),
+            };
+            let r = vault.put(record, draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+}
+
+/// Reads a request link: fetches the request object and the trust list, evaluates the service,
+/// and matches the held credentials.
+pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentError> {
+    let url = AuthorizationRequestUrl::parse(link.trim()).map_err(|_| PresentError::BadRequest)?;
+    let answer = net::send(&url.request_uri, None, &[]).await?;
+    let request = UnverifiedRequest::parse(answer.body.trim()).map_err(|_| PresentError::BadRequest)?;
+    let now = now_unix();
+    if request.object_unverified().exp <= now {
+        return Err(PresentError::BadRequest);
+    }
+    let origin = souverain_core::trust_list::origin(&url.request_uri).unwrap_or_default();
+    let mut pinned_now = None;
+    let list = match net::send(&format!("{origin}/.well-known/souverain-trust-list"), None, &[]).await {
+        Ok(answer) => {
+            let list = UnverifiedTrustList::parse(answer.body.trim()).ok();
+            let named = UnverifiedJws::parse(answer.body.trim())
+                .ok()
+                .and_then(|j| serde_json::from_slice::<Value>(j.payload_unverified()).ok())
+                .and_then(|p| p.get("iss")?.as_str().map(str::to_owned));
+            let pinned = pinned_commune(session).await?;
+            let did = match (pinned, named) {
+                (Some(p), _) => Some(p),
+                (None, Some(n)) if PublicKey::from_did(&n).is_ok() => {
+                    pin_commune(session, &n).await?;
+                    pinned_now = Some(n.clone());
+                    Some(n)
+                }
+                _ => None,
+            };
+            match (list, did.and_then(|d| PublicKey::from_did(&d).ok())) {
+                (Some(list), Some(key)) => list.verify(&key, now).ok(),
+                _ => None,
+            }
+        }
+        Err(_) => None,
+    };
+    let (trust, over) = match &list {
+        None => {
+            let ok = request.clone().verify(&url.client_id, now).is_ok();
+            (if ok { Trust::ListUnavailable } else { Trust::BadSignature }, Vec::new())
+        }
+        Some(list) => {
+            let verdict = evaluate(&request, &url.client_id, list, now);
+            let trust = if !verdict.signature_valid {
+                Trust::BadSignature
+            } else if let Some(service) = &verdict.service {
+                if verdict.response_uri_allowed {
+                    Trust::Verified(service.name.clone())
+                } else {
+                    Trust::ResponseUriNotAllowed
+                }
+            } else {
+                Trust::Unknown
+            };
+            let over: Vec<(String, String)> =
+                verdict.over_asking.iter().filter_map(|e| Some((e.vct.clone(), e.path.to_pointer()?))).collect();
+            (trust, over)
+        }
+    };
+    let held = issuance::held(session).await?;
+    let views: Vec<HeldCredential<'_>> =
+        held.iter().map(|h| HeldCredential { id: &h.id, vct: &h.vc.vct, claims: &h.vc.claims }).collect();
+    let object = request.object_unverified();
+    let matched = object.dcql_query.match_credentials(&views);
+    let ids: Vec<String> = match &object.dcql_query.credential_sets {
+        None => object.dcql_query.credentials.iter().map(|q| q.id.clone()).collect(),
+        Some(sets) => {
+            let mut ids = Vec::new();
+            for (set, m) in sets.iter().zip(&matched.credential_sets).filter(|(s, _)| s.required) {
+                let option = m.satisfiable_options.first().and_then(|&i| set.options.get(i)).or(set.options.first());
+                for id in option.into_iter().flatten() {
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
+                    }
+                }
+            }
+            ids
+        }
+    };
+    let mut plans = Vec::new();
+    for id in ids {
+        let Some(query) = object.dcql_query.credential(&id) else { continue };
+        let vct = query.vct_values.first().cloned().unwrap_or_default();
+        let candidate = matched.candidates(&id).first().cloned();
+        let held_vc = candidate.as_ref().and_then(|c| held.iter().find(|h| h.id == c.credential_id).cloned());
+        let claims = match &candidate {
+            Some(c) => c
+                .required
+                .iter()
+                .map(|p| (p.clone(), ClaimKind::Required))
+                .chain(c.optional.iter().map(|p| (p.clone(), ClaimKind::Optional)))
+                .map(|(p, k)| {
+                    let excess = over.iter().any(|(v, o)| *v == c.vct && *o == p);
+                    (p, if excess { ClaimKind::Excess } else { k })
+                })
+                .collect(),
+            None => query
+                .claims
+                .iter()
+                .flatten()
+                .filter_map(|c| c.path.to_pointer())
+                .map(|p| {
+                    let excess = over.iter().any(|(v, o)| *v == vct && *o == p);
+                    (p, if excess { ClaimKind::Excess } else { ClaimKind::Required })
+                })
+                .collect(),
+        };
+        plans.push(QueryPlan { query_id: id, vct, held: held_vc.zip(candidate), claims });
+    }
+    Ok(Prepared {
+        url_client_id: url.client_id,
+        request: request.clone(),
+        trust,
+        pinned_now,
+        over_asking: !over.is_empty(),
+        plans,
+    })
+}
+
+/// A JSON pointer as journal path segments (RFC 6901 unescaping).
+pub fn pointer_segments(pointer: &str) -> Vec<PathSegment> {
+    pointer.split('/').skip(1).map(|s| PathSegment::Key(s.replace("~1", "/").replace("~0", "~"))).collect()
+}
+
+/// Presents the credentials with the claims in `share` (per query id), signs the grant, posts
+/// both, verifies the service's receipt and stores the grant and a journal entry.
+pub async fn approve(
+    session: &Session,
+    prepared: &Prepared,
+    share: &[(String, Vec<String>)],
+    lang: &str,
+) -> Result<Sent, PresentError> {
+    let now = now_unix();
+    let verified =
+        prepared.request.clone().verify(&prepared.url_client_id, now).map_err(|_| PresentError::BadRequest)?;
+    let req = verified.object();
+    let mut entries = Vec::new();
+    let mut data = Vec::new();
+    for plan in &prepared.plans {
+        let Some((held, candidate)) = &plan.held else { return Err(PresentError::CannotDecline) };
+        let disclosed: Vec<String> =
+            share.iter().find(|(q, _)| *q == plan.query_id).map(|(_, d)| d.clone()).unwrap_or_default();
+        if !candidate.selection_allowed(&disclosed) {
+            return Err(PresentError::CannotDecline);
+        }
+        let paths = disclosed
+            .iter()
+            .map(|p| ClaimPath::parse(p).map_err(|_| PresentError::CannotDecline))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sd = SdJwt::parse(&held.record.credential).map_err(|_| PresentError::Invalid)?;
+        let params = KeyBindingParams { nonce: &req.nonce, aud: &req.client_id, iat: now, alg: None };
+        vault_free(session).await;
+        let presentation =
+            session.peek(|v| sd.present(&paths, v.holder(), &params))?.map_err(|_| PresentError::Invalid)?;
+        entries.push((plan.query_id.clone(), vec![presentation]));
+        data.push(DataCategory { vct: candidate.vct.clone(), claims: disclosed });
+    }
+    let vp_token = VpToken(entries).to_json_text();
+    let retention = i64::try_from(req.processing.retention_seconds).unwrap_or(i64::MAX);
+    let until = now.saturating_add(retention);
+    vault_free(session).await;
+    let (grant, grant_jwt) = session
+        .peek(|v| {
+            let grant =
+                Grant::for_request(req, &v.holder_public_key(), data.clone(), lang, &vp_token, now, until, &mut OsRng);
+            grant.sign(v.holder()).map(|jwt| (grant, jwt))
+        })?
+        .map_err(|_| PresentError::Invalid)?;
+    let form =
+        AuthorizationResponse { vp_token, state: req.state.clone(), consent_grant: Some(grant_jwt.clone()) }.to_form();
+    let answer = net::send(&req.response_uri, Some(("application/x-www-form-urlencoded", &form)), &[]).await?;
+    let answer: Value = serde_json::from_str(&answer.body).map_err(|_| PresentError::Invalid)?;
+    let receipt = answer.get("receipt").and_then(Value::as_str).ok_or(PresentError::Invalid)?.to_owned();
+    UnverifiedReceipt::parse(&receipt)
+        .and_then(|r| r.verify(&grant, &grant.record_id))
+        .map_err(|_| PresentError::Invalid)?;
+    let service = match &prepared.trust {
+        Trust::Verified(name) => Some(name.clone()),
+        _ => None,
+    };
+    let record = ConsentRecord {
+        grant: grant_jwt,
+        content: grant.clone(),
+        service,
+        receipt,
+        withdrawal: None,
+        withdrawal_receipt: None,
+        erasure_by: None,
+    };
+    let claim_paths: Vec<Vec<PathSegment>> =
+        grant.data.iter().flat_map(|d| d.claims.iter().map(|p| pointer_segments(p))).collect();
+    let draft = EntryDraft {
+        time: now,
+        kind: JournalKind::Disclosure,
+        counterpart: Some(record.service.as_ref().map_or_else(|| req.client_id.clone(), |n| n.fr.clone())),
+        purpose: req.processing.purposes.first().map(|p| p.dpv.clone()),
+        claim_paths,
+        record_ids: Vec::new(),
+    };
+    let id = random_id("grant");
+    let bytes = Zeroizing::new(serde_json::to_vec(&record).map_err(|_| VaultFailure::Other)?);
+    let label = req.client_id.clone();
+    vault_free(session).await;
+    session
+        .with(|mut vault| async move {
+            let new = NewRecord { id: &id, kind: RecordKind::ConsentGrant, schema: 1, label: &label, data: &bytes };
+            let r = vault.put(new, draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await?;
+    Ok(Sent {
+        grant_id: grant.record_id.clone(),
+        disclosed: grant.data.iter().map(|d| (d.vct.clone(), d.claims.clone())).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_become_journal_paths() {
+        assert_eq!(
+            pointer_segments("/address/locality"),
+            vec![PathSegment::Key("address".into()), PathSegment::Key("locality".into())]
+        );
+        assert_eq!(
+            pointer_segments("/a~1b/c~0d"),
+            vec![PathSegment::Key("a/b".into()), PathSegment::Key("c~d".into())]
+        );
+        assert!(pointer_segments("").is_empty());
+    }
+}
