@@ -51,11 +51,13 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") {
     // Every wallet route is the same page; the app routes itself.
     event.respondWith(
-      caches.match("index.html", { cacheName: CACHE }).then((hit) => hit || fetch(request))
+      caches.match("index.html", { cacheName: CACHE, ignoreVary: true }).then((hit) => hit || fetch(request))
     );
     return;
   }
   event.respondWith(
-    caches.match(request, { cacheName: CACHE, ignoreSearch: true }).then((hit) => hit || fetch(request))
+    // ignoreVary: the guichet's CORS layer adds `Vary: origin`, and the wasm is fetched in cors mode;
+    // a precached file is the same bytes whatever the origin header, so the lookup must not miss.
+    caches.match(request, { cacheName: CACHE, ignoreSearch: true, ignoreVary: true }).then((hit) => hit || fetch(request))
   );
 });
