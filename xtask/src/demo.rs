@@ -23,7 +23,7 @@ impl Server {
     /// for its `listening on` line.
     pub fn start(addr: &str) -> Result<Server, String> {
         status(cmd("cargo", &["build", "--locked", "-p", "souverain"]))?;
-        let binary = paths::root().join("target/debug/souverain");
+        let binary = paths::souverain_debug();
         let mut command = cmd(&binary.to_string_lossy(), &["serve", "--addr", addr]);
         command.arg("--wallet-dist").arg(paths::wallet_dist()).stdout(Stdio::piped());
         let mut child = command.spawn().map_err(|err| format!("cannot start the guichet: {err}"))?;

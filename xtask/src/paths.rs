@@ -8,6 +8,18 @@ pub fn root() -> PathBuf {
     manifest.parent().map_or(manifest.clone(), PathBuf::from)
 }
 
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (relative to the repository when relative), else
+/// `target/`. Binaries that xtask builds are run from there.
+pub fn target_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    if target.is_relative() { root().join(target) } else { target }
+}
+
+/// The `souverain` binary of the dev profile, as `cargo build -p souverain` leaves it.
+pub fn souverain_debug() -> PathBuf {
+    target_dir().join("debug/souverain")
+}
+
 /// Trunk's output: the wallet's release build.
 pub fn wallet_dist() -> PathBuf {
     root().join("target/wallet/dist")

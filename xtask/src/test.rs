@@ -123,7 +123,7 @@ fn end_to_end() -> Result<Counts, String> {
 /// The `souverain` command line against two independent SD-JWT VC implementations, both ways.
 fn interop() -> Result<Counts, String> {
     crate::run::status(cmd("cargo", &["build", "--locked", "-p", "souverain"]))?;
-    let binary: std::ffi::OsString = paths::root().join("target/debug/souverain").into();
+    let binary: std::ffi::OsString = paths::souverain_debug().into();
     let mut counts = node_tests(&paths::root().join("interop"), &[("SOUVERAIN_BIN", binary.clone())])?;
     let python = paths::python_venv().join("bin/python");
     let mut pytest = cmd(&python.to_string_lossy(), &["-m", "pytest", "-q", "-p", "no:cacheprovider", "interop/tests"]);
