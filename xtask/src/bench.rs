@@ -1,10 +1,11 @@
 //! `cargo xtask bench`: runs the core verification benchmark (criterion, about a minute once
 //! built) and the guichet load benchmark (a release `souverain serve` on loopback, bounded to
-//! 2,000 exchanges or 20 s), and writes their sections of BENCHMARKS.md.
+//! 2,000 exchanges or 20 s), then the browser benchmarks of `bench_browser` (the vault in
+//! Chromium, the wallet's size and load), and writes their sections of BENCHMARKS.md.
 //!
 //! BENCHMARKS.md holds one section per benchmark suite, each between its own markers
-//! (`<!-- NAME:start -->` … `<!-- NAME:end -->`); this command rewrites only `core-verify` and
-//! `guichet-load`, so other suites (browser timings) keep their sections.
+//! (`<!-- NAME:start -->` … `<!-- NAME:end -->`); this command rewrites only `core-verify`,
+//! `guichet-load`, `browser-vault` and `wallet-load`, so other sections are kept.
 
 use std::path::{Path, PathBuf};
 
@@ -52,9 +53,7 @@ const ROWS: &[Row] = &[
 
 /// Where criterion writes its results: `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
 fn criterion_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| paths::root().join("target"), PathBuf::from);
-    let target = if target.is_relative() { paths::root().join(target) } else { target };
-    target.join("criterion")
+    paths::target_dir().join("criterion")
 }
 
 /// Reads the median point estimate (nanoseconds) from criterion's `estimates.json`.
@@ -87,7 +86,7 @@ fn duration(ns: f64) -> String {
     }
 }
 
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {
@@ -100,7 +99,7 @@ fn cpu_model() -> String {
 }
 
 /// Today's UTC date (civil calendar from the Unix day count, Howard Hinnant's algorithm).
-fn today() -> String {
+pub(crate) fn today() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let z = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
     let era = z.div_euclid(146_097);
@@ -160,7 +159,7 @@ fn section(medians: &[f64], interleaved: Option<f64>, load: &str, command: &str)
 }
 
 /// The 1, 5 and 15 minute load averages (Linux), to tell a quiet measurement from a busy one.
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -207,13 +206,17 @@ fn run_bench(mut command: std::process::Command) -> Result<Option<f64>, String> 
     Ok(ratio)
 }
 
-const HEADER: &str =
+pub(crate) const HEADER: &str =
     "# Benchmarks\n\nEach section is written by the command it names; run that command to reproduce it.\n\n";
 
 /// Runs the benchmark and rewrites the core-verify section of BENCHMARKS.md.
 pub fn run(args: &[String]) -> Result<(), String> {
+    // `cargo xtask bench browser`: only the browser benchmarks (their two sections).
+    if args == ["browser"] {
+        return crate::bench_browser::write_sections(&paths::root().join("BENCHMARKS.md"));
+    }
     if !args.is_empty() {
-        return Err(format!("`bench` takes no argument (got {})", args.join(" ")));
+        return Err(format!("`bench` takes no argument but `browser` (got {})", args.join(" ")));
     }
     let mut args = vec!["bench", "-p", "souverain-core", "--bench", "verify", "--"];
     args.extend_from_slice(CRITERION_ARGS);
@@ -241,7 +244,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "guichet HTTP / in-process verification = {load_ratio:.2} (target ≥ {LOAD_TARGET}: {})",
         if load_ratio >= LOAD_TARGET { "met" } else { "NOT met" }
     );
-    Ok(())
+    // The browser benchmarks (issues 5 and 7), each in its own section.
+    crate::bench_browser::write_sections(&file)
 }
 
 /// The BENCHMARKS.md section of the guichet load benchmark.
@@ -295,6 +299,8 @@ fn guichet_load() -> Result<(String, f64), String> {
     }
     println!("{line}");
     let get = |key: &str| json_number(line, key).ok_or_else(|| format!("the load client printed no {key:?}"));
+    // The reproduce line names paths relative to the repository, never this machine's.
+    let text = text.replace(&format!("{}/", paths::root().display()), "");
     let (per_s, p50, p99, ok) = (get("http_per_s")?, get("p50_ms")?, get("p99_ms")?, get("http_ok")?);
     let (inprocess, ratio, concurrency) = (get("inprocess_per_s")?, get("ratio")?, get("concurrency")?);
     let md = format!(

@@ -1,0 +1,284 @@
+//! The browser benchmarks of `cargo xtask bench`: the vault in headless Chromium (issue 5,
+//! `tests/bench_vault.rs`) and the wallet's load (issue 7, `e2e/bench/load.mjs` plus the gzipped
+//! size of the release build). Each returns its BENCHMARKS.md section, markers included.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::bench::{HEADER, cpu_model, json_number, load_average, splice, today};
+use crate::demo::Server;
+use crate::paths;
+use crate::run::{cmd, describe, probe};
+use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Need};
+
+/// The BENCHMARKS.md section of the vault timings.
+pub const VAULT_SECTION: &str = "browser-vault";
+/// The BENCHMARKS.md section of the wallet load.
+pub const WALLET_SECTION: &str = "wallet-load";
+
+/// The cargo arguments of the vault benchmark (release: the wallet ships optimised code, and
+/// Argon2 unoptimised would time the compiler, not the vault).
+const VAULT_ARGS: &[&str] = &[
+    "test",
+    "--release",
+    "--locked",
+    "--target",
+    "wasm32-unknown-unknown",
+    "-p",
+    "souverain-wallet",
+    "--features",
+    "browser-bench",
+    "--test",
+    "bench_vault",
+    "--",
+    "--nocapture",
+];
+
+/// Issue 7: the whole wallet (wasm, JS, CSS), gzipped, at most this many bytes.
+const SIZE_TARGET: u64 = 350 * 1000;
+
+/// Runs both browser benchmarks and writes their sections of `file` (BENCHMARKS.md), each as
+/// soon as it is measured.
+pub fn write_sections(file: &Path) -> Result<(), String> {
+    for (name, section) in
+        [(VAULT_SECTION, vault_section as fn() -> Result<String, String>), (WALLET_SECTION, wallet_section)]
+    {
+        let md = section()?;
+        let existing = std::fs::read_to_string(file).unwrap_or_else(|_| HEADER.to_owned());
+        std::fs::write(file, splice(&existing, name, &md)).map_err(|err| format!("{}: {err}", file.display()))?;
+        println!("\n{md}");
+    }
+    Ok(())
+}
+
+/// `BENCH name=value` lines, wherever the runner puts them in its output.
+pub fn bench_figures(output: &str) -> Vec<(String, f64)> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let rest = &line[line.find("BENCH ")? + "BENCH ".len()..];
+            let (name, value) = rest.trim().split_once('=')?;
+            let value = value.split_whitespace().next()?.parse::<f64>().ok()?;
+            Some((name.trim().to_owned(), value))
+        })
+        .collect()
+}
+
+fn figure(figures: &[(String, f64)], name: &str) -> Result<f64, String> {
+    figures
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| format!("the vault benchmark printed no `BENCH {name}=` line"))
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
+/// Runs the vault benchmark in headless Chromium and returns its section.
+pub fn vault_section() -> Result<String, String> {
+    let mut command = cmd("cargo", VAULT_ARGS);
+    // The set-up writes a 10,000-entry journal: far longer than the runner's default 20 s.
+    command.env("CHROMEDRIVER", CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "900");
+    let text = describe(&command);
+    println!("$ {text}");
+    let mut child = command.stdout(Stdio::piped()).spawn().map_err(|err| format!("`{text}` could not start: {err}"))?;
+    let mut output = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            output.push_str(&line);
+            output.push('\n');
+        }
+    }
+    let status = child.wait().map_err(|err| format!("`{text}`: {err}"))?;
+    if !status.success() {
+        return Err(format!("`{text}` failed ({status})"));
+    }
+    let figures = bench_figures(&output);
+    let get = |name: &str| figure(&figures, name);
+    let (unlock, kdf, open, append) = (get("unlock_ms")?, get("kdf_ms")?, get("open_after_key_ms")?, get("append_ms")?);
+    let (export, import, kib) = (get("export_ms")?, get("import_ms")?, get("backup_kib")?);
+    let (build, entries, verify) = (get("build_ms")?, get("journal_entries")?, get("verify_journal_ms")?);
+    let command = "CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --release --locked \
+                   --target wasm32-unknown-unknown -p souverain-wallet --features browser-bench --test bench_vault \
+                   -- --nocapture";
+    Ok(format!(
+        "<!-- {VAULT_SECTION}:start -->\n## Wallet: the vault in headless Chromium\n\n\
+         The wallet's IndexedDB store and the core vault session (release wasm, Debian's Chromium through \
+         wasm-bindgen-test), default key derivation (Argon2id, 64 MiB, t = 3, p = 1), a vault of 1,000 \
+         records and {entries:.0} journal entries. Built through the session API in memory (one batch per \
+         change) then restored into IndexedDB in one transaction: {build_s:.1} s. Unlock and open: median \
+         of 5, each from a new connection; append: median of 50.\n\n\
+         | figure | measured | target (issue 5) | met? |\n|---|---:|---:|---|\n\
+         | Unlock with the passphrase: open, read the header, derive the key, read and decrypt the index, \
+         holder key and journal head, first list ready | {unlock:.0} ms | ≤ 500 ms | {} |\n\
+         | The key derivation alone (Argon2id and unwrapping the vault key), timed apart on the same header | {kdf:.0} ms | | |\n\
+         | Open the 1,000-record vault until the first list is ready, once the key is derived (vault key \
+         unwrapped with the recovery key, no Argon2) | {open:.1} ms | ≤ 300 ms | {} |\n\
+         | Append one journal entry (sealed, head re-signed, one IndexedDB transaction) | {append:.2} ms | \
+         ≤ 5 ms | {} |\n\
+         | Backup export of that vault ({kib:.0} KiB file) | {export:.0} ms | none | |\n\
+         | Backup import into a new database with the passphrase (one key derivation included) | {import:.0} \
+         ms | none | |\n\
+         | Read and verify the whole journal (informative) | {verify:.0} ms | none | |\n\n\
+         - Machine: {} ({} logical CPUs, shared with other builds when the load average is above 2: then \
+         the Argon2 timings vary by a third from run to run), load average at the end of the run: {}.\n\
+         - Date: {}\n\
+         - Reproduce: `cargo xtask bench` (`cargo xtask bench browser` for the browser sections only), which runs `{command}`.\n\
+         - Source: `tests/bench_vault.rs` (built only with the `browser-bench` feature, so CI's browser \
+         tests do not run it).\n<!-- {VAULT_SECTION}:end -->\n",
+        verdict(unlock <= 500.0),
+        verdict(open <= 300.0),
+        verdict(append <= 5.0),
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        load_average(),
+        today(),
+        build_s = build / 1000.0,
+    ))
+}
+
+/// `"http://h/a","http://h/a","http://h/b"` as `` `/a` ×2, `/b` ``: the paths, each once with its count.
+fn count_paths(list: &str) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for url in list.split(',').map(|u| u.trim().trim_matches('"')).filter(|u| !u.is_empty()) {
+        let path = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..])).unwrap_or(url);
+        match counts.iter_mut().find(|(p, _)| p == path) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((path.to_owned(), 1)),
+        }
+    }
+    let parts: Vec<String> =
+        counts.iter().map(|(p, n)| if *n > 1 { format!("`{p}` ×{n}") } else { format!("`{p}`") }).collect();
+    parts.join(", ")
+}
+
+/// Every file under `dir` (recursively).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() { pending.push(path) } else { out.push(path) }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The wasm, JS and CSS files of the release build: (name, raw bytes, gzip -9 bytes).
+fn transferred_sizes(dist: &Path) -> Result<Vec<(String, u64, u64)>, String> {
+    let mut sizes = Vec::new();
+    for path in files_under(dist) {
+        let name = path.strip_prefix(dist).unwrap_or(&path).to_string_lossy().into_owned();
+        if !(name.ends_with(".wasm") || name.ends_with(".js") || name.ends_with(".css")) {
+            continue;
+        }
+        let raw = std::fs::metadata(&path).map_err(|err| format!("{}: {err}", path.display()))?.len();
+        let script = format!("gzip -9 -c '{}' | wc -c", path.display());
+        let gz = probe(cmd("sh", &["-c", &script]))
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| format!("cannot gzip {}", path.display()))?;
+        sizes.push((name, raw, gz));
+    }
+    if !sizes.iter().any(|(name, ..)| name.ends_with(".wasm")) {
+        return Err(format!("no .wasm in {}", dist.display()));
+    }
+    Ok(sizes)
+}
+
+/// Builds the release wallet, serves it, runs the load script and returns its section.
+pub fn wallet_section() -> Result<String, String> {
+    tools::ensure(Need::Test)?;
+    crate::wallet::build_release()?;
+    let sizes = transferred_sizes(&paths::wallet_dist())?;
+    let server = Server::start("127.0.0.1:0")?;
+    let mut node = cmd("node", &["bench/load.mjs"]);
+    node.current_dir(paths::root().join("e2e"))
+        .env("WALLET_URL", &server.url)
+        .env("CHROMIUM", CHROMIUM)
+        // createWallet saves a screenshot: kept apart from the end-to-end suite's.
+        .env("E2E_OUT", paths::e2e_out().join("bench"));
+    let text = describe(&node);
+    println!("$ (in e2e/) {text}");
+    let output = node.output().map_err(|err| format!("`{text}` could not start: {err}"));
+    server.stop();
+    let output = output?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or_default();
+    if !output.status.success() || line.is_empty() {
+        return Err(format!("`{text}` failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    println!("{line}");
+    let get = |key: &str| json_number(line, key).ok_or_else(|| format!("the load script printed no {key:?}"));
+    let (cold, cold_max, cold_requests) = (get("cold_ms")?, get("cold_max_ms")?, get("cold_requests_per_open")?);
+    let (warm, warm_max, runs) = (get("warm_ms")?, get("warm_max_ms")?, get("runs")?);
+    let (warm_requests, network) = (get("warm_requests")?, get("warm_network_requests")?);
+    let controlled = line.contains("\"sw_controlled\":true");
+    let urls = line
+        .find("\"warm_network_urls\":[")
+        .and_then(|at| line.get(at + "\"warm_network_urls\":[".len()..))
+        .and_then(|rest| rest.split_once(']'))
+        .map(|(list, _)| count_paths(list))
+        .unwrap_or_default();
+    let (total_raw, total_gz) = sizes.iter().fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz));
+    let mut files = String::new();
+    for (name, raw, gz) in &sizes {
+        files.push_str(&format!("| `{name}` | {:.1} kB | {:.1} kB |\n", *raw as f64 / 1000.0, *gz as f64 / 1000.0));
+    }
+    let network_note = if urls.is_empty() { String::new() } else { format!(" (reached the network: {urls})") };
+    Ok(format!(
+        "<!-- {WALLET_SECTION}:start -->\n## Wallet: size and load\n\n\
+         The release build (`trunk build --release`, profile `wasm-release`, wasm-opt) served by a local \
+         `souverain serve`, opened in Debian's headless Chromium (Playwright core). Load time: from the \
+         navigation start to an interactive unlock screen (its heading shown and the passphrase field \
+         enabled, a wallet already created), read in the page with `performance.now()`, median of \
+         {runs:.0} opens. Cold: no service worker (blocked in that context) and the HTTP cache cleared before \
+         each open. Warm: the service worker installed and controlling the page, then navigated again.\n\n\
+         | figure | measured | target (issue 7) | met? |\n|---|---:|---:|---|\n\
+         | Transferred size: wasm + JS + CSS, gzip -9 | {:.1} kB ({:.1} kB raw) | ≤ 350 kB | {} |\n\
+         | Navigation to interactive unlock screen, cold | {cold:.0} ms (max {cold_max:.0} ms, \
+         {cold_requests:.0} requests per open) | none | |\n\
+         | Navigation to interactive unlock screen, warm (service worker) | {warm:.0} ms (max {warm_max:.0} \
+         ms) | none | |\n\
+         | Requests reaching the network on the {runs:.0} warm opens ({warm_requests:.0} requests in all, \
+         service worker controlling: {controlled}) | {network:.0}{network_note} | 0 | {} |\n\n\
+         | file | raw | gzip -9 |\n|---|---:|---:|\n{files}\n\
+         - Machine: {} ({} logical CPUs, shared), load average at the end of the run: {}.\n\
+         - Date: {}\n\
+         - Reproduce: `cargo xtask bench` or `cargo xtask bench browser` (builds the release wallet, starts `souverain serve --addr \
+         127.0.0.1:0`, then runs `node bench/load.mjs` in `e2e/` with `WALLET_URL` set to it).\n\
+         - Source: `e2e/bench/load.mjs` (outside `e2e/tests`, so CI's end-to-end stage does not run it), \
+         `xtask/src/bench_browser.rs`.\n<!-- {WALLET_SECTION}:end -->\n",
+        total_gz as f64 / 1000.0,
+        total_raw as f64 / 1000.0,
+        verdict(total_gz <= SIZE_TARGET),
+        verdict(network == 0.0 && controlled),
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        load_average(),
+        today(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_bench_lines_anywhere_in_the_output() {
+        let out = "running 1 test\nBENCH unlock_ms=412.50\nlog: BENCH append_ms=1.25 extra\nBENCH bad=x\n";
+        assert_eq!(bench_figures(out), vec![("unlock_ms".to_owned(), 412.5), ("append_ms".to_owned(), 1.25)]);
+        assert!(figure(&bench_figures(out), "kdf_ms").is_err());
+    }
+
+    #[test]
+    fn counts_the_paths_that_reached_the_network() {
+        assert_eq!(count_paths(r#""http://h:1/a.wasm","http://h:1/a.wasm","http://h:1/b""#), "`/a.wasm` ×2, `/b`");
+        assert_eq!(count_paths(""), "");
+    }
+}
