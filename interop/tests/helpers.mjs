@@ -5,10 +5,11 @@ import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign as
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compactVerify } from 'jose';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 
-export const BIN = process.env.SOUVERAIN_BIN || '/work/main/target/debug/souverain';
+export const BIN = process.env.SOUVERAIN_BIN || fileURLToPath(new URL('../../target/debug/souverain', import.meta.url));
 
 /** Both JOSE names for Ed25519: the original one (RFC 8037) and the fully specified one (RFC 9864). */
 export const ED25519_ALGS = ['EdDSA', 'Ed25519'];

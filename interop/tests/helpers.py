@@ -3,11 +3,12 @@
 import base64
 import json
 import os
+from pathlib import Path
 import re
 import subprocess
 import time
 
-BIN = os.environ.get("SOUVERAIN_BIN", "/work/main/target/debug/souverain")
+BIN = os.environ.get("SOUVERAIN_BIN", str(Path(__file__).resolve().parents[2] / "target" / "debug" / "souverain"))
 
 # Both JOSE names for Ed25519: RFC 8037's `EdDSA` and RFC 9864's fully specified `Ed25519`.
 ED25519_ALGS = ["EdDSA", "Ed25519"]
