@@ -9,7 +9,6 @@
 
 use std::sync::OnceLock;
 
-use rand_core::{CryptoRng, RngCore};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use souverain_core::consent::{DataCategory, Grant, Receipt, UnverifiedGrant, VerifiedGrant, Withdrawal};
@@ -44,37 +43,8 @@ pub const PASSPHRASE: &str = "correct horse";
 /// A KDF cost above this (KiB × passes) is not attempted by the vault target: see its comment.
 pub const MAX_FUZZ_KDF_COST: u64 = 256;
 
-/// SHA-256 in counter mode: deterministic, so that fixtures and crashes reproduce. Never for keys
-/// that protect anything.
-pub struct FixedRng(u64, u64);
-
-impl FixedRng {
-    pub fn new(seed: u64) -> FixedRng {
-        FixedRng(seed, 0)
-    }
-}
-
-impl RngCore for FixedRng {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            self.1 += 1;
-            let d = Sha256::new().chain_update(self.0.to_le_bytes()).chain_update(self.1.to_le_bytes()).finalize();
-            chunk.copy_from_slice(&d[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for FixedRng {}
+/// Deterministic randomness, so that fixtures and crashes reproduce (core's test generator).
+pub use souverain_core::testing::TestRng as FixedRng;
 
 /// Keys and valid objects, built once.
 pub struct Fixtures {
