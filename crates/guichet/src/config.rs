@@ -152,8 +152,12 @@ pub struct PurposeConfig {
 pub struct ClaimsConfig {
     /// The credential type.
     pub vct: String,
-    /// Claim paths (arrays of names).
+    /// Claim paths (arrays of names) the service needs.
     pub paths: Vec<Vec<String>>,
+    /// Claim paths the citizen may decline: asked through DCQL `claim_sets` (all claims first,
+    /// then the needed ones alone) and registered in the trust list with the others.
+    #[serde(default)]
+    pub optional: Vec<Vec<String>>,
 }
 
 /// Why a configuration was refused.
@@ -169,8 +173,9 @@ pub enum ConfigError {
     /// A purpose id is empty or repeated within its service.
     #[error("purpose id {0:?} is invalid or repeated")]
     PurposeId(String),
-    /// A purpose asks for a credential type the guichet does not know, or for no claim.
-    #[error("purpose {0:?} asks for an unknown credential type or for nothing")]
+    /// A purpose asks for a credential type the guichet does not know, for no needed claim, for
+    /// an empty path, or for a path both needed and optional.
+    #[error("purpose {0:?} asks for an unknown credential type, for nothing, or for a path both needed and optional")]
     Claims(String),
 }
 
@@ -196,7 +201,12 @@ impl Config {
                 if p.claims.is_empty()
                     || p.claims
                         .iter()
-                        .any(|c| !known(&c.vct) || c.paths.is_empty() || c.paths.iter().any(Vec::is_empty))
+                        .any(|c| {
+                            !known(&c.vct)
+                                || c.paths.is_empty()
+                                || c.paths.iter().chain(&c.optional).any(Vec::is_empty)
+                                || c.optional.iter().any(|o| c.paths.contains(o))
+                        })
                 {
                     return Err(ConfigError::Claims(p.id.clone()));
                 }

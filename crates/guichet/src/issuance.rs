@@ -81,7 +81,7 @@ pub(crate) fn signed_trust_list(app: &App) -> Result<String, ApiError> {
                         .iter()
                         .map(|c| AllowedClaims {
                             vct: c.vct.clone(),
-                            paths: c.paths.iter().map(|p| json!(p)).collect(),
+                            paths: c.paths.iter().chain(&c.optional).map(|p| json!(p)).collect(),
                         })
                         .collect(),
                     max_retention_seconds: u64::from(p.retention_days) * 86_400,

@@ -50,8 +50,26 @@ pub(crate) fn build_request_object(
         .iter()
         .map(|c| {
             let id = CREDENTIAL_TYPES.iter().find(|(_, v, _)| *v == c.vct).map_or("credential", |(id, _, _)| *id);
-            let claims: Vec<Value> = c.paths.iter().map(|p| json!({"path": p})).collect();
-            json!({"id": id, "format": "dc+sd-jwt", "meta": {"vct_values": [c.vct]}, "claims": claims})
+            let mut query = json!({"id": id, "format": "dc+sd-jwt", "meta": {"vct_values": [c.vct]}});
+            if c.optional.is_empty() {
+                query["claims"] = c.paths.iter().map(|p| json!({"path": p})).collect();
+            } else {
+                // Claim ids n0.. (needed) and o0.. (optional); the preferred set has them all,
+                // the fallback only the needed ones, so the citizen may decline the optional ones.
+                let needed: Vec<String> = (0..c.paths.len()).map(|i| format!("n{i}")).collect();
+                let optional: Vec<String> = (0..c.optional.len()).map(|i| format!("o{i}")).collect();
+                let claims: Vec<Value> = c
+                    .paths
+                    .iter()
+                    .zip(&needed)
+                    .chain(c.optional.iter().zip(&optional))
+                    .map(|(p, id)| json!({"id": id, "path": p}))
+                    .collect();
+                let all: Vec<&String> = needed.iter().chain(&optional).collect();
+                query["claims"] = Value::Array(claims);
+                query["claim_sets"] = json!([all, needed]);
+            }
+            query
         })
         .collect();
     let dcql_query = DcqlQuery::from_json(&json!({"credentials": credentials})).map_err(|e| ApiError::internal(&e))?;

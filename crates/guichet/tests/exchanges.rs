@@ -130,6 +130,52 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[tokio::test]
+async fn an_optional_claim_is_registered_asked_as_optional_and_may_be_shared() {
+    let server = Server::start("optional").await;
+    // The canteen registers the street address beside the locality in the trust list...
+    let tl = server.get("/.well-known/souverain-trust-list").await;
+    let tl = UnverifiedTrustList::parse(&tl.body).unwrap().verify(&server.commune_key(), now()).unwrap();
+    let canteen = tl.list().services.iter().find(|s| s.name.fr == "Cantine scolaire");
+    let residence_paths = &canteen.unwrap().purposes[0].claims[1].paths;
+    assert_eq!(residence_paths, &[json!(["address", "locality"]), json!(["address", "street_address"])]);
+
+    let mut holder = Holder::new();
+    for (kind, claims) in [("household", household()), ("residence", residence())] {
+        let offer = server.offer(kind, claims).await;
+        holder.redeem(&server, &offer).await;
+    }
+    // ...and asks it as optional: needed alone, or with the street address (preferred).
+    let fetched = new_request(&server, "cantine", "inscription").await;
+    let held: Vec<_> = holder
+        .credentials
+        .iter()
+        .enumerate()
+        .map(|(i, (vct, _, claims))| souverain_core::openid4vp::dcql::HeldCredential {
+            id: ["c0", "c1"][i],
+            vct,
+            claims,
+        })
+        .collect();
+    let m = fetched.request.dcql_query.match_credentials(&held);
+    let residence_query = &fetched.request.dcql_query.credentials[1].id;
+    let candidate = &m.candidates(residence_query)[0];
+    assert_eq!(candidate.required, ["/address/locality"]);
+    assert_eq!(candidate.optional, ["/address/street_address"]);
+
+    // Shared: the agent sees it.
+    let a = answer_sharing(&holder, &fetched.request, &holder.key, true);
+    let r = server.post_form(&fetched.request.response_uri, &a.form).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let result = server.get(&format!("/api/agent/requests/{}", fetched.id)).await.json();
+    assert_eq!(
+        result["claims"][1]["claims"],
+        json!({"address": {"locality": "Beaulieu-sur-Loire", "street_address": "3 rue des Tilleuls"}})
+    );
+    let dir = server.stop().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 fn pct(s: &str) -> String {
     souverain_core::openid4vp::url::percent_encode(s)
 }

@@ -117,6 +117,12 @@ impl Server {
     }
 
     /// The guichet's issuer key, from its JWKS.
+    /// The commune's public key, read from the key file the guichet created.
+    pub fn commune_key(&self) -> PublicKey {
+        let jwk = Jwk::from_json(&std::fs::read_to_string(self.dir.join("keys/commune.jwk")).unwrap()).unwrap();
+        PublicKey::from_jwk(&jwk).unwrap()
+    }
+
     pub async fn issuer_key(&self) -> PublicKey {
         let jwks = self.get("/.well-known/jwks.json").await.json();
         let jwk = jwks["keys"][0].as_object().unwrap().clone();
@@ -268,6 +274,11 @@ pub struct Answer {
 
 /// Presents what the request asks (required claims), signs a grant with `grant_signer`.
 pub fn answer(holder: &Holder, request: &RequestObject, grant_signer: &SigningKey) -> Answer {
+    answer_sharing(holder, request, grant_signer, false)
+}
+
+/// Like [`answer`], also sharing the optional claims when `optional` is set.
+pub fn answer_sharing(holder: &Holder, request: &RequestObject, grant_signer: &SigningKey, optional: bool) -> Answer {
     let held: Vec<HeldCredential<'_>> = holder
         .credentials
         .iter()
@@ -281,7 +292,9 @@ pub fn answer(holder: &Holder, request: &RequestObject, grant_signer: &SigningKe
     for q in &request.dcql_query.credentials {
         let c = &m.candidates(&q.id)[0];
         let i = ["c0", "c1", "c2", "c3"].iter().position(|x| *x == c.credential_id).unwrap();
-        let paths: Vec<ClaimPath> = c.required.iter().map(|p| ClaimPath::parse(p).unwrap()).collect();
+        let shared: Vec<String> =
+            c.required.iter().chain(c.optional.iter().filter(|_| optional)).cloned().collect();
+        let paths: Vec<ClaimPath> = shared.iter().map(|p| ClaimPath::parse(p).unwrap()).collect();
         let p = SdJwt::parse(&holder.credentials[i].1)
             .unwrap()
             .present(
@@ -291,7 +304,7 @@ pub fn answer(holder: &Holder, request: &RequestObject, grant_signer: &SigningKe
             )
             .unwrap();
         entries.push((q.id.clone(), vec![p]));
-        data.push(DataCategory { vct: c.vct.clone(), claims: c.required.clone() });
+        data.push(DataCategory { vct: c.vct.clone(), claims: shared });
     }
     let vp_token = VpToken(entries).to_json_text();
     let g = Grant::for_request(
