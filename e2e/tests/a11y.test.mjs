@@ -3,30 +3,13 @@
 // context that bypasses the CSP (the other tests keep it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { launch, screenshot, createWallet, walletUrl } from "./support.mjs";
+import { launch, createWallet, walletUrl, axe } from "./support.mjs";
 
 const audited = [];
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 async function audit(page, name, findings) {
-  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
-    await page.addScriptTag({ path: axePath });
-  }
-  const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return {
-      passes: r.passes.length,
-      violations: r.violations
-        .filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
-    };
-  });
-  // axe really ran: a page with no passing rule means nothing was checked.
-  assert.ok(result.passes > 10, `${name}: axe checked ${result.passes} rules`);
+  findings.push(...(await axe(page, name)));
   audited.push(name);
-  for (const v of result.violations) findings.push(`${name}: ${v}`);
-  await screenshot(page, `a11y-${name}`);
 }
 
 async function pages(page, lang, findings) {

@@ -4,8 +4,7 @@
 // credential shown as revoked. The agent's side is driven through the guichet's JSON API.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { launch, screenshot, watchRequests, watchErrors, createWallet, unlock, walletUrl } from "./support.mjs";
+import { launch, screenshot, watchRequests, watchErrors, createWallet, unlock, walletUrl, axe } from "./support.mjs";
 
 const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
 
@@ -88,13 +87,21 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     assert.match(await page.locator(".request-facts").textContent(), /Inscrire vos enfants à la cantine/);
     assert.match(await page.locator(".request-facts").textContent(), /365 jours/);
     const asked = await page.locator("[data-claim]").evaluateAll((els) => els.map((e) => e.dataset.claim).sort());
-    assert.deepEqual(asked, ["/address/locality", "/children"]);
+    assert.deepEqual(asked, ["/address/locality", "/address/street_address", "/children"]);
+    // The street address is optional: shared unless the citizen switches it off, which she does.
+    const street = page.locator('[data-claim="/address/street_address"] input[role="switch"]');
+    assert.equal(await street.isChecked(), true);
+    assert.equal(await page.locator('[data-claim="/address/locality"] input').count(), 0, "needed: no switch");
+    await street.uncheck();
+    assert.equal(await street.isChecked(), false);
     await screenshot(page, "request-fr");
     await page.getByRole("button", { name: "Accepter et envoyer" }).click();
     await page.locator("#request-result").waitFor({ timeout: 20_000 });
     await screenshot(page, "request-sent-fr");
 
-    // The agent sees exactly the disclosed claims, nothing more.
+    // The wallet lists what left the device, without the declined street address.
+    assert.doesNotMatch(await page.locator("#request-result").textContent(), /Rue/);
+    // The agent sees exactly the disclosed claims, nothing more (not the declined one).
     const result = await api("GET", `/api/agent/requests/${request.id}`);
     assert.equal(result.state, "verified");
     const seen = Object.fromEntries(result.claims.map((c) => [c.vct, c.claims]));
@@ -116,7 +123,7 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     await page.getByRole("link", { name: "Consentements" }).first().click();
     await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
     const card = page.locator(`.consent[data-grant="${grantId}"]`);
-    await card.getByText("Actif").waitFor();
+    await card.getByText("Actif", { exact: true }).waitFor();
     await card.getByRole("button", { name: "Retirer mon consentement" }).click();
     await card.getByText("Reçu signé du service (vérifié)").waitFor({ timeout: 20_000 });
     assert.match(await card.textContent(), /Retiré/);
@@ -148,7 +155,7 @@ test("a withdrawal made offline is queued and reaches the guichet once back onli
 
     await page.getByRole("link", { name: "Consentements" }).first().click();
     const card = page.locator(`.consent[data-grant="${grantId}"]`);
-    await card.getByText("Actif").waitFor();
+    await card.getByText("Actif", { exact: true }).waitFor();
     await context.setOffline(true);
     await card.getByRole("button", { name: "Retirer mon consentement" }).click();
     await card.getByText("Retrait enregistré, envoi au retour du réseau").waitFor();
@@ -201,25 +208,6 @@ test("a credential revoked by the issuer is shown as revoked", async () => {
     await browser.close();
   }
 });
-
-/** Runs axe-core (WCAG 2.1 A and AA rules) and returns the serious and critical violations. */
-async function axe(page, name) {
-  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
-    await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core/axe.min.js") });
-  }
-  const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return {
-      passes: r.passes.length,
-      violations: r.violations
-        .filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
-    };
-  });
-  assert.ok(result.passes > 10, `${name}: axe checked ${result.passes} rules`);
-  await screenshot(page, `a11y-${name}`);
-  return result.violations.map((v) => `${name}: ${v}`);
-}
 
 test("axe-core: the credentials, request and consents pages, in French and in English", async () => {
   const browser = await launch();

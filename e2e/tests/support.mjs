@@ -1,14 +1,16 @@
 // Shared set-up for the end-to-end tests: Debian's Chromium through playwright-core, never a
 // browser downloaded by Playwright. `cargo xtask test` sets WALLET_URL, CHROMIUM and E2E_OUT.
 import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 export const walletUrl = process.env.WALLET_URL ?? "http://127.0.0.1:8080";
 export const outDir = process.env.E2E_OUT ?? "../target/e2e";
 
-/** Launches headless Chromium with the flags this offline machine needs. */
-export async function launch() {
+/** Launches headless Chromium with the flags this offline machine needs, plus `extraArgs`. */
+export async function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -20,6 +22,7 @@ export async function launch() {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }
@@ -94,4 +97,30 @@ export async function addData(page, category, field, value) {
   await page.getByLabel("Valeur").fill(value);
   await page.getByRole("button", { name: "Enregistrer" }).click();
   await page.locator(".data-item", { hasText: value }).waitFor();
+}
+
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/**
+ * Runs axe-core (WCAG 2.1 A and AA rules) on the page and returns its serious and critical
+ * violations, each prefixed by `name`; keeps a screenshot. axe is injected as a script, so the
+ * page's context must bypass the CSP (`bypassCSP: true`).
+ */
+export async function axe(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+    await page.addScriptTag({ path: axePath });
+  }
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return {
+      passes: r.passes.length,
+      violations: r.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    };
+  });
+  // axe really ran: a page with no passing rule means nothing was checked.
+  assert.ok(result.passes > 10, `${name}: axe checked ${result.passes} rules`);
+  await screenshot(page, `a11y-${name}`);
+  return result.violations.map((v) => `${name}: ${v}`);
 }

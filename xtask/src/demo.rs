@@ -25,7 +25,8 @@ impl Server {
         status(cmd("cargo", &["build", "--locked", "-p", "souverain"]))?;
         let binary = paths::souverain_debug();
         let mut command = cmd(&binary.to_string_lossy(), &["serve", "--addr", addr]);
-        command.arg("--wallet-dist").arg(paths::wallet_dist()).stdout(Stdio::piped());
+        command.arg("--wallet-dist").arg(paths::wallet_dist());
+        command.arg("--db").arg(paths::guichet_data().join("guichet.sqlite3")).stdout(Stdio::piped());
         let mut child = command.spawn().map_err(|err| format!("cannot start the guichet: {err}"))?;
         let stdout = child.stdout.take().ok_or("the guichet has no stdout")?;
         let mut output = BufReader::new(stdout).lines();

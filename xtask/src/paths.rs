@@ -15,6 +15,11 @@ pub fn target_dir() -> PathBuf {
     if target.is_relative() { root().join(target) } else { target }
 }
 
+/// The guichet's database and keys for the demo and the end-to-end tests.
+pub fn guichet_data() -> PathBuf {
+    target_dir().join("guichet-data")
+}
+
 /// The `souverain` binary of the dev profile, as `cargo build -p souverain` leaves it.
 pub fn souverain_debug() -> PathBuf {
     target_dir().join("debug/souverain")

@@ -114,6 +114,11 @@ fn end_to_end() -> Result<Counts, String> {
             ("WALLET_URL", server.url.clone().into()),
             ("CHROMIUM", CHROMIUM.into()),
             ("E2E_OUT", paths::e2e_out().into()),
+            // The tests that play a misbehaving service sign with its key, from the guichet's files.
+            ("GUICHET_DATA", paths::guichet_data().into()),
+            ("SOUVERAIN_BIN", paths::souverain_debug().into()),
+            // The update test serves a copy of the build, then changes it.
+            ("WALLET_DIST", paths::wallet_dist().into()),
         ],
     );
     server.stop();
