@@ -71,6 +71,24 @@ pub struct Commune {
     /// Issued credential lifetime (seconds).
     #[serde(default = "default_credential_lifetime")]
     pub credential_lifetime: u64,
+    /// Per-client rate limit; absent: 120 requests at once, 30 per second.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Reverse proxies in front of the guichet: for requests from these addresses the client is
+    /// read from `X-Forwarded-For` (the rightmost address that is not itself a trusted proxy).
+    /// Empty (the default): the header is ignored, so no client can choose its own address.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// `[commune.rate_limit]`: a token bucket per client address.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Requests a client may send at once.
+    pub burst: u32,
+    /// Requests given back per second.
+    pub per_second: f64,
 }
 
 /// What happens to received claims when a grant is withdrawn.
@@ -170,6 +188,9 @@ pub enum ConfigError {
     /// A service id is empty, repeated, or has characters outside `[a-z0-9-]`.
     #[error("service id {0:?} is invalid or repeated")]
     ServiceId(String),
+    /// The rate limit allows no request (a zero burst, or a rate that is not a positive number).
+    #[error("rate_limit: burst must be at least 1 and per_second a positive number")]
+    RateLimit,
     /// A purpose id is empty or repeated within its service.
     #[error("purpose id {0:?} is invalid or repeated")]
     PurposeId(String),
@@ -187,6 +208,11 @@ impl Config {
     /// Parses and checks a configuration.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text)?;
+        if let Some(limit) = config.commune.rate_limit
+            && (limit.burst == 0 || !limit.per_second.is_finite() || limit.per_second <= 0.0)
+        {
+            return Err(ConfigError::RateLimit);
+        }
         let mut seen = std::collections::BTreeSet::new();
         for s in &config.services {
             if !id_ok(&s.id) || !seen.insert(s.id.clone()) {
@@ -199,14 +225,12 @@ impl Config {
                 }
                 let known = |vct: &str| CREDENTIAL_TYPES.iter().any(|(_, v, _)| *v == vct);
                 if p.claims.is_empty()
-                    || p.claims
-                        .iter()
-                        .any(|c| {
-                            !known(&c.vct)
-                                || c.paths.is_empty()
-                                || c.paths.iter().chain(&c.optional).any(Vec::is_empty)
-                                || c.optional.iter().any(|o| c.paths.contains(o))
-                        })
+                    || p.claims.iter().any(|c| {
+                        !known(&c.vct)
+                            || c.paths.is_empty()
+                            || c.paths.iter().chain(&c.optional).any(Vec::is_empty)
+                            || c.optional.iter().any(|o| c.paths.contains(o))
+                    })
                 {
                     return Err(ConfigError::Claims(p.id.clone()));
                 }

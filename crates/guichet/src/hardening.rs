@@ -33,13 +33,33 @@ impl Default for RateLimit {
 /// The buckets.
 pub struct Limiter {
     limit: RateLimit,
+    trusted_proxies: Vec<IpAddr>,
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
+/// The client a request comes from: the peer, or, when the peer is a trusted reverse proxy, the
+/// rightmost `X-Forwarded-For` address that is not itself a trusted proxy (addresses further left
+/// were written by the client and prove nothing). A malformed header leaves the peer.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted_proxies: &[IpAddr]) -> IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let Some(header) = forwarded_for else { return peer };
+    let mut client = peer;
+    for hop in header.rsplit(',') {
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else { return client };
+        client = ip;
+        if !trusted_proxies.contains(&ip) {
+            break;
+        }
+    }
+    client
+}
+
 impl Limiter {
-    /// New, empty.
-    pub fn new(limit: RateLimit) -> Limiter {
-        Limiter { limit, buckets: Mutex::new(HashMap::new()) }
+    /// New, empty; `X-Forwarded-For` is read only from `trusted_proxies`.
+    pub fn new(limit: RateLimit, trusted_proxies: Vec<IpAddr>) -> Limiter {
+        Limiter { limit, trusted_proxies, buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Takes a token for `ip`; `false` when its bucket is empty.
@@ -66,7 +86,11 @@ impl Limiter {
 
 /// Middleware: 429 when the client's bucket is empty.
 pub async fn rate_limit(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
-    let ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| client_ip(c.0.ip(), forwarded, &limiter.trusted_proxies));
     if let Some(ip) = ip
         && !limiter.allow(ip)
     {
@@ -142,4 +166,30 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(WALLET_CSP));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_read_only_from_trusted_proxies() {
+        let proxy = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // Not a proxy: the header is whatever the client wrote.
+        assert_eq!(client_ip(ip("203.0.113.9"), Some("198.51.100.1"), &proxy), ip("203.0.113.9"));
+        assert_eq!(client_ip(ip("203.0.113.9"), Some("198.51.100.1"), &[]), ip("203.0.113.9"));
+        // Through the proxy: the address the proxy saw, not what the client prepended.
+        assert_eq!(client_ip(ip("10.0.0.1"), Some("1.2.3.4, 198.51.100.1"), &proxy), ip("198.51.100.1"));
+        // Two proxies in a row are skipped.
+        assert_eq!(client_ip(ip("10.0.0.1"), Some("198.51.100.1, 10.0.0.2"), &proxy), ip("198.51.100.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), Some(" 2001:db8::7 "), &proxy), ip("2001:db8::7"));
+        // No header, or garbage: the proxy itself (one bucket, never a chosen address).
+        assert_eq!(client_ip(ip("10.0.0.1"), None, &proxy), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), Some("not-an-ip"), &proxy), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), Some("1.2.3.4, garbage"), &proxy), ip("10.0.0.1"));
+    }
 }

@@ -87,8 +87,8 @@ pub struct ServeOptions {
     pub db: Option<PathBuf>,
     /// Public base URL, overriding the configuration's (e.g. `https://guichet.test` in tests).
     pub public_url: Option<String>,
-    /// Per-client rate limit.
-    pub rate_limit: RateLimit,
+    /// Per-client rate limit; `None`: the configuration's (`[commune.rate_limit]`), else the default.
+    pub rate_limit: Option<RateLimit>,
     /// The clock.
     pub clock: Clock,
 }
@@ -102,7 +102,7 @@ impl ServeOptions {
             config: None,
             db: None,
             public_url: None,
-            rate_limit: RateLimit::default(),
+            rate_limit: None,
             clock: Clock::default(),
         }
     }
@@ -311,7 +311,10 @@ fn cors(app: &App) -> CorsLayer {
 
 /// Builds the HTTP application.
 fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
-    let limiter = Arc::new(Limiter::new(options.rate_limit));
+    let commune = &app.config.commune;
+    let configured = commune.rate_limit.map(|r| RateLimit { burst: r.burst, per_second: r.per_second });
+    let limit = options.rate_limit.or(configured).unwrap_or_default();
+    let limiter = Arc::new(Limiter::new(limit, commune.trusted_proxies.clone()));
     let cors = cors(&app);
     let mut router = Router::new()
         .route("/healthz", get(healthz))

@@ -176,6 +176,44 @@ async fn an_optional_claim_is_registered_asked_as_optional_and_may_be_shared() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_configured_bucket() {
+    let dir = temp_dir("proxy");
+    let config = dir.join("commune.toml");
+    // The demo commune, behind a proxy on this host, with a tiny configured limit.
+    let demo = souverain_guichet::config::DEMO_COMMUNE.replacen(
+        "credential_lifetime = 31536000",
+        "credential_lifetime = 31536000\ntrusted_proxies = [\"127.0.0.1\"]\nrate_limit = { burst = 2, per_second = 0.001 }",
+        1,
+    );
+    std::fs::write(&config, demo).unwrap();
+    let server = Server::start_with(dir, None, Some(config)).await;
+    let from = |ip: &'static str| [("X-Forwarded-For", ip)];
+    let mut statuses = Vec::new();
+    for ip in ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2", "203.0.113.5, 198.51.100.1"] {
+        statuses.push(server.call_with("GET", "/healthz", None, &from(ip), b"").await.status);
+    }
+    // The third request of the first client is refused; another client still gets through; a
+    // client prepending another address is still counted as the address the proxy saw.
+    assert_eq!(statuses, [200, 200, 429, 200, 429]);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+#[test]
+fn a_rate_limit_that_allows_nothing_is_refused() {
+    for limit in
+        ["{ burst = 0, per_second = 1.0 }", "{ burst = 5, per_second = 0.0 }", "{ burst = 5, per_second = -1.0 }"]
+    {
+        let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
+            "credential_lifetime = 31536000",
+            &format!("credential_lifetime = 31536000\nrate_limit = {limit}"),
+            1,
+        );
+        let err = souverain_guichet::config::Config::parse(&text).unwrap_err();
+        assert!(matches!(err, souverain_guichet::config::ConfigError::RateLimit), "{limit}: {err}");
+    }
+}
+
 fn pct(s: &str) -> String {
     souverain_core::openid4vp::url::percent_encode(s)
 }

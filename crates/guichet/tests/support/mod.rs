@@ -49,10 +49,16 @@ impl Server {
     }
 
     pub async fn start_in(dir: PathBuf, rate_limit: RateLimit) -> Server {
+        Server::start_with(dir, Some(rate_limit), None).await
+    }
+
+    /// Starts with the rate limit given (`None`: the configuration's) and a configuration file.
+    pub async fn start_with(dir: PathBuf, rate_limit: Option<RateLimit>, config: Option<PathBuf>) -> Server {
         let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
         options.db = Some(dir.join("guichet.sqlite3"));
         options.public_url = Some(PUBLIC.into());
         options.rate_limit = rate_limit;
+        options.config = config;
         let clock = options.clock.clone();
         let guichet = Guichet::bind(options).await.unwrap();
         let addr = guichet.local_addr().unwrap();
@@ -292,8 +298,7 @@ pub fn answer_sharing(holder: &Holder, request: &RequestObject, grant_signer: &S
     for q in &request.dcql_query.credentials {
         let c = &m.candidates(&q.id)[0];
         let i = ["c0", "c1", "c2", "c3"].iter().position(|x| *x == c.credential_id).unwrap();
-        let shared: Vec<String> =
-            c.required.iter().chain(c.optional.iter().filter(|_| optional)).cloned().collect();
+        let shared: Vec<String> = c.required.iter().chain(c.optional.iter().filter(|_| optional)).cloned().collect();
         let paths: Vec<ClaimPath> = shared.iter().map(|p| ClaimPath::parse(p).unwrap()).collect();
         let p = SdJwt::parse(&holder.credentials[i].1)
             .unwrap()
