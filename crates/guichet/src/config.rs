@@ -79,6 +79,11 @@ pub struct Commune {
     /// Empty (the default): the header is ignored, so no client can choose its own address.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// SHA-256 (64 hex digits) of the token agents present as `Authorization: Bearer <token>` on
+    /// the agent pages, `/api/agent/` and the consent check. Without it those answer only when no
+    /// `public_url` is set (the loopback demo), and refuse everyone otherwise.
+    #[serde(default)]
+    pub agent_token_sha256: Option<String>,
 }
 
 /// `[commune.rate_limit]`: a token bucket per client address.
@@ -188,6 +193,9 @@ pub enum ConfigError {
     /// A service id is empty, repeated, or has characters outside `[a-z0-9-]`.
     #[error("service id {0:?} is invalid or repeated")]
     ServiceId(String),
+    /// `agent_token_sha256` is not 64 hexadecimal digits.
+    #[error("agent_token_sha256 must be the SHA-256 of the agents' token, as 64 hexadecimal digits")]
+    AgentToken,
     /// The rate limit allows no request (a zero burst, or a rate that is not a positive number).
     #[error("rate_limit: burst must be at least 1 and per_second a positive number")]
     RateLimit,
@@ -208,6 +216,11 @@ impl Config {
     /// Parses and checks a configuration.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text)?;
+        if let Some(hash) = &config.commune.agent_token_sha256
+            && crate::hardening::AgentAccess::parse_sha256(hash).is_none()
+        {
+            return Err(ConfigError::AgentToken);
+        }
         if let Some(limit) = config.commune.rate_limit
             && (limit.burst == 0 || !limit.per_second.is_finite() || limit.per_second <= 0.0)
         {

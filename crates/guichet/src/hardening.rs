@@ -12,7 +12,94 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use sha2::Digest as _;
+
 use crate::error::{ApiError, code_for_status};
+
+/// Who may use the agents' side: their pages (`/guichet/…` but the privacy notice), `/api/agent/`
+/// and the consent check (`/api/consents/{id}/check`), which show citizens' data and issue or
+/// revoke credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentAccess {
+    /// Anyone who reaches the guichet: the loopback demo (no `public_url`, no token configured).
+    Open,
+    /// Only requests bearing the token with this SHA-256.
+    Token([u8; 32]),
+    /// Nobody: a public deployment without an agent token.
+    Closed,
+}
+
+impl AgentAccess {
+    /// From the configuration: a token hash wins; else a public URL closes the agents' side.
+    pub fn from_config(commune: &crate::config::Commune) -> AgentAccess {
+        match (&commune.agent_token_sha256, &commune.public_url) {
+            (Some(hash), _) => Self::parse_sha256(hash).map_or(AgentAccess::Closed, AgentAccess::Token),
+            (None, Some(_)) => AgentAccess::Closed,
+            (None, None) => AgentAccess::Open,
+        }
+    }
+
+    /// 64 hexadecimal digits as 32 bytes.
+    pub fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
+        let bytes = hex.as_bytes();
+        if bytes.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks(2).enumerate() {
+            let text = core::str::from_utf8(pair).ok()?;
+            *out.get_mut(i)? = u8::from_str_radix(text, 16).ok()?;
+        }
+        Some(out)
+    }
+
+    /// Whether a request with this `Authorization` header may pass.
+    pub fn allows(&self, authorization: Option<&str>) -> bool {
+        match self {
+            AgentAccess::Open => true,
+            AgentAccess::Closed => false,
+            AgentAccess::Token(expected) => {
+                let Some(token) = authorization.and_then(|a| a.strip_prefix("Bearer ")) else { return false };
+                let presented: [u8; 32] = sha2::Sha256::digest(token.trim().as_bytes()).into();
+                // Compared without an early exit, so timing says nothing about the hash.
+                presented.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+            }
+        }
+    }
+}
+
+/// Whether `path` belongs to the agents' side.
+pub fn is_agent_path(path: &str) -> bool {
+    let guichet_page = (path == "/guichet" || path.starts_with("/guichet/")) && path != "/guichet/confidentialite";
+    let check = path.starts_with("/api/consents/") && path.ends_with("/check");
+    guichet_page || check || path.starts_with("/api/agent/")
+}
+
+/// Middleware: the agents' side only for those [`AgentAccess`] lets through (401 without the
+/// token, 403 when closed).
+pub async fn agent_only(State(access): State<Arc<AgentAccess>>, request: Request, next: Next) -> Response {
+    if !is_agent_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if access.allows(authorization) {
+        return next.run(request).await;
+    }
+    match *access {
+        AgentAccess::Closed => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "agent_access_closed",
+            "the agents' side is closed: this guichet has a public_url and no agent_token_sha256",
+        )
+        .into_response(),
+        _ => {
+            let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "agent_token_required", "an agent token is required")
+                .into_response();
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            r
+        }
+    }
+}
 
 /// Token bucket parameters, per client IP.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -174,6 +261,31 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn agent_paths_and_tokens() {
+        for agent in ["/guichet/agent", "/guichet/services/cantine", "/api/agent/offers", "/api/consents/urn:x/check"] {
+            assert!(is_agent_path(agent), "{agent}");
+        }
+        for public in
+            ["/guichet/confidentialite", "/api/consents/withdrawals", "/api/oid4vp/requests/x", "/", "/guichetx"]
+        {
+            assert!(!is_agent_path(public), "{public}");
+        }
+        // sha256("s3cret")
+        let hash = "a3fc64b9f4ce4a03e4e2ae3c1b0a6a6e6a3a1c4c6d3e4f2b1a0b9c8d7e6f5a4b";
+        assert_eq!(AgentAccess::parse_sha256("zz"), None);
+        assert_eq!(AgentAccess::parse_sha256(&hash.replace('a', "g")), None);
+        let real: [u8; 32] = sha2::Sha256::digest(b"s3cret").into();
+        let access = AgentAccess::Token(real);
+        assert!(access.allows(Some("Bearer s3cret")));
+        assert!(!access.allows(Some("Bearer s3cre")));
+        assert!(!access.allows(Some("s3cret")));
+        assert!(!access.allows(None));
+        assert!(AgentAccess::parse_sha256(hash).is_some());
+        assert!(AgentAccess::Open.allows(None));
+        assert!(!AgentAccess::Closed.allows(Some("Bearer s3cret")));
     }
 
     #[test]

@@ -315,6 +315,7 @@ fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
     let configured = commune.rate_limit.map(|r| RateLimit { burst: r.burst, per_second: r.per_second });
     let limit = options.rate_limit.or(configured).unwrap_or_default();
     let limiter = Arc::new(Limiter::new(limit, commune.trusted_proxies.clone()));
+    let agents = Arc::new(hardening::AgentAccess::from_config(commune));
     let cors = cors(&app);
     let mut router = Router::new()
         .route("/healthz", get(healthz))
@@ -334,6 +335,7 @@ fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(agents, hardening::agent_only))
         .layer(axum::middleware::from_fn_with_state(limiter, hardening::rate_limit))
         .layer(cors)
         .layer(axum::middleware::from_fn(hardening::json_errors))

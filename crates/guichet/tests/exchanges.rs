@@ -199,6 +199,77 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_configured_buc
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
+/// The demo commune with `extra` lines added to `[commune]`, written to a file in `dir`.
+fn demo_with(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
+        "credential_lifetime = 31536000",
+        &format!("credential_lifetime = 31536000\n{extra}"),
+        1,
+    );
+    let path = dir.join("commune.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn the_agents_side_needs_the_configured_token_once_the_guichet_is_public() {
+    let agent_paths =
+        [("GET", "/guichet/agent"), ("GET", "/api/agent/requests/x"), ("GET", "/api/consents/x/check?purpose=p")];
+    let public_paths = ["/.well-known/souverain-trust-list", "/guichet/confidentialite", "/healthz"];
+
+    // A public URL and no token: the agents' side is closed to everyone.
+    let dir = temp_dir("agents-closed");
+    let config = demo_with(&dir, "public_url = \"https://guichet.test\"");
+    let server = Server::start_with(dir, None, Some(config)).await;
+    for (method, path) in agent_paths {
+        let r = server.call(method, path, None, b"").await;
+        assert_eq!((r.status, r.error()), (403, "agent_access_closed".to_owned()), "{path}");
+    }
+    for path in public_paths {
+        assert_eq!(server.get(path).await.status, 200, "{path}");
+    }
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+
+    // With a token's hash configured: 401 without it or with another, through with it.
+    let token = "e2e-agent-token";
+    let hash: String = {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let dir = temp_dir("agents-token");
+    let config = demo_with(&dir, &format!("public_url = \"https://guichet.test\"\nagent_token_sha256 = \"{hash}\""));
+    let server = Server::start_with(dir, None, Some(config)).await;
+    let offer = json!({"credential": "residence", "label": "x", "claims": residence()}).to_string();
+    let post = |auth: Option<&'static str>| {
+        let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
+        let offer = offer.clone();
+        let server = &server;
+        async move {
+            server.call_with("POST", "/api/agent/offers", Some("application/json"), &headers, offer.as_bytes()).await
+        }
+    };
+    let r = post(None).await;
+    assert_eq!((r.status, r.error()), (401, "agent_token_required".to_owned()));
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(post(Some("Bearer not-the-token")).await.status, 401);
+    let r = post(Some("Bearer e2e-agent-token")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+#[test]
+fn an_agent_token_hash_that_is_not_sha256_hex_is_refused() {
+    for bad in ["", "abc", &"g".repeat(64), &"a".repeat(63)] {
+        let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
+            "credential_lifetime = 31536000",
+            &format!("credential_lifetime = 31536000\nagent_token_sha256 = \"{bad}\""),
+            1,
+        );
+        let err = souverain_guichet::config::Config::parse(&text).unwrap_err();
+        assert!(matches!(err, souverain_guichet::config::ConfigError::AgentToken), "{bad:?}: {err}");
+    }
+}
+
 #[test]
 fn a_rate_limit_that_allows_nothing_is_refused() {
     for limit in
