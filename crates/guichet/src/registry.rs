@@ -14,12 +14,16 @@ use serde_json::{Value, json};
 use souverain_core::consent::{ExchangeBinding, GivenConsent, Receipt, UnverifiedGrant, UnverifiedWithdrawal};
 
 use crate::error::{ApiError, json_response};
+use crate::html::{escape, respond};
 use crate::store::GrantRow;
 use crate::verification::holder_key;
 use crate::{App, blocking, require_type};
 
 pub(crate) fn routes() -> Router<Arc<App>> {
-    Router::new().route("/api/consents/withdrawals", post(withdraw)).route("/api/consents/{grant_id}/check", get(check))
+    Router::new()
+        .route("/api/consents/withdrawals", post(withdraw))
+        .route("/api/consents/{grant_id}/check", get(check))
+        .route("/guichet/consentements/{grant_id}", get(check_page))
 }
 
 /// Re-verifies a stored grant (signature and exchange binding) to get core's verified type.
@@ -80,12 +84,52 @@ async fn check(
     Path(grant_id): Path<String>,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let out = check_status(app, grant_id, &query).await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+/// `GET /guichet/consentements/{grant_id}?purpose=<DPV IRI>`: the same check as a page, which an
+/// agent at the counter opens by scanning the QR code the citizen's wallet shows.
+async fn check_page(
+    State(app): State<Arc<App>>,
+    Path(grant_id): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let out = check_status(app, grant_id, &query).await?;
+    let text = |key: &str| out.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let verdict = match text("reason").as_str() {
+        "active" => "Consentement actif : le service peut traiter ces données pour cette finalité.",
+        "withdrawn" => "Consentement retiré : le service ne doit plus traiter ces données.",
+        "expired" => "Consentement expiré : le service ne doit plus traiter ces données.",
+        _ => "Cette finalité n'est pas couverte par le consentement : pas de traitement.",
+    };
+    let until = out.get("valid_until").and_then(Value::as_i64).unwrap_or_default();
+    let body = format!(
+        "<p id=\"verdict\" data-reason=\"{reason}\"><strong>{verdict}</strong></p><table>\
+<tr><th>Consentement</th><td><code>{id}</code></td></tr><tr><th>Service</th><td>{service}</td></tr>\
+<tr><th>Finalité</th><td><code>{purpose}</code></td></tr><tr><th>État</th><td>{state}</td></tr>\
+<tr><th>Valable jusqu'au (Unix)</th><td>{until}</td></tr></table>",
+        reason = escape(&text("reason")),
+        id = escape(&text("grant_id")),
+        service = escape(&text("service")),
+        purpose = escape(&text("purpose")),
+        state = escape(&text("state")),
+    );
+    Ok(respond("Vérification d'un consentement", &body))
+}
+
+/// The state of a stored grant for a purpose (`purpose` query parameter).
+async fn check_status(
+    app: Arc<App>,
+    grant_id: String,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<Value, ApiError> {
     let purpose = query
         .get("purpose")
         .filter(|p| !p.is_empty())
         .cloned()
         .ok_or_else(|| ApiError::bad("missing_purpose", "the `purpose` parameter is required"))?;
-    let out = blocking(move || {
+    blocking(move || {
         let row = app.store.grant(&grant_id)?.ok_or_else(|| ApiError::not_found("unknown_grant", "no such grant"))?;
         let now = app.now();
         let purposes: Vec<String> = serde_json::from_str(&row.purposes).unwrap_or_default();
@@ -104,6 +148,5 @@ async fn check(
             "reason": reason, "state": state, "valid_until": row.valid_until,
         }))
     })
-    .await?;
-    Ok(json_response(StatusCode::OK, &out))
+    .await
 }

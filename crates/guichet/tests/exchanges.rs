@@ -94,6 +94,11 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
     let check = |purpose: &str| format!("/api/consents/{}/check?purpose={}", pct(&a.grant_id), pct(purpose));
     let c = server.get(&check(CANTINE_INSCRIPTION)).await.json();
     assert_eq!((c["may_process"].as_bool(), c["reason"].as_str()), (Some(true), Some("active")));
+    // The same check as the page an agent opens from the wallet's QR code.
+    let page = |purpose: &str| format!("/guichet/consentements/{}?purpose={}", pct(&a.grant_id), pct(purpose));
+    let p = server.get(&page(CANTINE_INSCRIPTION)).await;
+    assert_eq!(p.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(p.body.contains(r#"data-reason="active""#) && p.body.contains("Consentement actif"), "{}", p.body);
     let c = server.get(&check("https://w3id.org/dpv#Marketing")).await.json();
     assert_eq!((c["may_process"].as_bool(), c["reason"].as_str()), (Some(false), Some("purpose_not_covered")));
     assert_eq!(server.get(&format!("/api/consents/{}/check", pct(&a.grant_id))).await.error(), "missing_purpose");
@@ -116,6 +121,7 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
     assert_eq!(result["grant"]["state"], "withdrawn");
     let c = server.get(&check(CANTINE_INSCRIPTION)).await.json();
     assert_eq!((c["may_process"].as_bool(), c["reason"].as_str()), (Some(false), Some("withdrawn")));
+    assert!(server.get(&page(CANTINE_INSCRIPTION)).await.body.contains(r#"data-reason="withdrawn""#));
     let twice =
         server.post_json("/api/consents/withdrawals", &json!({"withdrawal": w.sign(&holder.key).unwrap()})).await;
     assert_eq!((twice.status, twice.error()), (409, "already_withdrawn".to_owned()));
