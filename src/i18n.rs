@@ -199,10 +199,26 @@ pub enum Text {
     CardData,
     /// Card: until when.
     CardUntil,
+    /// Card: label before the erasure date of a withdrawn consent.
+    CardErasedBy,
+    /// Card: label before the consent's state when it is not simply running.
+    CardState,
+    /// Card: the consent was withdrawn and the service acknowledged it.
+    CardWithdrawn,
+    /// Card: the withdrawal waits to be sent.
+    CardWithdrawalQueued,
     /// Heading of pending requests.
     HomePending,
     /// No pending request.
     HomeNoPending,
+    /// Shown instead of a name for a pending request from a service the commune does not list.
+    PendingUnverified,
+    /// Label before a pending request's purpose.
+    PendingPurpose,
+    /// Label before a pending request's expiry time.
+    PendingExpires,
+    /// Button opening a pending request to answer it.
+    PendingAnswer,
     /// Warning: storage may be evicted.
     StorageNotPersistent,
     /// Link to make a backup.
@@ -301,6 +317,14 @@ pub enum Text {
     PurposePersonalData,
     /// Journal purpose written by the wallet.
     PurposeSettings,
+    /// Journal purpose: a service's request was received and waits for an answer.
+    PurposePendingRequest,
+    /// Journal purpose: a pending request was answered or declined.
+    PurposeRequestClosed,
+    /// Journal purpose: a pending request expired unanswered.
+    PurposeRequestExpired,
+    /// Journal purpose: the commune's key was pinned from its trust list.
+    PurposeTrustList,
     /// Journal purpose written by the wallet.
     PurposeBackup,
     /// Journal purpose written by the wallet.
@@ -505,6 +529,30 @@ pub enum Text {
     Sending,
     /// After a successful presentation.
     RequestSent,
+    /// Button that opens the camera to read a QR code.
+    ScanStart,
+    /// The same button while the camera is on: stops it.
+    ScanStop,
+    /// Under the camera view: what to do, and that pasting stays possible.
+    ScanHint,
+    /// Accessible name of the camera view.
+    ScanVideo,
+    /// The camera was refused.
+    ErrCameraDenied,
+    /// No camera on the device.
+    ErrNoCamera,
+    /// The camera is used by another application.
+    ErrCameraBusy,
+    /// The camera could not be opened for another reason.
+    ErrScanFailed,
+    /// Disclosure on a consent card revealing the QR code for an agent.
+    QrShowAgent,
+    /// Accessible name of that QR code.
+    QrCheckLabel,
+    /// What the agent does with it, and what it contains.
+    QrCheckHint,
+    /// Label of the check address shown as text beside the code.
+    QrCheckUrl,
     /// After declining.
     RequestDeclined,
     /// Error.

@@ -109,6 +109,16 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     assert.deepEqual(seen["urn:souverain:vct:household:1"], { children: HOUSEHOLD.children });
     const grantId = result.grant.id;
 
+    // Home: the canteen now holds these claims, for this purpose, until the consent's end.
+    await page.getByRole("link", { name: "Accueil" }).first().click();
+    const holder = page.locator(".holder", { hasText: "Cantine scolaire" });
+    await holder.waitFor();
+    const held = await holder.textContent();
+    assert.match(held, /Inscrire vos enfants à la cantine/);
+    assert.match(held, /Justificatif de domicile : Adresse › Commune/);
+    assert.doesNotMatch(held, /Rue/);
+    await screenshot(page, "home-holders-fr");
+
     // The journal shows the disclosure, with paths and no values.
     await page.getByRole("link", { name: "Journal" }).first().click();
     await page.locator("#chain-status").waitFor();
@@ -131,6 +141,9 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     const check = await api("GET", `/api/consents/${grantId}/check?purpose=${encodeURIComponent(CANTEEN_DPV)}`);
     assert.equal(check.state, "withdrawn");
     assert.equal(check.may_process, false);
+    // The canteen erases at once on withdrawal: home no longer lists it as holding anything.
+    await page.getByRole("link", { name: "Accueil" }).first().click();
+    await page.getByText("Aucun service ne détient de données de votre portefeuille pour l'instant.").waitFor();
 
     assert.deepEqual(requests.foreign, [], "no request outside the wallet's origin");
     assert.deepEqual(errors, []);

@@ -3,9 +3,13 @@
 mod alert;
 mod busy;
 mod field;
+mod qr;
+mod scanner;
 mod strength_meter;
 
 pub use alert::{Alert, AlertKind};
 pub use busy::Busy;
 pub use field::{Field, input_value};
+pub use qr::{QrCode, QrProps};
+pub use scanner::{Scanner, ScannerProps};
 pub use strength_meter::StrengthMeter;

@@ -86,13 +86,21 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::RestoreSubmit => "Restaurer",
         Text::RestoredNotice => "Votre sauvegarde a été restaurée.",
         Text::HomeTitle => "Qui détient mes données",
-        Text::HomeServices => "Services auxquels vous avez donné votre accord",
+        Text::HomeServices => "Services qui détiennent vos données",
         Text::HomeNoServices => "Aucun service ne détient de données de votre portefeuille pour l'instant.",
         Text::CardPurpose => "Pour quoi",
         Text::CardData => "Données transmises",
         Text::CardUntil => "Jusqu'au",
+        Text::CardErasedBy => "Effacement au plus tard le",
+        Text::CardState => "État",
+        Text::CardWithdrawn => "Consentement retiré ; le service a signé sa date d'effacement",
+        Text::CardWithdrawalQueued => "Retrait enregistré, envoi au retour du réseau",
         Text::HomePending => "Demandes en attente",
         Text::HomeNoPending => "Aucune demande en attente.",
+        Text::PendingUnverified => "Service non vérifié par la commune",
+        Text::PendingPurpose => "Finalité annoncée",
+        Text::PendingExpires => "Répondre avant le",
+        Text::PendingAnswer => "Voir la demande et répondre",
         Text::StorageNotPersistent => {
             "Ce navigateur n'a pas accordé de stockage durable : il pourrait effacer vos données s'il manque de place. Faites une sauvegarde et gardez-la en lieu sûr."
         }
@@ -150,6 +158,10 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::KindOther => "Autre",
         Text::PurposePersonalData => "vos données personnelles",
         Text::PurposeSettings => "réglages",
+        Text::PurposePendingRequest => "demande reçue, en attente de votre réponse",
+        Text::PurposeRequestClosed => "demande close (acceptée ou refusée)",
+        Text::PurposeRequestExpired => "demande expirée sans réponse",
+        Text::PurposeTrustList => "clé de la commune enregistrée",
         Text::PurposeBackup => "sauvegarde",
         Text::PurposeRestore => "restauration d'une sauvegarde",
         Text::PurposePortability => "export de vos données (portabilité)",
@@ -274,6 +286,23 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::Decline => "Refuser",
         Text::Sending => "Envoi…",
         Text::RequestSent => "Vos données ont été envoyées et le service a signé un accusé de réception, vérifié.",
+        Text::ScanStart => "Scanner un code QR",
+        Text::ScanStop => "Arrêter la caméra",
+        Text::ScanHint => "Placez le code QR devant la caméra. Vous pouvez aussi coller le lien.",
+        Text::ScanVideo => "Image de la caméra",
+        Text::ErrCameraDenied => {
+            "L'accès à la caméra a été refusé. Autorisez-le dans les réglages du navigateur, ou collez le lien."
+        }
+        Text::ErrNoCamera => "Aucune caméra n'a été trouvée sur cet appareil. Collez le lien à la place.",
+        Text::ErrCameraBusy => "La caméra est utilisée par une autre application. Fermez-la, ou collez le lien.",
+        Text::ErrScanFailed => "La caméra n'a pas pu être ouverte. Collez le lien à la place.",
+        Text::QrShowAgent => "Montrer à un agent",
+        Text::QrCheckLabel => "Code QR pour vérifier ce consentement",
+        Text::QrCheckHint => {
+            "L'agent scanne ce code pour savoir si votre consentement est toujours en vigueur. \
+             Il contient seulement l'identifiant du consentement et sa finalité."
+        }
+        Text::QrCheckUrl => "Adresse de vérification",
         Text::RequestDeclined => "Demande refusée : rien n'a été envoyé.",
         Text::ErrRequest => "La demande n'a pas pu être lue, ou elle a expiré.",
         Text::ErrCannotDecline => {

@@ -5,7 +5,7 @@ use gloo::events::EventListener;
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind};
+use crate::components::{Alert, AlertKind, QrCode};
 use crate::i18n::{Lang, Text};
 use crate::services::consent::{self, ConsentState, ConsentView, WithdrawError};
 use crate::services::platform::format_time;
@@ -117,6 +117,16 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
             </dl>
             if c.state == ConsentState::Active {
                 <button type="button" class="button button-secondary" {onclick}>{ l.t(Text::Withdraw) }</button>
+            }
+            if let Some(url) = consent::check_url(g) {
+                <details class="show-agent">
+                    <summary>{ l.t(Text::QrShowAgent) }</summary>
+                    <QrCode data={url.clone()} label={l.t(Text::QrCheckLabel)} />
+                    <p class="hint">{ l.t(Text::QrCheckHint) }</p>
+                    <dl>
+                        <dt>{ l.t(Text::QrCheckUrl) }</dt><dd><code class="check-url">{ url }</code></dd>
+                    </dl>
+                </details>
             }
         </li>
     }

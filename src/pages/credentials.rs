@@ -5,7 +5,7 @@ use serde_json::Value;
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Field};
+use crate::components::{Alert, AlertKind, Field, Scanner};
 use crate::i18n::{Lang, Text};
 use crate::route;
 use crate::services::issuance::{self, HeldVc, IssueError, VcStatus};
@@ -114,6 +114,7 @@ pub fn credentials() -> Html {
                     </ul>
                 },
             } }
+            <Scanner lang={l} onscan={receive.clone()} />
             <form class="form" onsubmit={submit}>
                 <Field id="offer-link" label={l.t(Text::OfferLabel)} value={(*link).clone()} oninput={on_link} />
                 <button type="submit" class="button" disabled={*busy}>{ l.t(Text::OfferSubmit) }</button>

@@ -5,10 +5,12 @@ use yew::prelude::*;
 
 use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind};
-use crate::i18n::Text;
-use crate::route::Route;
-use crate::services::platform::format_time;
-use crate::services::vault::{self, ServiceCard};
+use crate::i18n::{Lang, Text};
+use crate::route::{self, Route};
+use crate::services::consent::{self, ConsentState, Holder, Holding};
+use crate::services::pending::{self, PendingRequest};
+use crate::services::platform::{format_time, now_unix};
+use crate::services::vault;
 use crate::state::use_app;
 
 /// The home page.
@@ -16,16 +18,19 @@ use crate::state::use_app;
 pub fn home() -> Html {
     let state = use_app();
     let l = state.lang;
-    let cards = use_state(|| None::<Result<Vec<ServiceCard>, Text>>);
+    let cards = use_state(|| None::<Result<Vec<Holder>, Text>>);
     let persisted = use_state(|| None::<bool>);
+    let waiting = use_state(|| None::<Result<Vec<PendingRequest>, Text>>);
     {
-        let (cards, persisted, session) = (cards.clone(), persisted.clone(), state.session().cloned());
-        use_effect_with((state.revision, l), move |(_, lang)| {
-            let tag = lang.tag();
+        let (cards, persisted, waiting, session) =
+            (cards.clone(), persisted.clone(), waiting.clone(), state.session().cloned());
+        use_effect_with(state.revision, move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 persisted.set(Some(vault::storage_status().await.persisted));
                 if let Some(session) = session {
-                    cards.set(Some(session.services(tag).await.map_err(|f| failure_text(&f))));
+                    let held = consent::list(&session).await.map(|all| consent::holders(&all, now_unix()));
+                    cards.set(Some(held.map_err(|f| failure_text(&f))));
+                    waiting.set(Some(pending::list(&session).await.map_err(|f| failure_text(&f))));
                 }
             });
         });
@@ -45,26 +50,95 @@ pub fn home() -> Html {
                 Some(Err(text)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*text) }</Alert> },
                 Some(Ok(list)) if list.is_empty() => html! { <p class="empty">{ l.t(Text::HomeNoServices) }</p> },
                 Some(Ok(list)) => html! {
-                    <ul class="cards">
-                        { for list.iter().map(|card| html! {
-                            <li class="card">
-                                <h3>{ card.service.clone() }</h3>
-                                <dl>
-                                    <dt>{ l.t(Text::CardPurpose) }</dt><dd>{ card.purpose.clone() }</dd>
-                                    <dt>{ l.t(Text::CardData) }</dt><dd>{ card.claims.join(", ") }</dd>
-                                    <dt>{ l.t(Text::CardUntil) }</dt><dd>{ format_time(card.until, l.tag()) }</dd>
-                                </dl>
-                            </li>
-                        }) }
+                    <ul class="cards" id="holders">
+                        { for list.iter().map(|h| holder_card(l, h)) }
                     </ul>
                 },
             } }
             <h2>{ l.t(Text::HomePending) }</h2>
-            <p class="empty">{ l.t(Text::HomeNoPending) }</p>
+            { match &*waiting {
+                None => html! { <p>{ l.t(Text::Loading) }</p> },
+                Some(Err(text)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*text) }</Alert> },
+                Some(Ok(list)) if list.is_empty() => html! { <p class="empty">{ l.t(Text::HomeNoPending) }</p> },
+                Some(Ok(list)) => html! {
+                    <ul class="cards" id="pending-requests">
+                        { for list.iter().map(|p| pending_card(l, p)) }
+                    </ul>
+                },
+            } }
             <div class="actions">
                 <a class="button button-secondary" href={Route::Data.href()}>{ l.t(Text::NavData) }</a>
                 <a class="button button-secondary" href={Route::Journal.href()}>{ l.t(Text::NavJournal) }</a>
             </div>
         </section>
+    }
+}
+
+fn text_in(l: Lang, text: &souverain_core::openid4vp::request::LocalizedText) -> String {
+    match l {
+        Lang::Fr => text.fr.clone(),
+        Lang::En => text.en.clone(),
+    }
+}
+
+/// One request waiting for an answer; the button opens it on the request page.
+fn pending_card(l: Lang, p: &PendingRequest) -> Html {
+    let open = {
+        let link = p.link.clone();
+        Callback::from(move |_: MouseEvent| {
+            route::set_link(link.clone());
+            route::navigate(Route::Request);
+        })
+    };
+    html! {
+        <li class="card pending" data-client-id={p.client_id.clone()}>
+            <h3>{ p.service.as_ref().map_or_else(|| l.t(Text::PendingUnverified).to_owned(), |n| text_in(l, n)) }</h3>
+            <dl>
+                if let Some(purpose) = &p.purpose {
+                    <dt>{ l.t(Text::PendingPurpose) }</dt><dd>{ text_in(l, purpose) }</dd>
+                }
+                <dt>{ l.t(Text::PendingExpires) }</dt><dd>{ format_time(p.expires_at, l.tag()) }</dd>
+            </dl>
+            <button type="button" class="button" onclick={open}>{ l.t(Text::PendingAnswer) }</button>
+        </li>
+    }
+}
+
+/// One service and what it holds: per consent, why, what and until when.
+fn holder_card(l: Lang, holder: &Holder) -> Html {
+    let name = holder.service.as_ref().map_or_else(|| l.t(Text::PendingUnverified).to_owned(), |n| text_in(l, n));
+    html! {
+        <li class="card holder" data-client-id={holder.client_id.clone()}>
+            <h3>{ name }</h3>
+            { for holder.holdings.iter().map(|h| holding(l, h)) }
+        </li>
+    }
+}
+
+fn holding(l: Lang, h: &Holding) -> Html {
+    let data: Vec<String> = h
+        .data
+        .iter()
+        .map(|(vct, claims)| {
+            let names: Vec<String> = claims.iter().map(|c| l.claim_path(c)).collect();
+            format!("{} : {}", l.vct(vct), names.join(", "))
+        })
+        .collect();
+    let (until_label, note) = match h.state {
+        ConsentState::Withdrawn => (Text::CardErasedBy, Some(Text::CardWithdrawn)),
+        ConsentState::Queued => (Text::CardUntil, Some(Text::CardWithdrawalQueued)),
+        ConsentState::Active | ConsentState::Expired => (Text::CardUntil, None),
+    };
+    html! {
+        <dl class="holding" data-consent={h.id.clone()}>
+            <dt>{ l.t(Text::CardPurpose) }</dt>
+            <dd>{ h.purposes.iter().map(|p| text_in(l, p)).collect::<Vec<_>>().join(" ; ") }</dd>
+            <dt>{ l.t(Text::CardData) }</dt>
+            <dd><ul>{ for data.into_iter().map(|d| html! { <li>{ d }</li> }) }</ul></dd>
+            <dt>{ l.t(until_label) }</dt><dd>{ format_time(h.until, l.tag()) }</dd>
+            if let Some(note) = note {
+                <dt>{ l.t(Text::CardState) }</dt><dd>{ l.t(note) }</dd>
+            }
+        </dl>
     }
 }

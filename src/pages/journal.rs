@@ -52,6 +52,10 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
     let known = match purpose {
         "personal-data" => Some(Text::PurposePersonalData),
         "settings" => Some(Text::PurposeSettings),
+        "pending-request" => Some(Text::PurposePendingRequest),
+        "request-answered" => Some(Text::PurposeRequestClosed),
+        "request-expired" => Some(Text::PurposeRequestExpired),
+        "trust-list" => Some(Text::PurposeTrustList),
         "backup" => Some(Text::PurposeBackup),
         "restore-backup" => Some(Text::PurposeRestore),
         "data-portability" => Some(Text::PurposePortability),

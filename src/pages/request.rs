@@ -5,7 +5,7 @@
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Field};
+use crate::components::{Alert, AlertKind, Field, Scanner};
 use crate::i18n::{Lang, Text};
 use crate::route::{self, Route};
 use crate::services::presentation::{self, ClaimKind, Prepared, PresentError, Sent, Trust};
@@ -128,8 +128,18 @@ pub fn request() -> Html {
     let decline = {
         let (state, stage) = (state.clone(), stage.clone());
         Callback::from(move |_: MouseEvent| {
+            let Stage::Ready(prepared) = (*stage).clone() else { return };
+            let Some(session) = state.session().cloned() else { return };
             stage.set(Stage::Declined);
-            state.dispatch(Action::Notice(Some(Text::RequestDeclined)));
+            let state = state.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                // Declining sends nothing; it only stops listing the request as pending.
+                let notice = match presentation::decline(&session, &prepared).await {
+                    Ok(()) => Text::RequestDeclined,
+                    Err(f) => failure_text(&f),
+                };
+                state.dispatch(Action::Changed(notice));
+            });
         })
     };
     let submit = {
@@ -152,6 +162,7 @@ pub fn request() -> Html {
                 } else {
                     <p>{ l.t(Text::RequestNone) }</p>
                 }
+                <Scanner lang={l} onscan={open.clone()} />
                 <form class="form" onsubmit={submit}>
                     <Field id="request-link" label={l.t(Text::RequestLinkLabel)} value={(*link).clone()} oninput={on_link} />
                     <button type="submit" class="button">{ l.t(Text::RequestOpen) }</button>

@@ -137,6 +137,88 @@ pub async fn list(session: &Session) -> Result<Vec<ConsentView>, VaultFailure> {
     Ok(out)
 }
 
+/// What one service holds under one consent, for the home page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// The consent record's id.
+    pub id: String,
+    /// Why (the purposes of the grant, as the service stated them).
+    pub purposes: Vec<LocalizedText>,
+    /// What: the claims disclosed, as (credential type, JSON pointers).
+    pub data: Vec<(String, Vec<String>)>,
+    /// Until when the service may hold them: the consent's end while it runs, the erasure date
+    /// the service signed once withdrawn.
+    pub until: i64,
+    /// Active, or withdrawn (acknowledged or still queued).
+    pub state: ConsentState,
+}
+
+/// One service holding some of the citizen's data, with what, why and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Its name from the commune's trust list; `None` when it was not a verified service.
+    pub service: Option<LocalizedText>,
+    /// Its `client_id` (the consent's audience).
+    pub client_id: String,
+    /// One entry per consent, soonest end first.
+    pub holdings: Vec<Holding>,
+}
+
+/// Who holds what now, one [`Holder`] per service. A consent counts while it runs, while its
+/// withdrawal waits to be sent, and after an acknowledged withdrawal until the erasure date the
+/// service signed; an expired consent means the retention the service committed to is over.
+pub fn holders(consents: &[ConsentView], now: i64) -> Vec<Holder> {
+    let mut out: Vec<Holder> = Vec::new();
+    for view in consents {
+        let grant = &view.record.content;
+        let until = match view.state {
+            ConsentState::Active | ConsentState::Queued => grant.valid_until,
+            ConsentState::Withdrawn => match view.record.erasure_by {
+                Some(by) if by > now => by,
+                _ => continue,
+            },
+            ConsentState::Expired => continue,
+        };
+        let holding = Holding {
+            id: view.id.clone(),
+            purposes: grant.purposes.iter().map(|p| p.text.clone()).collect(),
+            data: grant.data.iter().map(|d| (d.vct.clone(), d.claims.clone())).collect(),
+            until,
+            state: view.state,
+        };
+        match out.iter_mut().find(|h| h.client_id == grant.aud) {
+            Some(holder) => holder.holdings.push(holding),
+            None => out.push(Holder {
+                service: view.record.service.clone(),
+                client_id: grant.aud.clone(),
+                holdings: vec![holding],
+            }),
+        }
+    }
+    for holder in &mut out {
+        holder.holdings.sort_by_key(|h| h.until);
+    }
+    out
+}
+
+/// The agents' page checking a grant, which an agent at the counter opens by scanning the QR code
+/// the wallet shows: `{origin}/guichet/consentements/{grant id}?purpose={DPV purpose IRI}`, at the
+/// origin the grant names for withdrawals (the service that received it). `None` when that
+/// endpoint is neither https nor loopback http, or the grant has no purpose.
+pub fn check_url(grant: &Grant) -> Option<String> {
+    use souverain_core::openid4vp::url::{is_secure_transport, percent_encode};
+    if !is_secure_transport(&grant.withdrawal_endpoint) {
+        return None;
+    }
+    let origin = souverain_core::trust_list::origin(&grant.withdrawal_endpoint)?;
+    let purpose = &grant.purposes.first()?.dpv;
+    Some(format!(
+        "{origin}/guichet/consentements/{}?purpose={}",
+        percent_encode(&grant.record_id),
+        percent_encode(purpose)
+    ))
+}
+
 /// Withdraws a consent: signs the withdrawal, records it (journal `withdrawal`), then sends it.
 pub async fn withdraw(session: &Session, id: &str) -> Result<(), WithdrawError> {
     let Some(mut record) = read(session, id).await? else { return Err(WithdrawError::Vault(VaultFailure::Other)) };
@@ -202,4 +284,93 @@ pub async fn send_queued(session: &Session) -> usize {
 /// Whether the browser believes it is online.
 pub fn online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn view(id: &str, aud: &str, exp: i64, state: ConsentState, erasure_by: Option<i64>) -> ConsentView {
+        let content: Grant = serde_json::from_value(json!({
+            "jti": format!("urn:souverain:consent:{id}"), "schema_version": "1", "pii_principal": "did:jwk:x",
+            "privacy_notice": {"url": "https://commune.example/notice", "sha256": "x"}, "language": "fr",
+            "purposes": [{"dpv": "https://w3id.org/dpv#ServiceRegistration", "text": {"fr": "Inscrire", "en": "Register"}}],
+            "legal_basis": "https://w3id.org/dpv#Consent",
+            "data": [{"vct": "urn:souverain:vct:residence:1", "claims": ["/address/locality"]}],
+            "controller": {"name": "Mairie", "contact": "dpo@commune.example"}, "storage_location": "FR",
+            "retention_seconds": 100, "jurisdiction": "FR", "recipients": [],
+            "withdrawal_endpoint": "https://commune.example/w", "iat": 0, "exp": exp, "state": "given",
+            "aud": aud, "nonce": "n", "vp_token_sha256": "h"
+        }))
+        .unwrap();
+        let name = LocalizedText { fr: format!("Service {aud}"), en: format!("Service {aud}") };
+        let record = ConsentRecord {
+            grant: String::new(),
+            content,
+            service: Some(name),
+            receipt: String::new(),
+            withdrawal: None,
+            withdrawal_receipt: None,
+            erasure_by,
+        };
+        ConsentView { id: id.into(), record, state, receipt: None }
+    }
+
+    #[test]
+    fn the_check_url_names_the_grant_and_its_purpose_at_the_service_origin() {
+        let mut grant = view("1b4e/x", "cantine", 5_000, ConsentState::Active, None).record.content;
+        grant.withdrawal_endpoint = "http://127.0.0.1:4321/api/consents/withdrawals".into();
+        assert_eq!(
+            check_url(&grant).as_deref(),
+            Some(
+                "http://127.0.0.1:4321/guichet/consentements/urn%3Asouverain%3Aconsent%3A1b4e%2Fx\
+                 ?purpose=https%3A%2F%2Fw3id.org%2Fdpv%23ServiceRegistration"
+            )
+        );
+        for refused in
+            ["file:///etc/passwd", "javascript:alert(1)", "http://guichet.example/w", "https://u@evil.example/"]
+        {
+            grant.withdrawal_endpoint = refused.into();
+            assert_eq!(check_url(&grant), None, "{refused}");
+        }
+        grant.withdrawal_endpoint = "https://Guichet.Example/api/consents/withdrawals".into();
+        assert!(check_url(&grant).is_some_and(|u| u.starts_with("https://guichet.example/guichet/consentements/")));
+        grant.purposes.clear();
+        assert_eq!(check_url(&grant), None);
+    }
+
+    #[test]
+    fn one_holder_per_service_with_what_is_still_held_and_until_when() {
+        let now = 1_000;
+        let consents = [
+            view("a", "cantine", 5_000, ConsentState::Active, None),
+            view("b", "sport", 4_000, ConsentState::Queued, None),
+            view("c", "cantine", 3_000, ConsentState::Active, None),
+            // Withdrawn, erasure promised later: still held until then.
+            view("d", "aide", 9_000, ConsentState::Withdrawn, Some(2_000)),
+            // Withdrawn and erased already, or expired: held by nobody.
+            view("e", "voirie", 9_000, ConsentState::Withdrawn, Some(now)),
+            view("f", "periscolaire", 500, ConsentState::Expired, None),
+        ];
+        let held = holders(&consents, now);
+        let summary: Vec<(&str, Vec<(&str, i64)>)> = held
+            .iter()
+            .map(|h| (h.client_id.as_str(), h.holdings.iter().map(|x| (x.id.as_str(), x.until)).collect()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("cantine", vec![("c", 3_000), ("a", 5_000)]),
+                ("sport", vec![("b", 4_000)]),
+                ("aide", vec![("d", 2_000)])
+            ]
+        );
+        assert_eq!(held[0].service.as_ref().map(|s| s.fr.as_str()), Some("Service cantine"));
+        assert_eq!(
+            held[0].holdings[0].data,
+            [("urn:souverain:vct:residence:1".to_owned(), vec!["/address/locality".to_owned()])]
+        );
+        assert_eq!(held[1].holdings[0].state, ConsentState::Queued);
+    }
 }

@@ -5,7 +5,9 @@
 pub mod consent;
 pub mod issuance;
 pub mod net;
+pub mod pending;
 pub mod platform;
 pub mod presentation;
+pub mod scan;
 pub mod sw;
 pub mod vault;

@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 use super::consent::ConsentRecord;
 use super::issuance::{self, HeldVc, vault_free};
 use super::net::{self, NetError};
+use super::pending;
 use super::platform::now_unix;
 use super::vault::{Session, VaultFailure, random_id};
 
@@ -96,6 +97,10 @@ pub struct QueryPlan {
 /// A request read, checked and matched, waiting for the citizen's decision.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The link as received, to open the request again from the home page.
+    pub link: String,
+    /// Where the request object was fetched (identifies the request).
+    pub request_uri: String,
     /// The `client_id` of the link.
     pub url_client_id: String,
     /// The request, as received.
@@ -283,14 +288,23 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
         };
         plans.push(QueryPlan { query_id: id, vct, held: held_vc.zip(candidate), claims });
     }
-    Ok(Prepared {
+    let prepared = Prepared {
+        link: link.trim().to_owned(),
+        request_uri: url.request_uri.clone(),
         url_client_id: url.client_id,
         request: request.clone(),
         trust,
         pinned_now,
         over_asking: !over.is_empty(),
         plans,
-    })
+    };
+    pending::remember(session, &prepared, &url.request_uri).await?;
+    Ok(prepared)
+}
+
+/// The citizen declined: nothing is sent, the request is no longer pending.
+pub async fn decline(session: &Session, prepared: &Prepared) -> Result<(), VaultFailure> {
+    pending::forget(session, &prepared.request_uri, &prepared.url_client_id).await
 }
 
 /// A JSON pointer as journal path segments (RFC 6901 unescaping).
@@ -384,6 +398,9 @@ pub async fn approve(
             (vault, r)
         })
         .await?;
+    // The answer is sent and kept; a failure to clear the pending entry only leaves it listed
+    // until it expires, so it does not turn this success into an error.
+    let _ = pending::forget(session, &prepared.request_uri, &prepared.url_client_id).await;
     Ok(Sent {
         grant_id: grant.record_id.clone(),
         disclosed: grant.data.iter().map(|d| (d.vct.clone(), d.claims.clone())).collect(),

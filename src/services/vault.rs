@@ -276,19 +276,6 @@ pub(crate) fn random_id(prefix: &str) -> String {
     format!("{prefix}-{hex}")
 }
 
-/// A service that holds some of the citizen's data, from a stored consent grant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServiceCard {
-    /// The service's name (the controller).
-    pub service: String,
-    /// The purpose, in the interface language when available.
-    pub purpose: String,
-    /// The claims disclosed.
-    pub claims: Vec<String>,
-    /// Until when the consent runs (Unix seconds).
-    pub until: i64,
-}
-
 /// The journal with its verification outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalView {
@@ -366,42 +353,6 @@ impl Session {
             (vault, r)
         })
         .await
-    }
-
-    /// The services holding data, one card per stored consent grant.
-    pub async fn services(&self, lang_tag: &str) -> Result<Vec<ServiceCard>, VaultFailure> {
-        let ids: Vec<String> =
-            self.peek(|v| v.list(RecordKind::ConsentGrant).into_iter().map(|e| e.id.clone()).collect())?;
-        let mut cards = Vec::new();
-        for id in ids {
-            let bytes = self
-                .with(|vault| async move {
-                    let r = vault.get(&id).await.map(|d| d.data.as_bytes().to_vec());
-                    (vault, r)
-                })
-                .await?;
-            // Our own grant, read from the authenticated vault: its payload is what we signed.
-            let Some(payload) = grant_payload(&bytes) else { continue };
-            let text = |v: &Value| v.get(lang_tag).or_else(|| v.get("fr")).and_then(Value::as_str).map(str::to_owned);
-            cards.push(ServiceCard {
-                service: payload.pointer("/controller/name").and_then(Value::as_str).unwrap_or("?").to_owned(),
-                purpose: payload.pointer("/purposes/0/text").and_then(text).unwrap_or_default(),
-                claims: payload
-                    .get("data")
-                    .and_then(Value::as_array)
-                    .map(|d| {
-                        d.iter()
-                            .filter_map(|c| c.get("claims").and_then(Value::as_array))
-                            .flatten()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                until: payload.get("exp").and_then(Value::as_i64).unwrap_or(0),
-            });
-        }
-        Ok(cards)
     }
 
     /// The journal and whether it verifies.
@@ -505,16 +456,4 @@ impl Session {
         })
         .await
     }
-}
-
-/// The JSON payload of a stored grant (a compact JWS, possibly wrapped in a JSON record).
-fn grant_payload(bytes: &[u8]) -> Option<Value> {
-    let text = core::str::from_utf8(bytes).ok()?;
-    let compact = match serde_json::from_str::<Value>(text) {
-        Ok(Value::String(s)) => s,
-        Ok(Value::Object(o)) => o.get("grant").and_then(Value::as_str)?.to_owned(),
-        _ => text.trim().to_owned(),
-    };
-    let jws = souverain_core::jose::UnverifiedJws::parse(&compact).ok()?;
-    serde_json::from_slice(jws.payload_unverified()).ok()
 }
