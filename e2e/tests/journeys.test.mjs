@@ -4,21 +4,10 @@
 // credential shown as revoked. The agent's side is driven through the guichet's JSON API.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, screenshot, watchRequests, watchErrors, createWallet, unlock, walletUrl, axe } from "./support.mjs";
+import { launch, screenshot, watchRequests, watchErrors, createWallet, unlock, walletUrl, axe, api, RESIDENCE, HOUSEHOLD } from "./support.mjs";
 
 const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
 
-/** Calls the guichet's API (the agent's side). */
-async function api(method, path, body) {
-  const response = await fetch(walletUrl + path, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 /** The agent creates an offer; returns the wallet link. */
 async function offer(credential, claims, label = `e2e ${credential}`) {
@@ -42,16 +31,6 @@ async function receive(page, credential, claims, vct, label) {
   await page.locator(`.credential[data-vct="${vct}"]`).first().waitFor();
 }
 
-const RESIDENCE = {
-  given_name: "Camille",
-  family_name: "Martin",
-  address: { street_address: "3 rue des Tilleuls", locality: "Beaulieu-sur-Loire", postal_code: "45630" },
-  since: "2019-09-01",
-};
-const HOUSEHOLD = {
-  family_name: "Martin",
-  children: [{ given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" }],
-};
 
 /** The agent asks for the canteen registration; the wallet opens it and approves. */
 async function answerCanteen(page) {

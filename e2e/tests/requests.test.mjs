@@ -9,21 +9,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, screenshot, watchErrors, createWallet, unlock, walletUrl, axe } from "./support.mjs";
+import { launch, screenshot, watchErrors, createWallet, unlock, walletUrl, axe, api, RESIDENCE, HOUSEHOLD } from "./support.mjs";
 
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
 const guichetData = process.env.GUICHET_DATA ?? "../target/guichet-data";
 
-async function api(method, path, body) {
-  const response = await fetch(walletUrl + path, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 /** The payload of a compact JWS, read without verification (the wallet does the verifying). */
 function payload(jws) {
@@ -75,16 +65,6 @@ async function contextServing(browser, forged) {
   return context;
 }
 
-const RESIDENCE = {
-  given_name: "Camille",
-  family_name: "Martin",
-  address: { street_address: "3 rue des Tilleuls", locality: "Beaulieu-sur-Loire", postal_code: "45630" },
-  since: "2019-09-01",
-};
-const HOUSEHOLD = {
-  family_name: "Martin",
-  children: [{ given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" }],
-};
 
 /** Receives the two credentials the canteen asks for. */
 async function receiveBoth(page) {

@@ -6,7 +6,7 @@
 // withdraws.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, screenshot, watchErrors, watchRequests, createWallet, unlock, walletUrl, axe } from "./support.mjs";
+import { launch, screenshot, watchErrors, watchRequests, createWallet, unlock, walletUrl, axe, api, RESIDENCE, HOUSEHOLD } from "./support.mjs";
 
 const FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"];
 const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
@@ -68,17 +68,6 @@ async function cameraOff(page, why) {
     .catch(() => assert.fail(why));
 }
 
-/** Calls the guichet's API (the agent's side). */
-async function api(method, path, body) {
-  const response = await fetch(walletUrl + path, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 /** Reports Content-Security-Policy violations printed in the console (a camera stream must not cause any). */
 function watchCsp(page) {
@@ -209,16 +198,8 @@ test("each consent shows a QR code of the agents' check page, which follows the 
     const page = await context.newPage();
     const errors = watchErrors(page);
     await createWallet(page);
-    await receive(page, "residence", {
-      given_name: "Camille",
-      family_name: "Martin",
-      address: { street_address: "3 rue des Tilleuls", locality: "Beaulieu-sur-Loire", postal_code: "45630" },
-      since: "2019-09-01",
-    }, "urn:souverain:vct:residence:1");
-    await receive(page, "household", {
-      family_name: "Martin",
-      children: [{ given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" }],
-    }, "urn:souverain:vct:household:1");
+    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
+    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
     const request = await api("POST", "/api/agent/services/cantine/requests", { purpose: "inscription" });
     await page.goto(request.wallet_url);
     await unlock(page);

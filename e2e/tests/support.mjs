@@ -124,3 +124,29 @@ export async function axe(page, name) {
   await screenshot(page, `a11y-${name}`);
   return result.violations.map((v) => `${name}: ${v}`);
 }
+
+/** Calls the guichet's API (the agent's side) and returns its JSON answer; fails on an error status. */
+export async function api(method, path, body) {
+  const response = await fetch(walletUrl + path, {
+    method,
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** The claims of the demo citizen's proof of residence. */
+export const RESIDENCE = {
+  given_name: "Camille",
+  family_name: "Martin",
+  address: { street_address: "3 rue des Tilleuls", locality: "Beaulieu-sur-Loire", postal_code: "45630" },
+  since: "2019-09-01",
+};
+
+/** The claims of the demo citizen's household composition. */
+export const HOUSEHOLD = {
+  family_name: "Martin",
+  children: [{ given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" }],
+};

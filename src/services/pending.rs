@@ -74,6 +74,16 @@ fn ids_where(session: &Session, keep: impl Fn(&str) -> bool) -> Result<Vec<Strin
     })
 }
 
+async fn delete(session: &Session, id: String, draft: EntryDraft) -> Result<(), VaultFailure> {
+    vault_free(session).await;
+    session
+        .with(|mut vault| async move {
+            let r = vault.delete(&id, draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+}
+
 /// Remembers a request just opened, once per `request_uri`.
 pub async fn remember(session: &Session, prepared: &Prepared, request_uri: &str) -> Result<(), VaultFailure> {
     vault_free(session).await;
@@ -98,14 +108,7 @@ pub async fn remember(session: &Session, prepared: &Prepared, request_uri: &str)
 pub async fn forget(session: &Session, request_uri: &str, client_id: &str) -> Result<(), VaultFailure> {
     vault_free(session).await;
     for id in ids_where(session, |label| label == request_uri)? {
-        let draft = journal("request-answered", client_id);
-        vault_free(session).await;
-        session
-            .with(|mut vault| async move {
-                let r = vault.delete(&id, draft, &mut OsRng).await.map(|_| ());
-                (vault, r)
-            })
-            .await?;
+        delete(session, id, journal("request-answered", client_id)).await?;
     }
     Ok(())
 }
@@ -131,14 +134,7 @@ pub async fn list(session: &Session) -> Result<Vec<PendingRequest>, VaultFailure
             out.push(PendingRequest { id, ..pending });
         } else {
             // Expired: the service would refuse an answer now.
-            let draft = journal("request-expired", &pending.client_id);
-            vault_free(session).await;
-            session
-                .with(|mut vault| async move {
-                    let r = vault.delete(&id, draft, &mut OsRng).await.map(|_| ());
-                    (vault, r)
-                })
-                .await?;
+            delete(session, id, journal("request-expired", &pending.client_id)).await?;
         }
     }
     out.sort_by_key(|p| p.expires_at);
