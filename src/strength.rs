@@ -99,7 +99,7 @@ pub fn estimate_bits(passphrase: &str) -> u32 {
         effective += if predictable { 0.25 } else { 1.0 };
     }
     // A common word inside counts as about 10 bits (a pick from a list), not as its letters.
-    let lowered = passphrase.to_lowercase();
+    let lowered = lowercase_for_words(passphrase);
     for word in COMMON {
         if lowered.contains(word) {
             let len = word.chars().count() as f64;
@@ -108,6 +108,23 @@ pub fn estimate_bits(passphrase: &str) -> u32 {
         }
     }
     (effective * per_char).floor().clamp(0.0, 1000.0) as u32
+}
+
+/// `str::to_lowercase` as far as the common words (all ASCII) can tell: ASCII letters lowercased, and
+/// the only two other characters whose lowercase holds ASCII (U+0130 `İ` gives `i` and U+0307, the
+/// Kelvin sign U+212A gives `k`). Any other character lowercases to non-ASCII characters only, which
+/// no common word contains, so keeping it as it is finds the same words. Unicode's case tables and
+/// conversion code would add 17 kB to the wasm for this one comparison.
+fn lowercase_for_words(passphrase: &str) -> String {
+    let mut lowered = String::with_capacity(passphrase.len());
+    for c in passphrase.chars() {
+        match c {
+            '\u{130}' => lowered.push_str("i\u{307}"),
+            '\u{212A}' => lowered.push('k'),
+            c => lowered.push(c.to_ascii_lowercase()),
+        }
+    }
+    lowered
 }
 
 /// The level shown to the citizen.
@@ -144,6 +161,38 @@ mod tests {
         assert_eq!(assess("Tr0mpette-Violette-47-Hibou!"), Strength::Strong);
         assert!(estimate_bits("tomate rouge") < estimate_bits("tomate rouge du jardin"));
         assert!(estimate_bits("tomatesrouges") < estimate_bits("Tomates-Rouges-9"));
+    }
+
+    /// Where the ASCII runs are, with each run of other characters as one separator: all that
+    /// `contains` with an ASCII word can see.
+    fn ascii_skeleton(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else if !out.ends_with('\u{fffd}') {
+                out.push('\u{fffd}');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn word_lowercasing_finds_what_unicode_lowercasing_finds() {
+        assert!(COMMON.iter().all(|w| w.is_ascii()), "the shortcut relies on ASCII common words");
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let s = format!("Ab{c}Cd");
+            assert_eq!(
+                ascii_skeleton(&lowercase_for_words(&s)),
+                ascii_skeleton(&s.to_lowercase()),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        // Around the two exceptions and ASCII, the result is exactly Unicode's.
+        for s in ["\u{130}LOVEYOU", "MonKey\u{212A}", "Azerty\u{130}\u{212A}123"] {
+            assert_eq!(lowercase_for_words(s), s.to_lowercase());
+        }
     }
 
     #[test]

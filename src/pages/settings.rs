@@ -13,8 +13,16 @@ use crate::services::vault::{self, StorageStatus};
 use crate::state::{AUTOLOCK_CHOICES, Action, use_app};
 use crate::strength::{self, Strength};
 
+/// `bytes` in MiB with one decimal, rounded half to even like `{:.1}` on the exact quotient, but in
+/// integers: float formatting would add 14 kB (core's float-to-decimal code and tables) to the wasm.
 fn mebibytes(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / 1_048_576.0)
+    const MIB: u128 = 1_048_576;
+    let tenths = u128::from(bytes) * 10;
+    let (mut rounded, rest) = (tenths / MIB, tenths % MIB);
+    if rest > MIB / 2 || (rest == MIB / 2 && rounded % 2 == 1) {
+        rounded += 1;
+    }
+    format!("{}.{}", rounded / 10, rounded % 10)
 }
 
 /// The settings page.
@@ -265,5 +273,29 @@ pub fn settings() -> Html {
                 <button type="button" class="button button-danger" onclick={delete}>{ l.t(Text::DeleteSubmit) }</button>
             </section>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mebibytes;
+
+    /// The integer rounding must print exactly what float formatting printed before it.
+    #[test]
+    fn mebibytes_match_float_formatting() {
+        let float = |bytes: u64| format!("{:.1}", bytes as f64 / 1_048_576.0);
+        let mut samples: Vec<u64> = (0..100_000).collect();
+        for k in 0..2_000u64 {
+            // Around each tenth of a MiB, and at each half tenth (an exact tie when the division is exact,
+            // where rounding goes to even).
+            let tenth = k * 1_048_576 / 10;
+            samples.extend([tenth.saturating_sub(1), tenth, tenth + 1, (2 * k + 1) * 524_288 / 10]);
+        }
+        samples.extend([1 << 30, 5 << 30, (1 << 40) + 52_429, u64::from(u32::MAX), 1 << 52]);
+        for bytes in samples {
+            assert_eq!(mebibytes(bytes), float(bytes), "{bytes} bytes");
+        }
+        assert_eq!(mebibytes(1_572_864), "1.5");
+        assert_eq!(mebibytes(104_857), "0.1");
     }
 }
