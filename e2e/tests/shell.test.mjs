@@ -41,3 +41,24 @@ test("the guichet answers its health check", async () => {
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { status: "ok" });
 });
+
+test("the wallet's files travel gzip-compressed: the wasm, its JavaScript and the styles", async () => {
+  const browser = await launch();
+  try {
+    // Service workers blocked: these are the network transfers of a first visit.
+    const page = await (await browser.newContext({ serviceWorkers: "block" })).newPage();
+    await page.goto(walletUrl + "/");
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    const files = await page.evaluate(() =>
+      performance.getEntriesByType("resource")
+        .filter((e) => /\.(wasm|js|css)$/.test(new URL(e.name).pathname))
+        .map((e) => ({ name: new URL(e.name).pathname, encoded: e.encodedBodySize, decoded: e.decodedBodySize })),
+    );
+    for (const kind of [".wasm", ".css"]) assert.ok(files.some((f) => f.name.endsWith(kind)), `${kind} loaded`);
+    for (const f of files) assert.ok(f.encoded < f.decoded, `${f.name}: ${f.encoded} bytes sent for ${f.decoded}`);
+    const wasm = files.find((f) => f.name.endsWith(".wasm"));
+    assert.ok(wasm.encoded < wasm.decoded / 2, `the wasm shrinks more than twofold (${wasm.encoded} / ${wasm.decoded})`);
+  } finally {
+    await browser.close();
+  }
+});

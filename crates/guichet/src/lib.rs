@@ -44,6 +44,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeader;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::{Config, ConfigError, ServiceConfig};
@@ -328,8 +329,12 @@ fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
         if !index.is_file() {
             return Err(StartError::NoWallet(dist.clone()));
         }
-        // Unknown paths get the wallet's page: the app routes itself.
-        router = router.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)));
+        // Unknown paths get the wallet's page: the app routes itself. The build ships `.gz` files
+        // beside the others (xtask compresses them once, at gzip -9): served to browsers that
+        // accept gzip, they are what citizens download; `Vary` keeps shared caches honest.
+        let files = ServeDir::new(dist).precompressed_gzip().fallback(ServeFile::new(index).precompressed_gzip());
+        let vary = HeaderValue::from_static("accept-encoding");
+        router = router.fallback_service(SetResponseHeader::appending(files, header::VARY, vary));
     }
     Ok(router
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -60,6 +60,24 @@ async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
     );
     assert!(page.contains("frame-ancestors 'none'"), "{page}");
 
+    // A precompressed file is sent to browsers that accept gzip, the plain one to others.
+    std::fs::write(dist.join("app.js.gz"), b"\x1f\x8b pretend gzip").unwrap();
+    let ask = |encoding: &'static str| {
+        let request = format!("GET /app.js HTTP/1.1\r\nHost: {addr}\r\n{encoding}Connection: close\r\n\r\n");
+        async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut response = Vec::new();
+            stream.read_to_end(&mut response).await.unwrap();
+            String::from_utf8_lossy(&response).to_ascii_lowercase()
+        }
+    };
+    let zipped = ask("Accept-Encoding: gzip, br\r\n").await;
+    assert!(zipped.contains("content-encoding: gzip") && zipped.ends_with("pretend gzip"), "{zipped}");
+    assert!(zipped.contains("vary: accept-encoding"), "{zipped}");
+    let plain = ask("").await;
+    assert!(!plain.contains("content-encoding") && plain.ends_with("// js"), "{plain}");
+
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
     std::fs::remove_dir_all(dist).unwrap();
