@@ -5,7 +5,9 @@
 //   run, a wallet already created, so every file comes from the network;
 // - warm: the service worker installed and controlling, the page navigated again.
 // On warm opens every request is counted, and those that reached the network (not answered by
-// the service worker, or fetched by it) are listed. Prints one JSON line.
+// the service worker, or fetched by it) are listed. The bytes Chromium received for the wasm, JS
+// and CSS on the last cold open (resource timing's encodedBodySize: compressed as served) are
+// summed too. Prints one JSON line.
 // Environment: WALLET_URL (a running guichet serving the release wallet), CHROMIUM, E2E_OUT.
 import { createWallet, launch, walletUrl } from "../tests/support.mjs";
 
@@ -47,6 +49,12 @@ try {
     await cdp.send("Network.clearBrowserCache");
     cold.push(await timeToUnlock(coldPage));
   }
+  const received = await coldPage.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .filter((e) => /\.(wasm|js|css)$/.test(new URL(e.name).pathname))
+      .reduce((sum, e) => ({ encoded: sum.encoded + e.encodedBodySize, decoded: sum.decoded + e.decodedBodySize }), { encoded: 0, decoded: 0 }),
+  );
   await coldContext.close();
 
   // Warm: the service worker took control (as after a first visit), then navigations again.
@@ -87,6 +95,8 @@ try {
       cold_ms: median(cold),
       cold_max_ms: Math.max(...cold),
       cold_requests_per_open: coldRequests / RUNS,
+      cold_received_bytes: received.encoded,
+      cold_decoded_bytes: received.decoded,
       warm_ms: median(warm),
       warm_max_ms: Math.max(...warm),
       warm_requests: seen.length,
