@@ -24,7 +24,15 @@ const LANG_KEY: &str = "souverain.lang";
 
 /// Reads the remembered language, French when none or unreadable.
 fn stored_lang() -> Lang {
-    LocalStorage::get::<String>(LANG_KEY).map(|tag| Lang::from_tag(&tag)).unwrap_or_default()
+    // What gloo's `LocalStorage::get` does (a JSON string), but parsed with `from_slice` like the
+    // rest of the wallet: its `from_str` would bring a second JSON reader into the wasm.
+    LocalStorage::raw()
+        .get_item(LANG_KEY)
+        .ok()
+        .flatten()
+        .and_then(|item| serde_json::from_slice::<String>(item.as_bytes()).ok())
+        .map(|tag| Lang::from_tag(&tag))
+        .unwrap_or_default()
 }
 
 /// Remembers the language choice; if storage is unavailable the switch still works.

@@ -29,7 +29,8 @@ pub fn value_text(l: Lang, value: &Value) -> String {
         Value::Object(o) => {
             o.iter().map(|(k, v)| format!("{} : {}", l.claim(k), value_text(l, v))).collect::<Vec<_>>().join(", ")
         }
-        other => other.to_string(),
+        // Not `Value`'s `Display`, which would bring a second JSON serializer (this cannot fail).
+        other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 

@@ -136,9 +136,13 @@ pub fn journal() -> Html {
         None => html! { <p>{ l.t(Text::Loading) }</p> },
         Some(Err(text)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*text) }</Alert> },
         Some(Ok(view)) => {
-            let mut services: Vec<String> = view.entries.iter().filter_map(|e| e.draft.counterpart.clone()).collect();
-            services.sort();
-            services.dedup();
+            // Sorted and without duplicates, built by insertion: far less wasm than a sort.
+            let mut services: Vec<&String> = Vec::new();
+            for s in view.entries.iter().filter_map(|e| e.draft.counterpart.as_ref()) {
+                if let Err(at) = services.binary_search(&s) {
+                    services.insert(at, s);
+                }
+            }
             let shown: Vec<_> = view
                 .entries
                 .iter()
@@ -155,7 +159,7 @@ pub fn journal() -> Html {
                             <select id="filter-service" onchange={on_select(&service)}>
                                 <option value="" selected={service.is_empty()}>{ l.t(Text::FilterAll) }</option>
                                 { for services.iter().map(|s| html! {
-                                    <option value={s.clone()} selected={*service == *s}>{ s.clone() }</option>
+                                    <option value={(*s).clone()} selected={*service == **s}>{ (*s).clone() }</option>
                                 }) }
                             </select>
                         </div>

@@ -2,6 +2,8 @@
 //! long and for whom, and every claim that would leave the device, with a switch for the
 //! optional ones and the excess refused by default. Approve sends; decline sends nothing.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
@@ -21,12 +23,14 @@ fn error_text(e: &PresentError) -> Text {
     }
 }
 
+/// `Rc`, not `Box`: the callbacks take the stage by clone, and a deep copy of the request and the
+/// credentials it matched would cost both time and code size.
 #[derive(Clone)]
 enum Stage {
     Empty,
     Loading,
-    Ready(Box<Prepared>),
-    Sending(Box<Prepared>),
+    Ready(Rc<Prepared>),
+    Sending(Rc<Prepared>),
     Done(Sent),
     Declined,
 }
@@ -71,7 +75,7 @@ pub fn request() -> Html {
                 match presentation::prepare(&session, &text).await {
                     Ok(p) => {
                         choices.set(default_choices(&p));
-                        stage.set(Stage::Ready(Box::new(p)));
+                        stage.set(Stage::Ready(Rc::new(p)));
                     }
                     Err(e) => {
                         error.set(Some(error_text(&e)));

@@ -3,7 +3,6 @@
 //! list them until they expire, and forgotten once approved or declined. Each change is journaled
 //! like any other: a service that asked is part of who asked for what.
 
-use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use souverain_core::openid4vp::request::LocalizedText;
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, RecordKind};
@@ -76,12 +75,7 @@ fn ids_where(session: &Session, keep: impl Fn(&str) -> bool) -> Result<Vec<Strin
 
 async fn delete(session: &Session, id: String, draft: EntryDraft) -> Result<(), VaultFailure> {
     vault_free(session).await;
-    session
-        .with(|mut vault| async move {
-            let r = vault.delete(&id, draft, &mut OsRng).await.map(|_| ());
-            (vault, r)
-        })
-        .await
+    session.delete(&id, draft).await
 }
 
 /// Remembers a request just opened, once per `request_uri`.
@@ -95,13 +89,8 @@ pub async fn remember(session: &Session, prepared: &Prepared, request_uri: &str)
     let draft = journal("pending-request", &pending.client_id);
     let (id, label) = (random_id(PREFIX.trim_end_matches('-')), request_uri.to_owned());
     vault_free(session).await;
-    session
-        .with(|mut vault| async move {
-            let record = NewRecord { id: &id, kind: RecordKind::Setting, schema: 1, label: &label, data: &data };
-            let r = vault.put(record, draft, &mut OsRng).await.map(|_| ());
-            (vault, r)
-        })
-        .await
+    let record = NewRecord { id: &id, kind: RecordKind::Setting, schema: 1, label: &label, data: &data };
+    session.put(record, draft).await
 }
 
 /// Forgets the request at `request_uri` (answered or declined).
@@ -121,22 +110,18 @@ pub async fn list(session: &Session) -> Result<Vec<PendingRequest>, VaultFailure
     let mut out = Vec::new();
     for id in ids {
         vault_free(session).await;
-        let read = id.clone();
-        let bytes = session
-            .with(|vault| async move {
-                let r = vault.get(&read).await.map(|d| d.data.as_bytes().to_vec());
-                (vault, r)
-            })
-            .await?;
+        let bytes = session.read(&id).await?;
         // Unreadable (another version's format): left as it is, nothing is lost.
         let Ok(pending) = serde_json::from_slice::<PendingRequest>(&bytes) else { continue };
         if pending.expires_at > now {
-            out.push(PendingRequest { id, ..pending });
+            // Kept in order as the list is built, soonest to expire first and the id breaking ties:
+            // an insertion costs far less wasm than a sort.
+            let at = out.partition_point(|p: &PendingRequest| (p.expires_at, &p.id) < (pending.expires_at, &id));
+            out.insert(at, PendingRequest { id, ..pending });
         } else {
             // Expired: the service would refuse an answer now.
             delete(session, id, journal("request-expired", &pending.client_id)).await?;
         }
     }
-    out.sort_by_key(|p| p.expires_at);
     Ok(out)
 }

@@ -104,6 +104,36 @@ impl Session {
         result.map_err(failure)
     }
 
+    /// The decrypted data of record `id`, zeroized when dropped. Every service reads through here:
+    /// each `with(|vault| async move { vault.get(..) })` of its own was another copy of the vault's
+    /// read path in the wasm.
+    pub(crate) async fn read(&self, id: &str) -> Result<Zeroizing<Vec<u8>>, VaultFailure> {
+        self.with(|vault| async move {
+            let r = vault.get(id).await.map(|d| Zeroizing::new(d.data.as_bytes().to_vec()));
+            (vault, r)
+        })
+        .await
+    }
+
+    /// Stores `record` and journals `draft`. Shared by every service, like [`Session::read`], so that
+    /// the vault's write path is in the wasm once.
+    pub(crate) async fn put(&self, record: NewRecord<'_>, draft: EntryDraft) -> Result<(), VaultFailure> {
+        self.with(|mut vault| async move {
+            let r = vault.put(record, draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+    }
+
+    /// Deletes record `id` and journals `draft` (shared, like [`Session::put`]).
+    pub(crate) async fn delete(&self, id: &str, draft: EntryDraft) -> Result<(), VaultFailure> {
+        self.with(|mut vault| async move {
+            let r = vault.delete(id, draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+    }
+
     /// Reads from the vault without taking it (no await while borrowed).
     pub(crate) fn peek<T>(&self, read: impl FnOnce(&Vault<Backend>) -> T) -> Result<T, VaultFailure> {
         self.0.borrow().as_ref().map(read).ok_or(VaultFailure::Busy)
@@ -223,9 +253,10 @@ impl Category {
     }
 }
 
-/// Where an item comes from.
+/// Where an item comes from. Stored as `{"type": "self_declared"}` or
+/// `{"type": "attested", "issuer": ..., "credential": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(rename_all = "snake_case", tag = "type", try_from = "SourceFields")]
 pub enum Source {
     /// Typed by the citizen.
     SelfDeclared,
@@ -236,6 +267,37 @@ pub enum Source {
         /// The credential's record id.
         credential: String,
     },
+}
+
+/// [`Source`] as stored, read as a plain struct: the same format as the internally tagged enum
+/// (which serializes it), but the derived reader of a tagged enum buffers its content generically
+/// and weighs several kB more in the wasm.
+#[derive(Deserialize)]
+struct SourceFields {
+    #[serde(rename = "type")]
+    kind: SourceKind,
+    issuer: Option<String>,
+    credential: Option<String>,
+}
+
+/// The `type` of a stored [`Source`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SourceKind {
+    SelfDeclared,
+    Attested,
+}
+
+impl TryFrom<SourceFields> for Source {
+    type Error = &'static str;
+
+    fn try_from(f: SourceFields) -> Result<Source, &'static str> {
+        match (f.kind, f.issuer, f.credential) {
+            (SourceKind::SelfDeclared, _, _) => Ok(Source::SelfDeclared),
+            (SourceKind::Attested, Some(issuer), Some(credential)) => Ok(Source::Attested { issuer, credential }),
+            (SourceKind::Attested, _, _) => Err("an attested source names its issuer and credential"),
+        }
+    }
 }
 
 /// One personal data item (schema 1 of `personal_data` records).
@@ -305,14 +367,7 @@ impl Session {
             self.peek(|v| v.list(RecordKind::PersonalData).into_iter().map(|e| e.id.clone()).collect())?;
         let mut items = Vec::new();
         for id in ids {
-            let record = self
-                .with(|vault| async move {
-                    let r = vault.get(&id).await.map(|d| (id.clone(), d.data.as_bytes().to_vec()));
-                    (vault, r)
-                })
-                .await?;
-            let (id, bytes) = record;
-            let bytes = Zeroizing::new(bytes);
+            let bytes = self.read(&id).await?;
             let mut item: DataItem = serde_json::from_slice(&bytes).map_err(|_| VaultFailure::Damaged(id.clone()))?;
             item.id = id;
             items.push(item);
@@ -331,28 +386,20 @@ impl Session {
         };
         let bytes = Zeroizing::new(serde_json::to_vec(&item).map_err(|_| VaultFailure::Other)?);
         let label = format!("{}: {}", category.name(), field);
-        self.with(|mut vault| async move {
-            let record = NewRecord {
-                id: &item.id,
-                kind: RecordKind::PersonalData,
-                schema: PERSONAL_SCHEMA,
-                label: &label,
-                data: &bytes,
-            };
-            let r = vault.put(record, draft(JournalKind::DataChange, "personal-data"), &mut OsRng).await.map(|_| ());
-            (vault, r)
-        })
-        .await
+        let record = NewRecord {
+            id: &item.id,
+            kind: RecordKind::PersonalData,
+            schema: PERSONAL_SCHEMA,
+            label: &label,
+            data: &bytes,
+        };
+        self.put(record, draft(JournalKind::DataChange, "personal-data")).await
     }
 
     /// Deletes an item (and journals it).
     pub async fn delete_personal_data(&self, id: &str) -> Result<(), VaultFailure> {
         let id = id.to_owned();
-        self.with(|mut vault| async move {
-            let r = vault.delete(&id, draft(JournalKind::DataChange, "personal-data"), &mut OsRng).await.map(|_| ());
-            (vault, r)
-        })
-        .await
+        self.delete(&id, draft(JournalKind::DataChange, "personal-data")).await
     }
 
     /// The journal and whether it verifies.
@@ -431,29 +478,55 @@ impl Session {
         if !present {
             return Ok(None);
         }
-        let bytes = self
-            .with(|vault| async move {
-                let r = vault.get(AUTOLOCK_ID).await.map(|d| d.data.as_bytes().to_vec());
-                (vault, r)
-            })
-            .await?;
+        let bytes = self.read(AUTOLOCK_ID).await?;
         Ok(serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("minutes")?.as_u64()).map(|m| m as u32))
     }
 
     /// Stores the auto-lock delay.
     pub async fn set_autolock_minutes(&self, minutes: u32) -> Result<(), VaultFailure> {
-        let data = serde_json::json!({ "minutes": minutes }).to_string();
-        self.with(|mut vault| async move {
-            let record = NewRecord {
-                id: AUTOLOCK_ID,
-                kind: RecordKind::Setting,
-                schema: 1,
-                label: "autolock",
-                data: data.as_bytes(),
-            };
-            let r = vault.put(record, draft(JournalKind::DataChange, "settings"), &mut OsRng).await.map(|_| ());
-            (vault, r)
-        })
-        .await
+        // Not `Value`'s `Display`: one JSON serializer in the wasm (this cannot fail).
+        let data = serde_json::to_string(&serde_json::json!({ "minutes": minutes })).unwrap_or_default();
+        let record = NewRecord {
+            id: AUTOLOCK_ID,
+            kind: RecordKind::Setting,
+            schema: 1,
+            label: "autolock",
+            data: data.as_bytes(),
+        };
+        self.put(record, draft(JournalKind::DataChange, "settings")).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_keep_their_stored_format() {
+        let attested = Source::Attested { issuer: "https://commune.example".into(), credential: "vc-1".into() };
+        let text = serde_json::to_string(&attested).unwrap();
+        assert_eq!(text, r#"{"type":"attested","issuer":"https://commune.example","credential":"vc-1"}"#);
+        assert_eq!(serde_json::from_str::<Source>(&text).unwrap(), attested);
+        let declared = serde_json::to_string(&Source::SelfDeclared).unwrap();
+        assert_eq!(declared, r#"{"type":"self_declared"}"#);
+        assert_eq!(serde_json::from_str::<Source>(&declared).unwrap(), Source::SelfDeclared);
+        // Members in another order read the same.
+        let reordered = r#"{"credential":"vc-1","issuer":"https://commune.example","type":"attested"}"#;
+        assert_eq!(serde_json::from_str::<Source>(reordered).unwrap(), attested);
+    }
+
+    #[test]
+    fn malformed_sources_are_refused() {
+        for text in [
+            r#"{"type":"attested","issuer":"https://commune.example"}"#,
+            r#"{"type":"attested","credential":"vc-1"}"#,
+            r#"{"type":"attested","issuer":null,"credential":"vc-1"}"#,
+            r#"{"type":"found"}"#,
+            r#"{"issuer":"https://commune.example","credential":"vc-1"}"#,
+            r#"{"type":"attested","issuer":"a","issuer":"b","credential":"vc-1"}"#,
+            r#""self_declared""#,
+        ] {
+            assert!(serde_json::from_str::<Source>(text).is_err(), "{text}");
+        }
     }
 }

@@ -80,7 +80,8 @@ pub enum VciError {
 }
 
 fn object(text: &str) -> Result<Map<String, Value>, VciError> {
-    match serde_json::from_str::<Value>(text) {
+    // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
+    match serde_json::from_slice::<Value>(text.as_bytes()) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(VciError::NotJson),
     }
@@ -143,7 +144,10 @@ impl CredentialOffer {
 
     /// `openid-credential-offer://?credential_offer=<percent-encoded JSON>`.
     pub fn to_url(&self) -> String {
-        format!("{OFFER_SCHEME}?credential_offer={}", percent_encode(&self.to_json().to_string()))
+        format!(
+            "{OFFER_SCHEME}?credential_offer={}",
+            percent_encode(&serde_json::to_string(&self.to_json()).unwrap_or_default())
+        )
     }
 
     /// Parses an offer URL passed by value; `credential_offer_uri` (by reference) is refused by name.
@@ -252,7 +256,10 @@ impl NonceResponse {
 pub fn build_proof(holder: &SigningKey, credential_issuer: &str, c_nonce: &str, iat: i64) -> Result<String, VciError> {
     let mut header = Map::new();
     header.insert("jwk".into(), Value::Object(holder.public_key().to_jwk().0));
-    let payload = serde_json::json!({"aud": credential_issuer, "iat": iat, "nonce": c_nonce}).to_string();
+    // `serde_json::to_string` rather than `Value`'s `Display`: one JSON serializer in the wasm instead of two
+    // (serializing a `Value` cannot fail).
+    let payload = serde_json::to_string(&serde_json::json!({"aud": credential_issuer, "iat": iat, "nonce": c_nonce}))
+        .unwrap_or_default();
     sign_compact(holder, holder.default_alg(), PROOF_TYP, header, payload.as_bytes()).map_err(VciError::ProofJws)
 }
 

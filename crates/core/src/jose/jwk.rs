@@ -33,7 +33,8 @@ impl Jwk {
 
     /// The JWK as compact JSON text, members in their stored order.
     pub fn to_json(&self) -> String {
-        Value::Object(self.0.clone()).to_string()
+        // Not `Value`'s `Display`, which would bring a second JSON serializer (this one cannot fail).
+        serde_json::to_string(&self.0).unwrap_or_default()
     }
 
     /// The base64url member `name` decoded, checked to be exactly `len` bytes.

@@ -32,7 +32,9 @@ pub fn sign_compact(
             }
         }
     }
-    let mut compact = crate::b64::encode(Value::Object(header).to_string());
+    // `serde_json::to_string` rather than `Value`'s `Display`: one JSON serializer in the wasm instead of two
+    // (serializing a `Value` cannot fail).
+    let mut compact = crate::b64::encode(serde_json::to_string(&Value::Object(header)).unwrap_or_default());
     compact.push('.');
     compact.push_str(&crate::b64::encode(payload));
     let signature = key.sign(compact.as_bytes());

@@ -442,7 +442,8 @@ impl CredentialQuery {
 impl DcqlQuery {
     /// Parses and validates a DCQL query given as JSON text.
     pub fn parse(text: &str) -> Result<DcqlQuery, DcqlError> {
-        let value: Value = serde_json::from_str(text).map_err(|_| DcqlError::Json)?;
+        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
+        let value: Value = serde_json::from_slice(text.as_bytes()).map_err(|_| DcqlError::Json)?;
         DcqlQuery::from_json(&value)
     }
 
@@ -579,15 +580,9 @@ pub struct Candidate {
 impl Candidate {
     /// Whether disclosing exactly these pointers is one of the acceptable options.
     pub fn selection_allowed(&self, disclosed: &[String]) -> bool {
-        let mut d: Vec<&String> = disclosed.iter().collect();
-        d.sort();
-        d.dedup();
-        self.options.iter().any(|o| {
-            let mut o: Vec<&String> = o.iter().collect();
-            o.sort();
-            o.dedup();
-            o == d
-        })
+        // Compared as sets (order and repetitions do not matter), without sorting: no sort code in the wasm.
+        let same = |a: &[String], b: &[String]| a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x));
+        self.options.iter().any(|o| same(o, disclosed))
     }
 }
 

@@ -415,8 +415,12 @@ impl RequestObject {
             obj.get("client_metadata").ok_or(RequestError::Missing { name: "client_metadata" })?,
         )?;
         let processing = obj.get(PROCESSING_MEMBER).ok_or(RequestError::Missing { name: PROCESSING_MEMBER })?;
-        let processing: Processing = serde_json::from_value(processing.clone())
-            .map_err(|_| RequestError::Malformed { name: PROCESSING_MEMBER })?;
+        // Read back from its JSON text rather than with `from_value`: the same result, and the wallet
+        // already has these types' readers for text (a grant holds them), so no second copy of them.
+        let processing: Processing = serde_json::to_vec(processing)
+            .ok()
+            .and_then(|text| serde_json::from_slice(&text).ok())
+            .ok_or(RequestError::Malformed { name: PROCESSING_MEMBER })?;
         if processing.purposes.is_empty() {
             return Err(RequestError::Malformed { name: PROCESSING_MEMBER });
         }
@@ -460,13 +464,14 @@ impl RequestObject {
         }
         let mut header = Map::new();
         header.insert("kid".into(), format!("{did}#0").into());
-        let payload = Value::Object(self.to_json()).to_string();
+        let payload = serde_json::to_string(&self.to_json()).unwrap_or_default();
         Ok(sign_compact(key, key.default_alg(), REQUEST_TYP, header, payload.as_bytes())?)
     }
 }
 
 fn json_text(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+    // Not `Value`'s `Display`, which would bring a second JSON serializer (this one cannot fail).
+    v.as_str().map_or_else(|| serde_json::to_string(v).unwrap_or_default(), str::to_owned)
 }
 
 /// A request object parsed and checked against the profile, signature NOT yet verified.

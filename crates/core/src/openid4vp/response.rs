@@ -151,12 +151,14 @@ impl VpToken {
         for (id, ps) in &self.0 {
             m.insert(id.clone(), ps.clone().into());
         }
-        Value::Object(m).to_string()
+        // Not `Value`'s `Display`, which would bring a second JSON serializer (this one cannot fail).
+        serde_json::to_string(&m).unwrap_or_default()
     }
 
     /// Parses the `vp_token` JSON text.
     pub fn parse(text: &str) -> Result<VpToken, ResponseError> {
-        let v: Value = serde_json::from_str(text).map_err(|_| ResponseError::MalformedVpToken)?;
+        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
+        let v: Value = serde_json::from_slice(text.as_bytes()).map_err(|_| ResponseError::MalformedVpToken)?;
         let obj = v.as_object().ok_or(ResponseError::MalformedVpToken)?;
         let mut out = Vec::new();
         for (id, ps) in obj {

@@ -119,7 +119,7 @@ impl Concealer<'_> {
                 sd.push(decoy(rng));
             }
             // Sorted, so that the order does not tell which digest is which claim.
-            sd.sort();
+            sd.sort_unstable();
             result.insert("_sd".to_owned(), Value::Array(sd.into_iter().map(Value::String).collect()));
         }
         Ok(result)

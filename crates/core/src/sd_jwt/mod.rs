@@ -246,18 +246,20 @@ impl SdJwt {
                 return Err(PresentError::PathNotFound { path: path.clone() });
             }
         }
-        let mut chosen: Vec<usize> = revealed
+        let chosen: Vec<usize> = revealed
             .disclosed
             .iter()
             .filter(|(d, _)| paths.iter().any(|p| p.is_prefix_of(d) || d.is_prefix_of(p)))
             .map(|(_, i)| *i)
             .collect();
-        chosen.sort_unstable();
         let mut out = self.jws_text.clone();
         out.push('~');
-        for d in chosen.iter().filter_map(|&i| self.disclosures.get(i)) {
-            out.push_str(d.encoded());
-            out.push('~');
+        // In the credential's order, as sorting `chosen` would give, without sort code in the wasm.
+        for (i, d) in self.disclosures.iter().enumerate() {
+            for _ in chosen.iter().filter(|&&c| c == i) {
+                out.push_str(d.encoded());
+                out.push('~');
+            }
         }
         Ok((out, revealed.claims))
     }

@@ -85,7 +85,7 @@ impl StatusListTokenClaims {
     /// Signs the token with `key` under its default alg. `extra_header` adds header members such as
     /// `kid` (the draft's example names the key that way).
     pub fn sign(&self, key: &SigningKey, extra_header: Map<String, Value>) -> Result<String, StatusTokenError> {
-        let payload = Value::Object(self.to_payload()).to_string();
+        let payload = serde_json::to_string(&Value::Object(self.to_payload())).unwrap_or_default();
         Ok(sign_compact(key, key.default_alg(), TYP, extra_header, payload.as_bytes())?)
     }
 }

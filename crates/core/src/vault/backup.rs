@@ -172,7 +172,12 @@ pub fn export_backup(
         vault_id,
         record_counts,
         journal_entries,
-        header: serde_json::to_value(header).map_err(|_| BackupError::Encryption)?,
+        // Through JSON text rather than `to_value`: the same value, without a second serializer for
+        // these types in the wallet's wasm.
+        header: serde_json::to_vec(header)
+            .ok()
+            .and_then(|text| serde_json::from_slice(&text).ok())
+            .ok_or(BackupError::Encryption)?,
         payload: EncryptedPayload { nonce: crate::b64::encode(nonce), ciphertext: crate::b64::encode(ct) },
     };
     serde_json::to_vec_pretty(&file).map_err(|_| BackupError::Encryption)
@@ -191,7 +196,12 @@ fn parse(bytes: &[u8]) -> Result<(BackupFile, VaultHeader, BackupInfo), BackupEr
         Some(found) => return Err(BackupError::UnsupportedVersion { found }),
         None => return Err(BackupError::Malformed),
     }
-    let file: BackupFile = serde_json::from_value(value).map_err(|_| BackupError::Malformed)?;
+    // Read back from its JSON text rather than with `from_value`: the same result, and only one kind of
+    // JSON reader (text) in the wallet's wasm.
+    let file: BackupFile = serde_json::to_vec(&value)
+        .ok()
+        .and_then(|text| serde_json::from_slice(&text).ok())
+        .ok_or(BackupError::Malformed)?;
     let header = VaultHeader::from_value(file.header.clone()).map_err(|_| BackupError::Malformed)?;
     if header.vault_id() != &file.vault_id {
         return Err(BackupError::Malformed);

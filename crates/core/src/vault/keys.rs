@@ -292,7 +292,9 @@ fn rewrap_passphrase(
 impl VaultHeader {
     /// Reads a header from JSON, telling a foreign or newer file from a damaged one.
     pub fn from_json(text: &str) -> Result<VaultHeader, VaultError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|_| VaultError::MalformedHeader)?;
+        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
+        let value: serde_json::Value =
+            serde_json::from_slice(text.as_bytes()).map_err(|_| VaultError::MalformedHeader)?;
         VaultHeader::from_value(value)
     }
 
@@ -305,7 +307,12 @@ impl VaultHeader {
             Some(v) => return Err(VaultError::UnsupportedVersion { found: u32::try_from(v).unwrap_or(u32::MAX) }),
             None => return Err(VaultError::MalformedHeader),
         }
-        serde_json::from_value(value).map_err(|_| VaultError::MalformedHeader)
+        // Read back from its JSON text rather than with `from_value`: the same result, and only one kind of
+        // JSON reader (text) in the wallet's wasm.
+        serde_json::to_vec(&value)
+            .ok()
+            .and_then(|text| serde_json::from_slice(&text).ok())
+            .ok_or(VaultError::MalformedHeader)
     }
 
     /// The header as JSON.

@@ -800,7 +800,10 @@ impl<S: Storage> Vault<S> {
         doc.insert("exported_at".to_owned(), json!(now));
         doc.insert("vault_id".to_owned(), json!(vault_id.to_string()));
         doc.extend(sections);
-        doc.insert("journal".to_owned(), serde_json::to_value(&journal).unwrap_or(Value::Null));
+        // Through JSON text rather than `to_value`: the same value, without a second serializer for
+        // the journal in the wallet's wasm.
+        let journal = serde_json::to_vec(&journal).ok().and_then(|text| serde_json::from_slice(&text).ok());
+        doc.insert("journal".to_owned(), journal.unwrap_or(Value::Null));
         doc.insert("unreadable_records".to_owned(), Value::Array(unreadable));
         let text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default();
 
@@ -838,7 +841,8 @@ fn export_draft(now: i64, purpose: &str) -> EntryDraft {
 /// Bytes as readable JSON: the JSON value they hold, else the text, else base64url.
 pub fn readable(bytes: &[u8]) -> Value {
     match core::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())),
+        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
+        Ok(text) => serde_json::from_slice(text.as_bytes()).unwrap_or_else(|_| Value::String(text.to_owned())),
         Err(_) => json!({ "base64url": crate::b64::encode(bytes) }),
     }
 }
@@ -866,7 +870,9 @@ pub fn decode_credential(bytes: &[u8]) -> Value {
     let typ = jws.typ().unwrap_or(crate::sd_jwt_vc::VC_TYP).to_owned();
     let embedded = header
         .get("jwk")
-        .and_then(|j| serde_json::from_value::<Jwk>(j.clone()).ok())
+        // Read back from its JSON text rather than with `from_value`: the same result, and only one kind of
+        // JSON reader (text) in the wallet's wasm.
+        .and_then(|j| serde_json::from_slice::<Jwk>(&serde_json::to_vec(j).ok()?).ok())
         .and_then(|j| PublicKey::from_jwk(&j).ok())
         .or_else(|| {
             let iss = payload.as_ref()?.get("iss")?.as_str()?;
