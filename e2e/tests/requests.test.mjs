@@ -86,19 +86,24 @@ async function openRequest(page, link) {
   return identity;
 }
 
+/** A new citizen with the two credentials opens the forged request; returns the page, its errors and the identity box. */
+async function citizenOpening(browser, forged) {
+  const context = await contextServing(browser, forged);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await createWallet(page);
+  await receiveBoth(page);
+  const identity = await openRequest(page, forged.link);
+  return { page, errors, identity };
+}
+
 test("a request from a service the commune does not list is flagged, and declining sends nothing", async () => {
   const stranger = join(mkdtempSync(join(tmpdir(), "souverain-key-")), "stranger.jwk");
   writeFileSync(stranger, execFileSync(bin, ["keygen"], { encoding: "utf8" }));
   const forged = await forgedRequest(stranger, () => {});
   const browser = await launch();
   try {
-    const context = await contextServing(browser, forged);
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await createWallet(page);
-    await receiveBoth(page);
-
-    const identity = await openRequest(page, forged.link);
+    const { page, errors, identity } = await citizenOpening(browser, forged);
     assert.match(await identity.textContent(), /Service inconnu : il ne figure pas sur la liste de confiance/);
     assert.doesNotMatch(await identity.textContent(), /Service vérifié/);
     await screenshot(page, "request-unknown-fr");
@@ -151,13 +156,7 @@ test("a listed service asking for more than the commune allows: the excess is sh
   });
   const browser = await launch();
   try {
-    const context = await contextServing(browser, forged);
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await createWallet(page);
-    await receiveBoth(page);
-
-    const identity = await openRequest(page, forged.link);
+    const { page, errors, identity } = await citizenOpening(browser, forged);
     // Who asks is verified; what it asks is not all allowed.
     assert.match(await identity.textContent(), /Service vérifié par la commune : Cantine scolaire/);
     await page.locator("#over-asking").waitFor();
