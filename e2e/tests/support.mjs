@@ -1,5 +1,7 @@
 // Shared set-up for the end-to-end tests: Debian's Chromium through playwright-core, never a
-// browser downloaded by Playwright. `cargo xtask test` sets WALLET_URL, CHROMIUM and E2E_OUT.
+// browser downloaded by Playwright. `cargo xtask test` sets WALLET_URL, CHROMIUM and E2E_OUT, and
+// for the tests that play a service or deploy a new version GUICHET_DATA (the guichet's database and
+// keys), SOUVERAIN_BIN (the command line) and WALLET_DIST (the release build).
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
