@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { gzipSync } from "node:zlib";
 import { launch, screenshot, watchErrors } from "./support.mjs";
 
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
@@ -61,6 +62,8 @@ test("a new version is announced in the app and taken on the citizen's click", a
     const next = "e2e-" + Date.now().toString(16);
     const sw = readFileSync(join(copy, "sw.js"), "utf8").replace(`const VERSION = "${old}"`, `const VERSION = "${next}"`);
     writeFileSync(join(copy, "sw.js"), sw);
+    // Its gzip twin too, as `cargo xtask` writes it: browsers that accept gzip are sent that one.
+    writeFileSync(join(copy, "sw.js.gz"), gzipSync(sw, { level: 9 }));
 
     // The next open finds it, installs it in the background and says so; nothing reloads by itself.
     await page.reload();
