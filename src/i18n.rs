@@ -661,6 +661,20 @@ impl Lang {
     pub fn vct(self, vct: &str) -> String {
         vct_name(vct).map_or_else(|| vct.to_owned(), |t| self.t(t).to_owned())
     }
+
+    /// Claims disclosed from a credential type, in words: `Type : claim, claim`.
+    pub fn disclosed(self, vct: &str, pointers: &[String]) -> String {
+        let names: Vec<String> = pointers.iter().map(|p| self.claim_path(p)).collect();
+        format!("{} : {}", self.vct(vct), names.join(", "))
+    }
+
+    /// A service's own text (name, purpose) in this language.
+    pub fn pick(self, text: &souverain_core::openid4vp::request::LocalizedText) -> &str {
+        match self {
+            Lang::Fr => &text.fr,
+            Lang::En => &text.en,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -67,29 +67,9 @@ pub fn consents() -> Html {
 
 fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
     let g = &c.record.content;
-    let name = c.record.service.as_ref().map_or_else(
-        || g.aud.clone(),
-        |n| match l {
-            Lang::Fr => n.fr.clone(),
-            Lang::En => n.en.clone(),
-        },
-    );
-    let purpose = g
-        .purposes
-        .iter()
-        .map(|p| match l {
-            Lang::Fr => p.text.fr.clone(),
-            Lang::En => p.text.en.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ; ");
-    let claims: Vec<String> = g
-        .data
-        .iter()
-        .map(|d| {
-            format!("{} : {}", l.vct(&d.vct), d.claims.iter().map(|c| l.claim_path(c)).collect::<Vec<_>>().join(", "))
-        })
-        .collect();
+    let name = c.record.service.as_ref().map_or_else(|| g.aud.clone(), |n| l.pick(n).to_owned());
+    let purpose = g.purposes.iter().map(|p| l.pick(&p.text)).collect::<Vec<_>>().join(" ; ");
+    let claims: Vec<String> = g.data.iter().map(|d| l.disclosed(&d.vct, &d.claims)).collect();
     let (class, word) = match c.state {
         ConsentState::Active => ("status status-valid", Text::ConsentActive),
         ConsentState::Withdrawn => ("status status-revoked", Text::ConsentWithdrawn),

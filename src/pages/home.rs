@@ -74,13 +74,6 @@ pub fn home() -> Html {
     }
 }
 
-fn text_in(l: Lang, text: &souverain_core::openid4vp::request::LocalizedText) -> String {
-    match l {
-        Lang::Fr => text.fr.clone(),
-        Lang::En => text.en.clone(),
-    }
-}
-
 /// One request waiting for an answer; the button opens it on the request page.
 fn pending_card(l: Lang, p: &PendingRequest) -> Html {
     let open = {
@@ -92,10 +85,10 @@ fn pending_card(l: Lang, p: &PendingRequest) -> Html {
     };
     html! {
         <li class="card pending" data-client-id={p.client_id.clone()}>
-            <h3>{ p.service.as_ref().map_or_else(|| l.t(Text::PendingUnverified).to_owned(), |n| text_in(l, n)) }</h3>
+            <h3>{ p.service.as_ref().map_or_else(|| l.t(Text::PendingUnverified).to_owned(), |n| l.pick(n).to_owned()) }</h3>
             <dl>
                 if let Some(purpose) = &p.purpose {
-                    <dt>{ l.t(Text::PendingPurpose) }</dt><dd>{ text_in(l, purpose) }</dd>
+                    <dt>{ l.t(Text::PendingPurpose) }</dt><dd>{ l.pick(purpose).to_owned() }</dd>
                 }
                 <dt>{ l.t(Text::PendingExpires) }</dt><dd>{ format_time(p.expires_at, l.tag()) }</dd>
             </dl>
@@ -106,7 +99,8 @@ fn pending_card(l: Lang, p: &PendingRequest) -> Html {
 
 /// One service and what it holds: per consent, why, what and until when.
 fn holder_card(l: Lang, holder: &Holder) -> Html {
-    let name = holder.service.as_ref().map_or_else(|| l.t(Text::PendingUnverified).to_owned(), |n| text_in(l, n));
+    let name =
+        holder.service.as_ref().map_or_else(|| l.t(Text::PendingUnverified).to_owned(), |n| l.pick(n).to_owned());
     html! {
         <li class="card holder" data-client-id={holder.client_id.clone()}>
             <h3>{ name }</h3>
@@ -116,14 +110,7 @@ fn holder_card(l: Lang, holder: &Holder) -> Html {
 }
 
 fn holding(l: Lang, h: &Holding) -> Html {
-    let data: Vec<String> = h
-        .data
-        .iter()
-        .map(|(vct, claims)| {
-            let names: Vec<String> = claims.iter().map(|c| l.claim_path(c)).collect();
-            format!("{} : {}", l.vct(vct), names.join(", "))
-        })
-        .collect();
+    let data: Vec<String> = h.data.iter().map(|(vct, claims)| l.disclosed(vct, claims)).collect();
     let (until_label, note) = match h.state {
         ConsentState::Withdrawn => (Text::CardErasedBy, Some(Text::CardWithdrawn)),
         ConsentState::Queued => (Text::CardUntil, Some(Text::CardWithdrawalQueued)),
@@ -132,7 +119,7 @@ fn holding(l: Lang, h: &Holding) -> Html {
     html! {
         <dl class="holding" data-consent={h.id.clone()}>
             <dt>{ l.t(Text::CardPurpose) }</dt>
-            <dd>{ h.purposes.iter().map(|p| text_in(l, p)).collect::<Vec<_>>().join(" ; ") }</dd>
+            <dd>{ h.purposes.iter().map(|p| l.pick(p)).collect::<Vec<_>>().join(" ; ") }</dd>
             <dt>{ l.t(Text::CardData) }</dt>
             <dd><ul>{ for data.into_iter().map(|d| html! { <li>{ d }</li> }) }</ul></dd>
             <dt>{ l.t(until_label) }</dt><dd>{ format_time(h.until, l.tag()) }</dd>

@@ -47,13 +47,6 @@ fn default_choices(p: &Prepared) -> Choices {
         .collect()
 }
 
-fn localized(l: Lang, text: &souverain_core::openid4vp::request::LocalizedText) -> String {
-    match l {
-        Lang::Fr => text.fr.clone(),
-        Lang::En => text.en.clone(),
-    }
-}
-
 /// The request page.
 #[function_component(Request)]
 pub fn request() -> Html {
@@ -178,7 +171,7 @@ pub fn request() -> Html {
             <div id="request-result">
                 <Alert kind={AlertKind::Success} lang={l}>{ l.t(Text::RequestSent) }</Alert>
                 <ul>
-                    { for sent.disclosed.iter().map(|(vct, claims)| html! { <li>{ format!("{} : {}", l.vct(vct), claims.iter().map(|c| l.claim_path(c)).collect::<Vec<_>>().join(", ")) }</li> }) }
+                    { for sent.disclosed.iter().map(|(vct, claims)| html! { <li>{ l.disclosed(vct, claims) }</li> }) }
                 </ul>
                 <a class="button button-secondary" href={Route::Consents.href()}>{ l.t(Text::ConsentsTitle) }</a>
             </div>
@@ -214,7 +207,7 @@ fn view_request(
         Trust::Verified(name) => html! {
             <div class="alert alert-success" role="status" id="service-identity">
                 <span class="alert-icon" aria-hidden="true">{ "✔" }</span>
-                { l.t(Text::ServiceVerified) }{ " " }<strong>{ localized(l, name) }</strong>
+                { l.t(Text::ServiceVerified) }{ " " }<strong>{ l.pick(name).to_owned() }</strong>
             </div>
         },
         other => {
@@ -243,7 +236,7 @@ fn view_request(
             <dl class="request-facts">
                 <dt>{ l.t(Text::RequestController) }</dt><dd>{ processing.controller.name.clone() }</dd>
                 <dt>{ l.t(Text::RequestPurpose) }</dt>
-                <dd>{ for processing.purposes.iter().map(|pu| html! { <p>{ localized(l, &pu.text) }</p> }) }</dd>
+                <dd>{ for processing.purposes.iter().map(|pu| html! { <p>{ l.pick(&pu.text).to_owned() }</p> }) }</dd>
                 <dt>{ l.t(Text::RequestRetention) }</dt><dd>{ l.t(Text::RetentionDays).replace("{n}", &days.to_string()) }</dd>
                 <dt>{ l.t(Text::RequestRecipients) }</dt><dd>{ recipients }</dd>
             </dl>

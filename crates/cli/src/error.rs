@@ -212,14 +212,7 @@ impl CliError {
             CliError::ClaimPath { .. } => "invalid_claim_path",
             CliError::OutOfRange { .. } => "out_of_range",
             CliError::Parse(error) => sd_jwt_code(error),
-            CliError::Credential(error) => match error {
-                VcError::SdJwt(error) => sd_jwt_code(error),
-                VcError::Issue(_) | VcError::ReservedClaim { .. } => "cannot_issue",
-                VcError::Expired { .. } => "expired",
-                VcError::NotYetValid { .. } | VcError::IssuedInFuture { .. } => "not_yet_valid",
-                VcError::MissingCnf => "invalid_holder_key",
-                _ => "invalid_credential",
-            },
+            CliError::Credential(error) => vc_code(error),
             CliError::Present(error) => match error {
                 PresentError::PathNotFound { .. } => "claim_not_found",
                 PresentError::HolderKeyMismatch => "holder_key_mismatch",
