@@ -4,43 +4,10 @@
 // credential shown as revoked. The agent's side is driven through the guichet's JSON API.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, screenshot, watchRequests, watchErrors, createWallet, unlock, walletUrl, axe, api, RESIDENCE, HOUSEHOLD } from "./support.mjs";
+import { launch, screenshot, watchRequests, watchErrors, createWallet, walletUrl, axe, api, HOUSEHOLD, receive, receiveResidenceAndHousehold, answerCanteen, consentToCanteen } from "./support.mjs";
 
 const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
 
-
-/** The agent creates an offer; returns the wallet link. */
-async function offer(credential, claims, label = `e2e ${credential}`) {
-  const created = await api("POST", "/api/agent/offers", { credential, label, claims });
-  assert.ok(created.wallet_url.startsWith(walletUrl), created.wallet_url);
-  return created.wallet_url;
-}
-
-/** Opens a same-device link in the page, unlocks, and waits for the page it leads to. */
-async function openLink(page, link, heading) {
-  await page.goto(link);
-  await unlock(page);
-  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
-  assert.ok(!page.url().includes("?"), "the link is cleaned from the address bar");
-}
-
-/** Receives one credential from an offer link. */
-async function receive(page, credential, claims, vct, label) {
-  await openLink(page, await offer(credential, claims, label), "Mes justificatifs");
-  await page.getByText("Justificatif reçu et enregistré.").waitFor({ timeout: 20_000 });
-  await page.locator(`.credential[data-vct="${vct}"]`).first().waitFor();
-}
-
-
-/** The agent asks for the canteen registration; the wallet opens it and approves. */
-async function answerCanteen(page) {
-  const request = await api("POST", "/api/agent/services/cantine/requests", { purpose: "inscription" });
-  await openLink(page, request.wallet_url, "Demande d'un service");
-  const identity = page.locator("#service-identity");
-  await identity.waitFor({ timeout: 20_000 });
-  assert.match(await identity.textContent(), /Service vérifié par la commune : Cantine scolaire/);
-  return request;
-}
 
 test("the whole story: credentials, the canteen's request, journal, withdrawal with receipt", async () => {
   const browser = await launch();
@@ -51,8 +18,7 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     const errors = watchErrors(page);
     await createWallet(page);
 
-    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
-    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
+    await receiveResidenceAndHousehold(page);
     const cards = page.locator(".credential");
     assert.equal(await cards.count(), 2);
     const residence = page.locator('.credential[data-vct="urn:souverain:vct:residence:1"]');
@@ -138,12 +104,8 @@ test("a withdrawal made offline is queued and reaches the guichet once back onli
     const page = await context.newPage();
     const errors = watchErrors(page);
     await createWallet(page);
-    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
-    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
-    const request = await answerCanteen(page);
-    await page.getByRole("button", { name: "Accepter et envoyer" }).click();
-    await page.locator("#request-result").waitFor({ timeout: 20_000 });
-    const grantId = (await api("GET", `/api/agent/requests/${request.id}`)).grant.id;
+    await receiveResidenceAndHousehold(page);
+    const grantId = await consentToCanteen(page);
 
     await page.getByRole("link", { name: "Consentements" }).first().click();
     const card = page.locator(`.consent[data-grant="${grantId}"]`);
@@ -207,8 +169,7 @@ test("axe-core: the credentials, request and consents pages, in French and in En
     // axe is injected as a script, which the wallet's CSP forbids: this context bypasses it.
     const page = await (await browser.newContext({ bypassCSP: true })).newPage();
     await createWallet(page);
-    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
-    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
+    await receiveResidenceAndHousehold(page);
     await page.locator(".credential .status-valid").first().waitFor();
     const findings = [];
     findings.push(...(await axe(page, "credentials-fr")));

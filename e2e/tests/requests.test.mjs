@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, screenshot, watchErrors, createWallet, unlock, walletUrl, axe, api, RESIDENCE, HOUSEHOLD } from "./support.mjs";
+import { launch, screenshot, watchErrors, createWallet, unlock, walletUrl, axe, api, receiveResidenceAndHousehold } from "./support.mjs";
 
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
 const guichetData = process.env.GUICHET_DATA ?? "../target/guichet-data";
@@ -66,16 +66,6 @@ async function contextServing(browser, forged) {
 }
 
 
-/** Receives the two credentials the canteen asks for. */
-async function receiveBoth(page) {
-  for (const [credential, claims] of [["residence", RESIDENCE], ["household", HOUSEHOLD]]) {
-    const offer = await api("POST", "/api/agent/offers", { credential, label: "e2e requests", claims });
-    await page.goto(offer.wallet_url);
-    await unlock(page);
-    await page.getByText("Justificatif reçu et enregistré.").waitFor({ timeout: 20_000 });
-  }
-}
-
 /** Opens a request link in an unlocked wallet and waits for the service's identity. */
 async function openRequest(page, link) {
   // A new page load: the wallet is locked again.
@@ -92,7 +82,7 @@ async function citizenOpening(browser, forged) {
   const page = await context.newPage();
   const errors = watchErrors(page);
   await createWallet(page);
-  await receiveBoth(page);
+  await receiveResidenceAndHousehold(page);
   const identity = await openRequest(page, forged.link);
   return { page, errors, identity };
 }

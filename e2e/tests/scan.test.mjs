@@ -6,7 +6,7 @@
 // withdraws.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, screenshot, watchErrors, watchRequests, createWallet, unlock, walletUrl, axe, api, RESIDENCE, HOUSEHOLD } from "./support.mjs";
+import { launch, screenshot, watchErrors, watchRequests, createWallet, walletUrl, axe, api, receiveResidenceAndHousehold, consentToCanteen } from "./support.mjs";
 
 const FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"];
 const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
@@ -181,15 +181,6 @@ test("scanning: offered only with a detector, reads an offer and a request, the 
   }
 });
 
-/** Receives one credential from an offer link opened in the page. */
-async function receive(page, credential, claims, vct) {
-  const created = await api("POST", "/api/agent/offers", { credential, label: `e2e qr ${credential}`, claims });
-  await page.goto(created.wallet_url);
-  await unlock(page);
-  await page.getByText("Justificatif reçu et enregistré.").waitFor({ timeout: 20_000 });
-  await page.locator(`.credential[data-vct="${vct}"]`).first().waitFor();
-}
-
 test("each consent shows a QR code of the agents' check page, which follows the withdrawal", async () => {
   const browser = await launch();
   try {
@@ -198,15 +189,8 @@ test("each consent shows a QR code of the agents' check page, which follows the 
     const page = await context.newPage();
     const errors = watchErrors(page);
     await createWallet(page);
-    await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
-    await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
-    const request = await api("POST", "/api/agent/services/cantine/requests", { purpose: "inscription" });
-    await page.goto(request.wallet_url);
-    await unlock(page);
-    await page.locator("#service-identity").waitFor({ timeout: 20_000 });
-    await page.getByRole("button", { name: "Accepter et envoyer" }).click();
-    await page.locator("#request-result").waitFor({ timeout: 20_000 });
-    const grantId = (await api("GET", `/api/agent/requests/${request.id}`)).grant.id;
+    await receiveResidenceAndHousehold(page);
+    const grantId = await consentToCanteen(page);
 
     await openPage(page, "Consentements", "Mes consentements");
     const card = page.locator(`.consent[data-grant="${grantId}"]`);

@@ -152,3 +152,49 @@ export const HOUSEHOLD = {
   family_name: "Martin",
   children: [{ given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" }],
 };
+
+/** The agent creates an offer; returns the wallet link. */
+export async function offer(credential, claims, label = `e2e ${credential}`) {
+  const created = await api("POST", "/api/agent/offers", { credential, label, claims });
+  assert.ok(created.wallet_url.startsWith(walletUrl), created.wallet_url);
+  return created.wallet_url;
+}
+
+/** Opens a same-device link in the page (a new load: the wallet is locked), unlocks, and waits for the page it leads to. */
+export async function openLink(page, link, heading) {
+  await page.goto(link);
+  await unlock(page);
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  assert.ok(!page.url().includes("?"), "the link is cleaned from the address bar");
+}
+
+/** Receives one credential from an offer link. */
+export async function receive(page, credential, claims, vct, label) {
+  await openLink(page, await offer(credential, claims, label), "Mes justificatifs");
+  await page.getByText("Justificatif reçu et enregistré.").waitFor({ timeout: 20_000 });
+  await page.locator(`.credential[data-vct="${vct}"]`).first().waitFor();
+}
+
+/** Receives the demo citizen's proof of residence and household composition (what the canteen asks). */
+export async function receiveResidenceAndHousehold(page) {
+  await receive(page, "residence", RESIDENCE, "urn:souverain:vct:residence:1");
+  await receive(page, "household", HOUSEHOLD, "urn:souverain:vct:household:1");
+}
+
+/** The agent asks for the canteen registration; the wallet opens it, the service shown as verified. */
+export async function answerCanteen(page) {
+  const request = await api("POST", "/api/agent/services/cantine/requests", { purpose: "inscription" });
+  await openLink(page, request.wallet_url, "Demande d'un service");
+  const identity = page.locator("#service-identity");
+  await identity.waitFor({ timeout: 20_000 });
+  assert.match(await identity.textContent(), /Service vérifié par la commune : Cantine scolaire/);
+  return request;
+}
+
+/** The canteen asks and the citizen approves as proposed; returns the grant's id. */
+export async function consentToCanteen(page) {
+  const request = await answerCanteen(page);
+  await page.getByRole("button", { name: "Accepter et envoyer" }).click();
+  await page.locator("#request-result").waitFor({ timeout: 20_000 });
+  return (await api("GET", `/api/agent/requests/${request.id}`)).grant.id;
+}
