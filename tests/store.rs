@@ -184,3 +184,17 @@ async fn storage_status_reports_usage_and_quota() {
     // Asking does not change the answer once given.
     assert_eq!(now.persisted, asked.persisted);
 }
+
+/// The wallet is built without core's `p256-signing` feature (it signs with Ed25519 only): a P-256
+/// private key is refused with its own error, while the public half still reads, for verifying ES256.
+#[wasm_bindgen_test]
+fn the_wallet_build_refuses_p256_private_keys_and_reads_p256_public_ones() {
+    use souverain_core::jose::{Jwk, KeyError, PublicKey, SigningKey};
+    // P-256's base point G (SEC 2), whose private scalar is 1.
+    let public = r#"{"kty":"EC","crv":"P-256","x":"axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY","y":"T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"}"#;
+    let private = public.replace('}', r#","d":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE"}"#);
+    let key = PublicKey::from_jwk(&Jwk::from_json(public).expect("public JWK")).expect("P-256 public key");
+    assert!(matches!(key, PublicKey::P256(_)));
+    let refused = SigningKey::from_jwk(&Jwk::from_json(&private).expect("private JWK")).err();
+    assert_eq!(refused, Some(KeyError::P256SigningUnsupported));
+}

@@ -49,6 +49,10 @@ pub enum KeyError {
     /// The P-256 private scalar is zero or not below the group order.
     #[error("the private key scalar is out of range")]
     InvalidPrivateScalar,
+    /// A P-256 private key in a build without the `p256-signing` feature (the wallet signs with
+    /// Ed25519 only and leaves P-256 signing code out of its download; verification is always in).
+    #[error("P-256 private keys are not supported by this build")]
+    P256SigningUnsupported,
     /// A private key was required but the JWK has no `d`.
     #[error("the JWK has no private part (\"d\")")]
     MissingPrivateKey,

@@ -18,6 +18,7 @@ pub struct SigningKey {
 
 enum SigningInner {
     Ed25519(ed25519_dalek::SigningKey),
+    #[cfg(feature = "p256-signing")]
     P256(p256::ecdsa::SigningKey),
 }
 
@@ -28,6 +29,7 @@ impl SigningKey {
     }
 
     /// A new P-256 key (FIPS 186-4 B.4.2 rejection sampling, done by `p256`) from the caller's RNG.
+    #[cfg(feature = "p256-signing")]
     pub fn generate_p256(rng: &mut (impl RngCore + CryptoRng)) -> SigningKey {
         SigningKey { inner: SigningInner::P256(p256::ecdsa::SigningKey::random(rng)) }
     }
@@ -48,11 +50,14 @@ impl SigningKey {
                 secret.zeroize();
                 SigningKey { inner: SigningInner::Ed25519(key) }
             }
+            #[cfg(feature = "p256-signing")]
             PublicKey::P256(_) => {
                 let d = jwk.bytes_member("d", 32)?;
                 let key = p256::ecdsa::SigningKey::from_slice(&d).map_err(|_| KeyError::InvalidPrivateScalar)?;
                 SigningKey { inner: SigningInner::P256(key) }
             }
+            #[cfg(not(feature = "p256-signing"))]
+            PublicKey::P256(_) => return Err(KeyError::P256SigningUnsupported),
         };
         if key.public_key() != public {
             return Err(KeyError::PrivateKeyMismatch);
@@ -70,6 +75,7 @@ impl SigningKey {
                 bytes.zeroize();
                 d
             }
+            #[cfg(feature = "p256-signing")]
             SigningInner::P256(k) => {
                 let mut bytes = k.to_bytes();
                 let d = crate::b64::encode(bytes);
@@ -85,6 +91,7 @@ impl SigningKey {
     pub fn public_key(&self) -> PublicKey {
         match &self.inner {
             SigningInner::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
+            #[cfg(feature = "p256-signing")]
             SigningInner::P256(k) => PublicKey::P256(*k.verifying_key()),
         }
     }
@@ -93,6 +100,7 @@ impl SigningKey {
     pub fn default_alg(&self) -> Alg {
         match self.inner {
             SigningInner::Ed25519(_) => Alg::EdDSA,
+            #[cfg(feature = "p256-signing")]
             SigningInner::P256(_) => Alg::ES256,
         }
     }
@@ -103,6 +111,7 @@ impl SigningKey {
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         match &self.inner {
             SigningInner::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
+            #[cfg(feature = "p256-signing")]
             SigningInner::P256(k) => {
                 let sig: p256::ecdsa::Signature = k.sign(message);
                 sig.normalize_s().unwrap_or(sig).to_bytes().to_vec()
@@ -114,6 +123,7 @@ impl SigningKey {
     pub(crate) fn accepts(&self, alg: Alg) -> bool {
         match self.inner {
             SigningInner::Ed25519(_) => alg.is_ed25519(),
+            #[cfg(feature = "p256-signing")]
             SigningInner::P256(_) => alg == Alg::ES256,
         }
     }
