@@ -208,8 +208,8 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if let Some((raw, gz)) = wallet::wasm_sizes() {
-        println!("\nwallet .wasm: {raw} bytes raw, {gz} bytes gzip -9");
+    if let Some((raw, gz, served)) = wallet::wasm_sizes() {
+        println!("\nwallet .wasm: {raw} bytes raw, {gz} bytes gzip -9, {served} bytes as served (Zopfli)");
     }
     println!("{vectors_note}");
     println!("all stages passed in {:.0?}", started.elapsed());

@@ -330,7 +330,7 @@ fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
             return Err(StartError::NoWallet(dist.clone()));
         }
         // Unknown paths get the wallet's page: the app routes itself. The build ships `.gz` files
-        // beside the others (xtask compresses them once, at gzip -9): served to browsers that
+        // beside the others (xtask compresses them once, with Zopfli): served to browsers that
         // accept gzip, they are what citizens download; `Vary` keeps shared caches honest.
         let files = ServeDir::new(dist).precompressed_gzip().fallback(ServeFile::new(index).precompressed_gzip());
         let vary = HeaderValue::from_static("accept-encoding");
