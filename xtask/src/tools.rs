@@ -41,7 +41,7 @@ pub fn ensure(need: Need) -> Result<(), String> {
         installed.push("trunk");
     }
     if ensure_npm(&paths::root().join("tools"))? {
-        installed.push("npm tools (binaryen wasm-opt)");
+        installed.push("npm tools (binaryen wasm-opt, terser)");
     }
     if need == Need::Test {
         if ensure_chromium()? {

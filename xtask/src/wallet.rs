@@ -6,14 +6,52 @@ use std::time::Instant;
 use crate::paths;
 use crate::run::{cmd, status};
 
-/// `trunk build --release --offline`, then fills `sw.js` with the build's files and version.
+/// `trunk build --release --offline`, then minifies the JavaScript glue, fills `sw.js` with the build's files and version.
 pub fn build_release() -> Result<(), String> {
     let started = Instant::now();
     status(cmd("trunk", &["build", "--release", "--offline", "--dist", &paths::wallet_dist().to_string_lossy()]))?;
+    minify_glue(&paths::wallet_dist())?;
     let files = fill_service_worker(&paths::wallet_dist())?;
     let compressed = precompress(&paths::wallet_dist())?;
     println!("wallet: built in {:.1?}, {files} files precached, {compressed} precompressed", started.elapsed());
     Ok(())
+}
+
+/// Minifies wasm-bindgen's JavaScript glue with terser (Trunk's minifier stops at its `export
+/// default`) and puts the new digest in `index.html`'s subresource integrity, which Trunk computed
+/// on the unminified file: the browser would refuse the module otherwise.
+fn minify_glue(dist: &Path) -> Result<(), String> {
+    let glue: Vec<String> =
+        list_files(dist)?.into_iter().filter(|f| f.starts_with("souverain-wallet-") && f.ends_with(".js")).collect();
+    let [glue] = glue.as_slice() else {
+        return Err(format!("expected one souverain-wallet-*.js in {}, found {glue:?}", dist.display()));
+    };
+    let path = dist.join(glue);
+    let before = std::fs::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+    let minified = dist.join(format!("{glue}.min"));
+    let (source, target) = (path.to_string_lossy(), minified.to_string_lossy());
+    status(cmd("terser", &[&source, "--module", "--compress", "--mangle", "--output", &target]))?;
+    let after = std::fs::read(&minified).map_err(|err| format!("{}: {err}", minified.display()))?;
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index).map_err(|err| format!("{}: {err}", index.display()))?;
+    let html = replace_integrity(&html, &before, &after)?;
+    std::fs::rename(&minified, &path).map_err(|err| format!("{}: {err}", path.display()))?;
+    std::fs::write(&index, html).map_err(|err| format!("{}: {err}", index.display()))
+}
+
+/// `html` with the SHA-384 integrity value of `before` replaced by that of `after`; an error unless
+/// the old value appears exactly once.
+fn replace_integrity(html: &str, before: &[u8], after: &[u8]) -> Result<String, String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let integrity = |bytes: &[u8]| {
+        format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes)))
+    };
+    let old = integrity(before);
+    match html.matches(&old).count() {
+        1 => Ok(html.replace(&old, &integrity(after))),
+        n => Err(format!("index.html names the glue's integrity {old} {n} times, expected once")),
+    }
 }
 
 /// Whether a built file is worth a `.gz` twin (PNG icons are compressed already).
@@ -108,6 +146,22 @@ pub fn wasm_sizes() -> Option<(u64, u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_glue_integrity_is_replaced_once_or_refused() {
+        // Digests of "a" and "b" as `openssl dgst -sha384 -binary | base64` prints them.
+        let (a, b) = (
+            "sha384-VKWbnyKwuAiA2EJ+VIt8I6vYc0huHwNdzpzWl+hRdQM8qojm1XvDXvrgta/TFF8x",
+            "sha384-mKkGGCzc+x6060cRdgD2iVji3dFAJItHmE9L3mWHuJyCFcPaiVozbpStGso5AVxA",
+        );
+        let html = format!(r#"<link rel="modulepreload" href="/g.js" integrity="{a}">"#);
+        assert_eq!(
+            replace_integrity(&html, b"a", b"b").unwrap(),
+            format!(r#"<link rel="modulepreload" href="/g.js" integrity="{b}">"#)
+        );
+        assert!(replace_integrity(&html, b"c", b"b").is_err(), "an unknown digest is refused");
+        assert!(replace_integrity(&format!("{html}{html}"), b"a", b"b").is_err(), "two tags are ambiguous");
+    }
 
     #[test]
     fn zopfli_twins_are_gzip_and_no_larger_than_gzip_9() {
