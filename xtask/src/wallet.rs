@@ -75,7 +75,7 @@ fn precompress(dist: &Path) -> Result<usize, String> {
 }
 
 /// `bytes` in the gzip format, compressed by Zopfli with its default effort (15 iterations).
-pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(bytes.len() / 2);
     zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, bytes, &mut out)
         .map_err(|err| format!("zopfli: {err}"))?;

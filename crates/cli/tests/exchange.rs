@@ -176,25 +176,27 @@ fn read(path: &str) -> String {
 /// `respond` to the request in `file`, declining the postal code; returns the printed JSON.
 fn respond(s: &Setup, file: &str) -> Value {
     let n = now();
-    let out = ok(
-        &[
-            "respond",
-            "--key",
-            &s.holder,
-            "--credential",
-            &s.credential,
-            "--issuer",
-            &s.issuer,
-            "--client-id",
-            &s.client_id,
-            "--decline",
-            "/address/postal_code",
-            "--now",
-            &n,
-        ],
-        &read(&s.dir.path(file)),
-    );
+    let out = ok(&respond_args(s, "/address/postal_code", &n), &read(&s.dir.path(file)));
     serde_json::from_str(&out).unwrap()
+}
+
+/// `respond` with the setup's holder key, credential and issuer, declining `decline`.
+fn respond_args<'a>(s: &'a Setup, decline: &'a str, n: &'a str) -> Vec<&'a str> {
+    vec![
+        "respond",
+        "--key",
+        &s.holder,
+        "--credential",
+        &s.credential,
+        "--issuer",
+        &s.issuer,
+        "--client-id",
+        &s.client_id,
+        "--decline",
+        decline,
+        "--now",
+        n,
+    ]
 }
 
 fn verify_args<'a>(s: &'a Setup, request: &'a str, seen: &'a str, n: &'a str) -> Vec<&'a str> {
@@ -453,24 +455,7 @@ fn refusals_keep_the_error_contract() {
     );
 
     // Holder refusals: declining a required claim, or a claim not asked; no matching credential.
-    let respond_with = |decline: &str| {
-        let args = [
-            "respond",
-            "--key",
-            &s.holder,
-            "--credential",
-            &s.credential,
-            "--issuer",
-            &s.issuer,
-            "--client-id",
-            &s.client_id,
-            "--decline",
-            decline,
-            "--now",
-            &n,
-        ];
-        fails(&args, &read(&request1))
-    };
+    let respond_with = |decline: &str| fails(&respond_args(&s, decline, &n), &read(&request1));
     assert_eq!(respond_with("/given_name"), (2, "cannot_decline".into()));
     assert_eq!(respond_with("/birthdate"), (2, "cannot_decline".into()));
     let other_vct = s.dir.write("claims2.json", r#"{"given_name": "X"}"#);
