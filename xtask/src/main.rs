@@ -16,6 +16,7 @@ mod run;
 mod test;
 mod tools;
 mod wallet;
+mod wasm_imports;
 
 use std::process::ExitCode;
 

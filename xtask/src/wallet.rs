@@ -6,10 +6,12 @@ use std::time::Instant;
 use crate::paths;
 use crate::run::{cmd, status};
 
-/// `trunk build --release --offline`, then minifies the JavaScript glue, fills `sw.js` with the build's files and version.
+/// `trunk build --release --offline`, then shortens the wasm's import names, minifies the
+/// JavaScript glue, fills `sw.js` with the build's files and version.
 pub fn build_release() -> Result<(), String> {
     let started = Instant::now();
     status(cmd("trunk", &["build", "--release", "--offline", "--dist", &paths::wallet_dist().to_string_lossy()]))?;
+    shorten_imports(&paths::wallet_dist())?;
     minify_glue(&paths::wallet_dist())?;
     let files = fill_service_worker(&paths::wallet_dist())?;
     let compressed = precompress(&paths::wallet_dist())?;
@@ -17,18 +19,42 @@ pub fn build_release() -> Result<(), String> {
     Ok(())
 }
 
+/// The one built file named `souverain-wallet-*{suffix}`.
+fn wallet_file(dist: &Path, suffix: &str) -> Result<PathBuf, String> {
+    let found: Vec<String> =
+        list_files(dist)?.into_iter().filter(|f| f.starts_with("souverain-wallet-") && f.ends_with(suffix)).collect();
+    match found.as_slice() {
+        [file] => Ok(dist.join(file)),
+        _ => Err(format!("expected one souverain-wallet-*{suffix} in {}, found {found:?}", dist.display())),
+    }
+}
+
+/// Gives the wasm's imports short names, in the wasm and in its glue together (see
+/// `wasm_imports`), and updates both subresource integrity values in `index.html`.
+fn shorten_imports(dist: &Path) -> Result<(), String> {
+    let (wasm_path, glue_path, index) =
+        (wallet_file(dist, "_bg.wasm")?, wallet_file(dist, ".js")?, dist.join("index.html"));
+    let wasm = std::fs::read(&wasm_path).map_err(|err| format!("{}: {err}", wasm_path.display()))?;
+    let glue = std::fs::read_to_string(&glue_path).map_err(|err| format!("{}: {err}", glue_path.display()))?;
+    let html = std::fs::read_to_string(&index).map_err(|err| format!("{}: {err}", index.display()))?;
+    let short = crate::wasm_imports::shorten_imports(&wasm, &glue)?;
+    // Every check passes before the first write: a refusal leaves Trunk's build as it was.
+    let html = replace_integrity(&html, &wasm, &short.wasm)?;
+    let html = replace_integrity(&html, glue.as_bytes(), short.glue.as_bytes())?;
+    std::fs::write(&wasm_path, &short.wasm).map_err(|err| format!("{}: {err}", wasm_path.display()))?;
+    std::fs::write(&glue_path, &short.glue).map_err(|err| format!("{}: {err}", glue_path.display()))?;
+    std::fs::write(&index, html).map_err(|err| format!("{}: {err}", index.display()))?;
+    println!("wallet: {} wasm imports renamed, {} → {} bytes", short.count, wasm.len(), short.wasm.len());
+    Ok(())
+}
+
 /// Minifies wasm-bindgen's JavaScript glue with terser (Trunk's minifier stops at its `export
 /// default`) and puts the new digest in `index.html`'s subresource integrity, which Trunk computed
 /// on the unminified file: the browser would refuse the module otherwise.
 fn minify_glue(dist: &Path) -> Result<(), String> {
-    let glue: Vec<String> =
-        list_files(dist)?.into_iter().filter(|f| f.starts_with("souverain-wallet-") && f.ends_with(".js")).collect();
-    let [glue] = glue.as_slice() else {
-        return Err(format!("expected one souverain-wallet-*.js in {}, found {glue:?}", dist.display()));
-    };
-    let path = dist.join(glue);
+    let path = wallet_file(dist, ".js")?;
     let before = std::fs::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
-    let minified = dist.join(format!("{glue}.min"));
+    let minified = path.with_extension("js.min");
     let (source, target) = (path.to_string_lossy(), minified.to_string_lossy());
     status(cmd("terser", &[&source, "--module", "--compress", "--mangle", "--output", &target]))?;
     let after = std::fs::read(&minified).map_err(|err| format!("{}: {err}", minified.display()))?;
@@ -50,7 +76,7 @@ fn replace_integrity(html: &str, before: &[u8], after: &[u8]) -> Result<String, 
     let old = integrity(before);
     match html.matches(&old).count() {
         1 => Ok(html.replace(&old, &integrity(after))),
-        n => Err(format!("index.html names the glue's integrity {old} {n} times, expected once")),
+        n => Err(format!("index.html names the integrity {old} {n} times, expected once")),
     }
 }
 
