@@ -57,6 +57,37 @@ fn an_intact_journal_verifies_and_stores_no_values() {
 }
 
 #[test]
+fn an_entry_is_stored_as_one_flat_object_and_read_back_strictly() {
+    let mut e = journal(1).entries.remove(0);
+    e.draft.claim_paths = vec![vec![PathSegment::Key("children".into()), PathSegment::All(()), PathSegment::Index(0)]];
+    let json: serde_json::Value = serde_json::to_value(&e).unwrap();
+    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["seq", "time", "kind", "counterpart", "purpose", "claim_paths", "record_ids", "prev_hash"]);
+    // Absent optional members read as none, as they always have.
+    let mut without = json.clone();
+    without.as_object_mut().unwrap().remove("counterpart");
+    assert_eq!(serde_json::from_value::<JournalEntry>(without).unwrap().draft.counterpart, None);
+    // A path step is a string, a non-negative integer or null; nothing else.
+    let step = |v: serde_json::Value| serde_json::from_value::<PathSegment>(v);
+    assert_eq!(step(serde_json::json!("a")).unwrap(), PathSegment::Key("a".into()));
+    assert_eq!(step(serde_json::json!(7)).unwrap(), PathSegment::Index(7));
+    assert_eq!(step(serde_json::Value::Null).unwrap(), PathSegment::All(()));
+    assert_eq!(serde_json::from_str::<Vec<PathSegment>>(r#"["a",0,null]"#).unwrap().len(), 3);
+    for bad in [
+        serde_json::json!(-1),
+        serde_json::json!(1.5),
+        serde_json::json!(true),
+        serde_json::json!({}),
+        serde_json::json!([]),
+    ] {
+        assert!(step(bad.clone()).is_err(), "{bad} is not a path step");
+    }
+    let mut missing = json;
+    missing.as_object_mut().unwrap().remove("prev_hash");
+    assert!(serde_json::from_value::<JournalEntry>(missing).is_err());
+}
+
+#[test]
 fn removed_entry_is_named() {
     let f = journal(6);
     let mut e = f.entries.clone();

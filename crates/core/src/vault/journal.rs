@@ -59,7 +59,7 @@ impl JournalKind {
 }
 
 /// One step of a claim path, as in DCQL: an object key, an array index, or all array elements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum PathSegment {
     /// An object member name.
@@ -68,6 +68,34 @@ pub enum PathSegment {
     Index(u64),
     /// Every element of an array (`null` in DCQL).
     All(()),
+}
+
+/// Read by the JSON type of each step (string, integer or `null`), written untagged. Not derived
+/// as untagged: serde would buffer each step and try the variants in turn, code the wallet would
+/// carry for three cases a visitor tells apart directly.
+impl<'de> Deserialize<'de> for PathSegment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PathSegment, D::Error> {
+        struct SegmentVisitor;
+        impl serde::de::Visitor<'_> for SegmentVisitor {
+            type Value = PathSegment;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a claim path step: a string, a non-negative integer or null")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<PathSegment, E> {
+                Ok(PathSegment::Key(key.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, key: String) -> Result<PathSegment, E> {
+                Ok(PathSegment::Key(key))
+            }
+            fn visit_u64<E: serde::de::Error>(self, index: u64) -> Result<PathSegment, E> {
+                Ok(PathSegment::Index(index))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<PathSegment, E> {
+                Ok(PathSegment::All(()))
+            }
+        }
+        deserializer.deserialize_any(SegmentVisitor)
+    }
 }
 
 /// What to record: everything but the sequence number and the chain link.
@@ -87,8 +115,9 @@ pub struct EntryDraft {
     pub record_ids: Vec<String>,
 }
 
-/// A journal entry as stored.
+/// A journal entry as stored: one flat object, the draft's fields beside `seq` and `prev_hash`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredEntry")]
 pub struct JournalEntry {
     /// Position in the journal, from 0.
     pub seq: u64,
@@ -98,6 +127,35 @@ pub struct JournalEntry {
     /// SHA-256 of the previous entry's canonical encoding ([`GENESIS`] for the first).
     #[serde(with = "b64_array")]
     pub prev_hash: [u8; 32],
+}
+
+/// The stored shape read back. `#[serde(flatten)]` serves writing, but reading through it would
+/// buffer each entry as generic content first: code the wallet would carry for no gain.
+#[derive(Deserialize)]
+struct StoredEntry {
+    seq: u64,
+    time: i64,
+    kind: JournalKind,
+    counterpart: Option<String>,
+    purpose: Option<String>,
+    claim_paths: Vec<Vec<PathSegment>>,
+    record_ids: Vec<String>,
+    #[serde(with = "b64_array")]
+    prev_hash: [u8; 32],
+}
+
+impl From<StoredEntry> for JournalEntry {
+    fn from(e: StoredEntry) -> JournalEntry {
+        let draft = EntryDraft {
+            time: e.time,
+            kind: e.kind,
+            counterpart: e.counterpart,
+            purpose: e.purpose,
+            claim_paths: e.claim_paths,
+            record_ids: e.record_ids,
+        };
+        JournalEntry { seq: e.seq, draft, prev_hash: e.prev_hash }
+    }
 }
 
 impl JournalEntry {

@@ -112,6 +112,12 @@ impl KdfParams {
         KdfParams::checked_max(m_kib, t, p)
     }
 
+    /// Parameters read from a stored header: held to the maxima only (see
+    /// [`KdfParams::meets_minimum`] for why).
+    pub(super) fn from_stored(m_kib: u32, t: u32, p: u32) -> Result<KdfParams, KdfError> {
+        KdfParams::checked_max(m_kib, t, p)
+    }
+
     fn checked_max(m_kib: u32, t: u32, p: u32) -> Result<KdfParams, KdfError> {
         if m_kib > MAX_M_KIB || t > MAX_T || p > MAX_P {
             return Err(KdfError::AboveMaximum { m_kib, t, p });

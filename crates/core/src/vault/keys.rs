@@ -90,16 +90,42 @@ pub struct WrappedKey {
 
 /// The passphrase KDF as stored: algorithm fixed to Argon2id v0x13, parameters and salt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawStoredKdf", into = "RawStoredKdf")]
 pub struct StoredKdf {
     /// Always `"argon2id"`; other values are refused on reading.
     alg: KdfAlg,
     /// Cost parameters.
-    #[serde(flatten)]
     params: KdfParams,
     /// 16 random bytes, base64url.
+    salt: [u8; SALT_LEN],
+}
+
+/// The stored shape, the cost parameters beside the algorithm and salt. Spelled out rather than
+/// `#[serde(flatten)]`, which buffers the object as generic content before reading it: code the
+/// wallet would carry for no gain.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStoredKdf {
+    alg: KdfAlg,
+    m_kib: u32,
+    t: u32,
+    p: u32,
     #[serde(with = "b64_array")]
     salt: [u8; SALT_LEN],
+}
+
+impl TryFrom<RawStoredKdf> for StoredKdf {
+    type Error = KdfError;
+    fn try_from(raw: RawStoredKdf) -> Result<StoredKdf, KdfError> {
+        Ok(StoredKdf { alg: raw.alg, params: KdfParams::from_stored(raw.m_kib, raw.t, raw.p)?, salt: raw.salt })
+    }
+}
+
+impl From<StoredKdf> for RawStoredKdf {
+    fn from(kdf: StoredKdf) -> RawStoredKdf {
+        let params = kdf.params;
+        RawStoredKdf { alg: kdf.alg, m_kib: params.m_kib(), t: params.t(), p: params.p(), salt: kdf.salt }
+    }
 }
 
 impl StoredKdf {
@@ -373,5 +399,21 @@ mod tests {
         assert_eq!(VaultHeader::from_json(&newer).err(), Some(VaultError::UnsupportedVersion { found: 2 }));
         let other_alg = json.replace("argon2id", "scrypt");
         assert_eq!(VaultHeader::from_json(&other_alg).err(), Some(VaultError::MalformedHeader));
+    }
+
+    #[test]
+    fn the_kdf_is_stored_flat_and_read_strictly() {
+        let mut rng = TestRng::new(10);
+        let v = create_vault("pw", small(), &mut rng).unwrap();
+        let json = v.header.to_json();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let keys: Vec<&str> = value["kdf"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["alg", "m_kib", "t", "p", "salt"]);
+        assert_eq!((value["kdf"]["m_kib"].as_u64(), value["kdf"]["t"].as_u64()), (Some(64), Some(1)));
+        let malformed = |json: &str| VaultHeader::from_json(json).err() == Some(VaultError::MalformedHeader);
+        assert!(malformed(&json.replace("\"m_kib\":64", "\"m_kib\":64,\"extra\":1")), "unknown member");
+        assert!(malformed(&json.replace("\"t\":1,", "")), "missing member");
+        assert!(malformed(&json.replace("\"t\":1", "\"t\":0")), "invalid parameters");
+        assert!(malformed(&json.replace("\"m_kib\":64", "\"m_kib\":4294967295")), "above the maxima");
     }
 }
