@@ -17,6 +17,7 @@ mod test;
 mod tools;
 mod wallet;
 mod wasm_imports;
+mod wasm_order;
 
 use std::process::ExitCode;
 

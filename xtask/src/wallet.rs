@@ -6,11 +6,12 @@ use std::time::Instant;
 use crate::paths;
 use crate::run::{cmd, status};
 
-/// `trunk build --release --offline`, then shortens the wasm's import names, minifies the
-/// JavaScript glue, fills `sw.js` with the build's files and version.
+/// `trunk build --release --offline`, then orders the wasm's functions and shortens its import
+/// names, minifies the JavaScript glue, fills `sw.js` with the build's files and version.
 pub fn build_release() -> Result<(), String> {
     let started = Instant::now();
     status(cmd("trunk", &["build", "--release", "--offline", "--dist", &paths::wallet_dist().to_string_lossy()]))?;
+    order_functions(&paths::wallet_dist())?;
     shorten_imports(&paths::wallet_dist())?;
     minify_glue(&paths::wallet_dist())?;
     let files = fill_service_worker(&paths::wallet_dist())?;
@@ -27,6 +28,38 @@ fn wallet_file(dist: &Path, suffix: &str) -> Result<PathBuf, String> {
         [file] => Ok(dist.join(file)),
         _ => Err(format!("expected one souverain-wallet-*{suffix} in {}, found {found:?}", dist.display())),
     }
+}
+
+/// Orders the wasm's functions for gzip (see `wasm_order`): ranks them in the name section
+/// Trunk's wasm-opt kept, lets wasm-opt sort them by those names and strip every name and
+/// tooling section, then updates the wasm's subresource integrity in `index.html`.
+fn order_functions(dist: &Path) -> Result<(), String> {
+    let (path, index) = (wallet_file(dist, "_bg.wasm")?, dist.join("index.html"));
+    let wasm = std::fs::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+    let ranked_path = path.with_extension("ranked.wasm");
+    let ordered_path = path.with_extension("ordered.wasm");
+    std::fs::write(&ranked_path, crate::wasm_order::rank_names(&wasm)?)
+        .map_err(|err| format!("{}: {err}", ranked_path.display()))?;
+    let (ranked, ordered) = (ranked_path.to_string_lossy(), ordered_path.to_string_lossy());
+    let sorted = status(cmd(
+        "wasm-opt",
+        &[
+            &ranked,
+            "--reorder-functions-by-name",
+            "--strip-debug",
+            "--strip-producers",
+            "--strip-target-features",
+            "-o",
+            &ordered,
+        ],
+    ));
+    let _ = std::fs::remove_file(&ranked_path);
+    sorted?;
+    let after = std::fs::read(&ordered_path).map_err(|err| format!("{}: {err}", ordered_path.display()))?;
+    let html = std::fs::read_to_string(&index).map_err(|err| format!("{}: {err}", index.display()))?;
+    let html = replace_integrity(&html, &wasm, &after)?;
+    std::fs::rename(&ordered_path, &path).map_err(|err| format!("{}: {err}", path.display()))?;
+    std::fs::write(&index, html).map_err(|err| format!("{}: {err}", index.display()))
 }
 
 /// Gives the wasm's imports short names, in the wasm and in its glue together (see
