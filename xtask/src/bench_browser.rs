@@ -255,7 +255,8 @@ pub fn wallet_section() -> Result<String, String> {
     let network_note = if urls.is_empty() { String::new() } else { format!(" (reached the network: {urls})") };
     Ok(format!(
         "<!-- {WALLET_SECTION}:start -->\n## Wallet: size and load\n\n\
-         The release build (`trunk build --release`, profile `wasm-release`, wasm-opt) served by a local \
+         The release build as `cargo xtask` makes it (`trunk build --release`, profile `wasm-release`, \
+         wasm-opt; then the functions ordered for gzip, short import names, terser, Zopfli twins) served by a local \
          `souverain serve`, opened in Debian's headless Chromium (Playwright core). Load time: from the \
          navigation start to an interactive unlock screen (its heading shown and the passphrase field \
          enabled, a wallet already created), read in the page with `performance.now()`, median of \
