@@ -215,8 +215,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args == ["browser"] {
         return crate::bench_browser::write_sections(&paths::root().join("BENCHMARKS.md"));
     }
+    // `cargo xtask bench size`: only where the wallet's served bytes are (an analysis, not a target).
+    if args == ["size"] {
+        return crate::bench_size::write_section(&paths::root().join("BENCHMARKS.md"));
+    }
     if !args.is_empty() {
-        return Err(format!("`bench` takes no argument but `browser` (got {})", args.join(" ")));
+        return Err(format!("`bench` takes no argument but `browser` or `size` (got {})", args.join(" ")));
     }
     let mut args = vec!["bench", "-p", "souverain-core", "--bench", "verify", "--"];
     args.extend_from_slice(CRITERION_ARGS);

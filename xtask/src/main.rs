@@ -3,13 +3,15 @@
 //! - `cargo xtask demo [--addr HOST:PORT]`: installs what is missing, builds the wallet in release,
 //!   serves it with the guichet and a demo commune until Ctrl-C.
 //! - `cargo xtask test`: every check, in order, then one `N passed, N failed` line.
-//! - `cargo xtask bench [browser]`: core verification, guichet load and browser benchmarks (only
-//!   the browser ones with `browser`), written to BENCHMARKS.md.
+//! - `cargo xtask bench [browser|size]`: core verification, guichet load and browser benchmarks (only
+//!   the browser ones with `browser`), written to BENCHMARKS.md; `size`: where the wallet's served
+//!   bytes are, by family of functions.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 mod bench;
 mod bench_browser;
+mod bench_size;
 mod demo;
 mod paths;
 mod run;
@@ -23,7 +25,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <command>\n\n  demo [--addr HOST:PORT]  build the wallet and serve it with the guichet (default 127.0.0.1:8080, env SOUVERAIN_ADDR)\n  test                     run every check: fmt, clippy, tests, wasm build, browser and end-to-end tests\n  bench [browser]          benchmark core verification, the guichet under load, the vault and wallet in Chromium (only those with `browser`); write BENCHMARKS.md"
+        "usage: cargo xtask <command>\n\n  demo [--addr HOST:PORT]  build the wallet and serve it with the guichet (default 127.0.0.1:8080, env SOUVERAIN_ADDR)\n  test                     run every check: fmt, clippy, tests, wasm build, browser and end-to-end tests\n  bench [browser|size]     benchmark core verification, the guichet under load, the vault and wallet in Chromium (only those with `browser`); write BENCHMARKS.md; `size`: where the wallet's served bytes are"
     );
     ExitCode::from(2)
 }

@@ -30,6 +30,12 @@ pub fn wallet_dist() -> PathBuf {
     root().join("target/wallet/dist")
 }
 
+/// The release wasm as Trunk leaves it, function names included, kept by the build for
+/// `cargo xtask bench size` (the served one has none).
+pub fn wallet_named_wasm() -> PathBuf {
+    root().join("target/wallet/souverain-wallet.named.wasm")
+}
+
 /// Screenshots and reports of the end-to-end tests.
 pub fn e2e_out() -> PathBuf {
     root().join("target/e2e")

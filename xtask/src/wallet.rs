@@ -30,15 +30,27 @@ fn wallet_file(dist: &Path, suffix: &str) -> Result<PathBuf, String> {
     }
 }
 
-/// Orders the wasm's functions for gzip (see `wasm_order`): ranks them in the name section
-/// Trunk's wasm-opt kept, lets wasm-opt sort them by those names and strip every name and
-/// tooling section, then updates the wasm's subresource integrity in `index.html`.
+/// Orders the wasm's functions for gzip (see `wasm_order`) and strips every name and tooling
+/// section, then updates the wasm's subresource integrity in `index.html`. The wasm with names is
+/// kept beside the build for `cargo xtask bench size`.
 fn order_functions(dist: &Path) -> Result<(), String> {
     let (path, index) = (wallet_file(dist, "_bg.wasm")?, dist.join("index.html"));
     let wasm = std::fs::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
-    let ranked_path = path.with_extension("ranked.wasm");
-    let ordered_path = path.with_extension("ordered.wasm");
-    std::fs::write(&ranked_path, crate::wasm_order::rank_names(&wasm)?)
+    let after = ordered(&wasm, &path)?;
+    let html = std::fs::read_to_string(&index).map_err(|err| format!("{}: {err}", index.display()))?;
+    let html = replace_integrity(&html, &wasm, &after)?;
+    let named = paths::wallet_named_wasm();
+    std::fs::write(&named, &wasm).map_err(|err| format!("{}: {err}", named.display()))?;
+    std::fs::write(&path, after).map_err(|err| format!("{}: {err}", path.display()))?;
+    std::fs::write(&index, html).map_err(|err| format!("{}: {err}", index.display()))
+}
+
+/// `wasm` (with function names) as the build serves it: functions ranked, then moved and every
+/// name stripped by `wasm-opt`, through two scratch files beside `beside`.
+pub fn ordered(wasm: &[u8], beside: &Path) -> Result<Vec<u8>, String> {
+    let ranked_path = beside.with_extension("ranked.wasm");
+    let ordered_path = beside.with_extension("ordered.wasm");
+    std::fs::write(&ranked_path, crate::wasm_order::rank_names(wasm)?)
         .map_err(|err| format!("{}: {err}", ranked_path.display()))?;
     let (ranked, ordered) = (ranked_path.to_string_lossy(), ordered_path.to_string_lossy());
     let sorted = status(cmd(
@@ -55,11 +67,9 @@ fn order_functions(dist: &Path) -> Result<(), String> {
     ));
     let _ = std::fs::remove_file(&ranked_path);
     sorted?;
-    let after = std::fs::read(&ordered_path).map_err(|err| format!("{}: {err}", ordered_path.display()))?;
-    let html = std::fs::read_to_string(&index).map_err(|err| format!("{}: {err}", index.display()))?;
-    let html = replace_integrity(&html, &wasm, &after)?;
-    std::fs::rename(&ordered_path, &path).map_err(|err| format!("{}: {err}", path.display()))?;
-    std::fs::write(&index, html).map_err(|err| format!("{}: {err}", index.display()))
+    let after = std::fs::read(&ordered_path).map_err(|err| format!("{}: {err}", ordered_path.display()));
+    let _ = std::fs::remove_file(&ordered_path);
+    after
 }
 
 /// Gives the wasm's imports short names, in the wasm and in its glue together (see
@@ -134,7 +144,7 @@ fn precompress(dist: &Path) -> Result<usize, String> {
 }
 
 /// `bytes` in the gzip format, compressed by Zopfli with its default effort (15 iterations).
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(bytes.len() / 2);
     zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, bytes, &mut out)
         .map_err(|err| format!("zopfli: {err}"))?;
