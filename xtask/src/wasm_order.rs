@@ -7,7 +7,7 @@
 //! --reorder-functions-by-name` then moves them and strips the names. The order: functions grouped
 //! by the trait they implement (`Deserialize`, `Drop`, `Debug`…) or else by their crate, then by
 //! their bytes, so that the instances of one generic, which differ in a few constants, are
-//! neighbours. Measured against wasm-opt's plain sort by name: 4 kB fewer once compressed.
+//! neighbours. Measured against wasm-opt's plain sort by name: 3 kB fewer as served (BENCHMARKS.md).
 
 use std::ops::Range;
 
