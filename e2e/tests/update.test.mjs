@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -59,11 +59,15 @@ test("a new version is announced in the app and taken on the citizen's click", a
     assert.equal(await page.locator(".update-banner").count(), 0);
 
     // Deploy: same files, a new service-worker version.
+    const served = ["sw.js", "sw.js.gz"].map((name) => [name, statSync(join(copy, name))]);
     const next = "e2e-" + Date.now().toString(16);
     const sw = readFileSync(join(copy, "sw.js"), "utf8").replace(`const VERSION = "${old}"`, `const VERSION = "${next}"`);
     writeFileSync(join(copy, "sw.js"), sw);
     // Its gzip twin too, as `cargo xtask` writes it: browsers that accept gzip are sent that one.
     writeFileSync(join(copy, "sw.js.gz"), gzipSync(sw, { level: 9 }));
+    // Deployed within the same second as the copy the browser holds: same modification times, which
+    // is all `Last-Modified` can tell. The guichet must still send the new worker.
+    for (const [name, { atime, mtime }] of served) utimesSync(join(copy, name), atime, mtime);
 
     // The next open finds it, installs it in the background and says so; nothing reloads by itself.
     await page.reload();

@@ -310,6 +310,15 @@ fn cors(app: &App) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+/// The wallet's files are always sent in full, never `304 Not Modified`: `Last-Modified` counts
+/// whole seconds, so a new `sw.js` deployed within the same second as the copy a browser holds
+/// would be taken for that copy, and the new version never installed. Little is lost: browsers
+/// get the files through the service worker's precache, which never revalidates.
+async fn always_in_full(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.headers_mut().remove(header::IF_MODIFIED_SINCE);
+    request
+}
+
 /// Builds the HTTP application.
 fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
     let commune = &app.config.commune;
@@ -334,7 +343,10 @@ fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
         // accept gzip, they are what citizens download; `Vary` keeps shared caches honest.
         let files = ServeDir::new(dist).precompressed_gzip().fallback(ServeFile::new(index).precompressed_gzip());
         let vary = HeaderValue::from_static("accept-encoding");
-        router = router.fallback_service(SetResponseHeader::appending(files, header::VARY, vary));
+        let wallet = Router::new()
+            .fallback_service(SetResponseHeader::appending(files, header::VARY, vary))
+            .layer(axum::middleware::map_request(always_in_full));
+        router = router.merge(wallet);
     }
     Ok(router
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -62,8 +62,8 @@ async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
 
     // A precompressed file is sent to browsers that accept gzip, the plain one to others.
     std::fs::write(dist.join("app.js.gz"), b"\x1f\x8b pretend gzip").unwrap();
-    let ask = |encoding: &'static str| {
-        let request = format!("GET /app.js HTTP/1.1\r\nHost: {addr}\r\n{encoding}Connection: close\r\n\r\n");
+    let ask = |headers: String| {
+        let request = format!("GET /app.js HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
         async move {
             let mut stream = TcpStream::connect(addr).await.unwrap();
             stream.write_all(request.as_bytes()).await.unwrap();
@@ -72,11 +72,19 @@ async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
             String::from_utf8_lossy(&response).to_ascii_lowercase()
         }
     };
-    let zipped = ask("Accept-Encoding: gzip, br\r\n").await;
+    let zipped = ask("Accept-Encoding: gzip, br\r\n".to_owned()).await;
     assert!(zipped.contains("content-encoding: gzip") && zipped.ends_with("pretend gzip"), "{zipped}");
     assert!(zipped.contains("vary: accept-encoding"), "{zipped}");
-    let plain = ask("").await;
+    let plain = ask(String::new()).await;
     assert!(!plain.contains("content-encoding") && plain.ends_with("// js"), "{plain}");
+
+    // A conditional request is answered in full, never 304: `Last-Modified` counts whole seconds,
+    // so a browser holding the previous version of a file rewritten within the same second (a new
+    // `sw.js` deployed right after the last) would otherwise never see the new one.
+    let headers = raw_get(addr, "/app.js").await;
+    let stamp = headers.lines().find_map(|line| line.strip_prefix("last-modified: ")).unwrap().trim().to_owned();
+    let conditional = ask(format!("If-Modified-Since: {stamp}\r\n")).await;
+    assert!(conditional.starts_with("http/1.1 200") && conditional.ends_with("// js"), "{conditional}");
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
