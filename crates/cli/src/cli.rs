@@ -133,8 +133,9 @@ pub struct PresentArgs {
     /// The issued credential.
     #[arg(long)]
     pub credential: PathBuf,
+    // A base64url nonce may begin with `-`: taken as the value, not as an option.
     /// The verifier's nonce.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub nonce: String,
     /// The verifier's identifier (`aud`).
     #[arg(long)]
@@ -157,7 +158,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub issuer: PathBuf,
     /// Expected nonce of the key-binding JWT: verifies a presentation.
-    #[arg(long, requires = "aud")]
+    #[arg(long, requires = "aud", allow_hyphen_values = true)]
     pub nonce: Option<String>,
     /// Expected audience of the key-binding JWT.
     #[arg(long, requires = "nonce")]

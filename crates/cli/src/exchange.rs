@@ -66,11 +66,12 @@ pub struct RequestCreateArgs {
     /// (docs/openid4vp-profile.md).
     #[arg(long)]
     pub processing: PathBuf,
+    // Base64url tokens may begin with `-`: taken as the value, not as an option.
     /// The nonce (ASCII URL-safe); default: 128 random bits.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub nonce: Option<String>,
     /// The state (ASCII URL-safe); default: 128 random bits.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub state: Option<String>,
     /// Signing time as Unix seconds (default: the system clock).
     #[arg(long)]

@@ -547,6 +547,29 @@ fn refusals_keep_the_error_contract() {
         )
     };
     assert_eq!(create(&bad_dcql, "n"), (2, "invalid_dcql".into()));
+    // A nonce and a state may begin with `-` (base64url): values, not options.
+    let dcql = s.dir.path("dcql.json");
+    let dashed = ok(
+        &[
+            "request",
+            "create",
+            "--key",
+            &s.verifier,
+            "--response-uri",
+            RESPONSE_URI,
+            "--dcql",
+            &dcql,
+            "--processing",
+            &processing,
+            "--nonce",
+            "-ZAraZ2sWfU5kD9pPHA1sSv28crI4hVv",
+            "--state",
+            "-st",
+        ],
+        "",
+    );
+    let dashed: Value = serde_json::from_str(&dashed).unwrap();
+    assert_eq!((&dashed["nonce"], &dashed["state"]), (&json!("-ZAraZ2sWfU5kD9pPHA1sSv28crI4hVv"), &json!("-st")));
     assert_eq!(create(&s.dir.path("dcql.json"), "a b"), (2, "malformed_request".into()));
     assert_eq!(fails(&["trust-list", "sign", "--key", &s.commune], "[]"), (2, "invalid_json".into()));
     assert!(Path::new(&seen).exists());
