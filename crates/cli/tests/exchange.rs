@@ -136,12 +136,12 @@ fn setup(tag: &str) -> Setup {
     let jwk: Value = serde_json::from_str(&pubkey).unwrap();
     assert!(jwk.get("d").is_none());
     let mut s = Setup { dir, issuer, holder, verifier, commune, credential, client_id: String::new() };
-    s.client_id = create_request(&s, "nonce-1", "request.jwt")["client_id"].as_str().unwrap().to_owned();
+    s.client_id = create_request(&s, "nonce-1", "st-1", "request.jwt")["client_id"].as_str().unwrap().to_owned();
     s
 }
 
 /// `request create`, writing the request object to `file`; returns the printed JSON.
-fn create_request(s: &Setup, nonce: &str, file: &str) -> Value {
+fn create_request(s: &Setup, nonce: &str, state: &str, file: &str) -> Value {
     let (dcql, processing, n) = (s.dir.path("dcql.json"), s.dir.path("processing.json"), now());
     let out = ok(
         &[
@@ -158,7 +158,7 @@ fn create_request(s: &Setup, nonce: &str, file: &str) -> Value {
             "--nonce",
             nonce,
             "--state",
-            "st-1",
+            state,
             "--now",
             &n,
         ],
@@ -365,7 +365,7 @@ fn refusals_keep_the_error_contract() {
     let seen = s.dir.path("seen.json");
 
     // Wrong nonce: the answer to request 1 presented against request 2.
-    create_request(&s, "nonce-2", "request2.jwt");
+    create_request(&s, "nonce-2", "st-1", "request2.jwt");
     let request2 = s.dir.path("request2.jwt");
     assert_eq!(fails(&verify_args(&s, &request2, &seen, &n), &form1), (1, "nonce_mismatch".into()));
 
@@ -548,27 +548,7 @@ fn refusals_keep_the_error_contract() {
     };
     assert_eq!(create(&bad_dcql, "n"), (2, "invalid_dcql".into()));
     // A nonce and a state may begin with `-` (base64url): values, not options.
-    let dcql = s.dir.path("dcql.json");
-    let dashed = ok(
-        &[
-            "request",
-            "create",
-            "--key",
-            &s.verifier,
-            "--response-uri",
-            RESPONSE_URI,
-            "--dcql",
-            &dcql,
-            "--processing",
-            &processing,
-            "--nonce",
-            "-ZAraZ2sWfU5kD9pPHA1sSv28crI4hVv",
-            "--state",
-            "-st",
-        ],
-        "",
-    );
-    let dashed: Value = serde_json::from_str(&dashed).unwrap();
+    let dashed = create_request(&s, "-ZAraZ2sWfU5kD9pPHA1sSv28crI4hVv", "-st", "dashed.jwt");
     assert_eq!((&dashed["nonce"], &dashed["state"]), (&json!("-ZAraZ2sWfU5kD9pPHA1sSv28crI4hVv"), &json!("-st")));
     assert_eq!(create(&s.dir.path("dcql.json"), "a b"), (2, "malformed_request".into()));
     assert_eq!(fails(&["trust-list", "sign", "--key", &s.commune], "[]"), (2, "invalid_json".into()));
