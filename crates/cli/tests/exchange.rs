@@ -488,26 +488,11 @@ fn refusals_keep_the_error_contract() {
         ),
         (1, "no_matching_credential".into())
     );
-    // The credential is checked against the issuer keys given.
-    assert_eq!(
-        fails(
-            &[
-                "respond",
-                "--key",
-                &s.holder,
-                "--credential",
-                &s.credential,
-                "--issuer",
-                &intruder,
-                "--client-id",
-                &s.client_id,
-                "--now",
-                &n
-            ],
-            &read(&request1)
-        ),
-        (1, "invalid_signature".into())
-    );
+    // The credential is checked against the issuer keys given: the same answer, the intruder as issuer.
+    let mut args = respond_args(&s, "/address/postal_code", &n);
+    let issuer = args.iter().position(|a| *a == "--issuer").unwrap() + 1;
+    args[issuer] = &intruder;
+    assert_eq!(fails(&args, &read(&request1)), (1, "invalid_signature".into()));
     // Another verifier's key for the response's issuers: unknown issuer signature.
     let args = [
         "response",
