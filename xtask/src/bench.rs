@@ -219,6 +219,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args == ["size"] {
         return crate::bench_size::write_section(&paths::root().join("BENCHMARKS.md"));
     }
+    // `cargo xtask bench size --match TEXT...`: what the functions whose names hold any TEXT
+    // account for in the last build's served wasm (no rebuild, nothing written).
+    if let ["size", "--match", patterns @ ..] = args.iter().map(String::as_str).collect::<Vec<_>>().as_slice()
+        && !patterns.is_empty()
+    {
+        return crate::bench_size::print_matching(patterns);
+    }
     if !args.is_empty() {
         return Err(format!("`bench` takes no argument but `browser` or `size` (got {})", args.join(" ")));
     }

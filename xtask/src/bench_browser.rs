@@ -204,6 +204,20 @@ fn transferred_sizes(dist: &Path) -> Result<Vec<FileSizes>, String> {
     Ok(sizes)
 }
 
+/// `cargo xtask build`: builds the release wallet and prints what a browser downloads of it,
+/// file by file, against the target (the figure to check after a change, without a browser).
+pub fn build_and_print_sizes() -> Result<(), String> {
+    tools::ensure(Need::Build)?;
+    crate::wallet::build_release()?;
+    let sizes = transferred_sizes(&paths::wallet_dist())?;
+    for file in &sizes {
+        println!("{:>9} raw {:>8} gzip -9 {:>8} served  {}", file.raw, file.gzip9, file.served, file.name);
+    }
+    let served: u64 = sizes.iter().map(|file| file.served).sum();
+    println!("wasm + JS + CSS: {served} bytes served, target {SIZE_TARGET}: {}", verdict(served <= SIZE_TARGET));
+    Ok(())
+}
+
 /// Builds the release wallet, serves it, runs the load script and returns its section.
 pub fn wallet_section() -> Result<String, String> {
     tools::ensure(Need::Test)?;

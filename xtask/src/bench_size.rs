@@ -116,6 +116,29 @@ fn served(wasm: &[u8]) -> Result<usize, String> {
     Ok(crate::wallet::gzip(&ordered)?.len())
 }
 
+/// Prints what the functions whose demangled names contain any of `patterns` weigh in the last
+/// release build's wasm (raw code, and served bytes lost when their bodies are emptied), with the
+/// ten largest of them: the figure to look at before cutting them.
+pub fn print_matching(patterns: &[&str]) -> Result<(), String> {
+    let named_path = paths::wallet_named_wasm();
+    let named = std::fs::read(&named_path)
+        .map_err(|err| format!("{}: {err} (build the wallet first: cargo xtask bench size)", named_path.display()))?;
+    let matches = |name: &str| patterns.iter().any(|p| name.contains(p));
+    let total = served(&named)?;
+    let functions = crate::wasm_order::read_functions(&named)?;
+    let mut members: Vec<(&str, usize)> =
+        functions.defined.iter().filter(|(name, _)| matches(name)).map(|(name, body)| (*name, body.len())).collect();
+    members.sort_by_key(|&(_, len)| std::cmp::Reverse(len));
+    let raw: usize = members.iter().map(|&(_, len)| len).sum();
+    let emptied = crate::wasm_order::without_bodies(&named, matches)?;
+    let saved = total.saturating_sub(served(&emptied)?);
+    println!("{} functions, {raw} bytes raw, {saved} bytes served (of {total})", members.len());
+    for (name, len) in members.iter().take(std::env::var("SIZE_TOP").ok().and_then(|v| v.parse().ok()).unwrap_or(10)) {
+        println!("{len:>8}  {name}");
+    }
+    Ok(())
+}
+
 /// Builds the release wallet, measures each family and rewrites the section of `file`.
 pub fn write_section(file: &Path) -> Result<(), String> {
     crate::wallet::build_release()?;

@@ -2,6 +2,7 @@
 //!
 //! - `cargo xtask demo [--addr HOST:PORT]`: installs what is missing, builds the wallet in release,
 //!   serves it with the guichet and a demo commune until Ctrl-C.
+//! - `cargo xtask build`: builds the release wallet and prints the bytes a browser downloads.
 //! - `cargo xtask test`: every check, in order, then one `N passed, N failed` line.
 //! - `cargo xtask bench [browser|size]`: core verification, guichet load and browser benchmarks (only
 //!   the browser ones with `browser`), written to BENCHMARKS.md; `size`: where the wallet's served
@@ -25,7 +26,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <command>\n\n  demo [--addr HOST:PORT]  build the wallet and serve it with the guichet (default 127.0.0.1:8080, env SOUVERAIN_ADDR)\n  test                     run every check: fmt, clippy, tests, wasm build, browser and end-to-end tests\n  bench [browser|size]     benchmark core verification, the guichet under load, the vault and wallet in Chromium (only those with `browser`); write BENCHMARKS.md; `size`: where the wallet's served bytes are"
+        "usage: cargo xtask <command>\n\n  demo [--addr HOST:PORT]  build the wallet and serve it with the guichet (default 127.0.0.1:8080, env SOUVERAIN_ADDR)\n  build                    build the release wallet into target/wallet/dist and print its served sizes\n  test                     run every check: fmt, clippy, tests, wasm build, browser and end-to-end tests\n  bench [browser|size]     benchmark core verification, the guichet under load, the vault and wallet in Chromium (only those with `browser`); write BENCHMARKS.md; `size`: where the wallet's served bytes are"
     );
     ExitCode::from(2)
 }
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&args[1..]),
+        Some("build") if args.len() == 1 => bench_browser::build_and_print_sizes(),
         Some("bench") => bench::run(&args[1..]),
         Some("test") if args.len() == 1 => return test::run(),
         _ => return usage(),
