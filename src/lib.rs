@@ -13,6 +13,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// talc, not the default dlmalloc: smaller in the wasm (Cargo.toml says by how much). The wasm is
+// single-threaded (no atomics), which this allocator requires.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub mod app;
 pub mod components;
 pub mod i18n;
