@@ -24,13 +24,13 @@ const LANG_KEY: &str = "souverain.lang";
 
 /// Reads the remembered language, French when none or unreadable.
 fn stored_lang() -> Lang {
-    // What gloo's `LocalStorage::get` does (a JSON string), but parsed with `from_slice` like the
+    // What gloo's `LocalStorage::get` does (a JSON string), but parsed by core's reader like the
     // rest of the wallet: its `from_str` would bring a second JSON reader into the wasm.
     LocalStorage::raw()
         .get_item(LANG_KEY)
         .ok()
         .flatten()
-        .and_then(|item| serde_json::from_slice::<String>(item.as_bytes()).ok())
+        .and_then(|item| souverain_core::json::read::<String>(item.as_bytes()).ok())
         .map(|tag| Lang::from_tag(&tag))
         .unwrap_or_default()
 }

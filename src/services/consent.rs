@@ -6,9 +6,10 @@
 //! verified against the grant and kept in the same record.
 
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use souverain_core::consent::{Grant, UnverifiedReceipt, Withdrawal};
+use souverain_core::json::{self, FromJson, JsonError, Members};
 use souverain_core::openid4vp::request::LocalizedText;
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, RecordKind};
 use zeroize::Zeroizing;
@@ -19,7 +20,7 @@ use super::platform::now_unix;
 use super::vault::{Session, VaultFailure};
 
 /// A consent record (schema 1 of `consent_grant` records).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConsentRecord {
     /// The signed grant (`consent-grant+jwt`).
     pub grant: String,
@@ -35,6 +36,21 @@ pub struct ConsentRecord {
     pub withdrawal_receipt: Option<String>,
     /// When the service commits to erase the data (from the withdrawal receipt).
     pub erasure_by: Option<i64>,
+}
+
+impl FromJson for ConsentRecord {
+    fn from_json(value: Value, member: &'static str) -> Result<ConsentRecord, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(ConsentRecord {
+            grant: m.take("grant")?,
+            content: m.take("content")?,
+            service: m.optional("service")?,
+            receipt: m.take("receipt")?,
+            withdrawal: m.optional("withdrawal")?,
+            withdrawal_receipt: m.optional("withdrawal_receipt")?,
+            erasure_by: m.optional("erasure_by")?,
+        })
+    }
 }
 
 /// Where a consent stands.
@@ -83,7 +99,7 @@ impl From<VaultFailure> for WithdrawError {
 async fn read(session: &Session, id: &str) -> Result<Option<ConsentRecord>, VaultFailure> {
     vault_free(session).await;
     let bytes = session.read(id).await?;
-    Ok(serde_json::from_slice(&bytes).ok())
+    Ok(json::read(&bytes).ok())
 }
 
 async fn write(session: &Session, id: &str, record: &ConsentRecord, draft: EntryDraft) -> Result<(), VaultFailure> {
@@ -230,8 +246,7 @@ async fn send(session: &Session, id: &str, mut record: ConsentRecord) -> Result<
     let answer = net::send(&record.content.withdrawal_endpoint, Some(("application/json", &body)), &[])
         .await
         .map_err(WithdrawError::Queued)?;
-    // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
-    let answer: Value = serde_json::from_slice(answer.body.as_bytes()).map_err(|_| WithdrawError::Invalid)?;
+    let answer = json::parse(answer.body.as_bytes()).map_err(|_| WithdrawError::Invalid)?;
     let receipt = answer.get("receipt").and_then(Value::as_str).ok_or(WithdrawError::Invalid)?.to_owned();
     let withdrawal_id = souverain_core::consent::UnverifiedWithdrawal::parse(&compact)
         .ok()
@@ -258,7 +273,7 @@ fn verified_withdrawal_receipt(record: &ConsentRecord) -> Option<(String, i64)> 
 /// The `jti` of our own signed withdrawal (read from the vault, which authenticated it).
 fn withdrawal_record_id(compact: &str) -> Option<String> {
     let jws = souverain_core::jose::UnverifiedJws::parse(compact).ok()?;
-    let payload: Value = serde_json::from_slice(jws.payload_unverified()).ok()?;
+    let payload = json::parse(jws.payload_unverified()).ok()?;
     payload.get("jti")?.as_str().map(str::to_owned)
 }
 

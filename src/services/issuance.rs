@@ -6,9 +6,10 @@
 //! issuer's published key before it is stored, and that key is stored with it, so that the list
 //! shows verified claims without the network.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use souverain_core::jose::{Jwk, PublicKey};
+use souverain_core::json::{self, FromJson, JsonError, Members};
 use souverain_core::openid4vci::{CredentialOffer, CredentialRequest, CredentialResponse, NonceResponse, TokenRequest};
 use souverain_core::sd_jwt::SdJwt;
 use souverain_core::sd_jwt_vc::{VcVerifyOptions, VerifiedVc, verify_vc};
@@ -48,7 +49,7 @@ impl From<VaultFailure> for IssueError {
 }
 
 /// A credential record (schema 1 of `credential` records).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CredentialRecord {
     /// The SD-JWT VC with all its disclosures.
     pub credential: String,
@@ -58,6 +59,18 @@ pub struct CredentialRecord {
     pub issuer_jwk: Jwk,
     /// When it was received (Unix seconds).
     pub received_at: i64,
+}
+
+impl FromJson for CredentialRecord {
+    fn from_json(value: Value, member: &'static str) -> Result<CredentialRecord, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(CredentialRecord {
+            credential: m.take("credential")?,
+            issuer: m.take("issuer")?,
+            issuer_jwk: m.take("issuer_jwk")?,
+            received_at: m.take("received_at")?,
+        })
+    }
 }
 
 /// A held credential, verified, as the pages show it.
@@ -137,16 +150,11 @@ pub(crate) async fn vault_free(session: &Session) {
 /// The issuer's signing key, from its `/.well-known/jwt-vc-issuer` metadata.
 async fn issuer_key(issuer: &str) -> Result<(Jwk, PublicKey), IssueError> {
     let answer = net::send(&format!("{issuer}/.well-known/jwt-vc-issuer"), None, &[]).await?;
-    // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
-    let meta: Value = serde_json::from_slice(answer.body.as_bytes()).map_err(|_| IssueError::Invalid)?;
+    let meta = json::parse(answer.body.as_bytes()).map_err(|_| IssueError::Invalid)?;
     if meta.get("issuer").and_then(Value::as_str) != Some(issuer) {
         return Err(IssueError::Invalid);
     }
-    let jwk = meta.pointer("/jwks/keys/0").cloned().ok_or(IssueError::Invalid)?;
-    // Read back from its JSON text rather than with `from_value`: the same result, and only one kind of
-    // JSON reader (text) in the wallet's wasm.
-    let jwk: Jwk =
-        serde_json::to_vec(&jwk).ok().and_then(|text| serde_json::from_slice(&text).ok()).ok_or(IssueError::Invalid)?;
+    let jwk = meta.pointer("/jwks/keys/0").and_then(Value::as_object).cloned().map(Jwk).ok_or(IssueError::Invalid)?;
     let key = PublicKey::from_jwk(&jwk).map_err(|_| IssueError::Invalid)?;
     Ok((key.to_jwk(), key))
 }
@@ -243,7 +251,7 @@ pub async fn held(session: &Session) -> Result<Vec<HeldVc>, VaultFailure> {
     for id in ids {
         vault_free(session).await;
         let bytes = session.read(&id).await?;
-        let Ok(record) = serde_json::from_slice::<CredentialRecord>(&bytes) else { continue };
+        let Ok(record) = json::read::<CredentialRecord>(&bytes) else { continue };
         let Ok(key) = PublicKey::from_jwk(&record.issuer_jwk) else { continue };
         let Ok(sd) = SdJwt::parse(&record.credential) else { continue };
         let Ok(vc) = verify_vc(sd, &key, &VcVerifyOptions::new(record.received_at)) else { continue };

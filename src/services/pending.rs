@@ -3,7 +3,9 @@
 //! list them until they expire, and forgotten once approved or declined. Each change is journaled
 //! like any other: a service that asked is part of who asked for what.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
+use souverain_core::json::{self, FromJson, JsonError, Members};
 use souverain_core::openid4vp::request::LocalizedText;
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, RecordKind};
 
@@ -16,7 +18,7 @@ use super::vault::{Session, VaultFailure, random_id};
 const PREFIX: &str = "pending-request-";
 
 /// A request waiting for the citizen's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PendingRequest {
     /// The record's id.
     #[serde(skip)]
@@ -31,6 +33,20 @@ pub struct PendingRequest {
     pub purpose: Option<LocalizedText>,
     /// When the request expires, Unix seconds.
     pub expires_at: i64,
+}
+
+impl FromJson for PendingRequest {
+    fn from_json(value: Value, member: &'static str) -> Result<PendingRequest, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(PendingRequest {
+            id: String::new(),
+            link: m.take("link")?,
+            client_id: m.take("client_id")?,
+            service: m.optional("service")?,
+            purpose: m.optional("purpose")?,
+            expires_at: m.take("expires_at")?,
+        })
+    }
 }
 
 impl PendingRequest {
@@ -112,7 +128,7 @@ pub async fn list(session: &Session) -> Result<Vec<PendingRequest>, VaultFailure
         vault_free(session).await;
         let bytes = session.read(&id).await?;
         // Unreadable (another version's format): left as it is, nothing is lost.
-        let Ok(pending) = serde_json::from_slice::<PendingRequest>(&bytes) else { continue };
+        let Ok(pending) = json::read::<PendingRequest>(&bytes) else { continue };
         if pending.expires_at > now {
             // Kept in order as the list is built, soonest to expire first and the id breaking ties:
             // an insertion costs far less wasm than a sort.

@@ -10,6 +10,7 @@ use rand_core::OsRng;
 use serde_json::Value;
 use souverain_core::consent::{DataCategory, Grant, UnverifiedReceipt};
 use souverain_core::jose::{PublicKey, UnverifiedJws};
+use souverain_core::json;
 use souverain_core::openid4vp::dcql::{Candidate, HeldCredential};
 use souverain_core::openid4vp::request::{AuthorizationRequestUrl, LocalizedText, RequestObject, UnverifiedRequest};
 use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
@@ -145,7 +146,7 @@ async fn pinned_commune(session: &Session) -> Result<Option<String>, VaultFailur
     }
     vault_free(session).await;
     let bytes = session.read(COMMUNE_KEY_ID).await?;
-    Ok(serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("did")?.as_str().map(str::to_owned)))
+    Ok(json::parse(&bytes).ok().and_then(|v| v.get("did")?.as_str().map(str::to_owned)))
 }
 
 async fn pin_commune(session: &Session, did: &str) -> Result<(), VaultFailure> {
@@ -182,7 +183,7 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
             let list = UnverifiedTrustList::parse(answer.body.trim()).ok();
             let named = UnverifiedJws::parse(answer.body.trim())
                 .ok()
-                .and_then(|j| serde_json::from_slice::<Value>(j.payload_unverified()).ok())
+                .and_then(|j| json::parse(j.payload_unverified()).ok())
                 .and_then(|p| p.get("iss")?.as_str().map(str::to_owned));
             let pinned = pinned_commune(session).await?;
             let did = match (pinned, named) {
@@ -345,8 +346,7 @@ pub async fn approve(
     let form =
         AuthorizationResponse { vp_token, state: req.state.clone(), consent_grant: Some(grant_jwt.clone()) }.to_form();
     let answer = net::send(&req.response_uri, Some(("application/x-www-form-urlencoded", &form)), &[]).await?;
-    // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
-    let answer: Value = serde_json::from_slice(answer.body.as_bytes()).map_err(|_| PresentError::Invalid)?;
+    let answer = json::parse(answer.body.as_bytes()).map_err(|_| PresentError::Invalid)?;
     let receipt = answer.get("receipt").and_then(Value::as_str).ok_or(PresentError::Invalid)?.to_owned();
     UnverifiedReceipt::parse(&receipt)
         .and_then(|r| r.verify(&grant, &grant.record_id))

@@ -14,8 +14,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
+use souverain_core::json::{self, FromJson, JsonError, Members};
 use souverain_core::vault::{
     BackupError, EntryDraft, JournalEntry, JournalError, JournalKind, KdfParams, NewRecord, RecordError, RecordKind,
     RecoveryKey, SessionError, StoreError, Unlock, Vault, VaultError,
@@ -211,7 +212,7 @@ pub async fn storage_status() -> StorageStatus {
 }
 
 /// What a personal data item is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Name, birth date...
@@ -255,8 +256,8 @@ impl Category {
 
 /// Where an item comes from. Stored as `{"type": "self_declared"}` or
 /// `{"type": "attested", "issuer": ..., "credential": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type", try_from = "SourceFields")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
 pub enum Source {
     /// Typed by the citizen.
     SelfDeclared,
@@ -269,39 +270,26 @@ pub enum Source {
     },
 }
 
-/// [`Source`] as stored, read as a plain struct: the same format as the internally tagged enum
-/// (which serializes it), but the derived reader of a tagged enum buffers its content generically
-/// and weighs several kB more in the wasm.
-#[derive(Deserialize)]
-struct SourceFields {
-    #[serde(rename = "type")]
-    kind: SourceKind,
-    issuer: Option<String>,
-    credential: Option<String>,
+impl FromJson for Category {
+    fn from_json(value: Value, member: &'static str) -> Result<Category, JsonError> {
+        let name = String::from_json(value, member)?;
+        Category::from_name(&name).ok_or(JsonError::Invalid(member))
+    }
 }
 
-/// The `type` of a stored [`Source`].
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum SourceKind {
-    SelfDeclared,
-    Attested,
-}
-
-impl TryFrom<SourceFields> for Source {
-    type Error = &'static str;
-
-    fn try_from(f: SourceFields) -> Result<Source, &'static str> {
-        match (f.kind, f.issuer, f.credential) {
-            (SourceKind::SelfDeclared, _, _) => Ok(Source::SelfDeclared),
-            (SourceKind::Attested, Some(issuer), Some(credential)) => Ok(Source::Attested { issuer, credential }),
-            (SourceKind::Attested, _, _) => Err("an attested source names its issuer and credential"),
+impl FromJson for Source {
+    fn from_json(value: Value, member: &'static str) -> Result<Source, JsonError> {
+        let mut m = Members::of(value, member)?;
+        match m.take::<String>("type")?.as_str() {
+            "self_declared" => Ok(Source::SelfDeclared),
+            "attested" => Ok(Source::Attested { issuer: m.take("issuer")?, credential: m.take("credential")? }),
+            _ => Err(JsonError::Invalid("type")),
         }
     }
 }
 
 /// One personal data item (schema 1 of `personal_data` records).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DataItem {
     /// The record id (not stored inside the record).
     #[serde(skip)]
@@ -315,6 +303,21 @@ pub struct DataItem {
     /// Self-declared or attested.
     pub source: Source,
 }
+
+impl FromJson for DataItem {
+    fn from_json(value: Value, member: &'static str) -> Result<DataItem, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(DataItem {
+            id: String::new(),
+            category: m.take("category")?,
+            field: m.take("field")?,
+            value: m.take("value")?,
+            source: m.take("source")?,
+        })
+    }
+}
+
+souverain_core::deserialize_via_tree!(Category, Source, DataItem);
 
 const PERSONAL_SCHEMA: u32 = 1;
 const AUTOLOCK_ID: &str = "setting-autolock";
@@ -368,7 +371,7 @@ impl Session {
         let mut items = Vec::new();
         for id in ids {
             let bytes = self.read(&id).await?;
-            let mut item: DataItem = serde_json::from_slice(&bytes).map_err(|_| VaultFailure::Damaged(id.clone()))?;
+            let mut item: DataItem = json::read(&bytes).map_err(|_| VaultFailure::Damaged(id.clone()))?;
             item.id = id;
             items.push(item);
         }
@@ -479,7 +482,7 @@ impl Session {
             return Ok(None);
         }
         let bytes = self.read(AUTOLOCK_ID).await?;
-        Ok(serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("minutes")?.as_u64()).map(|m| m as u32))
+        Ok(json::parse(&bytes).ok().and_then(|v| v.get("minutes")?.as_u64()).map(|m| m as u32))
     }
 
     /// Stores the auto-lock delay.

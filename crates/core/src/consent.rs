@@ -16,11 +16,12 @@
 //! are in `docs/consent-records.md`.
 
 use rand_core::{CryptoRng, RngCore};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
+use crate::json::{FromJson, JsonError, Members};
 use crate::openid4vp::request::{Controller, PrivacyNotice, Purpose, RequestObject, client_id_key};
 
 /// JOSE `typ` of a consent grant (`application/consent-grant+jwt`).
@@ -100,7 +101,7 @@ fn random_id(rng: &mut (impl RngCore + CryptoRng)) -> String {
 }
 
 /// Personal data categories of one credential: its `vct` and the disclosed claim paths.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DataCategory {
     /// The credential type.
     pub vct: String,
@@ -120,7 +121,7 @@ pub struct ExchangeBinding {
 }
 
 /// A consent grant (ISO/IEC TS 27560 record, state `given`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Grant {
     /// Record identifier (`jti`).
     #[serde(rename = "jti")]
@@ -167,6 +168,73 @@ pub struct Grant {
     pub vp_token_sha256: String,
 }
 
+impl FromJson for DataCategory {
+    fn from_json(value: Value, member: &'static str) -> Result<DataCategory, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(DataCategory { vct: m.take("vct")?, claims: m.take("claims")? })
+    }
+}
+
+impl FromJson for Grant {
+    fn from_json(value: Value, member: &'static str) -> Result<Grant, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Grant {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            pii_principal: m.take("pii_principal")?,
+            privacy_notice: m.take("privacy_notice")?,
+            language: m.take("language")?,
+            purposes: m.take("purposes")?,
+            legal_basis: m.take("legal_basis")?,
+            data: m.take("data")?,
+            controller: m.take("controller")?,
+            storage_location: m.take("storage_location")?,
+            retention_seconds: m.take("retention_seconds")?,
+            jurisdiction: m.take("jurisdiction")?,
+            recipients: m.take("recipients")?,
+            withdrawal_endpoint: m.take("withdrawal_endpoint")?,
+            event_time: m.take("iat")?,
+            valid_until: m.take("exp")?,
+            state: m.take("state")?,
+            aud: m.take("aud")?,
+            nonce: m.take("nonce")?,
+            vp_token_sha256: m.take("vp_token_sha256")?,
+        })
+    }
+}
+
+impl FromJson for Withdrawal {
+    fn from_json(value: Value, member: &'static str) -> Result<Withdrawal, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Withdrawal {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            grant_id: m.take("grant_id")?,
+            pii_principal: m.take("pii_principal")?,
+            aud: m.take("aud")?,
+            event_time: m.take("iat")?,
+            state: m.take("state")?,
+        })
+    }
+}
+
+impl FromJson for Receipt {
+    fn from_json(value: Value, member: &'static str) -> Result<Receipt, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Receipt {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            service: m.take("iss")?,
+            acknowledges: m.take("acknowledges")?,
+            grant_id: m.take("grant_id")?,
+            time: m.take("iat")?,
+            erasure_by: m.take("erasure_by")?,
+        })
+    }
+}
+
+crate::deserialize_via_tree!(DataCategory, Grant, Withdrawal, Receipt);
+
 fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, ConsentError> {
     let mut header = Map::new();
     header.insert("jwk".into(), Value::Object(key.public_key().to_jwk().0));
@@ -179,8 +247,8 @@ fn header_key(jws: &UnverifiedJws) -> Result<PublicKey, ConsentError> {
     PublicKey::from_jwk(&crate::jose::Jwk(jwk.clone())).map_err(|_| ConsentError::WrongSigner)
 }
 
-fn parse_payload<T: for<'de> Deserialize<'de>>(jws: &UnverifiedJws) -> Result<T, ConsentError> {
-    serde_json::from_slice(jws.payload_unverified()).map_err(|_| ConsentError::Malformed)
+fn parse_payload<T: FromJson>(jws: &UnverifiedJws) -> Result<T, ConsentError> {
+    crate::json::read(jws.payload_unverified()).map_err(|_| ConsentError::Malformed)
 }
 
 fn check_schema(version: &str) -> Result<(), ConsentError> {
@@ -298,7 +366,7 @@ impl VerifiedGrant {
 }
 
 /// A withdrawal of a grant, signed by the same holder key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Withdrawal {
     /// Record identifier (`jti`).
     #[serde(rename = "jti")]
@@ -396,7 +464,7 @@ impl VerifiedWithdrawal {
 }
 
 /// The service's acknowledgement of a grant or a withdrawal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
     /// Receipt identifier (`jti`).
     #[serde(rename = "jti")]

@@ -10,6 +10,7 @@
 //! | module | what it implements |
 //! |---|---|
 //! | [`b64`] | unpadded base64url (RFC 4648 section 5) |
+//! | [`json`] | the one strict JSON reader, and typed objects read member by member |
 //! | [`jose`] | Ed25519 and P-256 keys, JWK (RFC 8037), thumbprints (RFC 7638), `did:jwk`/`did:key`, compact JWS |
 //! | [`sd_jwt`] | SD-JWT (RFC 9901): issue, present, verify, key binding |
 //! | [`sd_jwt_vc`] | SD-JWT VC (`dc+sd-jwt`) on top of [`sd_jwt`] |
@@ -25,6 +26,7 @@
 pub mod b64;
 pub mod consent;
 pub mod jose;
+pub mod json;
 pub mod openid4vci;
 pub mod openid4vp;
 pub mod sd_jwt;

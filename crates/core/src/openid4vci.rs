@@ -80,11 +80,7 @@ pub enum VciError {
 }
 
 fn object(text: &str) -> Result<Map<String, Value>, VciError> {
-    // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
-    match serde_json::from_slice::<Value>(text.as_bytes()) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(VciError::NotJson),
-    }
+    crate::json::parse_object(text.as_bytes()).map_err(|_| VciError::NotJson)
 }
 
 fn string(obj: &Map<String, Value>, name: &'static str) -> Result<String, VciError> {
@@ -314,7 +310,7 @@ impl UnverifiedProof {
 
     /// The `nonce` claimed by the proof (to find the c_nonce in storage before verifying).
     pub fn nonce_unverified(&self) -> Option<String> {
-        let payload: Value = serde_json::from_slice(self.jws.payload_unverified()).ok()?;
+        let payload = crate::json::parse(self.jws.payload_unverified()).ok()?;
         payload.get("nonce")?.as_str().map(str::to_owned)
     }
 }

@@ -10,10 +10,11 @@
 //! doubtful (a forged signature is one finding among others); the wallet still only proceeds with
 //! a [`crate::openid4vp::request::VerifiedRequest`].
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
+use crate::json::{FromJson, JsonError, Members};
 use crate::openid4vp::dcql::ClaimPath;
 use crate::openid4vp::request::{LocalizedText, UnverifiedRequest};
 
@@ -39,7 +40,7 @@ pub enum TrustListError {
 }
 
 /// Claims a purpose may ask of one credential type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AllowedClaims {
     /// The credential type.
     pub vct: String,
@@ -48,7 +49,7 @@ pub struct AllowedClaims {
 }
 
 /// A purpose registered for a service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegisteredPurpose {
     /// DPV purpose IRI (matched against the request's purposes).
     pub dpv: String,
@@ -59,7 +60,7 @@ pub struct RegisteredPurpose {
 }
 
 /// A service of the commune.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Service {
     /// Its full client_id.
     pub client_id: String,
@@ -76,7 +77,7 @@ pub struct Service {
 }
 
 /// The trust list's payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrustList {
     /// The commune (its identifier, e.g. a did:jwk).
     pub iss: String,
@@ -87,6 +88,47 @@ pub struct TrustList {
     /// The services.
     pub services: Vec<Service>,
 }
+
+impl FromJson for AllowedClaims {
+    fn from_json(value: Value, member: &'static str) -> Result<AllowedClaims, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(AllowedClaims { vct: m.take("vct")?, paths: m.take("paths")? })
+    }
+}
+
+impl FromJson for RegisteredPurpose {
+    fn from_json(value: Value, member: &'static str) -> Result<RegisteredPurpose, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(RegisteredPurpose {
+            dpv: m.take("dpv")?,
+            claims: m.take("claims")?,
+            max_retention_seconds: m.take("max_retention_seconds")?,
+        })
+    }
+}
+
+impl FromJson for Service {
+    fn from_json(value: Value, member: &'static str) -> Result<Service, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Service {
+            client_id: m.take("client_id")?,
+            name: m.take("name")?,
+            logo: m.take("logo")?,
+            contact: m.take("contact")?,
+            response_uri_origins: m.take("response_uri_origins")?,
+            purposes: m.take("purposes")?,
+        })
+    }
+}
+
+impl FromJson for TrustList {
+    fn from_json(value: Value, member: &'static str) -> Result<TrustList, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(TrustList { iss: m.take("iss")?, iat: m.take("iat")?, exp: m.take("exp")?, services: m.take("services")? })
+    }
+}
+
+crate::deserialize_via_tree!(AllowedClaims, RegisteredPurpose, Service, TrustList);
 
 impl TrustList {
     /// Signs the list with the commune's key.
@@ -107,7 +149,7 @@ impl UnverifiedTrustList {
     /// Parses a `trust-list+jwt`.
     pub fn parse(compact: &str) -> Result<UnverifiedTrustList, TrustListError> {
         let jws = UnverifiedJws::parse(compact)?;
-        let list = serde_json::from_slice(jws.payload_unverified()).map_err(|_| TrustListError::Malformed)?;
+        let list = crate::json::read(jws.payload_unverified()).map_err(|_| TrustListError::Malformed)?;
         Ok(UnverifiedTrustList { jws, list })
     }
 

@@ -8,11 +8,13 @@ mod openid4vp_fixtures;
 use std::collections::BTreeSet;
 
 use openid4vp_fixtures::*;
+use souverain_core::b64;
+use souverain_core::consent::GRANT_TYP;
 use souverain_core::consent::{
     ConsentError, DataCategory, ExchangeBinding, GivenConsent, Grant, Receipt, RequestedConsent, UnverifiedGrant,
     UnverifiedReceipt, UnverifiedWithdrawal, Withdrawal, vp_token_hash,
 };
-use souverain_core::jose::PublicKey;
+use souverain_core::jose::{PublicKey, sign_compact};
 use souverain_core::openid4vp::dcql::HeldCredential;
 use souverain_core::openid4vp::request::{AuthorizationRequestUrl, UnverifiedRequest, WalletEndpoint};
 use souverain_core::openid4vp::response::{AuthorizationResponse, ResponseError, VpToken, verify_response};
@@ -301,4 +303,60 @@ fn withdrawal_then_receipt_every_signature_verified() {
     );
     assert!(matches!(given.clone().expire(NOW), Err(ConsentError::NotYetExpired { .. })));
     assert!(GivenConsent::from_grant(given.grant().clone()).expire(grant.valid_until).is_ok());
+}
+
+#[test]
+fn grant_payloads_are_read_member_by_member_and_strictly() {
+    let mut rng = TestRng::new(5);
+    let keys = keys(&mut rng);
+    let credential = pid(&keys, &mut rng);
+    let request = request(&keys, "nonce-F6");
+    let jwt = request.sign(&keys.verifier).unwrap();
+    let url = AuthorizationRequestUrl {
+        endpoint: WalletEndpoint::Scheme,
+        client_id: request.client_id.clone(),
+        request_uri: "https://x.example/r".into(),
+    }
+    .to_url();
+    let answer = holder_answers(&keys, &credential, &jwt, &url, &mut rng);
+    let binding = ExchangeBinding {
+        client_id: request.client_id.clone(),
+        nonce: "nonce-F6".into(),
+        vp_token_sha256: vp_token_hash(&answer.vp_token),
+    };
+    let holder = keys.holder.public_key();
+    let read = |compact: &str| UnverifiedGrant::parse(compact)?.verify(&binding, &holder).map(|g| g.grant().clone());
+    let original = read(&answer.grant).unwrap();
+    // The grant's payload text, and that text (or a variant of it) signed again by the holder.
+    let text = String::from_utf8(b64::decode(answer.grant.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let resigned = |payload: &str| {
+        let mut header = serde_json::Map::new();
+        header.insert("jwk".into(), serde_json::Value::Object(holder.to_jwk().0));
+        sign_compact(&keys.holder, keys.holder.default_alg(), GRANT_TYP, header, payload.as_bytes()).unwrap()
+    };
+    assert_eq!(read(&resigned(&text)).unwrap(), original);
+    // Serde callers read the same grant, and write the same text back.
+    let through_serde: Grant = serde_json::from_str(&text).unwrap();
+    assert_eq!((&through_serde, serde_json::to_string(&through_serde).unwrap()), (&original, text.clone()));
+    // Unknown members are ignored, as the derived reader did.
+    let extended = text.replacen('{', r#"{"x-extension":[1,{"a":true}],"#, 1);
+    assert_eq!(read(&resigned(&extended)).unwrap(), original);
+
+    let refused = |payload: String, why: &str| {
+        assert_eq!(UnverifiedGrant::parse(&resigned(&payload)).unwrap_err(), ConsentError::Malformed, "{why}");
+        assert!(serde_json::from_str::<Grant>(&payload).is_err(), "{why}, through serde");
+    };
+    // A member named twice in a nested object, which serde_json's own reader lets through.
+    refused(text.replacen(r#""controller":{"#, r#""controller":{"name":"Someone else","#, 1), "nested duplicate");
+    let changed = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        change(&mut value);
+        serde_json::to_string(&value).unwrap()
+    };
+    refused(changed(&|v| v["retention_seconds"] = (-1).into()), "negative retention");
+    refused(changed(&|v| v["iat"] = v["iat"].to_string().into()), "time as text");
+    refused(changed(&|v| v["purposes"][0]["dpv"] = 1.into()), "purpose IRI not a string");
+    refused(changed(&|v| v["data"] = serde_json::json!({})), "data not a list");
+    refused(changed(&|v| drop(v.as_object_mut().unwrap().remove("nonce"))), "missing nonce");
+    refused(changed(&|v| drop(v["controller"].as_object_mut().unwrap().remove("contact"))), "missing nested member");
 }

@@ -167,3 +167,26 @@ fn p256_holder_signs_too() {
     assert_eq!(signed.alg, "ES256");
     assert_eq!(verify_journal(&entries, &signed, &holder.public_key()), Ok(()));
 }
+
+#[test]
+fn every_kind_and_path_step_reads_back_as_written() {
+    use souverain_core::json::{FromJson, JsonError, read};
+    for kind in JournalKind::ALL {
+        let text = serde_json::to_string(&kind).unwrap();
+        assert_eq!(text, format!("\"{}\"", kind.name()));
+        assert_eq!(read::<JournalKind>(text.as_bytes()), Ok(kind));
+    }
+    for kind in souverain_core::vault::RecordKind::ALL {
+        let text = serde_json::to_string(&kind).unwrap();
+        assert_eq!(read::<souverain_core::vault::RecordKind>(text.as_bytes()), Ok(kind), "{text}");
+    }
+    assert_eq!(read::<JournalKind>(b"\"Grant\""), Err(JsonError::Invalid("")));
+    let steps = vec![PathSegment::Key("children".into()), PathSegment::All(()), PathSegment::Index(2)];
+    let text = serde_json::to_string(&steps).unwrap();
+    assert_eq!(text, r#"["children",null,2]"#);
+    assert_eq!(read::<Vec<PathSegment>>(text.as_bytes()), Ok(steps));
+    for refused in ["-1", "1.5", "true", "{}"] {
+        let value = serde_json::from_str(refused).unwrap();
+        assert_eq!(PathSegment::from_json(value, "step"), Err(JsonError::Invalid("step")), "{refused}");
+    }
+}

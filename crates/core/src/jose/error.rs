@@ -100,7 +100,7 @@ pub enum JsonObjectError {
     /// JSON, but not an object.
     #[error("not a JSON object")]
     NotObject,
-    /// The object names a top-level member twice.
+    /// An object of it names a member twice.
     #[error("the member {0:?} appears twice")]
     DuplicateMember(String),
 }

@@ -1,6 +1,6 @@
 //! JSON Web Keys (RFC 7517) as plain JSON objects.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
@@ -11,9 +11,17 @@ use super::{JsonObjectError, KeyError, parse_json_object};
 /// Holding a `Jwk` says nothing about its validity: [`super::PublicKey::from_jwk`] and
 /// [`super::SigningKey::from_jwk`] check it. A private JWK (with `d`) is secret material: keep it
 /// only as long as needed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Jwk(pub Map<String, Value>);
+
+impl crate::json::FromJson for Jwk {
+    fn from_json(value: Value, member: &'static str) -> Result<Jwk, crate::json::JsonError> {
+        Map::from_json(value, member).map(Jwk)
+    }
+}
+
+crate::deserialize_via_tree!(Jwk);
 
 impl Jwk {
     /// Whether the JWK carries a private part (`d`, RFC 7518 section 6.2.2.1 and RFC 8037 section 2).

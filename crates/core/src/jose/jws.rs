@@ -157,7 +157,7 @@ impl VerifiedJws {
         self.alg
     }
 
-    /// The payload as a JSON object (JWT claims), rejecting duplicate top-level claim names.
+    /// The payload as a JSON object (JWT claims), rejecting a claim or member name given twice.
     pub fn payload_json(&self) -> Result<Map<String, Value>, JwsError> {
         parse_json_object(&self.payload).map_err(JwsError::Payload)
     }

@@ -6,8 +6,8 @@
 //!   [`VerifiedJws`]. Algorithms come from an allow-list ([`Alg`]: `EdDSA`, `Ed25519`, `ES256`);
 //!   `crit` is rejected since we implement no extension; `typ` is checked at verification.
 //! - Ed25519 signatures are checked with `verify_strict` (no malleable or small-order signatures).
-//! - Header, JWK and payload objects with a duplicated top-level member are rejected, since parsers
-//!   disagree on which duplicate wins (nested objects are not checked).
+//! - Header, JWK and payload objects that name a member twice, at any depth, are rejected, since
+//!   parsers disagree on which duplicate wins ([`crate::json`]).
 
 mod alg;
 mod did;

@@ -12,12 +12,13 @@
 //! `dc+sd-jwt`, plus the `souverain_processing` member ([`Processing`], see
 //! `docs/openid4vp-profile.md`). Everything else is refused with an error naming it.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::dcql::{DcqlError, DcqlQuery};
 use super::url::{UrlError, form_decode, is_secure_transport, percent_encode};
 use crate::jose::{JwsError, KeyError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
+use crate::json::{FromJson, JsonError, Members};
 
 /// JOSE `typ` of request objects (RFC 9101 section 10.8).
 pub const REQUEST_TYP: &str = "oauth-authz-req+jwt";
@@ -218,7 +219,7 @@ fn check_client_id(client_id: &str) -> Result<(), RequestError> {
 }
 
 /// Text in French and English (the wallet shows the citizen's language, French first).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LocalizedText {
     /// French.
     pub fr: String,
@@ -227,7 +228,7 @@ pub struct LocalizedText {
 }
 
 /// A purpose of processing: a W3C DPV purpose IRI and what it means here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Purpose {
     /// DPV purpose IRI, e.g. `https://w3id.org/dpv#ServiceProvision`.
     pub dpv: String,
@@ -236,7 +237,7 @@ pub struct Purpose {
 }
 
 /// Who decides on the processing (GDPR controller).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Controller {
     /// Name, e.g. `Mairie de Trifouillis`.
     pub name: String,
@@ -245,7 +246,7 @@ pub struct Controller {
 }
 
 /// The privacy notice and the SHA-256 of the exact document, so a grant names what was shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrivacyNotice {
     /// https URL of the notice.
     pub url: String,
@@ -254,7 +255,7 @@ pub struct PrivacyNotice {
 }
 
 /// The `souverain_processing` extension member: what the consent covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Processing {
     /// Purposes (at least one).
     pub purposes: Vec<Purpose>,
@@ -276,6 +277,53 @@ pub struct Processing {
     /// Where the data is stored, e.g. `EU` or `FR`.
     pub storage_location: String,
 }
+
+impl FromJson for LocalizedText {
+    fn from_json(value: Value, member: &'static str) -> Result<LocalizedText, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(LocalizedText { fr: m.take("fr")?, en: m.take("en")? })
+    }
+}
+
+impl FromJson for Purpose {
+    fn from_json(value: Value, member: &'static str) -> Result<Purpose, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Purpose { dpv: m.take("dpv")?, text: m.take("text")? })
+    }
+}
+
+impl FromJson for Controller {
+    fn from_json(value: Value, member: &'static str) -> Result<Controller, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Controller { name: m.take("name")?, contact: m.take("contact")? })
+    }
+}
+
+impl FromJson for PrivacyNotice {
+    fn from_json(value: Value, member: &'static str) -> Result<PrivacyNotice, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(PrivacyNotice { url: m.take("url")?, sha256: m.take("sha256")? })
+    }
+}
+
+impl FromJson for Processing {
+    fn from_json(value: Value, member: &'static str) -> Result<Processing, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Processing {
+            purposes: m.take("purposes")?,
+            legal_basis: m.take("legal_basis")?,
+            retention_seconds: m.take("retention_seconds")?,
+            recipients: m.take("recipients")?,
+            controller: m.take("controller")?,
+            privacy_notice: m.take("privacy_notice")?,
+            withdrawal_endpoint: m.take("withdrawal_endpoint")?,
+            jurisdiction: m.take("jurisdiction")?,
+            storage_location: m.take("storage_location")?,
+        })
+    }
+}
+
+crate::deserialize_via_tree!(LocalizedText, Purpose, Controller, PrivacyNotice, Processing);
 
 /// The `client_metadata` of this profile: `vp_formats_supported` for `dc+sd-jwt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -415,12 +463,8 @@ impl RequestObject {
             obj.get("client_metadata").ok_or(RequestError::Missing { name: "client_metadata" })?,
         )?;
         let processing = obj.get(PROCESSING_MEMBER).ok_or(RequestError::Missing { name: PROCESSING_MEMBER })?;
-        // Read back from its JSON text rather than with `from_value`: the same result, and the wallet
-        // already has these types' readers for text (a grant holds them), so no second copy of them.
-        let processing: Processing = serde_json::to_vec(processing)
-            .ok()
-            .and_then(|text| serde_json::from_slice(&text).ok())
-            .ok_or(RequestError::Malformed { name: PROCESSING_MEMBER })?;
+        let processing = Processing::from_json(processing.clone(), PROCESSING_MEMBER)
+            .map_err(|_| RequestError::Malformed { name: PROCESSING_MEMBER })?;
         if processing.purposes.is_empty() {
             return Err(RequestError::Malformed { name: PROCESSING_MEMBER });
         }
@@ -485,10 +529,9 @@ impl UnverifiedRequest {
     /// Parses a compact request object JWS and its payload.
     pub fn parse(compact: &str) -> Result<UnverifiedRequest, RequestError> {
         let jws = UnverifiedJws::parse(compact)?;
-        let payload: Value =
-            serde_json::from_slice(jws.payload_unverified()).map_err(|_| RequestError::PayloadNotObject)?;
-        let obj = payload.as_object().ok_or(RequestError::PayloadNotObject)?;
-        let object = RequestObject::from_json(obj)?;
+        let payload =
+            crate::json::parse_object(jws.payload_unverified()).map_err(|_| RequestError::PayloadNotObject)?;
+        let object = RequestObject::from_json(&payload)?;
         Ok(UnverifiedRequest { jws, object })
     }
 

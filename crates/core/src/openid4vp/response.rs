@@ -11,7 +11,7 @@
 //! [`SeenNonces`] store to record the request's nonce only after every other check passed, and
 //! refuses the response if the nonce had already been used.
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::dcql::HeldCredential;
 use super::request::RequestObject;
@@ -158,7 +158,7 @@ impl VpToken {
     /// Parses the `vp_token` JSON text.
     pub fn parse(text: &str) -> Result<VpToken, ResponseError> {
         // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
-        let v: Value = serde_json::from_slice(text.as_bytes()).map_err(|_| ResponseError::MalformedVpToken)?;
+        let v = crate::json::parse(text.as_bytes()).map_err(|_| ResponseError::MalformedVpToken)?;
         let obj = v.as_object().ok_or(ResponseError::MalformedVpToken)?;
         let mut out = Vec::new();
         for (id, ps) in obj {
@@ -233,7 +233,7 @@ pub struct VerifiedResponse {
 }
 
 fn unverified_iss(sd: &SdJwt) -> Option<String> {
-    let payload: Value = serde_json::from_slice(sd.jws_unverified().payload_unverified()).ok()?;
+    let payload = crate::json::parse(sd.jws_unverified().payload_unverified()).ok()?;
     payload.get("iss")?.as_str().map(str::to_owned)
 }
 

@@ -62,7 +62,7 @@ impl Disclosure {
     /// Parses a disclosure from its base64url text.
     pub fn parse(encoded: &str) -> Result<Disclosure, DisclosureError> {
         let bytes = b64::decode(encoded).map_err(|_| DisclosureError::Base64)?;
-        let json: Value = serde_json::from_slice(&bytes).map_err(|_| DisclosureError::Json)?;
+        let json = crate::json::parse(&bytes).map_err(|_| DisclosureError::Json)?;
         let Value::Array(items) = json else { return Err(DisclosureError::Shape) };
         let mut items = items.into_iter();
         let (salt, name, value) = match (items.next(), items.next(), items.next(), items.next()) {

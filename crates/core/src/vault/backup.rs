@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use rand_core::{CryptoRng, RngCore};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::crypto::{self, Canonical};
@@ -14,6 +15,7 @@ use super::kdf::KdfParams;
 use super::keys::{self, VaultError, VaultHeader, VaultId, VaultKey};
 use super::record::{RecordKind, SealedRecord};
 use super::recovery::RecoveryKey;
+use crate::json::{FromJson, JsonError, Members};
 
 /// The `format` value of a backup file.
 pub const BACKUP_FORMAT: &str = "souverain-backup";
@@ -22,8 +24,7 @@ pub const BACKUP_VERSION: u32 = 1;
 
 /// The outer document. Everything here is readable without a key but bound into the payload's
 /// associated data, so it cannot be changed unnoticed once the payload is opened.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct BackupFile {
     format: String,
     version: u32,
@@ -35,20 +36,68 @@ struct BackupFile {
     payload: EncryptedPayload,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct EncryptedPayload {
     nonce: String,
     ciphertext: String,
 }
 
 /// The plaintext of the payload.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct Payload {
     records: Vec<SealedRecord>,
     journal: Vec<JournalEntry>,
     journal_head: Option<SignedHead>,
+}
+
+/// Counts by kind name; every name must be a kind.
+fn read_counts(value: Value) -> Result<BTreeMap<RecordKind, u64>, JsonError> {
+    let mut counts = BTreeMap::new();
+    for (name, count) in Map::from_json(value, "record_counts")? {
+        let kind = RecordKind::from_json(Value::String(name), "record_counts")?;
+        counts.insert(kind, u64::from_json(count, "record_counts")?);
+    }
+    Ok(counts)
+}
+
+impl FromJson for BackupFile {
+    fn from_json(value: Value, member: &'static str) -> Result<BackupFile, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let file = BackupFile {
+            format: m.take("format")?,
+            version: m.take("version")?,
+            created_at: m.take("created_at")?,
+            vault_id: m.take("vault_id")?,
+            record_counts: read_counts(m.take("record_counts")?)?,
+            journal_entries: m.take("journal_entries")?,
+            header: m.take("header")?,
+            payload: m.take("payload")?,
+        };
+        m.deny_unknown()?;
+        Ok(file)
+    }
+}
+
+impl FromJson for EncryptedPayload {
+    fn from_json(value: Value, member: &'static str) -> Result<EncryptedPayload, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let payload = EncryptedPayload { nonce: m.take("nonce")?, ciphertext: m.take("ciphertext")? };
+        m.deny_unknown()?;
+        Ok(payload)
+    }
+}
+
+impl FromJson for Payload {
+    fn from_json(value: Value, member: &'static str) -> Result<Payload, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let payload = Payload {
+            records: m.take("records")?,
+            journal: m.take("journal")?,
+            journal_head: m.optional("journal_head")?,
+        };
+        m.deny_unknown()?;
+        Ok(payload)
+    }
 }
 
 /// What can be learnt from a backup without any key. No secrets.
@@ -176,7 +225,7 @@ pub fn export_backup(
         // these types in the wallet's wasm.
         header: serde_json::to_vec(header)
             .ok()
-            .and_then(|text| serde_json::from_slice(&text).ok())
+            .and_then(|text| crate::json::parse(&text).ok())
             .ok_or(BackupError::Encryption)?,
         payload: EncryptedPayload { nonce: crate::b64::encode(nonce), ciphertext: crate::b64::encode(ct) },
     };
@@ -184,8 +233,8 @@ pub fn export_backup(
 }
 
 fn parse(bytes: &[u8]) -> Result<(BackupFile, VaultHeader, BackupInfo), BackupError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Eof => BackupError::Truncated,
+    let value = crate::json::parse(bytes).map_err(|e| match e {
+        JsonError::Truncated => BackupError::Truncated,
         _ => BackupError::NotJson,
     })?;
     if value.get("format").and_then(|f| f.as_str()) != Some(BACKUP_FORMAT) {
@@ -196,12 +245,7 @@ fn parse(bytes: &[u8]) -> Result<(BackupFile, VaultHeader, BackupInfo), BackupEr
         Some(found) => return Err(BackupError::UnsupportedVersion { found }),
         None => return Err(BackupError::Malformed),
     }
-    // Read back from its JSON text rather than with `from_value`: the same result, and only one kind of
-    // JSON reader (text) in the wallet's wasm.
-    let file: BackupFile = serde_json::to_vec(&value)
-        .ok()
-        .and_then(|text| serde_json::from_slice(&text).ok())
-        .ok_or(BackupError::Malformed)?;
+    let file = BackupFile::from_json(value, "").map_err(|_| BackupError::Malformed)?;
     let header = VaultHeader::from_value(file.header.clone()).map_err(|_| BackupError::Malformed)?;
     if header.vault_id() != &file.vault_id {
         return Err(BackupError::Malformed);
@@ -236,7 +280,7 @@ pub fn open_backup(bytes: &[u8], unlock: Unlock<'_>) -> Result<BackupContents, B
     let ct = crate::b64::decode(&file.payload.ciphertext).map_err(|_| BackupError::Corrupted)?;
     let aad = payload_aad(&info.vault_id, info.created_at, &info.record_counts, info.journal_entries);
     let plain = crypto::open(key.bytes(), &nonce, &aad, &ct).map_err(|_| BackupError::Corrupted)?;
-    let payload: Payload = serde_json::from_slice(&plain).map_err(|_| BackupError::Corrupted)?;
+    let payload: Payload = crate::json::read(&plain).map_err(|_| BackupError::Corrupted)?;
     // The clear-text summary must describe the contents (a buggy writer must not mislead).
     if counts_of(&payload.records) != info.record_counts
         || payload.journal.len() as u64 != info.journal_entries

@@ -85,19 +85,13 @@ impl Canonical {
     }
 }
 
-/// Serde helpers: fixed-size byte arrays as unpadded base64url strings.
+/// Fixed-size byte arrays written as unpadded base64url strings (read back by `[u8; N]`'s
+/// [`crate::json::FromJson`]).
 pub(crate) mod b64_array {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+    use serde::Serializer;
 
     pub(crate) fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&crate::b64::encode(v))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
-        let text = String::deserialize(d)?;
-        let bytes = crate::b64::decode(&text).map_err(D::Error::custom)?;
-        <[u8; N]>::try_from(bytes.as_slice())
-            .map_err(|_| D::Error::custom(format_args!("expected {N} bytes, found {}", bytes.len())))
     }
 }
 

@@ -9,19 +9,21 @@
 //! Not detectable from the journal alone: replacing the whole journal and head by an older
 //! signed state (a rollback); the wallet keeps the last count it saw to catch that.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::crypto::{Canonical, b64_array};
 use super::keys::VaultId;
 use crate::jose::{Alg, PublicKey, SigningKey};
+use crate::json::{FromJson, JsonError, Members};
 
 /// The previous-hash of the first entry: 32 zero bytes.
 pub const GENESIS: [u8; 32] = [0; 32];
 
 /// What happened.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalKind {
     /// A credential was issued to the holder.
@@ -43,6 +45,18 @@ pub enum JournalKind {
 }
 
 impl JournalKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [JournalKind; 8] = [
+        JournalKind::Issuance,
+        JournalKind::Disclosure,
+        JournalKind::Grant,
+        JournalKind::Withdrawal,
+        JournalKind::Receipt,
+        JournalKind::Import,
+        JournalKind::Export,
+        JournalKind::DataChange,
+    ];
+
     /// The stable name, used in JSON and in the canonical encoding.
     pub fn name(self) -> &'static str {
         match self {
@@ -70,36 +84,26 @@ pub enum PathSegment {
     All(()),
 }
 
-/// Read by the JSON type of each step (string, integer or `null`), written untagged. Not derived
-/// as untagged: serde would buffer each step and try the variants in turn, code the wallet would
-/// carry for three cases a visitor tells apart directly.
-impl<'de> Deserialize<'de> for PathSegment {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PathSegment, D::Error> {
-        struct SegmentVisitor;
-        impl serde::de::Visitor<'_> for SegmentVisitor {
-            type Value = PathSegment;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a claim path step: a string, a non-negative integer or null")
-            }
-            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<PathSegment, E> {
-                Ok(PathSegment::Key(key.to_owned()))
-            }
-            fn visit_string<E: serde::de::Error>(self, key: String) -> Result<PathSegment, E> {
-                Ok(PathSegment::Key(key))
-            }
-            fn visit_u64<E: serde::de::Error>(self, index: u64) -> Result<PathSegment, E> {
-                Ok(PathSegment::Index(index))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<PathSegment, E> {
-                Ok(PathSegment::All(()))
-            }
+/// Read by the JSON type of each step: a string, a non-negative integer or `null`.
+impl FromJson for PathSegment {
+    fn from_json(value: Value, member: &'static str) -> Result<PathSegment, JsonError> {
+        match value {
+            Value::String(key) => Ok(PathSegment::Key(key)),
+            Value::Null => Ok(PathSegment::All(())),
+            index => index.as_u64().map(PathSegment::Index).ok_or(JsonError::Invalid(member)),
         }
-        deserializer.deserialize_any(SegmentVisitor)
+    }
+}
+
+impl FromJson for JournalKind {
+    fn from_json(value: Value, member: &'static str) -> Result<JournalKind, JsonError> {
+        let name = String::from_json(value, member)?;
+        JournalKind::ALL.into_iter().find(|kind| kind.name() == name).ok_or(JsonError::Invalid(member))
     }
 }
 
 /// What to record: everything but the sequence number and the chain link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryDraft {
     /// When, Unix seconds.
     pub time: i64,
@@ -116,8 +120,7 @@ pub struct EntryDraft {
 }
 
 /// A journal entry as stored: one flat object, the draft's fields beside `seq` and `prev_hash`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "StoredEntry")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JournalEntry {
     /// Position in the journal, from 0.
     pub seq: u64,
@@ -129,32 +132,32 @@ pub struct JournalEntry {
     pub prev_hash: [u8; 32],
 }
 
-/// The stored shape read back. `#[serde(flatten)]` serves writing, but reading through it would
-/// buffer each entry as generic content first: code the wallet would carry for no gain.
-#[derive(Deserialize)]
-struct StoredEntry {
-    seq: u64,
-    time: i64,
-    kind: JournalKind,
-    counterpart: Option<String>,
-    purpose: Option<String>,
-    claim_paths: Vec<Vec<PathSegment>>,
-    record_ids: Vec<String>,
-    #[serde(with = "b64_array")]
-    prev_hash: [u8; 32],
+impl EntryDraft {
+    /// The draft's members of `m` (a draft alone, or the flat object of an entry).
+    fn take_from(m: &mut Members) -> Result<EntryDraft, JsonError> {
+        Ok(EntryDraft {
+            time: m.take("time")?,
+            kind: m.take("kind")?,
+            counterpart: m.optional("counterpart")?,
+            purpose: m.optional("purpose")?,
+            claim_paths: m.take("claim_paths")?,
+            record_ids: m.take("record_ids")?,
+        })
+    }
 }
 
-impl From<StoredEntry> for JournalEntry {
-    fn from(e: StoredEntry) -> JournalEntry {
-        let draft = EntryDraft {
-            time: e.time,
-            kind: e.kind,
-            counterpart: e.counterpart,
-            purpose: e.purpose,
-            claim_paths: e.claim_paths,
-            record_ids: e.record_ids,
-        };
-        JournalEntry { seq: e.seq, draft, prev_hash: e.prev_hash }
+impl FromJson for EntryDraft {
+    fn from_json(value: Value, member: &'static str) -> Result<EntryDraft, JsonError> {
+        EntryDraft::take_from(&mut Members::of(value, member)?)
+    }
+}
+
+impl FromJson for JournalEntry {
+    fn from_json(value: Value, member: &'static str) -> Result<JournalEntry, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let seq = m.take("seq")?;
+        let draft = EntryDraft::take_from(&mut m)?;
+        Ok(JournalEntry { seq, draft, prev_hash: m.take("prev_hash")? })
     }
 }
 
@@ -196,7 +199,7 @@ impl JournalEntry {
 }
 
 /// The state of the journal: how many entries, and the hash of the last one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JournalHead {
     /// The vault this journal belongs to.
     pub vault_id: VaultId,
@@ -240,7 +243,7 @@ impl JournalHead {
 }
 
 /// A head with the holder's signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignedHead {
     /// The head.
     pub head: JournalHead,
@@ -249,6 +252,22 @@ pub struct SignedHead {
     /// The raw signature, base64url.
     pub signature: String,
 }
+
+impl FromJson for JournalHead {
+    fn from_json(value: Value, member: &'static str) -> Result<JournalHead, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(JournalHead { vault_id: m.take("vault_id")?, count: m.take("count")?, last_hash: m.take("last_hash")? })
+    }
+}
+
+impl FromJson for SignedHead {
+    fn from_json(value: Value, member: &'static str) -> Result<SignedHead, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(SignedHead { head: m.take("head")?, alg: m.take("alg")?, signature: m.take("signature")? })
+    }
+}
+
+crate::deserialize_via_tree!(JournalKind, PathSegment, EntryDraft, JournalEntry, JournalHead, SignedHead);
 
 /// How a journal fails verification, and where.
 #[non_exhaustive]

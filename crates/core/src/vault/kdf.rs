@@ -1,6 +1,9 @@
 //! Passphrase stretching: Argon2id (RFC 9106) into a 32-byte key-encryption key.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::json::{FromJson, JsonError, Members};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// OWASP's minimum for Argon2id memory (19 MiB); no vault is created or re-wrapped below it.
@@ -25,35 +28,24 @@ pub const SALT_LEN: usize = 16;
 /// Invariant: within the maxima above and structurally valid for Argon2 (`m_kib >= 8 * p`).
 /// Values built by [`KdfParams::new`] also meet the OWASP minimum; values read from a header
 /// are only held to the maxima (see [`KdfParams::meets_minimum`] for why).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawKdfParams", into = "RawKdfParams")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct KdfParams {
     m_kib: u32,
     t: u32,
     p: u32,
 }
 
-/// The serialized shape, validated on the way in.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKdfParams {
-    m_kib: u32,
-    t: u32,
-    p: u32,
-}
-
-impl TryFrom<RawKdfParams> for KdfParams {
-    type Error = KdfError;
-    fn try_from(r: RawKdfParams) -> Result<Self, KdfError> {
-        KdfParams::checked_max(r.m_kib, r.t, r.p)
+/// Read as `{"m_kib", "t", "p"}` and nothing else, held to the maxima on the way in.
+impl FromJson for KdfParams {
+    fn from_json(value: Value, member: &'static str) -> Result<KdfParams, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let (m_kib, t, p) = (m.take("m_kib")?, m.take("t")?, m.take("p")?);
+        m.deny_unknown()?;
+        KdfParams::checked_max(m_kib, t, p).map_err(|_| JsonError::Invalid(member))
     }
 }
 
-impl From<KdfParams> for RawKdfParams {
-    fn from(k: KdfParams) -> Self {
-        RawKdfParams { m_kib: k.m_kib, t: k.t, p: k.p }
-    }
-}
+crate::deserialize_via_tree!(KdfParams);
 
 impl Default for KdfParams {
     /// m = 64 MiB, t = 3, p = 1: well above the OWASP minimum, about 145 ms in the browser.

@@ -1,12 +1,14 @@
 //! The vault key, its two wraps (passphrase and recovery key) and the vault header.
 
 use rand_core::{CryptoRng, RngCore};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::crypto::{self, Canonical, NONCE_LEN, b64_array};
 use super::kdf::{self, KdfError, KdfParams, SALT_LEN};
 use super::recovery::RecoveryKey;
+use crate::json::{FromJson, JsonError, Members};
 
 /// The header's `format` value.
 pub const HEADER_FORMAT: &str = "souverain-vault";
@@ -14,9 +16,15 @@ pub const HEADER_FORMAT: &str = "souverain-vault";
 pub const HEADER_VERSION: u32 = 1;
 
 /// A vault's identifier: 16 random bytes, unpadded base64url in JSON. Not secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct VaultId(#[serde(with = "b64_array")] [u8; 16]);
+
+impl FromJson for VaultId {
+    fn from_json(value: Value, member: &'static str) -> Result<VaultId, JsonError> {
+        <[u8; 16]>::from_json(value, member).map(VaultId)
+    }
+}
 
 impl VaultId {
     /// Draws a new identifier.
@@ -78,8 +86,7 @@ impl WrapKind {
 }
 
 /// The vault key encrypted with XChaCha20-Poly1305 under a key-encryption key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WrappedKey {
     #[serde(with = "b64_array")]
     nonce: [u8; NONCE_LEN],
@@ -88,9 +95,9 @@ pub struct WrappedKey {
     ciphertext: [u8; 48],
 }
 
-/// The passphrase KDF as stored: algorithm fixed to Argon2id v0x13, parameters and salt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "RawStoredKdf", into = "RawStoredKdf")]
+/// The passphrase KDF as stored: algorithm fixed to Argon2id v0x13, parameters and salt, in one
+/// flat object (`alg`, `m_kib`, `t`, `p`, `salt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredKdf {
     /// Always `"argon2id"`; other values are refused on reading.
     alg: KdfAlg,
@@ -100,31 +107,28 @@ pub struct StoredKdf {
     salt: [u8; SALT_LEN],
 }
 
-/// The stored shape, the cost parameters beside the algorithm and salt. Spelled out rather than
-/// `#[serde(flatten)]`, which buffers the object as generic content before reading it: code the
-/// wallet would carry for no gain.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStoredKdf {
-    alg: KdfAlg,
-    m_kib: u32,
-    t: u32,
-    p: u32,
-    #[serde(with = "b64_array")]
-    salt: [u8; SALT_LEN],
-}
-
-impl TryFrom<RawStoredKdf> for StoredKdf {
-    type Error = KdfError;
-    fn try_from(raw: RawStoredKdf) -> Result<StoredKdf, KdfError> {
-        Ok(StoredKdf { alg: raw.alg, params: KdfParams::from_stored(raw.m_kib, raw.t, raw.p)?, salt: raw.salt })
+impl Serialize for StoredKdf {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("StoredKdf", 5)?;
+        out.serialize_field("alg", self.alg.name())?;
+        out.serialize_field("m_kib", &self.params.m_kib())?;
+        out.serialize_field("t", &self.params.t())?;
+        out.serialize_field("p", &self.params.p())?;
+        out.serialize_field("salt", &crate::b64::encode(self.salt))?;
+        out.end()
     }
 }
 
-impl From<StoredKdf> for RawStoredKdf {
-    fn from(kdf: StoredKdf) -> RawStoredKdf {
-        let params = kdf.params;
-        RawStoredKdf { alg: kdf.alg, m_kib: params.m_kib(), t: params.t(), p: params.p(), salt: kdf.salt }
+impl FromJson for StoredKdf {
+    fn from_json(value: Value, member: &'static str) -> Result<StoredKdf, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let alg = KdfAlg::from_json(m.raw("alg").ok_or(JsonError::Missing("alg"))?, "alg")?;
+        let (m_kib, t, p) = (m.take("m_kib")?, m.take("t")?, m.take("p")?);
+        let salt = m.take("salt")?;
+        m.deny_unknown()?;
+        let params = KdfParams::from_stored(m_kib, t, p).map_err(|_| JsonError::Invalid(member))?;
+        Ok(StoredKdf { alg, params, salt })
     }
 }
 
@@ -135,15 +139,25 @@ impl StoredKdf {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KdfAlg {
     Argon2id,
 }
 
+impl KdfAlg {
+    fn name(self) -> &'static str {
+        match self {
+            KdfAlg::Argon2id => "argon2id",
+        }
+    }
+
+    fn from_json(value: Value, member: &'static str) -> Result<KdfAlg, JsonError> {
+        crate::json::variant(value, member, &[(KdfAlg::Argon2id.name(), KdfAlg::Argon2id)])
+    }
+}
+
 /// The vault header: stored in the clear beside the records, authenticated by the wraps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VaultHeader {
     format: String,
     version: u32,
@@ -315,12 +329,37 @@ fn rewrap_passphrase(
     Ok(VaultHeader { kdf, passphrase_wrap, ..header.clone() })
 }
 
+impl FromJson for WrappedKey {
+    fn from_json(value: Value, member: &'static str) -> Result<WrappedKey, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let key = WrappedKey { nonce: m.take("nonce")?, ciphertext: m.take("ciphertext")? };
+        m.deny_unknown()?;
+        Ok(key)
+    }
+}
+
+impl FromJson for VaultHeader {
+    fn from_json(value: Value, member: &'static str) -> Result<VaultHeader, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let header = VaultHeader {
+            format: m.take("format")?,
+            version: m.take("version")?,
+            vault_id: m.take("vault_id")?,
+            kdf: m.take("kdf")?,
+            passphrase_wrap: m.take("passphrase_wrap")?,
+            recovery_wrap: m.take("recovery_wrap")?,
+        };
+        m.deny_unknown()?;
+        Ok(header)
+    }
+}
+
+crate::deserialize_via_tree!(VaultId, WrappedKey, StoredKdf, VaultHeader);
+
 impl VaultHeader {
     /// Reads a header from JSON, telling a foreign or newer file from a damaged one.
     pub fn from_json(text: &str) -> Result<VaultHeader, VaultError> {
-        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
-        let value: serde_json::Value =
-            serde_json::from_slice(text.as_bytes()).map_err(|_| VaultError::MalformedHeader)?;
+        let value = crate::json::parse(text.as_bytes()).map_err(|_| VaultError::MalformedHeader)?;
         VaultHeader::from_value(value)
     }
 
@@ -333,12 +372,7 @@ impl VaultHeader {
             Some(v) => return Err(VaultError::UnsupportedVersion { found: u32::try_from(v).unwrap_or(u32::MAX) }),
             None => return Err(VaultError::MalformedHeader),
         }
-        // Read back from its JSON text rather than with `from_value`: the same result, and only one kind of
-        // JSON reader (text) in the wallet's wasm.
-        serde_json::to_vec(&value)
-            .ok()
-            .and_then(|text| serde_json::from_slice(&text).ok())
-            .ok_or(VaultError::MalformedHeader)
+        <VaultHeader as FromJson>::from_json(value, "").map_err(|_| VaultError::MalformedHeader)
     }
 
     /// The header as JSON.
@@ -399,6 +433,13 @@ mod tests {
         assert_eq!(VaultHeader::from_json(&newer).err(), Some(VaultError::UnsupportedVersion { found: 2 }));
         let other_alg = json.replace("argon2id", "scrypt");
         assert_eq!(VaultHeader::from_json(&other_alg).err(), Some(VaultError::MalformedHeader));
+        let unknown = json.replacen('{', "{\"extra\":1,", 1);
+        assert_eq!(VaultHeader::from_json(&unknown).err(), Some(VaultError::MalformedHeader));
+        // A cost named twice: which one a reader keeps must not be a question.
+        let twice = json.replacen("\"kdf\":{", "\"kdf\":{\"t\":9,", 1);
+        assert_ne!(twice, json);
+        assert_eq!(VaultHeader::from_json(&twice).err(), Some(VaultError::MalformedHeader));
+        assert_eq!(VaultHeader::from_json(&json[..json.len() - 1]).err(), Some(VaultError::MalformedHeader));
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! Records: each item encrypted alone under the vault key, bound to its vault, kind, id and schema.
 
 use rand_core::{CryptoRng, RngCore};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::crypto::{self, Canonical};
 use super::keys::{VaultId, VaultKey};
+use crate::json::{FromJson, JsonError, Members};
 
 /// What a record holds. Its name is part of the associated data, so a record cannot be read as
 /// another kind.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// A personal data entry typed by the citizen.
@@ -59,6 +61,13 @@ impl RecordKind {
     }
 }
 
+impl FromJson for RecordKind {
+    fn from_json(value: Value, member: &'static str) -> Result<RecordKind, JsonError> {
+        let name = String::from_json(value, member)?;
+        RecordKind::ALL.into_iter().find(|kind| kind.name() == name).ok_or(JsonError::Invalid(member))
+    }
+}
+
 /// The longest record id accepted, in bytes.
 pub const MAX_ID_LEN: usize = 256;
 /// The id under which the index is sealed.
@@ -68,7 +77,7 @@ pub const INDEX_SCHEMA: u32 = 1;
 
 /// A sealed record as stored. `id`, `kind` and `schema` are readable but authenticated: changing
 /// any of them, or opening the record under other ones, fails.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SealedRecord {
     /// The record id chosen by the wallet.
     pub id: String,
@@ -80,6 +89,19 @@ pub struct SealedRecord {
     nonce: String,
     /// Ciphertext and tag, base64url.
     ciphertext: String,
+}
+
+impl FromJson for SealedRecord {
+    fn from_json(value: Value, member: &'static str) -> Result<SealedRecord, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(SealedRecord {
+            id: m.take("id")?,
+            kind: m.take("kind")?,
+            schema: m.take("schema")?,
+            nonce: m.take("nonce")?,
+            ciphertext: m.take("ciphertext")?,
+        })
+    }
 }
 
 /// A decrypted record's bytes. No `Debug`, no `Clone`; wiped on drop.
@@ -178,7 +200,7 @@ pub fn open_stored(key: &VaultKey, vault_id: &VaultId, record: &SealedRecord) ->
 }
 
 /// One line of the index: enough to list records without decrypting them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Zeroize, ZeroizeOnDrop)]
 pub struct IndexEntry {
     /// The record id.
     pub id: String,
@@ -192,11 +214,31 @@ pub struct IndexEntry {
 }
 
 /// The list of records, stored as one sealed record of kind [`RecordKind::Index`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecordIndex {
     /// The entries, in the wallet's order.
     pub entries: Vec<IndexEntry>,
 }
+
+impl FromJson for IndexEntry {
+    fn from_json(value: Value, member: &'static str) -> Result<IndexEntry, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(IndexEntry {
+            id: m.take("id")?,
+            kind: m.take("kind")?,
+            label: m.take("label")?,
+            updated_at: m.take("updated_at")?,
+        })
+    }
+}
+
+impl FromJson for RecordIndex {
+    fn from_json(value: Value, member: &'static str) -> Result<RecordIndex, JsonError> {
+        Members::of(value, member)?.take("entries").map(|entries| RecordIndex { entries })
+    }
+}
+
+crate::deserialize_via_tree!(RecordKind, SealedRecord, IndexEntry, RecordIndex);
 
 impl RecordIndex {
     /// Inserts or replaces the entry with the same id.
@@ -229,6 +271,6 @@ impl RecordIndex {
         if sealed.schema != INDEX_SCHEMA {
             return Err(RecordError::MalformedIndex);
         }
-        serde_json::from_slice(pt.as_bytes()).map_err(|_| RecordError::MalformedIndex)
+        crate::json::read(pt.as_bytes()).map_err(|_| RecordError::MalformedIndex)
     }
 }

@@ -25,7 +25,6 @@
 
 use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
@@ -37,6 +36,7 @@ use super::record::{self, INDEX_ID, IndexEntry, Plaintext, RecordError, RecordIn
 use super::recovery::RecoveryKey;
 use super::store::{Batch, Storage, StoreError};
 use crate::jose::{Jwk, PublicKey, SigningKey};
+use crate::json::FromJson;
 
 /// Storage key of the clear header.
 pub const HEADER_KEY: &str = "meta/header";
@@ -216,11 +216,11 @@ fn sealed_bytes(sealed: &SealedRecord) -> Vec<u8> {
 
 /// Parses stored bytes as a sealed record; damage is reported as undecryptable, by id.
 fn parse_sealed(id: &str, bytes: &[u8]) -> Result<SealedRecord, RecordError> {
-    serde_json::from_slice(bytes).map_err(|_| RecordError::Undecryptable { id: id.to_owned() })
+    crate::json::read(bytes).map_err(|_| RecordError::Undecryptable { id: id.to_owned() })
 }
 
 /// Opens stored bytes expected to be record `id` of `kind`, holding JSON of type `T`.
-fn open_json<T: DeserializeOwned>(
+fn open_json<T: FromJson>(
     key: &VaultKey,
     vault_id: &VaultId,
     kind: RecordKind,
@@ -229,11 +229,11 @@ fn open_json<T: DeserializeOwned>(
 ) -> Result<T, SessionError> {
     let sealed = parse_sealed(id, bytes)?;
     let plain = record::open(key, vault_id, kind, id, &sealed)?;
-    serde_json::from_slice(plain.as_bytes()).map_err(|_| SessionError::Malformed { id: id.to_owned() })
+    crate::json::read(plain.as_bytes()).map_err(|_| SessionError::Malformed { id: id.to_owned() })
 }
 
 fn holder_from_plain(bytes: &[u8]) -> Option<SigningKey> {
-    let jwk: Jwk = serde_json::from_slice(bytes).ok()?;
+    let jwk = Jwk(crate::json::parse_object(bytes).ok()?);
     SigningKey::from_jwk(&jwk).ok()
 }
 
@@ -802,7 +802,7 @@ impl<S: Storage> Vault<S> {
         doc.extend(sections);
         // Through JSON text rather than `to_value`: the same value, without a second serializer for
         // the journal in the wallet's wasm.
-        let journal = serde_json::to_vec(&journal).ok().and_then(|text| serde_json::from_slice(&text).ok());
+        let journal = serde_json::to_vec(&journal).ok().and_then(|text| crate::json::parse(&text).ok());
         doc.insert("journal".to_owned(), journal.unwrap_or(Value::Null));
         doc.insert("unreadable_records".to_owned(), Value::Array(unreadable));
         let text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default();
@@ -841,8 +841,7 @@ fn export_draft(now: i64, purpose: &str) -> EntryDraft {
 /// Bytes as readable JSON: the JSON value they hold, else the text, else base64url.
 pub fn readable(bytes: &[u8]) -> Value {
     match core::str::from_utf8(bytes) {
-        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
-        Ok(text) => serde_json::from_slice(text.as_bytes()).unwrap_or_else(|_| Value::String(text.to_owned())),
+        Ok(text) => crate::json::parse(bytes).unwrap_or_else(|_| Value::String(text.to_owned())),
         Err(_) => json!({ "base64url": crate::b64::encode(bytes) }),
     }
 }
@@ -866,13 +865,11 @@ pub fn decode_credential(bytes: &[u8]) -> Value {
     let Ok(parsed) = crate::sd_jwt::SdJwt::parse(&text) else { return json!({ "raw": raw }) };
     let jws = parsed.jws_unverified();
     let header = jws.header_unverified();
-    let payload: Option<Map<String, Value>> = serde_json::from_slice(jws.payload_unverified()).ok();
+    let payload = crate::json::parse_object(jws.payload_unverified()).ok();
     let typ = jws.typ().unwrap_or(crate::sd_jwt_vc::VC_TYP).to_owned();
     let embedded = header
         .get("jwk")
-        // Read back from its JSON text rather than with `from_value`: the same result, and only one kind of
-        // JSON reader (text) in the wallet's wasm.
-        .and_then(|j| serde_json::from_slice::<Jwk>(&serde_json::to_vec(j).ok()?).ok())
+        .and_then(|j| Some(Jwk(j.as_object()?.clone())))
         .and_then(|j| PublicKey::from_jwk(&j).ok())
         .or_else(|| {
             let iss = payload.as_ref()?.get("iss")?.as_str()?;
