@@ -133,7 +133,7 @@ pub fn print_matching(patterns: &[&str]) -> Result<(), String> {
     let emptied = crate::wasm_order::without_bodies(&named, matches)?;
     let saved = total.saturating_sub(served(&emptied)?);
     println!("{} functions, {raw} bytes raw, {saved} bytes served (of {total})", members.len());
-    for (name, len) in members.iter().take(std::env::var("SIZE_TOP").ok().and_then(|v| v.parse().ok()).unwrap_or(10)) {
+    for (name, len) in members.iter().take(20) {
         println!("{len:>8}  {name}");
     }
     Ok(())
