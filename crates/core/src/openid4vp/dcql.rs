@@ -442,7 +442,6 @@ impl CredentialQuery {
 impl DcqlQuery {
     /// Parses and validates a DCQL query given as JSON text.
     pub fn parse(text: &str) -> Result<DcqlQuery, DcqlError> {
-        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
         let value = crate::json::parse(text.as_bytes()).map_err(|_| DcqlError::Json)?;
         DcqlQuery::from_json(&value)
     }

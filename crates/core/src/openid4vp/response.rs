@@ -157,7 +157,6 @@ impl VpToken {
 
     /// Parses the `vp_token` JSON text.
     pub fn parse(text: &str) -> Result<VpToken, ResponseError> {
-        // `from_slice`, like the other parsers: one JSON reader in the wasm instead of two (same result on text).
         let v = crate::json::parse(text.as_bytes()).map_err(|_| ResponseError::MalformedVpToken)?;
         let obj = v.as_object().ok_or(ResponseError::MalformedVpToken)?;
         let mut out = Vec::new();
