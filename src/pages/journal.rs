@@ -11,17 +11,6 @@ use crate::services::platform::{self, format_time};
 use crate::services::vault::{ChainProblem, JournalView};
 use crate::state::{Action, use_app};
 
-const KINDS: [JournalKind; 8] = [
-    JournalKind::Issuance,
-    JournalKind::Disclosure,
-    JournalKind::Grant,
-    JournalKind::Withdrawal,
-    JournalKind::Receipt,
-    JournalKind::Import,
-    JournalKind::Export,
-    JournalKind::DataChange,
-];
-
 fn kind_text(kind: JournalKind) -> Text {
     match kind {
         JournalKind::Issuance => Text::KindIssuance,
@@ -167,7 +156,7 @@ pub fn journal() -> Html {
                             <label for="filter-kind">{ l.t(Text::FilterKind) }</label>
                             <select id="filter-kind" onchange={on_select(&kind)}>
                                 <option value="" selected={kind.is_empty()}>{ l.t(Text::FilterAll) }</option>
-                                { for KINDS.iter().map(|k| html! {
+                                { for JournalKind::ALL.iter().map(|k| html! {
                                     <option value={k.name()} selected={*kind == k.name()}>{ l.t(kind_text(*k)) }</option>
                                 }) }
                             </select>

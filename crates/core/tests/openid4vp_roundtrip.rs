@@ -106,15 +106,7 @@ fn round_trip_with_declined_optional_claim_replay_and_moved_grant() {
     assert!(matches!(again, Err(ResponseError::Replay)), "{again:?}");
 
     // A second exchange (new nonce): the old grant carried over is refused.
-    let request2 = request_with_nonce(&keys, "nonce-B2");
-    let jwt2 = request2.sign(&keys.verifier).unwrap();
-    let url2 = AuthorizationRequestUrl {
-        endpoint: WalletEndpoint::Scheme,
-        client_id: request2.client_id.clone(),
-        request_uri: "https://x.example/r".into(),
-    }
-    .to_url();
-    let answer2 = holder_answers(&keys, &credential, &jwt2, &url2, &mut rng);
+    let (request2, _, answer2) = same_device_exchange(&keys, &credential, "nonce-B2", &mut rng);
     let mut moved = AuthorizationResponse::from_form(&answer2.form).unwrap();
     moved.consent_grant = Some(answer.grant.clone());
     let r = verify_response(&moved, &request2, issuers(&keys).as_slice(), NOW, &mut seen);
@@ -124,16 +116,14 @@ fn round_trip_with_declined_optional_claim_replay_and_moved_grant() {
     verify_response(&good2, &request2, issuers(&keys).as_slice(), NOW, &mut seen).unwrap();
 }
 
-fn request_with_nonce(keys: &Keys, nonce: &str) -> souverain_core::openid4vp::request::RequestObject {
-    request(keys, nonce)
-}
-
-#[test]
-fn grant_moved_to_another_exchange_is_rejected_on_each_binding() {
-    let mut rng = TestRng::new(2);
-    let keys = keys(&mut rng);
-    let credential = pid(&keys, &mut rng);
-    let request = request(&keys, "nonce-C3");
+/// A request with `nonce`, signed, invoked through `openid4vp://`, and the holder's answer to it.
+fn same_device_exchange(
+    keys: &Keys,
+    credential: &str,
+    nonce: &str,
+    rng: &mut TestRng,
+) -> (souverain_core::openid4vp::request::RequestObject, String, Answer) {
+    let request = request(keys, nonce);
     let jwt = request.sign(&keys.verifier).unwrap();
     let url = AuthorizationRequestUrl {
         endpoint: WalletEndpoint::Scheme,
@@ -141,7 +131,16 @@ fn grant_moved_to_another_exchange_is_rejected_on_each_binding() {
         request_uri: "https://x.example/r".into(),
     }
     .to_url();
-    let answer = holder_answers(&keys, &credential, &jwt, &url, &mut rng);
+    let answer = holder_answers(keys, credential, &jwt, &url, rng);
+    (request, jwt, answer)
+}
+
+#[test]
+fn grant_moved_to_another_exchange_is_rejected_on_each_binding() {
+    let mut rng = TestRng::new(2);
+    let keys = keys(&mut rng);
+    let credential = pid(&keys, &mut rng);
+    let (request, _, answer) = same_device_exchange(&keys, &credential, "nonce-C3", &mut rng);
     let holder = keys.holder.public_key();
     let good = ExchangeBinding {
         client_id: request.client_id.clone(),
@@ -175,15 +174,7 @@ fn response_checks_state_audience_issuer_and_structure() {
     let mut rng = TestRng::new(3);
     let keys = keys(&mut rng);
     let credential = pid(&keys, &mut rng);
-    let request = request(&keys, "nonce-D4");
-    let jwt = request.sign(&keys.verifier).unwrap();
-    let url = AuthorizationRequestUrl {
-        endpoint: WalletEndpoint::Scheme,
-        client_id: request.client_id.clone(),
-        request_uri: "https://x.example/r".into(),
-    }
-    .to_url();
-    let answer = holder_answers(&keys, &credential, &jwt, &url, &mut rng);
+    let (request, _, answer) = same_device_exchange(&keys, &credential, "nonce-D4", &mut rng);
     let resp = AuthorizationResponse::from_form(&answer.form).unwrap();
     let iss = issuers(&keys);
     // Wrong state.
@@ -242,15 +233,7 @@ fn withdrawal_then_receipt_every_signature_verified() {
     let mut rng = TestRng::new(4);
     let keys = keys(&mut rng);
     let credential = pid(&keys, &mut rng);
-    let request = request(&keys, "nonce-E5");
-    let jwt = request.sign(&keys.verifier).unwrap();
-    let url = AuthorizationRequestUrl {
-        endpoint: WalletEndpoint::Scheme,
-        client_id: request.client_id.clone(),
-        request_uri: "https://x.example/r".into(),
-    }
-    .to_url();
-    let answer = holder_answers(&keys, &credential, &jwt, &url, &mut rng);
+    let (request, jwt, answer) = same_device_exchange(&keys, &credential, "nonce-E5", &mut rng);
     let resp = AuthorizationResponse::from_form(&answer.form).unwrap();
     let verified = verify_response(&resp, &request, issuers(&keys).as_slice(), NOW, &mut BTreeSet::new()).unwrap();
 
@@ -310,15 +293,7 @@ fn grant_payloads_are_read_member_by_member_and_strictly() {
     let mut rng = TestRng::new(5);
     let keys = keys(&mut rng);
     let credential = pid(&keys, &mut rng);
-    let request = request(&keys, "nonce-F6");
-    let jwt = request.sign(&keys.verifier).unwrap();
-    let url = AuthorizationRequestUrl {
-        endpoint: WalletEndpoint::Scheme,
-        client_id: request.client_id.clone(),
-        request_uri: "https://x.example/r".into(),
-    }
-    .to_url();
-    let answer = holder_answers(&keys, &credential, &jwt, &url, &mut rng);
+    let (request, _, answer) = same_device_exchange(&keys, &credential, "nonce-F6", &mut rng);
     let binding = ExchangeBinding {
         client_id: request.client_id.clone(),
         nonce: "nonce-F6".into(),
