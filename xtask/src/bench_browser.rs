@@ -41,6 +41,9 @@ const SIZE_TARGET: u64 = 350 * 1000;
 /// Runs both browser benchmarks and writes their sections of `file` (BENCHMARKS.md), each as
 /// soon as it is measured.
 pub fn write_sections(file: &Path) -> Result<(), String> {
+    // The vault benchmark needs the wasm target and ChromeDriver, the load one Node and Chromium:
+    // on a fresh machine neither is there before this.
+    tools::ensure(Need::Test)?;
     for (name, section) in
         [(VAULT_SECTION, vault_section as fn() -> Result<String, String>), (WALLET_SECTION, wallet_section)]
     {
@@ -220,7 +223,6 @@ pub fn build_and_print_sizes() -> Result<(), String> {
 
 /// Builds the release wallet, serves it, runs the load script and returns its section.
 pub fn wallet_section() -> Result<String, String> {
-    tools::ensure(Need::Test)?;
     crate::wallet::build_release()?;
     let sizes = transferred_sizes(&paths::wallet_dist())?;
     let server = Server::start("127.0.0.1:0")?;

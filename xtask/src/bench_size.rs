@@ -141,6 +141,7 @@ pub fn print_matching(patterns: &[&str]) -> Result<(), String> {
 
 /// Builds the release wallet, measures each family and rewrites the section of `file`.
 pub fn write_section(file: &Path) -> Result<(), String> {
+    crate::tools::ensure(crate::tools::Need::Build)?;
     crate::wallet::build_release()?;
     let named_path = paths::wallet_named_wasm();
     let named = std::fs::read(&named_path).map_err(|err| format!("{}: {err}", named_path.display()))?;
