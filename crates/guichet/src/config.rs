@@ -80,8 +80,8 @@ pub struct Commune {
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// SHA-256 (64 hex digits) of the token agents present as `Authorization: Bearer <token>` on
-    /// the agent pages, `/api/agent/` and the consent check. Without it those answer only when no
-    /// `public_url` is set (the loopback demo), and refuse everyone otherwise.
+    /// the agent pages, `/api/agent/` and the consent check. Without it those answer only on a loopback
+    /// bind with no `public_url` set (the loopback demo), and refuse everyone otherwise.
     #[serde(default)]
     pub agent_token_sha256: Option<String>,
 }

@@ -21,21 +21,25 @@ use crate::error::{ApiError, code_for_status};
 /// revoke credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentAccess {
-    /// Anyone who reaches the guichet: the loopback demo (no `public_url`, no token configured).
+    /// Anyone who reaches the guichet: only the loopback demo (bound to a loopback address, no
+    /// `public_url` in the configuration, no token configured).
     Open,
     /// Only requests bearing the token with this SHA-256.
     Token([u8; 32]),
-    /// Nobody: a public deployment without an agent token.
+    /// Nobody: a guichet reachable from the network without an agent token.
     Closed,
 }
 
 impl AgentAccess {
-    /// From the configuration: a token hash wins; else a public URL closes the agents' side.
-    pub fn from_config(commune: &crate::config::Commune) -> AgentAccess {
+    /// From the configuration and the address actually bound: a token hash wins; without one the
+    /// agents' side is open only on a loopback bind of a guichet with no public URL configured.
+    /// `0.0.0.0`, a LAN address or a configured public URL close it: whoever can reach the port
+    /// could otherwise sign offers as the commune, read citizens' claims and revoke credentials.
+    pub fn from_config(commune: &crate::config::Commune, bound: std::net::SocketAddr) -> AgentAccess {
         match (&commune.agent_token_sha256, &commune.public_url) {
             (Some(hash), _) => Self::parse_sha256(hash).map_or(AgentAccess::Closed, AgentAccess::Token),
-            (None, Some(_)) => AgentAccess::Closed,
-            (None, None) => AgentAccess::Open,
+            (None, None) if bound.ip().is_loopback() => AgentAccess::Open,
+            (None, _) => AgentAccess::Closed,
         }
     }
 
@@ -89,7 +93,7 @@ pub async fn agent_only(State(access): State<Arc<AgentAccess>>, request: Request
         AgentAccess::Closed => ApiError::new(
             StatusCode::FORBIDDEN,
             "agent_access_closed",
-            "the agents' side is closed: this guichet has a public_url and no agent_token_sha256",
+            "the agents' side is closed: this guichet is reachable beyond loopback and has no agent_token_sha256",
         )
         .into_response(),
         _ => {

@@ -320,12 +320,12 @@ async fn always_in_full(mut request: axum::extract::Request) -> axum::extract::R
 }
 
 /// Builds the HTTP application.
-fn router(options: &ServeOptions, app: Arc<App>) -> Result<Router, StartError> {
+fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Router, StartError> {
     let commune = &app.config.commune;
     let configured = commune.rate_limit.map(|r| RateLimit { burst: r.burst, per_second: r.per_second });
     let limit = options.rate_limit.or(configured).unwrap_or_default();
     let limiter = Arc::new(Limiter::new(limit, commune.trusted_proxies.clone()));
-    let agents = Arc::new(hardening::AgentAccess::from_config(commune));
+    let agents = Arc::new(hardening::AgentAccess::from_config(commune, bound));
     let cors = cors(&app);
     let mut router = Router::new()
         .route("/healthz", get(healthz))
@@ -383,7 +383,7 @@ impl Guichet {
         let state = tokio::task::spawn_blocking(move || build_app(&opts, bound)).await.map_err(|e| {
             StartError::DataDir { path: PathBuf::new(), source: std::io::Error::other(e.to_string()) }
         })??;
-        let app = router(&options, state.clone())?;
+        let app = router(&options, state.clone(), bound)?;
         Ok(Guichet { listener, app, state })
     }
 
