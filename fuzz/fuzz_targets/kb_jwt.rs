@@ -51,6 +51,7 @@ fuzz_target!(|data: &[u8]| {
         leeway: 60,
         key_binding: Some(KeyBindingCheck::new(NONCE, AUD, NOW)),
         accept_legacy_typ: true,
+        require_exp: true,
     };
     let result = verify_vc(sd, &f.issuer.public_key(), &options);
     if mode == 5 {

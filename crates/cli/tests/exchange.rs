@@ -14,6 +14,8 @@ const PID_VCT: &str = "urn:eudi:pid:1";
 const ISS: &str = "https://prefecture.example";
 const RESPONSE_URI: &str = "https://guichet.trifouillis.example/oid4vp/response";
 const PURPOSE: &str = "https://w3id.org/dpv#ServiceProvision";
+/// Every credential is issued with a lifetime: the wallet's and the verifier's side refuse one without `exp`.
+const LIFE: &str = "--expires-in";
 
 /// Runs the binary; returns (exit code, stdout).
 fn run(args: &[&str], stdin: &str) -> (i32, String) {
@@ -103,7 +105,7 @@ fn setup(tag: &str) -> Setup {
         args.extend(["--disclosable", p]);
     }
     let n = now();
-    args.extend(["--now", &n]);
+    args.extend(["--now", &n, LIFE, "31536000"]);
     let credential = dir.write("pid.sdjwt", &ok(&args, ""));
     dir.write(
         "dcql.json",
@@ -464,7 +466,7 @@ fn refusals_keep_the_error_contract() {
         &ok(
             &[
                 "issue", "--key", &s.issuer, "--holder", &s.holder, "--iss", ISS, "--vct", "urn:card", "--claims",
-                &other_vct, "--now", &n,
+                &other_vct, "--now", &n, LIFE, "600",
             ],
             "",
         ),

@@ -69,6 +69,7 @@ fn options() -> VcVerifyOptions<'static> {
         leeway: 60,
         key_binding: Some(KeyBindingCheck::new(NONCE, AUD, NOW)),
         accept_legacy_typ: true,
+        require_exp: true,
     }
 }
 

@@ -5,8 +5,10 @@
 //! Verification checks the SD-JWT (see [`crate::sd_jwt`]), then requires `vct` and `iss`
 //! strings, a holder key in `cnf.jwk` (every credential we accept is holder-bound: without it a
 //! copied credential could be replayed), and checks `iat`/`nbf`/`exp` against the caller's time
-//! with a leeway. A `status.status_list` reference is returned typed, for the status-list check
-//! the caller performs (core fetches nothing).
+//! with a leeway. `exp` is required by default ([`VcVerifyOptions::require_exp`]): a credential
+//! without one would be valid forever, revocation its only limit (`docs/validity.md` gives the
+//! decision per type). A `status.status_list` reference is returned typed, for the status-list
+//! check the caller performs (core fetches nothing).
 //!
 //! The legacy `typ` `vc+sd-jwt` (drafts before 06) is accepted when verifying if
 //! [`VcVerifyOptions::accept_legacy_typ`] is set, which is the default: credentials already in
@@ -72,6 +74,9 @@ pub enum VcError {
         /// The claim.
         claim: &'static str,
     },
+    /// `exp` is absent and the verifier requires one ([`VcVerifyOptions::require_exp`]).
+    #[error("the credential has no `exp`: it would never expire")]
+    MissingExp,
     /// `iat` is in the future (beyond the leeway).
     #[error("issued in the future: iat {iat}, now {now}")]
     IssuedInFuture {
@@ -179,12 +184,16 @@ pub struct VcVerifyOptions<'a> {
     pub key_binding: Option<KeyBindingCheck<'a>>,
     /// Accept `typ: vc+sd-jwt` too.
     pub accept_legacy_typ: bool,
+    /// Refuse a credential without `exp` ([`VcError::MissingExp`]). Every type the wallet and the
+    /// guichet accept carries one; only a tool inspecting foreign credentials turns this off.
+    pub require_exp: bool,
 }
 
 impl<'a> VcVerifyOptions<'a> {
-    /// A credential check at `now`: 60 s leeway, legacy `typ` accepted, no key binding.
+    /// A credential check at `now`: 60 s leeway, legacy `typ` accepted, no key binding, `exp`
+    /// required.
     pub fn new(now: i64) -> VcVerifyOptions<'a> {
-        VcVerifyOptions { now, leeway: 60, key_binding: None, accept_legacy_typ: true }
+        VcVerifyOptions { now, leeway: 60, key_binding: None, accept_legacy_typ: true, require_exp: true }
     }
 }
 
@@ -260,6 +269,9 @@ pub fn verify_vc(sd_jwt: SdJwt, issuer: &PublicKey, options: &VcVerifyOptions<'_
     let iat = time(&claims, "iat")?;
     let nbf = time(&claims, "nbf")?;
     let exp = time(&claims, "exp")?;
+    if options.require_exp && exp.is_none() {
+        return Err(VcError::MissingExp);
+    }
     if let Some(iat) = iat.filter(|&t| t > now.saturating_add(leeway)) {
         return Err(VcError::IssuedInFuture { iat, now });
     }

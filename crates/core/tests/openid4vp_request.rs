@@ -99,6 +99,29 @@ fn signed_request_verifies_and_tampering_fails() {
 }
 
 /// Request payload members outside the profile, each refused by name.
+/// Audit finding 9: a request object may not claim a long life (a replayable invitation to
+/// disclose), nor be dated in the future beyond the clock skew.
+#[test]
+fn request_lifetime_is_bounded() {
+    use souverain_core::openid4vp::request::{CLOCK_SKEW, MAX_REQUEST_LIFETIME};
+    let mut rng = TestRng::new(12);
+    let keys = keys(&mut rng);
+    let verify = |req: &RequestObject, now: i64| {
+        UnverifiedRequest::parse(&req.sign(&keys.verifier).unwrap()).unwrap().verify(&req.client_id, now)
+    };
+    let at_bound = RequestObject { iat: NOW, exp: NOW + MAX_REQUEST_LIFETIME, ..request(&keys, "n-1") };
+    assert!(verify(&at_bound, NOW).is_ok());
+    let year = RequestObject { iat: NOW, exp: NOW + 365 * 86_400, ..request(&keys, "n-2") };
+    assert_eq!(verify(&year, NOW).unwrap_err(), RequestError::LifetimeTooLong { iat: NOW, exp: year.exp });
+    let just_over = RequestObject { exp: NOW + MAX_REQUEST_LIFETIME + 1, ..at_bound.clone() };
+    assert!(matches!(verify(&just_over, NOW), Err(RequestError::LifetimeTooLong { .. })));
+    // Dated in the future: tolerated within the skew, refused beyond it.
+    let ahead = RequestObject { iat: NOW + CLOCK_SKEW, exp: NOW + CLOCK_SKEW + 600, ..request(&keys, "n-3") };
+    assert!(verify(&ahead, NOW).is_ok());
+    let beyond = RequestObject { iat: NOW + CLOCK_SKEW + 1, exp: NOW + CLOCK_SKEW + 601, ..request(&keys, "n-4") };
+    assert_eq!(verify(&beyond, NOW).unwrap_err(), RequestError::IssuedInFuture { iat: beyond.iat });
+}
+
 #[test]
 fn request_object_outside_the_profile_is_named() {
     let mut rng = TestRng::new(12);

@@ -281,3 +281,32 @@ fn vc_issue_present_verify_round_trip() {
     let other = SigningKey::generate_ed25519(&mut rng);
     assert!(SdJwt::parse(&vc).unwrap().present(&[], &other, &kb).is_err());
 }
+
+/// Audit finding 9: a credential without `exp` would be valid forever; it is refused unless the
+/// verifier explicitly inspects foreign credentials (`require_exp: false`).
+#[test]
+fn vc_without_exp_is_refused_by_default() {
+    use souverain_core::sd_jwt_vc::{VcError, VcIssueParams, VcVerifyOptions, issue_vc, verify_vc};
+    let mut rng = TestRng(43, 0);
+    let issuer = SigningKey::generate_ed25519(&mut rng);
+    let holder = SigningKey::generate_ed25519(&mut rng).public_key();
+    let params = VcIssueParams {
+        iss: "https://mairie.example.fr",
+        vct: "urn:souverain:vct:residence:1",
+        holder: &holder,
+        iat: NOW - 100,
+        nbf: None,
+        exp: None,
+        status: None,
+        alg: None,
+        decoys: 0,
+        extra_header: Map::new(),
+    };
+    let vc = issue_vc(&issuer, Map::new(), &[], &params, &mut rng).unwrap();
+    let verify = |options: &VcVerifyOptions<'_>| verify_vc(SdJwt::parse(&vc).unwrap(), &issuer.public_key(), options);
+    let mut options = VcVerifyOptions::new(NOW);
+    assert!(options.require_exp);
+    assert_eq!(verify(&options).unwrap_err(), VcError::MissingExp);
+    options.require_exp = false;
+    assert_eq!(verify(&options).unwrap().exp, None);
+}

@@ -371,16 +371,27 @@ fn token_sign_verify_round_trip() {
     }
 }
 
+/// Audit finding 9: a token without `exp` or `ttl` is accepted for [`MAX_AGE_WITHOUT_EXPIRY`]
+/// after its `iat`, then refused (an old copy could hide later revocations); with `exp` or `ttl`
+/// the issuer's own bound applies.
 #[test]
-fn token_without_exp_or_ttl_verifies_at_any_time() {
+fn token_without_exp_or_ttl_has_a_maximum_age() {
+    use souverain_core::status_list::MAX_AGE_WITHOUT_EXPIRY;
     let [key, _] = keys(2);
     let claims = StatusListTokenClaims { exp: None, ttl: None, iss: None, ..sample_claims() };
     let token = claims.sign(&key, serde_json::Map::new()).unwrap();
     let payload: Value =
         serde_json::from_slice(UnverifiedStatusListToken::parse(&token).unwrap().payload_unverified()).unwrap();
     assert!(payload.get("exp").is_none() && payload.get("ttl").is_none());
-    let verified = UnverifiedStatusListToken::parse(&token).unwrap().verify(&key.public_key(), URI, u64::MAX).unwrap();
-    assert_eq!(verified.claims(), &claims);
+    let verify =
+        |token: &str, now: u64| UnverifiedStatusListToken::parse(token).unwrap().verify(&key.public_key(), URI, now);
+    let last = claims.iat + MAX_AGE_WITHOUT_EXPIRY;
+    assert_eq!(verify(&token, last).unwrap().claims(), &claims);
+    assert_eq!(verify(&token, last + 1).unwrap_err(), StatusTokenError::TooOld { iat: claims.iat, now: last + 1 });
+    assert!(matches!(verify(&token, u64::MAX), Err(StatusTokenError::TooOld { .. })));
+    // A `ttl` tells verifiers when to fetch again: no extra bound from us.
+    let with_ttl = StatusListTokenClaims { exp: None, ttl: Some(300), ..claims.clone() };
+    assert!(verify(&with_ttl.sign(&key, serde_json::Map::new()).unwrap(), last + 1).is_ok());
 }
 
 #[test]

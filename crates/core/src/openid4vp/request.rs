@@ -28,6 +28,9 @@ pub const CLIENT_ID_PREFIX: &str = "decentralized_identifier:";
 pub const PROCESSING_MEMBER: &str = "souverain_processing";
 /// Tolerated clock difference between verifier and wallet, in seconds.
 pub const CLOCK_SKEW: i64 = 300;
+/// Longest lifetime (`exp - iat`, seconds) a request object may claim: one hour. A request is
+/// answered within minutes; a longer-lived one is a replayable invitation to disclose.
+pub const MAX_REQUEST_LIFETIME: i64 = 3600;
 
 /// Why a request URL or request object was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +103,14 @@ pub enum RequestError {
     IssuedInFuture {
         /// Its `iat`.
         iat: i64,
+    },
+    /// `exp - iat` exceeds [`MAX_REQUEST_LIFETIME`].
+    #[error("request valid from {iat} to {exp}: longer than allowed")]
+    LifetimeTooLong {
+        /// Its `iat`.
+        iat: i64,
+        /// Its `exp`.
+        exp: i64,
     },
     /// `nonce` or `state` has characters other than ASCII URL-safe ones (section 5.2).
     #[error("`{name}` has characters outside A-Z a-z 0-9 - . _ ~")]
@@ -546,7 +557,9 @@ impl UnverifiedRequest {
     }
 
     /// Verifies the signature with the key of the client_id's `did:jwk`, the `typ`, the `kid`,
-    /// that the URL's client_id is the object's, and the validity window at `now`.
+    /// that the URL's client_id is the object's, and the validity window at `now`: `iat` not in
+    /// the future beyond [`CLOCK_SKEW`], `exp` not passed, `exp - iat` at most
+    /// [`MAX_REQUEST_LIFETIME`].
     pub fn verify(self, url_client_id: &str, now: i64) -> Result<VerifiedRequest, RequestError> {
         if url_client_id != self.object.client_id {
             return Err(RequestError::ClientIdMismatch);
@@ -565,6 +578,9 @@ impl UnverifiedRequest {
         }
         if self.object.exp <= now.saturating_sub(CLOCK_SKEW) {
             return Err(RequestError::Expired { exp: self.object.exp });
+        }
+        if self.object.exp.saturating_sub(self.object.iat) > MAX_REQUEST_LIFETIME {
+            return Err(RequestError::LifetimeTooLong { iat: self.object.iat, exp: self.object.exp });
         }
         Ok(VerifiedRequest { object: self.object })
     }

@@ -18,7 +18,9 @@ mod reference;
 mod token;
 
 pub use reference::StatusRef;
-pub use token::{StatusListTokenClaims, StatusTokenError, UnverifiedStatusListToken, VerifiedStatusList};
+pub use token::{
+    MAX_AGE_WITHOUT_EXPIRY, StatusListTokenClaims, StatusTokenError, UnverifiedStatusListToken, VerifiedStatusList,
+};
 
 use serde_json::{Map, Value};
 

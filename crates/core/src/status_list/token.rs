@@ -5,6 +5,11 @@ use serde_json::{Map, Value};
 use super::{DEFAULT_MAX_DECOMPRESSED, Status, StatusList, StatusListError, StatusRef, TYP};
 use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
 
+/// How old (seconds after `iat`) a token without `exp` or `ttl` may be: 24 hours. The draft
+/// leaves such a token valid forever; a verifier that accepted it would let whoever replays an old
+/// copy (a cache, a network attacker) hide every revocation made since.
+pub const MAX_AGE_WITHOUT_EXPIRY: u64 = 24 * 60 * 60;
+
 /// Why a Status List Token was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -38,6 +43,15 @@ pub enum StatusTokenError {
     Expired {
         /// The token's `exp`.
         exp: u64,
+        /// The time passed in.
+        now: u64,
+    },
+    /// The token has neither `exp` nor `ttl`, and was issued more than [`MAX_AGE_WITHOUT_EXPIRY`]
+    /// before `now`: an old copy could hide a revocation made since.
+    #[error("the status list token was issued at {iat}, too long before {now}, and has no exp or ttl")]
+    TooOld {
+        /// The token's `iat`.
+        iat: u64,
         /// The time passed in.
         now: u64,
     },
@@ -118,7 +132,8 @@ impl UnverifiedStatusListToken {
 
     /// Checks, in order: `typ` is `statuslist+jwt`, the signature under the issuer's `key`, `sub` equals
     /// `expected_uri` (the `uri` of the referenced token's status claim), `iat` is present, `exp` (when
-    /// present) is after `now`, and `status_list` decodes within `max_bytes`.
+    /// present) is after `now`, a token with neither `exp` nor `ttl` is at most
+    /// [`MAX_AGE_WITHOUT_EXPIRY`] old, and `status_list` decodes within `max_bytes`.
     pub fn verify_with_limit(
         self,
         key: &PublicKey,
@@ -144,6 +159,9 @@ impl UnverifiedStatusListToken {
             }
         }
         let ttl = numeric_date(payload, "ttl")?;
+        if exp.is_none() && ttl.is_none() && now > iat.saturating_add(MAX_AGE_WITHOUT_EXPIRY) {
+            return Err(StatusTokenError::TooOld { iat, now });
+        }
         let iss = match payload.get("iss") {
             None => None,
             Some(v) => Some(v.as_str().ok_or(StatusTokenError::InvalidClaim { name: "iss" })?.to_owned()),
