@@ -117,13 +117,17 @@ pub fn set_link(link: String) {
     LINK.with(|l| *l.borrow_mut() = Some(link));
 }
 
-/// The route in the address bar now. A same-device link (`/?credential_offer=…` or
-/// `/?client_id=…&request_uri=…`) is kept for its page, and the address bar is cleaned so that a
+/// The route in the address bar now. A same-device link (`/#credential_offer=…`,
+/// `/?credential_offer=…` or `/?client_id=…&request_uri=…`) is kept for its page, and the address bar is cleaned so that a
 /// reload or a bookmark does not replay it.
 pub fn current() -> Route {
+    // An offer link carries its code in the fragment (`/#credential_offer=…`), never sent to a server.
+    let link = |w: &web_sys::Window| {
+        let search = w.location().search().ok().and_then(|s| link_route(&s));
+        search.or_else(|| w.location().hash().ok().and_then(|h| link_route(h.strip_prefix('#').unwrap_or(&h))))
+    };
     if let Some(window) = web_sys::window()
-        && let Ok(search) = window.location().search()
-        && let Some(route) = link_route(&search)
+        && let Some(route) = link(&window)
         && let Ok(href) = window.location().href()
     {
         set_link(href);

@@ -167,7 +167,7 @@ pub async fn receive(session: &Session, link: &str) -> Result<usize, IssueError>
         .map_err(|_| IssueError::NotAnOffer)?;
     let issuer = offer.credential_issuer.trim_end_matches('/').to_owned();
     let (issuer_jwk, key) = issuer_key(&issuer).await?;
-    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone() }.to_form();
+    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: None }.to_form();
     let token =
         net::send(&format!("{issuer}/api/oid4vci/token"), Some(("application/x-www-form-urlencoded", &form)), &[])
             .await?;

@@ -91,7 +91,8 @@ fn string(obj: &Map<String, Value>, name: &'static str) -> Result<String, VciErr
     }
 }
 
-/// A credential offer (section 4.1) with a pre-authorized code and no transaction code.
+/// A credential offer (section 4.1) with a pre-authorized code, and a transaction code when the
+/// issuer gave the citizen one by another channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialOffer {
     /// The credential issuer identifier (https URL).
@@ -100,6 +101,58 @@ pub struct CredentialOffer {
     pub credential_configuration_ids: Vec<String>,
     /// The single-use code the wallet redeems at the token endpoint.
     pub pre_authorized_code: String,
+    /// The transaction code the wallet must ask the citizen for (section 4.1.1, `tx_code`): a
+    /// stolen offer link alone then redeems nothing.
+    pub tx_code: Option<TxCode>,
+}
+
+/// What the wallet is told about the transaction code (never the code itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxCode {
+    /// Digits only (`numeric`) or any characters (`text`).
+    pub numeric: bool,
+    /// Its length, when the issuer says it.
+    pub length: Option<u32>,
+    /// A hint on where the citizen finds it (at most 300 characters).
+    pub description: Option<String>,
+}
+
+impl TxCode {
+    fn to_json(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("input_mode".into(), (if self.numeric { "numeric" } else { "text" }).into());
+        if let Some(n) = self.length {
+            m.insert("length".into(), n.into());
+        }
+        if let Some(d) = &self.description {
+            m.insert("description".into(), d.clone().into());
+        }
+        Value::Object(m)
+    }
+
+    fn from_json(value: &Value) -> Result<TxCode, VciError> {
+        let name = "tx_code";
+        let obj = value.as_object().ok_or(VciError::Malformed { name })?;
+        let numeric = match obj.get("input_mode").map(Value::as_str) {
+            None | Some(Some("numeric")) => true,
+            Some(Some("text")) => false,
+            Some(_) => return Err(VciError::Malformed { name }),
+        };
+        let length = match obj.get("length") {
+            None => None,
+            Some(v) => Some(v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or(VciError::Malformed { name })?),
+        };
+        let description = match obj.get("description") {
+            None => None,
+            Some(v) => Some(
+                v.as_str()
+                    .filter(|d| d.chars().count() <= 300)
+                    .map(str::to_owned)
+                    .ok_or(VciError::Malformed { name })?,
+            ),
+        };
+        Ok(TxCode { numeric, length, description })
+    }
 }
 
 impl CredentialOffer {
@@ -108,11 +161,14 @@ impl CredentialOffer {
         serde_json::json!({
             "credential_issuer": self.credential_issuer,
             "credential_configuration_ids": self.credential_configuration_ids,
-            "grants": { PRE_AUTHORIZED_GRANT: { "pre-authorized_code": self.pre_authorized_code } },
+            "grants": { PRE_AUTHORIZED_GRANT: match &self.tx_code {
+                None => serde_json::json!({ "pre-authorized_code": self.pre_authorized_code }),
+                Some(tx) => serde_json::json!({ "pre-authorized_code": self.pre_authorized_code, "tx_code": tx.to_json() }),
+            } },
         })
     }
 
-    /// Reads an offer's JSON. Other grants (authorization code) and `tx_code` are refused by name.
+    /// Reads an offer's JSON. Other grants (authorization code) are refused by name.
     pub fn from_json(text: &str) -> Result<CredentialOffer, VciError> {
         let obj = object(text)?;
         let credential_issuer = string(&obj, "credential_issuer")?;
@@ -131,11 +187,9 @@ impl CredentialOffer {
         }
         let pre = grants.get(PRE_AUTHORIZED_GRANT).ok_or(VciError::Missing { name: PRE_AUTHORIZED_GRANT })?;
         let pre = pre.as_object().ok_or(VciError::Malformed { name: PRE_AUTHORIZED_GRANT })?;
-        if pre.contains_key("tx_code") {
-            return Err(VciError::Unsupported { name: "tx_code".into() });
-        }
+        let tx_code = pre.get("tx_code").map(TxCode::from_json).transpose()?;
         let pre_authorized_code = string(pre, "pre-authorized_code")?;
-        Ok(CredentialOffer { credential_issuer, credential_configuration_ids: ids, pre_authorized_code })
+        Ok(CredentialOffer { credential_issuer, credential_configuration_ids: ids, pre_authorized_code, tx_code })
     }
 
     /// `openid-credential-offer://?credential_offer=<percent-encoded JSON>`.
@@ -147,12 +201,16 @@ impl CredentialOffer {
     }
 
     /// Parses an offer URL passed by value; `credential_offer_uri` (by reference) is refused by name.
-    /// Any base (the custom scheme or a wallet's https address) is accepted: only the query matters.
+    /// Any base (the custom scheme or a wallet's https address) is accepted: only the parameters
+    /// matter, in the query or in the fragment (where a wallet link carries them, so that no
+    /// server or proxy log sees the code).
     pub fn parse_url(url: &str) -> Result<CredentialOffer, VciError> {
-        let (_, query) = url.split_once('?').ok_or(VciError::NotAnOfferUrl)?;
-        let query = query.split_once('#').map_or(query, |(q, _)| q);
+        let (before, fragment) = url.split_once('#').unwrap_or((url, ""));
+        let query = before.split_once('?').map_or("", |(_, q)| q);
         let mut offer = None;
-        for (name, value) in form_decode(query)? {
+        // A fragment that is not a form (`#/home`) is the wallet's route, not parameters.
+        let params = form_decode(query)?.into_iter().chain(form_decode(fragment).unwrap_or_default());
+        for (name, value) in params {
             match name.as_str() {
                 "credential_offer" => offer = Some(value),
                 "credential_offer_uri" => return Err(VciError::Unsupported { name }),
@@ -168,23 +226,30 @@ impl CredentialOffer {
 pub struct TokenRequest {
     /// The code from the offer.
     pub pre_authorized_code: String,
+    /// The transaction code the citizen typed, when the offer asked for one.
+    pub tx_code: Option<String>,
 }
 
 impl TokenRequest {
     /// The form body.
     pub fn to_form(&self) -> String {
-        form_encode(&[("grant_type", PRE_AUTHORIZED_GRANT), ("pre-authorized_code", &self.pre_authorized_code)])
+        let mut fields = vec![("grant_type", PRE_AUTHORIZED_GRANT), ("pre-authorized_code", &self.pre_authorized_code)];
+        if let Some(tx) = &self.tx_code {
+            fields.push(("tx_code", tx));
+        }
+        form_encode(&fields)
     }
 
-    /// Reads a form body; another `grant_type` or a `tx_code` is refused by name.
+    /// Reads a form body; another `grant_type` is refused by name.
     pub fn from_form(body: &str) -> Result<TokenRequest, VciError> {
         let mut grant_type = None;
         let mut code = None;
+        let mut tx_code = None;
         for (name, value) in form_decode(body)? {
             match name.as_str() {
                 "grant_type" => grant_type = Some(value),
                 "pre-authorized_code" => code = Some(value),
-                "tx_code" => return Err(VciError::Unsupported { name }),
+                "tx_code" => tx_code = Some(value),
                 _ => {}
             }
         }
@@ -193,7 +258,7 @@ impl TokenRequest {
             return Err(VciError::Unsupported { name: grant_type });
         }
         let code = code.filter(|c| !c.is_empty()).ok_or(VciError::Missing { name: "pre-authorized_code" })?;
-        Ok(TokenRequest { pre_authorized_code: code })
+        Ok(TokenRequest { pre_authorized_code: code, tx_code })
     }
 }
 
@@ -420,18 +485,36 @@ mod tests {
             credential_issuer: ISS.into(),
             credential_configuration_ids: vec!["residence".into()],
             pre_authorized_code: "c0de-1".into(),
+            tx_code: None,
         };
         let url = offer.to_url();
         assert!(url.starts_with("openid-credential-offer://?credential_offer=%7B"));
         assert_eq!(CredentialOffer::parse_url(&url).unwrap(), offer);
+        let in_fragment = url.replacen("openid-credential-offer://?", "https://wallet.example/#", 1);
+        assert_eq!(CredentialOffer::parse_url(&in_fragment).unwrap(), offer);
+        assert_eq!(CredentialOffer::parse_url("https://wallet.example/#/home"), Err(VciError::NotAnOfferUrl));
         let by_ref = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fx";
         assert_eq!(
             CredentialOffer::parse_url(by_ref),
             Err(VciError::Unsupported { name: "credential_offer_uri".into() })
         );
+        // A transaction code: described to the wallet, round-trips; a bad description is refused.
+        let with_code = CredentialOffer {
+            tx_code: Some(TxCode { numeric: true, length: Some(6), description: Some("Code remis au guichet".into()) }),
+            ..offer.clone()
+        };
+        assert_eq!(CredentialOffer::parse_url(&with_code.to_url()).unwrap(), with_code);
         let mut j = offer.to_json();
         j["grants"][PRE_AUTHORIZED_GRANT]["tx_code"] = serde_json::json!({"length": 4});
-        assert_eq!(CredentialOffer::from_json(&j.to_string()), Err(VciError::Unsupported { name: "tx_code".into() }));
+        assert_eq!(
+            CredentialOffer::from_json(&j.to_string()).unwrap().tx_code,
+            Some(TxCode { numeric: true, length: Some(4), description: None })
+        );
+        for bad in [serde_json::json!({"input_mode": "voice"}), serde_json::json!({"length": -1}), serde_json::json!(4)]
+        {
+            j["grants"][PRE_AUTHORIZED_GRANT]["tx_code"] = bad;
+            assert_eq!(CredentialOffer::from_json(&j.to_string()), Err(VciError::Malformed { name: "tx_code" }));
+        }
         let mut j = offer.to_json();
         j["grants"]["authorization_code"] = serde_json::json!({});
         assert!(matches!(CredentialOffer::from_json(&j.to_string()), Err(VciError::Unsupported { .. })));
@@ -440,7 +523,9 @@ mod tests {
 
     #[test]
     fn token_nonce_and_credential_messages_round_trip() {
-        let t = TokenRequest { pre_authorized_code: "a b&c".into() };
+        let t = TokenRequest { pre_authorized_code: "a b&c".into(), tx_code: None };
+        assert_eq!(TokenRequest::from_form(&t.to_form()).unwrap(), t);
+        let t = TokenRequest { pre_authorized_code: "abc".into(), tx_code: Some("493 817".into()) };
         assert_eq!(TokenRequest::from_form(&t.to_form()).unwrap(), t);
         assert!(matches!(
             TokenRequest::from_form("grant_type=authorization_code&code=x"),

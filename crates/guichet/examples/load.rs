@@ -200,7 +200,7 @@ async fn issue(t: &Target) -> Res<(Holder, PublicKey)> {
     let r = call(t, me, "POST", "/api/agent/offers", Some("application/json"), None, offer.as_bytes()).await?;
     let url = r.expect(201, "offer")?.json()?["offer_url"].as_str().ok_or("no offer_url")?.to_owned();
     let offer = CredentialOffer::parse_url(&url)?;
-    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone() }.to_form();
+    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: None }.to_form();
     let r = call(t, me, "POST", "/api/oid4vci/token", Some("application/x-www-form-urlencoded"), None, form.as_bytes());
     let token = TokenResponse::from_json(&r.await?.expect(200, "token")?.body)?;
     let r = call(t, me, "POST", "/api/oid4vci/nonce", None, None, b"").await?.expect(200, "nonce")?;

@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use rand_core::{OsRng, RngCore as _};
 use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
 use souverain_core::openid4vci::{
     CredentialOffer, CredentialRequest, CredentialResponse, NonceResponse, PRE_AUTHORIZED_GRANT, TokenRequest,
-    TokenResponse, UnverifiedProof,
+    TokenResponse, TxCode, UnverifiedProof,
 };
 use souverain_core::openid4vp::url::form_decode;
 use souverain_core::sd_jwt::ClaimPath;
@@ -24,7 +25,7 @@ use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service as Tr
 use crate::config::CREDENTIAL_TYPES;
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, link_block, respond};
-use crate::store::Offer;
+use crate::store::{Offer, Redeemed};
 use crate::{App, blocking, random_token, require_type};
 
 /// Where the status list token is published.
@@ -183,10 +184,23 @@ async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
     let access_token = random_token(32);
     let response = blocking(move || {
         let now = app.now();
-        if app.store.redeem_offer(&request.pre_authorized_code, &access_token, now, now + TOKEN_LIFETIME)? {
-            Ok(TokenResponse { access_token, expires_in: TOKEN_LIFETIME.unsigned_abs() })
-        } else {
-            Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown, expired or already used code"))
+        let tx_code = request.tx_code.as_deref().map(tx_code_hash);
+        match app.store.redeem_offer(
+            &request.pre_authorized_code,
+            tx_code.as_deref(),
+            &access_token,
+            now,
+            now + TOKEN_LIFETIME,
+        )? {
+            Redeemed::Done => Ok(TokenResponse { access_token, expires_in: TOKEN_LIFETIME.unsigned_abs() }),
+            Redeemed::WrongTxCode => Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the transaction code is missing or wrong; the offer is withdrawn after a few wrong codes",
+            )),
+            Redeemed::Unknown => {
+                Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown, expired or already used code"))
+            }
         }
     })
     .await?;
@@ -231,6 +245,11 @@ async fn credential(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
         CredentialRequest::from_json(text).map_err(|e| ApiError::bad("invalid_credential_request", e.to_string()))?;
     let response = blocking(move || {
         let now = app.now();
+        // The same proof again for a credential already issued: its answer was lost on the way.
+        let proof_sha256 = souverain_core::b64::encode(Sha256::digest(request.proof_jwt.as_bytes()));
+        if let Some(vc) = app.store.reissue(&token, &proof_sha256, now)? {
+            return Ok(CredentialResponse { credentials: vec![vc] });
+        }
         let offer = app.store.offer_for_token(&token, now)?.ok_or_else(|| {
             oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown, expired or already used access token")
         })?;
@@ -253,39 +272,68 @@ async fn credential(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
         let claims: Map<String, Value> = serde_json::from_str(&offer.claims).map_err(|e| ApiError::internal(&e))?;
         let holder = proof.holder().clone();
         let mut pick = || OsRng.next_u64() % STATUS_LIST_SIZE;
-        let idx = app.store.record_credential(&offer, vct, &holder.thumbprint(), now, &mut pick)?.ok_or_else(|| {
-            oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "the credential was already issued")
-        })?;
-        let mut header = Map::new();
-        header.insert("kid".into(), app.issuer_key.public_key().thumbprint().into());
         let exp = now.saturating_add(i64::try_from(app.config.commune.credential_lifetime).unwrap_or(i64::MAX));
-        let params = VcIssueParams {
-            iss: &app.public_url,
-            vct,
-            holder: &holder,
-            iat: now,
-            nbf: None,
-            exp: Some(exp),
-            status: Some(StatusRef { idx, uri: app.status_uri() }),
-            alg: None,
-            decoys: 2,
-            extra_header: header,
+        let status_uri = app.status_uri();
+        let mut issue = |idx: u64| {
+            let mut header = Map::new();
+            header.insert("kid".into(), app.issuer_key.public_key().thumbprint().into());
+            let params = VcIssueParams {
+                iss: &app.public_url,
+                vct,
+                holder: &holder,
+                iat: now,
+                nbf: None,
+                exp: Some(exp),
+                status: Some(StatusRef { idx, uri: status_uri.clone() }),
+                alg: None,
+                decoys: 2,
+                extra_header: header,
+            };
+            issue_vc(&app.issuer_key, claims.clone(), &disclosable(&claims), &params, &mut OsRng)
+                .map_err(|e| e.to_string())
         };
-        let vc = issue_vc(&app.issuer_key, claims.clone(), &disclosable(&claims), &params, &mut OsRng)
-            .map_err(|e| ApiError::internal(&e))?;
+        let (_, vc) = app
+            .store
+            .record_credential(&offer, vct, &holder.thumbprint(), &proof_sha256, now, &mut pick, &mut issue)?
+            .ok_or_else(|| {
+                oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "the credential was already issued")
+            })?;
         Ok(CredentialResponse { credentials: vec![vc] })
     })
     .await?;
     Ok(json_response(StatusCode::OK, &response.to_json()))
 }
 
-/// Checks and stores an offer; returns it.
+/// SHA-256 of a transaction code as stored (the code itself is never kept).
+fn tx_code_hash(code: &str) -> String {
+    souverain_core::b64::encode(Sha256::digest(code.trim().as_bytes()))
+}
+
+/// A new 6-digit transaction code.
+fn new_tx_code() -> String {
+    // Rejection sampling keeps the digits uniform.
+    loop {
+        let n = OsRng.next_u32();
+        if n < u32::MAX - u32::MAX % 1_000_000 {
+            return format!("{:06}", n % 1_000_000);
+        }
+    }
+}
+
+/// A stored offer, and the transaction code to give the citizen by another channel.
+struct NewOffer {
+    offer: CredentialOffer,
+    tx_code: Option<String>,
+}
+
+/// Checks and stores an offer; returns it, with a fresh transaction code when `with_tx_code`.
 fn create_offer(
     app: &App,
     config_id: &str,
     label: &str,
     claims: Map<String, Value>,
-) -> Result<CredentialOffer, ApiError> {
+    with_tx_code: bool,
+) -> Result<NewOffer, ApiError> {
     if !CREDENTIAL_TYPES.iter().any(|(id, _, _)| *id == config_id) {
         return Err(ApiError::bad("unknown_credential_configuration", "no such credential type"));
     }
@@ -295,10 +343,16 @@ fn create_offer(
     if let Some(k) = claims.keys().find(|k| NON_DISCLOSABLE.contains(&k.as_str()) || k.starts_with('_')) {
         return Err(ApiError::bad("invalid_claims", format!("the claim {k:?} is reserved")));
     }
+    let tx_code = with_tx_code.then(new_tx_code);
     let offer = CredentialOffer {
         credential_issuer: app.public_url.clone(),
         credential_configuration_ids: vec![config_id.to_owned()],
         pre_authorized_code: random_token(32),
+        tx_code: tx_code.as_ref().map(|code| TxCode {
+            numeric: true,
+            length: u32::try_from(code.len()).ok(),
+            description: Some("Code à 6 chiffres remis par l'agent de la mairie".into()),
+        }),
     };
     let now = app.now();
     let lifetime = i64::try_from(app.config.commune.offer_lifetime).unwrap_or(i64::MAX);
@@ -307,16 +361,18 @@ fn create_offer(
         config_id: config_id.to_owned(),
         claims: Value::Object(claims).to_string(),
         label: label.chars().take(200).collect(),
+        tx_code_sha256: tx_code.as_deref().map(tx_code_hash),
     };
     app.store.create_offer(&row, now, now.saturating_add(lifetime))?;
-    Ok(offer)
+    Ok(NewOffer { offer, tx_code })
 }
 
-/// The same-device link: the wallet's page with the offer in its query.
+/// The same-device link: the wallet's page with the offer in its fragment, which browsers never
+/// send, so that no proxy or access log sees the pre-authorized code.
 fn wallet_offer_link(app: &App, offer: &CredentialOffer) -> String {
     let url = offer.to_url();
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    format!("{}/?{query}", app.public_url)
+    format!("{}/#{query}", app.public_url)
 }
 
 async fn create_offer_api(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
@@ -330,12 +386,18 @@ async fn create_offer_api(State(app): State<Arc<App>>, headers: HeaderMap, body:
         .and_then(Value::as_object)
         .cloned()
         .ok_or_else(|| ApiError::bad("invalid_claims", "`claims` must be a JSON object"))?;
+    let with_tx_code = match value.get("tx_code") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::bad("invalid_tx_code", "`tx_code` must be true or false")),
+    };
     let out = blocking(move || {
-        let offer = create_offer(&app, &config_id, &label, claims)?;
+        let NewOffer { offer, tx_code } = create_offer(&app, &config_id, &label, claims, with_tx_code)?;
         Ok(json!({
             "offer": offer.to_json(),
             "offer_url": offer.to_url(),
             "wallet_url": wallet_offer_link(&app, &offer),
+            "tx_code": tx_code,
         }))
     })
     .await?;
@@ -443,6 +505,7 @@ async fn agent_page(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
 <label>Enfants, un par ligne : prénom ; date de naissance ; école<textarea name=\"children\" rows=\"3\"></textarea></label></fieldset>\
 <fieldset><legend>Quotient familial</legend><label>Tranche<input name=\"bracket\"></label>\
 <label>Année de référence<input name=\"reference_year\"></label></fieldset>\
+<label><input type=\"checkbox\" name=\"tx_code\"> Exiger un code à 6 chiffres, remis au citoyen à part</label>\
 <button>Créer l'offre</button></form><h2>Attestations émises</h2><table><tr><th>n°</th><th>dossier</th><th>type</th><th></th></tr>{rows}</table>"
     );
     Ok(respond("Émettre une attestation", &body))
@@ -459,16 +522,21 @@ async fn create_offer_page(State(app): State<Arc<App>>, headers: HeaderMap, body
         f.push(("family_name".into(), name));
     }
     let claims = claims_from_form(&config_id, &f);
+    let with_tx_code = field(&f, "tx_code") == "on";
     let result = blocking(move || {
-        let offer = create_offer(&app, &config_id, &label, claims)?;
-        Ok((offer.to_url(), wallet_offer_link(&app, &offer)))
+        let NewOffer { offer, tx_code } = create_offer(&app, &config_id, &label, claims, with_tx_code)?;
+        Ok((offer.to_url(), wallet_offer_link(&app, &offer), tx_code))
     })
     .await;
     match result {
-        Ok((offer_url, wallet)) => Ok(respond(
+        Ok((offer_url, wallet, tx_code)) => Ok(respond(
             "Offre créée",
             &format!(
-                "<p>Le citoyen scanne ce code avec son portefeuille, ou ouvre le lien sur son appareil. L'offre ne sert qu'une fois.</p>{}<p>Lien OpenID4VCI : </p><pre>{}</pre>",
+                "<p>Le citoyen scanne ce code avec son portefeuille, ou ouvre le lien sur son appareil. L'offre ne sert qu'une fois.</p>{}{}<p>Lien OpenID4VCI : </p><pre>{}</pre>",
+                tx_code.map_or_else(String::new, |code| format!(
+                    "<p>Code à donner au citoyen de vive voix ou par un autre canal que le lien : <strong id=\"tx-code\">{}</strong></p>",
+                    escape(&code)
+                )),
                 link_block("Offre d'attestation", &wallet),
                 escape(&offer_url)
             ),

@@ -24,6 +24,16 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/api/consents/withdrawals", post(withdraw))
         .route("/api/consents/{grant_id}/check", get(check))
         .route("/guichet/consentements/{grant_id}", get(check_page))
+        .route("/api/agent/erasures", get(erasures))
+}
+
+/// `GET /api/agent/erasures` (agents only): the erasure job's record, newest first: when, what
+/// kind of rows, for which grant, how many. It holds no personal data.
+async fn erasures(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let rows = blocking(move || Ok(app.store.erasures(500)?)).await?;
+    let rows: Vec<Value> =
+        rows.into_iter().map(|e| json!({"at": e.at, "what": e.what, "grant_id": e.grant_id, "rows": e.rows})).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "erasures": rows })))
 }
 
 /// Re-verifies a stored grant (signature and exchange binding) to get core's verified type.
@@ -47,7 +57,7 @@ fn withdraw_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
     let grant = verified_grant(&row)?;
     let withdrawal = withdrawal.verify(&grant).map_err(|e| ApiError::bad("invalid_withdrawal", e.to_string()))?;
     if row.state != "given" {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_withdrawn", "the grant was already withdrawn"));
+        return withdrawn_again(&row, compact);
     }
     let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"grant of an unknown service"))?;
     let now = app.now();
@@ -59,9 +69,22 @@ fn withdraw_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
         .sign(&svc.key)
         .map_err(|e| ApiError::internal(&e))?;
     if !app.store.withdraw(&row.id, compact, &receipt, now, erase_at)? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_withdrawn", "the grant was already withdrawn"));
+        // Another post of the same withdrawal won the race.
+        let row = app.store.grant(&row.id)?.ok_or_else(|| ApiError::not_found("unknown_grant", "no such grant"))?;
+        return withdrawn_again(&row, compact);
     }
     Ok(json!({"status": "withdrawn", "grant_id": row.id, "erasure_by": erase_at, "receipt": receipt}))
+}
+
+/// The same withdrawal posted again (its answer was lost) gets the stored receipt; another
+/// withdrawal of a withdrawn grant is a conflict.
+fn withdrawn_again(row: &GrantRow, compact: &str) -> Result<Value, ApiError> {
+    match (&row.withdrawal_jwt, &row.withdrawal_receipt_jwt) {
+        (Some(stored), Some(receipt)) if stored == compact => Ok(json!({
+            "status": "withdrawn", "grant_id": row.id, "erasure_by": row.erasure_by, "receipt": receipt,
+        })),
+        _ => Err(ApiError::new(StatusCode::CONFLICT, "already_withdrawn", "the grant was already withdrawn")),
+    }
 }
 
 /// `POST /api/consents/withdrawals`, body `{"withdrawal": "<consent-withdrawal+jwt>"}`.

@@ -27,6 +27,9 @@ pub enum StoreError {
     /// The database was written by a newer guichet.
     #[error("database schema version {0} is newer than this guichet's")]
     TooNew(i64),
+    /// The credential to record could not be issued (nothing was written).
+    #[error("the credential could not be issued: {0}")]
+    Issue(String),
 }
 
 /// An offer row.
@@ -40,6 +43,75 @@ pub struct Offer {
     pub claims: String,
     /// A label for the agent pages.
     pub label: String,
+    /// SHA-256 (base64url) of the transaction code the agent gave the citizen by another channel;
+    /// `None`: the offer needs no code.
+    pub tx_code_sha256: Option<String>,
+}
+
+/// What became of a pre-authorized code presented at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redeemed {
+    /// Exchanged for the access token.
+    Done,
+    /// Unknown, expired, already used, or burnt by too many wrong transaction codes.
+    Unknown,
+    /// The transaction code was missing or wrong (counted; the offer is burnt after
+    /// [`MAX_TX_CODE_ATTEMPTS`]).
+    WrongTxCode,
+}
+
+/// Wrong transaction codes tolerated before an offer is burnt: a 6-digit code then resists
+/// guessing (5 tries in a million) whatever the rate limit.
+pub const MAX_TX_CODE_ATTEMPTS: i64 = 5;
+
+/// How long what the erasure job keeps may stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Seconds a grant record (the signed proof of consent, no claim values) is kept after the
+    /// erasure date of its data.
+    pub proof_seconds: i64,
+    /// Seconds an issued credential lives: its row (label, holder thumbprint, status index) goes
+    /// once every credential issued with it has expired.
+    pub credential_seconds: i64,
+}
+
+/// What one run of the erasure job erased, by kind of row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erased {
+    /// Received claim sets (at the receipt's `erasure_by`, or the withdrawal's).
+    pub claims: usize,
+    /// Offers (with the citizen's claims) redeemed or expired.
+    pub offers: usize,
+    /// Issuance nonces expired.
+    pub c_nonces: usize,
+    /// Presentation requests expired unanswered, or whose grant was erased.
+    pub requests: usize,
+    /// Spent presentation nonces whose request has expired (no replay can use them any more).
+    pub nonces: usize,
+    /// Grant records past their proof retention.
+    pub grants: usize,
+    /// Issued credentials' rows past their lifetime.
+    pub credentials: usize,
+}
+
+impl Erased {
+    /// Rows erased in all.
+    pub fn total(&self) -> usize {
+        self.claims + self.offers + self.c_nonces + self.requests + self.nonces + self.grants + self.credentials
+    }
+}
+
+/// One recorded erasure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureRow {
+    /// When (Unix seconds).
+    pub at: i64,
+    /// Kind of rows (`claims`, `offers`, `c_nonces`, `requests`, `nonces`, `grants`, `credentials`).
+    pub what: String,
+    /// The grant whose data was erased (claims and grants only).
+    pub grant_id: Option<String>,
+    /// Rows erased.
+    pub rows: i64,
 }
 
 /// An issued credential, for the agent pages.
@@ -105,6 +177,8 @@ pub struct Exchange {
     pub vp_token_sha256: String,
     /// Grant validity end.
     pub valid_until: i64,
+    /// The date the receipt promises the claims' erasure by.
+    pub erasure_by: i64,
     /// The service's receipt for the grant.
     pub receipt_jwt: String,
     /// Received at.
@@ -146,30 +220,51 @@ pub struct GrantRow {
     pub receipt_jwt: String,
     /// Receipt of the withdrawal.
     pub withdrawal_receipt_jwt: Option<String>,
+    /// The withdrawal as received.
+    pub withdrawal_jwt: Option<String>,
+    /// When the claims are (or were) erased: the grant receipt's date, or the withdrawal's.
+    pub erasure_by: i64,
 }
 
 /// The storage the guichet needs.
 pub trait Store: Send + Sync {
     /// Stores a new offer.
     fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError>;
-    /// Redeems an unexpired, unredeemed offer code for `token`; `false` if there is none.
-    fn redeem_offer(&self, code: &str, token: &str, now: i64, token_expires_at: i64) -> Result<bool, StoreError>;
+    /// Redeems an unexpired, unredeemed offer code for `token`, checking the transaction code's
+    /// SHA-256 when the offer has one.
+    fn redeem_offer(
+        &self,
+        code: &str,
+        tx_code_sha256: Option<&str>,
+        token: &str,
+        now: i64,
+        token_expires_at: i64,
+    ) -> Result<Redeemed, StoreError>;
     /// The offer behind a valid access token that has not yet received its credential.
     fn offer_for_token(&self, token: &str, now: i64) -> Result<Option<Offer>, StoreError>;
     /// Stores a fresh c_nonce.
     fn create_c_nonce(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Consumes an unexpired c_nonce; `false` if unknown, expired or used.
     fn consume_c_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError>;
-    /// Records the credential issued for `offer` (once per offer) at a free status index chosen by
-    /// `pick` (retried on collision). `None` if the offer already got its credential.
+    /// Records the credential for `offer` (once per offer) at a free status index chosen by `pick`
+    /// (retried on collision), issued by `issue` for that index, in one transaction; the
+    /// credential is kept with the proof's hash until the access token expires, so that the same
+    /// proof can fetch it once more ([`Store::reissue`]). `None` if the offer already got its
+    /// credential.
+    #[allow(clippy::too_many_arguments)]
     fn record_credential(
         &self,
         offer: &Offer,
         vct: &str,
         holder: &str,
+        proof_sha256: &str,
         now: i64,
         pick: &mut dyn FnMut() -> u64,
-    ) -> Result<Option<u64>, StoreError>;
+        issue: &mut dyn FnMut(u64) -> Result<String, String>,
+    ) -> Result<Option<(u64, String)>, StoreError>;
+    /// The credential already issued for this access token, if `proof_sha256` is the proof it was
+    /// issued for and the token is still valid: an answer lost on the way is fetched once more.
+    fn reissue(&self, token: &str, proof_sha256: &str, now: i64) -> Result<Option<String>, StoreError>;
     /// Marks the credential at `status_idx` revoked; `false` if unknown or already revoked.
     fn revoke(&self, status_idx: u64, now: i64) -> Result<bool, StoreError>;
     /// Status indexes of revoked credentials.
@@ -201,14 +296,18 @@ pub trait Store: Send + Sync {
         now: i64,
         erase_at: i64,
     ) -> Result<bool, StoreError>;
-    /// Erases claims whose erasure date has come; returns how many.
-    fn purge(&self, now: i64) -> Result<usize, StoreError>;
+    /// The erasure job: erases everything whose date has passed (see [`Erased`]), records each
+    /// erasure, and overwrites the freed bytes (`secure_delete`, WAL truncated).
+    fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError>;
+    /// Recorded erasures, newest first.
+    fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError>;
     /// Grants of a service, newest first.
     fn grants_of(&self, service: &str, limit: u32) -> Result<Vec<GrantRow>, StoreError>;
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE offers (
   code TEXT PRIMARY KEY, config_id TEXT NOT NULL, claims TEXT NOT NULL, label TEXT NOT NULL,
   created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
@@ -240,7 +339,24 @@ CREATE TABLE received_claims (
   claims TEXT NOT NULL, erase_at INTEGER
 );
 CREATE INDEX received_claims_grant ON received_claims (grant_id);
-"];
+",
+    r"
+ALTER TABLE offers ADD COLUMN tx_code_sha256 TEXT;
+ALTER TABLE offers ADD COLUMN tx_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE offers ADD COLUMN proof_sha256 TEXT;
+ALTER TABLE offers ADD COLUMN credential TEXT;
+ALTER TABLE grants ADD COLUMN erasure_by INTEGER;
+-- Rows written before this migration: the grant's end of validity is the end of its retention.
+UPDATE grants SET erasure_by = valid_until;
+UPDATE received_claims SET erase_at = (SELECT g.erasure_by FROM grants g WHERE g.id = received_claims.grant_id)
+  WHERE erase_at IS NULL;
+CREATE INDEX received_claims_erase ON received_claims (erase_at);
+CREATE TABLE erasures (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, what TEXT NOT NULL, grant_id TEXT,
+  rows INTEGER NOT NULL
+);
+",
+];
 
 /// SQLite behind one mutex-guarded connection.
 pub struct SqliteStore {
@@ -251,6 +367,9 @@ fn pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted rows are overwritten with zeros, not left in free pages: an erasure promised to a
+    // citizen must leave nothing readable in the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }
@@ -280,6 +399,11 @@ impl SqliteStore {
     }
 }
 
+/// Compares without an early exit, so timing says nothing about how much matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -301,31 +425,59 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         withdrawn_at: r.get(12)?,
         receipt_jwt: r.get(13)?,
         withdrawal_receipt_jwt: r.get(14)?,
+        withdrawal_jwt: r.get(15)?,
+        erasure_by: r.get(16)?,
     })
 }
 
 const GRANT_COLUMNS: &str = "id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce, \
-     vp_token_sha256, valid_until, state, received_at, withdrawn_at, receipt_jwt, withdrawal_receipt_jwt";
+     vp_token_sha256, valid_until, state, received_at, withdrawn_at, receipt_jwt, withdrawal_receipt_jwt, \
+     withdrawal_jwt, erasure_by";
 
 impl Store for SqliteStore {
     fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO offers (code, config_id, claims, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![offer.code, offer.config_id, offer.claims, offer.label, now, expires_at],
+                "INSERT INTO offers (code, config_id, claims, label, created_at, expires_at, tx_code_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![offer.code, offer.config_id, offer.claims, offer.label, now, expires_at, offer.tx_code_sha256],
             )
             .map(drop)
         })
     }
 
-    fn redeem_offer(&self, code: &str, token: &str, now: i64, token_expires_at: i64) -> Result<bool, StoreError> {
+    fn redeem_offer(
+        &self,
+        code: &str,
+        tx_code_sha256: Option<&str>,
+        token: &str,
+        now: i64,
+        token_expires_at: i64,
+    ) -> Result<Redeemed, StoreError> {
         self.with(|c| {
-            let n = c.execute(
-                "UPDATE offers SET access_token = ?2, token_expires_at = ?4
-                 WHERE code = ?1 AND access_token IS NULL AND expires_at > ?3",
-                params![code, token, now, token_expires_at],
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let expected: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT tx_code_sha256 FROM offers
+                     WHERE code = ?1 AND access_token IS NULL AND expires_at > ?2 AND tx_attempts < ?3",
+                    params![code, now, MAX_TX_CODE_ATTEMPTS],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(expected) = expected else { return Ok(Redeemed::Unknown) };
+            if let Some(expected) = expected
+                && !tx_code_sha256.is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
+            {
+                tx.execute("UPDATE offers SET tx_attempts = tx_attempts + 1 WHERE code = ?1", params![code])?;
+                tx.commit()?;
+                return Ok(Redeemed::WrongTxCode);
+            }
+            tx.execute(
+                "UPDATE offers SET access_token = ?2, token_expires_at = ?3 WHERE code = ?1",
+                params![code, token, token_expires_at],
             )?;
-            Ok(n == 1)
+            tx.commit()?;
+            Ok(Redeemed::Done)
         })
     }
 
@@ -335,7 +487,15 @@ impl Store for SqliteStore {
                 "SELECT code, config_id, claims, label FROM offers
                  WHERE access_token = ?1 AND token_expires_at > ?2 AND credential_id IS NULL",
                 params![token, now],
-                |r| Ok(Offer { code: r.get(0)?, config_id: r.get(1)?, claims: r.get(2)?, label: r.get(3)? }),
+                |r| {
+                    Ok(Offer {
+                        code: r.get(0)?,
+                        config_id: r.get(1)?,
+                        claims: r.get(2)?,
+                        label: r.get(3)?,
+                        tx_code_sha256: None,
+                    })
+                },
             )
             .optional()
         })
@@ -361,10 +521,13 @@ impl Store for SqliteStore {
         offer: &Offer,
         vct: &str,
         holder: &str,
+        proof_sha256: &str,
         now: i64,
         pick: &mut dyn FnMut() -> u64,
-    ) -> Result<Option<u64>, StoreError> {
-        self.with(|c| {
+        issue: &mut dyn FnMut(u64) -> Result<String, String>,
+    ) -> Result<Option<(u64, String)>, StoreError> {
+        let mut failure = None;
+        let recorded = self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let taken: Option<Option<i64>> = tx
                 .query_row("SELECT credential_id FROM offers WHERE code = ?1", params![offer.code], |r| r.get(0))
@@ -389,9 +552,35 @@ impl Store for SqliteStore {
                 params![to_i64(idx), vct, offer.label, offer.code, holder, now],
             )?;
             let id = tx.last_insert_rowid();
-            tx.execute("UPDATE offers SET credential_id = ?2 WHERE code = ?1", params![offer.code, id])?;
+            let credential = match issue(idx) {
+                Ok(credential) => credential,
+                Err(e) => {
+                    failure = Some(e);
+                    return Ok(None); // dropped: rolled back
+                }
+            };
+            tx.execute(
+                "UPDATE offers SET credential_id = ?2, proof_sha256 = ?3, credential = ?4 WHERE code = ?1",
+                params![offer.code, id, proof_sha256, credential],
+            )?;
             tx.commit()?;
-            Ok(Some(idx))
+            Ok(Some((idx, credential)))
+        })?;
+        match failure {
+            Some(e) => Err(StoreError::Issue(e)),
+            None => Ok(recorded),
+        }
+    }
+
+    fn reissue(&self, token: &str, proof_sha256: &str, now: i64) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT credential FROM offers WHERE access_token = ?1 AND token_expires_at > ?2
+                   AND credential IS NOT NULL AND proof_sha256 = ?3",
+                params![token, now, proof_sha256],
+                |r| r.get(0),
+            )
+            .optional()
         })
     }
 
@@ -498,8 +687,8 @@ impl Store for SqliteStore {
             }
             tx.execute(
                 "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
-                   vp_token_sha256, valid_until, state, received_at, receipt_jwt)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12)",
+                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13)",
                 params![
                     e.grant_id,
                     e.service,
@@ -512,13 +701,14 @@ impl Store for SqliteStore {
                     e.vp_token_sha256,
                     e.valid_until,
                     e.now,
-                    e.receipt_jwt
+                    e.receipt_jwt,
+                    e.erasure_by
                 ],
             )?;
             for (query, vct, claims) in &e.claims {
                 tx.execute(
-                    "INSERT INTO received_claims (grant_id, query_id, vct, claims) VALUES (?1, ?2, ?3, ?4)",
-                    params![e.grant_id, query, vct, claims],
+                    "INSERT INTO received_claims (grant_id, query_id, vct, claims, erase_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![e.grant_id, query, vct, claims, e.erasure_by],
                 )?;
             }
             tx.execute("UPDATE requests SET grant_id = ?2 WHERE id = ?1", params![e.request_id, e.grant_id])?;
@@ -554,15 +744,20 @@ impl Store for SqliteStore {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
-                "UPDATE grants SET state = 'withdrawn', withdrawn_at = ?2, withdrawal_jwt = ?3, withdrawal_receipt_jwt = ?4
+                "UPDATE grants SET state = 'withdrawn', withdrawn_at = ?2, withdrawal_jwt = ?3, withdrawal_receipt_jwt = ?4,
+                   erasure_by = ?5
                  WHERE id = ?1 AND state = 'given'",
-                params![grant_id, now, withdrawal_jwt, receipt_jwt],
+                params![grant_id, now, withdrawal_jwt, receipt_jwt, erase_at],
             )?;
             if n != 1 {
                 return Ok(false);
             }
             if erase_at <= now {
-                tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
+                let n = tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
+                tx.execute(
+                    "INSERT INTO erasures (at, what, grant_id, rows) VALUES (?1, 'claims', ?2, ?3)",
+                    params![now, grant_id, i64::try_from(n).unwrap_or(i64::MAX)],
+                )?;
             } else {
                 tx.execute("UPDATE received_claims SET erase_at = ?2 WHERE grant_id = ?1", params![grant_id, erase_at])?;
             }
@@ -571,9 +766,89 @@ impl Store for SqliteStore {
         })
     }
 
-    fn purge(&self, now: i64) -> Result<usize, StoreError> {
+    fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError> {
+        let erased = self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut erased = Erased::default();
+            let record = |what: &str, grant_id: Option<&str>, rows: usize| -> Result<(), rusqlite::Error> {
+                if rows > 0 {
+                    tx.execute(
+                        "INSERT INTO erasures (at, what, grant_id, rows) VALUES (?1, ?2, ?3, ?4)",
+                        params![now, what, grant_id, i64::try_from(rows).unwrap_or(i64::MAX)],
+                    )?;
+                }
+                Ok(())
+            };
+            // Claims, one record per grant: the date signed in the grant's or the withdrawal's receipt.
+            let due: Vec<String> = {
+                let mut st = tx.prepare(
+                    "SELECT DISTINCT grant_id FROM received_claims WHERE erase_at IS NOT NULL AND erase_at <= ?1",
+                )?;
+                st.query_map(params![now], |r| r.get(0))?.collect::<Result<_, _>>()?
+            };
+            for grant_id in &due {
+                let n = tx.execute(
+                    "DELETE FROM received_claims WHERE grant_id = ?1 AND erase_at <= ?2",
+                    params![grant_id, now],
+                )?;
+                record("claims", Some(grant_id), n)?;
+                erased.claims += n;
+            }
+            // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
+            // access token's life), or expired unredeemed.
+            erased.offers = tx.execute(
+                "DELETE FROM offers WHERE (access_token IS NULL AND expires_at <= ?1)
+                   OR (access_token IS NOT NULL AND token_expires_at <= ?1)",
+                params![now],
+            )?;
+            record("offers", None, erased.offers)?;
+            erased.c_nonces = tx.execute("DELETE FROM c_nonces WHERE expires_at <= ?1", params![now])?;
+            record("c_nonces", None, erased.c_nonces)?;
+            // Grants past their proof retention (their claims went at `erasure_by`), then their requests.
+            let old: Vec<String> = {
+                let mut st = tx.prepare("SELECT id FROM grants WHERE erasure_by + ?2 <= ?1")?;
+                st.query_map(params![now, retention.proof_seconds], |r| r.get(0))?.collect::<Result<_, _>>()?
+            };
+            for grant_id in &old {
+                tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
+                tx.execute("DELETE FROM requests WHERE grant_id = ?1", params![grant_id])?;
+                let n = tx.execute("DELETE FROM grants WHERE id = ?1", params![grant_id])?;
+                record("grants", Some(grant_id), n)?;
+                erased.grants += n;
+            }
+            // Requests expired unanswered; a request's nonce can serve no replay once it expired
+            // (the response endpoint refuses it by date, then by its absence).
+            erased.requests = tx.execute("DELETE FROM requests WHERE grant_id IS NULL AND exp <= ?1", params![now])?;
+            record("requests", None, erased.requests)?;
+            erased.nonces = tx.execute(
+                "DELETE FROM seen_nonces WHERE NOT EXISTS
+                   (SELECT 1 FROM requests r WHERE r.nonce = seen_nonces.nonce AND r.exp > ?1)",
+                params![now],
+            )?;
+            record("nonces", None, erased.nonces)?;
+            erased.credentials = tx.execute(
+                "DELETE FROM credentials WHERE issued_at + ?2 <= ?1",
+                params![now, retention.credential_seconds],
+            )?;
+            record("credentials", None, erased.credentials)?;
+            tx.commit()?;
+            if erased.total() > 0 {
+                // The old pages still sit in the write-ahead log until a checkpoint: copy them
+                // into the (zeroed) file and empty the log.
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
+            Ok(erased)
+        })?;
+        Ok(erased)
+    }
+
+    fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError> {
         self.with(|c| {
-            c.execute("DELETE FROM received_claims WHERE erase_at IS NOT NULL AND erase_at <= ?1", params![now])
+            let mut st = c.prepare_cached("SELECT at, what, grant_id, rows FROM erasures ORDER BY id DESC LIMIT ?1")?;
+            let rows = st.query_map(params![limit], |r| {
+                Ok(ErasureRow { at: r.get(0)?, what: r.get(1)?, grant_id: r.get(2)?, rows: r.get(3)? })
+            })?;
+            rows.collect()
         })
     }
 

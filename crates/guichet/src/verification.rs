@@ -186,10 +186,26 @@ fn response_error(e: &ResponseError) -> ApiError {
     }
 }
 
+/// The answer to the same response posted again: the stored receipt when the form carries the
+/// very grant recorded for this request and the presentation it is bound to (the wallet lost our
+/// first answer and retries); a replay otherwise.
+fn answered_again(app: &App, grant_id: &str, body: &str) -> Result<Value, ApiError> {
+    let replay = || ApiError::new(StatusCode::CONFLICT, "replay", "this request was already answered");
+    let response = AuthorizationResponse::from_form(body).map_err(|_| replay())?;
+    let grant = app.store.grant(grant_id)?.ok_or_else(|| ApiError::internal(&"request with a missing grant"))?;
+    let same_grant = response.consent_grant.as_deref() == Some(grant.grant_jwt.as_str());
+    let same_presentation = souverain_core::consent::vp_token_hash(&response.vp_token) == grant.vp_token_sha256;
+    if same_grant && same_presentation {
+        Ok(json!({"status": "verified", "grant_id": grant.id, "receipt": grant.receipt_jwt}))
+    } else {
+        Err(replay())
+    }
+}
+
 fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError> {
     let row = app.store.request(id)?.ok_or_else(|| ApiError::not_found("unknown_request", "no such request"))?;
-    if row.grant_id.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "replay", "this request was already answered"));
+    if let Some(grant_id) = &row.grant_id {
+        return answered_again(app, grant_id, body);
     }
     let now = app.now();
     if row.exp <= now {
@@ -228,8 +244,9 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
     if !grant.purposes.iter().any(|p| p.dpv == purpose.dpv) {
         return Err(ApiError::bad("invalid_grant", "the grant does not cover the requested purpose"));
     }
-    let receipt =
-        Receipt::for_grant(&verified.grant, now, &mut OsRng).sign(&svc.key).map_err(|e| ApiError::internal(&e))?;
+    let receipt = Receipt::for_grant(&verified.grant, now, &mut OsRng);
+    let erasure_by = receipt.erasure_by;
+    let receipt = receipt.sign(&svc.key).map_err(|e| ApiError::internal(&e))?;
     let purposes: Vec<&str> = grant.purposes.iter().map(|p| p.dpv.as_str()).collect();
     let exchange = Exchange {
         request_id: row.id.clone(),
@@ -242,11 +259,16 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         holder_jwk: verified.holder.to_jwk().to_json(),
         vp_token_sha256: grant.vp_token_sha256.clone(),
         valid_until: grant.valid_until,
+        erasure_by,
         receipt_jwt: receipt.clone(),
         now,
         claims,
     };
     if !app.store.record_exchange(&exchange)? {
+        // Another post of the same answer won the race: it gets the receipt recorded by that one.
+        if let Some(grant_id) = app.store.request(id)?.and_then(|r| r.grant_id) {
+            return answered_again(app, &grant_id, body);
+        }
         return Err(response_error(&ResponseError::Replay));
     }
     Ok(json!({"status": "verified", "grant_id": grant.record_id, "receipt": receipt}))

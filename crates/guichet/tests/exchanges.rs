@@ -45,7 +45,7 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
     let again = server
         .post_form(
             "/api/oid4vci/token",
-            &souverain_core::openid4vci::TokenRequest { pre_authorized_code: code }.to_form(),
+            &souverain_core::openid4vci::TokenRequest { pre_authorized_code: code, tx_code: None }.to_form(),
         )
         .await;
     assert_eq!((again.status, again.error()), (400, "invalid_grant".to_owned()));
@@ -86,9 +86,17 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
     let page = server.get(&format!("/guichet/demandes/{}", fetched.id)).await;
     assert!(page.body.contains("Léa") && !page.body.contains("Tilleuls"), "{}", page.body);
 
-    // The same response again is a replay.
-    let replay = server.post_form(&fetched.request.response_uri, &a.form).await;
+    // The same response again (the wallet lost our answer) gets the same receipt, and no second
+    // grant; another answer to the answered request is a replay.
+    let again = server.post_form(&fetched.request.response_uri, &a.form).await;
+    assert_eq!((again.status, again.json()), (200, v.clone()));
+    let other = answer(&holder, &fetched.request, &holder.key);
+    let replay = server.post_form(&fetched.request.response_uri, &other.form).await;
     assert_eq!((replay.status, replay.error()), (409, "replay".to_owned()));
+    assert_eq!(
+        server.get(&format!("/api/agent/requests/{}", fetched.id)).await.json()["grant"]["id"],
+        a.grant_id.as_str()
+    );
 
     // Check endpoint.
     let check = |purpose: &str| format!("/api/consents/{}/check?purpose={}", pct(&a.grant_id), pct(purpose));
@@ -122,9 +130,14 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
     let c = server.get(&check(CANTINE_INSCRIPTION)).await.json();
     assert_eq!((c["may_process"].as_bool(), c["reason"].as_str()), (Some(false), Some("withdrawn")));
     assert!(server.get(&page(CANTINE_INSCRIPTION)).await.body.contains(r#"data-reason="withdrawn""#));
+    // The same withdrawal again (its answer was lost) gets the stored receipt; another one, 409.
     let twice =
         server.post_json("/api/consents/withdrawals", &json!({"withdrawal": w.sign(&holder.key).unwrap()})).await;
-    assert_eq!((twice.status, twice.error()), (409, "already_withdrawn".to_owned()));
+    assert_eq!((twice.status, twice.json()), (200, ok.json()));
+    let another = Withdrawal::new(grant.grant(), now(), &mut OsRng);
+    let another =
+        server.post_json("/api/consents/withdrawals", &json!({"withdrawal": another.sign(&holder.key).unwrap()})).await;
+    assert_eq!((another.status, another.error()), (409, "already_withdrawn".to_owned()));
 
     // Restart on the same files: same keys, same registry.
     let dir = server.stop().await;
@@ -434,7 +447,7 @@ async fn token_nonce_and_proof_rejections() {
     let token = server
         .post_form(
             "/api/oid4vci/token",
-            &souverain_core::openid4vci::TokenRequest { pre_authorized_code: code }.to_form(),
+            &souverain_core::openid4vci::TokenRequest { pre_authorized_code: code, tx_code: None }.to_form(),
         )
         .await
         .json();
@@ -491,6 +504,16 @@ async fn token_nonce_and_proof_rejections() {
     };
     let r = post_cred(req.to_json().to_string(), auth.clone()).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // The same request again fetches the same credential (its answer may have been lost);
+    // another proof gets nothing.
+    let again = post_cred(req.to_json().to_string(), auth.clone()).await;
+    assert_eq!((again.status, again.body), (200, r.body));
+    let c_nonce =
+        server.call("POST", "/api/oid4vci/nonce", None, b"").await.json()["c_nonce"].as_str().unwrap().to_owned();
+    let req = souverain_core::openid4vci::CredentialRequest {
+        credential_configuration_id: "family_quotient".into(),
+        proof_jwt: souverain_core::openid4vci::build_proof(&holder.key, PUBLIC, &c_nonce, now()).unwrap(),
+    };
     let r = post_cred(req.to_json().to_string(), auth.clone()).await;
     assert_eq!((r.status, r.error()), (401, "invalid_token".to_owned()));
     // Reserved claims cannot be offered.

@@ -54,7 +54,18 @@ impl Server {
 
     /// Starts with the rate limit given (`None`: the configuration's) and a configuration file.
     pub async fn start_with(dir: PathBuf, rate_limit: Option<RateLimit>, config: Option<PathBuf>) -> Server {
+        Server::start_erasing(dir, rate_limit, config, std::time::Duration::from_secs(60)).await
+    }
+
+    /// Like [`Server::start_with`], with the erasure job running every `erasure_interval`.
+    pub async fn start_erasing(
+        dir: PathBuf,
+        rate_limit: Option<RateLimit>,
+        config: Option<PathBuf>,
+        erasure_interval: std::time::Duration,
+    ) -> Server {
         let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
+        options.erasure_interval = erasure_interval;
         options.db = Some(dir.join("guichet.sqlite3"));
         options.public_url = Some(PUBLIC.into());
         options.rate_limit = rate_limit;
@@ -218,7 +229,7 @@ impl Holder {
         let token = server
             .post_form(
                 asm["token_endpoint"].as_str().unwrap(),
-                &TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone() }.to_form(),
+                &TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: None }.to_form(),
             )
             .await;
         assert_eq!(token.status, 200, "{}", token.body);

@@ -1,0 +1,268 @@
+//! The findings of the security audit (issue 16), each pinned over HTTP against a real SQLite
+//! file: retention kept by the erasure job (clock moved, raw file read), answers that can be
+//! fetched again when lost, transaction codes, consent terms and stored claims bounded by the
+//! request, and the agents' forms protected from cross-site posts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use souverain_core::openid4vci::{
+    CredentialOffer, CredentialRequest, NonceResponse, TokenRequest, TokenResponse, build_proof,
+};
+use support::*;
+
+const DAY: i64 = 86_400;
+
+/// Every byte the database keeps on disk: the file, its write-ahead log and shared memory.
+fn raw_database(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["guichet.sqlite3", "guichet.sqlite3-wal", "guichet.sqlite3-shm"] {
+        if let Ok(b) = std::fs::read(dir.join(name)) {
+            bytes.extend(b);
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Waits (bounded) until the agents' erasure record satisfies `done`.
+async fn erasures_until(server: &Server, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    for _ in 0..200 {
+        let e = server.get("/api/agent/erasures").await.json()["erasures"].as_array().unwrap().clone();
+        if done(&e) {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the erasure job did not record the expected erasure in 10 s");
+}
+
+#[tokio::test]
+async fn received_claims_are_erased_at_the_signed_date_and_leave_nothing_in_the_file() {
+    const STREET: &str = "12 impasse Zephyrine-Oubliee";
+    const NAME: &str = "Anatole-Effacable";
+    let dir = temp_dir("erasure");
+    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+    let mut holder = Holder::new();
+    let mut claims = residence();
+    claims["given_name"] = json!(NAME);
+    claims["address"]["street_address"] = json!(STREET);
+    let offer = server.offer("residence", claims).await;
+    holder.redeem(&server, &offer).await;
+    // Public-road reports keep the claims 90 days; the optional street address is shared.
+    let fetched = new_request(&server, "voirie", "suivi").await;
+    let a = answer_sharing(&holder, &fetched.request, &holder.key, true);
+    let r = server.post_form(&fetched.request.response_uri, &a.form).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let receipt = r.json()["receipt"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let receipt: Value = serde_json::from_slice(&souverain_core::b64::decode(receipt).unwrap()).unwrap();
+    let erasure_by = receipt["erasure_by"].as_i64().unwrap();
+    assert_eq!(erasure_by, receipt["iat"].as_i64().unwrap() + 90 * DAY);
+    let result = format!("/api/agent/requests/{}", fetched.id);
+    assert!(server.get(&result).await.body.contains(STREET));
+    // The data is on disk now (so that the check below can fail).
+    assert!(contains(&raw_database(&server.dir), STREET));
+
+    // A minute before the signed date (the wall clock goes on meanwhile), nothing is erased.
+    server.clock.advance(erasure_by - now() - 60);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(server.get(&result).await.body.contains(STREET));
+
+    // Past it, the job erases them and records it.
+    server.clock.advance(61);
+    let grant_id = a.grant_id.clone();
+    let record = erasures_until(&server, |e| {
+        e.iter().any(|r| r["what"] == "claims" && r["grant_id"] == grant_id.as_str() && r["rows"] == 1)
+    })
+    .await;
+    assert!(record.iter().any(|r| r["what"] == "offers"), "the redeemed offer went too: {record:?}");
+    let v = server.get(&result).await.json();
+    assert_eq!(v["claims"], json!([]));
+    // The grant stays as proof of the consent (without values) until its proof retention ends.
+    assert_eq!(v["grant"]["id"], a.grant_id.as_str());
+
+    // Nothing of the citizen's data remains in the database's files.
+    let dir = server.stop().await;
+    let raw = raw_database(&dir);
+    assert!(!contains(&raw, STREET), "the street address is still in the file");
+    assert!(!contains(&raw, NAME), "the name (offer, issued credential) is still in the file");
+
+    // A year later the grant record goes as well, with its request.
+    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+    server.clock.advance(erasure_by - now() + 366 * DAY);
+    let grant_id = a.grant_id.clone();
+    erasures_until(&server, |e| e.iter().any(|r| r["what"] == "grants" && r["grant_id"] == grant_id.as_str())).await;
+    assert_eq!(server.get(&result).await.status, 404);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+#[tokio::test]
+async fn expired_requests_offers_and_nonces_are_erased() {
+    let dir = temp_dir("erasure-expired");
+    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+    let offer = server.offer("residence", residence()).await;
+    let fetched = new_request(&server, "voirie", "suivi").await;
+    let nonce = server.call("POST", "/api/oid4vci/nonce", None, b"").await;
+    assert_eq!(nonce.status, 200);
+    // An hour later: the offer (15 minutes), the request (10 minutes) and the c_nonce are gone.
+    server.clock.advance(3600);
+    let record = erasures_until(&server, |e| {
+        ["offers", "requests", "c_nonces"].iter().all(|what| e.iter().any(|r| r["what"] == *what))
+    })
+    .await;
+    assert!(record.iter().all(|r| r["rows"].as_i64().unwrap() >= 1));
+    assert_eq!(server.get(&fetched.request.response_uri.replace("responses", "requests")).await.status, 404);
+    let code = CredentialOffer::parse_url(&offer).unwrap().pre_authorized_code;
+    let token = server
+        .post_form("/api/oid4vci/token", &TokenRequest { pre_authorized_code: code, tx_code: None }.to_form())
+        .await;
+    assert_eq!((token.status, token.error()), (400, "invalid_grant".to_owned()));
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_a_presentation_is_fetched_again_after_the_request_expired() {
+    let server = Server::start("again").await;
+    let mut holder = Holder::new();
+    holder.redeem(&server, &server.offer("residence", residence()).await).await;
+    let fetched = new_request(&server, "voirie", "suivi").await;
+    let a = answer(&holder, &fetched.request, &holder.key);
+    let first = server.post_form(&fetched.request.response_uri, &a.form).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // The wallet retries on its next unlock, after the request's lifetime.
+    server.clock.advance(3600);
+    let again = server.post_form(&fetched.request.response_uri, &a.form).await;
+    assert_eq!((again.status, again.json()), (200, first.json()));
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+/// Token, nonce and proof for an offer; returns the access token and the credential request body.
+async fn token_and_request(
+    server: &Server,
+    holder: &Holder,
+    offer_url: &str,
+    tx_code: Option<&str>,
+) -> (String, String) {
+    let offer = CredentialOffer::parse_url(offer_url).unwrap();
+    let form =
+        TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: tx_code.map(Into::into) };
+    let token = server.post_form("/api/oid4vci/token", &form.to_form()).await;
+    assert_eq!(token.status, 200, "{}", token.body);
+    let token = TokenResponse::from_json(&token.body).unwrap().access_token;
+    let nonce = server.call("POST", "/api/oid4vci/nonce", None, b"").await;
+    let c_nonce = NonceResponse::from_json(&nonce.body).unwrap().c_nonce;
+    let proof = build_proof(&holder.key, PUBLIC, &c_nonce, now()).unwrap();
+    let request = CredentialRequest {
+        credential_configuration_id: offer.credential_configuration_ids[0].clone(),
+        proof_jwt: proof,
+    };
+    (token, request.to_json().to_string())
+}
+
+async fn post_credential(server: &Server, token: &str, body: &str) -> Resp {
+    let auth = format!("Bearer {token}");
+    server
+        .call_with(
+            "POST",
+            "/api/oid4vci/credential",
+            Some("application/json"),
+            &[("Authorization", &auth)],
+            body.as_bytes(),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_credential_whose_answer_was_lost_is_fetched_again_with_the_same_proof_only() {
+    let server = Server::start("reissue").await;
+    let holder = Holder::new();
+    let offer = server.offer("residence", residence()).await;
+    let (token, body) = token_and_request(&server, &holder, &offer, None).await;
+    let first = post_credential(&server, &token, &body).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // The same proof again: the same credential (one credential issued, not two).
+    let again = post_credential(&server, &token, &body).await;
+    assert_eq!((again.status, again.body.clone()), (200, first.body.clone()));
+    // Another proof for the same token gets nothing.
+    let nonce = server.call("POST", "/api/oid4vci/nonce", None, b"").await;
+    let c_nonce = NonceResponse::from_json(&nonce.body).unwrap().c_nonce;
+    let other = CredentialRequest {
+        credential_configuration_id: "residence".into(),
+        proof_jwt: build_proof(&holder.key, PUBLIC, &c_nonce, now()).unwrap(),
+    };
+    let r = post_credential(&server, &token, &other.to_json().to_string()).await;
+    assert_eq!((r.status, r.error()), (401, "invalid_token".to_owned()));
+    // Once the access token has expired, not even the same proof.
+    server.clock.advance(601);
+    assert_eq!(post_credential(&server, &token, &body).await.status, 401);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+#[tokio::test]
+async fn an_offer_with_a_transaction_code_needs_it_and_burns_after_five_wrong_codes() {
+    let server = Server::start("tx-code").await;
+    let create = |tx: bool| {
+        let server = &server;
+        async move {
+            let r = server
+                .post_json(
+                    "/api/agent/offers",
+                    &json!({"credential": "residence", "claims": residence(), "tx_code": tx}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.json()
+        }
+    };
+    let created = create(true).await;
+    let code = created["tx_code"].as_str().unwrap().to_owned();
+    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+    // The offer tells the wallet to ask for a 6-digit code, and carries the code nowhere.
+    let offer = CredentialOffer::parse_url(created["offer_url"].as_str().unwrap()).unwrap();
+    assert_eq!(offer.tx_code.as_ref().map(|t| (t.numeric, t.length)), Some((true, Some(6))));
+    assert!(!created["offer_url"].as_str().unwrap().contains(&code));
+    // The wallet link carries the offer in its fragment, never sent to a server.
+    let wallet = created["wallet_url"].as_str().unwrap();
+    assert!(wallet.starts_with(&format!("{PUBLIC}/#credential_offer=")), "{wallet}");
+    assert_eq!(CredentialOffer::parse_url(wallet).unwrap(), offer);
+
+    let redeem = |tx: Option<&str>| {
+        let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: tx.map(Into::into) };
+        let server = &server;
+        async move { server.post_form("/api/oid4vci/token", &form.to_form()).await }
+    };
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    assert_eq!(redeem(None).await.error(), "invalid_grant");
+    assert_eq!(redeem(Some(wrong)).await.error(), "invalid_grant");
+    let r = redeem(Some(&code)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Another offer: five wrong codes burn it, the right one is then refused too.
+    let created = create(true).await;
+    let code = created["tx_code"].as_str().unwrap().to_owned();
+    let offer = CredentialOffer::parse_url(created["offer_url"].as_str().unwrap()).unwrap();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for _ in 0..5 {
+        let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: Some(wrong.into()) };
+        assert_eq!(server.post_form("/api/oid4vci/token", &form.to_form()).await.status, 400);
+    }
+    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: Some(code) };
+    let r = server.post_form("/api/oid4vci/token", &form.to_form()).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_grant".to_owned()));
+
+    // Without a code asked, none is given and the offer lives a quarter of an hour by default.
+    let created = create(false).await;
+    assert_eq!(created["tx_code"], Value::Null);
+    let offer = CredentialOffer::parse_url(created["offer_url"].as_str().unwrap()).unwrap();
+    assert_eq!(offer.tx_code, None);
+    server.clock.advance(15 * 60 + 1);
+    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code, tx_code: None };
+    assert_eq!(server.post_form("/api/oid4vci/token", &form.to_form()).await.error(), "invalid_grant");
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
