@@ -585,6 +585,22 @@ pub enum Text {
     ReceiptVerified,
     /// Label.
     ErasureBy,
+    /// Consent state: kept and sent, the service's receipt not received yet (sent again).
+    ConsentSending,
+    /// Consent state: the service refused the answer for good.
+    ConsentRefused,
+    /// Explanation under a consent being sent.
+    ConsentSendingHint,
+    /// Explanation under a refused consent.
+    ConsentRefusedHint,
+    /// Home card: the consent is being sent.
+    CardSending,
+    /// Notice: an answer sent again was acknowledged.
+    DeliveredNotice,
+    /// Notice: an answer sent again was refused.
+    RefusedNotice,
+    /// Journal purpose: the service refused an answer.
+    PurposeConsentRefused,
     /// Name of the residence credential type.
     VctResidence,
     /// Name of the household credential type.

@@ -1,5 +1,6 @@
 //! My consents: active, withdrawn (with the service's verified receipt) and expired grants, and
-//! the withdrawal. [`Outbox`] sends queued withdrawals at unlock and when the network comes back.
+//! the withdrawal; answers being sent (their reply lost) and refused ones. [`Outbox`] sends the
+//! answers being sent and the queued withdrawals at unlock and when the network comes back.
 
 use gloo::events::EventListener;
 use yew::prelude::*;
@@ -75,6 +76,13 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
         ConsentState::Withdrawn => ("status status-revoked", Text::ConsentWithdrawn),
         ConsentState::Queued => ("status", Text::ConsentQueued),
         ConsentState::Expired => ("status status-expired", Text::ConsentExpired),
+        ConsentState::Sending => ("status", Text::ConsentSending),
+        ConsentState::Refused => ("status status-revoked", Text::ConsentRefused),
+    };
+    let hint = match c.state {
+        ConsentState::Sending => Some(Text::ConsentSendingHint),
+        ConsentState::Refused => Some(Text::ConsentRefusedHint),
+        _ => None,
     };
     let onclick = {
         let id = c.id.clone();
@@ -95,7 +103,11 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                     <dd class="receipt">{ format_time(*at, l.tag()) }{ " · " }<code>{ jti.clone() }</code></dd>
                 }
             </dl>
-            if c.state == ConsentState::Active {
+            if let Some(hint) = hint {
+                <p class="hint">{ l.t(hint) }</p>
+            }
+            // Being sent, the service may hold it already: a withdrawal reaches it once it does.
+            if matches!(c.state, ConsentState::Active | ConsentState::Sending) {
                 <button type="button" class="button button-secondary" {onclick}>{ l.t(Text::Withdraw) }</button>
             }
             if let Some(url) = consent::check_url(g) {
@@ -112,7 +124,8 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
     }
 }
 
-/// Sends queued withdrawals when a session opens and whenever the browser comes back online.
+/// Sends again the answers still being sent, then the queued withdrawals, when a session opens and
+/// whenever the browser comes back online.
 /// Renders nothing. The listener holds the session only while it is the current one: locking
 /// changes it, which drops the listener (and the keys with it).
 #[function_component(Outbox)]
@@ -128,8 +141,16 @@ pub fn outbox() -> Html {
                     wasm_bindgen_futures::spawn_local(async move {
                         // Let the page that just opened read the vault first (one operation at a time).
                         crate::services::platform::sleep(1_000).await;
-                        if consent::send_queued(&session).await > 0 {
-                            state.dispatch(Action::Changed(Text::WithdrawnNotice));
+                        let done = consent::send_queued(&session).await;
+                        let notice = if done.refused > 0 {
+                            Some(Text::RefusedNotice)
+                        } else if done.given > 0 {
+                            Some(Text::DeliveredNotice)
+                        } else {
+                            (done.withdrawn > 0).then_some(Text::WithdrawnNotice)
+                        };
+                        if let Some(notice) = notice {
+                            state.dispatch(Action::Changed(notice));
                         }
                     });
                 };

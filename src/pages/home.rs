@@ -114,7 +114,8 @@ fn holding(l: Lang, h: &Holding) -> Html {
     let (until_label, note) = match h.state {
         ConsentState::Withdrawn => (Text::CardErasedBy, Some(Text::CardWithdrawn)),
         ConsentState::Queued => (Text::CardUntil, Some(Text::CardWithdrawalQueued)),
-        ConsentState::Active | ConsentState::Expired => (Text::CardUntil, None),
+        ConsentState::Sending => (Text::CardUntil, Some(Text::CardSending)),
+        ConsentState::Active | ConsentState::Expired | ConsentState::Refused => (Text::CardUntil, None),
     };
     html! {
         <dl class="holding" data-consent={h.id.clone()}>

@@ -44,6 +44,7 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
         "pending-request" => Some(Text::PurposePendingRequest),
         "request-answered" => Some(Text::PurposeRequestClosed),
         "request-expired" => Some(Text::PurposeRequestExpired),
+        "consent-refused" => Some(Text::PurposeConsentRefused),
         "trust-list" => Some(Text::PurposeTrustList),
         "backup" => Some(Text::PurposeBackup),
         "restore-backup" => Some(Text::PurposeRestore),

@@ -1,9 +1,15 @@
 //! The citizen's consents: the stored grants, their state, and withdrawal.
 //!
+//! A grant is kept in the vault *before* it is sent ([`keep`]), with the exact form posted, so an
+//! answer whose reply is lost is never lost with it: it is listed as being sent, it can be
+//! withdrawn, and [`send_queued`] posts the identical form again (the service recognises it and
+//! returns the receipt it stored). A verified receipt turns it into a given consent; a definitive
+//! refusal marks it refused, still listed.
+//!
 //! A withdrawal is signed and written into the grant's record *before* it is sent, so it is never
-//! lost: if the network fails it stays there, queued, and [`send_queued`] sends it later (when the
-//! browser says it is back online, or at the next unlock). The service's signed receipt is
-//! verified against the grant and kept in the same record.
+//! lost either: if the network fails it stays there, queued, and [`send_queued`] sends it later
+//! (when the browser says it is back online, or at the next unlock). The service's signed receipt
+//! is verified against the grant and kept in the same record.
 
 use rand_core::OsRng;
 use serde::Serialize;
@@ -11,7 +17,7 @@ use serde_json::Value;
 use souverain_core::consent::{Grant, UnverifiedReceipt, Withdrawal};
 use souverain_core::json::{self, FromJson, JsonError, Members};
 use souverain_core::openid4vp::request::LocalizedText;
-use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, RecordKind};
+use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
 use zeroize::Zeroizing;
 
 use super::issuance::vault_free;
@@ -28,14 +34,38 @@ pub struct ConsentRecord {
     pub content: Grant,
     /// The service's name, from the commune's trust list.
     pub service: Option<LocalizedText>,
-    /// The service's signed receipt for the grant.
-    pub receipt: String,
+    /// The service's signed receipt for the grant, verified before it is kept; `None` while the
+    /// grant is being sent.
+    pub receipt: Option<String>,
     /// The signed withdrawal, once the citizen withdrew (sent or queued).
     pub withdrawal: Option<String>,
     /// The service's signed receipt for the withdrawal, once received and verified.
     pub withdrawal_receipt: Option<String>,
     /// When the service commits to erase the data (from the withdrawal receipt).
     pub erasure_by: Option<i64>,
+    /// While the grant is not acknowledged: how to send it again. Dropped once a receipt arrives
+    /// (it holds the presentations), and absent from the records of consents given at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// A grant kept before it is sent, with what sending it again takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// The request's `response_uri`, where the answer is posted.
+    pub response_uri: String,
+    /// The exact `direct_post` form body (presentations and grant): posted again byte for byte,
+    /// the service recognises an answer it already recorded and returns its stored receipt.
+    pub form: String,
+    /// The HTTP status of the service's definitive refusal, once it refused.
+    pub refused: Option<u32>,
+}
+
+impl FromJson for Delivery {
+    fn from_json(value: Value, member: &'static str) -> Result<Delivery, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Delivery { response_uri: m.take("response_uri")?, form: m.take("form")?, refused: m.optional("refused")? })
+    }
 }
 
 impl FromJson for ConsentRecord {
@@ -45,10 +75,11 @@ impl FromJson for ConsentRecord {
             grant: m.take("grant")?,
             content: m.take("content")?,
             service: m.optional("service")?,
-            receipt: m.take("receipt")?,
+            receipt: m.optional("receipt")?,
             withdrawal: m.optional("withdrawal")?,
             withdrawal_receipt: m.optional("withdrawal_receipt")?,
             erasure_by: m.optional("erasure_by")?,
+            delivery: m.optional("delivery")?,
         })
     }
 }
@@ -64,6 +95,34 @@ pub enum ConsentState {
     Queued,
     /// Past its end date.
     Expired,
+    /// Kept and sent, the service's receipt not received yet: it will be sent again.
+    Sending,
+    /// The service refused the answer for good: it did not record the grant.
+    Refused,
+}
+
+impl ConsentRecord {
+    /// Its state at `now`.
+    pub fn state(&self, now: i64) -> ConsentState {
+        let delivery = self.delivery.as_ref();
+        match (&self.withdrawal, &self.withdrawal_receipt) {
+            // A refused grant was never recorded: a withdrawal of it has nothing to reach.
+            _ if delivery.is_some_and(|d| d.refused.is_some()) => ConsentState::Refused,
+            (_, Some(_)) => ConsentState::Withdrawn,
+            (Some(_), None) => ConsentState::Queued,
+            _ if delivery.is_some() => ConsentState::Sending,
+            _ if self.content.valid_until <= now => ConsentState::Expired,
+            _ => ConsentState::Active,
+        }
+    }
+
+    /// Whether this is the answer, still being sent, to the request `(client_id, nonce)`.
+    fn answers(&self, client_id: &str, nonce: &str) -> bool {
+        self.content.aud == client_id
+            && self.content.nonce == nonce
+            && self.withdrawal.is_none()
+            && self.delivery.as_ref().is_some_and(|d| d.refused.is_none())
+    }
 }
 
 /// A consent as the page shows it.
@@ -77,6 +136,33 @@ pub struct ConsentView {
     pub state: ConsentState,
     /// The withdrawal receipt, verified again when listed: its id and time.
     pub receipt: Option<(String, i64)>,
+}
+
+/// Why a grant being sent is not given yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// No reply, or one that decides nothing (offline, a server error, a conflict the service
+    /// does not resolve yet): still being sent, sent again later.
+    Unanswered(NetError),
+    /// The service refused it for good (this status): marked refused.
+    Refused(u16),
+    /// The reply's receipt is missing or does not verify: still being sent.
+    Invalid,
+    /// The vault failed.
+    Vault(VaultFailure),
+}
+
+impl From<VaultFailure> for DeliveryError {
+    fn from(e: VaultFailure) -> DeliveryError {
+        DeliveryError::Vault(e)
+    }
+}
+
+/// Whether an error status is the service's last word on an answer. Any 4xx is, except a timeout
+/// (408), a conflict (409: the service saw this request answered, possibly by this very grant)
+/// and rate limits (425, 429); 5xx are the service's own trouble and are tried again.
+pub fn refused_for_good(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 408 | 409 | 425 | 429)
 }
 
 /// Why a withdrawal could not be completed now (it stays queued unless `Vault`).
@@ -130,12 +216,7 @@ pub async fn list(session: &Session) -> Result<Vec<ConsentView>, VaultFailure> {
     let mut out = Vec::new();
     for id in ids {
         let Some(record) = read(session, &id).await? else { continue };
-        let state = match (&record.withdrawal, &record.withdrawal_receipt) {
-            (_, Some(_)) => ConsentState::Withdrawn,
-            (Some(_), None) => ConsentState::Queued,
-            _ if record.content.valid_until <= now => ConsentState::Expired,
-            _ => ConsentState::Active,
-        };
+        let state = record.state(now);
         let receipt = verified_withdrawal_receipt(&record);
         out.push(ConsentView { id, record, state, receipt });
     }
@@ -154,7 +235,7 @@ pub struct Holding {
     /// Until when the service may hold them: the consent's end while it runs, the erasure date
     /// the service signed once withdrawn.
     pub until: i64,
-    /// Active, or withdrawn (acknowledged or still queued).
+    /// Active, being sent, or withdrawn (acknowledged or still queued).
     pub state: ConsentState,
 }
 
@@ -169,20 +250,21 @@ pub struct Holder {
     pub holdings: Vec<Holding>,
 }
 
-/// Who holds what now, one [`Holder`] per service. A consent counts while it runs, while its
-/// withdrawal waits to be sent, and after an acknowledged withdrawal until the erasure date the
-/// service signed; an expired consent means the retention the service committed to is over.
+/// Who holds what now, one [`Holder`] per service. A consent counts while it runs, while it is
+/// being sent (the service may have it already), while its withdrawal waits to be sent, and after
+/// an acknowledged withdrawal until the erasure date the service signed; an expired consent means
+/// the retention the service committed to is over, and a refused one was never recorded.
 pub fn holders(consents: &[ConsentView], now: i64) -> Vec<Holder> {
     let mut out: Vec<Holder> = Vec::new();
     for view in consents {
         let grant = &view.record.content;
         let until = match view.state {
-            ConsentState::Active | ConsentState::Queued => grant.valid_until,
+            ConsentState::Active | ConsentState::Queued | ConsentState::Sending => grant.valid_until,
             ConsentState::Withdrawn => match view.record.erasure_by {
                 Some(by) if by > now => by,
                 _ => continue,
             },
-            ConsentState::Expired => continue,
+            ConsentState::Expired | ConsentState::Refused => continue,
         };
         let holding = Holding {
             id: view.id.clone(),
@@ -226,6 +308,72 @@ pub fn check_url(grant: &Grant) -> Option<String> {
     ))
 }
 
+/// Keeps a grant about to be sent, as being sent (journal `grant`: the citizen signed it), and
+/// returns its record id. From here on it is listed, withdrawable, and never lost with a reply.
+pub async fn keep(session: &Session, record: &ConsentRecord) -> Result<String, VaultFailure> {
+    let id = super::vault::random_id("grant");
+    let mut entry = draft(JournalKind::Grant, record);
+    entry.claim_paths = claim_paths(&record.content);
+    write(session, &id, record, entry).await?;
+    Ok(id)
+}
+
+/// The claims a grant covers, as journal paths.
+fn claim_paths(grant: &Grant) -> Vec<Vec<PathSegment>> {
+    grant.data.iter().flat_map(|d| d.claims.iter().map(|p| super::presentation::pointer_segments(p))).collect()
+}
+
+/// The kept answer, still being sent, to the request `(client_id, nonce)`, if there is one: an
+/// approval retried sends it again rather than a second grant the service would refuse.
+pub async fn being_sent(
+    session: &Session,
+    client_id: &str,
+    nonce: &str,
+) -> Result<Option<(String, ConsentRecord)>, VaultFailure> {
+    Ok(list(session).await?.into_iter().find(|v| v.record.answers(client_id, nonce)).map(|v| (v.id, v.record)))
+}
+
+/// Reads the service's reply to a posted answer: when its receipt verifies against the grant,
+/// `record` becomes a given consent (receipt kept, the form with the presentations dropped).
+/// Otherwise `record` is left as it was.
+fn receive(record: &mut ConsentRecord, reply: &str) -> Result<(), DeliveryError> {
+    let reply = json::parse(reply.as_bytes()).map_err(|_| DeliveryError::Invalid)?;
+    let receipt = reply.get("receipt").and_then(Value::as_str).ok_or(DeliveryError::Invalid)?;
+    UnverifiedReceipt::parse(receipt)
+        .and_then(|r| r.verify(&record.content, &record.content.record_id))
+        .map_err(|_| DeliveryError::Invalid)?;
+    record.receipt = Some(receipt.to_owned());
+    record.delivery = None;
+    Ok(())
+}
+
+/// Posts the kept answer of record `id` (the identical form, again if it was sent before). On a
+/// verified receipt the consent is stored as given (journal `disclosure`, as an answer received at
+/// once) and returned; on a definitive refusal it is marked refused; otherwise it stays as it was,
+/// being sent.
+pub async fn deliver(session: &Session, id: &str, mut record: ConsentRecord) -> Result<ConsentRecord, DeliveryError> {
+    let Some(delivery) = record.delivery.clone() else { return Ok(record) };
+    let posted =
+        net::send(&delivery.response_uri, Some(("application/x-www-form-urlencoded", &delivery.form)), &[]).await;
+    match posted {
+        Ok(reply) => {
+            receive(&mut record, &reply.body)?;
+            let mut entry = draft(JournalKind::Disclosure, &record);
+            entry.claim_paths = claim_paths(&record.content);
+            write(session, id, &record, entry).await?;
+            Ok(record)
+        }
+        Err(NetError::Status(status)) if refused_for_good(status) => {
+            record.delivery = Some(Delivery { refused: Some(u32::from(status)), ..delivery });
+            let mut entry = draft(JournalKind::DataChange, &record);
+            entry.purpose = Some("consent-refused".into());
+            write(session, id, &record, entry).await?;
+            Err(DeliveryError::Refused(status))
+        }
+        Err(e) => Err(DeliveryError::Unanswered(e)),
+    }
+}
+
 /// Withdraws a consent: signs the withdrawal, records it (journal `withdrawal`), then sends it.
 pub async fn withdraw(session: &Session, id: &str) -> Result<(), WithdrawError> {
     let Some(mut record) = read(session, id).await? else { return Err(WithdrawError::Vault(VaultFailure::Other)) };
@@ -257,6 +405,8 @@ async fn send(session: &Session, id: &str, mut record: ConsentRecord) -> Result<
         .map_err(|_| WithdrawError::Invalid)?;
     record.erasure_by = Some(verified.receipt().erasure_by);
     record.withdrawal_receipt = Some(receipt);
+    // The service held the grant (it acknowledged its withdrawal): a kept answer is sent no more.
+    record.delivery = None;
     write(session, id, &record, draft(JournalKind::Receipt, &record)).await?;
     Ok(())
 }
@@ -277,16 +427,35 @@ fn withdrawal_record_id(compact: &str) -> Option<String> {
     payload.get("jti")?.as_str().map(str::to_owned)
 }
 
-/// Sends every queued withdrawal; returns how many were acknowledged.
-pub async fn send_queued(session: &Session) -> usize {
-    let Ok(all) = list(session).await else { return 0 };
-    let mut sent = 0;
-    for view in all.into_iter().filter(|v| v.state == ConsentState::Queued) {
-        if send(session, &view.id, view.record).await.is_ok() {
-            sent += 1;
+/// What one pass over the kept answers and queued withdrawals changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flushed {
+    /// Answers whose receipt arrived: consents now given.
+    pub given: usize,
+    /// Answers the service refused for good.
+    pub refused: usize,
+    /// Withdrawals acknowledged.
+    pub withdrawn: usize,
+}
+
+/// Sends again every answer still being sent, then every queued withdrawal (a withdrawn answer is
+/// not sent again: only its withdrawal goes, which the service accepts if it holds the grant).
+pub async fn send_queued(session: &Session) -> Flushed {
+    let mut done = Flushed::default();
+    let Ok(all) = list(session).await else { return done };
+    for view in all.iter().filter(|v| v.state == ConsentState::Sending) {
+        match deliver(session, &view.id, view.record.clone()).await {
+            Ok(_) => done.given += 1,
+            Err(DeliveryError::Refused(_)) => done.refused += 1,
+            Err(_) => {}
         }
     }
-    sent
+    for view in all.into_iter().filter(|v| v.state == ConsentState::Queued) {
+        if send(session, &view.id, view.record).await.is_ok() {
+            done.withdrawn += 1;
+        }
+    }
+    done
 }
 
 /// Whether the browser believes it is online.
@@ -298,6 +467,7 @@ pub fn online() -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+    use souverain_core::jose::SigningKey;
 
     fn view(id: &str, aud: &str, exp: i64, state: ConsentState, erasure_by: Option<i64>) -> ConsentView {
         let content: Grant = serde_json::from_value(json!({
@@ -317,12 +487,142 @@ mod tests {
             grant: String::new(),
             content,
             service: Some(name),
-            receipt: String::new(),
+            receipt: None,
             withdrawal: None,
             withdrawal_receipt: None,
             erasure_by,
+            delivery: None,
         };
         ConsentView { id: id.into(), record, state, receipt: None }
+    }
+
+    /// A grant to a service with a real key, signed by a real holder, kept as being sent; and the
+    /// holder's public key.
+    fn kept(id: &str, service: &SigningKey) -> (ConsentRecord, souverain_core::jose::PublicKey) {
+        let holder = SigningKey::generate_ed25519(&mut OsRng);
+        let aud = format!("decentralized_identifier:{}", service.public_key().did_jwk());
+        let mut record = view(id, &aud, 5_000, ConsentState::Active, None).record;
+        record.content.pii_principal = holder.public_key().thumbprint();
+        record.content.schema_version = souverain_core::consent::SCHEMA_VERSION.into();
+        record.grant = record.content.sign(&holder).unwrap();
+        record.delivery = Some(Delivery {
+            response_uri: "http://127.0.0.1:4321/api/oid4vp/responses/r1".into(),
+            form: "vp_token=%7B%7D&state=s&consent_grant=g".into(),
+            refused: None,
+        });
+        (record, holder.public_key())
+    }
+
+    /// The guichet's reply to a posted answer: `service` acknowledges `record`'s grant.
+    fn reply(record: &ConsentRecord, holder: &souverain_core::jose::PublicKey, service: &SigningKey) -> String {
+        let binding = souverain_core::consent::ExchangeBinding {
+            client_id: record.content.aud.clone(),
+            nonce: record.content.nonce.clone(),
+            vp_token_sha256: record.content.vp_token_sha256.clone(),
+        };
+        let grant = souverain_core::consent::UnverifiedGrant::parse(&record.grant).unwrap().verify(&binding, holder);
+        let receipt = souverain_core::consent::Receipt::for_grant(&grant.unwrap(), 10, &mut OsRng).sign(service);
+        json!({"status": "verified", "grant_id": record.content.record_id, "receipt": receipt.unwrap()}).to_string()
+    }
+
+    #[test]
+    fn a_kept_answer_becomes_a_given_consent_on_its_verified_receipt() {
+        let service = SigningKey::generate_ed25519(&mut OsRng);
+        let (mut record, holder) = kept("k", &service);
+        assert_eq!(record.state(1_000), ConsentState::Sending);
+        // Kept in the vault as it is, and read back the same.
+        let stored = serde_json::to_vec(&record).unwrap();
+        assert_eq!(json::read::<ConsentRecord>(&stored).unwrap(), record);
+        assert!(String::from_utf8_lossy(&stored).contains("\"form\":\"vp_token="));
+
+        let answer = reply(&record, &holder, &service);
+        receive(&mut record, &answer).unwrap();
+        assert_eq!(record.state(1_000), ConsentState::Active);
+        assert_eq!(record.delivery, None, "the presentations are sent no more, nor kept");
+        let receipt = json::parse(answer.as_bytes()).unwrap()["receipt"].as_str().map(str::to_owned);
+        assert_eq!(record.receipt, receipt);
+        let stored = String::from_utf8(serde_json::to_vec(&record).unwrap()).unwrap();
+        assert!(!stored.contains("delivery") && !stored.contains("vp_token="), "{stored}");
+        assert_eq!(json::read::<ConsentRecord>(stored.as_bytes()).unwrap(), record);
+    }
+
+    #[test]
+    fn a_reply_whose_receipt_does_not_verify_leaves_the_answer_being_sent() {
+        let service = SigningKey::generate_ed25519(&mut OsRng);
+        let (record, holder) = kept("k", &service);
+        // Signed by another key than the service's.
+        let intruder = SigningKey::generate_ed25519(&mut OsRng);
+        // A receipt for another grant of the same service.
+        let (other, other_holder) = kept("other", &service);
+        for answer in [
+            reply(&record, &holder, &intruder),
+            reply(&other, &other_holder, &service),
+            json!({"status": "verified", "grant_id": record.content.record_id}).to_string(),
+            "<html>502 Bad Gateway</html>".to_owned(),
+        ] {
+            let mut tried = record.clone();
+            assert_eq!(receive(&mut tried, &answer), Err(DeliveryError::Invalid), "{answer}");
+            assert_eq!(tried, record, "unchanged: still being sent");
+            assert_eq!(tried.state(1_000), ConsentState::Sending);
+        }
+    }
+
+    #[test]
+    fn only_a_definitive_refusal_ends_the_sending() {
+        for status in [400, 401, 403, 404, 410, 413, 422] {
+            assert!(refused_for_good(status), "{status}");
+        }
+        for status in [200, 408, 409, 425, 429, 500, 502, 503] {
+            assert!(!refused_for_good(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn states_of_a_kept_answer_and_who_holds_it() {
+        let service = SigningKey::generate_ed25519(&mut OsRng);
+        let (sending, _) = kept("k", &service);
+        let aud = sending.content.aud.clone();
+        let mut withdrawn_while_sending = sending.clone();
+        withdrawn_while_sending.withdrawal = Some("w".into());
+        let mut refused = sending.clone();
+        refused.delivery.as_mut().unwrap().refused = Some(410);
+        let mut refused_after_withdrawing = refused.clone();
+        refused_after_withdrawing.withdrawal = Some("w".into());
+        assert_eq!(withdrawn_while_sending.state(1_000), ConsentState::Queued);
+        assert_eq!(refused.state(1_000), ConsentState::Refused);
+        assert_eq!(refused_after_withdrawing.state(1_000), ConsentState::Refused);
+        // Being sent even past its end: the service's answer still decides.
+        assert_eq!(sending.state(9_000), ConsentState::Sending);
+
+        // The answer to this request, to send again rather than sign a second grant.
+        assert!(sending.answers(&aud, "n"));
+        assert!(!sending.answers(&aud, "another nonce") && !sending.answers("another service", "n"));
+        assert!(!refused.answers(&aud, "n") && !withdrawn_while_sending.answers(&aud, "n"));
+        let mut given = sending.clone();
+        given.delivery = None;
+        assert!(!given.answers(&aud, "n"));
+
+        let as_view = |id: &str, record: &ConsentRecord| ConsentView {
+            id: id.into(),
+            record: record.clone(),
+            state: record.state(1_000),
+            receipt: None,
+        };
+        let held = holders(&[as_view("s", &sending), as_view("r", &refused)], 1_000);
+        assert_eq!(held.len(), 1);
+        let ids: Vec<(&str, i64, ConsentState)> =
+            held[0].holdings.iter().map(|h| (h.id.as_str(), h.until, h.state)).collect();
+        assert_eq!(ids, [("s", 5_000, ConsentState::Sending)], "the refused one is held by nobody");
+    }
+
+    #[test]
+    fn records_of_consents_given_at_once_read_as_before() {
+        let text = serde_json::to_string(&view("a", "cantine", 5_000, ConsentState::Active, None).record).unwrap();
+        let text = text.replace("\"receipt\":null", "\"receipt\":\"r.e.c\"");
+        assert!(!text.contains("delivery"));
+        let record = json::read::<ConsentRecord>(text.as_bytes()).unwrap();
+        assert_eq!(record.receipt.as_deref(), Some("r.e.c"));
+        assert_eq!(record.state(1_000), ConsentState::Active);
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Answering a service's request (OpenID4VP by reference): fetch and check the signed request,
 //! identify the service through the commune's trust list, match the held credentials, and on
-//! approval post the presentation with the signed consent grant, then keep the grant, the
-//! service's receipt and a `disclosure` journal entry (claim paths, never values).
+//! approval keep the presentation with the signed consent grant (as being sent) and post them,
+//! then keep the service's verified receipt and a `disclosure` journal entry (claim paths, never
+//! values).
 //!
 //! The commune's key is pinned on first use: the first trust list fetched names it (`iss`, a
 //! `did:jwk`), it is stored in a setting record, and later lists must be signed by that key.
 
 use rand_core::OsRng;
-use serde_json::Value;
-use souverain_core::consent::{DataCategory, Grant, UnverifiedReceipt};
+use souverain_core::consent::{DataCategory, Grant};
 use souverain_core::jose::{PublicKey, UnverifiedJws};
 use souverain_core::json;
 use souverain_core::openid4vp::dcql::{Candidate, HeldCredential};
@@ -17,14 +17,13 @@ use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use souverain_core::trust_list::{UnverifiedTrustList, evaluate};
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
-use zeroize::Zeroizing;
 
-use super::consent::ConsentRecord;
+use super::consent::{self, ConsentRecord, Delivery, DeliveryError};
 use super::issuance::{self, HeldVc, vault_free};
 use super::net::{self, NetError};
 use super::pending;
 use super::platform::now_unix;
-use super::vault::{Session, VaultFailure, random_id};
+use super::vault::{Session, VaultFailure};
 
 /// Where the commune's pinned key is kept.
 const COMMUNE_KEY_ID: &str = "setting-commune-key";
@@ -299,18 +298,16 @@ pub fn pointer_segments(pointer: &str) -> Vec<PathSegment> {
     pointer.split('/').skip(1).map(|s| PathSegment::Key(s.replace("~1", "/").replace("~0", "~"))).collect()
 }
 
-/// Presents the credentials with the claims in `share` (per query id), signs the grant, posts
-/// both, verifies the service's receipt and stores the grant and a journal entry.
-pub async fn approve(
+/// Builds the answer to `req`: the presentations of the claims in `share` (per query id) and the
+/// signed grant, kept as being sent; returns the record's id and the record.
+async fn answer(
     session: &Session,
     prepared: &Prepared,
+    req: &RequestObject,
     share: &[(String, Vec<String>)],
     lang: &str,
-) -> Result<Sent, PresentError> {
-    let now = now_unix();
-    let verified =
-        prepared.request.clone().verify(&prepared.url_client_id, now).map_err(|_| PresentError::BadRequest)?;
-    let req = verified.object();
+    now: i64,
+) -> Result<(String, ConsentRecord), PresentError> {
     let mut entries = Vec::new();
     let mut data = Vec::new();
     for plan in &prepared.plans {
@@ -345,44 +342,54 @@ pub async fn approve(
         .map_err(|_| PresentError::Invalid)?;
     let form =
         AuthorizationResponse { vp_token, state: req.state.clone(), consent_grant: Some(grant_jwt.clone()) }.to_form();
-    let answer = net::send(&req.response_uri, Some(("application/x-www-form-urlencoded", &form)), &[]).await?;
-    let answer = json::parse(answer.body.as_bytes()).map_err(|_| PresentError::Invalid)?;
-    let receipt = answer.get("receipt").and_then(Value::as_str).ok_or(PresentError::Invalid)?.to_owned();
-    UnverifiedReceipt::parse(&receipt)
-        .and_then(|r| r.verify(&grant, &grant.record_id))
-        .map_err(|_| PresentError::Invalid)?;
     let service = match &prepared.trust {
         Trust::Verified(name) => Some(name.clone()),
         _ => None,
     };
     let record = ConsentRecord {
         grant: grant_jwt,
-        content: grant.clone(),
+        content: grant,
         service,
-        receipt,
+        receipt: None,
         withdrawal: None,
         withdrawal_receipt: None,
         erasure_by: None,
+        delivery: Some(Delivery { response_uri: req.response_uri.clone(), form, refused: None }),
     };
-    let claim_paths: Vec<Vec<PathSegment>> =
-        grant.data.iter().flat_map(|d| d.claims.iter().map(|p| pointer_segments(p))).collect();
-    let draft = EntryDraft {
-        time: now,
-        kind: JournalKind::Disclosure,
-        counterpart: Some(record.service.as_ref().map_or_else(|| req.client_id.clone(), |n| n.fr.clone())),
-        purpose: req.processing.purposes.first().map(|p| p.dpv.clone()),
-        claim_paths,
-        record_ids: Vec::new(),
+    Ok((consent::keep(session, &record).await?, record))
+}
+
+/// Presents the credentials with the claims in `share` (per query id), signs the grant, keeps
+/// both in the vault as being sent, then posts them; on the service's verified receipt the
+/// consent is stored as given (journal `disclosure`). If the reply is lost the kept answer stays
+/// listed and is sent again ([`consent::send_queued`]); approving the same request again sends
+/// that same answer, never a second grant.
+pub async fn approve(
+    session: &Session,
+    prepared: &Prepared,
+    share: &[(String, Vec<String>)],
+    lang: &str,
+) -> Result<Sent, PresentError> {
+    let now = now_unix();
+    let verified =
+        prepared.request.clone().verify(&prepared.url_client_id, now).map_err(|_| PresentError::BadRequest)?;
+    let req = verified.object();
+    // An address the wallet may never post to: nothing is kept, nothing would ever be sent.
+    net::allowed_origin(&req.response_uri, &[])?;
+    let (id, record) = match consent::being_sent(session, &req.client_id, &req.nonce).await? {
+        Some(kept) => kept,
+        None => answer(session, prepared, req, share, lang, now).await?,
     };
-    let id = random_id("grant");
-    let bytes = Zeroizing::new(serde_json::to_vec(&record).map_err(|_| VaultFailure::Other)?);
-    let label = req.client_id.clone();
-    vault_free(session).await;
-    let new = NewRecord { id: &id, kind: RecordKind::ConsentGrant, schema: 1, label: &label, data: &bytes };
-    session.put(new, draft).await?;
-    // The answer is sent and kept; a failure to clear the pending entry only leaves it listed
-    // until it expires, so it does not turn this success into an error.
+    // Answered: the consent is listed from now on, the request no longer waits. A failure to
+    // clear the entry only leaves it listed until it expires.
     let _ = pending::forget(session, &prepared.request_uri, &prepared.url_client_id).await;
+    let given = consent::deliver(session, &id, record).await.map_err(|e| match e {
+        DeliveryError::Unanswered(e) => PresentError::Network(e),
+        DeliveryError::Refused(status) => PresentError::Network(NetError::Status(status)),
+        DeliveryError::Invalid => PresentError::Invalid,
+        DeliveryError::Vault(f) => PresentError::Vault(f),
+    })?;
+    let grant = &given.content;
     Ok(Sent {
         grant_id: grant.record_id.clone(),
         disclosed: grant.data.iter().map(|d| (d.vct.clone(), d.claims.clone())).collect(),
