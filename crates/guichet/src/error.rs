@@ -28,9 +28,9 @@ impl ApiError {
     pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, code, message)
     }
-    /// 500: the cause is logged to stderr, the client learns nothing more.
+    /// 500: the cause is logged (`tracing`, level error), the client learns nothing more.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
-        eprintln!("guichet: internal error: {cause}");
+        tracing::error!(%cause, "internal error");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the guichet could not complete the request")
     }
     /// 415.
