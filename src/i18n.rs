@@ -415,6 +415,8 @@ pub enum Text {
     ErrDamaged,
     /// Error.
     ErrBusy,
+    /// Error: the wallet was locked while a page was using it.
+    ErrLocked,
     /// Error.
     ErrOther,
     /// Error.

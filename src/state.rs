@@ -140,17 +140,28 @@ impl Reducible for AppState {
                 }
             }
             Action::Unlocked(session) => {
+                if let Phase::Unlocked(old) = &next.phase
+                    && *old != session
+                {
+                    old.lock();
+                }
                 next.phase = Phase::Unlocked(session);
                 next.lock_reason = None;
             }
             Action::Lock(reason) => {
-                if matches!(next.phase, Phase::Unlocked(_)) {
+                // Pages and their tasks hold clones of the session: forgetting it here would leave
+                // the keys alive behind them. Every way of locking comes through here.
+                if let Phase::Unlocked(session) = &next.phase {
+                    session.lock();
                     next.phase = Phase::Locked;
                     next.lock_reason = Some(reason);
                     next.notice = None;
                 }
             }
             Action::Deleted => {
+                if let Phase::Unlocked(session) = &next.phase {
+                    session.lock();
+                }
                 next.phase = Phase::NoVault;
                 next.lock_reason = None;
                 next.notice = Some(Text::WalletDeleted);

@@ -6,6 +6,8 @@
 //! levels; it never claims more than it measures. Argon2id slows each guess further, but a weak
 //! passphrase stays weak.
 
+use zeroize::Zeroizing;
+
 /// How strong a passphrase looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Strength {
@@ -66,12 +68,13 @@ const COMMON: &[&str] = &[
 
 /// Estimated entropy in bits (rounded down).
 pub fn estimate_bits(passphrase: &str) -> u32 {
-    let chars: Vec<char> = passphrase.chars().collect();
+    // Wiped on drop, like the lowered copy below: both are the passphrase, kept for nothing after.
+    let chars: Zeroizing<Vec<char>> = Zeroizing::new(passphrase.chars().collect());
     if chars.is_empty() {
         return 0;
     }
     let (mut lower, mut upper, mut digit, mut symbol, mut other) = (false, false, false, false, false);
-    for c in &chars {
+    for c in chars.iter() {
         match c {
             'a'..='z' => lower = true,
             'A'..='Z' => upper = true,
@@ -115,8 +118,10 @@ pub fn estimate_bits(passphrase: &str) -> u32 {
 /// Kelvin sign U+212A gives `k`). Any other character lowercases to non-ASCII characters only, which
 /// no common word contains, so keeping it as it is finds the same words. Unicode's case tables and
 /// conversion code would add 17 kB to the wasm for this one comparison.
-fn lowercase_for_words(passphrase: &str) -> String {
-    let mut lowered = String::with_capacity(passphrase.len());
+fn lowercase_for_words(passphrase: &str) -> Zeroizing<String> {
+    // Room for the worst case (`İ`, two bytes, gives three), so that no growth leaves an unwiped
+    // copy behind in the freed buffer.
+    let mut lowered = Zeroizing::new(String::with_capacity(passphrase.len() + passphrase.len() / 2 + 1));
     for c in passphrase.chars() {
         match c {
             '\u{130}' => lowered.push_str("i\u{307}"),
@@ -191,7 +196,7 @@ mod tests {
         }
         // Around the two exceptions and ASCII, the result is exactly Unicode's.
         for s in ["\u{130}LOVEYOU", "MonKey\u{212A}", "Azerty\u{130}\u{212A}123"] {
-            assert_eq!(lowercase_for_words(s), s.to_lowercase());
+            assert_eq!(*lowercase_for_words(s), s.to_lowercase());
         }
     }
 

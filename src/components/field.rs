@@ -2,6 +2,32 @@
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
+use zeroize::Zeroizing;
+
+/// Text typed into a secret field (a passphrase, a recovery code), as a page keeps it: wiped when
+/// replaced by the next keystroke or dropped, and never printed (no `Debug`).
+#[derive(Default, PartialEq)]
+pub struct SecretText(Zeroizing<String>);
+
+impl SecretText {
+    /// A copy for a task that outlives this keystroke (wiped on drop too).
+    pub fn copy(&self) -> Zeroizing<String> {
+        self.0.clone()
+    }
+}
+
+impl From<String> for SecretText {
+    fn from(text: String) -> SecretText {
+        SecretText(Zeroizing::new(text))
+    }
+}
+
+impl core::ops::Deref for SecretText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Properties of [`Field`].
 #[derive(Properties, PartialEq)]
@@ -10,8 +36,18 @@ pub struct FieldProps {
     pub id: AttrValue,
     /// The visible label.
     pub label: AttrValue,
-    /// The current value.
+    /// The current value (not used by a secret field).
+    #[prop_or_default]
     pub value: AttrValue,
+    /// A secret field (passphrase, recovery code): the typed text stays in the input and is not
+    /// written back from the page's state, since each copy in the page would outlive the field in
+    /// memory, unwiped. The page says only whether its copy is empty, through `empty`.
+    #[prop_or_default]
+    pub secret: bool,
+    /// For a secret field: the page's copy is empty; the input is emptied when it becomes so
+    /// (after a submit, for example).
+    #[prop_or_default]
+    pub empty: bool,
     /// Called with the new value on each input.
     pub oninput: Callback<String>,
     /// `text`, `password`, `email`, `tel`, `date`...
@@ -59,6 +95,19 @@ pub fn field(props: &FieldProps) -> Html {
         let cb = props.oninput.clone();
         Callback::from(move |e: InputEvent| cb.emit(input_value(&e)))
     };
+    let input = use_node_ref();
+    {
+        let input = input.clone();
+        let clear = props.secret && props.empty;
+        use_effect_with(clear, move |clear| {
+            if let Some(el) = input.cast::<HtmlInputElement>().filter(|_| *clear) {
+                el.set_value("");
+            }
+        });
+    }
+    // A secret field is uncontrolled: Yew would read the input's text back into the wasm on every
+    // render to compare it.
+    let value = (!props.secret).then(|| props.value.clone());
     html! {
         <div class={classes!("field", props.error.as_ref().map(|_| "field-invalid"))}>
             <label for={props.id.clone()}>{ props.label.clone() }</label>
@@ -69,7 +118,8 @@ pub fn field(props: &FieldProps) -> Html {
                 id={props.id.clone()}
                 name={props.id.clone()}
                 type={props.kind.clone()}
-                value={props.value.clone()}
+                ref={input}
+                {value}
                 {oninput}
                 autocomplete={props.autocomplete.clone()}
                 required={props.required}

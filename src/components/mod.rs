@@ -9,7 +9,7 @@ mod strength_meter;
 
 pub use alert::{Alert, AlertKind};
 pub use busy::Busy;
-pub use field::{Field, input_value};
+pub use field::{Field, SecretText, input_value};
 pub use qr::{QrCode, QrProps};
 pub use scanner::{Scanner, ScannerProps};
 pub use strength_meter::StrengthMeter;

@@ -209,6 +209,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrUnavailable => "This browser cannot store the wallet (private browsing?).",
         Text::ErrDamaged => "An item of the wallet cannot be read; the others remain available.",
         Text::ErrBusy => "Another operation is under way, or the wallet is locked.",
+        Text::ErrLocked => "The wallet was locked: unlock it to continue.",
         Text::ErrOther => "An unexpected error occurred. Nothing was changed.",
         Text::ErrTooWeak => "This passphrase is too easy to guess. Make it longer.",
         Text::ErrMismatch => "The two passphrases differ.",

@@ -213,6 +213,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrUnavailable => "Ce navigateur ne permet pas de stocker le portefeuille (navigation privée ?).",
         Text::ErrDamaged => "Un élément du portefeuille est illisible ; les autres restent disponibles.",
         Text::ErrBusy => "Une autre opération est en cours, ou le portefeuille est verrouillé.",
+        Text::ErrLocked => "Le portefeuille a été verrouillé : déverrouillez-le pour continuer.",
         Text::ErrOther => "Une erreur inattendue s'est produite. Rien n'a été modifié.",
         Text::ErrTooWeak => "Cette phrase de passe est trop facile à deviner. Allongez-la.",
         Text::ErrMismatch => "Les deux phrases de passe ne sont pas identiques.",

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use zeroize::Zeroizing;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Busy, Field, StrengthMeter};
+use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter};
 use crate::i18n::Text;
 use crate::route::{self, Route};
 use crate::services::platform::sleep;
@@ -39,8 +39,8 @@ pub fn create() -> Html {
     let state = use_app();
     let l = state.lang;
     let step = use_state(|| Step::Form);
-    let passphrase = use_state(String::new);
-    let confirm = use_state(String::new);
+    let passphrase = use_state(SecretText::default);
+    let confirm = use_state(SecretText::default);
     let error = use_state(|| None::<Text>);
     let typed = use_state(|| [String::new(), String::new()]);
     let code_error = use_state(|| None::<Text>);
@@ -61,9 +61,9 @@ pub fn create() -> Html {
             error.set(None);
             step.set(Step::Deriving);
             let (step, error) = (step.clone(), error.clone());
-            let secret = Zeroizing::new((*passphrase).clone());
-            passphrase.set(String::new());
-            confirm.set(String::new());
+            let secret = passphrase.copy();
+            passphrase.set(SecretText::default());
+            confirm.set(SecretText::default());
             wasm_bindgen_futures::spawn_local(async move {
                 // Let the "deriving" message paint before the long computation holds the thread.
                 sleep(60).await;
@@ -82,22 +82,22 @@ pub fn create() -> Html {
         Step::Form => {
             let on_pass = {
                 let p = passphrase.clone();
-                Callback::from(move |v: String| p.set(v))
+                Callback::from(move |v: String| p.set(SecretText::from(v)))
             };
             let on_confirm = {
                 let c = confirm.clone();
-                Callback::from(move |v: String| c.set(v))
+                Callback::from(move |v: String| c.set(SecretText::from(v)))
             };
             let err = (*error).map(|t| AttrValue::from(l.t(t)));
             html! {
                 <form onsubmit={submit} novalidate=true>
                     <p>{ l.t(Text::CreateIntro) }</p>
                     <Field id="passphrase" label={l.t(Text::PassphraseLabel)} kind="password"
-                        autocomplete="new-password" value={(*passphrase).clone()} oninput={on_pass}
+                        autocomplete="new-password" secret=true empty={passphrase.is_empty()} oninput={on_pass}
                         hint={AttrValue::from(l.t(Text::PassphraseHint))} required=true />
                     <StrengthMeter strength={strength} lang={l} />
                     <Field id="passphrase-confirm" label={l.t(Text::PassphraseConfirmLabel)} kind="password"
-                        autocomplete="new-password" value={(*confirm).clone()} oninput={on_confirm}
+                        autocomplete="new-password" secret=true empty={confirm.is_empty()} oninput={on_confirm}
                         error={err} required=true />
                     <div class="actions">
                         <button type="submit" class="button">{ l.t(Text::CreateSubmit) }</button>

@@ -86,6 +86,7 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
         F::Unavailable => Text::ErrUnavailable,
         F::Damaged(_) => Text::ErrDamaged,
         F::Busy => Text::ErrBusy,
+        F::Locked => Text::ErrLocked,
         F::Other => Text::ErrOther,
     }
 }

@@ -2,10 +2,9 @@
 //! wallet that exists here needs an explicit confirmation.
 
 use yew::prelude::*;
-use zeroize::Zeroizing;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Busy, Field};
+use crate::components::{Alert, AlertKind, Busy, Field, SecretText};
 use crate::i18n::Text;
 use crate::route::{self, Route};
 use crate::services::platform::{self, sleep};
@@ -19,7 +18,7 @@ pub fn restore() -> Html {
     let l = state.lang;
     let file = use_state(|| None::<web_sys::File>);
     let with_code = use_state(|| false);
-    let secret = use_state(String::new);
+    let secret = use_state(SecretText::default);
     let replace = use_state(|| false);
     let busy = use_state(|| false);
     let error = use_state(|| None::<Text>);
@@ -53,9 +52,9 @@ pub fn restore() -> Html {
                 return;
             }
             let how = if *with_code {
-                RestoreSecret::RecoveryCode(Zeroizing::new((*secret).clone()))
+                RestoreSecret::RecoveryCode(secret.copy())
             } else {
-                RestoreSecret::Passphrase(Zeroizing::new((*secret).clone()))
+                RestoreSecret::Passphrase(secret.copy())
             };
             let replace = *replace;
             busy.set(true);
@@ -77,7 +76,7 @@ pub fn restore() -> Html {
                 }
                 match vault::restore(&bytes, &how, replace).await {
                     Ok(session) => {
-                        secret.set(String::new());
+                        secret.set(SecretText::default());
                         if let Ok(Some(m)) = session.autolock_minutes().await {
                             state.dispatch(Action::SetAutolock(m));
                         }
@@ -100,7 +99,7 @@ pub fn restore() -> Html {
     };
     let on_secret = {
         let secret = secret.clone();
-        Callback::from(move |v: String| secret.set(v))
+        Callback::from(move |v: String| secret.set(SecretText::from(v)))
     };
     let on_replace = {
         let replace = replace.clone();
@@ -137,7 +136,7 @@ pub fn restore() -> Html {
                     <Field id="restore-secret"
                         label={l.t(if *with_code { Text::RecoveryCodeLabel } else { Text::PassphraseLabel })}
                         kind={if *with_code { "text" } else { "password" }} autocomplete="off"
-                        value={(*secret).clone()} oninput={on_secret} required=true />
+                        secret=true empty={secret.is_empty()} oninput={on_secret} required=true />
                     if has_vault {
                         <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::RestoreReplaceWarning) }</Alert>
                         <label class="choice">

@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use super::{Heading, failure_text};
 use crate::app::remember_lang;
-use crate::components::{Alert, AlertKind, Busy, Field, StrengthMeter};
+use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter};
 use crate::i18n::{Lang, Text};
 use crate::route::{self, Route};
 use crate::services::platform::{self, sleep};
@@ -30,9 +30,9 @@ fn mebibytes(bytes: u64) -> String {
 pub fn settings() -> Html {
     let state = use_app();
     let l = state.lang;
-    let old = use_state(String::new);
-    let new = use_state(String::new);
-    let confirm = use_state(String::new);
+    let old = use_state(SecretText::default);
+    let new = use_state(SecretText::default);
+    let confirm = use_state(SecretText::default);
     let pass_error = use_state(|| None::<Text>);
     let deriving = use_state(|| false);
     let gdpr_ok = use_state(|| false);
@@ -44,9 +44,9 @@ pub fn settings() -> Html {
             wasm_bindgen_futures::spawn_local(async move { storage.set(Some(vault::storage_status().await)) });
         });
     }
-    let set = |s: &UseStateHandle<String>| {
+    let set = |s: &UseStateHandle<SecretText>| {
         let s = s.clone();
-        Callback::from(move |v: String| s.set(v))
+        Callback::from(move |v: String| s.set(SecretText::from(v)))
     };
     let check = |s: &UseStateHandle<bool>| {
         let s = s.clone();
@@ -93,7 +93,7 @@ pub fn settings() -> Html {
             let Some(session) = state.session().cloned() else { return };
             pass_error.set(None);
             deriving.set(true);
-            let (o, n) = (zeroize::Zeroizing::new((*old).clone()), zeroize::Zeroizing::new((*new).clone()));
+            let (o, n) = (old.copy(), new.copy());
             let (state, old, new, confirm, pass_error, deriving) =
                 (state.clone(), old.clone(), new.clone(), confirm.clone(), pass_error.clone(), deriving.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -102,9 +102,9 @@ pub fn settings() -> Html {
                 deriving.set(false);
                 match outcome {
                     Ok(()) => {
-                        old.set(String::new());
-                        new.set(String::new());
-                        confirm.set(String::new());
+                        old.set(SecretText::default());
+                        new.set(SecretText::default());
+                        confirm.set(SecretText::default());
                         state.dispatch(Action::Changed(Text::PassphraseChanged));
                     }
                     Err(failure) => pass_error.set(Some(failure_text(&failure))),
@@ -214,13 +214,14 @@ pub fn settings() -> Html {
                 } else {
                     <form onsubmit={change} novalidate=true>
                         <Field id="old-passphrase" label={l.t(Text::CurrentPassphraseLabel)} kind="password"
-                            autocomplete="current-password" value={(*old).clone()} oninput={set(&old)} required=true />
+                            autocomplete="current-password" secret=true empty={old.is_empty()} oninput={set(&old)}
+                            required=true />
                         <Field id="new-passphrase" label={l.t(Text::NewPassphraseLabel)} kind="password"
-                            autocomplete="new-password" value={(*new).clone()} oninput={set(&new)}
+                            autocomplete="new-password" secret=true empty={new.is_empty()} oninput={set(&new)}
                             hint={AttrValue::from(l.t(Text::PassphraseHint))} required=true />
                         <StrengthMeter strength={strength::assess(&new)} lang={l} />
                         <Field id="new-passphrase-confirm" label={l.t(Text::PassphraseConfirmLabel)} kind="password"
-                            autocomplete="new-password" value={(*confirm).clone()} oninput={set(&confirm)}
+                            autocomplete="new-password" secret=true empty={confirm.is_empty()} oninput={set(&confirm)}
                             error={perr} required=true />
                         <button type="submit" class="button">{ l.t(Text::ChangePassphraseSubmit) }</button>
                     </form>

@@ -5,7 +5,7 @@ use yew::prelude::*;
 use zeroize::Zeroizing;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Busy, Field, StrengthMeter};
+use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter};
 use crate::i18n::Text;
 use crate::route::{self, Route};
 use crate::services::platform::sleep;
@@ -20,9 +20,9 @@ pub fn unlock() -> Html {
     let l = state.lang;
     let busy = use_state(|| false);
     let recovering = use_state(|| false);
-    let passphrase = use_state(String::new);
-    let code = use_state(String::new);
-    let new_pass = use_state(String::new);
+    let passphrase = use_state(SecretText::default);
+    let code = use_state(SecretText::default);
+    let new_pass = use_state(SecretText::default);
     let error = use_state(|| None::<Text>);
 
     let after_unlock = {
@@ -52,11 +52,11 @@ pub fn unlock() -> Html {
             }
             busy.set(true);
             error.set(None);
-            let (busy, error, passphrase) = (busy.clone(), error.clone(), passphrase.clone());
+            let (busy, error) = (busy.clone(), error.clone());
+            let (passphrase, code, new_pass) = (passphrase.clone(), code.clone(), new_pass.clone());
             let after_unlock = after_unlock.clone();
-            let secret = Zeroizing::new((*passphrase).clone());
-            let recovery =
-                (*recovering).then(|| (Zeroizing::new((*code).clone()), Zeroizing::new((*new_pass).clone())));
+            let secret: Zeroizing<String> = passphrase.copy();
+            let recovery = (*recovering).then(|| (code.copy(), new_pass.copy()));
             wasm_bindgen_futures::spawn_local(async move {
                 sleep(60).await;
                 let outcome = match &recovery {
@@ -66,7 +66,10 @@ pub fn unlock() -> Html {
                 busy.set(false);
                 match outcome {
                     Ok(session) => {
-                        passphrase.set(String::new());
+                        // Every copy goes, wiped: the recovery code and new passphrase too.
+                        passphrase.set(SecretText::default());
+                        code.set(SecretText::default());
+                        new_pass.set(SecretText::default());
                         after_unlock(session);
                     }
                     Err(failure) => {
@@ -89,9 +92,9 @@ pub fn unlock() -> Html {
             error.set(None);
         })
     };
-    let set = |s: &UseStateHandle<String>| {
+    let set = |s: &UseStateHandle<SecretText>| {
         let s = s.clone();
-        Callback::from(move |v: String| s.set(v))
+        Callback::from(move |v: String| s.set(SecretText::from(v)))
     };
     let err = (*error).map(|t| AttrValue::from(l.t(t)));
 
@@ -107,15 +110,16 @@ pub fn unlock() -> Html {
                 <form onsubmit={submit} novalidate=true>
                     if *recovering {
                         <p>{ l.t(Text::RecoverIntro) }</p>
-                        <Field id="recovery-input" label={l.t(Text::RecoveryCodeLabel)} value={(*code).clone()}
-                            oninput={set(&code)} autocomplete="off" required=true />
+                        <Field id="recovery-input" label={l.t(Text::RecoveryCodeLabel)} secret=true
+                            empty={code.is_empty()} oninput={set(&code)} autocomplete="off" required=true />
                         <Field id="new-passphrase" label={l.t(Text::NewPassphraseLabel)} kind="password"
-                            autocomplete="new-password" value={(*new_pass).clone()} oninput={set(&new_pass)}
+                            autocomplete="new-password" secret=true empty={new_pass.is_empty()} oninput={set(&new_pass)}
                             hint={AttrValue::from(l.t(Text::PassphraseHint))} error={err} required=true />
                         <StrengthMeter strength={strength::assess(&new_pass)} lang={l} />
                     } else {
                         <Field id="passphrase" label={l.t(Text::PassphraseLabel)} kind="password"
-                            autocomplete="current-password" value={(*passphrase).clone()} oninput={set(&passphrase)}
+                            autocomplete="current-password" secret=true empty={passphrase.is_empty()}
+                            oninput={set(&passphrase)}
                             error={err} required=true />
                     }
                     <div class="actions">

@@ -7,8 +7,9 @@
 //! The unlocked vault lives in a [`Session`] shared by the pages. Writes need the vault mutably
 //! across awaits; rather than a `RefCell` borrow held over an await (which would abort on a second
 //! borrow), each operation takes the vault out of the session and puts it back when done. An
-//! operation that finds it taken answers [`VaultFailure::Busy`]; a session locked meanwhile is
-//! simply dropped, keys wiped, when the operation ends.
+//! operation that finds it taken answers [`VaultFailure::Busy`]. [`Session::lock`] wipes the keys
+//! for every clone of the session; a vault taken by an operation under way is dropped, keys wiped,
+//! when that operation ends instead of being put back.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -52,8 +53,10 @@ pub enum VaultFailure {
     Unavailable,
     /// A record cannot be read: its id.
     Damaged(String),
-    /// Another operation is under way, or the wallet was locked.
+    /// Another operation is under way.
     Busy,
+    /// The wallet was locked: this session's keys are gone.
+    Locked,
     /// Anything else; details are not shown to the citizen.
     Other,
 }
@@ -79,8 +82,24 @@ fn kdf() -> KdfParams {
 }
 
 /// An unlocked vault shared by the pages. Cloning shares it; equality is identity.
+///
+/// Pages and their tasks keep clones, so dropping the app state's copy does not end the session:
+/// [`Session::lock`] does, for every clone at once.
 #[derive(Clone)]
-pub struct Session(Rc<RefCell<Option<Vault<Backend>>>>);
+pub struct Session(Rc<RefCell<Slot>>);
+
+/// Where the shared vault is.
+// Not boxed, though large: each take and put back would free a heap block holding the keys,
+// unwiped. One slot per session.
+#[allow(clippy::large_enum_variant)]
+enum Slot {
+    /// Here, ready for the next operation.
+    Open(Vault<Backend>),
+    /// Taken out by an operation under way, which puts it back when done.
+    InUse,
+    /// Locked: the keys were wiped and nothing can be read through this session any more.
+    Locked,
+}
 
 impl PartialEq for Session {
     fn eq(&self, other: &Session) -> bool {
@@ -90,18 +109,50 @@ impl PartialEq for Session {
 
 impl Session {
     fn new(vault: Vault<Backend>) -> Session {
-        Session(Rc::new(RefCell::new(Some(vault))))
+        Session(Rc::new(RefCell::new(Slot::Open(vault))))
     }
 
-    /// Runs `op` with the vault taken out of the session, and puts it back after.
+    /// Locks the session for every clone of it: the vault key, the holder key and the index are
+    /// dropped now (zeroized on drop by core), or, if an operation holds the vault, as soon as it
+    /// ends. Locking twice does nothing more.
+    pub fn lock(&self) {
+        let slot = core::mem::replace(&mut *self.0.borrow_mut(), Slot::Locked);
+        if let Slot::Open(vault) = slot {
+            // Back to a locked vault, then dropped: the keys go with the unlocked one.
+            drop(vault.lock());
+        }
+    }
+
+    /// Whether the keys are still in memory (unlocked, possibly in use by an operation).
+    pub fn is_open(&self) -> bool {
+        !matches!(*self.0.borrow(), Slot::Locked)
+    }
+
+    /// Runs `op` with the vault taken out of the session, and puts it back after, unless the
+    /// session was locked meanwhile: then the vault is dropped with its keys.
     pub(crate) async fn with<T, F, Fut>(&self, op: F) -> Result<T, VaultFailure>
     where
         F: FnOnce(Vault<Backend>) -> Fut,
         Fut: core::future::Future<Output = (Vault<Backend>, Result<T, SessionError>)>,
     {
-        let vault = self.0.borrow_mut().take().ok_or(VaultFailure::Busy)?;
+        let vault = {
+            let mut slot = self.0.borrow_mut();
+            match core::mem::replace(&mut *slot, Slot::InUse) {
+                Slot::Open(vault) => vault,
+                Slot::InUse => return Err(VaultFailure::Busy),
+                Slot::Locked => {
+                    *slot = Slot::Locked;
+                    return Err(VaultFailure::Locked);
+                }
+            }
+        };
         let (vault, result) = op(vault).await;
-        *self.0.borrow_mut() = Some(vault);
+        let mut slot = self.0.borrow_mut();
+        if matches!(*slot, Slot::InUse) {
+            *slot = Slot::Open(vault);
+        } else {
+            drop(vault.lock());
+        }
         result.map_err(failure)
     }
 
@@ -137,7 +188,11 @@ impl Session {
 
     /// Reads from the vault without taking it (no await while borrowed).
     pub(crate) fn peek<T>(&self, read: impl FnOnce(&Vault<Backend>) -> T) -> Result<T, VaultFailure> {
-        self.0.borrow().as_ref().map(read).ok_or(VaultFailure::Busy)
+        match &*self.0.borrow() {
+            Slot::Open(vault) => Ok(read(vault)),
+            Slot::InUse => Err(VaultFailure::Busy),
+            Slot::Locked => Err(VaultFailure::Locked),
+        }
     }
 }
 
