@@ -363,6 +363,104 @@ impl VerifiedGrant {
     pub fn holder(&self) -> &PublicKey {
         &self.holder
     }
+
+    /// Checks that the grant's terms are the request's: every member of its `processing`, a
+    /// language the wallet offers, a time within `skew` seconds of `now`, a validity no longer
+    /// than the announced retention, and data categories among the claims the request asked for.
+    /// The signature proves who consented; this proves to what: a modified wallet cannot choose
+    /// its own retention, recipients or data.
+    pub fn check_terms(&self, request: &RequestObject, now: i64, skew: i64) -> Result<(), TermsError> {
+        let g = &self.grant;
+        let p = &request.processing;
+        let same = [
+            ("privacy_notice", g.privacy_notice == p.privacy_notice),
+            ("purposes", g.purposes == p.purposes),
+            ("legal_basis", g.legal_basis == p.legal_basis),
+            ("controller", g.controller == p.controller),
+            ("storage_location", g.storage_location == p.storage_location),
+            ("retention_seconds", g.retention_seconds == p.retention_seconds),
+            ("jurisdiction", g.jurisdiction == p.jurisdiction),
+            ("recipients", g.recipients == p.recipients),
+            ("withdrawal_endpoint", g.withdrawal_endpoint == p.withdrawal_endpoint),
+        ];
+        if let Some((member, _)) = same.iter().find(|(_, equal)| !equal) {
+            return Err(TermsError::Differs { member });
+        }
+        if !["fr", "en"].contains(&g.language.as_str()) {
+            return Err(TermsError::Language { language: g.language.clone() });
+        }
+        if g.event_time.abs_diff(now) > skew.unsigned_abs() {
+            return Err(TermsError::EventTime { event_time: g.event_time });
+        }
+        let retention = i64::try_from(g.retention_seconds).unwrap_or(i64::MAX);
+        if g.valid_until <= g.event_time || g.valid_until > g.event_time.saturating_add(retention) {
+            return Err(TermsError::Validity { valid_until: g.valid_until });
+        }
+        for category in &g.data {
+            let asked: Vec<&crate::openid4vp::dcql::ClaimPath> = request
+                .dcql_query
+                .credentials
+                .iter()
+                .filter(|q| q.vct_values.contains(&category.vct))
+                .flat_map(|q| q.claims.iter().flatten().map(|c| &c.path))
+                .collect();
+            if let Some(path) = category.claims.iter().find(|c| !asked.iter().any(|a| covers(a, c))) {
+                return Err(TermsError::DataNotRequested { vct: category.vct.clone(), path: path.clone() });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a requested claims path (DCQL, `null` for every element) covers a disclosed pointer.
+fn covers(asked: &crate::openid4vp::dcql::ClaimPath, pointer: &str) -> bool {
+    use crate::openid4vp::dcql::PathElement;
+    let Some(rest) = pointer.strip_prefix('/') else { return false };
+    let segments: Vec<String> = rest.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+    segments.len() == asked.0.len()
+        && asked.0.iter().zip(&segments).all(|(a, s)| match a {
+            PathElement::Key(k) => k == s,
+            PathElement::Index(i) => i.to_string() == *s,
+            PathElement::All => s.parse::<u64>().is_ok(),
+        })
+}
+
+/// Why a grant's terms are not the ones the verifier asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TermsError {
+    /// A member copied from the request's `processing` was changed.
+    #[error("the grant's `{member}` differs from the request's")]
+    Differs {
+        /// The member.
+        member: &'static str,
+    },
+    /// The language is not one the wallet offers.
+    #[error("the grant's language {language:?} is not fr or en")]
+    Language {
+        /// The language found.
+        language: String,
+    },
+    /// The grant's time is too far from the verifier's clock.
+    #[error("the grant's time {event_time} is too far from now")]
+    EventTime {
+        /// The grant's `iat`.
+        event_time: i64,
+    },
+    /// The consent would outlive the announced retention, or end before it starts.
+    #[error("the grant's end of validity {valid_until} is outside its retention period")]
+    Validity {
+        /// The grant's `exp`.
+        valid_until: i64,
+    },
+    /// The grant lists a claim the request did not ask for.
+    #[error("the grant lists {path} of {vct}, which the request did not ask for")]
+    DataNotRequested {
+        /// The credential type.
+        vct: String,
+        /// The claim's pointer.
+        path: String,
+    },
 }
 
 /// A withdrawal of a grant, signed by the same holder key.

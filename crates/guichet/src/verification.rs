@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rand_core::OsRng;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use souverain_core::consent::Receipt;
 use souverain_core::jose::PublicKey;
 use souverain_core::openid4vp::dcql::DcqlQuery;
@@ -167,6 +167,46 @@ async fn serve_request_object(State(app): State<Arc<App>>, Path(id): Path<String
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/oauth-authz-req+jwt"))], row.jwt).into_response())
 }
 
+/// How far a grant's time may be from the guichet's clock.
+const GRANT_CLOCK_SKEW: i64 = 300;
+
+/// The claims at the requested paths (names, as the configuration lists them), nothing else.
+fn requested_only<'a>(claims: &Map<String, Value>, paths: impl Iterator<Item = &'a Vec<String>>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for path in paths {
+        let Some((last, parents)) = path.split_last() else { continue };
+        let mut source = claims;
+        let mut found = true;
+        for key in parents {
+            match source.get(key) {
+                Some(Value::Object(m)) => source = m,
+                _ => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        let Some(value) = source.get(last).filter(|_| found) else { continue };
+        put(&mut out, path, value.clone());
+    }
+    out
+}
+
+/// Writes `value` at `path` in `target`, making the objects on the way.
+fn put(target: &mut Map<String, Value>, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            target.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            if let Value::Object(m) = target.entry(first.clone()).or_insert_with(|| Value::Object(Map::new())) {
+                put(m, rest, value);
+            }
+        }
+    }
+}
+
 /// The read-only pre-check before the atomic insert in `record_exchange`.
 struct NotYetSeen(bool);
 
@@ -233,16 +273,41 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
                 Some(true) => return Err(ApiError::bad("revoked_credential", "a presented credential was revoked")),
                 None => return Err(ApiError::bad("unknown_credential", "a presented credential was not issued here")),
             }
-            let mut shown = vc.claims.clone();
-            for k in ["cnf", "status", "iat", "exp", "nbf", "iss", "vct"] {
-                shown.remove(k);
-            }
-            claims.push((query.clone(), vc.vct.clone(), Value::Object(shown).to_string()));
+            // Only what the request asked (needed and optional paths) is kept: a wallet that
+            // discloses more gives the commune nothing it may store.
+            let asked =
+                purpose.claims.iter().filter(|c| c.vct == vc.vct).flat_map(|c| c.paths.iter().chain(&c.optional));
+            let kept = requested_only(&vc.claims, asked);
+            claims.push((query.clone(), vc.vct.clone(), Value::Object(kept).to_string()));
         }
     }
     let grant = verified.grant.grant();
-    if !grant.purposes.iter().any(|p| p.dpv == purpose.dpv) {
-        return Err(ApiError::bad("invalid_grant", "the grant does not cover the requested purpose"));
+    // The terms are the request's, not the holder's choice (retention, recipients, data...).
+    verified
+        .grant
+        .check_terms(&object, now, GRANT_CLOCK_SKEW)
+        .map_err(|e| ApiError::bad("invalid_grant", e.to_string()))?;
+    // The categories listed are the credentials actually presented, each path disclosed in one.
+    for category in &grant.data {
+        let presented = verified.credentials.iter().flat_map(|(_, vcs)| vcs).filter(|vc| vc.vct == category.vct);
+        let disclosed = |pointer: &String| {
+            presented.clone().any(|vc| {
+                souverain_core::sd_jwt::ClaimPath::parse(pointer).ok().is_some_and(|p| {
+                    let mut at = Some(&Value::Object(vc.claims.clone()));
+                    for segment in p.segments() {
+                        at = at.and_then(|v| match v {
+                            Value::Object(m) => m.get(segment),
+                            Value::Array(a) => segment.parse::<usize>().ok().and_then(|i| a.get(i)),
+                            _ => None,
+                        });
+                    }
+                    at.is_some()
+                })
+            })
+        };
+        if let Some(path) = category.claims.iter().find(|p| !disclosed(p)) {
+            return Err(ApiError::bad("invalid_grant", format!("the grant lists {path}, which was not presented")));
+        }
     }
     let receipt = Receipt::for_grant(&verified.grant, now, &mut OsRng);
     let erasure_by = receipt.erasure_by;

@@ -266,3 +266,88 @@ async fn an_offer_with_a_transaction_code_needs_it_and_burns_after_five_wrong_co
     assert_eq!(server.post_form("/api/oid4vci/token", &form.to_form()).await.error(), "invalid_grant");
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
+
+/// A residence presentation for `request` disclosing `paths`, with a grant listing `listed` and
+/// changed by `change` before it is signed; the form to post.
+fn forged_answer(
+    holder: &Holder,
+    request: &souverain_core::openid4vp::request::RequestObject,
+    paths: &[&str],
+    listed: &[&str],
+    change: impl FnOnce(&mut souverain_core::consent::Grant),
+) -> String {
+    use souverain_core::consent::{DataCategory, Grant};
+    use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
+    use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
+    let (vct, credential, _) = holder.credentials.iter().find(|(v, _, _)| v.contains("residence")).unwrap();
+    let paths: Vec<ClaimPath> = paths.iter().map(|p| ClaimPath::parse(p).unwrap()).collect();
+    let kb = KeyBindingParams { nonce: &request.nonce, aud: &request.client_id, iat: now(), alg: None };
+    let presentation = SdJwt::parse(credential).unwrap().present(&paths, &holder.key, &kb).unwrap();
+    let query = request.dcql_query.credentials[0].id.clone();
+    let vp_token = VpToken(vec![(query, vec![presentation])]).to_json_text();
+    let data = vec![DataCategory { vct: vct.clone(), claims: listed.iter().map(|p| (*p).to_owned()).collect() }];
+    let retention = request.processing.retention_seconds as i64;
+    let mut grant = Grant::for_request(
+        request,
+        &holder.key.public_key(),
+        data,
+        "fr",
+        &vp_token,
+        now(),
+        now() + retention,
+        &mut rand_core::OsRng,
+    );
+    change(&mut grant);
+    let consent_grant = Some(grant.sign(&holder.key).unwrap());
+    AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant }.to_form()
+}
+
+#[tokio::test]
+async fn consent_terms_chosen_by_the_holder_are_refused() {
+    let server = Server::start("terms").await;
+    let mut holder = Holder::new();
+    holder.redeem(&server, &server.offer("residence", residence()).await).await;
+    let asked = ["/address/street_address", "/address/locality"];
+    type Change = Box<dyn FnOnce(&mut souverain_core::consent::Grant)>;
+    let changes: Vec<(&str, Change)> = vec![
+        ("retention_seconds", Box::new(|g| g.retention_seconds *= 10)),
+        ("recipients", Box::new(|g| g.recipients.push("courtier@example.com".into()))),
+        ("valid_until", Box::new(|g| g.valid_until += 10 * 365 * DAY)),
+        ("legal_basis", Box::new(|g| g.legal_basis = "https://w3id.org/dpv#LegitimateInterest".into())),
+        ("event_time", Box::new(|g| g.event_time -= 30 * DAY)),
+        ("data", Box::new(|g| g.data[0].claims.push("/family_name".into()))),
+    ];
+    for (what, change) in changes {
+        let fetched = new_request(&server, "voirie", "suivi").await;
+        let form = forged_answer(&holder, &fetched.request, &asked, &asked, change);
+        let r = server.post_form(&fetched.request.response_uri, &form).await;
+        assert_eq!((r.status, r.error()), (400, "invalid_grant".to_owned()), "{what}: {}", r.body);
+        assert_eq!(server.get(&format!("/api/agent/requests/{}", fetched.id)).await.json()["state"], "pending");
+    }
+    // Unchanged terms are accepted (the forged answers differ by their change only).
+    let fetched = new_request(&server, "voirie", "suivi").await;
+    let form = forged_answer(&holder, &fetched.request, &asked, &asked, |_| {});
+    let r = server.post_form(&fetched.request.response_uri, &form).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+#[tokio::test]
+async fn claims_disclosed_beyond_the_request_are_not_stored() {
+    let server = Server::start("beyond").await;
+    let mut holder = Holder::new();
+    holder.redeem(&server, &server.offer("residence", residence()).await).await;
+    let fetched = new_request(&server, "voirie", "suivi").await;
+    // The wallet discloses the name and postal code too, though only the street and locality were asked.
+    let asked = ["/address/street_address", "/address/locality"];
+    let disclosed = ["/address/street_address", "/address/locality", "/given_name", "/address/postal_code"];
+    let form = forged_answer(&holder, &fetched.request, &disclosed, &asked, |_| {});
+    let r = server.post_form(&fetched.request.response_uri, &form).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = server.get(&format!("/api/agent/requests/{}", fetched.id)).await.json();
+    assert_eq!(
+        v["claims"][0]["claims"],
+        json!({"address": {"street_address": "3 rue des Tilleuls", "locality": "Beaulieu-sur-Loire"}})
+    );
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
