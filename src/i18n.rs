@@ -495,7 +495,7 @@ pub enum Text {
     ServiceBadResponseUri,
     /// The commune key pinned on first use; {key} is its short form.
     TrustPinned,
-    /// Warning.
+    /// Warning: the trust list could not be fetched.
     TrustUnavailable,
     /// Label.
     RequestPurpose,
@@ -519,6 +519,12 @@ pub enum Text {
     ClaimExcess,
     /// Warning about excess claims.
     OverAsking,
+    /// Error: the trust list was fetched but does not verify; the request cannot be answered.
+    TrustInvalid,
+    /// Error: retention beyond the registered one; {asked} and {max} are days.
+    RetentionExceeded,
+    /// Error: purposes the list does not register for this service; {purposes} lists them.
+    PurposesUnregistered,
     /// Switch label prefix.
     ClaimShare,
     /// A requested credential is missing; {vct} is its type.

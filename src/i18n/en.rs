@@ -257,7 +257,7 @@ pub(super) fn text(key: Text) -> &'static str {
             "Your answer would go to an address the commune has not allowed for this service. You cannot answer it."
         }
         Text::TrustPinned => "The commune's key was recorded on first use ({key}): later lists must be signed by it.",
-        Text::TrustUnavailable => "The commune's trust list could not be verified: the service cannot be identified.",
+        Text::TrustUnavailable => "The commune's trust list could not be fetched: the service cannot be identified.",
         Text::RequestPurpose => "What for",
         Text::RequestRetention => "Kept for",
         Text::RetentionDays => "{n} days",
@@ -270,6 +270,15 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ClaimExcess => "over-asking: the commune does not allow this service to ask for it; refused by default",
         Text::OverAsking => {
             "This service asks for more than the commune allows it to. The excess is refused by default."
+        }
+        Text::TrustInvalid => {
+            "The commune's trust list does not verify (signature, form or date): this request cannot be answered."
+        }
+        Text::RetentionExceeded => {
+            "This service wants to keep your data {asked} days; the commune allows it {max} days at most. This request cannot be answered."
+        }
+        Text::PurposesUnregistered => {
+            "This service asks for purposes the commune has not registered for it: {purposes}. This request cannot be answered."
         }
         Text::ClaimShare => "Share:",
         Text::RequestMissing => "You lack a requested credential: {vct}",

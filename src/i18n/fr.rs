@@ -264,7 +264,7 @@ pub(super) fn text(key: Text) -> &'static str {
             "Clé de la commune enregistrée lors de la première utilisation ({key}) : les listes suivantes devront être signées par elle."
         }
         Text::TrustUnavailable => {
-            "La liste de confiance de la commune n'a pas pu être vérifiée : le service ne peut pas être identifié."
+            "La liste de confiance de la commune n'a pas pu être obtenue : le service ne peut pas être identifié."
         }
         Text::RequestPurpose => "Pour quoi",
         Text::RequestRetention => "Conservation",
@@ -280,6 +280,15 @@ pub(super) fn text(key: Text) -> &'static str {
         }
         Text::OverAsking => {
             "Ce service demande plus que ce que la commune l'autorise à demander. L'excédent est refusé par défaut."
+        }
+        Text::TrustInvalid => {
+            "La liste de confiance de la commune ne se vérifie pas (signature, forme ou date) : impossible de répondre à cette demande."
+        }
+        Text::RetentionExceeded => {
+            "Ce service veut conserver vos données {asked} jours ; la commune l'autorise à {max} jours au plus. Impossible de répondre à cette demande."
+        }
+        Text::PurposesUnregistered => {
+            "Ce service invoque des finalités que la commune n'a pas enregistrées pour lui : {purposes}. Impossible de répondre à cette demande."
         }
         Text::ClaimShare => "Partager :",
         Text::RequestMissing => "Il vous manque un justificatif demandé : {vct}",

@@ -215,6 +215,7 @@ fn view_request(
                 Trust::Unknown => Text::ServiceUnknown,
                 Trust::BadSignature => Text::ServiceBadSignature,
                 Trust::ResponseUriNotAllowed => Text::ServiceBadResponseUri,
+                Trust::ListInvalid => Text::TrustInvalid,
                 _ => Text::TrustUnavailable,
             };
             html! { <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("service-identity")}>{ l.t(text) }</Alert> }
@@ -227,6 +228,15 @@ fn view_request(
         processing.recipients.join(", ")
     };
     let answerable = p.answerable();
+    // Named as the request words them; the IRI only when it gives no words for one.
+    let unregistered = p
+        .unregistered_purposes
+        .iter()
+        .map(|dpv| {
+            processing.purposes.iter().find(|pu| pu.dpv == *dpv).map_or(dpv.as_str(), |pu| l.pick(&pu.text)).to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     html! {
         <>
             { trust }
@@ -240,6 +250,17 @@ fn view_request(
                 <dt>{ l.t(Text::RequestRetention) }</dt><dd>{ l.t(Text::RetentionDays).replace("{n}", &days.to_string()) }</dd>
                 <dt>{ l.t(Text::RequestRecipients) }</dt><dd>{ recipients }</dd>
             </dl>
+            if let Some((asked, max)) = p.retention_exceeded {
+                <Alert kind={AlertKind::Error} lang={l} id={AttrValue::from("retention-exceeded")}>
+                    { l.t(Text::RetentionExceeded).replace("{asked}", &asked.div_ceil(86_400).to_string())
+                        .replace("{max}", &(max / 86_400).to_string()) }
+                </Alert>
+            }
+            if !p.unregistered_purposes.is_empty() {
+                <Alert kind={AlertKind::Error} lang={l} id={AttrValue::from("purposes-unregistered")}>
+                    { l.t(Text::PurposesUnregistered).replace("{purposes}", &unregistered) }
+                </Alert>
+            }
             if p.over_asking {
                 <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("over-asking")}>{ l.t(Text::OverAsking) }</Alert>
             }

@@ -15,7 +15,7 @@ use souverain_core::openid4vp::dcql::{Candidate, HeldCredential};
 use souverain_core::openid4vp::request::{AuthorizationRequestUrl, LocalizedText, RequestObject, UnverifiedRequest};
 use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
-use souverain_core::trust_list::{UnverifiedTrustList, evaluate};
+use souverain_core::trust_list::{UnverifiedTrustList, VerifiedTrustList, evaluate};
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
 
 use super::consent::{self, ConsentRecord, Delivery, DeliveryError};
@@ -66,8 +66,11 @@ pub enum Trust {
     BadSignature,
     /// On the list, but the answer would go to an address the list does not allow.
     ResponseUriNotAllowed,
-    /// The list itself could not be fetched or verified.
+    /// The list itself could not be fetched.
     ListUnavailable,
+    /// The list was fetched but does not verify: not signed by the commune's pinned key,
+    /// malformed or expired. Nothing it says can be relied on, so the wallet does not answer.
+    ListInvalid,
 }
 
 /// One claim the request asks for.
@@ -111,6 +114,11 @@ pub struct Prepared {
     pub pinned_now: Option<String>,
     /// Whether the service asks for more than it may.
     pub over_asking: bool,
+    /// `(asked, max)` in seconds when the service asks to keep the data longer than the trust
+    /// list allows for these purposes.
+    pub retention_exceeded: Option<(u64, u64)>,
+    /// The request's purposes (DPV IRIs) the trust list does not register for this service.
+    pub unregistered_purposes: Vec<String>,
     /// The queries to answer.
     pub plans: Vec<QueryPlan>,
 }
@@ -121,9 +129,13 @@ impl Prepared {
         self.request.object_unverified()
     }
 
-    /// Whether the wallet may answer at all (a valid signature and an allowed answer address).
+    /// Whether the wallet may answer at all: a valid signature, an allowed answer address, a trust
+    /// list that verifies, no retention beyond the registered one and no unregistered purpose
+    /// (claims beyond the registered ones are refused one by one, see [`ClaimKind::Excess`]).
     pub fn answerable(&self) -> bool {
-        !matches!(self.trust, Trust::BadSignature | Trust::ResponseUriNotAllowed)
+        !matches!(self.trust, Trust::BadSignature | Trust::ResponseUriNotAllowed | Trust::ListInvalid)
+            && self.retention_exceeded.is_none()
+            && self.unregistered_purposes.is_empty()
             && self.plans.iter().all(|p| p.held.is_some())
     }
 }
@@ -165,6 +177,63 @@ async fn pin_commune(session: &Session, did: &str) -> Result<(), VaultFailure> {
     session.put(record, draft).await
 }
 
+/// What came of the commune's trust list for a request.
+enum ListState {
+    /// Fetched, signed by the commune's pinned key, and current.
+    Verified(VerifiedTrustList),
+    /// Fetched, but it does not verify (see [`Trust::ListInvalid`]), or it names no usable key.
+    Invalid,
+    /// It could not be fetched.
+    Unavailable,
+}
+
+/// Checks the trust list's text against the commune's key (`None`: no usable key).
+fn check_list(body: &str, commune: Option<&PublicKey>, now: i64) -> ListState {
+    match (UnverifiedTrustList::parse(body), commune) {
+        (Ok(list), Some(key)) => list.verify(key, now).map_or(ListState::Invalid, ListState::Verified),
+        _ => ListState::Invalid,
+    }
+}
+
+/// A request judged against the trust list: the part of [`Prepared`] that the list decides.
+struct Judgement {
+    trust: Trust,
+    /// Claims asked beyond the registered purposes: `(vct, JSON pointer)`.
+    over: Vec<(String, String)>,
+    retention_exceeded: Option<(u64, u64)>,
+    unregistered_purposes: Vec<String>,
+}
+
+/// Judges `request` against the trust list's state: every finding of the verdict is kept.
+fn judge(request: &UnverifiedRequest, url_client_id: &str, list: &ListState, now: i64) -> Judgement {
+    let list = match list {
+        ListState::Verified(list) => list,
+        other => {
+            let trust = if request.clone().verify(url_client_id, now).is_err() {
+                Trust::BadSignature
+            } else if matches!(other, ListState::Invalid) {
+                Trust::ListInvalid
+            } else {
+                Trust::ListUnavailable
+            };
+            return Judgement { trust, over: Vec::new(), retention_exceeded: None, unregistered_purposes: Vec::new() };
+        }
+    };
+    let verdict = evaluate(request, url_client_id, list, now);
+    let trust = if !verdict.signature_valid {
+        Trust::BadSignature
+    } else if let Some(service) = &verdict.service {
+        if verdict.response_uri_allowed { Trust::Verified(service.name.clone()) } else { Trust::ResponseUriNotAllowed }
+    } else {
+        Trust::Unknown
+    };
+    let over = verdict.over_asking.iter().filter_map(|e| Some((e.vct.clone(), e.path.to_pointer()?))).collect();
+    // Purposes count for a service on the list only: the list registers none for an unknown one,
+    // which `Trust::Unknown` already says (and every claim it asks is over-asking).
+    let unregistered_purposes = if verdict.known { verdict.unregistered_purposes } else { Vec::new() };
+    Judgement { trust, over, retention_exceeded: verdict.retention_exceeded, unregistered_purposes }
+}
+
 /// Reads a request link: fetches the request object and the trust list, evaluates the service,
 /// and matches the held credentials.
 pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentError> {
@@ -179,8 +248,8 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
     let mut pinned_now = None;
     let list = match net::send(&format!("{origin}/.well-known/souverain-trust-list"), None, &[]).await {
         Ok(answer) => {
-            let list = UnverifiedTrustList::parse(answer.body.trim()).ok();
-            let named = UnverifiedJws::parse(answer.body.trim())
+            let body = answer.body.trim();
+            let named = UnverifiedJws::parse(body)
                 .ok()
                 .and_then(|j| json::parse(j.payload_unverified()).ok())
                 .and_then(|p| p.get("iss")?.as_str().map(str::to_owned));
@@ -194,36 +263,12 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
                 }
                 _ => None,
             };
-            match (list, did.and_then(|d| PublicKey::from_did(&d).ok())) {
-                (Some(list), Some(key)) => list.verify(&key, now).ok(),
-                _ => None,
-            }
+            check_list(body, did.and_then(|d| PublicKey::from_did(&d).ok()).as_ref(), now)
         }
-        Err(_) => None,
+        Err(_) => ListState::Unavailable,
     };
-    let (trust, over) = match &list {
-        None => {
-            let ok = request.clone().verify(&url.client_id, now).is_ok();
-            (if ok { Trust::ListUnavailable } else { Trust::BadSignature }, Vec::new())
-        }
-        Some(list) => {
-            let verdict = evaluate(&request, &url.client_id, list, now);
-            let trust = if !verdict.signature_valid {
-                Trust::BadSignature
-            } else if let Some(service) = &verdict.service {
-                if verdict.response_uri_allowed {
-                    Trust::Verified(service.name.clone())
-                } else {
-                    Trust::ResponseUriNotAllowed
-                }
-            } else {
-                Trust::Unknown
-            };
-            let over: Vec<(String, String)> =
-                verdict.over_asking.iter().filter_map(|e| Some((e.vct.clone(), e.path.to_pointer()?))).collect();
-            (trust, over)
-        }
-    };
+    let Judgement { trust, over, retention_exceeded, unregistered_purposes } =
+        judge(&request, &url.client_id, &list, now);
     let held = issuance::held(session).await?;
     let views: Vec<HeldCredential<'_>> =
         held.iter().map(|h| HeldCredential { id: &h.id, vct: &h.vc.vct, claims: &h.vc.claims }).collect();
@@ -282,6 +327,8 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
         trust,
         pinned_now,
         over_asking: !over.is_empty(),
+        retention_exceeded,
+        unregistered_purposes,
         plans,
     };
     pending::remember(session, &prepared, &url.request_uri).await?;
@@ -411,5 +458,162 @@ mod tests {
             vec![PathSegment::Key("a/b".into()), PathSegment::Key("c~d".into())]
         );
         assert!(pointer_segments("").is_empty());
+    }
+}
+
+/// Finding 8 of issue 16: every part of the trust list's verdict counts, and a list that does not
+/// verify is not taken for an unavailable one.
+#[cfg(test)]
+mod trust_verdict_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use rand_core::OsRng;
+    use serde_json::json;
+    use souverain_core::jose::SigningKey;
+    use souverain_core::openid4vp::dcql::DcqlQuery;
+    use souverain_core::openid4vp::request::{
+        ClientMetadata, Controller, PrivacyNotice, Processing, Purpose, client_id_for,
+    };
+    use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service, TrustList};
+
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+    const CANTEEN: &str = "https://w3id.org/dpv#ServiceProvision";
+    const DAY: u64 = 86_400;
+
+    struct Setup {
+        commune: SigningKey,
+        verifier: SigningKey,
+    }
+
+    fn setup() -> Setup {
+        Setup { commune: SigningKey::generate_ed25519(&mut OsRng), verifier: SigningKey::generate_ed25519(&mut OsRng) }
+    }
+
+    fn text(s: &str) -> LocalizedText {
+        LocalizedText { fr: s.into(), en: s.into() }
+    }
+
+    /// The canteen's request: one purpose, 30 days, names from the PID.
+    fn request(s: &Setup) -> RequestObject {
+        RequestObject {
+            client_id: client_id_for(&s.verifier.public_key()),
+            response_uri: "https://guichet.beaulieu.example/response".into(),
+            nonce: "nonce-1".into(),
+            state: "state-1".into(),
+            dcql_query: DcqlQuery::from_json(&json!({"credentials": [{
+                "id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:eudi:pid:1"]},
+                "claims": [{"path": ["given_name"]}, {"path": ["family_name"]}]
+            }]}))
+            .unwrap(),
+            client_metadata: ClientMetadata::default(),
+            processing: Processing {
+                purposes: vec![Purpose { dpv: CANTEEN.into(), text: text("Cantine") }],
+                legal_basis: "https://w3id.org/dpv#Consent".into(),
+                retention_seconds: 30 * DAY,
+                recipients: Vec::new(),
+                controller: Controller { name: "Mairie".into(), contact: "dpo@beaulieu.example".into() },
+                privacy_notice: PrivacyNotice {
+                    url: "https://beaulieu.example/confidentialite".into(),
+                    sha256: souverain_core::b64::encode([7u8; 32]),
+                },
+                withdrawal_endpoint: "https://guichet.beaulieu.example/consent/withdraw".into(),
+                jurisdiction: "FR".into(),
+                storage_location: "FR".into(),
+            },
+            iat: NOW - 10,
+            exp: NOW + 600,
+        }
+    }
+
+    /// The commune's list, signed by `signer`: the canteen may ask names, for 90 days at most.
+    fn list(s: &Setup, signer: &SigningKey) -> String {
+        TrustList {
+            iss: s.commune.public_key().did_jwk(),
+            iat: NOW - 100,
+            exp: NOW + DAY as i64,
+            services: vec![Service {
+                client_id: client_id_for(&s.verifier.public_key()),
+                name: text("Cantine scolaire"),
+                logo: "https://beaulieu.example/logo.svg".into(),
+                contact: "cantine@beaulieu.example".into(),
+                response_uri_origins: vec!["https://guichet.beaulieu.example".into()],
+                purposes: vec![RegisteredPurpose {
+                    dpv: CANTEEN.into(),
+                    claims: vec![AllowedClaims {
+                        vct: "urn:eudi:pid:1".into(),
+                        paths: vec![json!(["given_name"]), json!(["family_name"])],
+                    }],
+                    max_retention_seconds: 90 * DAY,
+                }],
+            }],
+        }
+        .sign(signer)
+        .unwrap()
+    }
+
+    /// `object` prepared as the wallet would, against the list text `list` and the pinned key.
+    fn prepared(s: &Setup, object: &RequestObject, list: &str) -> Prepared {
+        let jwt = object.sign(&s.verifier).unwrap();
+        let request = UnverifiedRequest::parse(&jwt).unwrap();
+        let state = check_list(list, Some(&s.commune.public_key()), NOW);
+        let Judgement { trust, over, retention_exceeded, unregistered_purposes } =
+            judge(&request, &object.client_id, &state, NOW);
+        Prepared {
+            link: String::new(),
+            request_uri: "https://guichet.beaulieu.example/request/1".into(),
+            url_client_id: object.client_id.clone(),
+            request,
+            trust,
+            pinned_now: None,
+            over_asking: !over.is_empty(),
+            retention_exceeded,
+            unregistered_purposes,
+            plans: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_request_within_the_list_is_answerable() {
+        let s = setup();
+        let p = prepared(&s, &request(&s), &list(&s, &s.commune));
+        assert_eq!(p.trust, Trust::Verified(text("Cantine scolaire")));
+        assert!(p.retention_exceeded.is_none() && p.unregistered_purposes.is_empty() && !p.over_asking);
+        assert!(p.answerable());
+    }
+
+    #[test]
+    fn retention_beyond_the_registered_one_is_not_answerable() {
+        let s = setup();
+        let mut object = request(&s);
+        object.processing.retention_seconds = 365 * DAY;
+        let p = prepared(&s, &object, &list(&s, &s.commune));
+        assert_eq!(p.retention_exceeded, Some((365 * DAY, 90 * DAY)));
+        assert!(!p.answerable());
+    }
+
+    #[test]
+    fn an_unregistered_purpose_is_not_answerable() {
+        let s = setup();
+        let mut object = request(&s);
+        let marketing = "https://w3id.org/dpv#Marketing";
+        object.processing.purposes.push(Purpose { dpv: marketing.into(), text: text("Lettre d'information") });
+        let p = prepared(&s, &object, &list(&s, &s.commune));
+        assert_eq!(p.unregistered_purposes, [marketing]);
+        assert!(!p.answerable());
+    }
+
+    #[test]
+    fn a_list_not_signed_by_the_pinned_key_is_not_answerable() {
+        let s = setup();
+        let intruder = SigningKey::generate_ed25519(&mut OsRng);
+        let p = prepared(&s, &request(&s), &list(&s, &intruder));
+        assert_eq!(p.trust, Trust::ListInvalid);
+        assert!(!p.answerable());
+        // Damaged in transit is no better than forged.
+        let p = prepared(&s, &request(&s), "not.a.list");
+        assert_eq!(p.trust, Trust::ListInvalid);
+        assert!(!p.answerable());
     }
 }
