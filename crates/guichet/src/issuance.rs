@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,6 +23,7 @@ use souverain_core::status_list::{Bits, Status, StatusList, StatusListTokenClaim
 use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service as TrustedService, TrustList};
 
 use crate::config::CREDENTIAL_TYPES;
+use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, link_block, respond};
 use crate::store::{Offer, Redeemed};
@@ -469,7 +470,8 @@ fn claims_from_form(config_id: &str, f: &[(String, String)]) -> Map<String, Valu
     claims
 }
 
-async fn agent_page(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+async fn agent_page(State(app): State<Arc<App>>, Extension(csrf): Extension<CsrfToken>) -> Result<Response, ApiError> {
+    let token = csrf.field();
     let creds = blocking(move || Ok(app.store.credentials(50)?)).await?;
     let options: String = CREDENTIAL_TYPES
         .iter()
@@ -481,7 +483,7 @@ async fn agent_page(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
             "révoqué".to_owned()
         } else {
             format!(
-                "<form method=\"post\" action=\"/guichet/agent/revocations\"><input type=\"hidden\" name=\"idx\" value=\"{}\">\
+                "<form method=\"post\" action=\"/guichet/agent/revocations\">{token}<input type=\"hidden\" name=\"idx\" value=\"{}\">\
 <button>Révoquer</button></form>",
                 c.status_idx
             )
@@ -494,7 +496,7 @@ async fn agent_page(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
         ));
     }
     let body = format!(
-        "<form method=\"post\" action=\"/guichet/agent/offres\">\
+        "<form method=\"post\" action=\"/guichet/agent/offres\">{token}\
 <label>Type d'attestation<select name=\"credential\">{options}</select></label>\
 <label>Référence du dossier (pour l'agent)<input name=\"label\"></label>\
 <fieldset><legend>Justificatif de domicile</legend>\

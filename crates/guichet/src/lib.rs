@@ -16,11 +16,13 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod csrf;
 pub mod error;
 pub mod hardening;
 mod html;
 mod issuance;
 pub mod keys;
+pub mod listen;
 mod registry;
 pub mod store;
 mod verification;
@@ -92,6 +94,8 @@ pub struct ServeOptions {
     pub rate_limit: Option<RateLimit>,
     /// The clock.
     pub clock: Clock,
+    /// How often the erasure job runs (it also runs at start).
+    pub erasure_interval: Duration,
 }
 
 impl ServeOptions {
@@ -105,6 +109,7 @@ impl ServeOptions {
             public_url: None,
             rate_limit: None,
             clock: Clock::default(),
+            erasure_interval: Duration::from_secs(60),
         }
     }
 }
@@ -160,8 +165,11 @@ pub enum StartError {
     /// A key file could not be read or written.
     #[error(transparent)]
     Keys(#[from] KeyFileError),
-    /// The public URL is not an absolute http(s) URL without a trailing slash.
-    #[error("public_url {0:?} must be http(s)://host[:port] without a trailing slash")]
+    /// The public URL is not an origin without a trailing slash, or is `http://` for a host other
+    /// than this machine.
+    #[error(
+        "public_url {0:?} must be https://host[:port] (http:// only for localhost or a loopback address), without a trailing slash"
+    )]
     PublicUrl(String),
 }
 
@@ -197,6 +205,15 @@ impl App {
     }
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.config.id == id)
+    }
+    /// Runs the erasure job once, now.
+    pub fn erase_due(&self) -> Result<store::Erased, StoreError> {
+        let days = |d: u32| i64::from(d) * 86_400;
+        let retention = store::Retention {
+            proof_seconds: days(self.config.commune.proof_retention_days),
+            credential_seconds: i64::try_from(self.config.commune.credential_lifetime).unwrap_or(i64::MAX),
+        };
+        self.store.erase_due(self.now(), &retention)
     }
 }
 
@@ -240,11 +257,28 @@ fn privacy_notice(config: &Config) -> String {
     html::page("Politique de confidentialité", &body)
 }
 
+/// An origin (`scheme://host[:port]`, nothing after), https unless the host is this machine
+/// ([`is_local_host`]). The public URL is the credentials' issuer and the base of every URI
+/// wallets fetch and post to: over plain http anyone on the path could read or change them, and
+/// wallets refuse such URIs beyond loopback anyway.
 fn check_public_url(url: &str) -> Result<(), StartError> {
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.ends_with('/')
-        && souverain_core::trust_list::origin(url).as_deref() == Some(url.to_ascii_lowercase().as_str());
+    let origin = souverain_core::trust_list::origin(url);
+    let secure = url.starts_with("https://") || url.strip_prefix("http://").is_some_and(is_local_host);
+    let ok = secure && !url.ends_with('/') && origin.as_deref() == Some(url.to_ascii_lowercase().as_str());
     if ok { Ok(()) } else { Err(StartError::PublicUrl(url.to_owned())) }
+}
+
+/// Whether an authority (`host[:port]`, `[v6][:port]`) names this machine: `localhost`, a
+/// loopback address (127.0.0.0/8, `::1`), or the unspecified address, which is the default
+/// `http://<bound address>` of a guichet bound to every interface (connecting to it reaches this
+/// machine only; the agents' side of such a guichet is closed).
+fn is_local_host(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
 fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, StartError> {
@@ -327,6 +361,11 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
     let limiter = Arc::new(Limiter::new(limit, commune.trusted_proxies.clone()));
     let agents = Arc::new(hardening::AgentAccess::from_config(commune, bound));
     let cors = cors(&app);
+    let csrf_key = Arc::new(csrf::CsrfKey::new(
+        &app.public_url,
+        options.public_url.is_some() || app.config.commune.public_url.is_some(),
+    ));
+    let headers = hardening::HeaderPolicy::for_public_url(&app.public_url);
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .merge(issuance::routes())
@@ -352,11 +391,12 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(csrf_key, csrf::protect))
         .layer(axum::middleware::from_fn_with_state(agents, hardening::agent_only))
         .layer(axum::middleware::from_fn_with_state(limiter, hardening::rate_limit))
         .layer(cors)
         .layer(axum::middleware::from_fn(hardening::json_errors))
-        .layer(axum::middleware::from_fn(hardening::security_headers))
+        .layer(axum::middleware::from_fn_with_state(headers, hardening::security_headers))
         .layer(CatchPanicLayer::new()))
 }
 
@@ -365,6 +405,7 @@ pub struct Guichet {
     listener: TcpListener,
     app: Router,
     state: Arc<App>,
+    erasure_interval: Duration,
 }
 
 impl Guichet {
@@ -384,7 +425,7 @@ impl Guichet {
             StartError::DataDir { path: PathBuf::new(), source: std::io::Error::other(e.to_string()) }
         })??;
         let app = router(&options, state.clone(), bound)?;
-        Ok(Guichet { listener, app, state })
+        Ok(Guichet { listener, app, state, erasure_interval: options.erasure_interval })
     }
 
     /// The address actually bound (useful with port 0).
@@ -399,21 +440,23 @@ impl Guichet {
 
     /// Serves until `shutdown` completes, then finishes the requests under way.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let store = self.state.store.clone();
-        let clock = self.state.clock.clone();
-        // Erasures that were deferred by a service's policy happen when due.
+        // The erasure job keeps the dates signed to citizens: at start, then on every tick.
+        let state = self.state.clone();
+        let interval = self.erasure_interval;
         let purger = tokio::spawn(async move {
             loop {
-                let (s, now) = (store.clone(), clock.now());
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.purge(now)).await {
-                    eprintln!("guichet: purge failed: {e}");
+                let app = state.clone();
+                match tokio::task::spawn_blocking(move || app.erase_due()).await {
+                    Ok(Err(e)) => tracing::error!(error = %e, "erasure job failed"),
+                    Err(e) => tracing::error!(error = %e, "erasure job failed"),
+                    Ok(Ok(_)) => {}
                 }
-                tokio::time::sleep(Duration::from_secs(60)).await;
+                tokio::time::sleep(interval).await;
             }
         });
-        let result = axum::serve(self.listener, self.app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let commune = &self.state.config.commune;
+        let limits = listen::ConnectionLimits::from_config(commune.max_connections, commune.header_read_timeout);
+        let result = listen::serve(self.listener, self.app, limits, shutdown).await;
         purger.abort();
         result
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ use souverain_core::openid4vp::response::{AuthorizationResponse, ResponseError, 
 use souverain_core::openid4vp::url::percent_encode;
 
 use crate::config::{CREDENTIAL_TYPES, PurposeConfig};
+use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, link_block, respond};
 use crate::store::{Exchange, RequestRow};
@@ -396,7 +397,11 @@ async fn services_page(State(app): State<Arc<App>>) -> Response {
     respond("Services de la commune", &format!("<ul>{items}</ul>"))
 }
 
-async fn service_page(State(app): State<Arc<App>>, Path(service): Path<String>) -> Result<Response, ApiError> {
+async fn service_page(
+    State(app): State<Arc<App>>,
+    Path(service): Path<String>,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, ApiError> {
     let svc = app.service(&service).ok_or_else(|| ApiError::not_found("unknown_service", "no such service"))?;
     let options: String = svc
         .config
@@ -405,9 +410,10 @@ async fn service_page(State(app): State<Arc<App>>, Path(service): Path<String>) 
         .map(|p| format!("<option value=\"{}\">{}</option>", escape(&p.id), escape(&p.text.fr)))
         .collect();
     let body = format!(
-        "<form method=\"post\" action=\"/guichet/services/{}/demandes\"><label>Finalité<select name=\"purpose\">{options}</select></label>\
+        "<form method=\"post\" action=\"/guichet/services/{}/demandes\">{}<label>Finalité<select name=\"purpose\">{options}</select></label>\
 <button>Demander au citoyen</button></form>",
-        escape(&svc.config.id)
+        escape(&svc.config.id),
+        csrf.field()
     );
     Ok(respond(&svc.config.name.fr, &body))
 }

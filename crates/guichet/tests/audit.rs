@@ -351,3 +351,52 @@ async fn claims_disclosed_beyond_the_request_are_not_stored() {
     );
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
+
+#[tokio::test]
+async fn the_agents_forms_refuse_cross_site_posts_and_posts_without_their_token() {
+    let server = Server::start("csrf").await;
+    let mut holder = Holder::new();
+    holder.redeem(&server, &server.offer("residence", residence()).await).await;
+    let form = "application/x-www-form-urlencoded";
+    let revoke = |extra: Vec<(&'static str, String)>, body: String| {
+        let server = &server;
+        async move {
+            let headers: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            server.call_with("POST", "/guichet/agent/revocations", Some(form), &headers, body.as_bytes()).await
+        }
+    };
+    // The page gives a session cookie and a token in each form.
+    let page = server.get("/guichet/agent").await;
+    let cookie = page.header("set-cookie").unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Secure"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let token = page.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let idx = page.body.split("name=\"idx\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let body = |t: &str| format!("csrf={}&idx={idx}", pct(t));
+
+    // A page elsewhere posting with the agent's cookie: refused by Origin or Sec-Fetch-Site.
+    let evil = vec![("Cookie", session.clone()), ("Origin", "https://evil.example".into())];
+    assert_eq!(revoke(evil, body(&token)).await.error(), "cross_site_request");
+    let evil = vec![("Cookie", session.clone()), ("Sec-Fetch-Site", "cross-site".into())];
+    assert_eq!(revoke(evil, body(&token)).await.error(), "cross_site_request");
+    let evil = [("Origin", "https://evil.example")];
+    let r = server.call_with("POST", "/api/agent/credentials/1/revoke", None, &evil, b"").await;
+    assert_eq!((r.status, r.error()), (403, "cross_site_request".to_owned()));
+    // Same origin but no token, another session's token, or no cookie: refused.
+    let same = vec![("Cookie", session.clone()), ("Origin", PUBLIC.into()), ("Sec-Fetch-Site", "same-origin".into())];
+    assert_eq!(revoke(same.clone(), format!("idx={idx}")).await.error(), "csrf_token_invalid");
+    let other = server.get("/guichet/agent").await;
+    let other_token = other.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert_eq!(revoke(same.clone(), body(&other_token)).await.error(), "csrf_token_invalid");
+    assert_eq!(revoke(vec![], body(&token)).await.error(), "csrf_token_invalid");
+    let status = server.get("/api/status-lists/1").await.body;
+    // The agent's own form goes through.
+    let r = revoke(same, body(&token)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_ne!(server.get("/api/status-lists/1").await.body, status);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
+fn pct(s: &str) -> String {
+    souverain_core::openid4vp::url::percent_encode(s)
+}

@@ -1,0 +1,151 @@
+//! Cross-site request forgery protection for the agents' side.
+//!
+//! An agent's browser carries their access to the guichet (the loopback demo, or an SSO cookie
+//! set by a reverse proxy): a page they visit elsewhere could post a revocation for every status
+//! index, or an offer with claims of its choosing. Two independent locks:
+//! - every unsafe request to the agents' side (`POST` on `/guichet/…` and `/api/agent/…`) is
+//!   refused when the browser says it comes from elsewhere (`Sec-Fetch-Site` other than
+//!   `same-origin`, or an `Origin` that is not this guichet's);
+//! - every form on the agents' pages carries a token bound to the agent's session cookie
+//!   (`HttpOnly`, `SameSite=Strict`) by an HMAC under a key of this process; a form posted
+//!   without the token of its session is refused. Tools that are not browsers (no `Origin`,
+//!   no `Sec-Fetch-Site`) use the JSON API, which needs no form token.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac as _};
+use rand_core::{OsRng, RngCore as _};
+use sha2::Sha256;
+
+use crate::error::ApiError;
+
+/// The session cookie's name.
+const COOKIE: &str = "souverain_agent";
+/// The form field that carries the token.
+pub const FIELD: &str = "csrf";
+
+/// The key tokens are computed with, and how cookies are marked.
+pub struct CsrfKey {
+    key: [u8; 32],
+    /// `Secure` on the cookie (an https public URL).
+    secure: bool,
+    /// This guichet's origin as browsers write it in `Origin` (`None`: taken from `Host`).
+    origin: Option<String>,
+}
+
+impl CsrfKey {
+    /// A fresh key for this process (forms rendered before a restart must be reloaded).
+    pub fn new(public_url: &str, configured_public_url: bool) -> CsrfKey {
+        let mut key = [0u8; 32];
+        OsRng.fill_bytes(&mut key);
+        let origin = configured_public_url.then(|| public_url.to_ascii_lowercase());
+        CsrfKey { key, secure: public_url.starts_with("https://"), origin }
+    }
+
+    fn token(&self, session: &str) -> String {
+        // A key of 32 bytes is always accepted by HMAC.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else { return String::new() };
+        mac.update(session.as_bytes());
+        souverain_core::b64::encode(mac.finalize().into_bytes())
+    }
+
+    fn valid(&self, session: &str, token: &str) -> bool {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else { return false };
+        mac.update(session.as_bytes());
+        souverain_core::b64::decode(token).is_ok_and(|t| mac.verify_slice(&t).is_ok())
+    }
+}
+
+/// The token for the forms of the page being rendered (a request extension).
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+impl CsrfToken {
+    /// The hidden input every agents' form carries.
+    pub fn field(&self) -> String {
+        format!("<input type=\"hidden\" name=\"{FIELD}\" value=\"{}\">", crate::html::escape(&self.0))
+    }
+}
+
+fn session_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| v.len() >= 22 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// Whether the browser says the request comes from another site.
+fn cross_site(key: &CsrfKey, headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site.is_some_and(|s| s != "same-origin") {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null").to_ascii_lowercase()) else {
+        return false;
+    };
+    let own = key.origin.clone().or_else(|| {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok())?;
+        Some(format!("http://{}", host.to_ascii_lowercase()))
+    });
+    own.as_deref() != Some(origin.as_str())
+}
+
+fn forbidden(code: &'static str, message: &str) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, code, message).into_response()
+}
+
+/// Middleware on the agents' side: refuses cross-site unsafe requests, checks the form token of
+/// posted pages, and gives each agent's browser a session cookie and its forms their token.
+pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let page = path == "/guichet" || path.starts_with("/guichet/");
+    if !(page || path.starts_with("/api/agent/")) {
+        return next.run(request).await;
+    }
+    let unsafe_method = request.method() != Method::GET && request.method() != Method::HEAD;
+    if unsafe_method && cross_site(&key, request.headers()) {
+        return forbidden("cross_site_request", "a request from another site may not act on the agents' side");
+    }
+    if !page {
+        return next.run(request).await;
+    }
+    let existing = session_of(request.headers());
+    let session = existing.clone().unwrap_or_else(|| crate::random_token(24));
+    let (mut parts, body) = request.into_parts();
+    let request = if unsafe_method {
+        let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY).await else {
+            return forbidden("csrf_token_invalid", "the form could not be read");
+        };
+        let token = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| souverain_core::openid4vp::url::form_decode(text).ok())
+            .and_then(|fields| fields.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
+        let known = existing.as_deref().zip(token.as_deref()).is_some_and(|(s, t)| key.valid(s, t));
+        if !known {
+            return forbidden("csrf_token_invalid", "the form has expired or did not come from the guichet: reload it");
+        }
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        parts.extensions.insert(CsrfToken(key.token(&session)));
+        Request::from_parts(parts, body)
+    };
+    let mut response = next.run(request).await;
+    if existing.is_none() {
+        let secure = if key.secure { "; Secure" } else { "" };
+        let cookie = format!("{COOKIE}={session}; Path=/guichet; HttpOnly; SameSite=Strict{secure}");
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
