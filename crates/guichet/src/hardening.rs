@@ -1,9 +1,9 @@
-//! Per-client rate limiting (a token bucket per IP, in memory), JSON bodies for errors that
-//! layers and extractors produce, and security headers.
+//! Per-client rate limiting (a token bucket per IPv4 address or IPv6 /64, in memory), JSON bodies
+//! for errors that layers and extractors produce, and security headers.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -121,7 +121,7 @@ impl Default for RateLimit {
     }
 }
 
-/// The buckets.
+/// The buckets, one per [`bucket_key`].
 pub struct Limiter {
     limit: RateLimit,
     trusted_proxies: Vec<IpAddr>,
@@ -147,15 +147,33 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted_proxies: &[I
     client
 }
 
+/// The bucket a client address counts against: an IPv4 address itself, an IPv6 address's /64.
+/// A /64 is what one subscriber or one LAN gets (RFC 6177); counting each /128 apart would give
+/// whoever holds a /64 2^64 buckets. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a
+/// dual-stack socket reports) counts as its IPv4 address.
+pub fn bucket_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
+}
+
 impl Limiter {
     /// New, empty; `X-Forwarded-For` is read only from `trusted_proxies`.
     pub fn new(limit: RateLimit, trusted_proxies: Vec<IpAddr>) -> Limiter {
         Limiter { limit, trusted_proxies, buckets: Mutex::new(HashMap::new()) }
     }
 
-    /// Takes a token for `ip`; `false` when its bucket is empty.
+    /// Takes a token from the bucket of `ip` ([`bucket_key`]); `false` when it is empty.
     pub fn allow(&self, ip: IpAddr) -> bool {
-        let Ok(mut buckets) = self.buckets.lock() else { return true };
+        // A poisoned lock is recovered, neither failing open (a panic would lift every limit) nor
+        // closed (one panic would answer 429 to everyone until a restart). Nothing in the critical
+        // section can leave the map unusable: at worst one bucket keeps a stale count.
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let ip = bucket_key(ip);
         let now = Instant::now();
         let burst = f64::from(self.limit.burst);
         if buckets.len() > 50_000 {
@@ -230,12 +248,51 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
 /// this origin only (the guichet that serves it), and no framing (ignored in a `<meta>`, so sent here).
 const WALLET_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancestors 'none'";
 
-/// Middleware: security headers, and a strict CSP for each kind of path: agent pages, APIs, and
-/// the wallet's own files.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Browser features no page of the guichet uses, denied to every origin: a script injected
+/// despite the CSP cannot reach the microphone, the location, payment or USB devices.
+macro_rules! denied_features {
+    () => {
+        "accelerometer=(), autoplay=(), bluetooth=(), display-capture=(), encrypted-media=(), \
+         fullscreen=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), \
+         payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), \
+         serial=(), usb=(), xr-spatial-tracking=()"
+    };
+}
+
+/// The wallet's `Permissions-Policy`: the camera for its own pages (scanning QR codes), nothing else.
+const WALLET_PERMISSIONS: &str = concat!("camera=(self), ", denied_features!());
+
+/// The `Permissions-Policy` of the agents' pages and the APIs: nothing, not even the camera.
+const NO_PERMISSIONS: &str = concat!("camera=(), ", denied_features!());
+
+/// `Strict-Transport-Security` when the guichet is reached over https: a year, renewed by every
+/// answer. Without `includeSubDomains`: the commune's other hosts are not the guichet's to decide.
+const HSTS: &str = "max-age=31536000";
+
+/// What [`security_headers`] adds that depends on the deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderPolicy {
+    /// Send `Strict-Transport-Security`.
+    pub hsts: bool,
+}
+
+impl HeaderPolicy {
+    /// HSTS when the public URL is https (browsers ignore it over http anyway, RFC 6797 section
+    /// 8.1; the loopback demo on http gets none).
+    pub fn for_public_url(public_url: &str) -> HeaderPolicy {
+        HeaderPolicy { hsts: public_url.starts_with("https://") }
+    }
+}
+
+/// Middleware: security headers, and a strict CSP and `Permissions-Policy` for each kind of path:
+/// agent pages, APIs, and the wallet's own files.
+pub async fn security_headers(State(policy): State<HeaderPolicy>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response: Response<Body> = next.run(request).await;
     let h = response.headers_mut();
+    if policy.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -248,13 +305,16 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
             ),
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert("permissions-policy", HeaderValue::from_static(NO_PERMISSIONS));
     } else if path.starts_with("/api/") || path.starts_with("/.well-known/") {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         );
+        h.insert("permissions-policy", HeaderValue::from_static(NO_PERMISSIONS));
     } else {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(WALLET_CSP));
+        h.insert("permissions-policy", HeaderValue::from_static(WALLET_PERMISSIONS));
     }
     response
 }
@@ -290,6 +350,36 @@ mod tests {
         assert!(AgentAccess::parse_sha256(hash).is_some());
         assert!(AgentAccess::Open.allows(None));
         assert!(!AgentAccess::Closed.allows(Some("Bearer s3cret")));
+    }
+
+    /// Audit finding 9: one bucket per IPv6 /64, not per /128 (whoever holds a /64 has 2^64
+    /// addresses); an IPv4-mapped address shares its IPv4 address's bucket.
+    #[test]
+    fn ipv6_clients_share_their_64_bucket() {
+        let limiter = Limiter::new(RateLimit { burst: 1, per_second: 1e-9 }, Vec::new());
+        assert!(limiter.allow(ip("2001:db8:1:2::1")));
+        assert!(!limiter.allow(ip("2001:db8:1:2:ffff:ffff:ffff:fffe")));
+        assert!(limiter.allow(ip("2001:db8:1:3::1")));
+        assert!(limiter.allow(ip("192.0.2.7")));
+        assert!(!limiter.allow(ip("::ffff:192.0.2.7")));
+        assert_eq!(bucket_key(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")), ip("2001:db8:1:2::"));
+        assert_eq!(bucket_key(ip("192.0.2.7")), ip("192.0.2.7"));
+    }
+
+    /// Audit finding 9: a panic while the buckets were locked does not lift the limit.
+    #[test]
+    fn a_poisoned_lock_keeps_limiting() {
+        let limiter = Limiter::new(RateLimit { burst: 1, per_second: 1e-9 }, Vec::new());
+        std::thread::scope(|scope| {
+            let poisoner = scope.spawn(|| {
+                let _held = limiter.buckets.lock();
+                panic!("poisoning the limiter's lock on purpose");
+            });
+            assert!(poisoner.join().is_err());
+        });
+        assert!(limiter.buckets.is_poisoned());
+        assert!(limiter.allow(ip("198.51.100.4")));
+        assert!(!limiter.allow(ip("198.51.100.4")), "a poisoned lock let every request through");
     }
 
     #[test]
