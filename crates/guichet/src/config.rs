@@ -23,8 +23,13 @@ pub struct Config {
     pub services: Vec<ServiceConfig>,
 }
 
+/// An offer is taken at the counter or from a message just sent: a quarter of an hour is enough, and
+/// a leaked link is worth little for long.
 fn default_offer_lifetime() -> u64 {
-    86_400
+    900
+}
+fn default_proof_retention_days() -> u32 {
+    365
 }
 fn default_request_lifetime() -> u64 {
     600
@@ -71,6 +76,10 @@ pub struct Commune {
     /// Issued credential lifetime (seconds).
     #[serde(default = "default_credential_lifetime")]
     pub credential_lifetime: u64,
+    /// Days a grant record (the signed proof of consent, without claim values) is kept after its
+    /// data's erasure date, to answer a dispute about that consent; then the erasure job removes it.
+    #[serde(default = "default_proof_retention_days")]
+    pub proof_retention_days: u32,
     /// Per-client rate limit; absent: 120 requests at once, 30 per second.
     #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
@@ -84,6 +93,14 @@ pub struct Commune {
     /// bind with no `public_url` set (the loopback demo), and refuse everyone otherwise.
     #[serde(default)]
     pub agent_token_sha256: Option<String>,
+    /// Connections served at once; more wait until one closes. Absent: 512. Zero is refused.
+    #[serde(default)]
+    pub max_connections: Option<std::num::NonZeroUsize>,
+    /// Seconds a client has to send a request's headers before its connection is closed (clients
+    /// that open connections and never finish would otherwise hold them). Absent: 10. Zero is
+    /// refused.
+    #[serde(default)]
+    pub header_read_timeout: Option<std::num::NonZeroU64>,
 }
 
 /// `[commune.rate_limit]`: a token bucket per client address.
@@ -199,6 +216,9 @@ pub enum ConfigError {
     /// The rate limit allows no request (a zero burst, or a rate that is not a positive number).
     #[error("rate_limit: burst must be at least 1 and per_second a positive number")]
     RateLimit,
+    /// `request_lifetime` is zero or over an hour (wallets refuse longer-lived requests).
+    #[error("request_lifetime must be between 1 and 3600 seconds")]
+    RequestLifetime,
     /// A purpose id is empty or repeated within its service.
     #[error("purpose id {0:?} is invalid or repeated")]
     PurposeId(String),
@@ -220,6 +240,10 @@ impl Config {
             && crate::hardening::AgentAccess::parse_sha256(hash).is_none()
         {
             return Err(ConfigError::AgentToken);
+        }
+        // Wallets refuse request objects that live over an hour (core's MAX_REQUEST_LIFETIME).
+        if config.commune.request_lifetime == 0 || config.commune.request_lifetime > 3600 {
+            return Err(ConfigError::RequestLifetime);
         }
         if let Some(limit) = config.commune.rate_limit
             && (limit.burst == 0 || !limit.per_second.is_finite() || limit.per_second <= 0.0)
