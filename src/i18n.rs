@@ -417,6 +417,24 @@ pub enum Text {
     ErrBusy,
     /// Error: the wallet was locked while a page was using it.
     ErrLocked,
+    /// Error: a backup of another wallet cannot be merged into this one.
+    ErrOtherWallet,
+    /// Restore: the choice between merging and replacing (legend).
+    RestoreMode,
+    /// Restore: merge (the default).
+    RestoreMerge,
+    /// Restore: replace.
+    RestoreReplace,
+    /// Restore: merging needs the wallet unlocked.
+    RestoreMergeNeedsUnlock,
+    /// Restore: the backup's date; {date}.
+    RestoreBackupDate,
+    /// Restore warning: grants a replacement would lose; {n} and {date}, the list follows.
+    RestoreLosesGrants,
+    /// Restore warning: a locked wallet cannot list them; {date}.
+    RestoreMayLoseGrants,
+    /// Notice: a backup was merged.
+    RestoreMerged,
     /// Error.
     ErrOther,
     /// Error.

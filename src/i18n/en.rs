@@ -210,6 +210,19 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrDamaged => "An item of the wallet cannot be read; the others remain available.",
         Text::ErrBusy => "Another operation is under way, or the wallet is locked.",
         Text::ErrLocked => "The wallet was locked: unlock it to continue.",
+        Text::ErrOtherWallet => "This backup is another wallet's: it cannot be merged into this one, only replace it.",
+        Text::RestoreMode => "With the wallet in this browser",
+        Text::RestoreMerge => "Merge: keep everything it holds and add what it lacks (recommended)",
+        Text::RestoreReplace => "Replace: it will be erased and replaced by the backup",
+        Text::RestoreMergeNeedsUnlock => "To merge, unlock your wallet first.",
+        Text::RestoreBackupDate => "Backup made on {date}.",
+        Text::RestoreLosesGrants => {
+            "Replacing would lose {n} consent(s) given or withdrawn since this backup of {date}: you could no longer see or withdraw them."
+        }
+        Text::RestoreMayLoseGrants => {
+            "Replacing would lose any consent given or withdrawn since this backup of {date}: you could no longer see or withdraw them."
+        }
+        Text::RestoreMerged => "Backup merged: what this wallet lacked was added, nothing was erased.",
         Text::ErrOther => "An unexpected error occurred. Nothing was changed.",
         Text::ErrTooWeak => "This passphrase is too easy to guess. Make it longer.",
         Text::ErrMismatch => "The two passphrases differ.",

@@ -214,6 +214,23 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrDamaged => "Un élément du portefeuille est illisible ; les autres restent disponibles.",
         Text::ErrBusy => "Une autre opération est en cours, ou le portefeuille est verrouillé.",
         Text::ErrLocked => "Le portefeuille a été verrouillé : déverrouillez-le pour continuer.",
+        Text::ErrOtherWallet => {
+            "Cette sauvegarde est celle d'un autre portefeuille : elle ne peut pas être fusionnée avec celui-ci, seulement le remplacer."
+        }
+        Text::RestoreMode => "Avec le portefeuille de ce navigateur",
+        Text::RestoreMerge => "Fusionner : garder tout ce qu'il contient et ajouter ce qui lui manque (recommandé)",
+        Text::RestoreReplace => "Remplacer : il sera effacé et remplacé par la sauvegarde",
+        Text::RestoreMergeNeedsUnlock => "Pour fusionner, déverrouillez d'abord votre portefeuille.",
+        Text::RestoreBackupDate => "Sauvegarde faite le {date}.",
+        Text::RestoreLosesGrants => {
+            "Remplacer perdrait {n} consentement(s) donné(s) ou retiré(s) depuis cette sauvegarde du {date} : vous ne pourriez plus les voir ni les retirer."
+        }
+        Text::RestoreMayLoseGrants => {
+            "Remplacer perdrait tout consentement donné ou retiré depuis cette sauvegarde du {date} : vous ne pourriez plus les voir ni les retirer."
+        }
+        Text::RestoreMerged => {
+            "Sauvegarde fusionnée : ce qui manquait à ce portefeuille a été ajouté, rien n'a été effacé."
+        }
         Text::ErrOther => "Une erreur inattendue s'est produite. Rien n'a été modifié.",
         Text::ErrTooWeak => "Cette phrase de passe est trop facile à deviner. Allongez-la.",
         Text::ErrMismatch => "Les deux phrases de passe ne sont pas identiques.",

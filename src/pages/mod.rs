@@ -85,6 +85,7 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
         F::Conflict => Text::ErrConflict,
         F::Unavailable => Text::ErrUnavailable,
         F::Damaged(_) => Text::ErrDamaged,
+        F::OtherWallet => Text::ErrOtherWallet,
         F::Busy => Text::ErrBusy,
         F::Locked => Text::ErrLocked,
         F::Other => Text::ErrOther,

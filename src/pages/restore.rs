@@ -1,5 +1,9 @@
-//! Restore from a backup file, opened with the passphrase or the recovery key. Replacing a
-//! wallet that exists here needs an explicit confirmation.
+//! Restore from a backup file, opened with the passphrase or the recovery key. Over a wallet that
+//! exists here, the backup is merged by default (what the wallet holds is kept, what it lacks is
+//! added); replacing it is a choice, confirmed, after a warning that gives the backup's date and
+//! the consents a replacement would lose.
+
+use std::rc::Rc;
 
 use yew::prelude::*;
 
@@ -7,8 +11,9 @@ use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind, Busy, Field, SecretText};
 use crate::i18n::Text;
 use crate::route::{self, Route};
-use crate::services::platform::{self, sleep};
-use crate::services::vault::{self, RestoreSecret};
+use crate::services::consent;
+use crate::services::platform::{self, format_time, sleep};
+use crate::services::vault::{self, RestoreSecret, Session};
 use crate::state::{Action, Phase, use_app};
 
 /// The restore page.
@@ -16,7 +21,11 @@ use crate::state::{Action, Phase, use_app};
 pub fn restore() -> Html {
     let state = use_app();
     let l = state.lang;
-    let file = use_state(|| None::<web_sys::File>);
+    let file = use_state(|| None::<Rc<Vec<u8>>>);
+    // The backup's date, and the consents a replacement would lose (service, last change) when
+    // the wallet is unlocked and can list them.
+    let preview = use_state(|| None::<(i64, Option<Vec<(String, i64)>>)>);
+    let merge = use_state(|| true);
     let with_code = use_state(|| false);
     let secret = use_state(SecretText::default);
     let replace = use_state(|| false);
@@ -25,29 +34,50 @@ pub fn restore() -> Html {
     let has_vault = matches!(state.phase, Phase::Locked | Phase::Unlocked(_));
 
     let on_file = {
-        let file = file.clone();
+        let (state, file, preview, error) = (state.clone(), file.clone(), preview.clone(), error.clone());
         Callback::from(move |e: Event| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-            file.set(input.files().and_then(|f| f.get(0)));
+            let Some(chosen) = input.files().and_then(|f| f.get(0)) else {
+                file.set(None);
+                preview.set(None);
+                return;
+            };
+            let (session, file, preview, error) =
+                (state.session().cloned(), file.clone(), preview.clone(), error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let Ok(bytes) = platform::read_file(&chosen).await else {
+                    error.set(Some(Text::ErrBadBackup));
+                    return;
+                };
+                preview.set(what_replacing_loses(session.as_ref(), &bytes).await);
+                file.set(Some(Rc::new(bytes)));
+            });
         })
     };
     let submit = {
-        let (state, file, with_code, secret, replace, busy, error) = (
+        let (state, file, with_code, secret, replace, merge, busy, error) = (
             state.clone(),
             file.clone(),
             with_code.clone(),
             secret.clone(),
             replace.clone(),
+            merge.clone(),
             busy.clone(),
             error.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let Some(chosen) = (*file).clone() else {
+            let Some(bytes) = (*file).clone() else {
                 error.set(Some(Text::ErrNoFile));
                 return;
             };
-            if has_vault && !*replace {
+            let merging = has_vault && *merge;
+            let session = state.session().cloned();
+            if merging && session.is_none() {
+                error.set(Some(Text::RestoreMergeNeedsUnlock));
+                return;
+            }
+            if has_vault && !merging && !*replace {
                 error.set(Some(Text::ErrNotEmpty));
                 return;
             }
@@ -61,15 +91,22 @@ pub fn restore() -> Html {
             error.set(None);
             let (state, busy, error, secret) = (state.clone(), busy.clone(), error.clone(), secret.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let bytes = match platform::read_file(&chosen).await {
-                    Ok(bytes) => bytes,
-                    Err(_) => {
-                        busy.set(false);
-                        error.set(Some(Text::ErrBadBackup));
-                        return;
-                    }
-                };
                 sleep(60).await;
+                if let (true, Some(session)) = (merging, session) {
+                    match session.merge_backup(&bytes, &how).await {
+                        Ok(_) => {
+                            secret.set(SecretText::default());
+                            route::replace(Route::Home);
+                            state.dispatch(Action::Navigate(Route::Home));
+                            state.dispatch(Action::Changed(Text::RestoreMerged));
+                        }
+                        Err(failure) => {
+                            busy.set(false);
+                            error.set(Some(failure_text(&failure)));
+                        }
+                    }
+                    return;
+                }
                 // The open session (if any) must not write over the restored vault afterwards.
                 if replace {
                     state.dispatch(Action::Lock(Text::LockedByYou));
@@ -101,6 +138,28 @@ pub fn restore() -> Html {
         let secret = secret.clone();
         Callback::from(move |v: String| secret.set(SecretText::from(v)))
     };
+    let choose_merge = |on: bool| {
+        let merge = merge.clone();
+        Callback::from(move |_: Event| merge.set(on))
+    };
+    let date = (*preview).as_ref().map(|(at, _)| format_time(*at, l.tag()));
+    let warning = match (&*preview, &date) {
+        (Some((_, Some(lost))), Some(date)) if !lost.is_empty() => html! {
+            <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("restore-loses")}>
+                { l.t(Text::RestoreLosesGrants).replace("{n}", &lost.len().to_string()).replace("{date}", date) }
+                <ul>
+                    { for lost.iter().map(|(name, at)| html! { <li>{ name.clone() }{ " — " }{ format_time(*at, l.tag()) }</li> }) }
+                </ul>
+            </Alert>
+        },
+        (Some((_, None)), Some(date)) => html! {
+            <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("restore-loses")}>
+                { l.t(Text::RestoreMayLoseGrants).replace("{date}", date) }
+            </Alert>
+        },
+        _ => html! { <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::RestoreReplaceWarning) }</Alert> },
+    };
+    let unlocked = state.session().is_some();
     let on_replace = {
         let replace = replace.clone();
         Callback::from(move |e: Event| {
@@ -137,12 +196,33 @@ pub fn restore() -> Html {
                         label={l.t(if *with_code { Text::RecoveryCodeLabel } else { Text::PassphraseLabel })}
                         kind={if *with_code { "text" } else { "password" }} autocomplete="off"
                         secret=true empty={secret.is_empty()} oninput={on_secret} required=true />
+                    if let Some(date) = &date {
+                        <p id="backup-date">{ l.t(Text::RestoreBackupDate).replace("{date}", date) }</p>
+                    }
                     if has_vault {
-                        <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::RestoreReplaceWarning) }</Alert>
-                        <label class="choice">
-                            <input type="checkbox" id="restore-replace" checked={*replace} onchange={on_replace} />
-                            { l.t(Text::RestoreReplaceConfirm) }
-                        </label>
+                        <fieldset class="field">
+                            <legend>{ l.t(Text::RestoreMode) }</legend>
+                            <label class="choice">
+                                <input type="radio" name="restore-mode" id="restore-merge" checked={*merge}
+                                    onchange={choose_merge(true)} />
+                                { l.t(Text::RestoreMerge) }
+                            </label>
+                            <label class="choice">
+                                <input type="radio" name="restore-mode" id="restore-mode-replace" checked={!*merge}
+                                    onchange={choose_merge(false)} />
+                                { l.t(Text::RestoreReplace) }
+                            </label>
+                        </fieldset>
+                        if *merge && !unlocked {
+                            <p class="hint">{ l.t(Text::RestoreMergeNeedsUnlock) }</p>
+                        }
+                        if !*merge {
+                            { warning }
+                            <label class="choice">
+                                <input type="checkbox" id="restore-replace" checked={*replace} onchange={on_replace} />
+                                { l.t(Text::RestoreReplaceConfirm) }
+                            </label>
+                        }
                     }
                     if let Some(err) = *error {
                         <Alert kind={AlertKind::Error} lang={l}>{ l.t(err) }</Alert>
@@ -155,4 +235,24 @@ pub fn restore() -> Html {
             }
         </section>
     }
+}
+
+/// The backup's date and, when the wallet is unlocked, the consents replacing it would lose, named
+/// by their service (`None` when the file is not a readable backup).
+async fn what_replacing_loses(session: Option<&Session>, bytes: &[u8]) -> Option<(i64, Option<Vec<(String, i64)>>)> {
+    let Some(session) = session else { return vault::backup_date(bytes).map(|at| (at, None)) };
+    let preview = session.restore_preview(bytes).ok().flatten()?;
+    let views = consent::list(session).await.unwrap_or_default();
+    let lost = preview
+        .lost_grants
+        .iter()
+        .map(|(id, at)| {
+            let view = views.iter().find(|v| v.id == *id);
+            let name = view
+                .map(|v| v.record.service.as_ref().map_or_else(|| v.record.content.aud.clone(), |n| n.fr.clone()))
+                .unwrap_or_else(|| id.clone());
+            (name, *at)
+        })
+        .collect();
+    Some((preview.created_at, Some(lost)))
 }

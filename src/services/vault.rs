@@ -19,8 +19,9 @@ use serde::Serialize;
 use serde_json::Value;
 use souverain_core::json::{self, FromJson, JsonError, Members};
 use souverain_core::vault::{
-    BackupError, EntryDraft, JournalEntry, JournalError, JournalKind, KdfParams, NewRecord, RecordError, RecordKind,
-    RecoveryKey, SessionError, StoreError, Unlock, Vault, VaultError,
+    BackupError, BackupInfo, EntryDraft, IndexEntry, JournalEntry, JournalError, JournalKind, KdfParams, NewRecord,
+    RecordError, RecordIndex, RecordKind, RecoveryKey, SessionError, Storage, StoreError, Unlock, Vault, VaultError,
+    VaultId, inspect_backup, open_backup,
 };
 use zeroize::Zeroizing;
 
@@ -53,6 +54,8 @@ pub enum VaultFailure {
     Unavailable,
     /// A record cannot be read: its id.
     Damaged(String),
+    /// The backup is of another wallet: it cannot be merged into this one, only replace it.
+    OtherWallet,
     /// Another operation is under way.
     Busy,
     /// The wallet was locked: this session's keys are gone.
@@ -249,6 +252,124 @@ pub async fn restore(file: &[u8], secret: &RestoreSecret, replace: bool) -> Resu
     }
     .map_err(failure)?;
     Ok(Session::new(vault))
+}
+
+/// What restoring a backup over this wallet would do, read from the backup's clear outer document
+/// before any key is derived. It only informs the warning: the file is authenticated when it is
+/// opened, and a doctored date or vault id then fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestorePreview {
+    /// When the backup was made, Unix seconds.
+    pub created_at: i64,
+    /// Whether the backup is of this wallet (same vault id): only then can it be merged.
+    pub same_wallet: bool,
+    /// The consent grants a replacement would lose (record id and last change, Unix seconds).
+    pub lost_grants: Vec<(String, i64)>,
+}
+
+/// The consent grants among `entries` (of vault `vault_id`) that replacing it by the backup `info`
+/// would lose: every grant changed after the backup was made (given, or withdrawn, since), and
+/// every grant when the backup is of another wallet.
+pub fn lost_on_replace(entries: &[IndexEntry], vault_id: &VaultId, info: &BackupInfo) -> Vec<(String, i64)> {
+    let same = info.vault_id == *vault_id;
+    entries
+        .iter()
+        .filter(|e| e.kind == RecordKind::ConsentGrant && (!same || e.updated_at > info.created_at))
+        .map(|e| (e.id.clone(), e.updated_at))
+        .collect()
+}
+
+/// The backup's date and identity, without any key (`None`: not a readable backup). For a wallet
+/// that is locked, where its own records cannot be listed.
+pub fn backup_date(file: &[u8]) -> Option<i64> {
+    inspect_backup(file).ok().map(|info| info.created_at)
+}
+
+/// Merges the backup `file` into the unlocked `vault`: every record of the backup that the vault
+/// does not hold (by id) is added, with one `import` journal entry each; what the vault holds is
+/// kept as it is, being the same or newer. Only a backup of this same wallet merges (its grants
+/// are signed with this wallet's holder key); another wallet's is refused with
+/// [`VaultFailure::OtherWallet`] before anything is written. Returns how many records were added.
+pub async fn merge_into<S: Storage>(
+    vault: &mut Vault<S>,
+    file: &[u8],
+    how: Unlock<'_>,
+    now: i64,
+) -> Result<usize, VaultFailure> {
+    let contents = open_backup(file, how).map_err(|e| failure(SessionError::Backup(e)))?;
+    if contents.header.vault_id() != vault.vault_id() {
+        return Err(VaultFailure::OtherWallet);
+    }
+    let vault_id = *vault.vault_id();
+    let find = |id: &str, kind: RecordKind| contents.records.iter().find(|r| r.id == id && r.kind == kind);
+    let index = find(souverain_core::vault::record::INDEX_ID, RecordKind::Index)
+        .and_then(|r| RecordIndex::open(&contents.key, &vault_id, r).ok())
+        .ok_or(VaultFailure::BadBackup)?;
+    let mut added = 0;
+    for entry in &index.entries {
+        if vault.entries().iter().any(|e| e.id == entry.id) {
+            continue;
+        }
+        let Some(sealed) = find(&entry.id, entry.kind) else { continue };
+        // A record damaged in the backup stays out: the vault's copy path refuses what it cannot read.
+        let Ok(plain) = souverain_core::vault::open(&contents.key, &vault_id, entry.kind, &entry.id, sealed) else {
+            continue;
+        };
+        let record = NewRecord {
+            id: &entry.id,
+            kind: entry.kind,
+            schema: sealed.schema,
+            label: &entry.label,
+            data: plain.as_bytes(),
+        };
+        let journal = EntryDraft {
+            time: now,
+            kind: JournalKind::Import,
+            counterpart: None,
+            purpose: Some("restore-backup-merge".to_owned()),
+            claim_paths: Vec::new(),
+            record_ids: Vec::new(),
+        };
+        vault.put(record, journal, &mut OsRng).await.map_err(failure)?;
+        added += 1;
+    }
+    Ok(added)
+}
+
+impl Session {
+    /// What restoring `file` over this wallet would do (see [`RestorePreview`]); `None` when the
+    /// file is not a readable backup.
+    pub fn restore_preview(&self, file: &[u8]) -> Result<Option<RestorePreview>, VaultFailure> {
+        let Ok(info) = inspect_backup(file) else { return Ok(None) };
+        self.peek(|v| {
+            Some(RestorePreview {
+                created_at: info.created_at,
+                same_wallet: info.vault_id == *v.vault_id(),
+                lost_grants: lost_on_replace(v.entries(), v.vault_id(), &info),
+            })
+        })
+    }
+
+    /// Merges a backup of this wallet into it (see [`merge_into`]); returns how many records were
+    /// added.
+    pub async fn merge_backup(&self, file: &[u8], secret: &RestoreSecret) -> Result<usize, VaultFailure> {
+        let key = match secret {
+            RestoreSecret::Passphrase(_) => None,
+            RestoreSecret::RecoveryCode(code) => {
+                Some(RecoveryKey::parse(code).map_err(|_| VaultFailure::BadRecoveryCode)?)
+            }
+        };
+        let how = match (secret, &key) {
+            (RestoreSecret::Passphrase(passphrase), _) => Unlock::Passphrase(passphrase),
+            (RestoreSecret::RecoveryCode(_), Some(key)) => Unlock::Recovery(key),
+            (RestoreSecret::RecoveryCode(_), None) => return Err(VaultFailure::BadRecoveryCode),
+        };
+        self.with(|mut vault| async move {
+            let r = merge_into(&mut vault, file, how, now_unix()).await;
+            (vault, Ok(r))
+        })
+        .await?
+    }
 }
 
 /// Erases the wallet from this browser: the database, the caches and the service worker.
@@ -586,5 +707,106 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Source>(text).is_err(), "{text}");
         }
+    }
+}
+
+/// Finding 11 of issue 16: a restore over a wallet merges by default, and a replacement is
+/// announced with the backup's date and the grants it would lose. Natively, on core's memory store.
+#[cfg(test)]
+mod restore_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use souverain_core::vault::MemoryStore;
+    use souverain_core::vault::store::run_ready;
+
+    use super::*;
+
+    const PASS: &str = "a restore keeps what came after";
+
+    fn run<F: core::future::Future>(f: F) -> F::Output {
+        run_ready(f).expect("the memory store never waits")
+    }
+
+    fn new_vault() -> Vault<MemoryStore> {
+        let params = KdfParams::insecure_for_tests(64, 1, 1).unwrap();
+        run(Vault::create(MemoryStore::new(), PASS, params, &mut OsRng)).unwrap().0
+    }
+
+    fn at(time: i64) -> EntryDraft {
+        EntryDraft {
+            time,
+            kind: JournalKind::DataChange,
+            counterpart: None,
+            purpose: None,
+            claim_paths: Vec::new(),
+            record_ids: Vec::new(),
+        }
+    }
+
+    fn put(vault: &mut Vault<MemoryStore>, id: &str, kind: RecordKind, data: &[u8], time: i64) {
+        let record = NewRecord { id, kind, schema: 1, label: id, data };
+        run(vault.put(record, at(time), &mut OsRng)).unwrap();
+    }
+
+    fn ids(vault: &Vault<MemoryStore>, kind: RecordKind) -> Vec<String> {
+        vault.list(kind).iter().map(|e| e.id.clone()).collect()
+    }
+
+    /// A wallet backed up at 2000 (one grant, one data item), then a grant given at 3000 and the
+    /// data item deleted at 3000.
+    fn backed_up_then_changed() -> (Vault<MemoryStore>, Vec<u8>) {
+        let mut vault = new_vault();
+        put(&mut vault, "grant-before", RecordKind::ConsentGrant, b"grant given before the backup", 1000);
+        put(&mut vault, "data-1", RecordKind::PersonalData, br#"{"field":"Ville"}"#, 1000);
+        let file = run(vault.export_backup(2000, &mut OsRng)).unwrap();
+        put(&mut vault, "grant-after", RecordKind::ConsentGrant, b"grant given after the backup", 3000);
+        run(vault.delete("data-1", at(3000), &mut OsRng)).unwrap();
+        (vault, file)
+    }
+
+    #[test]
+    fn a_grant_made_after_the_backup_survives_a_default_restore() {
+        let (mut vault, file) = backed_up_then_changed();
+        let added = run(merge_into(&mut vault, &file, Unlock::Passphrase(PASS), 4000)).unwrap();
+        assert_eq!(added, 1, "only what the wallet lacks comes from the backup");
+        assert_eq!(ids(&vault, RecordKind::ConsentGrant), ["grant-before", "grant-after"]);
+        assert_eq!(run(vault.get("grant-after")).unwrap().data.as_bytes(), b"grant given after the backup");
+        assert_eq!(run(vault.get("data-1")).unwrap().data.as_bytes(), br#"{"field":"Ville"}"#);
+        // Journalled, and the journal still verifies.
+        let journal = run(vault.journal()).unwrap();
+        assert_eq!(journal.last().map(|e| e.draft.kind), Some(JournalKind::Import));
+        run(vault.verify_journal()).unwrap();
+        // Merging again adds nothing.
+        assert_eq!(run(merge_into(&mut vault, &file, Unlock::Passphrase(PASS), 5000)).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_wrong_passphrase_or_another_wallet_merges_nothing() {
+        let (mut vault, file) = backed_up_then_changed();
+        let generation = vault.generation();
+        let wrong = run(merge_into(&mut vault, &file, Unlock::Passphrase("not it"), 4000));
+        assert_eq!(wrong, Err(VaultFailure::WrongSecret));
+        let mut other = new_vault();
+        put(&mut other, "grant-other", RecordKind::ConsentGrant, b"another holder's grant", 1000);
+        let foreign = run(other.export_backup(2000, &mut OsRng)).unwrap();
+        assert_eq!(
+            run(merge_into(&mut vault, &foreign, Unlock::Passphrase(PASS), 4000)),
+            Err(VaultFailure::OtherWallet)
+        );
+        assert_eq!(vault.generation(), generation, "nothing written");
+    }
+
+    #[test]
+    fn the_replace_warning_names_the_backups_date_and_the_grants_it_would_lose() {
+        let (vault, file) = backed_up_then_changed();
+        let info = inspect_backup(&file).unwrap();
+        assert_eq!(info.created_at, 2000);
+        assert_eq!(backup_date(&file), Some(2000));
+        assert_eq!(lost_on_replace(vault.entries(), vault.vault_id(), &info), [("grant-after".to_owned(), 3000)]);
+        // Another wallet's backup would lose every grant of this one.
+        let foreign = run(new_vault().export_backup(2000, &mut OsRng)).unwrap();
+        let lost = lost_on_replace(vault.entries(), vault.vault_id(), &inspect_backup(&foreign).unwrap());
+        assert_eq!(lost.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["grant-before", "grant-after"]);
+        assert_eq!(backup_date(b"{\"format\":\"something else\"}"), None);
     }
 }
