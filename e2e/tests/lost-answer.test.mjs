@@ -1,73 +1,142 @@
 // Issue 16, finding 4: an answered grant is never lost. The guichet receives and records the
 // wallet's answer to the canteen's request, but its reply never reaches the wallet (the route
 // fetches it, then aborts). The wallet kept the grant before sending it: after a reload and an
-// unlock the consent is listed, it can be withdrawn, and the guichet holds exactly that one grant,
-// withdrawn.
+// unlock the consent is listed and can be withdrawn, and the guichet holds exactly that one grant.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch, screenshot, watchErrors, createWallet, unlock, walletUrl, api, receiveResidenceAndHousehold, answerCanteen } from "./support.mjs";
 
 const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
+const RESPONSES = "**/api/oid4vp/responses/**";
 
-test("an answer whose reply is lost: the consent is kept, listed after unlock, and withdrawable", async () => {
+/**
+ * A wallet with the canteen's credentials answers its request; the guichet gets the answer and
+ * records it, the wallet never sees the reply. Returns the request, the grant id the guichet
+ * holds and the form the wallet posted.
+ */
+async function answerWithLostReply(context, page) {
+  await createWallet(page);
+  await receiveResidenceAndHousehold(page);
+  const request = await answerCanteen(page);
+  const posted = [];
+  await context.route(RESPONSES, async (route) => {
+    posted.push(route.request().postData());
+    const reply = await route.fetch();
+    assert.equal(reply.status(), 200, "the guichet accepted the answer");
+    await route.abort("connectionreset");
+  });
+  await page.getByRole("button", { name: "Accepter et envoyer" }).click();
+  await page.getByText("Le service n'a pas pu être joint ou a refusé. Réessayez plus tard.").waitFor({ timeout: 20_000 });
+  await context.unroute(RESPONSES);
+  assert.equal(posted.length, 1);
+  const held = await api("GET", `/api/agent/requests/${request.id}`);
+  assert.equal(held.state, "verified");
+  assert.equal(held.grant.state, "given");
+  return { request, grantId: held.grant.id, form: posted[0] };
+}
+
+/** A new load (the wallet is locked), the unlock, and the home page. */
+async function reopen(page) {
+  await page.goto(walletUrl + "/");
+  await unlock(page);
+  await page.getByRole("heading", { level: 1, name: "Qui détient mes données" }).waitFor();
+}
+
+/** Withdraws the consent `grantId` on the consents page; the guichet holds it, withdrawn. */
+async function withdrawAndCheck(page, request, grantId) {
+  const card = page.locator(`.consent[data-grant="${grantId}"]`);
+  await card.getByRole("button", { name: "Retirer mon consentement" }).click();
+  await card.getByText("Reçu signé du service (vérifié)").waitFor({ timeout: 20_000 });
+  assert.match(await card.textContent(), /Retiré/);
+  // The guichet holds exactly one grant for the request: the wallet's, now withdrawn.
+  const after = await api("GET", `/api/agent/requests/${request.id}`);
+  assert.equal(after.state, "verified");
+  assert.equal(after.grant.id, grantId);
+  assert.equal(after.grant.state, "withdrawn");
+  const check = await api("GET", `/api/consents/${grantId}/check?purpose=${encodeURIComponent(CANTEEN_DPV)}`);
+  assert.equal(check.state, "withdrawn");
+}
+
+test("a lost reply: after unlock the identical answer is sent again, the consent is given, and withdrawable", async () => {
   const browser = await launch();
   try {
-    // Service workers blocked: the route below must see the page's own fetch.
+    // Service workers blocked: the route must see the page's own fetch.
     const context = await browser.newContext({ serviceWorkers: "block" });
     const page = await context.newPage();
     const errors = watchErrors(page);
-    await createWallet(page);
-    await receiveResidenceAndHousehold(page);
-    const request = await answerCanteen(page);
+    const { request, grantId, form } = await answerWithLostReply(context, page);
 
-    // The guichet gets the answer and records it; the wallet never sees the reply.
-    let posts = 0;
-    let delivered = null;
-    await context.route("**/api/oid4vp/responses/**", async (route) => {
-      posts += 1;
-      const reply = await route.fetch();
-      delivered = reply.status();
-      await route.abort("connectionreset");
+    const reposted = [];
+    context.on("request", (r) => {
+      if (r.url().includes("/api/oid4vp/responses/")) reposted.push(r.postData());
     });
-    await page.getByRole("button", { name: "Accepter et envoyer" }).click();
-    await page.getByText("Le service n'a pas pu être joint ou a refusé. Réessayez plus tard.").waitFor({ timeout: 20_000 });
-    await context.unroute("**/api/oid4vp/responses/**");
-    assert.equal(posts, 1);
-    assert.equal(delivered, 200, "the guichet accepted the answer");
-    const held = await api("GET", `/api/agent/requests/${request.id}`);
-    assert.equal(held.state, "verified");
-    assert.equal(held.grant.state, "given");
-    const grantId = held.grant.id;
-
-    // A new load: the wallet is locked; after the unlock, the consent is there.
-    await page.goto(walletUrl + "/");
-    await unlock(page);
-    await page.getByRole("heading", { level: 1, name: "Qui détient mes données" }).waitFor();
+    await reopen(page);
     const holder = page.locator(".holder", { hasText: "Cantine scolaire" });
     await holder.waitFor({ timeout: 20_000 });
     assert.match(await holder.textContent(), /Inscrire vos enfants à la cantine/);
-    await screenshot(page, "lost-answer-home-fr");
 
     await page.getByRole("link", { name: "Consentements" }).first().click();
     await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
     const card = page.locator(`.consent[data-grant="${grantId}"]`);
-    await card.waitFor({ timeout: 20_000 });
+    // The guichet answers the identical form with the receipt it stored: the consent is given.
+    await card.getByText("Actif", { exact: true }).waitFor({ timeout: 20_000 });
     assert.equal(await page.locator(".consent").count(), 1, "one consent, the one the guichet holds");
-    // Being sent again, or already confirmed by the guichet's stored receipt: either way listed.
-    assert.match(await card.locator("dd.status").textContent(), /^(En cours d'envoi|Actif)$/);
-    await screenshot(page, "lost-answer-consent-fr");
+    assert.ok(reposted.length >= 1, "the kept answer was sent again");
+    for (const body of reposted) assert.equal(body, form, "sent again byte for byte");
+    await screenshot(page, "lost-reply-recovered-fr");
 
-    await card.getByRole("button", { name: "Retirer mon consentement" }).click();
-    await card.getByText("Reçu signé du service (vérifié)").waitFor({ timeout: 20_000 });
-    assert.match(await card.textContent(), /Retiré/);
+    await withdrawAndCheck(page, request, grantId);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
 
-    // The guichet holds exactly one grant for the request: the wallet's, now withdrawn.
-    const after = await api("GET", `/api/agent/requests/${request.id}`);
-    assert.equal(after.state, "verified");
-    assert.equal(after.grant.id, grantId);
-    assert.equal(after.grant.state, "withdrawn");
-    const check = await api("GET", `/api/consents/${grantId}/check?purpose=${encodeURIComponent(CANTEEN_DPV)}`);
-    assert.equal(check.state, "withdrawn");
+test("a lost reply, the guichet unreachable since: the consent is listed as being sent and can be withdrawn", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ serviceWorkers: "block" });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    const { request, grantId } = await answerWithLostReply(context, page);
+
+    // From now on no answer reaches the guichet.
+    let resent = 0;
+    await context.route(RESPONSES, (route) => {
+      resent += 1;
+      return route.abort("connectionrefused");
+    });
+    await reopen(page);
+    const holder = page.locator(".holder", { hasText: "Cantine scolaire" });
+    await holder.waitFor({ timeout: 20_000 });
+    await holder.getByText("En cours d'envoi : le service a peut-être déjà reçu ces données").waitFor();
+    await screenshot(page, "lost-reply-home-fr");
+
+    await page.getByRole("link", { name: "Consentements" }).first().click();
+    await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
+    const card = page.locator(`.consent[data-grant="${grantId}"]`);
+    await card.locator("dd.status", { hasText: "En cours d'envoi" }).waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator(".consent").count(), 1);
+    await screenshot(page, "lost-reply-being-sent-fr");
+    // The wallet tried to send it again (and failed): it stays being sent.
+    for (let waited = 0; resent === 0 && waited < 20_000; waited += 200) await page.waitForTimeout(200);
+    assert.ok(resent >= 1, "the wallet sends the kept answer again after the unlock");
+    assert.match(await card.locator("dd.status").textContent(), /En cours d'envoi/);
+
+    // The withdrawal goes to the guichet, which holds the grant.
+    await withdrawAndCheck(page, request, grantId);
+
+    // Withdrawn, the answer is never sent again.
+    await context.unroute(RESPONSES);
+    let after = 0;
+    context.on("request", (r) => {
+      if (r.url().includes("/api/oid4vp/responses/")) after += 1;
+    });
+    await reopen(page);
+    await page.getByRole("link", { name: "Consentements" }).first().click();
+    await page.locator(`.consent[data-grant="${grantId}"]`).getByText("Retiré", { exact: true }).waitFor();
+    await page.waitForTimeout(2_500);
+    assert.equal(after, 0, "a withdrawn answer is not sent again");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

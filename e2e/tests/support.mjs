@@ -162,6 +162,9 @@ export async function offer(credential, claims, label = `e2e ${credential}`) {
 
 /** Opens a same-device link in the page (a new load: the wallet is locked), unlocks, and waits for the page it leads to. */
 export async function openLink(page, link, heading) {
+  // An offer link differs from the open page only by its fragment (`/#credential_offer=…`): going
+  // there directly would not load the page again, so the wallet would stay unlocked.
+  await page.goto("about:blank");
   await page.goto(link);
   await unlock(page);
   await page.getByRole("heading", { level: 1, name: heading }).waitFor();
