@@ -415,8 +415,6 @@ pub enum Text {
     ErrDamaged,
     /// Error.
     ErrBusy,
-    /// Error: the wallet was locked while a page was using it.
-    ErrLocked,
     /// Error: a backup of another wallet cannot be merged into this one.
     ErrOtherWallet,
     /// Restore: the choice between merging and replacing (legend).

@@ -209,20 +209,15 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrUnavailable => "This browser cannot store the wallet (private browsing?).",
         Text::ErrDamaged => "An item of the wallet cannot be read; the others remain available.",
         Text::ErrBusy => "Another operation is under way, or the wallet is locked.",
-        Text::ErrLocked => "The wallet was locked: unlock it to continue.",
-        Text::ErrOtherWallet => "This backup is another wallet's: it cannot be merged into this one, only replace it.",
-        Text::RestoreMode => "With the wallet in this browser",
-        Text::RestoreMerge => "Merge: keep everything it holds and add what it lacks (recommended)",
-        Text::RestoreReplace => "Replace: it will be erased and replaced by the backup",
-        Text::RestoreMergeNeedsUnlock => "To merge, unlock your wallet first.",
-        Text::RestoreBackupDate => "Backup made on {date}.",
-        Text::RestoreLosesGrants => {
-            "Replacing would lose {n} consent(s) given or withdrawn since this backup of {date}: you could no longer see or withdraw them."
-        }
-        Text::RestoreMayLoseGrants => {
-            "Replacing would lose any consent given or withdrawn since this backup of {date}: you could no longer see or withdraw them."
-        }
-        Text::RestoreMerged => "Backup merged: what this wallet lacked was added, nothing was erased.",
+        Text::ErrOtherWallet => "Another wallet's backup: it can only replace this one.",
+        Text::RestoreMode => "With the wallet here",
+        Text::RestoreMerge => "Merge: keep everything, add what is missing (advised)",
+        Text::RestoreReplace => "Replace with the backup",
+        Text::RestoreMergeNeedsUnlock => "To merge, unlock first.",
+        Text::RestoreBackupDate => "Backup of {date}.",
+        Text::RestoreLosesGrants => "Replacing would lose {n} consent(s) given or withdrawn since {date}:",
+        Text::RestoreMayLoseGrants => "Replacing would lose any consent given or withdrawn since {date}.",
+        Text::RestoreMerged => "Backup merged, nothing erased.",
         Text::ErrOther => "An unexpected error occurred. Nothing was changed.",
         Text::ErrTooWeak => "This passphrase is too easy to guess. Make it longer.",
         Text::ErrMismatch => "The two passphrases differ.",
@@ -284,15 +279,11 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::OverAsking => {
             "This service asks for more than the commune allows it to. The excess is refused by default."
         }
-        Text::TrustInvalid => {
-            "The commune's trust list does not verify (signature, form or date): this request cannot be answered."
-        }
+        Text::TrustInvalid => "The commune's trust list does not verify: no answer possible.",
         Text::RetentionExceeded => {
-            "This service wants to keep your data {asked} days; the commune allows it {max} days at most. This request cannot be answered."
+            "Retention asked: {asked} days; the commune allows {max} at most. No answer possible."
         }
-        Text::PurposesUnregistered => {
-            "This service asks for purposes the commune has not registered for it: {purposes}. This request cannot be answered."
-        }
+        Text::PurposesUnregistered => "Purposes not registered for this service: {purposes}. No answer possible.",
         Text::ClaimShare => "Share:",
         Text::RequestMissing => "You lack a requested credential: {vct}",
         Text::Approve => "Accept and send",

@@ -213,24 +213,17 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ErrUnavailable => "Ce navigateur ne permet pas de stocker le portefeuille (navigation privée ?).",
         Text::ErrDamaged => "Un élément du portefeuille est illisible ; les autres restent disponibles.",
         Text::ErrBusy => "Une autre opération est en cours, ou le portefeuille est verrouillé.",
-        Text::ErrLocked => "Le portefeuille a été verrouillé : déverrouillez-le pour continuer.",
-        Text::ErrOtherWallet => {
-            "Cette sauvegarde est celle d'un autre portefeuille : elle ne peut pas être fusionnée avec celui-ci, seulement le remplacer."
-        }
-        Text::RestoreMode => "Avec le portefeuille de ce navigateur",
-        Text::RestoreMerge => "Fusionner : garder tout ce qu'il contient et ajouter ce qui lui manque (recommandé)",
-        Text::RestoreReplace => "Remplacer : il sera effacé et remplacé par la sauvegarde",
-        Text::RestoreMergeNeedsUnlock => "Pour fusionner, déverrouillez d'abord votre portefeuille.",
-        Text::RestoreBackupDate => "Sauvegarde faite le {date}.",
+        Text::ErrOtherWallet => "Sauvegarde d'un autre portefeuille : elle peut seulement le remplacer.",
+        Text::RestoreMode => "Avec le portefeuille présent",
+        Text::RestoreMerge => "Fusionner : tout garder et ajouter ce qui manque (conseillé)",
+        Text::RestoreReplace => "Remplacer par la sauvegarde",
+        Text::RestoreMergeNeedsUnlock => "Pour fusionner, déverrouillez d'abord.",
+        Text::RestoreBackupDate => "Sauvegarde du {date}.",
         Text::RestoreLosesGrants => {
-            "Remplacer perdrait {n} consentement(s) donné(s) ou retiré(s) depuis cette sauvegarde du {date} : vous ne pourriez plus les voir ni les retirer."
+            "Remplacer ferait perdre {n} consentement(s) donné(s) ou retiré(s) depuis le {date} :"
         }
-        Text::RestoreMayLoseGrants => {
-            "Remplacer perdrait tout consentement donné ou retiré depuis cette sauvegarde du {date} : vous ne pourriez plus les voir ni les retirer."
-        }
-        Text::RestoreMerged => {
-            "Sauvegarde fusionnée : ce qui manquait à ce portefeuille a été ajouté, rien n'a été effacé."
-        }
+        Text::RestoreMayLoseGrants => "Remplacer ferait perdre tout consentement donné ou retiré depuis le {date}.",
+        Text::RestoreMerged => "Sauvegarde fusionnée, rien n'a été effacé.",
         Text::ErrOther => "Une erreur inattendue s'est produite. Rien n'a été modifié.",
         Text::ErrTooWeak => "Cette phrase de passe est trop facile à deviner. Allongez-la.",
         Text::ErrMismatch => "Les deux phrases de passe ne sont pas identiques.",
@@ -298,15 +291,11 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::OverAsking => {
             "Ce service demande plus que ce que la commune l'autorise à demander. L'excédent est refusé par défaut."
         }
-        Text::TrustInvalid => {
-            "La liste de confiance de la commune ne se vérifie pas (signature, forme ou date) : impossible de répondre à cette demande."
-        }
+        Text::TrustInvalid => "La liste de confiance de la commune ne se vérifie pas : réponse impossible.",
         Text::RetentionExceeded => {
-            "Ce service veut conserver vos données {asked} jours ; la commune l'autorise à {max} jours au plus. Impossible de répondre à cette demande."
+            "Conservation demandée : {asked} jours ; la commune en autorise {max} au plus. Réponse impossible."
         }
-        Text::PurposesUnregistered => {
-            "Ce service invoque des finalités que la commune n'a pas enregistrées pour lui : {purposes}. Impossible de répondre à cette demande."
-        }
+        Text::PurposesUnregistered => "Finalités non enregistrées pour ce service : {purposes}. Réponse impossible.",
         Text::ClaimShare => "Partager :",
         Text::RequestMissing => "Il vous manque un justificatif demandé : {vct}",
         Text::Approve => "Accepter et envoyer",

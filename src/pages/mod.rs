@@ -86,8 +86,8 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
         F::Unavailable => Text::ErrUnavailable,
         F::Damaged(_) => Text::ErrDamaged,
         F::OtherWallet => Text::ErrOtherWallet,
-        F::Busy => Text::ErrBusy,
-        F::Locked => Text::ErrLocked,
+        // Its text already says "or the wallet is locked": one text less to download.
+        F::Busy | F::Locked => Text::ErrBusy,
         F::Other => Text::ErrOther,
     }
 }
