@@ -615,10 +615,6 @@ pub enum Text {
     ConsentRefused,
     /// Explanation under a consent being sent.
     ConsentSendingHint,
-    /// Explanation under a refused consent.
-    ConsentRefusedHint,
-    /// Home card: the consent is being sent.
-    CardSending,
     /// Notice: an answer sent again was acknowledged.
     DeliveredNotice,
     /// Notice: an answer sent again was refused.

@@ -109,7 +109,7 @@ test("a lost reply, the guichet unreachable since: the consent is listed as bein
     await reopen(page);
     const holder = page.locator(".holder", { hasText: "Cantine scolaire" });
     await holder.waitFor({ timeout: 20_000 });
-    await holder.getByText("En cours d'envoi : le service a peut-être déjà reçu ces données").waitFor();
+    await holder.getByText("En cours d'envoi", { exact: true }).waitFor();
     await screenshot(page, "lost-reply-home-fr");
 
     await page.getByRole("link", { name: "Consentements" }).first().click();

@@ -326,15 +326,10 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ConsentSending => "Being sent",
         Text::ConsentRefused => "Refused by the service",
         Text::ConsentSendingHint => {
-            "The service's reply has not arrived yet: your wallet sends the same answer again each time it \
-             opens and when the network is back. You can already withdraw this consent."
+            "The service's reply has not arrived: the answer will be sent again. You can already withdraw this consent."
         }
-        Text::ConsentRefusedHint => {
-            "The service refused this answer: it did not record this consent. It stays listed here for the record."
-        }
-        Text::CardSending => "Being sent: the service may already have received this data",
-        Text::DeliveredNotice => "An answer being sent has arrived: the service's signed receipt is verified.",
-        Text::RefusedNotice => "The service refused an answer being sent: see My consents.",
+        Text::DeliveredNotice => "Answer received by the service, signed receipt verified.",
+        Text::RefusedNotice => "An answer was refused by the service.",
         Text::PurposeConsentRefused => "answer refused by the service",
         Text::VctResidence => "Proof of residence",
         Text::VctHousehold => "Household composition",

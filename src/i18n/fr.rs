@@ -342,16 +342,10 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ConsentSending => "En cours d'envoi",
         Text::ConsentRefused => "Refusé par le service",
         Text::ConsentSendingHint => {
-            "La réponse du service n'est pas encore arrivée : votre portefeuille renvoie la même réponse \
-             à chaque ouverture et au retour du réseau. Vous pouvez déjà retirer ce consentement."
+            "Réponse du service pas encore reçue : elle sera renvoyée. Vous pouvez déjà retirer ce consentement."
         }
-        Text::ConsentRefusedHint => {
-            "Le service a refusé cette réponse : il n'a pas enregistré ce consentement. Elle reste listée ici \
-             pour mémoire."
-        }
-        Text::CardSending => "En cours d'envoi : le service a peut-être déjà reçu ces données",
-        Text::DeliveredNotice => "Une réponse en cours d'envoi est arrivée : le reçu signé du service est vérifié.",
-        Text::RefusedNotice => "Le service a refusé une réponse en cours d'envoi : voir Mes consentements.",
+        Text::DeliveredNotice => "Réponse reçue par le service, reçu signé vérifié.",
+        Text::RefusedNotice => "Une réponse a été refusée par le service.",
         Text::PurposeConsentRefused => "réponse refusée par le service",
         Text::VctResidence => "Justificatif de domicile",
         Text::VctHousehold => "Composition du foyer",

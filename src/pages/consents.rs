@@ -79,11 +79,7 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
         ConsentState::Sending => ("status", Text::ConsentSending),
         ConsentState::Refused => ("status status-revoked", Text::ConsentRefused),
     };
-    let hint = match c.state {
-        ConsentState::Sending => Some(Text::ConsentSendingHint),
-        ConsentState::Refused => Some(Text::ConsentRefusedHint),
-        _ => None,
-    };
+
     let onclick = {
         let id = c.id.clone();
         Callback::from(move |_: MouseEvent| withdraw.emit(id.clone()))
@@ -103,8 +99,8 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                     <dd class="receipt">{ format_time(*at, l.tag()) }{ " · " }<code>{ jti.clone() }</code></dd>
                 }
             </dl>
-            if let Some(hint) = hint {
-                <p class="hint">{ l.t(hint) }</p>
+            if c.state == ConsentState::Sending {
+                <p class="hint">{ l.t(Text::ConsentSendingHint) }</p>
             }
             // Being sent, the service may hold it already: a withdrawal reaches it once it does.
             if matches!(c.state, ConsentState::Active | ConsentState::Sending) {

@@ -114,7 +114,7 @@ fn holding(l: Lang, h: &Holding) -> Html {
     let (until_label, note) = match h.state {
         ConsentState::Withdrawn => (Text::CardErasedBy, Some(Text::CardWithdrawn)),
         ConsentState::Queued => (Text::CardUntil, Some(Text::CardWithdrawalQueued)),
-        ConsentState::Sending => (Text::CardUntil, Some(Text::CardSending)),
+        ConsentState::Sending => (Text::CardUntil, Some(Text::ConsentSending)),
         ConsentState::Active | ConsentState::Expired | ConsentState::Refused => (Text::CardUntil, None),
     };
     html! {

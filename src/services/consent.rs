@@ -58,7 +58,7 @@ pub struct Delivery {
     /// the service recognises an answer it already recorded and returns its stored receipt.
     pub form: String,
     /// The HTTP status of the service's definitive refusal, once it refused.
-    pub refused: Option<u32>,
+    pub refused: Option<i64>,
 }
 
 impl FromJson for Delivery {
@@ -116,8 +116,9 @@ impl ConsentRecord {
         }
     }
 
-    /// Whether this is the answer, still being sent, to the request `(client_id, nonce)`.
-    fn answers(&self, client_id: &str, nonce: &str) -> bool {
+    /// Whether this is the answer, still being sent, to the request `(client_id, nonce)`: an
+    /// approval retried sends it again rather than a second grant the service would refuse.
+    pub fn answers(&self, client_id: &str, nonce: &str) -> bool {
         self.content.aud == client_id
             && self.content.nonce == nonce
             && self.withdrawal.is_none()
@@ -323,16 +324,6 @@ fn claim_paths(grant: &Grant) -> Vec<Vec<PathSegment>> {
     grant.data.iter().flat_map(|d| d.claims.iter().map(|p| super::presentation::pointer_segments(p))).collect()
 }
 
-/// The kept answer, still being sent, to the request `(client_id, nonce)`, if there is one: an
-/// approval retried sends it again rather than a second grant the service would refuse.
-pub async fn being_sent(
-    session: &Session,
-    client_id: &str,
-    nonce: &str,
-) -> Result<Option<(String, ConsentRecord)>, VaultFailure> {
-    Ok(list(session).await?.into_iter().find(|v| v.record.answers(client_id, nonce)).map(|v| (v.id, v.record)))
-}
-
 /// Reads the service's reply to a posted answer: when its receipt verifies against the grant,
 /// `record` becomes a given consent (receipt kept, the form with the presentations dropped).
 /// Otherwise `record` is left as it was.
@@ -355,23 +346,24 @@ pub async fn deliver(session: &Session, id: &str, mut record: ConsentRecord) -> 
     let Some(delivery) = record.delivery.clone() else { return Ok(record) };
     let posted =
         net::send(&delivery.response_uri, Some(("application/x-www-form-urlencoded", &delivery.form)), &[]).await;
-    match posted {
+    // One write for both outcomes: each await point costs the wasm a copy of the write's state.
+    let (entry, outcome) = match posted {
         Ok(reply) => {
             receive(&mut record, &reply.body)?;
             let mut entry = draft(JournalKind::Disclosure, &record);
             entry.claim_paths = claim_paths(&record.content);
-            write(session, id, &record, entry).await?;
-            Ok(record)
+            (entry, Ok(()))
         }
         Err(NetError::Status(status)) if refused_for_good(status) => {
-            record.delivery = Some(Delivery { refused: Some(u32::from(status)), ..delivery });
+            record.delivery = Some(Delivery { refused: Some(i64::from(status)), ..delivery });
             let mut entry = draft(JournalKind::DataChange, &record);
             entry.purpose = Some("consent-refused".into());
-            write(session, id, &record, entry).await?;
-            Err(DeliveryError::Refused(status))
+            (entry, Err(DeliveryError::Refused(status)))
         }
-        Err(e) => Err(DeliveryError::Unanswered(e)),
-    }
+        Err(e) => return Err(DeliveryError::Unanswered(e)),
+    };
+    write(session, id, &record, entry).await?;
+    outcome.map(|()| record)
 }
 
 /// Withdraws a consent: signs the withdrawal, records it (journal `withdrawal`), then sends it.

@@ -423,8 +423,9 @@ pub async fn approve(
     let req = verified.object();
     // An address the wallet may never post to: nothing is kept, nothing would ever be sent.
     net::allowed_origin(&req.response_uri, &[])?;
-    let (id, record) = match consent::being_sent(session, &req.client_id, &req.nonce).await? {
-        Some(kept) => kept,
+    let kept = consent::list(session).await?.into_iter().find(|v| v.record.answers(&req.client_id, &req.nonce));
+    let (id, record) = match kept {
+        Some(view) => (view.id, view.record),
         None => answer(session, prepared, req, share, lang, now).await?,
     };
     // Answered: the consent is listed from now on, the request no longer waits. A failure to
