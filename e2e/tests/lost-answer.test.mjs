@@ -142,3 +142,52 @@ test("a lost reply, the guichet unreachable since: the consent is listed as bein
     await browser.close();
   }
 });
+
+test("an answer the service refuses for good when sent again: listed as refused, not withdrawable, not sent again", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ serviceWorkers: "block" });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await createWallet(page);
+    await receiveResidenceAndHousehold(page);
+    const request = await answerCanteen(page);
+    // The first post never reaches the guichet; sent again, the service answers 410.
+    let posts = 0;
+    await context.route(RESPONSES, (route) => {
+      posts += 1;
+      return posts === 1
+        ? route.abort("internetdisconnected")
+        : route.fulfill({ status: 410, contentType: "application/json", body: '{"error":"request_expired"}' });
+    });
+    await page.getByRole("button", { name: "Accepter et envoyer" }).click();
+    await page.getByText("Le service n'a pas pu être joint ou a refusé. Réessayez plus tard.").waitFor({ timeout: 20_000 });
+    assert.equal((await api("GET", `/api/agent/requests/${request.id}`)).state, "pending", "nothing reached the guichet");
+
+    await reopen(page);
+    await page.getByRole("link", { name: "Consentements" }).first().click();
+    const card = page.locator(".consent");
+    await card.locator("dd.status", { hasText: "Refusé par le service" }).waitFor({ timeout: 20_000 });
+    assert.equal(posts, 2);
+    assert.equal(await card.getByRole("button", { name: "Retirer mon consentement" }).count(), 0);
+    await screenshot(page, "lost-reply-refused-fr");
+    // Nobody holds anything: the home page does not list the canteen.
+    await page.getByRole("link", { name: "Accueil" }).first().click();
+    await page.getByText("Aucun service ne détient de données de votre portefeuille pour l'instant.").waitFor();
+    // The journal says so.
+    await page.getByRole("link", { name: "Journal" }).first().click();
+    await page.locator("#chain-status").waitFor();
+    await page.locator('.timeline-entry[data-kind="data_change"]', { hasText: "réponse refusée par le service" }).waitFor();
+    assert.equal(await page.locator('.timeline-entry[data-kind="disclosure"]').count(), 0);
+    assert.match(await page.locator("#chain-status").textContent(), /Journal vérifié/);
+
+    // Refused, it is not sent again.
+    await reopen(page);
+    await page.waitForTimeout(2_500);
+    assert.equal(posts, 2);
+    assert.equal((await api("GET", `/api/agent/requests/${request.id}`)).state, "pending");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
