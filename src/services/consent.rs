@@ -338,29 +338,58 @@ fn receive(record: &mut ConsentRecord, reply: &str) -> Result<(), DeliveryError>
     Ok(())
 }
 
+thread_local! {
+    /// How many answers are on their way or being stored. A withdrawal waits for them: the record
+    /// an answer's reply updates was read before the post, and must not overwrite a withdrawal
+    /// signed meanwhile.
+    static POSTING: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+}
+
+/// One answer counted in [`POSTING`] until dropped, whichever way `deliver` ends.
+struct Posting;
+
+impl Posting {
+    fn start() -> Posting {
+        POSTING.set(POSTING.get() + 1);
+        Posting
+    }
+}
+
+impl Drop for Posting {
+    fn drop(&mut self) {
+        POSTING.set(POSTING.get().saturating_sub(1));
+    }
+}
+
+/// The content type of an OpenID4VP `direct_post` answer.
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// Posts the kept answer of record `id` (the identical form, again if it was sent before). On a
 /// verified receipt the consent is stored as given (journal `disclosure`, as an answer received at
 /// once) and returned; on a definitive refusal it is marked refused; otherwise it stays as it was,
 /// being sent.
 pub async fn deliver(session: &Session, id: &str, mut record: ConsentRecord) -> Result<ConsentRecord, DeliveryError> {
     let Some(delivery) = record.delivery.clone() else { return Ok(record) };
-    let posted =
-        net::send(&delivery.response_uri, Some(("application/x-www-form-urlencoded", &delivery.form)), &[]).await;
+    let _posting = Posting::start();
+    let posted = match net::send(&delivery.response_uri, Some((FORM, &delivery.form)), &[]).await {
+        Ok(reply) => Ok(reply.body),
+        Err(NetError::Status(status)) if refused_for_good(status) => Err(status),
+        Err(e) => return Err(DeliveryError::Unanswered(e)),
+    };
     // One write for both outcomes: each await point costs the wasm a copy of the write's state.
     let (entry, outcome) = match posted {
-        Ok(reply) => {
-            receive(&mut record, &reply.body)?;
+        Ok(body) => {
+            receive(&mut record, &body)?;
             let mut entry = draft(JournalKind::Disclosure, &record);
             entry.claim_paths = claim_paths(&record.content);
             (entry, Ok(()))
         }
-        Err(NetError::Status(status)) if refused_for_good(status) => {
+        Err(status) => {
             record.delivery = Some(Delivery { refused: Some(i64::from(status)), ..delivery });
             let mut entry = draft(JournalKind::DataChange, &record);
             entry.purpose = Some("consent-refused".into());
             (entry, Err(DeliveryError::Refused(status)))
         }
-        Err(e) => return Err(DeliveryError::Unanswered(e)),
     };
     write(session, id, &record, entry).await?;
     outcome.map(|()| record)
@@ -368,6 +397,10 @@ pub async fn deliver(session: &Session, id: &str, mut record: ConsentRecord) -> 
 
 /// Withdraws a consent: signs the withdrawal, records it (journal `withdrawal`), then sends it.
 pub async fn withdraw(session: &Session, id: &str) -> Result<(), WithdrawError> {
+    // An answer's reply stored meanwhile would drop this withdrawal (see `POSTING`).
+    while POSTING.get() > 0 {
+        super::platform::sleep(100).await;
+    }
     let Some(mut record) = read(session, id).await? else { return Err(WithdrawError::Vault(VaultFailure::Other)) };
     if record.withdrawal.is_none() {
         let withdrawal = Withdrawal::new(&record.content, now_unix(), &mut OsRng);
