@@ -22,6 +22,7 @@ use souverain_core::sd_jwt_vc::{NON_DISCLOSABLE, StatusRef, VcIssueParams, issue
 use souverain_core::status_list::{Bits, Status, StatusList, StatusListTokenClaims};
 use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service as TrustedService, TrustList};
 
+use crate::bodies::OfferBody;
 use crate::config::CREDENTIAL_TYPES;
 use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
@@ -378,22 +379,9 @@ fn wallet_offer_link(app: &App, offer: &CredentialOffer) -> String {
 
 async fn create_offer_api(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     require_type(&headers, "application/json")?;
-    let value: Value =
-        serde_json::from_slice(&body).map_err(|_| ApiError::bad("malformed_json", "the body is not JSON"))?;
-    let config_id = value.get("credential").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let label = value.get("label").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let claims = value
-        .get("claims")
-        .and_then(Value::as_object)
-        .cloned()
-        .ok_or_else(|| ApiError::bad("invalid_claims", "`claims` must be a JSON object"))?;
-    let with_tx_code = match value.get("tx_code") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(ApiError::bad("invalid_tx_code", "`tx_code` must be true or false")),
-    };
+    let b: OfferBody = crate::bodies::read(&body)?;
     let out = blocking(move || {
-        let NewOffer { offer, tx_code } = create_offer(&app, &config_id, &label, claims, with_tx_code)?;
+        let NewOffer { offer, tx_code } = create_offer(&app, &b.credential, &b.label, b.claims, b.tx_code)?;
         Ok(json!({
             "offer": offer.to_json(),
             "offer_url": offer.to_url(),

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bodies;
 pub mod config;
 pub mod csrf;
 pub mod error;

@@ -13,6 +13,7 @@ use rand_core::OsRng;
 use serde_json::{Value, json};
 use souverain_core::consent::{ExchangeBinding, GivenConsent, Receipt, UnverifiedGrant, UnverifiedWithdrawal};
 
+use crate::bodies::WithdrawalBody;
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, respond};
 use crate::store::GrantRow;
@@ -90,14 +91,8 @@ fn withdrawn_again(row: &GrantRow, compact: &str) -> Result<Value, ApiError> {
 /// `POST /api/consents/withdrawals`, body `{"withdrawal": "<consent-withdrawal+jwt>"}`.
 async fn withdraw(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     require_type(&headers, "application/json")?;
-    let value: Value =
-        serde_json::from_slice(&body).map_err(|_| ApiError::bad("malformed_json", "the body is not JSON"))?;
-    let compact = value
-        .get("withdrawal")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad("invalid_withdrawal", "`withdrawal` must be a string"))?
-        .to_owned();
-    let out = blocking(move || withdraw_blocking(&app, &compact)).await?;
+    let b: WithdrawalBody = crate::bodies::read(&body)?;
+    let out = blocking(move || withdraw_blocking(&app, &b.withdrawal)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 

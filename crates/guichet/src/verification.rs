@@ -20,6 +20,7 @@ use souverain_core::openid4vp::request::{
 use souverain_core::openid4vp::response::{AuthorizationResponse, ResponseError, SeenNonces, verify_response};
 use souverain_core::openid4vp::url::percent_encode;
 
+use crate::bodies::RequestBody;
 use crate::config::{CREDENTIAL_TYPES, PurposeConfig};
 use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
@@ -146,10 +147,8 @@ async fn create_request_api(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     require_type(&headers, "application/json")?;
-    let value: Value =
-        serde_json::from_slice(&body).map_err(|_| ApiError::bad("malformed_json", "the body is not JSON"))?;
-    let purpose = value.get("purpose").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let r = blocking(move || create_request(&app, &service, &purpose)).await?;
+    let b: RequestBody = crate::bodies::read(&body)?;
+    let r = blocking(move || create_request(&app, &service, &b.purpose)).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"id": r.id, "client_id": r.client_id, "request_uri": r.request_uri, "wallet_url": r.wallet_url, "openid4vp_url": r.openid4vp_url}),

@@ -400,3 +400,35 @@ async fn the_agents_forms_refuse_cross_site_posts_and_posts_without_their_token(
 fn pct(s: &str) -> String {
     souverain_core::openid4vp::url::percent_encode(s)
 }
+
+#[tokio::test]
+async fn agents_bodies_are_read_strictly() {
+    let server = Server::start("bodies").await;
+    let post = |path: &'static str, body: &'static str| {
+        let server = &server;
+        async move { server.call("POST", path, Some("application/json"), body.as_bytes()).await }
+    };
+    // A claim named twice would have been signed with its last value: refused, at any depth.
+    let twice = r#"{"credential": "residence", "claims": {"given_name": "Camille", "given_name": "Intrus"}}"#;
+    let r = post("/api/agent/offers", twice).await;
+    assert_eq!((r.status, r.error()), (400, "malformed_json".to_owned()), "{}", r.body);
+    let nested = r#"{"credential": "residence", "claims": {"address": {"locality": "A", "locality": "B"}}}"#;
+    assert_eq!(post("/api/agent/offers", nested).await.error(), "malformed_json");
+    // Members the body does not define, or of the wrong type, are named.
+    let r = post("/api/agent/offers", r#"{"credential": "residence", "claims": {"x": "y"}, "issuer": "z"}"#).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_body".to_owned()));
+    assert!(r.body.contains("issuer"), "{}", r.body);
+    let r = post("/api/agent/offers", r#"{"credential": "residence", "claims": {"x": "y"}, "tx_code": "yes"}"#).await;
+    assert_eq!(r.error(), "invalid_body");
+    assert_eq!(post("/api/agent/services/voirie/requests", r#"{"purpose": 1}"#).await.error(), "invalid_body");
+    assert_eq!(
+        post("/api/consents/withdrawals", r#"{"withdrawal": "a", "withdrawal": "b"}"#).await.error(),
+        "malformed_json"
+    );
+    // A well-formed body still works.
+    let r =
+        post("/api/agent/offers", r#"{"credential": "residence", "label": "d", "claims": {"given_name": "Camille"}}"#)
+            .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}

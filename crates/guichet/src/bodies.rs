@@ -1,0 +1,79 @@
+//! The JSON bodies the guichet accepts, read through core's strict reader: a member named twice
+//! (at any depth: an agent's claims with `given_name` twice would otherwise be signed with the
+//! last one) or a member the body does not define is refused, never guessed at.
+
+use serde_json::{Map, Value};
+use souverain_core::json::{FromJson, JsonError, Members};
+
+use crate::error::ApiError;
+
+/// `POST /api/agent/offers`.
+#[derive(Debug)]
+pub(crate) struct OfferBody {
+    /// The credential configuration id.
+    pub credential: String,
+    /// The agent's file reference.
+    pub label: String,
+    /// The citizen's claims.
+    pub claims: Map<String, Value>,
+    /// Whether the citizen must type a transaction code given by another channel.
+    pub tx_code: bool,
+}
+
+impl FromJson for OfferBody {
+    fn from_json(value: Value, member: &'static str) -> Result<OfferBody, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let body = OfferBody {
+            credential: m.take("credential")?,
+            label: m.optional("label")?.unwrap_or_default(),
+            claims: m.take("claims")?,
+            tx_code: m.optional("tx_code")?.unwrap_or(false),
+        };
+        m.deny_unknown()?;
+        Ok(body)
+    }
+}
+
+/// `POST /api/agent/services/{service}/requests`.
+#[derive(Debug)]
+pub(crate) struct RequestBody {
+    /// The purpose id.
+    pub purpose: String,
+}
+
+impl FromJson for RequestBody {
+    fn from_json(value: Value, member: &'static str) -> Result<RequestBody, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let body = RequestBody { purpose: m.take("purpose")? };
+        m.deny_unknown()?;
+        Ok(body)
+    }
+}
+
+/// `POST /api/consents/withdrawals`.
+#[derive(Debug)]
+pub(crate) struct WithdrawalBody {
+    /// The signed withdrawal (`consent-withdrawal+jwt`).
+    pub withdrawal: String,
+}
+
+impl FromJson for WithdrawalBody {
+    fn from_json(value: Value, member: &'static str) -> Result<WithdrawalBody, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let body = WithdrawalBody { withdrawal: m.take("withdrawal")? };
+        m.deny_unknown()?;
+        Ok(body)
+    }
+}
+
+/// Reads a body; the error names what was wrong (`malformed_json` for text that is not one JSON
+/// value with unique member names, `invalid_body` for a member missing, unknown or mistyped).
+pub(crate) fn read<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
+    souverain_core::json::read(bytes).map_err(|e| match e {
+        JsonError::Truncated | JsonError::NotJson => ApiError::bad("malformed_json", "the body is not JSON"),
+        JsonError::DuplicateMember(name) => {
+            ApiError::bad("malformed_json", format!("the member {name:?} appears twice in one object"))
+        }
+        other => ApiError::bad("invalid_body", other.to_string()),
+    })
+}
