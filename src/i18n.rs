@@ -463,6 +463,8 @@ pub enum Text {
     Receiving,
     /// Notice after receiving credentials.
     ReceivedNotice,
+    /// Asks for the code an agent gave by another channel than the offer link.
+    TxCodePrompt,
     /// No credential yet.
     CredentialsEmpty,
     /// Label: the issuer.

@@ -235,6 +235,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::OfferSubmit => "Receive the credential",
         Text::Receiving => "Receiving and checking the credential…",
         Text::ReceivedNotice => "Credential received and stored.",
+        Text::TxCodePrompt => "Code given by the town hall:",
         Text::CredentialsEmpty => "No credentials yet.",
         Text::VcIssuer => "Issuer",
         Text::VcExpires => "Expires on",

@@ -241,6 +241,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::OfferSubmit => "Recevoir le justificatif",
         Text::Receiving => "Réception et vérification du justificatif…",
         Text::ReceivedNotice => "Justificatif reçu et enregistré.",
+        Text::TxCodePrompt => "Code remis par la mairie :",
         Text::CredentialsEmpty => "Aucun justificatif pour l'instant.",
         Text::VcIssuer => "Émetteur",
         Text::VcExpires => "Expire le",

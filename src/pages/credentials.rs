@@ -52,7 +52,7 @@ pub fn credentials() -> Html {
             busy.set(true);
             error.set(None);
             wasm_bindgen_futures::spawn_local(async move {
-                match issuance::receive(&session, &text).await {
+                match issuance::receive(&session, &text, l.t(Text::TxCodePrompt)).await {
                     Ok(_) => {
                         link.set(String::new());
                         state.dispatch(Action::Changed(Text::ReceivedNotice));

@@ -159,15 +159,31 @@ async fn issuer_key(issuer: &str) -> Result<(Jwk, PublicKey), IssueError> {
     Ok((key.to_jwk(), key))
 }
 
+/// The browser's `prompt` dialog, reached as scan.rs reaches `BarcodeDetector` (through `Reflect`,
+/// whose glue the wallet already has: a binding of its own would cost 0.9 kB to download).
+fn ask(message: &str) -> Option<String> {
+    use wasm_bindgen::JsCast as _;
+    let window = web_sys::window()?;
+    let prompt = js_sys::Reflect::get(&window, &"prompt".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    prompt.call1(&window, &message.into()).ok()?.as_string()
+}
+
 /// Receives every credential of an offer link (or pasted offer JSON) and stores each with an
-/// `issuance` journal entry. Returns how many were stored.
-pub async fn receive(session: &Session, link: &str) -> Result<usize, IssueError> {
+/// `issuance` journal entry; an offer that needs a transaction code asks the citizen for it with
+/// `code_prompt` (the browser's own dialog: the code never travels with the link). Returns how
+/// many were stored.
+pub async fn receive(session: &Session, link: &str, code_prompt: &str) -> Result<usize, IssueError> {
     let link = link.trim();
     let offer = if link.starts_with('{') { CredentialOffer::from_json(link) } else { CredentialOffer::parse_url(link) }
         .map_err(|_| IssueError::NotAnOffer)?;
     let issuer = offer.credential_issuer.trim_end_matches('/').to_owned();
     let (issuer_jwk, key) = issuer_key(&issuer).await?;
-    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code: None }.to_form();
+    // A dismissed dialog sends no code: the issuer refuses, and the offer stays usable.
+    let tx_code = match &offer.tx_code {
+        Some(_) => ask(code_prompt),
+        None => None,
+    };
+    let form = TokenRequest { pre_authorized_code: offer.pre_authorized_code.clone(), tx_code }.to_form();
     let token =
         net::send(&format!("{issuer}/api/oid4vci/token"), Some(("application/x-www-form-urlencoded", &form)), &[])
             .await?;
