@@ -165,29 +165,16 @@ async fn token_and_request(
     (token, request.to_json().to_string())
 }
 
-async fn post_credential(server: &Server, token: &str, body: &str) -> Resp {
-    let auth = format!("Bearer {token}");
-    server
-        .call_with(
-            "POST",
-            "/api/oid4vci/credential",
-            Some("application/json"),
-            &[("Authorization", &auth)],
-            body.as_bytes(),
-        )
-        .await
-}
-
 #[tokio::test]
 async fn a_credential_whose_answer_was_lost_is_fetched_again_with_the_same_proof_only() {
     let server = Server::start("reissue").await;
     let holder = Holder::new();
     let offer = server.offer("residence", residence()).await;
     let (token, body) = token_and_request(&server, &holder, &offer, None).await;
-    let first = post_credential(&server, &token, &body).await;
+    let first = server.post_credential(&token, &body).await;
     assert_eq!(first.status, 200, "{}", first.body);
     // The same proof again: the same credential (one credential issued, not two).
-    let again = post_credential(&server, &token, &body).await;
+    let again = server.post_credential(&token, &body).await;
     assert_eq!((again.status, again.body.clone()), (200, first.body.clone()));
     // Another proof for the same token gets nothing.
     let nonce = server.call("POST", "/api/oid4vci/nonce", None, b"").await;
@@ -196,11 +183,11 @@ async fn a_credential_whose_answer_was_lost_is_fetched_again_with_the_same_proof
         credential_configuration_id: "residence".into(),
         proof_jwt: build_proof(&holder.key, PUBLIC, &c_nonce, now()).unwrap(),
     };
-    let r = post_credential(&server, &token, &other.to_json().to_string()).await;
+    let r = server.post_credential(&token, &other.to_json().to_string()).await;
     assert_eq!((r.status, r.error()), (401, "invalid_token".to_owned()));
     // Once the access token has expired, not even the same proof.
     server.clock.advance(601);
-    assert_eq!(post_credential(&server, &token, &body).await.status, 401);
+    assert_eq!(server.post_credential(&token, &body).await.status, 401);
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 

@@ -451,20 +451,10 @@ async fn token_nonce_and_proof_rejections() {
         )
         .await
         .json();
-    let auth = format!("Bearer {}", token["access_token"].as_str().unwrap());
-    let post_cred = |body: String, auth: String| {
+    let auth = token["access_token"].as_str().unwrap().to_owned();
+    let post_cred = |body: String, token: String| {
         let server = &server;
-        async move {
-            server
-                .call_with(
-                    "POST",
-                    "/api/oid4vci/credential",
-                    Some("application/json"),
-                    &[("Authorization", &auth)],
-                    body.as_bytes(),
-                )
-                .await
-        }
+        async move { server.post_credential(&token, &body).await }
     };
     // Unknown c_nonce.
     let proof = souverain_core::openid4vci::build_proof(&holder.key, PUBLIC, "made-up", now()).unwrap();

@@ -129,6 +129,19 @@ impl Server {
         self.call("POST", path, Some("application/json"), value.to_string().as_bytes()).await
     }
 
+    /// Posts a credential request body with the access token.
+    pub async fn post_credential(&self, token: &str, body: &str) -> Resp {
+        let auth = format!("Bearer {token}");
+        self.call_with(
+            "POST",
+            "/api/oid4vci/credential",
+            Some("application/json"),
+            &[("Authorization", &auth)],
+            body.as_bytes(),
+        )
+        .await
+    }
+
     pub async fn post_form(&self, path: &str, form: &str) -> Resp {
         self.call("POST", path, Some("application/x-www-form-urlencoded"), form.as_bytes()).await
     }
