@@ -475,7 +475,7 @@ async fn token_nonce_and_proof_rejections() {
     let r = post_cred(req.to_json().to_string(), auth.clone()).await;
     assert_eq!((r.status, r.error()), (400, "invalid_proof".to_owned()));
     // No or a wrong token.
-    let r = post_cred(req.to_json().to_string(), "Bearer nope".into()).await;
+    let r = post_cred(req.to_json().to_string(), "nope".into()).await;
     assert_eq!((r.status, r.error()), (401, "invalid_token".to_owned()));
     // Another configuration than offered.
     let c_nonce =
