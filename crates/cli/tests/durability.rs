@@ -7,10 +7,12 @@
 //! power cut relies in addition on `synchronous=FULL`, which no test on one machine can show.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+mod support;
+
+use std::io::{Read as _, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,17 +54,7 @@ struct Server {
 
 /// Starts `souverain serve` on `addr` with `db`, returns once it printed where it listens.
 fn serve(addr: &str, db: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_souverain"))
-        .args(["serve", "--addr", addr, "--db"])
-        .arg(db)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{line:?}")).parse().unwrap();
+    let (child, addr) = support::spawn_serve(addr, db);
     Server { child, addr }
 }
 

@@ -3,10 +3,12 @@
 //! to every interface (`0.0.0.0`) with the demo configuration, it answers 403 to everyone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+mod support;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 /// A `souverain serve` child, killed on drop.
 struct Served {
@@ -22,18 +24,7 @@ impl Drop for Served {
 }
 
 fn serve(addr: &str, dir: &std::path::Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_souverain"))
-        .args(["serve", "--addr", addr, "--db"])
-        .arg(dir.join("guichet.sqlite3"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let bound: SocketAddr =
-        line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{line:?}")).parse().unwrap();
+    let (child, bound) = support::spawn_serve(addr, &dir.join("guichet.sqlite3"));
     Served { child, port: bound.port() }
 }
 

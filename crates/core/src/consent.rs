@@ -366,10 +366,17 @@ impl VerifiedGrant {
 
     /// Checks that the grant's terms are the request's: every member of its `processing`, a
     /// language the wallet offers, a time within `skew` seconds of `now`, a validity no longer
-    /// than the announced retention, and data categories among the claims the request asked for.
+    /// than the announced retention, and data categories among the claims the request asked for
+    /// and found in the credentials `presented` (their type and disclosed claims).
     /// The signature proves who consented; this proves to what: a modified wallet cannot choose
     /// its own retention, recipients or data.
-    pub fn check_terms(&self, request: &RequestObject, now: i64, skew: i64) -> Result<(), TermsError> {
+    pub fn check_terms(
+        &self,
+        request: &RequestObject,
+        presented: &[(&str, &Map<String, Value>)],
+        now: i64,
+        skew: i64,
+    ) -> Result<(), TermsError> {
         let g = &self.grant;
         let p = &request.processing;
         let same = [
@@ -406,6 +413,15 @@ impl VerifiedGrant {
                 .collect();
             if let Some(path) = category.claims.iter().find(|c| !asked.iter().any(|a| covers(a, c))) {
                 return Err(TermsError::DataNotRequested { vct: category.vct.clone(), path: path.clone() });
+            }
+            let shown: Vec<Value> = presented
+                .iter()
+                .filter(|(vct, _)| *vct == category.vct)
+                .map(|(_, claims)| Value::Object((*claims).clone()))
+                .collect();
+            // The pointers are RFC 6901 JSON Pointers, as serde_json reads them.
+            if let Some(path) = category.claims.iter().find(|c| !shown.iter().any(|s| s.pointer(c).is_some())) {
+                return Err(TermsError::DataNotPresented { vct: category.vct.clone(), path: path.clone() });
             }
         }
         Ok(())
@@ -456,6 +472,14 @@ pub enum TermsError {
     /// The grant lists a claim the request did not ask for.
     #[error("the grant lists {path} of {vct}, which the request did not ask for")]
     DataNotRequested {
+        /// The credential type.
+        vct: String,
+        /// The claim's pointer.
+        path: String,
+    },
+    /// The grant lists a claim no presented credential of that type disclosed.
+    #[error("the grant lists {path} of {vct}, which was not presented")]
+    DataNotPresented {
         /// The credential type.
         vct: String,
         /// The claim's pointer.

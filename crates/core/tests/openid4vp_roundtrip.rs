@@ -139,26 +139,10 @@ fn same_device_exchange(
 /// a credential without `exp`, which would otherwise be valid forever.
 #[test]
 fn a_credential_without_exp_is_refused_in_a_presentation() {
-    use souverain_core::sd_jwt_vc::{VcError, VcIssueParams, issue_vc};
+    use souverain_core::sd_jwt_vc::VcError;
     let mut rng = TestRng::new(9);
     let keys = keys(&mut rng);
-    let paths: Vec<ClaimPath> = ["/given_name", "/family_name", "/address/locality", "/address/postal_code"]
-        .iter()
-        .map(|p| ClaimPath::parse(p).unwrap())
-        .collect();
-    let params = VcIssueParams {
-        iss: ISSUER,
-        vct: PID_VCT,
-        holder: &keys.holder.public_key(),
-        iat: NOW - 1000,
-        nbf: None,
-        exp: None,
-        status: None,
-        alg: None,
-        decoys: 0,
-        extra_header: serde_json::Map::new(),
-    };
-    let credential = issue_vc(&keys.issuer, pid_claims(), &paths, &params, &mut rng).unwrap();
+    let credential = pid_expiring(&keys, &mut rng, None);
     let (request, _, answer) = same_device_exchange(&keys, &credential, "nonce-E9", &mut rng);
     let response = AuthorizationResponse::from_form(&answer.form).unwrap();
     let r = verify_response(&response, &request, issuers(&keys).as_slice(), NOW, &mut BTreeSet::new());

@@ -47,16 +47,20 @@ impl CsrfKey {
         CsrfKey { key, secure: public_url.starts_with("https://"), origin }
     }
 
-    fn token(&self, session: &str) -> String {
-        // A key of 32 bytes is always accepted by HMAC.
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else { return String::new() };
+    /// The MAC of `session` (HMAC accepts a key of any length: `None` cannot happen).
+    fn mac(&self, session: &str) -> Option<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
         mac.update(session.as_bytes());
-        souverain_core::b64::encode(mac.finalize().into_bytes())
+        Some(mac)
+    }
+
+    fn token(&self, session: &str) -> String {
+        self.mac(session).map(|mac| souverain_core::b64::encode(mac.finalize().into_bytes())).unwrap_or_default()
     }
 
     fn valid(&self, session: &str, token: &str) -> bool {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else { return false };
-        mac.update(session.as_bytes());
+        let Some(mac) = self.mac(session) else { return false };
+        // Compared in constant time by the MAC itself.
         souverain_core::b64::decode(token).is_ok_and(|t| mac.verify_slice(&t).is_ok())
     }
 }

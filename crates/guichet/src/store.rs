@@ -767,7 +767,7 @@ impl Store for SqliteStore {
     }
 
     fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError> {
-        let erased = self.with(|c| {
+        self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut erased = Erased::default();
             let record = |what: &str, grant_id: Option<&str>, rows: usize| -> Result<(), rusqlite::Error> {
@@ -838,8 +838,7 @@ impl Store for SqliteStore {
                 c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             }
             Ok(erased)
-        })?;
-        Ok(erased)
+        })
     }
 
     fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError> {

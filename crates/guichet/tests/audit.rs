@@ -419,3 +419,41 @@ async fn agents_bodies_are_read_strictly() {
     assert_eq!(r.status, 201, "{}", r.body);
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
+
+#[tokio::test]
+async fn claims_kept_after_a_withdrawal_are_erased_at_the_date_its_receipt_signs() {
+    use souverain_core::consent::{ExchangeBinding, UnverifiedGrant, Withdrawal, vp_token_hash};
+    let dir = temp_dir("erasure-withdrawal");
+    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+    let mut holder = Holder::new();
+    holder.redeem(&server, &server.offer("residence", residence()).await).await;
+    let quotient = json!({"bracket": "B", "reference_year": 2025});
+    holder.redeem(&server, &server.offer("family_quotient", quotient).await).await;
+    // Home help keeps the claims 30 days after a withdrawal (invoices), then erases them.
+    let fetched = new_request(&server, "aide-domicile", "evaluation").await;
+    let a = answer(&holder, &fetched.request, &holder.key);
+    assert_eq!(server.post_form(&fetched.request.response_uri, &a.form).await.status, 200);
+    let binding = ExchangeBinding {
+        client_id: fetched.request.client_id.clone(),
+        nonce: fetched.request.nonce.clone(),
+        vp_token_sha256: vp_token_hash(&a.vp_token),
+    };
+    let grant = UnverifiedGrant::parse(&a.grant).unwrap().verify(&binding, &holder.key.public_key()).unwrap();
+    let w = Withdrawal::new(grant.grant(), now(), &mut rand_core::OsRng).sign(&holder.key).unwrap();
+    let r = server.post_json("/api/consents/withdrawals", &json!({ "withdrawal": w })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let erasure_by = r.json()["erasure_by"].as_i64().unwrap();
+    assert!((erasure_by - now() - 30 * DAY).abs() <= 5, "{erasure_by}");
+    let result = format!("/api/agent/requests/{}", fetched.id);
+
+    // A minute before the signed date the claims are still kept; past it they are erased and recorded.
+    server.clock.advance(erasure_by - now() - 60);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(server.get(&result).await.body.contains("Tilleuls"));
+    server.clock.advance(61);
+    let grant_id = a.grant_id.clone();
+    erasures_until(&server, |e| e.iter().any(|r| r["what"] == "claims" && r["grant_id"] == grant_id.as_str())).await;
+    let v = server.get(&result).await.json();
+    assert_eq!((v["claims"].clone(), v["grant"]["state"].clone()), (json!([]), json!("withdrawn")));
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}

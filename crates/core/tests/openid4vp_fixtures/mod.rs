@@ -49,6 +49,11 @@ pub fn pid_claims() -> Map<String, Value> {
 
 /// A PID issued to the holder, every citizen claim disclosable.
 pub fn pid(keys: &Keys, rng: &mut TestRng) -> String {
+    pid_expiring(keys, rng, Some(NOW + 1_000_000))
+}
+
+/// A PID like [`pid`], expiring at `exp` (`None`: a credential without `exp`).
+pub fn pid_expiring(keys: &Keys, rng: &mut TestRng, exp: Option<i64>) -> String {
     let paths: Vec<ClaimPath> =
         ["/given_name", "/family_name", "/birthdate", "/address/locality", "/address/postal_code"]
             .iter()
@@ -60,7 +65,7 @@ pub fn pid(keys: &Keys, rng: &mut TestRng) -> String {
         holder: &keys.holder.public_key(),
         iat: NOW - 1000,
         nbf: None,
-        exp: Some(NOW + 1_000_000),
+        exp,
         status: None,
         alg: None,
         decoys: 0,
