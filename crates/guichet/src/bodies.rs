@@ -70,10 +70,10 @@ impl FromJson for WithdrawalBody {
 /// value with unique member names, `invalid_body` for a member missing, unknown or mistyped).
 pub(crate) fn read<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
     souverain_core::json::read(bytes).map_err(|e| match e {
-        JsonError::Truncated | JsonError::NotJson => ApiError::bad("malformed_json", "the body is not JSON"),
+        JsonError::Truncated | JsonError::NotJson => ApiError::MalformedJson("the body is not JSON".into()),
         JsonError::DuplicateMember(name) => {
-            ApiError::bad("malformed_json", format!("the member {name:?} appears twice in one object"))
+            ApiError::MalformedJson(format!("the member {name:?} appears twice in one object"))
         }
-        other => ApiError::bad("invalid_body", other.to_string()),
+        other => ApiError::InvalidBody(other.to_string()),
     })
 }

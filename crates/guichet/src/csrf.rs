@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac as _};
@@ -104,10 +104,6 @@ fn cross_site(key: &CsrfKey, headers: &HeaderMap) -> bool {
     own.as_deref() != Some(origin.as_str())
 }
 
-fn forbidden(code: &'static str, message: &str) -> Response {
-    ApiError::new(StatusCode::FORBIDDEN, code, message).into_response()
-}
-
 /// Middleware on the agents' side: refuses cross-site unsafe requests, checks the form token of
 /// posted pages, and gives each agent's browser a session cookie and its forms their token.
 pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Next) -> Response {
@@ -118,7 +114,7 @@ pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Ne
     }
     let unsafe_method = request.method() != Method::GET && request.method() != Method::HEAD;
     if unsafe_method && cross_site(&key, request.headers()) {
-        return forbidden("cross_site_request", "a request from another site may not act on the agents' side");
+        return ApiError::CrossSiteRequest.into_response();
     }
     if !page {
         return next.run(request).await;
@@ -128,7 +124,7 @@ pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Ne
     let (mut parts, body) = request.into_parts();
     let request = if unsafe_method {
         let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY).await else {
-            return forbidden("csrf_token_invalid", "the form could not be read");
+            return ApiError::CsrfFormUnreadable.into_response();
         };
         let token = std::str::from_utf8(&bytes)
             .ok()
@@ -136,7 +132,7 @@ pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Ne
             .and_then(|fields| fields.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
         let known = existing.as_deref().zip(token.as_deref()).is_some_and(|(s, t)| key.valid(s, t));
         if !known {
-            return forbidden("csrf_token_invalid", "the form has expired or did not come from the guichet: reload it");
+            return ApiError::CsrfTokenInvalid.into_response();
         }
         Request::from_parts(parts, Body::from(bytes))
     } else {

@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use sha2::Digest as _;
 
-use crate::error::{ApiError, code_for_status};
+use crate::error::{ApiError, layer_message};
 
 /// Who may use the agents' side: their pages (`/guichet/…` but the privacy notice), `/api/agent/`
 /// and the consent check (`/api/consents/{id}/check`), which show citizens' data and issue or
@@ -90,18 +90,8 @@ pub async fn agent_only(State(access): State<Arc<AgentAccess>>, request: Request
         return next.run(request).await;
     }
     match *access {
-        AgentAccess::Closed => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "agent_access_closed",
-            "the agents' side is closed: this guichet is reachable beyond loopback and has no agent_token_sha256",
-        )
-        .into_response(),
-        _ => {
-            let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "agent_token_required", "an agent token is required")
-                .into_response();
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            r
-        }
+        AgentAccess::Closed => ApiError::AgentAccessClosed.into_response(),
+        _ => ApiError::AgentTokenRequired.into_response(),
     }
 }
 
@@ -203,10 +193,7 @@ pub async fn rate_limit(State(limiter): State<Arc<Limiter>>, request: Request, n
     if let Some(ip) = ip
         && !limiter.allow(ip)
     {
-        let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later")
-            .into_response();
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return r;
+        return ApiError::RateLimited.into_response();
     }
     next.run(request).await
 }
@@ -228,12 +215,11 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     if is_json {
         return response;
     }
-    let (code, message) = code_for_status(status);
     let mut out = if path.starts_with("/guichet/") {
-        let body = crate::html::page("Erreur", &format!("<p>{}</p>", crate::html::escape(message)));
+        let body = crate::html::page("Erreur", &format!("<p>{}</p>", crate::html::escape(layer_message(status))));
         (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
     } else {
-        ApiError::new(status, code, message).into_response()
+        ApiError::Layer(status).into_response()
     };
     // Keep headers that matter to the client (Retry-After, Allow, CORS).
     for (name, value) in response.headers() {

@@ -175,14 +175,10 @@ async fn status_list(State(app): State<Arc<App>>) -> Result<Response, ApiError> 
     Ok(jose_response("application/statuslist+jwt", jwt))
 }
 
-fn oauth_error(status: StatusCode, code: &'static str, message: &str) -> ApiError {
-    ApiError::new(status, code, message)
-}
-
 async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     require_type(&headers, "application/x-www-form-urlencoded")?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad("invalid_request", "the body is not UTF-8"))?;
-    let request = TokenRequest::from_form(text).map_err(|e| ApiError::bad("invalid_request", e.to_string()))?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::InvalidTokenRequest("the body is not UTF-8".into()))?;
+    let request = TokenRequest::from_form(text).map_err(|e| ApiError::InvalidTokenRequest(e.to_string()))?;
     let access_token = random_token(32);
     let response = blocking(move || {
         let now = app.now();
@@ -195,14 +191,8 @@ async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
             now + TOKEN_LIFETIME,
         )? {
             Redeemed::Done => Ok(TokenResponse { access_token, expires_in: TOKEN_LIFETIME.unsigned_abs() }),
-            Redeemed::WrongTxCode => Err(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "the transaction code is missing or wrong; the offer is withdrawn after a few wrong codes",
-            )),
-            Redeemed::Unknown => {
-                Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown, expired or already used code"))
-            }
+            Redeemed::WrongTxCode => Err(ApiError::WrongTxCode),
+            Redeemed::Unknown => Err(ApiError::UnknownPreAuthorizedCode),
         }
     })
     .await?;
@@ -236,15 +226,13 @@ fn disclosable(claims: &Map<String, Value>) -> Vec<ClaimPath> {
 }
 
 async fn credential(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let token = bearer(&headers)
-        .ok_or_else(|| oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "a Bearer access token is required"))?;
+    let token = bearer(&headers).ok_or(ApiError::AccessTokenRequired)?;
     require_type(&headers, "application/json")?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad("malformed_json", "the body is not UTF-8"))?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::MalformedJson("the body is not UTF-8".into()))?;
     if serde_json::from_str::<Value>(text).is_err() {
-        return Err(ApiError::bad("malformed_json", "the body is not JSON"));
+        return Err(ApiError::MalformedJson("the body is not JSON".into()));
     }
-    let request =
-        CredentialRequest::from_json(text).map_err(|e| ApiError::bad("invalid_credential_request", e.to_string()))?;
+    let request = CredentialRequest::from_json(text).map_err(|e| ApiError::InvalidCredentialRequest(e.to_string()))?;
     let response = blocking(move || {
         let now = app.now();
         // The same proof again for a credential already issued: its answer was lost on the way.
@@ -252,21 +240,16 @@ async fn credential(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
         if let Some(vc) = app.store.reissue(&token, &proof_sha256, now)? {
             return Ok(CredentialResponse { credentials: vec![vc] });
         }
-        let offer = app.store.offer_for_token(&token, now)?.ok_or_else(|| {
-            oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown, expired or already used access token")
-        })?;
+        let offer = app.store.offer_for_token(&token, now)?.ok_or(ApiError::UnknownAccessToken)?;
         if offer.config_id != request.credential_configuration_id {
-            return Err(ApiError::bad("unknown_credential_configuration", "the offer was for another credential"));
+            return Err(ApiError::OtherCredentialConfiguration);
         }
-        let proof =
-            UnverifiedProof::parse(&request.proof_jwt).map_err(|e| ApiError::bad("invalid_proof", e.to_string()))?;
-        let c_nonce =
-            proof.nonce_unverified().ok_or_else(|| ApiError::bad("invalid_nonce", "the proof has no nonce"))?;
+        let proof = UnverifiedProof::parse(&request.proof_jwt).map_err(|e| ApiError::InvalidProof(e.to_string()))?;
+        let c_nonce = proof.nonce_unverified().ok_or(ApiError::ProofWithoutNonce)?;
         if !app.store.consume_c_nonce(&c_nonce, now)? {
-            return Err(ApiError::bad("invalid_nonce", "unknown, expired or already used c_nonce"));
+            return Err(ApiError::UnknownNonce);
         }
-        let proof =
-            proof.verify(&app.public_url, &c_nonce, now).map_err(|e| ApiError::bad("invalid_proof", e.to_string()))?;
+        let proof = proof.verify(&app.public_url, &c_nonce, now).map_err(|e| ApiError::InvalidProof(e.to_string()))?;
         let (_, vct, _) = CREDENTIAL_TYPES
             .iter()
             .find(|(id, _, _)| *id == offer.config_id)
@@ -297,9 +280,7 @@ async fn credential(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
         let (_, vc) = app
             .store
             .record_credential(&offer, vct, &holder.thumbprint(), &proof_sha256, now, &mut pick, &mut issue)?
-            .ok_or_else(|| {
-                oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "the credential was already issued")
-            })?;
+            .ok_or(ApiError::AlreadyIssued)?;
         Ok(CredentialResponse { credentials: vec![vc] })
     })
     .await?;
@@ -337,13 +318,13 @@ fn create_offer(
     with_tx_code: bool,
 ) -> Result<NewOffer, ApiError> {
     if !CREDENTIAL_TYPES.iter().any(|(id, _, _)| *id == config_id) {
-        return Err(ApiError::bad("unknown_credential_configuration", "no such credential type"));
+        return Err(ApiError::UnknownCredentialConfiguration);
     }
     if claims.is_empty() {
-        return Err(ApiError::bad("invalid_claims", "the credential would carry no claim"));
+        return Err(ApiError::NoClaims);
     }
     if let Some(k) = claims.keys().find(|k| NON_DISCLOSABLE.contains(&k.as_str()) || k.starts_with('_')) {
-        return Err(ApiError::bad("invalid_claims", format!("the claim {k:?} is reserved")));
+        return Err(ApiError::ReservedClaim(k.clone()));
     }
     let tx_code = with_tx_code.then(new_tx_code);
     let offer = CredentialOffer {
@@ -395,16 +376,12 @@ async fn create_offer_api(State(app): State<Arc<App>>, headers: HeaderMap, body:
 
 async fn revoke_api(State(app): State<Arc<App>>, Path(idx): Path<u64>) -> Result<Response, ApiError> {
     let done = blocking(move || Ok(app.store.revoke(idx, app.now())?)).await?;
-    if done {
-        Ok(json_response(StatusCode::OK, &json!({"revoked": idx})))
-    } else {
-        Err(ApiError::not_found("unknown_credential", "no such credential, or already revoked"))
-    }
+    if done { Ok(json_response(StatusCode::OK, &json!({"revoked": idx}))) } else { Err(ApiError::UnknownCredential) }
 }
 
 fn form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad("bad_request", "the body is not UTF-8"))?;
-    form_decode(text).map_err(|e| ApiError::bad("bad_request", e.to_string()))
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::InvalidForm("the body is not UTF-8".into()))?;
+    form_decode(text).map_err(|e| ApiError::InvalidForm(e.to_string()))
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
@@ -531,9 +508,9 @@ async fn create_offer_page(State(app): State<Arc<App>>, headers: HeaderMap, body
                 escape(&offer_url)
             ),
         )),
-        Err(e) if e.status.is_client_error() => Ok(respond(
+        Err(e) if e.status().is_client_error() => Ok(respond(
             "Offre refusée",
-            &format!("<p>{}</p><p><a href=\"/guichet/agent\">Retour</a></p>", escape(&e.message)),
+            &format!("<p>{}</p><p><a href=\"/guichet/agent\">Retour</a></p>", escape(&e.message())),
         )),
         Err(e) => Err(e),
     }
@@ -542,7 +519,7 @@ async fn create_offer_page(State(app): State<Arc<App>>, headers: HeaderMap, body
 async fn revoke_page(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     require_type(&headers, "application/x-www-form-urlencoded")?;
     let f = form(&body)?;
-    let idx: u64 = field(&f, "idx").parse().map_err(|_| ApiError::bad("bad_request", "no credential index"))?;
+    let idx: u64 = field(&f, "idx").parse().map_err(|_| ApiError::InvalidForm("no credential index".into()))?;
     blocking(move || Ok(app.store.revoke(idx, app.now())?)).await?;
     Ok(Redirect::to("/guichet/agent").into_response())
 }

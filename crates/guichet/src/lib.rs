@@ -496,11 +496,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 /// Checks the request's media type (before any `;` parameters, case-insensitively).
-pub(crate) fn require_type(headers: &axum::http::HeaderMap, expected: &str) -> Result<(), error::ApiError> {
+pub(crate) fn require_type(headers: &axum::http::HeaderMap, expected: &'static str) -> Result<(), error::ApiError> {
     let ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or_default().trim())
         .is_some_and(|v| v.eq_ignore_ascii_case(expected));
-    if ok { Ok(()) } else { Err(error::ApiError::media_type(expected)) }
+    if ok { Ok(()) } else { Err(error::ApiError::UnsupportedMediaType { expected }) }
 }

@@ -49,14 +49,10 @@ fn verified_grant(row: &GrantRow) -> Result<souverain_core::consent::VerifiedGra
 }
 
 fn withdraw_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
-    let withdrawal =
-        UnverifiedWithdrawal::parse(compact).map_err(|e| ApiError::bad("invalid_withdrawal", e.to_string()))?;
-    let row = app
-        .store
-        .grant(withdrawal.grant_id_unverified())?
-        .ok_or_else(|| ApiError::not_found("unknown_grant", "no such grant"))?;
+    let withdrawal = UnverifiedWithdrawal::parse(compact).map_err(|e| ApiError::InvalidWithdrawal(e.to_string()))?;
+    let row = app.store.grant(withdrawal.grant_id_unverified())?.ok_or(ApiError::UnknownGrant)?;
     let grant = verified_grant(&row)?;
-    let withdrawal = withdrawal.verify(&grant).map_err(|e| ApiError::bad("invalid_withdrawal", e.to_string()))?;
+    let withdrawal = withdrawal.verify(&grant).map_err(|e| ApiError::InvalidWithdrawal(e.to_string()))?;
     if row.state != "given" {
         return withdrawn_again(&row, compact);
     }
@@ -65,13 +61,13 @@ fn withdraw_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
     let erase_at = now.saturating_add(svc.config.erasure.delay_seconds());
     let withdrawn = GivenConsent::from_grant(grant.clone())
         .withdraw(withdrawal)
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "consent_expired", e.to_string()))?;
+        .map_err(|e| ApiError::ConsentExpired(e.to_string()))?;
     let receipt = Receipt::for_withdrawal(&grant, withdrawn.withdrawal(), now, erase_at, &mut OsRng)
         .sign(&svc.key)
         .map_err(|e| ApiError::internal(&e))?;
     if !app.store.withdraw(&row.id, compact, &receipt, now, erase_at)? {
         // Another post of the same withdrawal won the race.
-        let row = app.store.grant(&row.id)?.ok_or_else(|| ApiError::not_found("unknown_grant", "no such grant"))?;
+        let row = app.store.grant(&row.id)?.ok_or(ApiError::UnknownGrant)?;
         return withdrawn_again(&row, compact);
     }
     Ok(json!({"status": "withdrawn", "grant_id": row.id, "erasure_by": erase_at, "receipt": receipt}))
@@ -84,7 +80,7 @@ fn withdrawn_again(row: &GrantRow, compact: &str) -> Result<Value, ApiError> {
         (Some(stored), Some(receipt)) if stored == compact => Ok(json!({
             "status": "withdrawn", "grant_id": row.id, "erasure_by": row.erasure_by, "receipt": receipt,
         })),
-        _ => Err(ApiError::new(StatusCode::CONFLICT, "already_withdrawn", "the grant was already withdrawn")),
+        _ => Err(ApiError::AlreadyWithdrawn),
     }
 }
 
@@ -142,13 +138,9 @@ async fn check_status(
     grant_id: String,
     query: &std::collections::HashMap<String, String>,
 ) -> Result<Value, ApiError> {
-    let purpose = query
-        .get("purpose")
-        .filter(|p| !p.is_empty())
-        .cloned()
-        .ok_or_else(|| ApiError::bad("missing_purpose", "the `purpose` parameter is required"))?;
+    let purpose = query.get("purpose").filter(|p| !p.is_empty()).cloned().ok_or(ApiError::MissingPurpose)?;
     blocking(move || {
-        let row = app.store.grant(&grant_id)?.ok_or_else(|| ApiError::not_found("unknown_grant", "no such grant"))?;
+        let row = app.store.grant(&grant_id)?.ok_or(ApiError::UnknownGrant)?;
         let now = app.now();
         let purposes: Vec<String> = serde_json::from_str(&row.purposes).unwrap_or_default();
         let (may, reason) = if row.state != "given" {

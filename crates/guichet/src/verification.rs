@@ -111,8 +111,8 @@ pub(crate) struct NewRequest {
 }
 
 fn create_request(app: &App, service: &str, purpose: &str) -> Result<NewRequest, ApiError> {
-    let svc = app.service(service).ok_or_else(|| ApiError::not_found("unknown_service", "no such service"))?;
-    let p = svc.config.purpose(purpose).ok_or_else(|| ApiError::bad("unknown_purpose", "no such purpose"))?;
+    let svc = app.service(service).ok_or(ApiError::UnknownService)?;
+    let p = svc.config.purpose(purpose).ok_or(ApiError::UnknownPurpose)?;
     let now = app.now();
     let lifetime = i64::try_from(app.config.commune.request_lifetime).unwrap_or(i64::MAX);
     let mut row = RequestRow {
@@ -157,9 +157,9 @@ async fn create_request_api(
 
 async fn serve_request_object(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let row = blocking(move || {
-        let row = app.store.request(&id)?.ok_or_else(|| ApiError::not_found("unknown_request", "no such request"))?;
+        let row = app.store.request(&id)?.ok_or(ApiError::UnknownRequest)?;
         if row.exp <= app.now() {
-            return Err(ApiError::new(StatusCode::GONE, "request_expired", "the request has expired"));
+            return Err(ApiError::RequestExpired);
         }
         Ok(row)
     })
@@ -209,11 +209,11 @@ impl SeenNonces for NotYetSeen {
 
 fn response_error(e: &ResponseError) -> ApiError {
     match e {
-        ResponseError::Replay => ApiError::new(StatusCode::CONFLICT, "replay", "this request was already answered"),
-        ResponseError::UnknownIssuer { .. } => ApiError::bad("unknown_issuer", e.to_string()),
-        ResponseError::Grant(_) | ResponseError::MissingGrant => ApiError::bad("invalid_grant", e.to_string()),
-        ResponseError::WalletError { .. } => ApiError::bad("wallet_error", e.to_string()),
-        _ => ApiError::bad("invalid_presentation", e.to_string()),
+        ResponseError::Replay => ApiError::Replay,
+        ResponseError::UnknownIssuer { .. } => ApiError::UnknownIssuer(e.to_string()),
+        ResponseError::Grant(_) | ResponseError::MissingGrant => ApiError::InvalidGrant(e.to_string()),
+        ResponseError::WalletError { .. } => ApiError::WalletError(e.to_string()),
+        _ => ApiError::InvalidPresentation(e.to_string()),
     }
 }
 
@@ -221,7 +221,7 @@ fn response_error(e: &ResponseError) -> ApiError {
 /// very grant recorded for this request and the presentation it is bound to (the wallet lost our
 /// first answer and retries); a replay otherwise.
 fn answered_again(app: &App, grant_id: &str, body: &str) -> Result<Value, ApiError> {
-    let replay = || ApiError::new(StatusCode::CONFLICT, "replay", "this request was already answered");
+    let replay = || ApiError::Replay;
     let response = AuthorizationResponse::from_form(body).map_err(|_| replay())?;
     let grant = app.store.grant(grant_id)?.ok_or_else(|| ApiError::internal(&"request with a missing grant"))?;
     let same_grant = response.consent_grant.as_deref() == Some(grant.grant_jwt.as_str());
@@ -234,13 +234,13 @@ fn answered_again(app: &App, grant_id: &str, body: &str) -> Result<Value, ApiErr
 }
 
 fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError> {
-    let row = app.store.request(id)?.ok_or_else(|| ApiError::not_found("unknown_request", "no such request"))?;
+    let row = app.store.request(id)?.ok_or(ApiError::UnknownRequest)?;
     if let Some(grant_id) = &row.grant_id {
         return answered_again(app, grant_id, body);
     }
     let now = app.now();
     if row.exp <= now {
-        return Err(ApiError::new(StatusCode::GONE, "request_expired", "the request has expired"));
+        return Err(ApiError::RequestExpired);
     }
     let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"request of an unknown service"))?;
     let purpose =
@@ -256,13 +256,11 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
     let mut claims = Vec::new();
     for (query, vcs) in &verified.credentials {
         for vc in vcs {
-            let status = vc.status.as_ref().filter(|s| s.uri == status_uri).ok_or_else(|| {
-                ApiError::bad("unknown_status_list", "the credential's status list is not the commune's")
-            })?;
+            let status = vc.status.as_ref().filter(|s| s.uri == status_uri).ok_or(ApiError::UnknownStatusList)?;
             match app.store.is_revoked(status.idx)? {
                 Some(false) => {}
-                Some(true) => return Err(ApiError::bad("revoked_credential", "a presented credential was revoked")),
-                None => return Err(ApiError::bad("unknown_credential", "a presented credential was not issued here")),
+                Some(true) => return Err(ApiError::RevokedCredential),
+                None => return Err(ApiError::CredentialNotIssuedHere),
             }
             // Only what the request asked (needed and optional paths) is kept: a wallet that
             // discloses more gives the commune nothing it may store.
@@ -279,7 +277,7 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
     verified
         .grant
         .check_terms(&object, &presented, now, GRANT_CLOCK_SKEW)
-        .map_err(|e| ApiError::bad("invalid_grant", e.to_string()))?;
+        .map_err(|e| ApiError::InvalidGrant(e.to_string()))?;
     let receipt = Receipt::for_grant(&verified.grant, now, &mut OsRng);
     let erasure_by = receipt.erasure_by;
     let receipt = receipt.sign(&svc.key).map_err(|e| ApiError::internal(&e))?;
@@ -318,14 +316,14 @@ async fn response(
 ) -> Result<Response, ApiError> {
     require_type(&headers, "application/x-www-form-urlencoded")?;
     let body =
-        String::from_utf8(body.to_vec()).map_err(|_| ApiError::bad("invalid_presentation", "the body is not UTF-8"))?;
+        String::from_utf8(body.to_vec()).map_err(|_| ApiError::InvalidPresentation("the body is not UTF-8".into()))?;
     let out = blocking(move || verify_and_record(&app, &id, &body)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 /// The result of a request: state, verified claims, grant.
 fn result(app: &App, id: &str) -> Result<Value, ApiError> {
-    let row = app.store.request(id)?.ok_or_else(|| ApiError::not_found("unknown_request", "no such request"))?;
+    let row = app.store.request(id)?.ok_or(ApiError::UnknownRequest)?;
     let Some(grant_id) = row.grant_id else {
         let state = if row.exp <= app.now() { "expired" } else { "pending" };
         return Ok(json!({"id": row.id, "service": row.service, "purpose": row.purpose, "state": state}));
@@ -372,7 +370,7 @@ async fn service_page(
     Path(service): Path<String>,
     Extension(csrf): Extension<CsrfToken>,
 ) -> Result<Response, ApiError> {
-    let svc = app.service(&service).ok_or_else(|| ApiError::not_found("unknown_service", "no such service"))?;
+    let svc = app.service(&service).ok_or(ApiError::UnknownService)?;
     let options: String = svc
         .config
         .purposes
@@ -395,9 +393,8 @@ async fn create_request_page(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     require_type(&headers, "application/x-www-form-urlencoded")?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad("bad_request", "the body is not UTF-8"))?;
-    let fields =
-        souverain_core::openid4vp::url::form_decode(text).map_err(|e| ApiError::bad("bad_request", e.to_string()))?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::InvalidForm("the body is not UTF-8".into()))?;
+    let fields = souverain_core::openid4vp::url::form_decode(text).map_err(|e| ApiError::InvalidForm(e.to_string()))?;
     let purpose = fields.iter().find(|(k, _)| k == "purpose").map(|(_, v)| v.clone()).unwrap_or_default();
     let r = blocking(move || create_request(&app, &service, &purpose)).await?;
     let body = format!(
