@@ -15,11 +15,9 @@ use souverain_core::sd_jwt::SdJwt;
 use souverain_core::sd_jwt_vc::{VcVerifyOptions, VerifiedVc, verify_vc};
 use souverain_core::status_list::{Status, StatusRef, UnverifiedStatusListToken};
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
-use wasm_bindgen::{JsCast as _, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
-use super::net::{self, Answer, NetError};
+use super::net::{self, NetError};
 use super::platform::now_unix;
 use super::vault::{Session, VaultFailure, random_id};
 
@@ -113,28 +111,6 @@ pub enum VcStatus {
 
 const CREDENTIAL_SCHEMA: u32 = 1;
 
-/// POSTs with an `Authorization: Bearer` header (the credential endpoint), same rules as
-/// [`net::send`]: allowed origins only, no cookies.
-async fn post_bearer(url: &str, json: &str, token: &str) -> Result<Answer, NetError> {
-    let url = net::allowed_origin(url, &[])?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    init.set_body(&JsValue::from_str(json));
-    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(|_| NetError::BadUrl)?;
-    let headers = request.headers();
-    headers.set("content-type", "application/json").map_err(|_| NetError::BadUrl)?;
-    headers.set("authorization", &format!("Bearer {token}")).map_err(|_| NetError::BadUrl)?;
-    let window = web_sys::window().ok_or(NetError::Offline)?;
-    let response = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| NetError::Offline)?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| NetError::BadBody)?;
-    let text = JsFuture::from(response.text().map_err(|_| NetError::BadBody)?).await.map_err(|_| NetError::BadBody)?;
-    let body = text.as_string().ok_or(NetError::BadBody)?;
-    let status = response.status();
-    if (200..300).contains(&status) { Ok(Answer { status, body }) } else { Err(NetError::Status(status)) }
-}
-
 /// Waits (at most a few seconds) until no other operation holds the vault: pages load
 /// concurrently, and the session lends the vault to one operation at a time (a busy vault fails
 /// at once). The check and the following operation run without yielding in between.
@@ -210,7 +186,16 @@ pub async fn receive(session: &Session, link: &str, code_prompt: &str) -> Result
             &CredentialRequest { credential_configuration_id: configuration.clone(), proof_jwt: proof }.to_json(),
         )
         .unwrap_or_default();
-        let answer = post_bearer(&format!("{issuer}/api/oid4vci/credential"), &body, &token.access_token).await?;
+        let url = format!("{issuer}/api/oid4vci/credential");
+        // A lost answer (issue 16): the guichet gives the same credential again for the same
+        // proof, so one identical retry recovers it instead of losing the offer.
+        let mut retried = false;
+        let answer = loop {
+            match net::send_with_token(&url, Some(("application/json", &body)), &[], Some(&token.access_token)).await {
+                Err(NetError::Offline | NetError::BadBody) if !retried => retried = true,
+                answer => break answer?,
+            }
+        };
         let response = CredentialResponse::from_json(&answer.body).map_err(|_| IssueError::Invalid)?;
         for credential in response.credentials {
             let sd = SdJwt::parse(&credential).map_err(|_| IssueError::Invalid)?;

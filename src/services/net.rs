@@ -55,6 +55,17 @@ pub fn allowed_origin(url: &str, extra_origins: &[String]) -> Result<String, Net
 /// Sends a request (`GET` when `body` is `None`, else `POST` with the given content type) to an
 /// allowed origin. Cookies and credentials are never sent.
 pub async fn send(url: &str, body: Option<(&str, &str)>, extra_origins: &[String]) -> Result<Answer, NetError> {
+    send_with_token(url, body, extra_origins, None).await
+}
+
+/// [`send`] with an `Authorization: Bearer` header when `bearer` is given (the credential
+/// endpoint). One fetch path for both keeps the wasm small.
+pub async fn send_with_token(
+    url: &str,
+    body: Option<(&str, &str)>,
+    extra_origins: &[String],
+    bearer: Option<&str>,
+) -> Result<Answer, NetError> {
     let url = allowed_origin(url, extra_origins)?;
     let init = RequestInit::new();
     init.set_mode(RequestMode::Cors);
@@ -68,6 +79,9 @@ pub async fn send(url: &str, body: Option<(&str, &str)>, extra_origins: &[String
     let request = Request::new_with_str_and_init(&url, &init).map_err(|_| NetError::BadUrl)?;
     if let Some((content_type, _)) = body {
         request.headers().set("content-type", content_type).map_err(|_| NetError::BadUrl)?;
+    }
+    if let Some(token) = bearer {
+        request.headers().set("authorization", &format!("Bearer {token}")).map_err(|_| NetError::BadUrl)?;
     }
     let window = web_sys::window().ok_or(NetError::Offline)?;
     let response = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| NetError::Offline)?;
