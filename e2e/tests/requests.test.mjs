@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { launch, screenshot, watchErrors, createWallet, unlock, walletUrl, axe, api, receiveResidenceAndHousehold } from "./support.mjs";
 
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
-const guichetData = process.env.GUICHET_DATA ?? "../target/guichet-data";
+const guichetData = process.env.GUICHET_DATA ?? "../target/guichet-test-data";
 
 
 /** The payload of a compact JWS, read without verification (the wallet does the verifying). */

@@ -225,7 +225,7 @@ pub fn build_and_print_sizes() -> Result<(), String> {
 pub fn wallet_section() -> Result<String, String> {
     crate::wallet::build_release()?;
     let sizes = transferred_sizes(&paths::wallet_dist())?;
-    let server = Server::start("127.0.0.1:0")?;
+    let server = Server::start("127.0.0.1:0", &crate::test::fresh_test_data()?)?;
     let mut node = cmd("node", &["bench/load.mjs"]);
     node.current_dir(paths::root().join("e2e"))
         .env("WALLET_URL", &server.url)

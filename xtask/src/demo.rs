@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: build everything, then serve the wallet and the demo commune.
 
 use std::io::{BufRead as _, BufReader, Lines};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Stdio};
 use std::time::Instant;
 
@@ -19,14 +20,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Builds the `souverain` binary and starts it on `addr` serving the release wallet; waits
-    /// for its `listening on` line.
-    pub fn start(addr: &str) -> Result<Server, String> {
+    /// Builds the `souverain` binary and starts it on `addr` serving the release wallet, with its
+    /// database and keys in `data`; waits for its `listening on` line.
+    pub fn start(addr: &str, data: &Path) -> Result<Server, String> {
         status(cmd("cargo", &["build", "--locked", "-p", "souverain"]))?;
         let binary = paths::souverain_debug();
         let mut command = cmd(&binary.to_string_lossy(), &["serve", "--addr", addr]);
         command.arg("--wallet-dist").arg(paths::wallet_dist());
-        command.arg("--db").arg(paths::guichet_data().join("guichet.sqlite3")).stdout(Stdio::piped());
+        command.arg("--db").arg(data.join("guichet.sqlite3")).stdout(Stdio::piped());
         let mut child = command.spawn().map_err(|err| format!("cannot start the guichet: {err}"))?;
         let stdout = child.stdout.take().ok_or("the guichet has no stdout")?;
         let mut output = BufReader::new(stdout).lines();
@@ -77,7 +78,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
     tools::ensure(Need::Build)?;
     wallet::build_release()?;
-    let mut server = Server::start(&addr)?;
+    let mut server = Server::start(&addr, &paths::demo_guichet_data())?;
     let pid = server.child.id();
     // Ctrl-C reaches the server too when both share the terminal; this covers a signal sent to
     // xtask alone. Either way the server shuts down gracefully and xtask returns.

@@ -15,9 +15,16 @@ pub fn target_dir() -> PathBuf {
     if target.is_relative() { root().join(target) } else { target }
 }
 
-/// The guichet's database and keys for the demo and the end-to-end tests.
-pub fn guichet_data() -> PathBuf {
+/// The guichet's database and keys for `cargo xtask demo`. The tests never use it: a newcomer who
+/// runs the demo after the tests sees the demo commune, not test leftovers.
+pub fn demo_guichet_data() -> PathBuf {
     target_dir().join("guichet-data")
+}
+
+/// The guichet's database and keys for the end-to-end tests and the browser benchmarks, emptied
+/// before each run.
+pub fn test_guichet_data() -> PathBuf {
+    target_dir().join("guichet-test-data")
 }
 
 /// The `souverain` binary of the dev profile, as `cargo build -p souverain` leaves it.

@@ -106,7 +106,7 @@ fn judged((ok, counts): (bool, Counts)) -> Result<Counts, String> {
 
 /// Starts the guichet on a free port with the release wallet and runs the Playwright suite.
 fn end_to_end() -> Result<Counts, String> {
-    let server = Server::start("127.0.0.1:0")?;
+    let server = Server::start("127.0.0.1:0", &fresh_test_data()?)?;
     std::fs::create_dir_all(paths::e2e_out()).map_err(|err| err.to_string())?;
     let outcome = node_tests(
         &paths::root().join("e2e"),
@@ -115,7 +115,7 @@ fn end_to_end() -> Result<Counts, String> {
             ("CHROMIUM", CHROMIUM.into()),
             ("E2E_OUT", paths::e2e_out().into()),
             // The tests that play a misbehaving service sign with its key, from the guichet's files.
-            ("GUICHET_DATA", paths::guichet_data().into()),
+            ("GUICHET_DATA", paths::test_guichet_data().into()),
             ("SOUVERAIN_BIN", paths::souverain_debug().into()),
             // The update test serves a copy of the build, then changes it.
             ("WALLET_DIST", paths::wallet_dist().into()),
@@ -123,6 +123,19 @@ fn end_to_end() -> Result<Counts, String> {
     );
     server.stop();
     outcome
+}
+
+/// The tests' guichet data directory, emptied: each run starts from a new commune, and the
+/// demo's own directory is never touched.
+pub fn fresh_test_data() -> Result<std::path::PathBuf, String> {
+    let dir = paths::test_guichet_data();
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(format!("{}: {err}", dir.display())),
+    }
+    std::fs::create_dir_all(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    Ok(dir)
 }
 
 /// The `souverain` command line against two independent SD-JWT VC implementations, both ways.
@@ -228,5 +241,11 @@ mod tests {
         assert_eq!(args, ["clippy", "-p", "x", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
         let command = wasm_target(&["build", "-p", "x"]);
         assert_eq!(command.get_args().count(), 5);
+    }
+
+    #[test]
+    fn the_demo_and_the_tests_never_share_a_guichet() {
+        let (demo, tests) = (paths::demo_guichet_data(), paths::test_guichet_data());
+        assert!(!demo.starts_with(&tests) && !tests.starts_with(&demo), "{} / {}", demo.display(), tests.display());
     }
 }
