@@ -182,6 +182,10 @@ pub struct PurposeConfig {
     /// Third parties receiving the data.
     #[serde(default)]
     pub recipients: Vec<String>,
+    /// Special categories of data (GDPR article 9) the processing may reveal, in words, for the
+    /// register of processing activities; absent: none.
+    #[serde(default)]
+    pub sensitive_data: Option<String>,
     /// Claims asked per credential type.
     pub claims: Vec<ClaimsConfig>,
 }

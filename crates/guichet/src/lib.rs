@@ -24,6 +24,7 @@ mod html;
 mod issuance;
 pub mod keys;
 pub mod listen;
+pub mod register;
 mod registry;
 pub mod store;
 mod verification;
@@ -372,6 +373,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(issuance::routes())
         .merge(verification::routes())
         .merge(registry::routes())
+        .merge(register::routes())
         .with_state(app);
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");
