@@ -25,6 +25,7 @@
 
 pub mod b64;
 pub mod consent;
+pub mod data_use;
 pub mod jose;
 pub mod json;
 pub mod openid4vci;
@@ -34,5 +35,6 @@ pub mod sd_jwt_vc;
 pub mod status_list;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tlog;
 pub mod trust_list;
 pub mod vault;
