@@ -215,17 +215,18 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_specification_example_text() {
-        let text = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    fn reads_a_checkpoint_text() {
+        let text = "commune.example/log\n20852163\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
         let checkpoint = Checkpoint::parse_text(text).unwrap();
-        assert_eq!(checkpoint.origin(), "example.com/behind-the-sofa");
+        assert_eq!(checkpoint.origin(), "commune.example/log");
         assert_eq!(checkpoint.size(), 20852163);
+        assert_eq!(checkpoint.root().0, core::array::from_fn(|i| i as u8));
         assert_eq!(checkpoint.to_text(), text);
     }
 
     #[test]
     fn refuses_malformed_texts() {
-        let root = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=";
+        let root = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
         let cases = [
             ("o\n1\n".to_owned(), CheckpointError::TooShort),
             (format!("o\n1\n{root}"), CheckpointError::TooShort),

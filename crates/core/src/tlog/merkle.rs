@@ -9,6 +9,9 @@
 //! subtrees, `2n - popcount(n)` of them for `n` leaves), addressed by [`stored_hash_index`]; a
 //! [`HashReader`] over them is all the proof builders need.
 
+/// The error a [`HashReader`] returns (a store reports a failure as `IndexesNotInTree` or
+/// `InvalidInput(message)`).
+pub use tlog_tiles::Error as HashReaderError;
 pub use tlog_tiles::{HashReader, stored_hash_count, stored_hash_index};
 
 /// A SHA-256 node or leaf hash of the tree (`tlog_tiles`'s type: its `Display` is base64).
