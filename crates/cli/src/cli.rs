@@ -50,6 +50,8 @@ pub enum Command {
     /// Consent records: withdraw (holder), acknowledge (service), verify-receipt (holder).
     #[command(subcommand)]
     Consent(crate::exchange::ConsentCommand),
+    /// Runs a C2SP tlog-witness for the commune's data-use log: cosigns consistent checkpoints.
+    Witness(crate::witness::WitnessArgs),
 }
 
 /// Key algorithms for `keygen`.

@@ -98,6 +98,8 @@ pub enum CliError {
     },
     /// No issuer key was given to check a credential.
     NoIssuer,
+    /// `souverain witness` could not start.
+    Witness(crate::witness::WitnessStartError),
     /// A file could not be written.
     Write {
         /// The path.
@@ -247,6 +249,7 @@ impl CliError {
             CliError::CannotDecline { .. } => "cannot_decline",
             CliError::NoIssuer => "no_issuer",
             CliError::Write { .. } => "io_error",
+            CliError::Witness(_) => "witness_start_failed",
         }
     }
 
@@ -299,6 +302,7 @@ impl CliError {
             }
             CliError::NoIssuer => "no issuer key given".to_owned(),
             CliError::Write { path, source } => format!("cannot write {path}: {source}"),
+            CliError::Witness(error) => error.to_string(),
         }
     }
 

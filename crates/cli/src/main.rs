@@ -13,6 +13,7 @@ mod io;
 mod keys;
 mod serve;
 mod status;
+mod witness;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         cli::Command::Respond(opts) => exchange::respond(opts),
         cli::Command::Response(command) => exchange::response(command),
         cli::Command::Consent(command) => exchange::consent(command),
+        cli::Command::Witness(args) => witness::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -268,8 +268,9 @@ impl Ed25519NoteSigner {
 
 /// Parses a verifier key of the expected signature type into (name, key ID, 32-byte key).
 pub(crate) fn parse_vkey(vkey: &str, expected_type: u8) -> Result<(String, u32, [u8; 32]), NoteError> {
-    let mut parts = vkey.split('+');
-    let (Some(name), Some(id), Some(key), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    // Name and ID hold no plus; the base64 key may.
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::MalformedVerifierKey);
     };
     if !is_valid_key_name(name) {
@@ -484,6 +485,19 @@ mod tests {
         // The text may hold blank lines: the last blank line separates.
         let parsed = UnverifiedNote::parse(format!("a\n\nb\n\n{sig}").as_bytes()).unwrap();
         assert_eq!(parsed.text_unverified(), "a\n\nb\n");
+    }
+
+    #[test]
+    fn verifier_keys_round_trip_whatever_their_base64_holds() {
+        // Standard base64 has '+' and '/': a key whose encoding holds a plus is still one key.
+        let mut seen_plus = false;
+        for seed in 0..64u8 {
+            let verifier = signer("example.com/foo", seed).verifier();
+            let vkey = verifier.to_vkey();
+            seen_plus |= vkey.matches('+').count() > 2;
+            assert_eq!(Ed25519Verifier::from_vkey(&vkey), Ok(verifier), "{vkey}");
+        }
+        assert!(seen_plus);
     }
 
     #[test]
