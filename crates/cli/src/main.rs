@@ -11,6 +11,7 @@ mod error;
 mod exchange;
 mod io;
 mod keys;
+mod log;
 mod serve;
 mod status;
 mod witness;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         cli::Command::Response(command) => exchange::response(command),
         cli::Command::Consent(command) => exchange::consent(command),
         cli::Command::Witness(args) => witness::run(args),
+        cli::Command::Log(command) => log::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

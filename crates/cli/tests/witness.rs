@@ -139,6 +139,20 @@ impl Log {
     }
 }
 
+/// Runs `souverain log verify` with `args` and `stdin`: (exit code, stdout as JSON).
+fn log_verify(args: &[&str], stdin: &str) -> (i32, serde_json::Value) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_souverain"))
+        .args(["log", "verify"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+}
+
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("souverain-witness-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -171,6 +185,7 @@ fn two_witnesses_cosign_growth_and_refuse_forks() {
     // Growth: the empty tree, then 5 leaves (from 0), then 300 more (with a consistency proof).
     let mut cosigned_at = Vec::new();
     let mut at_5 = None;
+    let mut last_note = String::new();
     for (grow, old) in [(0, 0), (5, 0), (300, 5)] {
         log.append_events(grow, "agent:martin");
         if log.size == 5 {
@@ -182,12 +197,35 @@ fn two_witnesses_cosign_growth_and_refuse_forks() {
         assert_eq!((s1, s2), (200, 200), "{c1} {c2}");
         // Each answer is one cosignature line; both appended to the checkpoint make the quorum.
         let note = format!("{}{c1}{c2}", log.signed());
+        last_note = note.clone();
         let verified = CosignedCheckpoint::verify(note.as_bytes(), &log.key.verifier(), &policy).unwrap();
         assert_eq!(verified.checkpoint().checkpoint().size(), log.size);
         assert_eq!(verified.cosignatures().len(), 2);
         cosigned_at.push(log.size);
     }
     assert_eq!(cosigned_at, [0, 5, 305]);
+    let cosigned_305 = last_note.clone();
+
+    // `souverain log verify`: the quorum of both witnesses, and consistency from size 5.
+    let at_5_note = dir.join("checkpoint-5");
+    std::fs::write(&at_5_note, at_5.as_ref().unwrap().signed()).unwrap();
+    let proof = dir.join("proof-5-305");
+    let proof_lines: String = prove_consistency(305, 5, &log).unwrap().iter().map(|h| format!("{h}\n")).collect();
+    std::fs::write(&proof, proof_lines).unwrap();
+    let both = ["--log-key", &log_vkey, "--witness", &w1.vkey, "--witness", &w2.vkey];
+    let (code, out) = log_verify(&both, &cosigned_305);
+    assert_eq!(
+        (code, out["size"].as_u64(), out["cosignatures"].as_array().map(Vec::len)),
+        (0, Some(305), Some(2)),
+        "{out}"
+    );
+    let with_previous =
+        [&both[..], &["--previous", at_5_note.to_str().unwrap(), "--proof", proof.to_str().unwrap()]].concat();
+    let (code, out) = log_verify(&with_previous, &cosigned_305);
+    assert_eq!((code, out["consistent_with"]["size"].as_u64()), (0, Some(5)), "{out}");
+    // The log's signature alone is below a quorum of two.
+    let (code, out) = log_verify(&both, &log.signed());
+    assert_eq!((code, out["error"].as_str()), (1, Some("below_quorum")), "{out}");
 
     // A fork: the same first 5 leaves, then 300 others; same size as the honest tree, other root.
     let at_5 = at_5.unwrap();
@@ -210,6 +248,21 @@ fn two_witnesses_cosign_growth_and_refuse_forks() {
         assert_eq!(submitted, &fork.signed());
     }
     assert!(evidence(&w2.db).is_empty());
+    // The same pair given to `log verify`: not consistent, exit 1.
+    let honest_305 = dir.join("checkpoint-305");
+    let empty_proof = dir.join("proof-empty");
+    std::fs::write(&honest_305, log.signed()).unwrap();
+    std::fs::write(&empty_proof, "").unwrap();
+    let fork_check = [
+        "--log-key",
+        log_vkey.as_str(),
+        "--previous",
+        honest_305.to_str().unwrap(),
+        "--proof",
+        empty_proof.to_str().unwrap(),
+    ];
+    let (code, out) = log_verify(&fork_check, &fork.signed());
+    assert_eq!((code, out["error"].as_str()), (1, Some("inconsistent_checkpoints")), "{out}");
 
     // A stale checkpoint (size 5 again, from 0): 409, the witness stays at 305.
     let stale = at_5;
