@@ -78,6 +78,9 @@ pub enum DataUseError {
     /// An agent read without the agent, a transfer without the recipient.
     #[error("a {0} event must name who")]
     MissingActor(&'static str),
+    /// The sealed event is no longer served: erased at the end of retention.
+    #[error("the event was erased at the end of retention")]
+    Erased,
     /// The opened event belongs to another grant or another sequence number than its tag's.
     #[error("the event is for grant {grant_id:?} number {seq}, not the one its tag names")]
     WrongEvent {
@@ -427,6 +430,81 @@ pub fn scan<'a>(secret: &GrantLogSecret, entries: impl IntoIterator<Item = (u64,
     result
 }
 
+/// One grant's secrets, as the wallet keeps them.
+pub struct GrantKeys<'a> {
+    /// The grant's id.
+    pub grant_id: &'a str,
+    /// The secret that keys its tags.
+    pub secret: &'a GrantLogSecret,
+    /// The key that opens its events.
+    pub key: &'a EventKey,
+}
+
+/// A grant's event found in the log, proven included in the checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedEntry {
+    /// The leaf's index in the log.
+    pub index: u64,
+    /// The event's number among the grant's.
+    pub seq: u64,
+    /// The event, or why it could not be read: [`DataUseError::Erased`] once the commune erased
+    /// the sealed event at the end of retention (the leaf stays), or a refusal to show.
+    pub event: Result<DataUseEvent, DataUseError>,
+    /// The inclusion proof's size in bytes (hashes of 32 bytes).
+    pub proof_bytes: usize,
+}
+
+/// What a wallet learns about one grant from one cosigned checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantAudit {
+    /// The checkpoint's size.
+    pub size: u64,
+    /// The grant's entries, by sequence number.
+    pub entries: Vec<AuditedEntry>,
+    /// Numbers missing below the highest found: an omitted event, to show as an alarm.
+    pub missing: Vec<u64>,
+    /// Numbers whose tag appears more than once.
+    pub repeated: BTreeMap<u64, Vec<u64>>,
+}
+
+/// Audits one grant against a checkpoint the caller has verified (log signature and witness
+/// quorum: [`crate::tlog::cosignature::CosignedCheckpoint::verify`]): finds the grant's leaves
+/// among `entries` (index, entry bytes, from the entry bundles), proves each one included with the
+/// downloaded `tiles` (an entry not in the tree is an error: the bundles lie), and opens the sealed
+/// events `sealed` returns by leaf index (`None`: erased).
+pub fn audit_grant<'a>(
+    size: u64,
+    root: crate::tlog::merkle::Hash,
+    tiles: &crate::tlog::tiles::Tiles,
+    entries: impl IntoIterator<Item = (u64, &'a [u8])>,
+    sealed: impl Fn(u64) -> Option<&'a [u8]>,
+    grant: &GrantKeys<'_>,
+) -> Result<GrantAudit, crate::tlog::tiles::TileError> {
+    let entries: BTreeMap<u64, &[u8]> = entries.into_iter().filter(|(index, _)| *index < size).collect();
+    let found = scan(grant.secret, entries.iter().map(|(index, bytes)| (*index, *bytes)));
+    let mut audited = Vec::new();
+    let mut proven = |index: u64, seq: u64| -> Result<(), crate::tlog::tiles::TileError> {
+        let bytes = entries.get(&index).copied().unwrap_or_default();
+        let proof = tiles.inclusion_proof(size, root, index, crate::tlog::merkle::leaf_hash(bytes))?;
+        let event = match (Leaf::from_bytes(bytes), sealed(index)) {
+            (Ok(_), None) => Err(DataUseError::Erased),
+            (Ok(leaf), Some(sealed)) => open(&leaf, sealed, grant.key, grant.grant_id, seq),
+            (Err(e), _) => Err(e),
+        };
+        audited.push(AuditedEntry { index, seq, event, proof_bytes: proof.len() * 32 });
+        Ok(())
+    };
+    for (&seq, &index) in &found.found {
+        proven(index, seq)?;
+    }
+    for (&seq, indexes) in &found.repeated {
+        for &index in indexes.iter().skip(1) {
+            proven(index, seq)?;
+        }
+    }
+    Ok(GrantAudit { size, entries: audited, missing: found.missing, repeated: found.repeated })
+}
+
 /// The caller's `rand_core` 0.6 generator under the `rand_core` 0.9 traits that `hpke` asks for.
 struct Rng09<'a, R>(&'a mut R);
 
@@ -504,6 +582,58 @@ mod tests {
         for case in cases {
             assert!(DataUseEvent::from_json(case.as_bytes()).is_err(), "{case}");
         }
+    }
+
+    #[test]
+    fn audits_a_grant_against_a_checkpoint() {
+        use crate::tlog::merkle::{HashReader, HashReaderError, stored_hashes_for_leaf, tree_hash};
+        use crate::tlog::tiles::{Tiles, tile_data, tiles_for_size};
+
+        struct Store(Vec<crate::tlog::merkle::Hash>);
+        impl HashReader for Store {
+            fn read_hashes(&self, i: &[u64]) -> Result<Vec<crate::tlog::merkle::Hash>, HashReaderError> {
+                i.iter().map(|&i| self.0.get(i as usize).copied().ok_or(HashReaderError::IndexesNotInTree)).collect()
+            }
+        }
+        let mut rng = TestRng::new(3);
+        let (mine, key) = (GrantLogSecret::generate(&mut rng), EventKey::generate(&mut rng));
+        let other = GrantLogSecret::generate(&mut rng);
+        let mut store = Store(Vec::new());
+        let mut entries: Vec<Vec<u8>> = Vec::new();
+        let mut sealed: Vec<Vec<u8>> = Vec::new();
+        for i in 0..600u64 {
+            let (secret, seq) = if i % 100 == 7 { (&mine, i / 100) } else { (&other, i) };
+            let s = seal(&event(seq), secret, &key.public_key(), &mut rng).unwrap();
+            let added = stored_hashes_for_leaf(i, crate::tlog::merkle::leaf_hash(&s.leaf.to_bytes()), &store).unwrap();
+            store.0.extend(added);
+            entries.push(s.leaf.to_bytes().to_vec());
+            sealed.push(s.sealed);
+        }
+        let (size, root) = (600, tree_hash(600, &store).unwrap());
+        let mut tiles = Tiles::new();
+        for coord in tiles_for_size(size) {
+            tiles.insert(coord, tile_data(coord, &store).unwrap()).unwrap();
+        }
+        let keys = GrantKeys { grant_id: "urn:uuid:g1", secret: &mine, key: &key };
+        // The sealed event of the grant's number 2 was erased; number 4's entry was left out of
+        // the bundles: a gap.
+        let listed = entries.iter().enumerate().filter(|(i, _)| *i != 407).map(|(i, e)| (i as u64, e.as_slice()));
+        let audit =
+            audit_grant(size, root, &tiles, listed, |i| (i != 207).then(|| sealed[i as usize].as_slice()), &keys)
+                .unwrap();
+        assert_eq!(
+            audit.entries.iter().map(|e| (e.seq, e.index)).collect::<Vec<_>>(),
+            [(0, 7), (1, 107), (2, 207), (3, 307), (5, 507)]
+        );
+        assert_eq!(audit.entries[0].event, Ok(event(0)));
+        assert_eq!(audit.entries[2].event, Err(DataUseError::Erased));
+        assert_eq!(audit.missing, vec![4]);
+        assert!(audit.entries.iter().all(|e| e.proof_bytes == 10 * 32));
+        // An entry the bundles changed is not in the tree: the audit fails instead of showing it.
+        let mut forged = entries.clone();
+        forged[7][40] ^= 1;
+        let listed = forged.iter().enumerate().map(|(i, e)| (i as u64, e.as_slice()));
+        assert!(audit_grant(size, root, &tiles, listed, |i| Some(sealed[i as usize].as_slice()), &keys).is_err());
     }
 
     #[test]
