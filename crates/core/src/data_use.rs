@@ -248,6 +248,11 @@ impl EventKey {
         &self.0
     }
 
+    /// The HPKE private key (derived once per use: deriving costs a scalar multiplication).
+    fn private(&self) -> <X25519HkdfSha256 as hpke::Kem>::PrivateKey {
+        X25519HkdfSha256::derive_keypair(&self.0).0
+    }
+
     /// The public key (32 bytes) the wallet sends with the grant.
     pub fn public_key(&self) -> EventPublicKey {
         let (_, public) = X25519HkdfSha256::derive_keypair(&self.0);
@@ -335,6 +340,16 @@ pub fn open(
     grant_id: &str,
     seq: u64,
 ) -> Result<DataUseEvent, DataUseError> {
+    open_with(leaf, sealed, &key.private(), grant_id, seq)
+}
+
+fn open_with(
+    leaf: &Leaf,
+    sealed: &[u8],
+    private: &<X25519HkdfSha256 as hpke::Kem>::PrivateKey,
+    grant_id: &str,
+    seq: u64,
+) -> Result<DataUseEvent, DataUseError> {
     if <[u8; 32]>::from(Sha256::digest(sealed)) != leaf.event_hash {
         return Err(DataUseError::HashMismatch);
     }
@@ -343,10 +358,9 @@ pub fn open(
     }
     let (enc, ciphertext) = sealed.split_at(ENC_LEN);
     let enc = <X25519HkdfSha256 as hpke::Kem>::EncappedKey::from_bytes(enc).map_err(|_| DataUseError::CannotOpen)?;
-    let (private, _) = X25519HkdfSha256::derive_keypair(&key.0);
     let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
         &OpModeR::Base,
-        &private,
+        private,
         &enc,
         HPKE_INFO,
         ciphertext,
@@ -440,7 +454,7 @@ pub struct GrantKeys<'a> {
     pub key: &'a EventKey,
 }
 
-/// A grant's event found in the log, proven included in the checkpoint.
+/// A grant's event found in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditedEntry {
     /// The leaf's index in the log.
@@ -450,59 +464,108 @@ pub struct AuditedEntry {
     /// The event, or why it could not be read: [`DataUseError::Erased`] once the commune erased
     /// the sealed event at the end of retention (the leaf stays), or a refusal to show.
     pub event: Result<DataUseEvent, DataUseError>,
-    /// The inclusion proof's size in bytes (hashes of 32 bytes).
-    pub proof_bytes: usize,
 }
 
-/// What a wallet learns about one grant from one cosigned checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a wallet learns about one grant from the entries up to one checkpoint.
+#[derive(Debug, Clone, PartialEq)]
 pub struct GrantAudit {
-    /// The checkpoint's size.
-    pub size: u64,
-    /// The grant's entries, by sequence number.
+    /// The frontier at the checkpoint's size, to keep for the next audit.
+    pub frontier: crate::tlog::merkle::Frontier,
+    /// The grant's entries among the new ones, by sequence number.
     pub entries: Vec<AuditedEntry>,
-    /// Numbers missing below the highest found: an omitted event, to show as an alarm.
+    /// Numbers missing below the highest known (found now or before): an omitted event.
     pub missing: Vec<u64>,
-    /// Numbers whose tag appears more than once.
+    /// Numbers whose tag appears more than once among the new entries (or again).
     pub repeated: BTreeMap<u64, Vec<u64>>,
 }
 
-/// Audits one grant against a checkpoint the caller has verified (log signature and witness
-/// quorum: [`crate::tlog::cosignature::CosignedCheckpoint::verify`]): finds the grant's leaves
-/// among `entries` (index, entry bytes, from the entry bundles), proves each one included with the
-/// downloaded `tiles` (an entry not in the tree is an error: the bundles lie), and opens the sealed
-/// events `sealed` returns by leaf index (`None`: erased).
+/// Why an audit could not conclude.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The entries do not start where the kept frontier ends, or do not reach the checkpoint.
+    #[error("the entries cover {first}..{end}, {expected_first}..{expected_end} expected")]
+    EntryRange {
+        /// First index given.
+        first: u64,
+        /// One past the last index given.
+        end: u64,
+        /// The kept frontier's size.
+        expected_first: u64,
+        /// The checkpoint's size.
+        expected_end: u64,
+    },
+    /// The entries do not hash to the checkpoint's root: the bundles were altered, or the log
+    /// is not an extension of the one audited before (a fork, if both checkpoints are signed).
+    #[error("the entries do not hash to the checkpoint's root")]
+    RootMismatch,
+    /// The Merkle arithmetic failed.
+    #[error("{0}")]
+    Merkle(#[from] crate::tlog::merkle::MerkleError),
+}
+
+/// Audits one grant up to a checkpoint the caller has verified (log signature and witness quorum:
+/// [`crate::tlog::cosignature::CosignedCheckpoint::verify`]), from the entries appended since the
+/// last audit (`frontier`, empty the first time): the entries, read from the entry bundles, must
+/// be exactly `frontier.size()..size`; appended to the frontier they must give the checkpoint's
+/// root, which authenticates every one of them and shows the log extends the one audited before.
+/// Then the grant's leaves are found by tag, and the sealed events `sealed` returns by leaf index
+/// (`None`: erased) are opened. `known` are the numbers found by earlier audits (for gaps).
+///
+/// Tags cannot be looked up without reading every entry (asking for one's own would reveal it),
+/// so the audit reads them all; it hashes each once, where inclusion proofs would cost a path of
+/// hashes for each of the grant's entries.
 pub fn audit_grant<'a>(
+    frontier: crate::tlog::merkle::Frontier,
     size: u64,
     root: crate::tlog::merkle::Hash,
-    tiles: &crate::tlog::tiles::Tiles,
-    entries: impl IntoIterator<Item = (u64, &'a [u8])>,
+    entries: &[(u64, &'a [u8])],
     sealed: impl Fn(u64) -> Option<&'a [u8]>,
     grant: &GrantKeys<'_>,
-) -> Result<GrantAudit, crate::tlog::tiles::TileError> {
-    let entries: BTreeMap<u64, &[u8]> = entries.into_iter().filter(|(index, _)| *index < size).collect();
-    let found = scan(grant.secret, entries.iter().map(|(index, bytes)| (*index, *bytes)));
+    known: &std::collections::BTreeSet<u64>,
+) -> Result<GrantAudit, AuditError> {
+    let mut frontier = frontier;
+    let (first, end) =
+        (entries.first().map_or(frontier.size(), |e| e.0), entries.last().map_or(frontier.size(), |e| e.0 + 1));
+    let contiguous = entries.iter().enumerate().all(|(i, (index, _))| *index == first + i as u64);
+    if first != frontier.size() || end != size || !contiguous {
+        return Err(AuditError::EntryRange { first, end, expected_first: frontier.size(), expected_end: size });
+    }
+    for (_, bytes) in entries {
+        frontier.push(crate::tlog::merkle::leaf_hash(bytes))?;
+    }
+    if frontier.root()? != root {
+        return Err(AuditError::RootMismatch);
+    }
+    let found = scan(grant.secret, entries.iter().copied());
+    let private = grant.key.private();
     let mut audited = Vec::new();
-    let mut proven = |index: u64, seq: u64| -> Result<(), crate::tlog::tiles::TileError> {
-        let bytes = entries.get(&index).copied().unwrap_or_default();
-        let proof = tiles.inclusion_proof(size, root, index, crate::tlog::merkle::leaf_hash(bytes))?;
+    let mut push = |index: u64, seq: u64| {
+        let bytes = entries.get((index - first) as usize).map_or(&[][..], |e| e.1);
         let event = match (Leaf::from_bytes(bytes), sealed(index)) {
             (Ok(_), None) => Err(DataUseError::Erased),
-            (Ok(leaf), Some(sealed)) => open(&leaf, sealed, grant.key, grant.grant_id, seq),
+            (Ok(leaf), Some(sealed)) => open_with(&leaf, sealed, &private, grant.grant_id, seq),
             (Err(e), _) => Err(e),
         };
-        audited.push(AuditedEntry { index, seq, event, proof_bytes: proof.len() * 32 });
-        Ok(())
+        audited.push(AuditedEntry { index, seq, event });
     };
     for (&seq, &index) in &found.found {
-        proven(index, seq)?;
+        push(index, seq);
     }
+    let mut repeated = found.repeated.clone();
     for (&seq, indexes) in &found.repeated {
         for &index in indexes.iter().skip(1) {
-            proven(index, seq)?;
+            push(index, seq);
         }
     }
-    Ok(GrantAudit { size, entries: audited, missing: found.missing, repeated: found.repeated })
+    for (&seq, &index) in &found.found {
+        if known.contains(&seq) {
+            repeated.entry(seq).or_insert_with(|| vec![index]);
+        }
+    }
+    let all: std::collections::BTreeSet<u64> = known.iter().copied().chain(found.found.keys().copied()).collect();
+    let missing = all.last().map_or_else(Vec::new, |&highest| (0..highest).filter(|s| !all.contains(s)).collect());
+    Ok(GrantAudit { frontier, entries: audited, missing, repeated })
 }
 
 /// The caller's `rand_core` 0.6 generator under the `rand_core` 0.9 traits that `hpke` asks for.
@@ -586,54 +649,59 @@ mod tests {
 
     #[test]
     fn audits_a_grant_against_a_checkpoint() {
-        use crate::tlog::merkle::{HashReader, HashReaderError, stored_hashes_for_leaf, tree_hash};
-        use crate::tlog::tiles::{Tiles, tile_data, tiles_for_size};
+        use crate::tlog::merkle::{Frontier, leaf_hash};
+        use std::collections::BTreeSet;
 
-        struct Store(Vec<crate::tlog::merkle::Hash>);
-        impl HashReader for Store {
-            fn read_hashes(&self, i: &[u64]) -> Result<Vec<crate::tlog::merkle::Hash>, HashReaderError> {
-                i.iter().map(|&i| self.0.get(i as usize).copied().ok_or(HashReaderError::IndexesNotInTree)).collect()
-            }
-        }
         let mut rng = TestRng::new(3);
         let (mine, key) = (GrantLogSecret::generate(&mut rng), EventKey::generate(&mut rng));
         let other = GrantLogSecret::generate(&mut rng);
-        let mut store = Store(Vec::new());
         let mut entries: Vec<Vec<u8>> = Vec::new();
         let mut sealed: Vec<Vec<u8>> = Vec::new();
         for i in 0..600u64 {
             let (secret, seq) = if i % 100 == 7 { (&mine, i / 100) } else { (&other, i) };
             let s = seal(&event(seq), secret, &key.public_key(), &mut rng).unwrap();
-            let added = stored_hashes_for_leaf(i, crate::tlog::merkle::leaf_hash(&s.leaf.to_bytes()), &store).unwrap();
-            store.0.extend(added);
             entries.push(s.leaf.to_bytes().to_vec());
             sealed.push(s.sealed);
         }
-        let (size, root) = (600, tree_hash(600, &store).unwrap());
-        let mut tiles = Tiles::new();
-        for coord in tiles_for_size(size) {
-            tiles.insert(coord, tile_data(coord, &store).unwrap()).unwrap();
-        }
+        // The log as published: number 4 of the grant (index 407) replaced by another grant's leaf.
+        let mut published = entries.clone();
+        published[407] = Leaf { tag: other.tag(9999), event_hash: [0; 32] }.to_bytes().to_vec();
+        let root_at = |n: usize| {
+            let mut f = Frontier::new();
+            for e in &published[..n] {
+                f.push(leaf_hash(e)).unwrap();
+            }
+            f.root().unwrap()
+        };
         let keys = GrantKeys { grant_id: "urn:uuid:g1", secret: &mine, key: &key };
-        // The sealed event of the grant's number 2 was erased; number 4's entry was left out of
-        // the bundles: a gap.
-        let listed = entries.iter().enumerate().filter(|(i, _)| *i != 407).map(|(i, e)| (i as u64, e.as_slice()));
-        let audit =
-            audit_grant(size, root, &tiles, listed, |i| (i != 207).then(|| sealed[i as usize].as_slice()), &keys)
-                .unwrap();
+        let listed = |from: usize, to: usize| -> Vec<(u64, &[u8])> {
+            (from..to).map(|i| (i as u64, published[i].as_slice())).collect()
+        };
+        let open_all = |i: u64| (i != 207).then(|| sealed[i as usize].as_slice());
+        // First audit at 300, then from its frontier to 600.
+        let first = audit_grant(Frontier::new(), 300, root_at(300), &listed(0, 300), open_all, &keys, &BTreeSet::new())
+            .unwrap();
+        assert_eq!(first.entries.iter().map(|e| (e.seq, e.index)).collect::<Vec<_>>(), [(0, 7), (1, 107), (2, 207)]);
+        assert_eq!(first.entries[0].event, Ok(event(0)));
+        assert_eq!(first.entries[2].event, Err(DataUseError::Erased));
+        assert!(first.missing.is_empty());
+        let known: BTreeSet<u64> = first.entries.iter().map(|e| e.seq).collect();
+        let second =
+            audit_grant(first.frontier.clone(), 600, root_at(600), &listed(300, 600), open_all, &keys, &known).unwrap();
+        assert_eq!(second.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 5]);
+        assert_eq!(second.missing, vec![4]);
+        // An entry altered in the bundles, or a range that skips entries: refused.
+        let mut altered = listed(300, 600);
+        let changed = [0u8; 65];
+        altered[10].1 = &changed;
         assert_eq!(
-            audit.entries.iter().map(|e| (e.seq, e.index)).collect::<Vec<_>>(),
-            [(0, 7), (1, 107), (2, 207), (3, 307), (5, 507)]
+            audit_grant(first.frontier.clone(), 600, root_at(600), &altered, open_all, &keys, &known),
+            Err(AuditError::RootMismatch)
         );
-        assert_eq!(audit.entries[0].event, Ok(event(0)));
-        assert_eq!(audit.entries[2].event, Err(DataUseError::Erased));
-        assert_eq!(audit.missing, vec![4]);
-        assert!(audit.entries.iter().all(|e| e.proof_bytes == 10 * 32));
-        // An entry the bundles changed is not in the tree: the audit fails instead of showing it.
-        let mut forged = entries.clone();
-        forged[7][40] ^= 1;
-        let listed = forged.iter().enumerate().map(|(i, e)| (i as u64, e.as_slice()));
-        assert!(audit_grant(size, root, &tiles, listed, |i| Some(sealed[i as usize].as_slice()), &keys).is_err());
+        assert!(matches!(
+            audit_grant(first.frontier, 600, root_at(600), &listed(301, 600), open_all, &keys, &known),
+            Err(AuditError::EntryRange { .. })
+        ));
     }
 
     #[test]

@@ -156,6 +156,69 @@ pub fn verify_consistency(
     tlog_tiles::check_tree(&proof.to_vec(), new, new_root, old, old_root).map_err(|_| MerkleError::InvalidProof)
 }
 
+/// The right edge of a tree: the roots of its complete subtrees, at most 64 hashes, enough to
+/// append leaves and compute the new root. A reader that has checked a checkpoint's root from its
+/// frontier checks the next checkpoint by appending the new entries and comparing roots: every new
+/// entry is then authenticated, and the new tree extends the old one (no proof needed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Frontier {
+    size: u64,
+    /// Stored-hash index to hash, only those of `sub_tree_index(0, size)`.
+    hashes: std::collections::BTreeMap<u64, Hash>,
+}
+
+impl Frontier {
+    /// The empty tree's.
+    pub fn new() -> Frontier {
+        Frontier::default()
+    }
+
+    /// The tree's size.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf.
+    pub fn push(&mut self, leaf: Hash) -> Result<(), MerkleError> {
+        let added = stored_hashes_for_leaf(self.size, leaf, self)?;
+        let base = stored_hash_index(0, self.size);
+        for (i, hash) in added.into_iter().enumerate() {
+            self.hashes.insert(base + i as u64, hash);
+        }
+        self.size += 1;
+        let keep = tlog_tiles::sub_tree_index(0, self.size, Vec::new());
+        self.hashes.retain(|index, _| keep.contains(index));
+        Ok(())
+    }
+
+    /// The root hash.
+    pub fn root(&self) -> Result<Hash, MerkleError> {
+        tree_hash(self.size, self)
+    }
+
+    /// The frontier's hashes with their stored-hash indexes, to keep between audits.
+    pub fn hashes(&self) -> impl Iterator<Item = (u64, Hash)> + '_ {
+        self.hashes.iter().map(|(i, h)| (*i, *h))
+    }
+
+    /// A frontier kept from [`Frontier::hashes`] for a tree of `size` leaves; its root is checked by
+    /// the caller against the checkpoint it came with.
+    pub fn from_parts(size: u64, hashes: impl IntoIterator<Item = (u64, Hash)>) -> Result<Frontier, MerkleError> {
+        let frontier = Frontier { size, hashes: hashes.into_iter().collect() };
+        let needed = tlog_tiles::sub_tree_index(0, size, Vec::new());
+        if frontier.hashes.len() != needed.len() || !needed.iter().all(|i| frontier.hashes.contains_key(i)) {
+            return Err(MerkleError::Store("the frontier does not match its size".into()));
+        }
+        Ok(frontier)
+    }
+}
+
+impl HashReader for Frontier {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes.iter().map(|i| self.hashes.get(i).copied().ok_or(tlog_tiles::Error::IndexesNotInTree)).collect()
+    }
+}
+
 fn store_error(error: tlog_tiles::Error) -> MerkleError {
     MerkleError::Store(error.to_string())
 }
@@ -208,6 +271,21 @@ mod tests {
         assert_eq!(verify_consistency(&[], 5, root, 5, empty_root()), Err(MerkleError::InvalidProof));
         assert_eq!(verify_consistency(&[], 6, root, 5, root), Err(MerkleError::OldSizeLarger { old: 6, new: 5 }));
         assert_eq!(verify_inclusion(&[], 5, root, 5, root), Err(MerkleError::IndexOutOfRange { index: 5, size: 5 }));
+    }
+
+    #[test]
+    fn a_frontier_follows_the_full_tree() {
+        let memory = tree(300);
+        let mut frontier = Frontier::new();
+        assert_eq!(frontier.root().unwrap(), empty_root());
+        for i in 0..300u64 {
+            frontier.push(leaf_hash(&i.to_be_bytes())).unwrap();
+            assert_eq!(frontier.root().unwrap(), tree_hash(i + 1, &memory).unwrap(), "size {}", i + 1);
+            assert!(frontier.hashes().count() <= 64);
+        }
+        let kept = Frontier::from_parts(300, frontier.hashes()).unwrap();
+        assert_eq!(kept.root(), frontier.root());
+        assert!(Frontier::from_parts(301, frontier.hashes()).is_err());
     }
 
     #[test]
