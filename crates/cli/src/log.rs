@@ -1,15 +1,19 @@
 //! `souverain log verify`: checks a signed checkpoint of the data-use log (the log's signature, and
 //! a quorum of witnesses' cosignatures when witnesses are named), and its consistency with a
 //! previous checkpoint given a consistency proof (one base64 hash a line, as `add-checkpoint`
-//! carries it).
+//! carries it), or a copy of the log's static files (every entry hashed to the root, every tile
+//! rebuilt and compared).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use serde_json::json;
 use souverain_core::tlog::cosignature::{CosignatureError, CosignatureVerifier, CosignedCheckpoint, WitnessPolicy};
-use souverain_core::tlog::merkle::{Hash, MerkleError, verify_consistency};
+use souverain_core::tlog::merkle::{
+    Hash, HashReader, HashReaderError, MerkleError, leaf_hash, stored_hashes_for_leaf, tree_hash, verify_consistency,
+};
 use souverain_core::tlog::note::{Ed25519Verifier, NoteError};
+use souverain_core::tlog::tiles::{TileError, bundles_to_publish, decode_bundle, tile_data, tiles_for_size};
 
 use crate::error::CliError;
 
@@ -38,6 +42,11 @@ pub struct VerifyArgs {
     /// The consistency proof from --previous to the checkpoint (a file, one base64 hash a line).
     #[arg(long, requires = "previous")]
     pub proof: Option<PathBuf>,
+    /// A copy of the log's static files (c2sp.org/tlog-tiles): the checkpoint is read from
+    /// `DIR/checkpoint` instead of stdin, every entry bundle must hash to its root and every hash
+    /// tile must be the one its entries give.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// Why `log verify` refused, one variant per cause.
@@ -71,6 +80,34 @@ pub enum LogError {
     /// The two checkpoints are not consistent: both signed by the log, they prove a fork.
     #[error("the checkpoints are not consistent: {0}")]
     Inconsistent(MerkleError),
+    /// A file of the log's directory is missing or unreadable.
+    #[error("{path}: {reason}")]
+    DirFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// An entry bundle or a hash tile is malformed.
+    #[error("{path}: {source}")]
+    Tile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: TileError,
+    },
+    /// The entries do not hash to the checkpoint's root.
+    #[error("the {entries} entries do not hash to the checkpoint's root")]
+    EntriesRootMismatch {
+        /// Entries read.
+        entries: u64,
+    },
+    /// A hash tile is not the one the entries give.
+    #[error("{path} is not the tile the entries give")]
+    WrongTile {
+        /// The tile's path.
+        path: String,
+    },
 }
 
 impl LogError {
@@ -83,13 +120,16 @@ impl LogError {
             LogError::Checkpoint(_) | LogError::Previous(_) => "invalid_checkpoint",
             LogError::ProofLine(_) => "malformed_proof",
             LogError::Inconsistent(_) => "inconsistent_checkpoints",
+            LogError::DirFile { .. } => "io_error",
+            LogError::Tile { .. } => "malformed_tile",
+            LogError::EntriesRootMismatch { .. } | LogError::WrongTile { .. } => "log_mismatch",
         }
     }
 
     /// 2 for usage errors, 1 when the checkpoints were read and judged.
     pub fn exit_code(&self) -> u8 {
         match self {
-            LogError::VerifierKey { .. } | LogError::Quorum { .. } => 2,
+            LogError::VerifierKey { .. } | LogError::Quorum { .. } | LogError::DirFile { .. } => 2,
             _ => 1,
         }
     }
@@ -116,7 +156,10 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
         return Err(CliError::Log(LogError::Quorum { quorum, named: witnesses.len() }));
     }
     let policy = WitnessPolicy { witnesses, quorum };
-    let note = crate::io::read_stdin()?;
+    let note = match &args.dir {
+        Some(dir) => crate::io::read_file(&dir.join("checkpoint"))?,
+        None => crate::io::read_stdin()?,
+    };
     let checkpoint = CosignedCheckpoint::verify(note.as_bytes(), &log_key, &policy)
         .map_err(|e| CliError::Log(LogError::Checkpoint(e)))?;
     let current = checkpoint.checkpoint().checkpoint();
@@ -140,8 +183,59 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Log(LogError::Inconsistent(e)))?;
         output["consistent_with"] = json!({"size": old.size(), "root": old.root().to_string()});
     }
+    if let Some(dir) = &args.dir {
+        let (entries, tiles) = verify_dir(dir, current.size(), current.root()).map_err(CliError::Log)?;
+        output["entries"] = json!(entries);
+        output["tiles"] = json!(tiles);
+    }
     crate::io::print_json(&output);
     Ok(())
+}
+
+/// Reads every entry bundle of a tree of `size` leaves in `dir`, checks that they hash to `root`,
+/// and that every hash tile is the one they give. Returns the entries and tiles checked.
+fn verify_dir(dir: &Path, size: u64, root: Hash) -> Result<(u64, usize), LogError> {
+    let read = |path: &str| {
+        std::fs::read(dir.join(path)).map_err(|e| LogError::DirFile { path: path.to_owned(), reason: e.to_string() })
+    };
+    let mut store = Store(Vec::new(), 0);
+    for coord in bundles_to_publish(0, size) {
+        let path = coord.entries_path();
+        let entries = decode_bundle(&read(&path)?, coord.width)
+            .map_err(|source| LogError::Tile { path: path.clone(), source })?;
+        for entry in entries {
+            let index = store.1;
+            let added = stored_hashes_for_leaf(index, leaf_hash(&entry), &store).map_err(LogError::Inconsistent)?;
+            store.0.extend(added);
+            store.1 += 1;
+        }
+    }
+    if tree_hash(size, &store).map_err(LogError::Inconsistent)? != root {
+        return Err(LogError::EntriesRootMismatch { entries: store.1 });
+    }
+    let coords = tiles_for_size(size);
+    for coord in &coords {
+        let path = coord.tile_path();
+        let expected = tile_data(*coord, &store).map_err(|source| LogError::Tile { path: path.clone(), source })?;
+        if read(&path)? != expected {
+            return Err(LogError::WrongTile { path });
+        }
+    }
+    Ok((store.1, coords.len()))
+}
+
+/// The stored hashes of the tree being rebuilt, and its size.
+struct Store(Vec<Hash>, u64);
+
+impl HashReader for Store {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, HashReaderError> {
+        indexes
+            .iter()
+            .map(|&i| {
+                usize::try_from(i).ok().and_then(|i| self.0.get(i).copied()).ok_or(HashReaderError::IndexesNotInTree)
+            })
+            .collect()
+    }
 }
 
 fn parse_proof(text: &str) -> Result<Vec<Hash>, LogError> {
