@@ -50,6 +50,11 @@ pub enum Command {
     /// Consent records: withdraw (holder), acknowledge (service), verify-receipt (holder).
     #[command(subcommand)]
     Consent(crate::exchange::ConsentCommand),
+    /// Runs a C2SP tlog-witness for the commune's data-use log: cosigns consistent checkpoints.
+    Witness(crate::witness::WitnessArgs),
+    /// The data-use log: `verify` checks a signed checkpoint and its consistency with a previous one.
+    #[command(subcommand)]
+    Log(crate::log::LogCommand),
 }
 
 /// Key algorithms for `keygen`.

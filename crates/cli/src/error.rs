@@ -98,6 +98,10 @@ pub enum CliError {
     },
     /// No issuer key was given to check a credential.
     NoIssuer,
+    /// `souverain log` refused a checkpoint or its arguments.
+    Log(crate::log::LogError),
+    /// `souverain witness` could not start.
+    Witness(crate::witness::WitnessStartError),
     /// A file could not be written.
     Write {
         /// The path.
@@ -247,6 +251,8 @@ impl CliError {
             CliError::CannotDecline { .. } => "cannot_decline",
             CliError::NoIssuer => "no_issuer",
             CliError::Write { .. } => "io_error",
+            CliError::Witness(_) => "witness_start_failed",
+            CliError::Log(error) => error.code(),
         }
     }
 
@@ -254,6 +260,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Backup(f) => f.exit_code(),
+            CliError::Log(error) => error.exit_code(),
             CliError::Request(_)
             | CliError::Response(_)
             | CliError::Consent(_)
@@ -299,6 +306,8 @@ impl CliError {
             }
             CliError::NoIssuer => "no issuer key given".to_owned(),
             CliError::Write { path, source } => format!("cannot write {path}: {source}"),
+            CliError::Witness(error) => error.to_string(),
+            CliError::Log(error) => error.to_string(),
         }
     }
 

@@ -67,3 +67,9 @@ pub fn print_line(text: &str) {
 pub fn print_json(value: &serde_json::Value) {
     print_line(&serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
 }
+
+/// Writes one line on stderr (a server's internal errors; stdout is for results).
+pub fn print_error_line(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}

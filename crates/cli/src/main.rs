@@ -11,8 +11,10 @@ mod error;
 mod exchange;
 mod io;
 mod keys;
+mod log;
 mod serve;
 mod status;
+mod witness;
 
 use std::process::ExitCode;
 
@@ -37,6 +39,8 @@ fn main() -> ExitCode {
         cli::Command::Respond(opts) => exchange::respond(opts),
         cli::Command::Response(command) => exchange::response(command),
         cli::Command::Consent(command) => exchange::consent(command),
+        cli::Command::Witness(args) => witness::run(args),
+        cli::Command::Log(command) => log::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
