@@ -255,6 +255,9 @@ pub struct ServeArgs {
     /// PostgreSQL database must share their keys too.
     #[arg(long, env = "SOUVERAIN_KEYS")]
     pub keys: Option<PathBuf>,
+    /// Seconds between two runs of the erasure job (it also runs at start).
+    #[arg(long, env = "SOUVERAIN_ERASURE_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub erasure_interval: u64,
 }
 
 /// `souverain backup ...`: the backup file is read on stdin.

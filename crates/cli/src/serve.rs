@@ -16,6 +16,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         options.config = args.config.clone();
         options.db = args.db.as_deref().map(Database::parse);
         options.keys = args.keys.clone();
+        options.erasure_interval = std::time::Duration::from_secs(args.erasure_interval);
         let guichet = Guichet::bind(options).await.map_err(CliError::ServerStart)?;
         let addr = guichet.local_addr().map_err(CliError::ServerIo)?;
         // Scripts (cargo xtask) read this line to learn the port when 0 was asked.

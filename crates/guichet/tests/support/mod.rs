@@ -53,9 +53,25 @@ pub enum Backend {
     },
 }
 
-/// Runs each named `async fn(&Backend)` of the test file twice: `sqlite::NAME` and
+/// Runs each named `async fn(&Backend)` (or, after `blocking:`, `fn(&Backend)`) of the test file twice: `sqlite::NAME` and
 /// `postgres::NAME` (which says on stderr that it was skipped when no test database is given).
 macro_rules! on_both_backends {
+    (blocking: $($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(&$crate::support::Backend::Sqlite);
+            })+
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if let Some(backend) = $crate::support::Backend::postgres(stringify!($name)) {
+                    super::$name(&backend);
+                }
+            })+
+        }
+    };
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
             $(#[test]
@@ -115,6 +131,14 @@ impl Backend {
         match self {
             Backend::Sqlite => Database::Sqlite(dir.join("guichet.sqlite3")),
             Backend::Postgres { .. } => Database::Postgres(self.url().unwrap()),
+        }
+    }
+
+    /// Opens the store directly, as one more guichet process would (blocking: not on a runtime).
+    pub fn open_store(&self, dir: &std::path::Path) -> Box<dyn souverain_guichet::store::Store> {
+        match self.database(dir) {
+            Database::Sqlite(file) => Box::new(souverain_guichet::store::SqliteStore::open(&file).unwrap()),
+            Database::Postgres(url) => Box::new(souverain_guichet::store::PgStore::open(&url).unwrap()),
         }
     }
 
