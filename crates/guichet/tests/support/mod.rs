@@ -55,6 +55,7 @@ pub enum Backend {
 
 /// Runs each named `async fn(&Backend)` (or, after `blocking:`, `fn(&Backend)`) of the test file twice: `sqlite::NAME` and
 /// `postgres::NAME` (which says on stderr that it was skipped when no test database is given).
+#[allow(unused_macros)] // test files without store tests include this module too
 macro_rules! on_both_backends {
     (blocking: $($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -89,6 +90,7 @@ macro_rules! on_both_backends {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use on_both_backends;
 
 /// The runtime `#[tokio::test]` would give.
