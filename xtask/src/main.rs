@@ -15,6 +15,7 @@ mod bench_browser;
 mod bench_size;
 mod demo;
 mod paths;
+mod pg;
 mod run;
 mod test;
 mod tools;

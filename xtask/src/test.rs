@@ -39,9 +39,6 @@ fn wasm_target(args: &[&str]) -> Command {
 }
 
 fn stages() -> Vec<(&'static str, Step)> {
-    let vectors = paths::vectors();
-    let mut native_tests = cmd("cargo", &["test", "--workspace", "--locked"]);
-    native_tests.env("SOUVERAIN_VECTORS", &vectors);
     let mut browser_tests = wasm_target(&["test", "--locked", "-p", "souverain-wallet"]);
     browser_tests.env("CHROMEDRIVER", CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "60");
     vec![
@@ -65,7 +62,7 @@ fn stages() -> Vec<(&'static str, Step)> {
                 "warnings",
             ])),
         ),
-        ("native tests", Step::Tests(native_tests)),
+        ("native tests (SQLite and PostgreSQL)", Step::Work(native_tests)),
         ("interop (JS and Python SD-JWT)", Step::Work(interop)),
         (
             "wasm32 build",
@@ -102,6 +99,18 @@ fn judged((ok, counts): (bool, Counts)) -> Result<Counts, String> {
         return Err("the suite ran no test".to_owned());
     }
     if ok { Ok(counts) } else { Ok(Counts { failed: counts.failed.max(1), ..counts }) }
+}
+
+/// Every crate's tests, with a throwaway PostgreSQL cluster for the guichet's store tests (which
+/// run on both backends); the cluster is stopped and removed however the tests end.
+fn native_tests() -> Result<Counts, String> {
+    let cluster = crate::pg::Cluster::start()?;
+    let mut tests = cmd("cargo", &["test", "--workspace", "--locked"]);
+    tests.env("SOUVERAIN_VECTORS", paths::vectors()).env(crate::pg::TEST_PG, &cluster.url);
+    let (ok, counts) = counted(tests)?;
+    drop(cluster);
+    let ok = ok && counts.failed == 0;
+    Ok(if ok { counts } else { Counts { failed: counts.failed.max(1), ..counts } })
 }
 
 /// Starts the guichet on a free port with the release wallet and runs the Playwright suite.

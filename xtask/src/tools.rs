@@ -47,6 +47,9 @@ pub fn ensure(need: Need) -> Result<(), String> {
         if ensure_chromium()? {
             installed.push("chromium and chromium-driver");
         }
+        if ensure_postgresql()? {
+            installed.push("postgresql-15");
+        }
         if ensure_npm(&paths::root().join("e2e"))? {
             installed.push("npm e2e (playwright-core)");
         }
@@ -92,6 +95,20 @@ fn ensure_chromium() -> Result<bool, String> {
     }
     status(cmd("apt-get", &["update"]))?;
     let mut install = cmd("apt-get", &["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]);
+    install.env("DEBIAN_FRONTEND", "noninteractive");
+    status(install)?;
+    Ok(true)
+}
+
+/// Debian 12's PostgreSQL server programs; the tests start a throwaway cluster with them (`pg.rs`).
+pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+fn ensure_postgresql() -> Result<bool, String> {
+    if Path::new(PG_BIN).join("initdb").exists() {
+        return Ok(false);
+    }
+    status(cmd("apt-get", &["update"]))?;
+    let mut install = cmd("apt-get", &["install", "-y", "--no-install-recommends", "postgresql-15"]);
     install.env("DEBIAN_FRONTEND", "noninteractive");
     status(install)?;
     Ok(true)

@@ -1,6 +1,7 @@
 //! The command-line grammar. Every key is a JWK file; a private JWK is accepted wherever a public
 //! key is asked, and only its public part is used.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -248,11 +249,20 @@ pub struct ServeArgs {
     /// built-in demo commune, Beaulieu-sur-Loire.
     #[arg(long, env = "SOUVERAIN_CONFIG")]
     pub config: Option<PathBuf>,
-    /// The SQLite database (created and migrated at start); the keys are kept in `keys/` beside it
-    /// (files 0600). Default: target/guichet-data/guichet.sqlite3 when ./target exists (running
-    /// from the repository), else souverain-data/guichet.sqlite3.
+    /// The database, migrated at start: a SQLite file (created if needed; the keys are then kept in
+    /// `keys/` beside it, files 0600), or a PostgreSQL URL `postgres://user[:password]@host[:port]/db`
+    /// that several guichet processes may share. Default: target/guichet-data/guichet.sqlite3 when
+    /// ./target exists (running from the repository), else souverain-data/guichet.sqlite3.
     #[arg(long, env = "SOUVERAIN_DB")]
-    pub db: Option<PathBuf>,
+    pub db: Option<OsString>,
+    /// The keys' directory (created with new keys at first start). Default: `keys/` beside the
+    /// SQLite file; with PostgreSQL, `keys/` in the default data directory. Processes sharing a
+    /// PostgreSQL database must share their keys too.
+    #[arg(long, env = "SOUVERAIN_KEYS")]
+    pub keys: Option<PathBuf>,
+    /// Seconds between two runs of the erasure job (it also runs at start).
+    #[arg(long, env = "SOUVERAIN_ERASURE_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub erasure_interval: u64,
 }
 
 /// `souverain backup ...`: the backup file is read on stdin.

@@ -1,6 +1,6 @@
 //! `souverain serve`: the guichet in the foreground until Ctrl-C or SIGTERM.
 
-use souverain_guichet::{Guichet, ServeOptions, shutdown_signal};
+use souverain_guichet::{Database, Guichet, ServeOptions, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
@@ -14,7 +14,9 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         let mut options = ServeOptions::new(args.addr);
         options.wallet_dist = args.wallet_dist.clone();
         options.config = args.config.clone();
-        options.db = args.db.clone();
+        options.db = args.db.as_deref().map(Database::parse);
+        options.keys = args.keys.clone();
+        options.erasure_interval = std::time::Duration::from_secs(args.erasure_interval);
         let guichet = Guichet::bind(options).await.map_err(CliError::ServerStart)?;
         let addr = guichet.local_addr().map_err(CliError::ServerIo)?;
         // Scripts (cargo xtask) read this line to learn the port when 0 was asked.

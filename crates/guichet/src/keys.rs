@@ -49,31 +49,54 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), KeyFileError> {
     builder.create(dir).map_err(io(dir))
 }
 
-/// Loads `dir/name.jwk`, or generates, writes (0600, created exclusively) and returns a new key.
+/// Loads `dir/name.jwk`, or generates, writes (0600) and returns a new key. The new key is written
+/// whole to a temporary file first, then linked to its name only if that name is still free: two
+/// guichet processes starting at once on one key directory (several processes on one PostgreSQL)
+/// end up with the same key, never with a half-written file.
 pub fn load_or_create(dir: &Path, name: &str, curve: Curve) -> Result<SigningKey, KeyFileError> {
     let path = dir.join(format!("{name}.jwk"));
     match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let jwk = Jwk::from_json(&text).map_err(|_| KeyFileError::Invalid(path.clone()))?;
-            SigningKey::from_jwk(&jwk).map_err(|_| KeyFileError::Invalid(path.clone()))
-        }
+        Ok(text) => parse(&path, &text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = match curve {
                 Curve::Ed25519 => SigningKey::generate_ed25519(&mut OsRng),
                 Curve::P256 => SigningKey::generate_p256(&mut OsRng),
             };
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                options.mode(0o600);
+            let mut suffix = [0u8; 8];
+            rand_core::RngCore::fill_bytes(&mut OsRng, &mut suffix);
+            let temporary = dir.join(format!(".{name}.jwk.{}", souverain_core::b64::encode(suffix)));
+            let written = write_new(&temporary, key.to_jwk().to_json().as_bytes())
+                .and_then(|()| std::fs::hard_link(&temporary, &path));
+            let _ = std::fs::remove_file(&temporary);
+            match written {
+                Ok(()) => Ok(key),
+                // Another process linked its key first: that one is the key.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+                    parse(&path, &text)
+                }
+                Err(source) => Err(KeyFileError::Io { path, source }),
             }
-            let mut file = options.open(&path).map_err(io(&path))?;
-            file.write_all(key.to_jwk().to_json().as_bytes()).map_err(io(&path))?;
-            file.sync_all().map_err(io(&path))?;
-            Ok(key)
         }
         Err(source) => Err(KeyFileError::Io { path, source }),
     }
+}
+
+fn parse(path: &Path, text: &str) -> Result<SigningKey, KeyFileError> {
+    let jwk = Jwk::from_json(text).map_err(|_| KeyFileError::Invalid(path.to_owned()))?;
+    SigningKey::from_jwk(&jwk).map_err(|_| KeyFileError::Invalid(path.to_owned()))
+}
+
+/// Creates `path` (0600, exclusively) with `bytes`, flushed to disk.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }

@@ -11,7 +11,8 @@
 //! | `/guichet/` | the agents' HTML pages (French) |
 //! | `/` | the wallet, when `wallet_dist` is given |
 //!
-//! Storage is SQLite ([`store`]); keys are generated at first start ([`keys`]).
+//! Storage is SQLite, or PostgreSQL for several processes ([`store`]); keys are generated at first
+//! start ([`keys`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -54,7 +55,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::config::{Config, ConfigError, ServiceConfig};
 use crate::hardening::{Limiter, RateLimit};
 use crate::keys::{Curve, KeyFileError};
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::store::{PgStore, SqliteStore, Store, StoreError};
 
 /// Largest request body accepted (a vp_token with a few credentials and a grant fits easily).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -88,8 +89,12 @@ pub struct ServeOptions {
     pub wallet_dist: Option<PathBuf>,
     /// The commune's TOML file; `None`: the embedded demo commune ([`config::DEMO_COMMUNE`]).
     pub config: Option<PathBuf>,
-    /// The SQLite file; `None`: [`default_db_path`]. Keys live in `keys/` beside it.
-    pub db: Option<PathBuf>,
+    /// The database; `None`: the SQLite file [`default_db_path`].
+    pub db: Option<Database>,
+    /// The keys' directory; `None`: `keys/` beside the SQLite file, or in the default data
+    /// directory ([`default_db_path`]'s) with PostgreSQL. Every process sharing a database needs
+    /// the same keys.
+    pub keys: Option<PathBuf>,
     /// Public base URL, overriding the configuration's (e.g. `https://guichet.test` in tests).
     pub public_url: Option<String>,
     /// Per-client rate limit; `None`: the configuration's (`[commune.rate_limit]`), else the default.
@@ -108,6 +113,7 @@ impl ServeOptions {
             wallet_dist: None,
             config: None,
             db: None,
+            keys: None,
             public_url: None,
             rate_limit: None,
             clock: Clock::default(),
@@ -124,6 +130,44 @@ pub fn default_db_path() -> PathBuf {
         PathBuf::from("target/guichet-data/guichet.sqlite3")
     } else {
         PathBuf::from("souverain-data/guichet.sqlite3")
+    }
+}
+
+/// Where the guichet keeps its data.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (created if needed), one process.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://user[:password]@host[:port]/database`): several guichet
+    /// processes may share it.
+    Postgres(String),
+}
+
+impl Database {
+    /// A `postgres://` or `postgresql://` URL names PostgreSQL; anything else is a SQLite file.
+    pub fn parse(text: &std::ffi::OsStr) -> Database {
+        match text.to_str() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url.to_owned())
+            }
+            _ => Database::Sqlite(PathBuf::from(text)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    // A PostgreSQL URL may carry a password: never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Database::Postgres(_) => f.write_str("Postgres(..)"),
+        }
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Database {
+        Database::Sqlite(path)
     }
 }
 
@@ -283,6 +327,27 @@ fn is_local_host(authority: &str) -> bool {
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
+/// The directory of a SQLite file (`.` for a bare file name).
+fn data_dir(file: &Path) -> PathBuf {
+    file.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Opens the SQLite file, creating it (and its directory) owner-only first.
+fn open_sqlite(db: &Path) -> Result<SqliteStore, StartError> {
+    let dir = data_dir(db);
+    std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
+    // Personal data: the database (and SQLite's -wal/-shm, which copy its mode) is owner-only.
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        create.mode(0o600);
+    }
+    create.open(db).map_err(|source| StartError::DataDir { path: db.to_owned(), source })?;
+    Ok(SqliteStore::open(db)?)
+}
+
 fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, StartError> {
     let config = match &options.config {
         None => Config::demo()?,
@@ -298,10 +363,15 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         .or_else(|| config.commune.public_url.clone())
         .unwrap_or_else(|| format!("http://{bound}"));
     check_public_url(&public_url)?;
-    let db = options.db.clone().unwrap_or_else(default_db_path);
-    let dir = db.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
-    let key_dir = dir.join("keys");
+    let db = options.db.clone().unwrap_or_else(|| Database::Sqlite(default_db_path()));
+    let key_dir = match (&options.keys, &db) {
+        (Some(dir), _) => dir.clone(),
+        (None, Database::Sqlite(file)) => data_dir(file).join("keys"),
+        (None, Database::Postgres(_)) => data_dir(&default_db_path()).join("keys"),
+    };
+    if let Some(parent) = key_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| StartError::DataDir { path: parent.to_owned(), source })?;
+    }
     keys::ensure_private_dir(&key_dir)?;
     let commune_key = keys::load_or_create(&key_dir, "commune", Curve::Ed25519)?;
     let issuer_key = keys::load_or_create(&key_dir, "issuer", Curve::P256)?;
@@ -311,22 +381,16 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         let client_id = souverain_core::openid4vp::request::client_id_for(&key.public_key());
         services.push(Service { config: s.clone(), key, client_id });
     }
-    // Personal data: the database (and SQLite's -wal/-shm, which copy its mode) is owner-only.
-    let mut create = std::fs::OpenOptions::new();
-    create.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        create.mode(0o600);
-    }
-    create.open(&db).map_err(|source| StartError::DataDir { path: db.clone(), source })?;
-    let store = SqliteStore::open(&db)?;
+    let store: Arc<dyn Store> = match &db {
+        Database::Sqlite(file) => Arc::new(open_sqlite(file)?),
+        Database::Postgres(url) => Arc::new(PgStore::open(url)?),
+    };
     let notice = privacy_notice(&config);
     let notice_sha256 = souverain_core::b64::encode(Sha256::digest(notice.as_bytes()));
     Ok(Arc::new(App {
         config,
         public_url,
-        store: Arc::new(store),
+        store,
         commune_key,
         issuer_key,
         services,

@@ -1,8 +1,9 @@
-//! Storage: the [`Store`] trait the handlers use, and its SQLite implementation.
+//! Storage: the [`Store`] trait the handlers use, its SQLite implementation (the embedded
+//! default) and its PostgreSQL one ([`PgStore`], several guichet processes on one database).
 //!
-//! The trait is synchronous and called from `spawn_blocking`, so that a PostgreSQL implementation
-//! (through a blocking client or its own pool) can replace SQLite without touching the handlers.
-//! Every method that writes commits before returning: the HTTP answer is sent after that.
+//! The trait is synchronous and called from `spawn_blocking`; both implementations block on
+//! their database. Every method that writes commits before returning: the HTTP answer is sent
+//! after that.
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`: each commit is fsynced to the WAL, so an
 //! answered exchange survives a crash of the process *and* of the machine (NORMAL would survive the
@@ -14,6 +15,9 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
+mod pg;
+pub use pg::PgStore;
+
 /// A storage failure. Its text never reaches HTTP clients.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -21,6 +25,18 @@ pub enum StoreError {
     /// SQLite said no.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL said no, or the URL could not be read.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// No PostgreSQL connection could be had from the pool in time.
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    /// The store is being closed.
+    #[error("the store is closed")]
+    Closed,
+    /// Every status index tried was taken (the status list is nearly full).
+    #[error("no free status list index was found")]
+    NoFreeStatusIndex,
     /// A previous panic poisoned the connection's lock.
     #[error("database lock poisoned")]
     Poisoned,
@@ -297,7 +313,8 @@ pub trait Store: Send + Sync {
         erase_at: i64,
     ) -> Result<bool, StoreError>;
     /// The erasure job: erases everything whose date has passed (see [`Erased`]), records each
-    /// erasure, and overwrites the freed bytes (`secure_delete`, WAL truncated).
+    /// erasure once (also when several processes run the job at once), and reclaims the freed
+    /// bytes (SQLite: `secure_delete`, WAL truncated; PostgreSQL: `VACUUM` of the erased tables).
     fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError>;
     /// Recorded erasures, newest first.
     fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError>;

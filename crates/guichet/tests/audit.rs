@@ -1,5 +1,5 @@
 //! The findings of the security audit (issue 16), each pinned over HTTP against a real SQLite
-//! file: retention kept by the erasure job (clock moved, raw file read), answers that can be
+//! file and a real PostgreSQL schema: retention kept by the erasure job (clock moved, raw file read), answers that can be
 //! fetched again when lost, transaction codes, consent terms and stored claims bounded by the
 //! request, and the agents' forms protected from cross-site posts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,15 +16,20 @@ use support::*;
 
 const DAY: i64 = 86_400;
 
-/// Every byte the database keeps on disk: the file, its write-ahead log and shared memory.
-fn raw_database(dir: &std::path::Path) -> Vec<u8> {
+/// Every byte the database keeps on disk: SQLite's file, its write-ahead log and shared memory;
+/// PostgreSQL's table files after a checkpoint (its WAL is not read: docs/guichet.md says how long
+/// it keeps what was erased). `None` when PostgreSQL's files cannot be read from here.
+fn raw_database(backend: &Backend, dir: &std::path::Path) -> Option<Vec<u8>> {
+    if let Backend::Postgres { .. } = backend {
+        return backend.raw_tables();
+    }
     let mut bytes = Vec::new();
     for name in ["guichet.sqlite3", "guichet.sqlite3-wal", "guichet.sqlite3-shm"] {
         if let Ok(b) = std::fs::read(dir.join(name)) {
             bytes.extend(b);
         }
     }
-    bytes
+    Some(bytes)
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -43,12 +48,11 @@ async fn erasures_until(server: &Server, done: impl Fn(&[Value]) -> bool) -> Vec
     panic!("the erasure job did not record the expected erasure in 10 s");
 }
 
-#[tokio::test]
-async fn received_claims_are_erased_at_the_signed_date_and_leave_nothing_in_the_file() {
+async fn received_claims_are_erased_at_the_signed_date_and_leave_nothing_in_the_file(backend: &Backend) {
     const STREET: &str = "12 impasse Zephyrine-Oubliee";
     const NAME: &str = "Anatole-Effacable";
-    let dir = temp_dir("erasure");
-    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+    let dir = backend.temp_dir("erasure");
+    let server = Server::start_erasing(backend, dir, None, None, Duration::from_millis(100)).await;
     let mut holder = Holder::new();
     let mut claims = residence();
     claims["given_name"] = json!(NAME);
@@ -67,7 +71,10 @@ async fn received_claims_are_erased_at_the_signed_date_and_leave_nothing_in_the_
     let result = format!("/api/agent/requests/{}", fetched.id);
     assert!(server.get(&result).await.body.contains(STREET));
     // The data is on disk now (so that the check below can fail).
-    assert!(contains(&raw_database(&server.dir), STREET));
+    let readable = raw_database(backend, &server.dir).inspect(|raw| assert!(contains(raw, STREET)));
+    if readable.is_none() {
+        eprintln!("the PostgreSQL cluster's files are not readable here: its raw files are not checked");
+    }
 
     // A minute before the signed date (the wall clock goes on meanwhile), nothing is erased.
     server.clock.advance(erasure_by - now() - 60);
@@ -89,12 +96,13 @@ async fn received_claims_are_erased_at_the_signed_date_and_leave_nothing_in_the_
 
     // Nothing of the citizen's data remains in the database's files.
     let dir = server.stop().await;
-    let raw = raw_database(&dir);
-    assert!(!contains(&raw, STREET), "the street address is still in the file");
-    assert!(!contains(&raw, NAME), "the name (offer, issued credential) is still in the file");
+    if let Some(raw) = raw_database(backend, &dir) {
+        assert!(!contains(&raw, STREET), "the street address is still in the file");
+        assert!(!contains(&raw, NAME), "the name (offer, issued credential) is still in the file");
+    }
 
     // A year later the grant record goes as well, with its request.
-    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+    let server = Server::start_erasing(backend, dir, None, None, Duration::from_millis(100)).await;
     server.clock.advance(erasure_by - now() + 366 * DAY);
     let grant_id = a.grant_id.clone();
     erasures_until(&server, |e| e.iter().any(|r| r["what"] == "grants" && r["grant_id"] == grant_id.as_str())).await;
@@ -102,10 +110,9 @@ async fn received_claims_are_erased_at_the_signed_date_and_leave_nothing_in_the_
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn expired_requests_offers_and_nonces_are_erased() {
-    let dir = temp_dir("erasure-expired");
-    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+async fn expired_requests_offers_and_nonces_are_erased(backend: &Backend) {
+    let dir = backend.temp_dir("erasure-expired");
+    let server = Server::start_erasing(backend, dir, None, None, Duration::from_millis(100)).await;
     let offer = server.offer("residence", residence()).await;
     let fetched = new_request(&server, "voirie", "suivi").await;
     let nonce = server.call("POST", "/api/oid4vci/nonce", None, b"").await;
@@ -126,9 +133,8 @@ async fn expired_requests_offers_and_nonces_are_erased() {
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn a_lost_answer_to_a_presentation_is_fetched_again_after_the_request_expired() {
-    let server = Server::start("again").await;
+async fn a_lost_answer_to_a_presentation_is_fetched_again_after_the_request_expired(backend: &Backend) {
+    let server = Server::start(backend, "again").await;
     let mut holder = Holder::new();
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let fetched = new_request(&server, "voirie", "suivi").await;
@@ -165,9 +171,8 @@ async fn token_and_request(
     (token, request.to_json().to_string())
 }
 
-#[tokio::test]
-async fn a_credential_whose_answer_was_lost_is_fetched_again_with_the_same_proof_only() {
-    let server = Server::start("reissue").await;
+async fn a_credential_whose_answer_was_lost_is_fetched_again_with_the_same_proof_only(backend: &Backend) {
+    let server = Server::start(backend, "reissue").await;
     let holder = Holder::new();
     let offer = server.offer("residence", residence()).await;
     let (token, body) = token_and_request(&server, &holder, &offer, None).await;
@@ -191,9 +196,8 @@ async fn a_credential_whose_answer_was_lost_is_fetched_again_with_the_same_proof
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn an_offer_with_a_transaction_code_needs_it_and_burns_after_five_wrong_codes() {
-    let server = Server::start("tx-code").await;
+async fn an_offer_with_a_transaction_code_needs_it_and_burns_after_five_wrong_codes(backend: &Backend) {
+    let server = Server::start(backend, "tx-code").await;
     let create = |tx: bool| {
         let server = &server;
         async move {
@@ -289,9 +293,8 @@ fn forged_answer(
     AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant }.to_form()
 }
 
-#[tokio::test]
-async fn consent_terms_chosen_by_the_holder_are_refused() {
-    let server = Server::start("terms").await;
+async fn consent_terms_chosen_by_the_holder_are_refused(backend: &Backend) {
+    let server = Server::start(backend, "terms").await;
     let mut holder = Holder::new();
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let asked = ["/address/street_address", "/address/locality"];
@@ -319,9 +322,8 @@ async fn consent_terms_chosen_by_the_holder_are_refused() {
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn claims_disclosed_beyond_the_request_are_not_stored() {
-    let server = Server::start("beyond").await;
+async fn claims_disclosed_beyond_the_request_are_not_stored(backend: &Backend) {
+    let server = Server::start(backend, "beyond").await;
     let mut holder = Holder::new();
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let fetched = new_request(&server, "voirie", "suivi").await;
@@ -339,9 +341,8 @@ async fn claims_disclosed_beyond_the_request_are_not_stored() {
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn the_agents_forms_refuse_cross_site_posts_and_posts_without_their_token() {
-    let server = Server::start("csrf").await;
+async fn the_agents_forms_refuse_cross_site_posts_and_posts_without_their_token(backend: &Backend) {
+    let server = Server::start(backend, "csrf").await;
     let mut holder = Holder::new();
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let form = "application/x-www-form-urlencoded";
@@ -388,9 +389,8 @@ fn pct(s: &str) -> String {
     souverain_core::openid4vp::url::percent_encode(s)
 }
 
-#[tokio::test]
-async fn agents_bodies_are_read_strictly() {
-    let server = Server::start("bodies").await;
+async fn agents_bodies_are_read_strictly(backend: &Backend) {
+    let server = Server::start(backend, "bodies").await;
     let post = |path: &'static str, body: &'static str| {
         let server = &server;
         async move { server.call("POST", path, Some("application/json"), body.as_bytes()).await }
@@ -420,11 +420,10 @@ async fn agents_bodies_are_read_strictly() {
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn claims_kept_after_a_withdrawal_are_erased_at_the_date_its_receipt_signs() {
+async fn claims_kept_after_a_withdrawal_are_erased_at_the_date_its_receipt_signs(backend: &Backend) {
     use souverain_core::consent::{ExchangeBinding, UnverifiedGrant, Withdrawal, vp_token_hash};
-    let dir = temp_dir("erasure-withdrawal");
-    let server = Server::start_erasing(dir, None, None, Duration::from_millis(100)).await;
+    let dir = backend.temp_dir("erasure-withdrawal");
+    let server = Server::start_erasing(backend, dir, None, None, Duration::from_millis(100)).await;
     let mut holder = Holder::new();
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let quotient = json!({"bracket": "B", "reference_year": 2025});
@@ -457,3 +456,16 @@ async fn claims_kept_after_a_withdrawal_are_erased_at_the_date_its_receipt_signs
     assert_eq!((v["claims"].clone(), v["grant"]["state"].clone()), (json!([]), json!("withdrawn")));
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
+
+support::on_both_backends!(
+    received_claims_are_erased_at_the_signed_date_and_leave_nothing_in_the_file,
+    expired_requests_offers_and_nonces_are_erased,
+    a_lost_answer_to_a_presentation_is_fetched_again_after_the_request_expired,
+    a_credential_whose_answer_was_lost_is_fetched_again_with_the_same_proof_only,
+    an_offer_with_a_transaction_code_needs_it_and_burns_after_five_wrong_codes,
+    consent_terms_chosen_by_the_holder_are_refused,
+    claims_disclosed_beyond_the_request_are_not_stored,
+    the_agents_forms_refuse_cross_site_posts_and_posts_without_their_token,
+    agents_bodies_are_read_strictly,
+    claims_kept_after_a_withdrawal_are_erased_at_the_date_its_receipt_signs,
+);

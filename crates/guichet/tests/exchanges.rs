@@ -16,9 +16,8 @@ use support::*;
 
 const CANTINE_INSCRIPTION: &str = "https://w3id.org/dpv#ServiceRegistration";
 
-#[tokio::test]
-async fn issuance_presentation_check_withdrawal_and_receipts() {
-    let server = Server::start("full").await;
+async fn issuance_presentation_check_withdrawal_and_receipts(backend: &Backend) {
+    let server = Server::start(backend, "full").await;
     // Keys were created with owner-only permissions.
     #[cfg(unix)]
     {
@@ -141,7 +140,7 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
 
     // Restart on the same files: same keys, same registry.
     let dir = server.stop().await;
-    let server = Server::start_in(dir, RateLimit::default()).await;
+    let server = Server::start_in(backend, dir, RateLimit::default()).await;
     assert_eq!(server.get(&check(CANTINE_INSCRIPTION)).await.json()["reason"], "withdrawn");
     let tl = server.get("/.well-known/souverain-trust-list").await;
     UnverifiedTrustList::parse(&tl.body).unwrap().verify(&commune, now()).unwrap();
@@ -149,9 +148,8 @@ async fn issuance_presentation_check_withdrawal_and_receipts() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn an_optional_claim_is_registered_asked_as_optional_and_may_be_shared() {
-    let server = Server::start("optional").await;
+async fn an_optional_claim_is_registered_asked_as_optional_and_may_be_shared(backend: &Backend) {
+    let server = Server::start(backend, "optional").await;
     // The canteen registers the street address beside the locality in the trust list...
     let tl = server.get("/.well-known/souverain-trust-list").await;
     let tl = UnverifiedTrustList::parse(&tl.body).unwrap().verify(&server.commune_key(), now()).unwrap();
@@ -206,7 +204,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_configured_buc
         1,
     );
     std::fs::write(&config, demo).unwrap();
-    let server = Server::start_with(dir, None, Some(config)).await;
+    let server = Server::start_with(&Backend::Sqlite, dir, None, Some(config)).await;
     let from = |ip: &'static str| [("X-Forwarded-For", ip)];
     let mut statuses = Vec::new();
     for ip in ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2", "203.0.113.5, 198.51.100.1"] {
@@ -239,7 +237,7 @@ async fn the_agents_side_needs_the_configured_token_once_the_guichet_is_public()
     // A public URL and no token: the agents' side is closed to everyone.
     let dir = temp_dir("agents-closed");
     let config = demo_with(&dir, "public_url = \"https://guichet.test\"");
-    let server = Server::start_with(dir, None, Some(config)).await;
+    let server = Server::start_with(&Backend::Sqlite, dir, None, Some(config)).await;
     for (method, path) in agent_paths {
         let r = server.call(method, path, None, b"").await;
         assert_eq!((r.status, r.error()), (403, "agent_access_closed".to_owned()), "{path}");
@@ -257,7 +255,7 @@ async fn the_agents_side_needs_the_configured_token_once_the_guichet_is_public()
     };
     let dir = temp_dir("agents-token");
     let config = demo_with(&dir, &format!("public_url = \"https://guichet.test\"\nagent_token_sha256 = \"{hash}\""));
-    let server = Server::start_with(dir, None, Some(config)).await;
+    let server = Server::start_with(&Backend::Sqlite, dir, None, Some(config)).await;
     let offer = json!({"credential": "residence", "label": "x", "claims": residence()}).to_string();
     let post = |auth: Option<&'static str>| {
         let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
@@ -308,9 +306,8 @@ fn pct(s: &str) -> String {
     souverain_core::openid4vp::url::percent_encode(s)
 }
 
-#[tokio::test]
-async fn revoked_credential_is_refused_and_listed_in_the_status_list() {
-    let server = Server::start("revoked").await;
+async fn revoked_credential_is_refused_and_listed_in_the_status_list(backend: &Backend) {
+    let server = Server::start(backend, "revoked").await;
     let mut holder = Holder::new();
     let offer = server.offer("residence", residence()).await;
     let credential = holder.redeem(&server, &offer).await;
@@ -339,9 +336,8 @@ async fn revoked_credential_is_refused_and_listed_in_the_status_list() {
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn each_rejection_has_its_code() {
-    let server = Server::start("reject").await;
+async fn each_rejection_has_its_code(backend: &Backend) {
+    let server = Server::start(backend, "reject").await;
     let mut holder = Holder::new();
     let offer = server.offer("residence", residence()).await;
     holder.redeem(&server, &offer).await;
@@ -438,9 +434,8 @@ async fn each_rejection_has_its_code() {
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
-#[tokio::test]
-async fn token_nonce_and_proof_rejections() {
-    let server = Server::start("vci").await;
+async fn token_nonce_and_proof_rejections(backend: &Backend) {
+    let server = Server::start(backend, "vci").await;
     let holder = Holder::new();
     let offer = server.offer("family_quotient", json!({"bracket": "B", "reference_year": 2026})).await;
     let code = souverain_core::openid4vci::CredentialOffer::parse_url(&offer).unwrap().pre_authorized_code;
@@ -514,7 +509,8 @@ async fn token_nonce_and_proof_rejections() {
 
 #[tokio::test]
 async fn rate_limit_cors_and_security_headers() {
-    let server = Server::start_in(temp_dir("limits"), RateLimit { burst: 5, per_second: 0.001 }).await;
+    let server =
+        Server::start_in(&Backend::Sqlite, temp_dir("limits"), RateLimit { burst: 5, per_second: 0.001 }).await;
     let r = server.call_with("GET", "/.well-known/jwks.json", None, &[("Origin", "http://127.0.0.1:8080")], b"").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("access-control-allow-origin"), Some("http://127.0.0.1:8080"));
@@ -535,3 +531,11 @@ async fn rate_limit_cors_and_security_headers() {
     assert_eq!(r.error(), "rate_limited");
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
+
+support::on_both_backends!(
+    issuance_presentation_check_withdrawal_and_receipts,
+    an_optional_claim_is_registered_asked_as_optional_and_may_be_shared,
+    revoked_credential_is_refused_and_listed_in_the_status_list,
+    each_rejection_has_its_code,
+    token_nonce_and_proof_rejections,
+);

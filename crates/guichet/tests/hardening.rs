@@ -25,7 +25,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// `[commune]` section.
 fn options(dir: &std::path::Path, public_url: Option<&str>, commune_extra: &str) -> ServeOptions {
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
-    options.db = Some(dir.join("guichet.sqlite3"));
+    options.db = Some(dir.join("guichet.sqlite3").into());
     options.public_url = public_url.map(str::to_owned);
     if !commune_extra.is_empty() {
         let demo = souverain_guichet::config::DEMO_COMMUNE;

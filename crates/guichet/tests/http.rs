@@ -39,7 +39,7 @@ async fn healthz_answers_and_the_wallet_is_served_with_fallback_to_its_page() {
     std::fs::write(dist.join("app.js"), "// js").unwrap();
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
     options.wallet_dist = Some(dist.clone());
-    options.db = Some(dist.join("guichet.sqlite3"));
+    options.db = Some(dist.join("guichet.sqlite3").into());
     let guichet = Guichet::bind(options).await.unwrap();
     let addr = guichet.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -96,7 +96,7 @@ async fn a_wallet_directory_without_index_is_refused_at_start() {
     let dist = temp_dir("empty");
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
     options.wallet_dist = Some(dist.clone());
-    options.db = Some(dist.join("guichet.sqlite3"));
+    options.db = Some(dist.join("guichet.sqlite3").into());
     let err = Guichet::bind(options).await.err().unwrap();
     assert!(matches!(err, StartError::NoWallet(path) if path == dist));
 }

@@ -6,7 +6,7 @@ mod support;
 
 use souverain_guichet::config::Config;
 use souverain_guichet::register::COLUMNS;
-use support::{Server, temp_dir};
+use support::{Backend, Server, temp_dir};
 
 /// The CSV's rows, header first.
 fn rows(csv_text: &str) -> Vec<Vec<String>> {
@@ -20,7 +20,7 @@ fn column(name: &str) -> usize {
 
 #[tokio::test]
 async fn every_configured_purpose_is_a_row_with_its_retention_and_recipients() {
-    let server = Server::start("register-demo").await;
+    let server = Server::start(&Backend::Sqlite, "register-demo").await;
     let config = Config::demo().unwrap();
     let r = server.get("/api/agent/register.csv").await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -77,7 +77,7 @@ async fn the_register_follows_the_configuration_and_stays_on_the_agents_side() {
         .replacen("storage_location = \"FR\"", "storage_location = \"US\"", 1);
     let file = dir.join("commune.toml");
     std::fs::write(&file, &text).unwrap();
-    let server = Server::start_with(dir.clone(), None, Some(file)).await;
+    let server = Server::start_with(&Backend::Sqlite, dir.clone(), None, Some(file)).await;
     let rows = rows(&server.get("/api/agent/register.csv").await.body);
     let sport = rows.iter().find(|r| r[0] == "sport/tarif-resident").unwrap();
     assert!(sport[column("Durée de conservation")].starts_with("45 jours"), "{sport:?}");
@@ -89,7 +89,7 @@ async fn the_register_follows_the_configuration_and_stays_on_the_agents_side() {
     let file = dir.join("commune.toml");
     let closed = text.replacen("[commune]\n", &format!("[commune]\nagent_token_sha256 = \"{}\"\n", "ab".repeat(32)), 1);
     std::fs::write(&file, closed).unwrap();
-    let server = Server::start_with(dir, None, Some(file)).await;
+    let server = Server::start_with(&Backend::Sqlite, dir, None, Some(file)).await;
     for path in ["/api/agent/register.csv", "/api/agent/register.json", "/guichet/registre"] {
         assert_eq!(server.get(path).await.status, 401, "{path}");
     }

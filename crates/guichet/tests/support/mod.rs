@@ -1,5 +1,6 @@
-//! A guichet on a loopback port with a real SQLite file in a temp dir, a plain HTTP/1.1 client
-//! over TcpStream, and a holder built from core's wallet-side functions.
+//! A guichet on a loopback port with a real database (a SQLite file in a temp dir, or a schema of
+//! its own in the PostgreSQL test database), a plain HTTP/1.1 client over TcpStream, and a holder
+//! built from core's wallet-side functions.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use souverain_core::sd_jwt_vc::{VcVerifyOptions, verify_vc};
 use souverain_guichet::hardening::RateLimit;
-use souverain_guichet::{Clock, Guichet, ServeOptions};
+use souverain_guichet::{Clock, Database, Guichet, ServeOptions};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -35,6 +36,174 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The environment variable naming the PostgreSQL database the tests may use (`cargo xtask test`
+/// starts a throwaway cluster and sets it); each test gets a schema of its own in it.
+pub const TEST_PG: &str = "SOUVERAIN_TEST_PG";
+
+/// Which store a test runs against.
+pub enum Backend {
+    /// A SQLite file in the test's directory.
+    Sqlite,
+    /// A schema of the test's own in the PostgreSQL test database.
+    Postgres {
+        /// The test database's URL.
+        base: String,
+        /// The schema.
+        schema: String,
+    },
+}
+
+/// Runs each named `async fn(&Backend)` (or, after `blocking:`, `fn(&Backend)`) of the test file twice: `sqlite::NAME` and
+/// `postgres::NAME` (which says on stderr that it was skipped when no test database is given).
+#[allow(unused_macros)] // test files without store tests include this module too
+macro_rules! on_both_backends {
+    (blocking: $($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(&$crate::support::Backend::Sqlite);
+            })+
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if let Some(backend) = $crate::support::Backend::postgres(stringify!($name)) {
+                    super::$name(&backend);
+                }
+            })+
+        }
+    };
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                $crate::support::runtime().block_on(super::$name(&$crate::support::Backend::Sqlite));
+            })+
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if let Some(backend) = $crate::support::Backend::postgres(stringify!($name)) {
+                    $crate::support::runtime().block_on(super::$name(&backend));
+                }
+            })+
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;
+
+/// The runtime `#[tokio::test]` would give.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+impl Backend {
+    /// A fresh schema for `test` in the PostgreSQL test database; `None` (said on stderr) when
+    /// none is given. Under CI, where `cargo xtask test` always gives one, its absence fails.
+    pub fn postgres(test: &str) -> Option<Backend> {
+        let Ok(base) = std::env::var(TEST_PG) else {
+            assert!(std::env::var_os("CI").is_none(), "{TEST_PG} is not set: CI must run the PostgreSQL tests");
+            // Straight to stderr: the test harness would swallow a print of a passing test.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skipped on PostgreSQL: {test} ({TEST_PG} is not set)");
+            return None;
+        };
+        let schema = format!("t{}_{}", std::process::id(), &test[..test.len().min(40)]);
+        let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}");
+        postgres::Client::connect(&base, postgres::NoTls).unwrap().batch_execute(&sql).unwrap();
+        Some(Backend::Postgres { base, schema })
+    }
+
+    /// Short name, for directories and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// A fresh directory for `name` on this backend (the two runs of a test go side by side).
+    pub fn temp_dir(&self, name: &str) -> PathBuf {
+        temp_dir(&format!("{name}-{}", self.name()))
+    }
+
+    /// The guichet's database for a test directory.
+    pub fn database(&self, dir: &std::path::Path) -> Database {
+        match self {
+            Backend::Sqlite => Database::Sqlite(dir.join("guichet.sqlite3")),
+            Backend::Postgres { .. } => Database::Postgres(self.url().unwrap()),
+        }
+    }
+
+    /// Opens the store directly, as one more guichet process would (blocking: not on a runtime).
+    pub fn open_store(&self, dir: &std::path::Path) -> Box<dyn souverain_guichet::store::Store> {
+        match self.database(dir) {
+            Database::Sqlite(file) => Box::new(souverain_guichet::store::SqliteStore::open(&file).unwrap()),
+            Database::Postgres(url) => Box::new(souverain_guichet::store::PgStore::open(&url).unwrap()),
+        }
+    }
+
+    /// The PostgreSQL URL with the test's schema as search path.
+    pub fn url(&self) -> Option<String> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres { base, schema } => {
+                let sep = if base.contains('?') { '&' } else { '?' };
+                Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+            }
+        }
+    }
+
+    /// PostgreSQL: the bytes of every file of the test schema's tables (and their TOAST tables)
+    /// after a checkpoint; `None` when the cluster's files cannot be read from here.
+    pub fn raw_tables(&self) -> Option<Vec<u8>> {
+        let Backend::Postgres { base, schema } = self else { return None };
+        let (base, schema) = (base.clone(), schema.clone());
+        // The blocking client cannot run on the test's runtime thread.
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+            c.batch_execute("CHECKPOINT").unwrap();
+            let data: String = c.query_one("SELECT current_setting('data_directory')", &[]).unwrap().get(0);
+            let files: Vec<String> = c
+                .query(
+                    "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = $1 AND c.relkind = 'r'
+                     UNION ALL SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c
+                       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.reltoastrelid <> 0",
+                    &[&schema],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut bytes = Vec::new();
+            for file in files {
+                bytes.extend(std::fs::read(std::path::Path::new(&data).join(file)).ok()?);
+            }
+            Some(bytes)
+        })
+        .join()
+        .unwrap()
+    }
+}
+
+impl Drop for Backend {
+    // Best effort: a developer's own test database does not fill with schemas.
+    fn drop(&mut self) {
+        if let Backend::Postgres { base, schema } = self {
+            let sql = format!("SET lock_timeout = '2s'; DROP SCHEMA IF EXISTS {schema} CASCADE");
+            let base = base.clone();
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut c) = postgres::Client::connect(&base, postgres::NoTls) {
+                    let _ = c.batch_execute(&sql);
+                }
+            })
+            .join();
+        }
+    }
+}
+
 pub struct Server {
     pub addr: SocketAddr,
     pub dir: PathBuf,
@@ -44,21 +213,27 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start(name: &str) -> Server {
-        Server::start_in(temp_dir(name), RateLimit { burst: 10_000, per_second: 10_000.0 }).await
+    pub async fn start(backend: &Backend, name: &str) -> Server {
+        Server::start_in(backend, backend.temp_dir(name), RateLimit { burst: 10_000, per_second: 10_000.0 }).await
     }
 
-    pub async fn start_in(dir: PathBuf, rate_limit: RateLimit) -> Server {
-        Server::start_with(dir, Some(rate_limit), None).await
+    pub async fn start_in(backend: &Backend, dir: PathBuf, rate_limit: RateLimit) -> Server {
+        Server::start_with(backend, dir, Some(rate_limit), None).await
     }
 
     /// Starts with the rate limit given (`None`: the configuration's) and a configuration file.
-    pub async fn start_with(dir: PathBuf, rate_limit: Option<RateLimit>, config: Option<PathBuf>) -> Server {
-        Server::start_erasing(dir, rate_limit, config, std::time::Duration::from_secs(60)).await
+    pub async fn start_with(
+        backend: &Backend,
+        dir: PathBuf,
+        rate_limit: Option<RateLimit>,
+        config: Option<PathBuf>,
+    ) -> Server {
+        Server::start_erasing(backend, dir, rate_limit, config, std::time::Duration::from_secs(60)).await
     }
 
     /// Like [`Server::start_with`], with the erasure job running every `erasure_interval`.
     pub async fn start_erasing(
+        backend: &Backend,
         dir: PathBuf,
         rate_limit: Option<RateLimit>,
         config: Option<PathBuf>,
@@ -66,7 +241,8 @@ impl Server {
     ) -> Server {
         let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
         options.erasure_interval = erasure_interval;
-        options.db = Some(dir.join("guichet.sqlite3"));
+        options.db = Some(backend.database(&dir));
+        options.keys = Some(dir.join("keys"));
         options.public_url = Some(PUBLIC.into());
         options.rate_limit = rate_limit;
         options.config = config;

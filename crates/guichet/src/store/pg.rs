@@ -1,0 +1,734 @@
+//! The PostgreSQL [`Store`]: several guichet processes share one database.
+//!
+//! Same schema steps and semantics as [`SqliteStore`](super::SqliteStore), made safe for
+//! concurrent processes by PostgreSQL itself rather than by one mutex:
+//!
+//! - each connection runs with `synchronous_commit = on`: a commit returns once its WAL is flushed,
+//!   so every write is durable before the method returns (and before the HTTP answer);
+//! - replays are decided by unique constraints (`INSERT ... ON CONFLICT DO NOTHING` on the spent
+//!   nonce, in the exchange's one transaction): a second process inserting the same nonce waits for
+//!   the first to commit, then inserts nothing;
+//! - the offer's row is locked (`SELECT ... FOR UPDATE`) while its transaction code is checked and
+//!   counted, and while its credential is recorded: one credential per offer, a counter that never
+//!   loses an attempt;
+//! - the erasure job runs under a transaction-level advisory lock taken without waiting: when two
+//!   processes start it at once, one erases and records, the other finds the lock taken and skips
+//!   that tick;
+//! - migrations run under a waiting advisory lock, so two processes starting at once migrate once.
+//!
+//! Advisory locks are keyed on the current schema, so that guichets in different schemas of one
+//! database (the tests) do not wait for each other.
+//!
+//! PostgreSQL has no `secure_delete`: a deleted row stays in its page as a dead tuple until
+//! `VACUUM`, which the erasure job runs on the tables it erased from (docs/guichet.md says what
+//! remains after that).
+
+use std::time::Duration;
+
+use postgres::{NoTls, Row, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::{
+    Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow,
+    Retention, Store, StoreError, constant_time_eq, to_i64,
+};
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Client = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// Connections kept at most per guichet process: enough for tokio's blocking threads to overlap
+/// their round trips, few enough for several processes under PostgreSQL's default of 100.
+const POOL_SIZE: u32 = 16;
+
+/// The schema steps of [`super::MIGRATIONS`], in PostgreSQL's dialect (BIGINT for SQLite's
+/// INTEGER, identity columns for AUTOINCREMENT, an explicit id where SQLite used its rowid).
+/// The version applied is kept in `schema_version`.
+const MIGRATIONS: &[&str] = &[
+    r"
+CREATE TABLE offers (
+  code TEXT PRIMARY KEY, config_id TEXT NOT NULL, claims TEXT NOT NULL, label TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+  access_token TEXT UNIQUE, token_expires_at BIGINT, credential_id BIGINT
+);
+CREATE TABLE c_nonces (nonce TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+CREATE TABLE credentials (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status_idx BIGINT NOT NULL UNIQUE, vct TEXT NOT NULL,
+  label TEXT NOT NULL, offer_code TEXT NOT NULL UNIQUE, holder TEXT NOT NULL,
+  issued_at BIGINT NOT NULL, revoked_at BIGINT
+);
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY, service TEXT NOT NULL, purpose TEXT NOT NULL, nonce TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL, jwt TEXT NOT NULL, iat BIGINT NOT NULL, exp BIGINT NOT NULL, grant_id TEXT
+);
+CREATE TABLE seen_nonces (
+  client_id TEXT NOT NULL, nonce TEXT NOT NULL, used_at BIGINT NOT NULL, PRIMARY KEY (client_id, nonce)
+);
+CREATE TABLE grants (
+  id TEXT PRIMARY KEY, service TEXT NOT NULL, request_id TEXT NOT NULL UNIQUE, purposes TEXT NOT NULL,
+  grant_jwt TEXT NOT NULL, holder_jwk TEXT NOT NULL, client_id TEXT NOT NULL, nonce TEXT NOT NULL,
+  vp_token_sha256 TEXT NOT NULL, valid_until BIGINT NOT NULL, state TEXT NOT NULL,
+  received_at BIGINT NOT NULL, withdrawn_at BIGINT, withdrawal_jwt TEXT,
+  receipt_jwt TEXT NOT NULL, withdrawal_receipt_jwt TEXT
+);
+CREATE INDEX grants_service ON grants (service, received_at);
+CREATE TABLE received_claims (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  grant_id TEXT NOT NULL REFERENCES grants (id), query_id TEXT NOT NULL, vct TEXT NOT NULL,
+  claims TEXT NOT NULL, erase_at BIGINT
+);
+CREATE INDEX received_claims_grant ON received_claims (grant_id);
+",
+    r"
+ALTER TABLE offers ADD COLUMN tx_code_sha256 TEXT;
+ALTER TABLE offers ADD COLUMN tx_attempts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE offers ADD COLUMN proof_sha256 TEXT;
+ALTER TABLE offers ADD COLUMN credential TEXT;
+ALTER TABLE grants ADD COLUMN erasure_by BIGINT;
+-- Rows written before this migration: the grant's end of validity is the end of its retention.
+UPDATE grants SET erasure_by = valid_until;
+UPDATE received_claims SET erase_at = (SELECT g.erasure_by FROM grants g WHERE g.id = received_claims.grant_id)
+  WHERE erase_at IS NULL;
+CREATE INDEX received_claims_erase ON received_claims (erase_at);
+CREATE TABLE erasures (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, what TEXT NOT NULL, grant_id TEXT,
+  rows BIGINT NOT NULL
+);
+",
+];
+
+/// The advisory lock keys (`pg_advisory_xact_lock(int, int)`): one per job, then the schema.
+const MIGRATE_LOCK: &str = "hashtext('souverain.migrate'), hashtext(current_schema())";
+const ERASE_LOCK: &str = "hashtext('souverain.erase_due'), hashtext(current_schema())";
+
+/// Sets up each new connection: durable commits whatever the server's default.
+#[derive(Debug)]
+struct Session;
+
+impl r2d2::CustomizeConnection<postgres::Client, postgres::Error> for Session {
+    fn on_acquire(&self, conn: &mut postgres::Client) -> Result<(), postgres::Error> {
+        conn.batch_execute("SET synchronous_commit = on")
+    }
+}
+
+/// The pool's connection failures go to the guichet's log (r2d2 would write them to `log`).
+#[derive(Debug)]
+struct LogErrors;
+
+impl r2d2::HandleError<postgres::Error> for LogErrors {
+    fn handle_error(&self, error: postgres::Error) {
+        tracing::error!(%error, "PostgreSQL connection");
+    }
+}
+
+/// PostgreSQL through a small pool of blocking connections.
+pub struct PgStore {
+    /// `None` only while dropping (see [`Drop`]).
+    pool: Option<Pool>,
+}
+
+impl std::fmt::Debug for PgStore {
+    // The URL may carry a password: nothing of the connection is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgStore")
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?options]`, or the
+    /// key=value form) and applies pending migrations.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        let config: postgres::Config = url.parse()?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(Session))
+            .error_handler(Box::new(LogErrors))
+            .build(manager)?;
+        let store = PgStore { pool: Some(pool) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction()?;
+        tx.query_one(&format!("SELECT pg_advisory_xact_lock({MIGRATE_LOCK})::text"), &[])?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+        let version: i64 = match tx.query_opt("SELECT version FROM schema_version", &[])? {
+            Some(row) => row.try_get(0)?,
+            None => {
+                tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])?;
+                0
+            }
+        };
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+        if version > known {
+            return Err(StoreError::TooNew(version));
+        }
+        // One transaction for every pending step: all applied, or none.
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            tx.batch_execute(sql)?;
+            tx.execute("UPDATE schema_version SET version = $1", &[&to_i64(i as u64 + 1)])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn client(&self) -> Result<Client, StoreError> {
+        match &self.pool {
+            Some(pool) => Ok(pool.get()?),
+            None => Err(StoreError::Closed),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>) -> Result<T, StoreError> {
+        let mut c = self.client()?;
+        Ok(f(&mut c)?)
+    }
+
+    /// Reclaims the dead rows an erasure left in `tables` (outside any transaction, as VACUUM
+    /// must be). The erasure is committed already: a failure here is logged, not returned.
+    fn vacuum(&self, tables: &[&str]) {
+        if tables.is_empty() {
+            return;
+        }
+        let sql = format!("VACUUM {}", tables.join(", "));
+        if let Err(error) = self.client().and_then(|mut c| Ok(c.batch_execute(&sql)?)) {
+            tracing::warn!(%error, "VACUUM after an erasure failed; PostgreSQL's autovacuum will reclaim the rows later");
+        }
+    }
+}
+
+impl Drop for PgStore {
+    // Each blocking client closes by running its own small runtime, which tokio forbids on an
+    // async worker, where the last handle to the store may well be dropped: close them on a
+    // plain thread instead.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::Builder::new().name("pg-close".into()).spawn(move || drop(pool));
+        }
+    }
+}
+
+fn offset(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+fn grant_row(r: &Row) -> Result<GrantRow, postgres::Error> {
+    Ok(GrantRow {
+        id: r.try_get(0)?,
+        service: r.try_get(1)?,
+        request_id: r.try_get(2)?,
+        purposes: r.try_get(3)?,
+        grant_jwt: r.try_get(4)?,
+        holder_jwk: r.try_get(5)?,
+        client_id: r.try_get(6)?,
+        nonce: r.try_get(7)?,
+        vp_token_sha256: r.try_get(8)?,
+        valid_until: r.try_get(9)?,
+        state: r.try_get(10)?,
+        received_at: r.try_get(11)?,
+        withdrawn_at: r.try_get(12)?,
+        receipt_jwt: r.try_get(13)?,
+        withdrawal_receipt_jwt: r.try_get(14)?,
+        withdrawal_jwt: r.try_get(15)?,
+        erasure_by: r.try_get(16)?,
+    })
+}
+
+fn request_row(r: &Row) -> Result<RequestRow, postgres::Error> {
+    Ok(RequestRow {
+        id: r.try_get(0)?,
+        service: r.try_get(1)?,
+        purpose: r.try_get(2)?,
+        nonce: r.try_get(3)?,
+        state: r.try_get(4)?,
+        jwt: r.try_get(5)?,
+        iat: r.try_get(6)?,
+        exp: r.try_get(7)?,
+        grant_id: r.try_get(8)?,
+    })
+}
+
+fn record_erasure(
+    tx: &mut Transaction<'_>,
+    now: i64,
+    what: &str,
+    grant_id: Option<&str>,
+    rows: u64,
+) -> Result<(), postgres::Error> {
+    if rows > 0 {
+        tx.execute(
+            "INSERT INTO erasures (at, what, grant_id, rows) VALUES ($1, $2, $3, $4)",
+            &[&now, &what, &grant_id, &to_i64(rows)],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store for PgStore {
+    fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO offers (code, config_id, claims, label, created_at, expires_at, tx_code_sha256)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&offer.code, &offer.config_id, &offer.claims, &offer.label, &now, &expires_at, &offer.tx_code_sha256],
+            )
+            .map(drop)
+        })
+    }
+
+    fn redeem_offer(
+        &self,
+        code: &str,
+        tx_code_sha256: Option<&str>,
+        token: &str,
+        now: i64,
+        token_expires_at: i64,
+    ) -> Result<Redeemed, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // The row stays locked until commit: a concurrent attempt waits, then sees the count
+            // (or the token) this one wrote.
+            let expected = tx.query_opt(
+                "SELECT tx_code_sha256 FROM offers
+                 WHERE code = $1 AND access_token IS NULL AND expires_at > $2 AND tx_attempts < $3 FOR UPDATE",
+                &[&code, &now, &MAX_TX_CODE_ATTEMPTS],
+            )?;
+            let Some(expected) = expected else { return Ok(Redeemed::Unknown) };
+            let expected: Option<String> = expected.try_get(0)?;
+            if let Some(expected) = expected
+                && !tx_code_sha256.is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
+            {
+                tx.execute("UPDATE offers SET tx_attempts = tx_attempts + 1 WHERE code = $1", &[&code])?;
+                tx.commit()?;
+                return Ok(Redeemed::WrongTxCode);
+            }
+            tx.execute(
+                "UPDATE offers SET access_token = $2, token_expires_at = $3 WHERE code = $1",
+                &[&code, &token, &token_expires_at],
+            )?;
+            tx.commit()?;
+            Ok(Redeemed::Done)
+        })
+    }
+
+    fn offer_for_token(&self, token: &str, now: i64) -> Result<Option<Offer>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT code, config_id, claims, label FROM offers
+                 WHERE access_token = $1 AND token_expires_at > $2 AND credential_id IS NULL",
+                &[&token, &now],
+            )?;
+            row.map(|r| {
+                Ok(Offer {
+                    code: r.try_get(0)?,
+                    config_id: r.try_get(1)?,
+                    claims: r.try_get(2)?,
+                    label: r.try_get(3)?,
+                    tx_code_sha256: None,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn create_c_nonce(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("INSERT INTO c_nonces (nonce, expires_at) VALUES ($1, $2)", &[&nonce, &expires_at]).map(drop)
+        })
+    }
+
+    fn consume_c_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            // Expired nonces go as well, so the table does not grow.
+            c.execute("DELETE FROM c_nonces WHERE expires_at <= $1 AND nonce <> $2", &[&now, &nonce])?;
+            // Two processes deleting the same nonce: the second waits for the first's row lock,
+            // then finds the row gone.
+            let n = c.execute("DELETE FROM c_nonces WHERE nonce = $1 AND expires_at > $2", &[&nonce, &now])?;
+            Ok(n == 1)
+        })
+    }
+
+    fn record_credential(
+        &self,
+        offer: &Offer,
+        vct: &str,
+        holder: &str,
+        proof_sha256: &str,
+        now: i64,
+        pick: &mut dyn FnMut() -> u64,
+        issue: &mut dyn FnMut(u64) -> Result<String, String>,
+    ) -> Result<Option<(u64, String)>, StoreError> {
+        let mut failure = None;
+        let recorded = self.with(|c| {
+            let mut tx = c.transaction()?;
+            // The offer's row lock makes a concurrent request for the same offer wait, then find
+            // the credential recorded: one credential per offer.
+            let taken = tx.query_opt("SELECT credential_id FROM offers WHERE code = $1 FOR UPDATE", &[&offer.code])?;
+            let free = match taken {
+                Some(row) => row.try_get::<_, Option<i64>>(0)?.is_none(),
+                None => false,
+            };
+            if !free {
+                return Ok(None);
+            }
+            // A free index, decided by the unique constraint (another process may be taking the
+            // same one right now).
+            let mut inserted = None;
+            for _ in 0..64 {
+                let idx = pick();
+                let row = tx.query_opt(
+                    "INSERT INTO credentials (status_idx, vct, label, offer_code, holder, issued_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (status_idx) DO NOTHING RETURNING id",
+                    &[&to_i64(idx), &vct, &offer.label, &offer.code, &holder, &now],
+                )?;
+                if let Some(row) = row {
+                    inserted = Some((idx, row.try_get::<_, i64>(0)?));
+                    break;
+                }
+            }
+            let Some((idx, id)) = inserted else {
+                failure = Some(StoreError::NoFreeStatusIndex);
+                return Ok(None);
+            };
+            let credential = match issue(idx) {
+                Ok(credential) => credential,
+                Err(e) => {
+                    failure = Some(StoreError::Issue(e));
+                    return Ok(None); // dropped: rolled back
+                }
+            };
+            tx.execute(
+                "UPDATE offers SET credential_id = $2, proof_sha256 = $3, credential = $4 WHERE code = $1",
+                &[&offer.code, &id, &proof_sha256, &credential],
+            )?;
+            tx.commit()?;
+            Ok(Some((idx, credential)))
+        })?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(recorded),
+        }
+    }
+
+    fn reissue(&self, token: &str, proof_sha256: &str, now: i64) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT credential FROM offers WHERE access_token = $1 AND token_expires_at > $2
+                   AND credential IS NOT NULL AND proof_sha256 = $3",
+                &[&token, &now, &proof_sha256],
+            )?;
+            row.map(|r| r.try_get(0)).transpose()
+        })
+    }
+
+    fn revoke(&self, status_idx: u64, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE credentials SET revoked_at = $2 WHERE status_idx = $1 AND revoked_at IS NULL",
+                &[&to_i64(status_idx), &now],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn revoked(&self) -> Result<Vec<u64>, StoreError> {
+        self.with(|c| {
+            let rows = c.query("SELECT status_idx FROM credentials WHERE revoked_at IS NOT NULL", &[])?;
+            rows.iter().map(|r| r.try_get::<_, i64>(0).map(|v| u64::try_from(v).unwrap_or(0))).collect()
+        })
+    }
+
+    fn is_revoked(&self, status_idx: u64) -> Result<Option<bool>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT revoked_at IS NOT NULL FROM credentials WHERE status_idx = $1",
+                &[&to_i64(status_idx)],
+            )?;
+            row.map(|r| r.try_get(0)).transpose()
+        })
+    }
+
+    fn credentials(&self, limit: u32) -> Result<Vec<IssuedCredential>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT id, status_idx, vct, label, issued_at, revoked_at FROM credentials ORDER BY id DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(IssuedCredential {
+                        id: r.try_get(0)?,
+                        status_idx: u64::try_from(r.try_get::<_, i64>(1)?).unwrap_or(0),
+                        vct: r.try_get(2)?,
+                        label: r.try_get(3)?,
+                        issued_at: r.try_get(4)?,
+                        revoked_at: r.try_get(5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn create_request(&self, q: &RequestRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO requests (id, service, purpose, nonce, state, jwt, iat, exp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[&q.id, &q.service, &q.purpose, &q.nonce, &q.state, &q.jwt, &q.iat, &q.exp],
+            )
+            .map(drop)
+        })
+    }
+
+    fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT id, service, purpose, nonce, state, jwt, iat, exp, grant_id FROM requests WHERE id = $1",
+                &[&id],
+            )?;
+            row.as_ref().map(request_row).transpose()
+        })
+    }
+
+    fn nonce_used(&self, client_id: &str, nonce: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.query_one(
+                "SELECT EXISTS (SELECT 1 FROM seen_nonces WHERE client_id = $1 AND nonce = $2)",
+                &[&client_id, &nonce],
+            )?
+            .try_get(0)
+        })
+    }
+
+    fn record_exchange(&self, e: &Exchange) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // The replay decision: the first insert of the nonce wins; a concurrent one (from this
+            // process or another) waits for it to commit, then inserts nothing.
+            let first = tx.execute(
+                "INSERT INTO seen_nonces (client_id, nonce, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&e.client_id, &e.nonce, &e.now],
+            )?;
+            if first != 1 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
+                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'given', $11, $12, $13)",
+                &[
+                    &e.grant_id,
+                    &e.service,
+                    &e.request_id,
+                    &e.purposes,
+                    &e.grant_jwt,
+                    &e.holder_jwk,
+                    &e.client_id,
+                    &e.nonce,
+                    &e.vp_token_sha256,
+                    &e.valid_until,
+                    &e.now,
+                    &e.receipt_jwt,
+                    &e.erasure_by,
+                ],
+            )?;
+            for (query, vct, claims) in &e.claims {
+                tx.execute(
+                    "INSERT INTO received_claims (grant_id, query_id, vct, claims, erase_at) VALUES ($1, $2, $3, $4, $5)",
+                    &[&e.grant_id, query, vct, claims, &e.erasure_by],
+                )?;
+            }
+            tx.execute("UPDATE requests SET grant_id = $2 WHERE id = $1", &[&e.request_id, &e.grant_id])?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(&format!("SELECT {} FROM grants WHERE id = $1", super::GRANT_COLUMNS), &[&id])?;
+            row.as_ref().map(grant_row).transpose()
+        })
+    }
+
+    fn claims(&self, grant_id: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT query_id, vct, claims FROM received_claims WHERE grant_id = $1 ORDER BY id",
+                &[&grant_id],
+            )?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+        })
+    }
+
+    fn withdraw(
+        &self,
+        grant_id: &str,
+        withdrawal_jwt: &str,
+        receipt_jwt: &str,
+        now: i64,
+        erase_at: i64,
+    ) -> Result<bool, StoreError> {
+        let erased_now = self.with(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE grants SET state = 'withdrawn', withdrawn_at = $2, withdrawal_jwt = $3, withdrawal_receipt_jwt = $4,
+                   erasure_by = $5
+                 WHERE id = $1 AND state = 'given'",
+                &[&grant_id, &now, &withdrawal_jwt, &receipt_jwt, &erase_at],
+            )?;
+            if n != 1 {
+                return Ok(None);
+            }
+            let mut erased = 0;
+            if erase_at <= now {
+                erased = tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[&grant_id])?;
+                record_erasure(&mut tx, now, "claims", Some(grant_id), erased)?;
+            } else {
+                tx.execute("UPDATE received_claims SET erase_at = $2 WHERE grant_id = $1", &[&grant_id, &erase_at])?;
+            }
+            tx.commit()?;
+            Ok(Some(erased))
+        })?;
+        match erased_now {
+            None => Ok(false),
+            Some(erased) => {
+                if erased > 0 {
+                    self.vacuum(&["received_claims"]);
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError> {
+        let erased = self.with(|c| {
+            let mut tx = c.transaction()?;
+            let mut erased = Erased::default();
+            let locked: bool =
+                tx.query_one(&format!("SELECT pg_try_advisory_xact_lock({ERASE_LOCK})"), &[])?.try_get(0)?;
+            if !locked {
+                // Another guichet process is running the job right now: it erases and records.
+                return Ok(erased);
+            }
+            // Claims, one record per grant: the date signed in the grant's or the withdrawal's receipt.
+            let due: Vec<String> = tx
+                .query(
+                    "SELECT DISTINCT grant_id FROM received_claims WHERE erase_at IS NOT NULL AND erase_at <= $1",
+                    &[&now],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            for grant_id in &due {
+                let n = tx
+                    .execute("DELETE FROM received_claims WHERE grant_id = $1 AND erase_at <= $2", &[grant_id, &now])?;
+                record_erasure(&mut tx, now, "claims", Some(grant_id), n)?;
+                erased.claims += offset(n);
+            }
+            // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
+            // access token's life), or expired unredeemed.
+            let n = tx.execute(
+                "DELETE FROM offers WHERE (access_token IS NULL AND expires_at <= $1)
+                   OR (access_token IS NOT NULL AND token_expires_at <= $1)",
+                &[&now],
+            )?;
+            record_erasure(&mut tx, now, "offers", None, n)?;
+            erased.offers = offset(n);
+            let n = tx.execute("DELETE FROM c_nonces WHERE expires_at <= $1", &[&now])?;
+            record_erasure(&mut tx, now, "c_nonces", None, n)?;
+            erased.c_nonces = offset(n);
+            // Grants past their proof retention (their claims went at `erasure_by`), then their requests.
+            let old: Vec<String> = tx
+                .query("SELECT id FROM grants WHERE erasure_by + $2 <= $1", &[&now, &retention.proof_seconds])?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            for grant_id in &old {
+                tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[grant_id])?;
+                tx.execute("DELETE FROM requests WHERE grant_id = $1", &[grant_id])?;
+                let n = tx.execute("DELETE FROM grants WHERE id = $1", &[grant_id])?;
+                record_erasure(&mut tx, now, "grants", Some(grant_id), n)?;
+                erased.grants += offset(n);
+            }
+            // Requests expired unanswered; a request's nonce can serve no replay once it expired.
+            let n = tx.execute("DELETE FROM requests WHERE grant_id IS NULL AND exp <= $1", &[&now])?;
+            record_erasure(&mut tx, now, "requests", None, n)?;
+            erased.requests = offset(n);
+            let n = tx.execute(
+                "DELETE FROM seen_nonces WHERE NOT EXISTS
+                   (SELECT 1 FROM requests r WHERE r.nonce = seen_nonces.nonce AND r.exp > $1)",
+                &[&now],
+            )?;
+            record_erasure(&mut tx, now, "nonces", None, n)?;
+            erased.nonces = offset(n);
+            let n = tx.execute(
+                "DELETE FROM credentials WHERE issued_at + $2 <= $1",
+                &[&now, &retention.credential_seconds],
+            )?;
+            record_erasure(&mut tx, now, "credentials", None, n)?;
+            erased.credentials = offset(n);
+            tx.commit()?;
+            Ok(erased)
+        })?;
+        // The tables that held personal data and lost rows in this run.
+        let mut tables = Vec::new();
+        if erased.claims > 0 || erased.grants > 0 {
+            tables.push("received_claims");
+        }
+        if erased.offers > 0 {
+            tables.push("offers");
+        }
+        if erased.grants > 0 {
+            tables.push("grants");
+        }
+        if erased.credentials > 0 {
+            tables.push("credentials");
+        }
+        self.vacuum(&tables);
+        Ok(erased)
+    }
+
+    fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT at, what, grant_id, rows FROM erasures ORDER BY id DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ErasureRow {
+                        at: r.try_get(0)?,
+                        what: r.try_get(1)?,
+                        grant_id: r.try_get(2)?,
+                        rows: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn grants_of(&self, service: &str, limit: u32) -> Result<Vec<GrantRow>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT {} FROM grants WHERE service = $1 ORDER BY received_at DESC LIMIT $2",
+                    super::GRANT_COLUMNS
+                ),
+                &[&service, &i64::from(limit)],
+            )?;
+            rows.iter().map(grant_row).collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_backends_have_the_same_schema_steps() {
+        assert_eq!(super::MIGRATIONS.len(), super::super::MIGRATIONS.len());
+    }
+}

@@ -1,0 +1,207 @@
+//! Several guichet processes on one database, played by two stores opened on it (each with its own
+//! connections, as each process has) and threads released at once: the decisions that must hold
+//! across processes (replay, transaction-code attempts, one credential per offer, free status
+//! indexes, the erasure job) are taken by the database, on SQLite and on PostgreSQL.
+//! `crates/cli/tests/shared_postgres.rs` runs two real `souverain serve` processes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Barrier;
+
+use souverain_guichet::store::{Exchange, Offer, Redeemed, RequestRow, Retention, Store};
+use support::*;
+
+/// Threads released at once, alternating between the two stores.
+const THREADS: usize = 8;
+
+/// Two stores on one database, as two guichet processes.
+fn two_stores(backend: &Backend, name: &str) -> [Box<dyn Store>; 2] {
+    let dir = backend.temp_dir(name);
+    [backend.open_store(&dir), backend.open_store(&dir)]
+}
+
+/// Runs `f(store, i)` on [`THREADS`] threads released together, thread `i` on store `i % 2`.
+fn race<T: Send>(stores: &[Box<dyn Store>; 2], f: impl Fn(&dyn Store, usize) -> T + Sync) -> Vec<T> {
+    let barrier = Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|i| {
+                let (barrier, f, store) = (&barrier, &f, &*stores[i % 2]);
+                s.spawn(move || {
+                    barrier.wait();
+                    f(store, i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn request(id: &str) -> RequestRow {
+    RequestRow {
+        id: id.into(),
+        service: "voirie".into(),
+        purpose: "suivi".into(),
+        nonce: format!("nonce-{id}"),
+        state: format!("state-{id}"),
+        jwt: "request.jwt".into(),
+        iat: 1_000,
+        exp: 1_600,
+        grant_id: None,
+    }
+}
+
+/// An answer to `request` under the grant `grant_id`, its claims due for erasure at `erasure_by`.
+fn exchange(request: &RequestRow, grant_id: &str, erasure_by: i64) -> Exchange {
+    Exchange {
+        request_id: request.id.clone(),
+        client_id: "decentralized_identifier:did:jwk:voirie".into(),
+        nonce: request.nonce.clone(),
+        grant_id: grant_id.into(),
+        service: request.service.clone(),
+        purposes: "[]".into(),
+        grant_jwt: format!("grant-{grant_id}"),
+        holder_jwk: "{}".into(),
+        vp_token_sha256: format!("vp-{grant_id}"),
+        valid_until: erasure_by,
+        erasure_by,
+        receipt_jwt: format!("receipt-{grant_id}"),
+        now: 1_100,
+        claims: vec![
+            ("q0".into(), "urn:vct:residence".into(), format!("{{\"who\": \"{grant_id}\"}}")),
+            ("q1".into(), "urn:vct:household".into(), "{}".into()),
+        ],
+    }
+}
+
+fn offer(code: &str, tx_code_sha256: Option<&str>) -> Offer {
+    Offer {
+        code: code.into(),
+        config_id: "residence".into(),
+        claims: "{}".into(),
+        label: "dossier".into(),
+        tx_code_sha256: tx_code_sha256.map(Into::into),
+    }
+}
+
+fn a_response_is_recorded_once_whichever_process_gets_it(backend: &Backend) {
+    let stores = two_stores(backend, "race-response");
+    for round in 0..5 {
+        let q = request(&format!("r{round}"));
+        stores[0].create_request(&q).unwrap();
+        // Every thread posts a different answer to the same request (same nonce).
+        let recorded =
+            race(&stores, |store, i| store.record_exchange(&exchange(&q, &format!("g{round}-{i}"), 5_000)).unwrap());
+        let winners: Vec<usize> = (0..THREADS).filter(|&i| recorded[i]).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {recorded:?}");
+        let winner = format!("g{round}-{}", winners[0]);
+        for store in &stores {
+            assert_eq!(store.request(&q.id).unwrap().unwrap().grant_id.as_deref(), Some(winner.as_str()));
+            assert_eq!(store.claims(&winner).unwrap().len(), 2);
+            for loser in (0..THREADS).filter(|&i| !recorded[i]) {
+                assert!(store.grant(&format!("g{round}-{loser}")).unwrap().is_none());
+            }
+        }
+    }
+}
+
+fn transaction_code_attempts_are_counted_across_processes(backend: &Backend) {
+    let stores = two_stores(backend, "race-tx-code");
+    stores[0].create_offer(&offer("coded", Some("right")), 1_000, 2_000).unwrap();
+    // Eight wrong codes at once: five are counted as wrong, then the offer is burnt.
+    let results = race(&stores, |store, i| {
+        store.redeem_offer("coded", Some("wrong"), &format!("token-{i}"), 1_100, 1_700).unwrap()
+    });
+    let wrong = results.iter().filter(|r| **r == Redeemed::WrongTxCode).count();
+    let unknown = results.iter().filter(|r| **r == Redeemed::Unknown).count();
+    assert_eq!((wrong, unknown), (5, THREADS - 5), "{results:?}");
+    assert_eq!(stores[1].redeem_offer("coded", Some("right"), "late", 1_100, 1_700).unwrap(), Redeemed::Unknown);
+
+    // The right code eight times at once: one access token.
+    stores[1].create_offer(&offer("twice", Some("right")), 1_000, 2_000).unwrap();
+    let results =
+        race(&stores, |store, i| store.redeem_offer("twice", Some("right"), &format!("t-{i}"), 1_100, 1_700).unwrap());
+    assert_eq!(results.iter().filter(|r| **r == Redeemed::Done).count(), 1, "{results:?}");
+    let tokens = (0..THREADS).filter(|i| stores[0].offer_for_token(&format!("t-{i}"), 1_200).unwrap().is_some());
+    assert_eq!(tokens.count(), 1);
+}
+
+fn one_credential_per_offer_and_free_status_indexes_across_processes(backend: &Backend) {
+    let stores = two_stores(backend, "race-credential");
+    stores[0].create_offer(&offer("one", None), 1_000, 2_000).unwrap();
+    assert_eq!(stores[0].redeem_offer("one", None, "tok", 1_100, 1_700).unwrap(), Redeemed::Done);
+    let the_offer = stores[1].offer_for_token("tok", 1_100).unwrap().unwrap();
+    // Eight proofs for one offer at once: one credential, fetched again with its proof only.
+    let issued = race(&stores, |store, i| {
+        let mut pick = || 100 + i as u64;
+        let mut issue = |idx: u64| Ok(format!("vc-{idx}-{i}"));
+        store
+            .record_credential(&the_offer, "urn:vct", "holder", &format!("proof-{i}"), 1_100, &mut pick, &mut issue)
+            .unwrap()
+    });
+    let winners: Vec<(usize, (u64, String))> =
+        issued.into_iter().enumerate().filter_map(|(i, r)| r.map(|r| (i, r))).collect();
+    assert_eq!(winners.len(), 1);
+    let (i, (_, vc)) = &winners[0];
+    for store in &stores {
+        assert_eq!(store.reissue("tok", &format!("proof-{i}"), 1_200).unwrap().as_ref(), Some(vc));
+        assert_eq!(store.reissue("tok", &format!("proof-{}", (i + 1) % THREADS), 1_200).unwrap(), None);
+    }
+    assert_eq!(stores[0].credentials(100).unwrap().len(), 1);
+
+    // Eight offers at once whose first pick is the same index: each gets its own index.
+    for i in 0..THREADS {
+        stores[i % 2].create_offer(&offer(&format!("o{i}"), None), 1_000, 2_000).unwrap();
+        stores[i % 2].redeem_offer(&format!("o{i}"), None, &format!("tok{i}"), 1_100, 1_700).unwrap();
+    }
+    let issued = race(&stores, |store, i| {
+        let o = store.offer_for_token(&format!("tok{i}"), 1_100).unwrap().unwrap();
+        let mut picks = [7_u64, 1_000 + i as u64].into_iter().cycle();
+        let mut pick = || picks.next().unwrap_or(0);
+        let mut issue = |idx: u64| Ok(format!("vc-{idx}"));
+        store.record_credential(&o, "urn:vct", "holder", "proof", 1_100, &mut pick, &mut issue).unwrap().unwrap().0
+    });
+    let mut indexes = issued.clone();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), THREADS, "{issued:?}");
+    assert!(indexes.contains(&7));
+}
+
+fn the_erasure_job_run_at_once_erases_and_records_each_item_once(backend: &Backend) {
+    let stores = two_stores(backend, "race-erasure");
+    const GRANTS: usize = 10;
+    for g in 0..GRANTS {
+        let q = request(&format!("q{g}"));
+        stores[g % 2].create_request(&q).unwrap();
+        assert!(stores[g % 2].record_exchange(&exchange(&q, &format!("grant{g}"), 3_000)).unwrap());
+        stores[g % 2].create_offer(&offer(&format!("expired{g}"), None), 1_000, 1_500).unwrap();
+    }
+    let retention = Retention { proof_seconds: 1_000_000, credential_seconds: 1_000_000 };
+    // Both processes run the job at once, a few times over, once everything is due.
+    let mut erased = Vec::new();
+    for _ in 0..3 {
+        erased.extend(race(&stores, |store, _| store.erase_due(3_001, &retention).unwrap()));
+    }
+    assert_eq!(erased.iter().map(|e| e.claims).sum::<usize>(), 2 * GRANTS, "{erased:?}");
+    assert_eq!(erased.iter().map(|e| e.offers).sum::<usize>(), GRANTS, "{erased:?}");
+    let records = stores[0].erasures(500).unwrap();
+    for g in 0..GRANTS {
+        let grant = format!("grant{g}");
+        let mine: Vec<_> =
+            records.iter().filter(|r| r.what == "claims" && r.grant_id.as_deref() == Some(&grant)).collect();
+        assert_eq!(mine.len(), 1, "{grant}: {records:?}");
+        assert_eq!(mine[0].rows, 2);
+        assert!(stores[1].claims(&grant).unwrap().is_empty());
+    }
+    let offers: i64 = records.iter().filter(|r| r.what == "offers").map(|r| r.rows).sum();
+    assert_eq!(offers, GRANTS as i64);
+}
+
+support::on_both_backends!(blocking:
+    a_response_is_recorded_once_whichever_process_gets_it,
+    transaction_code_attempts_are_counted_across_processes,
+    one_credential_per_offer_and_free_status_indexes_across_processes,
+    the_erasure_job_run_at_once_erases_and_records_each_item_once,
+);
