@@ -330,7 +330,7 @@ impl Browser {
 
     /// From a page of the guichet that needs a session, through the provider's login and consent,
     /// to the callback URL the provider sends back (not yet followed).
-    async fn to_callback(&mut self, page: &str, login: &str, password: &str) -> String {
+    async fn through_provider(&mut self, page: &str, login: &str, password: &str) -> String {
         let first = self.get(&format!("{PUBLIC}{page}")).await;
         assert_eq!(first.status, 303, "{page} without a session: {}", first.body);
         let is_callback = |u: &str| u.starts_with(&format!("{PUBLIC}/guichet/connexion/retour"));
@@ -347,7 +347,7 @@ impl Browser {
 
     /// Signs in completely; returns the callback's answer.
     async fn sign_in(&mut self, login: &str, password: &str) -> Resp {
-        let callback = self.to_callback("/guichet/agent", login, password).await;
+        let callback = self.through_provider("/guichet/agent", login, password).await;
         self.get(&callback).await
     }
 }
@@ -467,7 +467,7 @@ async fn sign_in_answers_that_do_not_belong_or_came_too_late_are_refused() {
     let provider = Provider::start(secret, 60);
     let guichet = start_guichet("refusals", &provider, secret).await;
     let mut browser = Browser::new(guichet.addr);
-    let callback = browser.to_callback("/guichet/agent", "paul.accueil", "accueil-pass").await;
+    let callback = browser.through_provider("/guichet/agent", "paul.accueil", "accueil-pass").await;
     let state = callback.split("state=").nth(1).unwrap().split('&').next().unwrap().to_owned();
 
     // The right answer in another browser (no pending sign-in there): refused.
@@ -483,14 +483,14 @@ async fn sign_in_answers_that_do_not_belong_or_came_too_late_are_refused() {
     assert_eq!((r.status, r.error().as_str()), (400, "sign_in_not_started"));
     // Another provider's `iss` (RFC 9207 mix-up).
     let mut again = Browser::new(guichet.addr);
-    let callback2 = again.to_callback("/guichet/agent", "paul.accueil", "accueil-pass").await;
+    let callback2 = again.through_provider("/guichet/agent", "paul.accueil", "accueil-pass").await;
     let mixed = callback2.replace("iss=http", "iss=https");
     let r = again.get(&mixed).await;
     assert_eq!((r.status, r.error().as_str()), (400, "sign_in_answer_invalid"), "{}", r.body);
 
     // Two minutes later at the guichet: the ID token has expired (the pending sign-in has not).
     let mut late = Browser::new(guichet.addr);
-    let callback3 = late.to_callback("/guichet/agent", "paul.accueil", "accueil-pass").await;
+    let callback3 = late.through_provider("/guichet/agent", "paul.accueil", "accueil-pass").await;
     guichet.clock.advance(120);
     let r = late.get(&callback3).await;
     assert_eq!((r.status, r.error().as_str()), (401, "id_token_invalid"), "{}", r.body);
@@ -499,7 +499,7 @@ async fn sign_in_answers_that_do_not_belong_or_came_too_late_are_refused() {
 
     // The same steps with nothing changed: signed in (the refusals above were about what was).
     let mut browser = Browser::new(guichet.addr);
-    let callback = browser.to_callback("/guichet/agent", "paul.accueil", "accueil-pass").await;
+    let callback = browser.through_provider("/guichet/agent", "paul.accueil", "accueil-pass").await;
     let r = browser.get(&callback).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(browser.get(&format!("{PUBLIC}/guichet/agent")).await.status, 200);
