@@ -101,6 +101,12 @@ fn temp_dir(name: &str) -> PathBuf {
 /// public-road reports; nobody revokes but machines.
 async fn start_guichet(name: &str, provider: &Provider, secret: &str) -> Running {
     let dir = temp_dir(name);
+    write_config(&dir, provider, secret);
+    start_in(&dir).await
+}
+
+/// Writes the configuration and the client secret into `dir`.
+fn write_config(dir: &Path, provider: &Provider, secret: &str) {
     std::fs::write(dir.join("client-secret"), format!("{secret}\n")).unwrap();
     let token_hash: String = Sha256::digest(MACHINE_TOKEN.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     let demo = souverain_guichet::config::DEMO_COMMUNE;
@@ -129,6 +135,10 @@ read_results = ["voirie"]
         secret_file = dir.join("client-secret").display(),
     ));
     std::fs::write(dir.join("commune.toml"), config).unwrap();
+}
+
+/// A guichet on the configuration, database and keys in `dir` (several may share them).
+async fn start_in(dir: &Path) -> Running {
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
     options.db = Some(dir.join("guichet.sqlite3"));
     options.public_url = Some(PUBLIC.into());
@@ -361,6 +371,37 @@ async fn machine_request(browser: &mut Browser, service: &str) -> String {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn two_guichets_sharing_database_and_keys_share_sign_ins_sessions_and_forms() {
+    provider_or_skip!("two_guichets_sharing_database_and_keys_share_sign_ins_sessions_and_forms");
+    let secret = "shared-client-secret";
+    let provider = Provider::start(secret, 3600);
+    let dir = temp_dir("two");
+    write_config(&dir, &provider, secret);
+    let a = start_in(&dir).await;
+    let b = start_in(&dir).await;
+    let mut browser = Browser::new(a.addr);
+    // Started on A, finished on B (the sealed pending sign-in opens there).
+    let callback = browser.through_provider("/guichet/agent", "paul.accueil", "accueil-pass").await;
+    browser.guichet = b.addr;
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The session opened on B serves on A; a form rendered by A is accepted by B.
+    browser.guichet = a.addr;
+    let page = browser.get(&format!("{PUBLIC}/guichet/agent")).await;
+    assert_eq!(page.status, 200);
+    browser.guichet = b.addr;
+    let created = browser.submit(&page, &[("credential", "residence"), ("given_name", "Alice")]).await;
+    assert!(created.status == 200 && created.body.contains("Offre créée"), "{} {}", created.status, created.body);
+    // Logout on B ends the session on A too.
+    let old_session = browser.cookie(PUBLIC, "__Host-souverain_agent").unwrap();
+    let page = browser.get(&format!("{PUBLIC}/guichet/deconnexion")).await;
+    assert_eq!(browser.submit(&page, &[]).await.status, 303);
+    browser.guichet = a.addr;
+    browser.jar.entry(PUBLIC.into()).or_default().insert("__Host-souverain_agent".into(), old_session);
+    assert_eq!(browser.get(&format!("{PUBLIC}/guichet/agent")).await.status, 303);
 }
 
 #[tokio::test]
