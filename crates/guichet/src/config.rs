@@ -406,3 +406,40 @@ impl ServiceConfig {
         self.purposes.iter().find(|p| p.id == id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_oidc(section: &str) -> Result<Config, ConfigError> {
+        Config::parse(&format!("{DEMO_COMMUNE}\n[oidc]\n{section}"))
+    }
+
+    #[test]
+    fn oidc_sections_are_checked() {
+        let base = "issuer = \"https://auth.example/api/v2\"\nclient_id = \"guichet\"\n";
+        let ok = with_oidc(&format!(
+            "{base}[[oidc.roles]]\nemail_domain = \"cantine.example\"\nread_results = [\"cantine\"]"
+        ))
+        .unwrap();
+        let oidc = ok.oidc.unwrap();
+        assert_eq!((oidc.idle_timeout, oidc.session_lifetime), (1800, 36_000));
+        assert!(oidc.scopes.contains(&"openid".to_owned()));
+        assert!(with_oidc("issuer = \"http://127.0.0.1:9000\"\nclient_id = \"g\"").is_ok());
+        for bad in [
+            // Plain http beyond this machine; an empty client id; a zero lifetime.
+            "issuer = \"http://auth.example\"\nclient_id = \"g\"".to_owned(),
+            "issuer = \"https://auth.example\"\nclient_id = \"\"".to_owned(),
+            format!("{base}idle_timeout = 0"),
+            // Rules with no condition, two, half of one, or an unknown service.
+            format!("{base}[[oidc.roles]]\nissue = true"),
+            format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\nclaim = \"groups\"\nvalue = \"x\""),
+            format!("{base}[[oidc.roles]]\nclaim = \"groups\"\nissue = true"),
+            format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\nread_results = [\"piscine\"]"),
+        ] {
+            assert!(matches!(with_oidc(&bad), Err(ConfigError::Oidc(_))), "{bad}");
+        }
+        // The secret itself is not a key of the section.
+        assert!(matches!(with_oidc(&format!("{base}client_secret = \"s3cret\"")), Err(ConfigError::Toml(_))));
+    }
+}
