@@ -327,11 +327,13 @@ impl Oidc {
         })
     }
 
-    /// The provider's metadata and keys, discovered again when older than [`DISCOVERY_TTL`].
-    pub async fn metadata(&self, now: i64) -> Result<Arc<ProviderMetadata>, SignInError> {
+    /// The provider's metadata and keys, discovered again when older than [`DISCOVERY_TTL`], or
+    /// when `fresh` (an ID token signed by a key the cached JWKS lacks: the provider rotated).
+    pub async fn metadata(&self, now: i64, fresh: bool) -> Result<Arc<ProviderMetadata>, SignInError> {
         let cached = self.discovered.lock().unwrap_or_else(PoisonError::into_inner).clone();
         if let Some((at, metadata)) = cached
             && now - at < DISCOVERY_TTL
+            && !fresh
         {
             return Ok(metadata);
         }
@@ -423,7 +425,7 @@ async fn sign_in(
 ) -> Result<Response, ApiError> {
     let oidc = oidc_of(&app)?;
     let now = app.now();
-    let metadata = oidc.metadata(now).await.map_err(SignInError::into_api)?;
+    let metadata = oidc.metadata(now, false).await.map_err(SignInError::into_api)?;
     let client = client(oidc, &metadata).map_err(SignInError::into_api)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
@@ -493,7 +495,7 @@ async fn finish_sign_in(
         let description = query.get("error_description").map_or(String::new(), |d| format!(": {d}"));
         return Err(SignInError::Provider(format!("{error}{description}")));
     }
-    let metadata = oidc.metadata(now).await?;
+    let metadata = oidc.metadata(now, false).await?;
     if let Some(iss) = query.get("iss")
         && iss != metadata.issuer().as_str()
     {
@@ -509,7 +511,15 @@ async fn finish_sign_in(
         .await
         .map_err(|e| SignInError::CodeExchange(e.to_string()))?;
     let id_token = tokens.id_token().ok_or(SignInError::NoIdToken)?.to_string();
-    let verified = check_id_token(&metadata, &oidc.config.client_id, &id_token, &pending.nonce, now)?;
+    let verified = match check_id_token(&metadata, &oidc.config.client_id, &id_token, &pending.nonce, now) {
+        // The token came from the provider's own token endpoint: a signature the cached keys do
+        // not verify means new keys, once; a second failure stands.
+        Err(IdTokenError::Signature) => {
+            let fresh = oidc.metadata(now, true).await?;
+            check_id_token(&fresh, &oidc.config.client_id, &id_token, &pending.nonce, now)?
+        }
+        other => other?,
+    };
     let mut claims = verified.claims.clone();
     if let Ok(request) = client.user_info(
         AccessToken::new(tokens.access_token().secret().clone()),
@@ -592,7 +602,7 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Respo
         tracing::info!(issuer = %row.issuer, subject = %row.subject, "agent signed out");
     }
     // The provider's logout, when it has one (a failure to reach it leaves the local logout done).
-    let end_session = match (&ended, oidc.metadata(app.now()).await) {
+    let end_session = match (&ended, oidc.metadata(app.now(), false).await) {
         (Some(row), Ok(metadata)) => metadata.additional_metadata().end_session_endpoint.clone().map(|endpoint| {
             let mut request = LogoutRequest::from(endpoint).set_client_id(ClientId::new(oidc.config.client_id.clone()));
             if let Ok(token) = row.id_token.parse::<CoreIdToken>() {

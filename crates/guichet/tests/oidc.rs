@@ -56,6 +56,11 @@ struct Provider {
 
 impl Provider {
     fn start(secret: &str, id_token_ttl: u32) -> Provider {
+        Provider::start_on(secret, id_token_ttl, 0)
+    }
+
+    /// On `port` (0: a free one); each start signs with a new key.
+    fn start_on(secret: &str, id_token_ttl: u32, port: u16) -> Provider {
         let mut child = Command::new("node")
             .arg("server.mjs")
             .current_dir(provider_dir())
@@ -63,6 +68,7 @@ impl Provider {
             .env("OIDC_POST_LOGOUT_URI", format!("{PUBLIC}/guichet/deconnecte"))
             .env("OIDC_CLIENT_SECRET", secret)
             .env("OIDC_ID_TOKEN_TTL", id_token_ttl.to_string())
+            .env("PORT", port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -402,6 +408,24 @@ async fn two_guichets_sharing_database_and_keys_share_sign_ins_sessions_and_form
     browser.guichet = a.addr;
     browser.jar.entry(PUBLIC.into()).or_default().insert("__Host-souverain_agent".into(), old_session);
     assert_eq!(browser.get(&format!("{PUBLIC}/guichet/agent")).await.status, 303);
+}
+
+#[tokio::test]
+async fn a_provider_that_rotated_its_keys_is_discovered_again() {
+    provider_or_skip!("a_provider_that_rotated_its_keys_is_discovered_again");
+    let secret = "rotating-client-secret";
+    let first = Provider::start(secret, 3600);
+    let guichet = start_guichet("rotation", &first, secret).await;
+    let mut browser = Browser::new(guichet.addr);
+    assert_eq!(browser.sign_in("paul.accueil", "accueil-pass").await.status, 200);
+    // The same issuer, restarted with a new signing key, within the guichet's discovery cache.
+    let port: u16 = first.issuer.rsplit(':').next().unwrap().parse().unwrap();
+    drop(first);
+    let second = Provider::start_on(secret, 3600, port);
+    assert_eq!(second.issuer, format!("http://127.0.0.1:{port}"));
+    let mut browser = Browser::new(guichet.addr);
+    let r = browser.sign_in("paul.accueil", "accueil-pass").await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 #[tokio::test]
