@@ -56,6 +56,10 @@ pub fn ensure(need: Need) -> Result<(), String> {
         if ensure_npm(&paths::root().join("interop"))? {
             installed.push("npm interop (@sd-jwt/sd-jwt-vc, jose)");
         }
+        // The real OpenID provider the guichet's agent sign-in tests start (crates/guichet/tests/oidc.rs).
+        if ensure_npm(&paths::root().join("tools/oidc-provider"))? {
+            installed.push("npm OpenID provider for the tests (oidc-provider)");
+        }
         if ensure_python_venv()? {
             installed.push("Python interop venv (sd-jwt)");
         }

@@ -21,6 +21,79 @@ pub struct Config {
     pub commune: Commune,
     /// Its services.
     pub services: Vec<ServiceConfig>,
+    /// Agents sign in with OpenID Connect (ProConnect); absent: bearer token or loopback demo only.
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
+}
+
+/// `[oidc]`: the agents' OpenID provider (ProConnect in production) and how its claims map to roles.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL; its metadata is discovered at `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// The guichet's client id at the provider.
+    pub client_id: String,
+    /// A file holding the client secret (trailing whitespace ignored); absent: the environment
+    /// variable [`OIDC_CLIENT_SECRET_ENV`]. Never the secret itself: configuration files get copied.
+    #[serde(default)]
+    pub client_secret_file: Option<std::path::PathBuf>,
+    /// Scopes asked for (`openid` is always asked).
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// `acr_values` sent with the authorization request (ProConnect: `eidas1`); absent: none.
+    #[serde(default)]
+    pub acr_values: Option<String>,
+    /// Seconds without a request after which a session ends.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: u64,
+    /// Seconds after sign-in after which a session ends, active or not.
+    #[serde(default = "default_session_lifetime")]
+    pub session_lifetime: u64,
+    /// Which claims give which roles; an agent gets the union of the roles of every matching rule.
+    #[serde(default)]
+    pub roles: Vec<RoleRule>,
+}
+
+/// The environment variable read for the client secret when no `client_secret_file` is configured.
+pub const OIDC_CLIENT_SECRET_ENV: &str = "SOUVERAIN_OIDC_CLIENT_SECRET";
+
+fn default_scopes() -> Vec<String> {
+    ["openid", "email", "given_name", "usual_name"].map(String::from).to_vec()
+}
+/// Half an hour: a counter left unattended closes itself soon.
+fn default_idle_timeout() -> u64 {
+    1800
+}
+/// A working day: agents sign in again each morning.
+fn default_session_lifetime() -> u64 {
+    10 * 3600
+}
+
+/// `[[oidc.roles]]`: a condition on the agent's claims (ID token and userinfo) and the roles it
+/// gives. The condition is either `email_domain` (the part of `email` after its `@`, compared
+/// without case), or `claim` and `value` (the claim is that string, or a list holding it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRule {
+    /// The domain of the `email` claim.
+    #[serde(default)]
+    pub email_domain: Option<String>,
+    /// A claim's name (`groups`, `siret`, `usual_name`, ...).
+    #[serde(default)]
+    pub claim: Option<String>,
+    /// The value `claim` must have or contain.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Services whose results and grants the agent may read (and ask citizens for).
+    #[serde(default)]
+    pub read_results: Vec<String>,
+    /// May create credential offers.
+    #[serde(default)]
+    pub issue: bool,
+    /// May revoke credentials.
+    #[serde(default)]
+    pub revoke: bool,
 }
 
 /// An offer is taken at the counter or from a message just sent: a quarter of an hour is enough, and
@@ -223,6 +296,11 @@ pub enum ConfigError {
     /// `request_lifetime` is zero or over an hour (wallets refuse longer-lived requests).
     #[error("request_lifetime must be between 1 and 3600 seconds")]
     RequestLifetime,
+    /// `[oidc]` is incomplete: an issuer that is not an https URL (http only for a loopback
+    /// provider), an empty client id, a zero lifetime, or a role rule without exactly one
+    /// condition or naming an unknown service.
+    #[error("oidc: {0}")]
+    Oidc(String),
     /// A purpose id is empty or repeated within its service.
     #[error("purpose id {0:?} is invalid or repeated")]
     PurposeId(String),
@@ -277,6 +355,9 @@ impl Config {
                 }
             }
         }
+        if let Some(oidc) = &config.oidc {
+            check_oidc(oidc, &config.services)?;
+        }
         Ok(config)
     }
 
@@ -291,9 +372,74 @@ impl Config {
     }
 }
 
+fn check_oidc(oidc: &OidcConfig, services: &[ServiceConfig]) -> Result<(), ConfigError> {
+    let fail = |text: &str| Err(ConfigError::Oidc(text.to_owned()));
+    let loopback = oidc.issuer.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    });
+    if !(oidc.issuer.starts_with("https://") || loopback) {
+        return fail("issuer must be an https:// URL (http:// only for a provider on this machine)");
+    }
+    if oidc.client_id.is_empty() {
+        return fail("client_id is empty");
+    }
+    if oidc.idle_timeout == 0 || oidc.session_lifetime == 0 {
+        return fail("idle_timeout and session_lifetime must be positive");
+    }
+    for rule in &oidc.roles {
+        let by_claim = rule.claim.is_some() && rule.value.is_some();
+        let lone = rule.claim.is_some() != rule.value.is_some();
+        if lone || by_claim == rule.email_domain.is_some() {
+            return fail("each role rule needs either email_domain, or claim and value");
+        }
+        if let Some(unknown) = rule.read_results.iter().find(|id| !services.iter().any(|s| &s.id == *id)) {
+            return Err(ConfigError::Oidc(format!("role rule names an unknown service {unknown:?}")));
+        }
+    }
+    Ok(())
+}
+
 impl ServiceConfig {
     /// A purpose by id.
     pub fn purpose(&self, id: &str) -> Option<&PurposeConfig> {
         self.purposes.iter().find(|p| p.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_oidc(section: &str) -> Result<Config, ConfigError> {
+        Config::parse(&format!("{DEMO_COMMUNE}\n[oidc]\n{section}"))
+    }
+
+    #[test]
+    fn oidc_sections_are_checked() {
+        let base = "issuer = \"https://auth.example/api/v2\"\nclient_id = \"guichet\"\n";
+        let ok = with_oidc(&format!(
+            "{base}[[oidc.roles]]\nemail_domain = \"cantine.example\"\nread_results = [\"cantine\"]"
+        ))
+        .unwrap();
+        let oidc = ok.oidc.unwrap();
+        assert_eq!((oidc.idle_timeout, oidc.session_lifetime), (1800, 36_000));
+        assert!(oidc.scopes.contains(&"openid".to_owned()));
+        assert!(with_oidc("issuer = \"http://127.0.0.1:9000\"\nclient_id = \"g\"").is_ok());
+        for bad in [
+            // Plain http beyond this machine; an empty client id; a zero lifetime.
+            "issuer = \"http://auth.example\"\nclient_id = \"g\"".to_owned(),
+            "issuer = \"https://auth.example\"\nclient_id = \"\"".to_owned(),
+            format!("{base}idle_timeout = 0"),
+            // Rules with no condition, two, half of one, or an unknown service.
+            format!("{base}[[oidc.roles]]\nissue = true"),
+            format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\nclaim = \"groups\"\nvalue = \"x\""),
+            format!("{base}[[oidc.roles]]\nclaim = \"groups\"\nissue = true"),
+            format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\nread_results = [\"piscine\"]"),
+        ] {
+            assert!(matches!(with_oidc(&bad), Err(ConfigError::Oidc(_))), "{bad}");
+        }
+        // The secret itself is not a key of the section.
+        assert!(matches!(with_oidc(&format!("{base}client_secret = \"s3cret\"")), Err(ConfigError::Toml(_))));
     }
 }

@@ -7,9 +7,12 @@
 //!   refused when the browser says it comes from elsewhere (`Sec-Fetch-Site` other than
 //!   `same-origin`, or an `Origin` that is not this guichet's);
 //! - every form on the agents' pages carries a token bound to the agent's session cookie
-//!   (`HttpOnly`, `SameSite=Strict`) by an HMAC under a key of this process; a form posted
-//!   without the token of its session is refused. Tools that are not browsers (no `Origin`,
-//!   no `Sec-Fetch-Site`) use the JSON API, which needs no form token.
+//!   (`HttpOnly`, `SameSite=Strict`) by an HMAC under a key derived from the guichet's key files
+//!   (the same in every process sharing them, and across restarts); a form posted without the
+//!   token of its session is refused. With OpenID Connect the cookie is the signed-in agent's
+//!   session ([`crate::oidc`]); without it, a random cookie given to each agent's browser. Tools
+//!   that are not browsers (no `Origin`, no `Sec-Fetch-Site`) use the JSON API, which needs no
+//!   form token.
 
 use std::sync::Arc;
 
@@ -19,37 +22,37 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac as _};
-use rand_core::{OsRng, RngCore as _};
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
+use crate::agents::Cookies;
 use crate::error::ApiError;
 
-/// The session cookie's name.
-const COOKIE: &str = "souverain_agent";
 /// The form field that carries the token.
 pub const FIELD: &str = "csrf";
 
 /// The key tokens are computed with, and how cookies are marked.
 pub struct CsrfKey {
-    key: [u8; 32],
-    /// `Secure` on the cookie (an https public URL).
-    secure: bool,
+    key: Zeroizing<[u8; 32]>,
+    /// The session cookie's name and attributes.
+    cookies: Cookies,
     /// This guichet's origin as browsers write it in `Origin` (`None`: taken from `Host`).
     origin: Option<String>,
+    /// Give browsers without a session cookie a random one (no OpenID provider: the cookie only
+    /// binds forms); with a provider the session cookie comes from signing in.
+    mint: bool,
 }
 
 impl CsrfKey {
-    /// A fresh key for this process (forms rendered before a restart must be reloaded).
-    pub fn new(public_url: &str, configured_public_url: bool) -> CsrfKey {
-        let mut key = [0u8; 32];
-        OsRng.fill_bytes(&mut key);
+    /// With `key` (from [`crate::keys::derive_secret`]), for a guichet at `public_url`.
+    pub fn new(key: Zeroizing<[u8; 32]>, public_url: &str, configured_public_url: bool, mint: bool) -> CsrfKey {
         let origin = configured_public_url.then(|| public_url.to_ascii_lowercase());
-        CsrfKey { key, secure: public_url.starts_with("https://"), origin }
+        CsrfKey { key, cookies: Cookies::for_public_url(public_url), origin, mint }
     }
 
     /// The MAC of `session` (HMAC accepts a key of any length: `None` cannot happen).
     fn mac(&self, session: &str) -> Option<Hmac<Sha256>> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.as_slice()).ok()?;
         mac.update(session.as_bytes());
         Some(mac)
     }
@@ -76,18 +79,6 @@ impl CsrfToken {
     }
 }
 
-fn session_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| v.len() >= 22 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-}
-
 /// Whether the browser says the request comes from another site.
 fn cross_site(key: &CsrfKey, headers: &HeaderMap) -> bool {
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
@@ -109,7 +100,8 @@ fn cross_site(key: &CsrfKey, headers: &HeaderMap) -> bool {
 pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let page = path == "/guichet" || path.starts_with("/guichet/");
-    if !(page || path.starts_with("/api/agent/")) {
+    // The sign-in pages are reached from the provider's site and carry their own proof (state).
+    if !(page || path.starts_with("/api/agent/")) || crate::agents::is_sign_in_path(&path) {
         return next.run(request).await;
     }
     let unsafe_method = request.method() != Method::GET && request.method() != Method::HEAD;
@@ -119,7 +111,7 @@ pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Ne
     if !page {
         return next.run(request).await;
     }
-    let existing = session_of(request.headers());
+    let existing = crate::agents::cookie(request.headers(), &key.cookies.session_name());
     let session = existing.clone().unwrap_or_else(|| crate::random_token(24));
     let (mut parts, body) = request.into_parts();
     let request = if unsafe_method {
@@ -140,12 +132,11 @@ pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Ne
         Request::from_parts(parts, body)
     };
     let mut response = next.run(request).await;
-    if existing.is_none() {
-        let secure = if key.secure { "; Secure" } else { "" };
-        let cookie = format!("{COOKIE}={session}; Path=/guichet; HttpOnly; SameSite=Strict{secure}");
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+    if existing.is_none()
+        && key.mint
+        && let Ok(value) = HeaderValue::from_str(&key.cookies.set_session(&session))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }

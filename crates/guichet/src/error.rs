@@ -42,6 +42,12 @@ pub enum ApiError {
     CsrfFormUnreadable,
     /// A posted agents' form carried a CSRF token that is expired or not this session's.
     CsrfTokenInvalid,
+    /// Agents sign in with OpenID Connect here, and this request has no live session.
+    AgentSignInRequired,
+    /// The signed-in agent's roles do not allow this (what is named).
+    RoleRequired(String),
+    /// An agent's sign-in was refused (one cause per variant of [`crate::oidc::SignInError`]).
+    SignIn(crate::oidc::SignInError),
 
     // --- Issuance (OpenID4VCI) -----------------------------------------------------------
     /// The token request is malformed.
@@ -131,6 +137,9 @@ impl ApiError {
             AgentAccessClosed | CrossSiteRequest | CsrfFormUnreadable | CsrfTokenInvalid => StatusCode::FORBIDDEN,
             AgentTokenRequired | AccessTokenRequired | UnknownAccessToken | AlreadyIssued => StatusCode::UNAUTHORIZED,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AgentSignInRequired => StatusCode::UNAUTHORIZED,
+            RoleRequired(_) => StatusCode::FORBIDDEN,
+            SignIn(cause) => cause.status(),
             UnknownCredential | UnknownService | UnknownRequest | UnknownGrant => StatusCode::NOT_FOUND,
             RequestExpired => StatusCode::GONE,
             Replay | ConsentExpired(_) | AlreadyWithdrawn => StatusCode::CONFLICT,
@@ -176,6 +185,9 @@ impl ApiError {
             RateLimited => "rate_limited",
             CrossSiteRequest => "cross_site_request",
             CsrfFormUnreadable | CsrfTokenInvalid => "csrf_token_invalid",
+            AgentSignInRequired => "agent_sign_in_required",
+            RoleRequired(_) => "role_required",
+            SignIn(cause) => cause.code(),
             // RFC 6749 section 5.2 and RFC 6750 section 3.1 fix these codes.
             InvalidTokenRequest(_) => "invalid_request",
             UnknownPreAuthorizedCode | WrongTxCode => "invalid_grant",
@@ -222,6 +234,8 @@ impl ApiError {
             | InvalidWithdrawal(detail)
             | ConsentExpired(detail) => return detail.clone(),
             ReservedClaim(name) => return format!("the claim {name:?} is reserved"),
+            RoleRequired(what) => return format!("your roles do not allow {what}"),
+            SignIn(cause) => return cause.to_string(),
             UnsupportedMediaType { expected } => return format!("the body must be {expected}"),
             Layer(status) => layer_message(*status),
             Internal => "the guichet could not complete the request",
@@ -233,6 +247,7 @@ impl ApiError {
             CrossSiteRequest => "a request from another site may not act on the agents' side",
             CsrfFormUnreadable => "the form could not be read",
             CsrfTokenInvalid => "the form has expired or did not come from the guichet: reload it",
+            AgentSignInRequired => "sign in as an agent first",
             UnknownPreAuthorizedCode => "unknown, expired or already used code",
             WrongTxCode => "the transaction code is missing or wrong; the offer is withdrawn after a few wrong codes",
             AccessTokenRequired => "a Bearer access token is required",

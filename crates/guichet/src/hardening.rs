@@ -32,13 +32,14 @@ pub enum AgentAccess {
 
 impl AgentAccess {
     /// From the configuration and the address actually bound: a token hash wins; without one the
-    /// agents' side is open only on a loopback bind of a guichet with no public URL configured.
-    /// `0.0.0.0`, a LAN address or a configured public URL close it: whoever can reach the port
-    /// could otherwise sign offers as the commune, read citizens' claims and revoke credentials.
-    pub fn from_config(commune: &crate::config::Commune, bound: std::net::SocketAddr) -> AgentAccess {
+    /// agents' side is open only on a loopback bind of a guichet with no public URL and no OpenID
+    /// provider configured. `0.0.0.0`, a LAN address, a configured public URL or a provider close
+    /// it to anonymous callers: whoever can reach the port could otherwise sign offers as the
+    /// commune, read citizens' claims and revoke credentials.
+    pub fn from_config(commune: &crate::config::Commune, oidc: bool, bound: std::net::SocketAddr) -> AgentAccess {
         match (&commune.agent_token_sha256, &commune.public_url) {
             (Some(hash), _) => Self::parse_sha256(hash).map_or(AgentAccess::Closed, AgentAccess::Token),
-            (None, None) if bound.ip().is_loopback() => AgentAccess::Open,
+            (None, None) if !oidc && bound.ip().is_loopback() => AgentAccess::Open,
             (None, _) => AgentAccess::Closed,
         }
     }
@@ -79,17 +80,10 @@ pub fn is_agent_path(path: &str) -> bool {
     guichet_page || check || path.starts_with("/api/agent/")
 }
 
-/// Middleware: the agents' side only for those [`AgentAccess`] lets through (401 without the
-/// token, 403 when closed).
-pub async fn agent_only(State(access): State<Arc<AgentAccess>>, request: Request, next: Next) -> Response {
-    if !is_agent_path(request.uri().path()) {
-        return next.run(request).await;
-    }
-    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    if access.allows(authorization) {
-        return next.run(request).await;
-    }
-    match *access {
+/// The answer to a caller [`AgentAccess`] does not let through, when no OpenID provider is
+/// configured: 401 without the token, 403 when the agents' side is closed.
+pub fn refused(access: &AgentAccess) -> Response {
+    match access {
         AgentAccess::Closed => ApiError::AgentAccessClosed.into_response(),
         _ => ApiError::AgentTokenRequired.into_response(),
     }

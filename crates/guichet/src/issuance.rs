@@ -22,6 +22,7 @@ use souverain_core::sd_jwt_vc::{NON_DISCLOSABLE, StatusRef, VcIssueParams, issue
 use souverain_core::status_list::{Bits, Status, StatusList, StatusListTokenClaims};
 use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service as TrustedService, TrustList};
 
+use crate::agents::{AgentCaller, Right};
 use crate::bodies::OfferBody;
 use crate::config::CREDENTIAL_TYPES;
 use crate::csrf::CsrfToken;
@@ -358,7 +359,13 @@ fn wallet_offer_link(app: &App, offer: &CredentialOffer) -> String {
     format!("{}/#{query}", app.public_url)
 }
 
-async fn create_offer_api(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+async fn create_offer_api(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Right::Issue)?;
     require_type(&headers, "application/json")?;
     let b: OfferBody = crate::bodies::read(&body)?;
     let out = blocking(move || {
@@ -374,7 +381,12 @@ async fn create_offer_api(State(app): State<Arc<App>>, headers: HeaderMap, body:
     Ok(json_response(StatusCode::CREATED, &out))
 }
 
-async fn revoke_api(State(app): State<Arc<App>>, Path(idx): Path<u64>) -> Result<Response, ApiError> {
+async fn revoke_api(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    Path(idx): Path<u64>,
+) -> Result<Response, ApiError> {
+    caller.require(Right::Revoke)?;
     let done = blocking(move || Ok(app.store.revoke(idx, app.now())?)).await?;
     if done { Ok(json_response(StatusCode::OK, &json!({"revoked": idx}))) } else { Err(ApiError::UnknownCredential) }
 }
@@ -435,7 +447,15 @@ fn claims_from_form(config_id: &str, f: &[(String, String)]) -> Map<String, Valu
     claims
 }
 
-async fn agent_page(State(app): State<Arc<App>>, Extension(csrf): Extension<CsrfToken>) -> Result<Response, ApiError> {
+async fn agent_page(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, ApiError> {
+    let (may_issue, may_revoke) = (caller.may(Right::Issue), caller.may(Right::Revoke));
+    if !may_issue && !may_revoke {
+        caller.require(Right::Issue)?;
+    }
     let token = csrf.field();
     let creds = blocking(move || Ok(app.store.credentials(50)?)).await?;
     let options: String = CREDENTIAL_TYPES
@@ -446,6 +466,8 @@ async fn agent_page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf
     for c in creds {
         let action = if c.revoked_at.is_some() {
             "révoqué".to_owned()
+        } else if !may_revoke {
+            String::new()
         } else {
             format!(
                 "<form method=\"post\" action=\"/guichet/agent/revocations\">{token}<input type=\"hidden\" name=\"idx\" value=\"{}\">\
@@ -460,7 +482,7 @@ async fn agent_page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf
             escape(&c.vct)
         ));
     }
-    let body = format!(
+    let form = format!(
         "<form method=\"post\" action=\"/guichet/agent/offres\">{token}\
 <label>Type d'attestation<select name=\"credential\">{options}</select></label>\
 <label>Référence du dossier (pour l'agent)<input name=\"label\"></label>\
@@ -473,12 +495,22 @@ async fn agent_page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf
 <fieldset><legend>Quotient familial</legend><label>Tranche<input name=\"bracket\"></label>\
 <label>Année de référence<input name=\"reference_year\"></label></fieldset>\
 <label><input type=\"checkbox\" name=\"tx_code\"> Exiger un code à 6 chiffres, remis au citoyen à part</label>\
-<button>Créer l'offre</button></form><h2>Attestations émises</h2><table><tr><th>n°</th><th>dossier</th><th>type</th><th></th></tr>{rows}</table>"
+<button>Créer l'offre</button></form>"
+    );
+    let form = if may_issue { form } else { String::new() };
+    let body = format!(
+        "{form}<h2>Attestations émises</h2><table><tr><th>n°</th><th>dossier</th><th>type</th><th></th></tr>{rows}</table>"
     );
     Ok(respond("Émettre une attestation", &body))
 }
 
-async fn create_offer_page(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+async fn create_offer_page(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Right::Issue)?;
     require_type(&headers, "application/x-www-form-urlencoded")?;
     let mut f = form(&body)?;
     let config_id = field(&f, "credential").to_owned();
@@ -516,7 +548,13 @@ async fn create_offer_page(State(app): State<Arc<App>>, headers: HeaderMap, body
     }
 }
 
-async fn revoke_page(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+async fn revoke_page(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Right::Revoke)?;
     require_type(&headers, "application/x-www-form-urlencoded")?;
     let f = form(&body)?;
     let idx: u64 = field(&f, "idx").parse().map_err(|_| ApiError::InvalidForm("no credential index".into()))?;

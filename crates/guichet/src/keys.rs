@@ -4,8 +4,11 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use hmac::{Hmac, Mac as _};
 use rand_core::OsRng;
+use sha2::Sha256;
 use souverain_core::jose::{Jwk, SigningKey};
+use zeroize::Zeroizing;
 
 /// Why a key could not be loaded or created.
 #[derive(Debug, thiserror::Error)]
@@ -99,4 +102,37 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// A 32-byte secret for `purpose`, derived from `key`'s private part (HMAC-SHA-256 keyed with the
+/// JWK's private member, over the purpose's name). Every guichet process that shares the key
+/// files derives the same secret, so cookies and form tokens made by one are read by the others,
+/// and survive restarts; another purpose gets an unrelated secret.
+pub fn derive_secret(key: &SigningKey, purpose: &str) -> Zeroizing<[u8; 32]> {
+    let jwk = key.to_jwk();
+    let private = Zeroizing::new(jwk.0.get("d").and_then(|d| d.as_str()).unwrap_or_default().to_owned());
+    let mut out = Zeroizing::new([0u8; 32]);
+    // HMAC takes keys of any length: the error branch cannot happen; it would leave zeros, which
+    // the assertion in the tests would catch.
+    if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(private.as_bytes()) {
+        mac.update(b"souverain-guichet derived secret: ");
+        mac.update(purpose.as_bytes());
+        out.copy_from_slice(&mac.finalize().into_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_secrets_depend_on_key_and_purpose() {
+        let a = SigningKey::generate_ed25519(&mut OsRng);
+        let b = SigningKey::generate_ed25519(&mut OsRng);
+        assert_ne!(*derive_secret(&a, "csrf"), [0u8; 32]);
+        assert_eq!(*derive_secret(&a, "csrf"), *derive_secret(&a, "csrf"));
+        assert_ne!(*derive_secret(&a, "csrf"), *derive_secret(&a, "login"));
+        assert_ne!(*derive_secret(&a, "csrf"), *derive_secret(&b, "csrf"));
+    }
 }

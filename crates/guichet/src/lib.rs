@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod agents;
 mod bodies;
 pub mod config;
 pub mod csrf;
@@ -25,6 +26,7 @@ mod html;
 mod issuance;
 pub mod keys;
 pub mod listen;
+pub mod oidc;
 pub mod register;
 mod registry;
 pub mod store;
@@ -211,6 +213,12 @@ pub enum StartError {
     /// A key file could not be read or written.
     #[error(transparent)]
     Keys(#[from] KeyFileError),
+    /// The OpenID Connect client secret could not be read.
+    #[error(transparent)]
+    OidcSecret(#[from] oidc::SecretError),
+    /// The HTTP client for the OpenID provider could not be built (no TLS roots).
+    #[error("oidc: the HTTP client could not be built: {0}")]
+    OidcClient(String),
     /// The public URL is not an origin without a trailing slash, or is `http://` for a host other
     /// than this machine.
     #[error(
@@ -237,6 +245,10 @@ pub(crate) struct App {
     pub notice: String,
     pub notice_sha256: String,
     pub clock: Clock,
+    /// The agents' OpenID provider, when configured.
+    pub oidc: Option<oidc::Oidc>,
+    /// The key of the agents' form tokens (derived from the commune key).
+    pub csrf_secret: zeroize::Zeroizing<[u8; 32]>,
 }
 
 impl App {
@@ -387,6 +399,18 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
     };
     let notice = privacy_notice(&config);
     let notice_sha256 = souverain_core::b64::encode(Sha256::digest(notice.as_bytes()));
+    let oidc = match &config.oidc {
+        None => None,
+        Some(oidc_config) => {
+            let secret = oidc::OidcClientSecret::load(oidc_config)?;
+            let seal = keys::derive_secret(&commune_key, "agent sign-in cookie");
+            Some(
+                oidc::Oidc::new(oidc_config.clone(), secret, &public_url, seal)
+                    .map_err(|e| StartError::OidcClient(e.to_string()))?,
+            )
+        }
+    };
+    let csrf_secret = keys::derive_secret(&commune_key, "agent form tokens");
     Ok(Arc::new(App {
         config,
         public_url,
@@ -397,6 +421,8 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         notice,
         notice_sha256,
         clock: options.clock.clone(),
+        oidc,
+        csrf_secret,
     }))
 }
 
@@ -425,11 +451,15 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
     let configured = commune.rate_limit.map(|r| RateLimit { burst: r.burst, per_second: r.per_second });
     let limit = options.rate_limit.or(configured).unwrap_or_default();
     let limiter = Arc::new(Limiter::new(limit, commune.trusted_proxies.clone()));
-    let agents = Arc::new(hardening::AgentAccess::from_config(commune, bound));
+    let oidc = app.oidc.is_some();
+    let gate =
+        Arc::new(agents::Gate { access: hardening::AgentAccess::from_config(commune, oidc, bound), app: app.clone() });
     let cors = cors(&app);
     let csrf_key = Arc::new(csrf::CsrfKey::new(
+        app.csrf_secret.clone(),
         &app.public_url,
         options.public_url.is_some() || app.config.commune.public_url.is_some(),
+        !oidc,
     ));
     let headers = hardening::HeaderPolicy::for_public_url(&app.public_url);
     let mut router = Router::new()
@@ -438,6 +468,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(verification::routes())
         .merge(registry::routes())
         .merge(register::routes())
+        .merge(oidc::routes())
         .with_state(app);
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");
@@ -459,7 +490,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(axum::middleware::from_fn_with_state(csrf_key, csrf::protect))
-        .layer(axum::middleware::from_fn_with_state(agents, hardening::agent_only))
+        .layer(axum::middleware::from_fn_with_state(gate, agents::gate))
         .layer(axum::middleware::from_fn_with_state(limiter, hardening::rate_limit))
         .layer(cors)
         .layer(axum::middleware::from_fn(hardening::json_errors))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use rand_core::OsRng;
 use serde_json::{Value, json};
 use souverain_core::consent::{ExchangeBinding, GivenConsent, Receipt, UnverifiedGrant, UnverifiedWithdrawal};
 
+use crate::agents::{AgentCaller, Right};
 use crate::bodies::WithdrawalBody;
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, respond};
@@ -95,10 +96,11 @@ async fn withdraw(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
 /// `GET /api/consents/{grant_id}/check?purpose=<DPV IRI>`: may the service process now?
 async fn check(
     State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
     Path(grant_id): Path<String>,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let out = check_status(app, grant_id, &query).await?;
+    let out = check_status(app, caller, grant_id, &query).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -106,10 +108,11 @@ async fn check(
 /// agent at the counter opens by scanning the QR code the citizen's wallet shows.
 async fn check_page(
     State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
     Path(grant_id): Path<String>,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let out = check_status(app, grant_id, &query).await?;
+    let out = check_status(app, caller, grant_id, &query).await?;
     let text = |key: &str| out.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
     let verdict = match text("reason").as_str() {
         "active" => "Consentement actif : le service peut traiter ces données pour cette finalité.",
@@ -132,15 +135,18 @@ async fn check_page(
     Ok(respond("Vérification d'un consentement", &body))
 }
 
-/// The state of a stored grant for a purpose (`purpose` query parameter).
+/// The state of a stored grant for a purpose (`purpose` query parameter), for a caller who may
+/// read its service's grants.
 async fn check_status(
     app: Arc<App>,
+    caller: AgentCaller,
     grant_id: String,
     query: &std::collections::HashMap<String, String>,
 ) -> Result<Value, ApiError> {
     let purpose = query.get("purpose").filter(|p| !p.is_empty()).cloned().ok_or(ApiError::MissingPurpose)?;
     blocking(move || {
         let row = app.store.grant(&grant_id)?.ok_or(ApiError::UnknownGrant)?;
+        caller.require(Right::ReadResults(&row.service))?;
         let now = app.now();
         let purposes: Vec<String> = serde_json::from_str(&row.purposes).unwrap_or_default();
         let (may, reason) = if row.state != "given" {

@@ -108,12 +108,21 @@ pub struct Erased {
     pub grants: usize,
     /// Issued credentials' rows past their lifetime.
     pub credentials: usize,
+    /// Agents' sessions past their absolute or idle end.
+    pub agent_sessions: usize,
 }
 
 impl Erased {
     /// Rows erased in all.
     pub fn total(&self) -> usize {
-        self.claims + self.offers + self.c_nonces + self.requests + self.nonces + self.grants + self.credentials
+        self.claims
+            + self.offers
+            + self.c_nonces
+            + self.requests
+            + self.nonces
+            + self.grants
+            + self.credentials
+            + self.agent_sessions
     }
 }
 
@@ -242,6 +251,30 @@ pub struct GrantRow {
     pub erasure_by: i64,
 }
 
+/// A signed-in agent's session (OpenID Connect). The cookie holds a random id; the store keeps
+/// only its SHA-256, so that reading the database gives no usable cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSessionRow {
+    /// SHA-256 (base64url) of the cookie's value.
+    pub id_sha256: String,
+    /// The provider's issuer.
+    pub issuer: String,
+    /// The agent's subject at that issuer.
+    pub subject: String,
+    /// A name to show (and to log).
+    pub display_name: String,
+    /// The claims of the ID token and userinfo (JSON object text), read for roles at each request.
+    pub claims: String,
+    /// The ID token, sent back as `id_token_hint` at logout.
+    pub id_token: String,
+    /// Signed in at (Unix seconds).
+    pub created_at: i64,
+    /// The absolute end of the session.
+    pub expires_at: i64,
+    /// The end of the session unless it is used before.
+    pub idle_until: i64,
+}
+
 /// The storage the guichet needs.
 pub trait Store: Send + Sync {
     /// Stores a new offer.
@@ -320,6 +353,14 @@ pub trait Store: Send + Sync {
     fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError>;
     /// Grants of a service, newest first.
     fn grants_of(&self, service: &str, limit: u32) -> Result<Vec<GrantRow>, StoreError>;
+    /// Stores a new agent session.
+    fn create_agent_session(&self, session: &AgentSessionRow) -> Result<(), StoreError>;
+    /// The live session with this id hash (`expires_at` and `idle_until` both after `now`), its
+    /// `idle_until` moved to `idle_until` (an implementation may skip moves under a minute, to
+    /// spare writes); `None` when unknown or ended.
+    fn agent_session(&self, id_sha256: &str, now: i64, idle_until: i64) -> Result<Option<AgentSessionRow>, StoreError>;
+    /// Ends a session (logout): deletes it and returns it, `None` when there was none.
+    fn end_agent_session(&self, id_sha256: &str) -> Result<Option<AgentSessionRow>, StoreError>;
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
@@ -371,6 +412,13 @@ CREATE INDEX received_claims_erase ON received_claims (erase_at);
 CREATE TABLE erasures (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, what TEXT NOT NULL, grant_id TEXT,
   rows INTEGER NOT NULL
+);
+",
+    r"
+CREATE TABLE agent_sessions (
+  id_sha256 TEXT PRIMARY KEY, issuer TEXT NOT NULL, subject TEXT NOT NULL, display_name TEXT NOT NULL,
+  claims TEXT NOT NULL, id_token TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  idle_until INTEGER NOT NULL
 );
 ",
 ];
@@ -444,6 +492,20 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         withdrawal_receipt_jwt: r.get(14)?,
         withdrawal_jwt: r.get(15)?,
         erasure_by: r.get(16)?,
+    })
+}
+
+fn agent_session_row(r: &rusqlite::Row<'_>) -> Result<AgentSessionRow, rusqlite::Error> {
+    Ok(AgentSessionRow {
+        id_sha256: r.get(0)?,
+        issuer: r.get(1)?,
+        subject: r.get(2)?,
+        display_name: r.get(3)?,
+        claims: r.get(4)?,
+        id_token: r.get(5)?,
+        created_at: r.get(6)?,
+        expires_at: r.get(7)?,
+        idle_until: r.get(8)?,
     })
 }
 
@@ -848,6 +910,9 @@ impl Store for SqliteStore {
                 params![now, retention.credential_seconds],
             )?;
             record("credentials", None, erased.credentials)?;
+            erased.agent_sessions =
+                tx.execute("DELETE FROM agent_sessions WHERE expires_at <= ?1 OR idle_until <= ?1", params![now])?;
+            record("agent_sessions", None, erased.agent_sessions)?;
             tx.commit()?;
             if erased.total() > 0 {
                 // The old pages still sit in the write-ahead log until a checkpoint: copy them
@@ -875,6 +940,57 @@ impl Store for SqliteStore {
             ))?;
             let rows = st.query_map(params![service, limit], grant_row)?;
             rows.collect()
+        })
+    }
+
+    fn create_agent_session(&self, a: &AgentSessionRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO agent_sessions (id_sha256, issuer, subject, display_name, claims, id_token, created_at,
+                   expires_at, idle_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    a.id_sha256,
+                    a.issuer,
+                    a.subject,
+                    a.display_name,
+                    a.claims,
+                    a.id_token,
+                    a.created_at,
+                    a.expires_at,
+                    a.idle_until
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn agent_session(&self, id_sha256: &str, now: i64, idle_until: i64) -> Result<Option<AgentSessionRow>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id_sha256, issuer, subject, display_name, claims, id_token, created_at, expires_at, idle_until
+                   FROM agent_sessions WHERE id_sha256 = ?1 AND expires_at > ?2 AND idle_until > ?2",
+            )?;
+            let row = st.query_row(params![id_sha256, now], agent_session_row).optional()?;
+            let Some(mut row) = row else { return Ok(None) };
+            // One write a minute at most per session: each is an fsync.
+            if idle_until >= row.idle_until + 60 {
+                c.execute(
+                    "UPDATE agent_sessions SET idle_until = ?2 WHERE id_sha256 = ?1",
+                    params![id_sha256, idle_until],
+                )?;
+                row.idle_until = idle_until;
+            }
+            Ok(Some(row))
+        })
+    }
+
+    fn end_agent_session(&self, id_sha256: &str) -> Result<Option<AgentSessionRow>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "DELETE FROM agent_sessions WHERE id_sha256 = ?1 RETURNING id_sha256, issuer, subject, display_name,
+                   claims, id_token, created_at, expires_at, idle_until",
+            )?;
+            st.query_row(params![id_sha256], agent_session_row).optional()
         })
     }
 }

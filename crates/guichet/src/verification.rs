@@ -20,6 +20,7 @@ use souverain_core::openid4vp::request::{
 use souverain_core::openid4vp::response::{AuthorizationResponse, ResponseError, SeenNonces, verify_response};
 use souverain_core::openid4vp::url::percent_encode;
 
+use crate::agents::{AgentCaller, Right};
 use crate::bodies::RequestBody;
 use crate::config::{CREDENTIAL_TYPES, PurposeConfig};
 use crate::csrf::CsrfToken;
@@ -142,10 +143,12 @@ fn create_request(app: &App, service: &str, purpose: &str) -> Result<NewRequest,
 
 async fn create_request_api(
     State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
     Path(service): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    caller.require(Right::ReadResults(&service))?;
     require_type(&headers, "application/json")?;
     let b: RequestBody = crate::bodies::read(&body)?;
     let r = blocking(move || create_request(&app, &service, &b.purpose)).await?;
@@ -321,9 +324,10 @@ async fn response(
     Ok(json_response(StatusCode::OK, &out))
 }
 
-/// The result of a request: state, verified claims, grant.
-fn result(app: &App, id: &str) -> Result<Value, ApiError> {
+/// The result of a request: state, verified claims, grant; for a caller who may read its service's.
+fn result(app: &App, caller: &AgentCaller, id: &str) -> Result<Value, ApiError> {
     let row = app.store.request(id)?.ok_or(ApiError::UnknownRequest)?;
+    caller.require(Right::ReadResults(&row.service))?;
     let Some(grant_id) = row.grant_id else {
         let state = if row.exp <= app.now() { "expired" } else { "pending" };
         return Ok(json!({"id": row.id, "service": row.service, "purpose": row.purpose, "state": state}));
@@ -349,15 +353,20 @@ fn result(app: &App, id: &str) -> Result<Value, ApiError> {
     }))
 }
 
-async fn result_api(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let out = blocking(move || result(&app, &id)).await?;
+async fn result_api(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let out = blocking(move || result(&app, &caller, &id)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn services_page(State(app): State<Arc<App>>) -> Response {
+async fn services_page(State(app): State<Arc<App>>, Extension(caller): Extension<AgentCaller>) -> Response {
     let items: String = app
         .services
         .iter()
+        .filter(|s| caller.may(Right::ReadResults(&s.config.id)))
         .map(|s| {
             format!("<li><a href=\"/guichet/services/{}\">{}</a></li>", escape(&s.config.id), escape(&s.config.name.fr))
         })
@@ -367,10 +376,12 @@ async fn services_page(State(app): State<Arc<App>>) -> Response {
 
 async fn service_page(
     State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
     Path(service): Path<String>,
     Extension(csrf): Extension<CsrfToken>,
 ) -> Result<Response, ApiError> {
     let svc = app.service(&service).ok_or(ApiError::UnknownService)?;
+    caller.require(Right::ReadResults(&service))?;
     let options: String = svc
         .config
         .purposes
@@ -388,10 +399,12 @@ async fn service_page(
 
 async fn create_request_page(
     State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
     Path(service): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    caller.require(Right::ReadResults(&service))?;
     require_type(&headers, "application/x-www-form-urlencoded")?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::InvalidForm("the body is not UTF-8".into()))?;
     let fields = souverain_core::openid4vp::url::form_decode(text).map_err(|e| ApiError::InvalidForm(e.to_string()))?;
@@ -420,8 +433,12 @@ fn claims_html(v: &Value) -> String {
     }
 }
 
-async fn result_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let r = blocking(move || result(&app, &id)).await?;
+async fn result_page(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let r = blocking(move || result(&app, &caller, &id)).await?;
     let state = r.get("state").and_then(Value::as_str).unwrap_or_default();
     let body = if state == "verified" {
         let claims: String = r

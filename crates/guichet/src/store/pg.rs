@@ -29,7 +29,7 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow,
+    AgentSessionRow, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow,
     Retention, Store, StoreError, constant_time_eq, to_i64,
 };
 
@@ -92,6 +92,13 @@ CREATE INDEX received_claims_erase ON received_claims (erase_at);
 CREATE TABLE erasures (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, what TEXT NOT NULL, grant_id TEXT,
   rows BIGINT NOT NULL
+);
+",
+    r"
+CREATE TABLE agent_sessions (
+  id_sha256 TEXT PRIMARY KEY, issuer TEXT NOT NULL, subject TEXT NOT NULL, display_name TEXT NOT NULL,
+  claims TEXT NOT NULL, id_token TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+  idle_until BIGINT NOT NULL
 );
 ",
 ];
@@ -671,6 +678,10 @@ impl Store for PgStore {
             )?;
             record_erasure(&mut tx, now, "credentials", None, n)?;
             erased.credentials = offset(n);
+            let n =
+                tx.execute("DELETE FROM agent_sessions WHERE expires_at <= $1 OR idle_until <= $1", &[&now])?;
+            record_erasure(&mut tx, now, "agent_sessions", None, n)?;
+            erased.agent_sessions = offset(n);
             tx.commit()?;
             Ok(erased)
         })?;
@@ -687,6 +698,9 @@ impl Store for PgStore {
         }
         if erased.credentials > 0 {
             tables.push("credentials");
+        }
+        if erased.agent_sessions > 0 {
+            tables.push("agent_sessions");
         }
         self.vacuum(&tables);
         Ok(erased)
@@ -723,6 +737,70 @@ impl Store for PgStore {
             rows.iter().map(grant_row).collect()
         })
     }
+
+    fn create_agent_session(&self, a: &AgentSessionRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO agent_sessions (id_sha256, issuer, subject, display_name, claims, id_token, created_at,
+                   expires_at, idle_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &a.id_sha256,
+                    &a.issuer,
+                    &a.subject,
+                    &a.display_name,
+                    &a.claims,
+                    &a.id_token,
+                    &a.created_at,
+                    &a.expires_at,
+                    &a.idle_until,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn agent_session(&self, id_sha256: &str, now: i64, idle_until: i64) -> Result<Option<AgentSessionRow>, StoreError> {
+        self.with(|c| {
+            // One statement: the idle end moves (at most one write a minute, as on SQLite) and the
+            // row comes back only if the session is live, whichever process serves the request.
+            let row = c.query_opt(
+                "WITH live AS (SELECT * FROM agent_sessions WHERE id_sha256 = $1 AND expires_at > $2 AND idle_until > $2),
+                      moved AS (UPDATE agent_sessions s SET idle_until = $3 FROM live
+                                WHERE s.id_sha256 = live.id_sha256 AND $3 >= live.idle_until + 60
+                                RETURNING s.idle_until)
+                 SELECT id_sha256, issuer, subject, display_name, claims, id_token, created_at, expires_at,
+                        COALESCE((SELECT idle_until FROM moved), live.idle_until)
+                   FROM live",
+                &[&id_sha256, &now, &idle_until],
+            )?;
+            row.as_ref().map(agent_session_row).transpose()
+        })
+    }
+
+    fn end_agent_session(&self, id_sha256: &str) -> Result<Option<AgentSessionRow>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "DELETE FROM agent_sessions WHERE id_sha256 = $1 RETURNING id_sha256, issuer, subject, display_name,
+                   claims, id_token, created_at, expires_at, idle_until",
+                &[&id_sha256],
+            )?;
+            row.as_ref().map(agent_session_row).transpose()
+        })
+    }
+}
+
+fn agent_session_row(r: &Row) -> Result<AgentSessionRow, postgres::Error> {
+    Ok(AgentSessionRow {
+        id_sha256: r.try_get(0)?,
+        issuer: r.try_get(1)?,
+        subject: r.try_get(2)?,
+        display_name: r.try_get(3)?,
+        claims: r.try_get(4)?,
+        id_token: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+        expires_at: r.try_get(7)?,
+        idle_until: r.try_get(8)?,
+    })
 }
 
 #[cfg(test)]

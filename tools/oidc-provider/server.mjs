@@ -1,0 +1,198 @@
+// A real OpenID provider (npm oidc-provider) for the guichet's agent sign-in tests.
+//
+// One confidential client (`guichet`, client_secret_basic, PKCE S256 required), two test accounts
+// with their passwords, a login page and a consent page (plain HTML forms that the tests submit, as
+// a browser would), RP-initiated logout. Listens on 127.0.0.1, on a free port unless PORT is set,
+// and prints one line `listening on http://127.0.0.1:PORT` once ready: that URL is the issuer.
+//
+// Environment:
+//   OIDC_REDIRECT_URI          the guichet's callback (required)
+//   OIDC_POST_LOGOUT_URI       where the provider sends the agent after logout (required)
+//   OIDC_CLIENT_SECRET         the client's secret (required)
+//   OIDC_ID_TOKEN_TTL          ID token lifetime in seconds (default 3600)
+//   PORT                       port to listen on (default 0: a free port)
+//
+// Accounts (login / password):
+//   marie.cantine / cantine-pass   the canteen's agent: email at cantine.beaulieu-sur-loire.example,
+//                                  groups ["cantine"], a SIRET, ProConnect's usual_name
+//   paul.accueil / accueil-pass    the town hall's front desk: email at mairie.beaulieu-sur-loire.example,
+//                                  groups ["accueil"]
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import Provider from 'oidc-provider';
+
+const required = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`missing environment variable ${name}`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const redirectUri = required('OIDC_REDIRECT_URI');
+const postLogoutUri = required('OIDC_POST_LOGOUT_URI');
+const clientSecret = required('OIDC_CLIENT_SECRET');
+const idTokenTtl = Number(process.env.OIDC_ID_TOKEN_TTL || 3600);
+
+const ACCOUNTS = {
+  'marie.cantine': {
+    password: 'cantine-pass',
+    claims: {
+      email: 'marie.dupont@cantine.beaulieu-sur-loire.example',
+      email_verified: true,
+      given_name: 'Marie',
+      usual_name: 'Dupont',
+      family_name: 'Dupont',
+      name: 'Marie Dupont',
+      groups: ['cantine'],
+      siret: '21450030500017',
+    },
+  },
+  'paul.accueil': {
+    password: 'accueil-pass',
+    claims: {
+      email: 'paul.martin@mairie.beaulieu-sur-loire.example',
+      email_verified: true,
+      given_name: 'Paul',
+      usual_name: 'Martin',
+      family_name: 'Martin',
+      name: 'Paul Martin',
+      groups: ['accueil'],
+      siret: '21450030500017',
+    },
+  },
+};
+
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const page = (title, body) => `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${body}</body></html>`;
+
+/// The form body of a POST, as an object (url-encoded only).
+const readForm = (req) => new Promise((resolve, reject) => {
+  let data = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => {
+    data += chunk;
+    if (data.length > 64 * 1024) reject(new Error('body too large'));
+  });
+  req.on('end', () => resolve(Object.fromEntries(new URLSearchParams(data))));
+  req.on('error', reject);
+});
+
+const send = (res, status, html) => {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(html);
+};
+
+const server = http.createServer();
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', async () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  // A fresh signing key per run: the guichet must fetch it from the JWKS.
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
+
+  const provider = new Provider(issuer, {
+    clients: [{
+      client_id: 'guichet',
+      client_secret: clientSecret,
+      redirect_uris: [redirectUri],
+      post_logout_redirect_uris: [postLogoutUri],
+      response_types: ['code'],
+      grant_types: ['authorization_code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    }],
+    jwks: { keys: [jwk] },
+    cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+    // What ProConnect releases, by scope (its userinfo carries them; the ID token only `sub`).
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      given_name: ['given_name'],
+      usual_name: ['usual_name'],
+      profile: ['name', 'given_name', 'family_name'],
+      groups: ['groups'],
+      siret: ['siret'],
+    },
+    pkce: { required: () => true },
+    ttl: { IdToken: idTokenTtl, AccessToken: 600, AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600 },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        // The confirmation form, answering "yes" when submitted as is.
+        logoutSource: async (ctx, form) => {
+          ctx.body = page('Déconnexion', form.replace('</form>', '<input type="hidden" name="logout" value="yes"><button type="submit">Se déconnecter</button></form>'));
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = page('Déconnecté', '<p>Vous êtes déconnecté.</p>');
+        },
+      },
+    },
+    findAccount: async (_ctx, sub) => {
+      const account = ACCOUNTS[sub];
+      if (!account) return undefined;
+      return { accountId: sub, claims: async () => ({ sub, ...account.claims }) };
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = page('Erreur', `<pre id="error">${escape(JSON.stringify(out))}</pre>`);
+    },
+  });
+
+  const callback = provider.callback();
+  server.on('request', async (req, res) => {
+    const match = req.url.match(/^\/interaction\/([A-Za-z0-9_-]+)(\/login|\/consent)?$/);
+    if (!match) {
+      callback(req, res);
+      return;
+    }
+    try {
+      const details = await provider.interactionDetails(req, res);
+      const { uid, prompt, params } = details;
+      if (req.method === 'GET') {
+        if (prompt.name === 'login') {
+          send(res, 200, page('Connexion', `<form method="post" action="/interaction/${uid}/login">
+<label>Identifiant <input name="login"></label><label>Mot de passe <input type="password" name="password"></label>
+<button type="submit">Se connecter</button></form>`));
+        } else {
+          send(res, 200, page('Autorisation', `<p>${escape(params.client_id)} demande : ${escape(params.scope)}</p>
+<form method="post" action="/interaction/${uid}/consent"><button type="submit">Autoriser</button></form>`));
+        }
+        return;
+      }
+      if (req.method === 'POST' && match[2] === '/login' && prompt.name === 'login') {
+        const form = await readForm(req);
+        const account = ACCOUNTS[form.login];
+        if (!account || account.password !== form.password) {
+          send(res, 401, page('Connexion refusée', '<p>Identifiant ou mot de passe inconnu.</p>'));
+          return;
+        }
+        await provider.interactionFinished(req, res, { login: { accountId: form.login } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      if (req.method === 'POST' && match[2] === '/consent' && prompt.name === 'consent') {
+        const grant = details.grantId
+          ? await provider.Grant.find(details.grantId)
+          : new provider.Grant({ accountId: details.session.accountId, clientId: params.client_id });
+        if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+        if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+        const grantId = await grant.save();
+        await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+        return;
+      }
+      send(res, 400, page('Erreur', '<p>Étape inattendue.</p>'));
+    } catch (err) {
+      send(res, 400, page('Erreur', `<pre id="error">${escape(err.message)}</pre>`));
+    }
+  });
+
+  console.log(`listening on ${issuer}`);
+});
+
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
