@@ -29,8 +29,8 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    AgentSessionRow, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow,
-    Retention, Store, StoreError, constant_time_eq, to_i64,
+    AgentSessionRow, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed,
+    RequestRow, Retention, Store, StoreError, constant_time_eq, to_i64,
 };
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -678,8 +678,7 @@ impl Store for PgStore {
             )?;
             record_erasure(&mut tx, now, "credentials", None, n)?;
             erased.credentials = offset(n);
-            let n =
-                tx.execute("DELETE FROM agent_sessions WHERE expires_at <= $1 OR idle_until <= $1", &[&now])?;
+            let n = tx.execute("DELETE FROM agent_sessions WHERE expires_at <= $1 OR idle_until <= $1", &[&now])?;
             record_erasure(&mut tx, now, "agent_sessions", None, n)?;
             erased.agent_sessions = offset(n);
             tx.commit()?;
