@@ -150,6 +150,8 @@ read_results = ["voirie"]
 async fn start_in(dir: &Path, backend: &Backend) -> Running {
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
     options.db = Some(backend.database(dir));
+    // Named, not the default: on PostgreSQL the default is a directory under the working one.
+    options.keys = Some(dir.join("keys"));
     options.public_url = Some(PUBLIC.into());
     options.config = Some(dir.join("commune.toml"));
     let clock = options.clock.clone();
