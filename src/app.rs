@@ -11,7 +11,7 @@ use gloo::timers::callback::Interval;
 use wasm_bindgen::JsCast as _;
 use yew::prelude::*;
 
-use crate::components::{Alert, AlertKind, Busy};
+use crate::components::{Alert, Busy};
 use crate::i18n::{Lang, Text};
 use crate::pages;
 use crate::route::{self, Route};
@@ -152,8 +152,8 @@ pub fn app() -> Html {
             }
             <main id="main">
                 <div class="notice-region" aria-live="polite">
-                    if let Some(notice) = state.notice {
-                        <Alert kind={AlertKind::Success} {lang}>{ lang.t(notice) }</Alert>
+                    if let Some((kind, notice)) = state.notice {
+                        <Alert {kind} {lang}>{ lang.t(notice) }</Alert>
                     }
                 </div>
                 { body }

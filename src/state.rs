@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::components::AlertKind;
 use crate::i18n::{Lang, Text};
 use crate::route::Route;
 use crate::services::vault::Session;
@@ -40,8 +41,9 @@ pub struct AppState {
     pub lock_reason: Option<Text>,
     /// Minutes of inactivity before the wallet locks itself.
     pub autolock_minutes: u32,
-    /// A short message about the last action, announced politely to screen readers.
-    pub notice: Option<Text>,
+    /// A short message about the last action and how it is shown: a failure as an error alert
+    /// (announced at once), a change as a success.
+    pub notice: Option<(AlertKind, Text)>,
     /// Bumped whenever the vault's content changes, so pages reload what they show.
     pub revision: u64,
     /// The page the wallet was opened on (a same-device link, for example), shown once it is
@@ -111,8 +113,9 @@ pub enum Action {
     UpdateReady,
     /// The auto-lock delay changed.
     SetAutolock(u32),
-    /// Show (or clear) a notice.
-    Notice(Option<Text>),
+    /// An action failed: its reason, shown as an error. Pages reload what they show, since a
+    /// failure may have changed part of it (a grant the service refused is marked so).
+    Failed(Text),
     /// The vault's content changed.
     Changed(Text),
 }
@@ -164,15 +167,15 @@ impl Reducible for AppState {
                 }
                 next.phase = Phase::NoVault;
                 next.lock_reason = None;
-                next.notice = Some(Text::WalletDeleted);
+                next.notice = Some((AlertKind::Success, Text::WalletDeleted));
                 next.autolock_minutes = DEFAULT_AUTOLOCK_MINUTES;
             }
             Action::UpdateReady => next.update_ready = true,
             Action::SetAutolock(minutes) => next.autolock_minutes = minutes,
-            Action::Notice(notice) => next.notice = notice,
-            Action::Changed(notice) => {
+            Action::Failed(text) | Action::Changed(text) => {
+                let kind = if matches!(action, Action::Failed(_)) { AlertKind::Error } else { AlertKind::Success };
                 next.revision = next.revision.wrapping_add(1);
-                next.notice = Some(notice);
+                next.notice = Some((kind, text));
             }
         }
         Rc::new(next)
@@ -243,7 +246,7 @@ mod tests {
     fn changes_bump_the_revision_and_navigation_clears_the_notice() {
         let state = reduce(AppState::new(Lang::Fr, Route::Home), Action::Changed(Text::DataSaved));
         assert_eq!(state.revision, 1);
-        assert_eq!(state.notice, Some(Text::DataSaved));
+        assert_eq!(state.notice, Some((AlertKind::Success, Text::DataSaved)));
         let state = reduce(state, Action::Navigate(Route::Journal));
         assert_eq!(state.notice, None);
         assert_eq!(state.revision, 1);
@@ -251,6 +254,15 @@ mod tests {
         assert_eq!(state.autolock_minutes, 10);
         let state = reduce(state, Action::Deleted);
         assert_eq!(state.autolock_minutes, DEFAULT_AUTOLOCK_MINUTES);
-        assert_eq!(state.notice, Some(Text::WalletDeleted));
+        assert_eq!(state.notice, Some((AlertKind::Success, Text::WalletDeleted)));
+    }
+
+    #[test]
+    fn a_failure_is_an_error_alert() {
+        let state = reduce(AppState::new(Lang::Fr, Route::Settings), Action::Failed(Text::ErrConfirmFirst));
+        assert_eq!(state.notice, Some((AlertKind::Error, Text::ErrConfirmFirst)));
+        assert_eq!(state.revision, 1);
+        let state = reduce(state, Action::Changed(Text::BackupDone));
+        assert_eq!(state.notice, Some((AlertKind::Success, Text::BackupDone)));
     }
 }

@@ -138,16 +138,16 @@ pub fn outbox() -> Html {
                         // Let the page that just opened read the vault first (one operation at a time).
                         crate::services::platform::sleep(1_000).await;
                         let done = consent::send_queued(&session).await;
-                        let notice = if done.refused > 0 {
-                            Some(Text::RefusedNotice)
+                        let action = if done.refused > 0 {
+                            Action::Failed(Text::RefusedNotice)
                         } else if done.given > 0 {
-                            Some(Text::DeliveredNotice)
+                            Action::Changed(Text::DeliveredNotice)
+                        } else if done.withdrawn > 0 {
+                            Action::Changed(Text::WithdrawnNotice)
                         } else {
-                            (done.withdrawn > 0).then_some(Text::WithdrawnNotice)
+                            return;
                         };
-                        if let Some(notice) = notice {
-                            state.dispatch(Action::Changed(notice));
-                        }
+                        state.dispatch(action);
                     });
                 };
                 if consent::online() {

@@ -88,7 +88,7 @@ pub fn data() -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     match session.delete_personal_data(&id).await {
                         Ok(()) => state.dispatch(Action::Changed(Text::DataDeleted)),
-                        Err(failure) => state.dispatch(Action::Notice(Some(failure_text(&failure)))),
+                        Err(failure) => state.dispatch(Action::Failed(failure_text(&failure))),
                     }
                 });
             })

@@ -116,7 +116,7 @@ pub fn journal() -> Html {
                         let _ = platform::download("souverain-journal.json", "application/json", json.as_bytes());
                         state.dispatch(Action::Changed(Text::JournalExported));
                     }
-                    Err(failure) => state.dispatch(Action::Notice(Some(failure_text(&failure)))),
+                    Err(failure) => state.dispatch(Action::Failed(failure_text(&failure))),
                 }
             });
         })

@@ -131,11 +131,10 @@ pub fn request() -> Html {
             let state = state.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 // Declining sends nothing; it only stops listing the request as pending.
-                let notice = match presentation::decline(&session, &prepared).await {
-                    Ok(()) => Text::RequestDeclined,
-                    Err(f) => failure_text(&f),
-                };
-                state.dispatch(Action::Changed(notice));
+                state.dispatch(match presentation::decline(&session, &prepared).await {
+                    Ok(()) => Action::Changed(Text::RequestDeclined),
+                    Err(f) => Action::Failed(failure_text(&f)),
+                });
             });
         })
     };

@@ -72,7 +72,7 @@ pub fn settings() -> Html {
                         state.dispatch(Action::SetAutolock(minutes));
                         state.dispatch(Action::Changed(Text::AutolockSaved));
                     }
-                    Err(failure) => state.dispatch(Action::Notice(Some(failure_text(&failure)))),
+                    Err(failure) => state.dispatch(Action::Failed(failure_text(&failure))),
                 }
             });
         })
@@ -124,7 +124,7 @@ pub fn settings() -> Html {
                         let _ = platform::download(&name, "application/json", &bytes);
                         state.dispatch(Action::Changed(Text::BackupDone));
                     }
-                    Err(failure) => state.dispatch(Action::Notice(Some(failure_text(&failure)))),
+                    Err(failure) => state.dispatch(Action::Failed(failure_text(&failure))),
                 }
             });
         })
@@ -133,7 +133,7 @@ pub fn settings() -> Html {
         let (state, gdpr_ok) = (state.clone(), gdpr_ok.clone());
         Callback::from(move |_: MouseEvent| {
             if !*gdpr_ok {
-                state.dispatch(Action::Notice(Some(Text::ErrConfirmFirst)));
+                state.dispatch(Action::Failed(Text::ErrConfirmFirst));
                 return;
             }
             let Some(session) = state.session().cloned() else { return };
@@ -145,7 +145,7 @@ pub fn settings() -> Html {
                         gdpr_ok.set(false);
                         state.dispatch(Action::Changed(Text::GdprDone));
                     }
-                    Err(failure) => state.dispatch(Action::Notice(Some(failure_text(&failure)))),
+                    Err(failure) => state.dispatch(Action::Failed(failure_text(&failure))),
                 }
             });
         })
@@ -154,7 +154,7 @@ pub fn settings() -> Html {
         let (state, delete_ok) = (state.clone(), delete_ok.clone());
         Callback::from(move |_: MouseEvent| {
             if !*delete_ok {
-                state.dispatch(Action::Notice(Some(Text::ErrConfirmFirst)));
+                state.dispatch(Action::Failed(Text::ErrConfirmFirst));
                 return;
             }
             let state = state.clone();
@@ -169,7 +169,7 @@ pub fn settings() -> Html {
                         state.dispatch(Action::Navigate(Route::Welcome));
                         state.dispatch(Action::Deleted);
                     }
-                    Err(failure) => state.dispatch(Action::Notice(Some(failure_text(&failure)))),
+                    Err(failure) => state.dispatch(Action::Failed(failure_text(&failure))),
                 }
             });
         })
