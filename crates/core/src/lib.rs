@@ -20,13 +20,14 @@
 //! | [`trust_list`] | the commune's signed list of services and what each may ask |
 //! | [`consent`] | signed consent grants, withdrawals and receipts (ISO/IEC TS 27560) |
 //! | [`vault`] | the wallet's encrypted store format, journal and backup |
-//! | [`tlog`] | the data-use log's transparency log (C2SP checkpoints, signed notes, cosignatures, tiles, witness; RFC 9162 proofs) |
-//! | [`data_use`] | data-use events sealed to the citizen (HPKE) and their unlinkable leaves |
+//! | [`tlog`] | (feature `data-use-log`) the data-use log's transparency log (C2SP checkpoints, signed notes, cosignatures, tiles, witness; RFC 9162 proofs) |
+//! | [`data_use`] | (feature `data-use-log`) data-use events sealed to the citizen (HPKE) and their unlinkable leaves |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod b64;
 pub mod consent;
+#[cfg(feature = "data-use-log")]
 pub mod data_use;
 pub mod jose;
 pub mod json;
@@ -37,6 +38,7 @@ pub mod sd_jwt_vc;
 pub mod status_list;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+#[cfg(feature = "data-use-log")]
 pub mod tlog;
 pub mod trust_list;
 pub mod vault;
