@@ -17,6 +17,7 @@ pub const TEST_PG: &str = "SOUVERAIN_TEST_PG";
 /// A running cluster, stopped and removed on drop.
 pub struct Cluster {
     dir: PathBuf,
+    port: u16,
     /// `postgres://postgres@127.0.0.1:PORT/souverain_test`.
     pub url: String,
 }
@@ -75,7 +76,7 @@ impl Cluster {
         let dir = parent.join(std::process::id().to_string());
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         // Dropped from here on: whatever fails below leaves nothing running.
-        let cluster = Cluster { dir: dir.clone(), url: String::new() };
+        let cluster = Cluster { dir: dir.clone(), port: 0, url: String::new() };
         if is_root() {
             let mut chown = Command::new("chown");
             chown.args(["-R", "postgres:postgres"]).arg(&dir);
@@ -124,7 +125,18 @@ impl Cluster {
         println!("PostgreSQL: throwaway cluster in {} at {url}", dir.display());
         let mut cluster = cluster;
         cluster.url = url;
+        cluster.port = port;
         Ok(cluster)
+    }
+
+    /// Creates another empty database in the cluster and returns its URL (a benchmark run that
+    /// must not find an earlier run's rows).
+    pub fn create_database(&self, name: &str) -> Result<String, String> {
+        let port = self.port.to_string();
+        let mut createdb = pg("createdb");
+        createdb.args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", name]);
+        status(createdb)?;
+        Ok(format!("postgres://postgres@127.0.0.1:{port}/{name}"))
     }
 }
 

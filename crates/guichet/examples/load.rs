@@ -4,11 +4,12 @@
 //! ```text
 //! cargo build --release -p souverain
 //! cargo run --release -p souverain-guichet --example load -- --server target/release/souverain \
-//!     [--exchanges 2000] [--seconds 20] [--concurrency 16] [--data-dir DIR]
+//!     [--exchanges 2000] [--seconds 20] [--concurrency 16] [--data-dir DIR] \
+//!     [--db postgres://USER@HOST:PORT/DB [--servers 2]]
 //! cargo run --release -p souverain-guichet --example load -- --url http://127.0.0.1:PORT [...]
 //! ```
 //!
-//! Phases (only 3 and 4 are timed):
+//! Phases (only 3, 4 and 5 are timed):
 //! 1. setup: one citizen (Ed25519 key) receives a proof of residence through the guichet's
 //!    OpenID4VCI endpoints;
 //! 2. preparation, `--concurrency` at a time: for each exchange the `voirie` service creates a
@@ -18,13 +19,23 @@
 //! 3. in-process, one thread: `AuthorizationResponse::from_form` + `verify_response` (issuer
 //!    signature, disclosures, key binding, nonce, audience, consent grant signature and binding) on
 //!    every prepared response, with a nonce set that never refuses;
-//! 4. HTTP, `--concurrency` at a time: `POST /api/oid4vp/responses/{id}` with `vp_token`, `state`
+//! 4. HTTP, closed loop over the first half of the prepared exchanges, `--concurrency` at a time: `POST /api/oid4vp/responses/{id}` with `vp_token`, `state`
 //!    and the grant, each on a new TCP connection, timed from connect to the last byte of the answer;
 //!    the guichet verifies, checks the status list, signs a receipt, commits to SQLite (WAL,
 //!    `synchronous=FULL`) and answers 200. Only 200s count as exchanges.
 //!
+//! With `--db postgres://...` the guichet runs on PostgreSQL (one public URL and agents' token in a
+//! configuration written to the data directory, keys shared); with `--servers 2`, two processes on
+//! that database: exchange `i` is created and fetched on process `i % 2` and posted to the other.
+//! After the timed phase (not timed), each answered exchange is posted again to the process that
+//! did not record it: the identical answer must get the same receipt (`again_same`), and another
+//! answer to the same request (a new presentation and grant) 409 `replay` (`replays_refused`).
+//!
 //! Each exchange comes from its own loopback address (127.0.1.1, 127.0.1.2, ...: many citizens),
 //! so the guichet's per-client rate limit stays on and applies as it would in production.
+//!
+//! 5. HTTP, open loop: the other half of the prepared exchanges sent at half the rate phase 4
+//!    measured, each at its scheduled time, timed from that time (`open_p99_ms`).
 //!
 //! Prints one JSON line on stdout (field `ratio` = HTTP rate / in-process rate); exits 1 on
 //! failure, with the reason on stderr.
@@ -65,10 +76,21 @@ struct Args {
     seconds: f64,
     concurrency: usize,
     data_dir: Option<PathBuf>,
+    db: Option<String>,
+    servers: usize,
 }
 
 fn parse_args() -> Res<Args> {
-    let mut a = Args { server: None, url: None, exchanges: 2000, seconds: 20.0, concurrency: 16, data_dir: None };
+    let mut a = Args {
+        server: None,
+        url: None,
+        exchanges: 2000,
+        seconds: 20.0,
+        concurrency: 16,
+        data_dir: None,
+        db: None,
+        servers: 1,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -79,11 +101,16 @@ fn parse_args() -> Res<Args> {
             "--seconds" => a.seconds = value()?.parse()?,
             "--concurrency" => a.concurrency = value()?.parse()?,
             "--data-dir" => a.data_dir = Some(PathBuf::from(value()?)),
+            "--db" => a.db = Some(value()?),
+            "--servers" => a.servers = value()?.parse()?,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     if a.server.is_some() == a.url.is_some() {
         return Err("give exactly one of --server BIN or --url http://127.0.0.1:PORT".into());
+    }
+    if a.servers == 0 || (a.servers > 1 && (a.db.is_none() || a.server.is_none())) {
+        return Err("--servers N > 1 needs --server and a --db postgres://... the processes share".into());
     }
     if a.exchanges == 0 || a.concurrency == 0 || a.seconds.is_nan() || a.seconds <= 0.0 {
         return Err("--exchanges, --concurrency and --seconds must be positive".into());
@@ -103,12 +130,18 @@ fn client_ip(i: usize) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 1 + (n / 250) as u8, 1 + (n % 250) as u8))
 }
 
-/// The guichet under test: its address and base URL.
+/// A guichet process under test: its address, its public base URL (shared by every process of a
+/// PostgreSQL run) and the agents' `Authorization`, if its configuration asks for one.
 #[derive(Clone)]
 struct Target {
     addr: SocketAddr,
     base: String,
+    agent: Option<String>,
 }
+
+/// The public URL and agents' token of the processes of a PostgreSQL run.
+const SHARED_PUBLIC_URL: &str = "http://localhost:9";
+const SHARED_AGENT_TOKEN: &str = "load-bench-agent-token";
 
 struct Resp {
     status: u16,
@@ -135,6 +168,7 @@ async fn call(
     body: &[u8],
 ) -> Res<Resp> {
     let path = url.strip_prefix(t.base.as_str()).unwrap_or(url);
+    let auth = auth.or(t.agent.as_deref().filter(|_| path.starts_with("/api/agent/")));
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::new(from, 0))?;
     let mut stream = socket.connect(t.addr).await?;
@@ -226,13 +260,16 @@ async fn issue(t: &Target) -> Res<(Holder, PublicKey)> {
 
 /// A request fetched and answered by the wallet, ready to post.
 struct Prepared {
+    /// The process it is posted to.
+    target: usize,
     response_uri: String,
     form: String,
     object: RequestObject,
     client: IpAddr,
 }
 
-async fn prepare(t: &Target, holder: &Holder, i: usize) -> Res<Prepared> {
+async fn prepare(targets: &[Target], holder: &Holder, i: usize) -> Res<Prepared> {
+    let t = &targets[i % targets.len()];
     let client = client_ip(i);
     let path = format!("/api/agent/services/{SERVICE}/requests");
     let body = json!({"purpose": PURPOSE}).to_string();
@@ -243,7 +280,7 @@ async fn prepare(t: &Target, holder: &Holder, i: usize) -> Res<Prepared> {
     let jwt = call(t, client, "GET", request_uri, None, None, b"").await?.expect(200, "request object")?.body;
     let object = UnverifiedRequest::parse(&jwt)?.verify(client_id, now())?.object().clone();
     let form = answer(holder, &object)?;
-    Ok(Prepared { response_uri: object.response_uri.clone(), form, object, client })
+    Ok(Prepared { target: (i + 1) % targets.len(), response_uri: object.response_uri.clone(), form, object, client })
 }
 
 /// What the wallet sends: the required claims, key-bound, and a consent grant signed by the holder.
@@ -319,6 +356,50 @@ where
     all
 }
 
+/// Sends `ready[range]` at `rate` per second, each on its own task at its scheduled time, for at
+/// most `seconds`; returns each one's latency from its scheduled time and its answer.
+async fn open_loop(
+    targets: &[Target],
+    ready: &Arc<Vec<Prepared>>,
+    range: std::ops::Range<usize>,
+    rate: f64,
+    seconds: f64,
+) -> Vec<(Duration, Res<Resp>)> {
+    if !(rate > 0.0) {
+        return Vec::new();
+    }
+    let count = range.len().min((rate * seconds).floor() as usize);
+    let start = tokio::time::Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (k, i) in range.take(count).enumerate() {
+        let at = start + Duration::from_secs_f64(k as f64 / rate);
+        let (targets, ready) = (targets.to_vec(), ready.clone());
+        set.spawn(async move {
+            tokio::time::sleep_until(at).await;
+            let Some(p) = ready.get(i) else { return (Duration::ZERO, Err("no such exchange".into())) };
+            let form = p.form.as_bytes();
+            let r = call(
+                &targets[p.target],
+                p.client,
+                "POST",
+                &p.response_uri,
+                Some("application/x-www-form-urlencoded"),
+                None,
+                form,
+            )
+            .await;
+            (at.elapsed(), r)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = set.join_next().await {
+        if let Ok(v) = r {
+            all.push(v);
+        }
+    }
+    all
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -343,10 +424,11 @@ impl Drop for Server {
     }
 }
 
-fn spawn_server(bin: &PathBuf, db: &std::path::Path) -> Res<(Server, Target)> {
+/// Starts `souverain serve` with `args` after `serve --addr 127.0.0.1:0`.
+fn spawn_server(bin: &PathBuf, args: &[&std::ffi::OsStr], shared: bool) -> Res<(Server, Target)> {
     let mut child = Command::new(bin)
-        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-        .arg(db)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -357,13 +439,33 @@ fn spawn_server(bin: &PathBuf, db: &std::path::Path) -> Res<(Server, Target)> {
     std::io::BufReader::new(stdout).read_line(&mut line)?;
     let base = line.trim().strip_prefix("listening on ").ok_or_else(|| format!("unexpected: {line:?}"))?.to_owned();
     let addr = base.strip_prefix("http://").ok_or("not http")?.parse()?;
-    Ok((server, Target { addr, base }))
+    if shared {
+        let agent = Some(format!("Bearer {SHARED_AGENT_TOKEN}"));
+        return Ok((server, Target { addr, base: SHARED_PUBLIC_URL.into(), agent }));
+    }
+    Ok((server, Target { addr, base, agent: None }))
+}
+
+/// The demo commune behind one public URL, with the agents' token: what several processes share.
+fn shared_config(dir: &std::path::Path) -> Res<PathBuf> {
+    use sha2::Digest as _;
+    let hash: String = sha2::Sha256::digest(SHARED_AGENT_TOKEN.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
+        "credential_lifetime = 31536000",
+        &format!(
+            "credential_lifetime = 31536000\npublic_url = \"{SHARED_PUBLIC_URL}\"\nagent_token_sha256 = \"{hash}\""
+        ),
+        1,
+    );
+    let path = dir.join("commune.toml");
+    std::fs::write(&path, text)?;
+    Ok(path)
 }
 
 async fn run(args: Args) -> Res<Value> {
-    let mut server_guard = None;
+    let mut server_guards = Vec::new();
     let mut made_dir = None;
-    let target = if let Some(bin) = &args.server {
+    let targets = if let Some(bin) = &args.server {
         let dir = match &args.data_dir {
             Some(d) => d.clone(),
             None => std::env::temp_dir().join(format!("souverain-load-{}", std::process::id())),
@@ -371,14 +473,36 @@ async fn run(args: Args) -> Res<Value> {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         made_dir = Some(dir.clone());
-        let (s, t) = spawn_server(bin, &dir.join("guichet.sqlite3"))?;
-        server_guard = Some(s);
-        t
+        let sqlite = dir.join("guichet.sqlite3");
+        let keys = dir.join("keys");
+        let mut serve: Vec<&std::ffi::OsStr> = vec!["--keys".as_ref(), keys.as_ref()];
+        let config;
+        match &args.db {
+            Some(url) => {
+                config = shared_config(&dir)?;
+                serve.extend::<[&std::ffi::OsStr; 4]>([
+                    "--db".as_ref(),
+                    url.as_ref(),
+                    "--config".as_ref(),
+                    config.as_ref(),
+                ]);
+            }
+            None => serve.extend::<[&std::ffi::OsStr; 2]>(["--db".as_ref(), sqlite.as_ref()]),
+        }
+        let mut targets = Vec::new();
+        // One after the other: the first creates the keys and migrates.
+        for _ in 0..args.servers {
+            let (s, t) = spawn_server(bin, &serve, args.db.is_some())?;
+            server_guards.push(s);
+            targets.push(t);
+        }
+        targets
     } else {
         let base = args.url.clone().unwrap_or_default().trim_end_matches('/').to_owned();
         let addr = base.strip_prefix("http://").ok_or("--url must be http://HOST:PORT")?.parse()?;
-        Target { addr, base }
+        vec![Target { addr, base, agent: None }]
     };
+    let target = targets[0].clone();
 
     // 1. Setup.
     let (holder, issuer) = issue(&target).await?;
@@ -386,7 +510,7 @@ async fn run(args: Args) -> Res<Value> {
 
     // 2. Preparation.
     let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
-    let (t, h) = (target.clone(), holder.clone());
+    let (t, h) = (Arc::new(targets.clone()), holder.clone());
     let prepared = run_pool(args.exchanges, args.concurrency, deadline, move |i| {
         let (t, h) = (t.clone(), h.clone());
         async move { prepare(&t, &h, i).await }
@@ -414,17 +538,20 @@ async fn run(args: Args) -> Res<Value> {
     let inprocess_s = start.elapsed().as_secs_f64();
     let inprocess_rate = verified as f64 / inprocess_s;
 
-    // 4. HTTP.
+    // 4. HTTP, closed loop over the first half of the prepared exchanges (the second half is for
+    // the open loop of phase 5).
     let ready = Arc::new(ready);
+    let closed = n.div_ceil(2);
     let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
-    let (t, r) = (target.clone(), ready.clone());
+    let (t, r) = (Arc::new(targets.clone()), ready.clone());
     let start = Instant::now();
-    let results = run_pool(n, args.concurrency, deadline, move |i| {
+    let results = run_pool(closed, args.concurrency, deadline, move |i| {
         let (t, r) = (t.clone(), r.clone());
         async move {
             let p = r.get(i).ok_or("no such exchange")?;
             let form = p.form.as_bytes();
-            call(&t, p.client, "POST", &p.response_uri, Some("application/x-www-form-urlencoded"), None, form).await
+            call(&t[p.target], p.client, "POST", &p.response_uri, Some("application/x-www-form-urlencoded"), None, form)
+                .await
         }
     })
     .await;
@@ -453,14 +580,62 @@ async fn run(args: Args) -> Res<Value> {
         return Err(format!("no exchange answered 200: {}", Value::Object(errors)).into());
     }
     let http_rate = ok as f64 / http_s;
+
+    // 5. HTTP, open loop: the rest of the prepared exchanges sent at half the measured rate, each
+    // at its scheduled time whatever the earlier ones are doing, and timed from that scheduled
+    // time (so a stalled guichet is charged for the queue it causes, not hidden by it).
+    let offered = http_rate / 2.0;
+    let open = open_loop(&targets, &ready, closed..n, offered, args.seconds).await;
+    let open_ok: Vec<Duration> = {
+        let mut v: Vec<Duration> =
+            open.iter().filter_map(|(took, r)| matches!(r, Ok(resp) if resp.status == 200).then_some(*took)).collect();
+        v.sort();
+        v
+    };
+    let open_failed = open.len() - open_ok.len();
+
+    // 5. Not timed: each answered exchange posted again to another process than the one that
+    // answered it, identically (same receipt) and with another answer (a replay).
+    let (mut again_same, mut replays_refused) = (0usize, 0usize);
+    for (i, _, r) in &results {
+        let (Ok(first), Some(p)) = (r, ready.get(*i)) else { continue };
+        if first.status != 200 {
+            continue;
+        }
+        let other = &targets[(p.target + 1) % targets.len()];
+        let post = |form: String| async move {
+            call(
+                other,
+                p.client,
+                "POST",
+                &p.response_uri,
+                Some("application/x-www-form-urlencoded"),
+                None,
+                form.as_bytes(),
+            )
+            .await
+        };
+        let again = post(p.form.clone()).await?;
+        if again.status == 200 && again.body == first.body {
+            again_same += 1;
+        }
+        let replay = post(answer(&holder, &p.object)?).await?;
+        if replay.status == 409 && replay.json()?["error"] == "replay" {
+            replays_refused += 1;
+        }
+    }
     if let Some(dir) = made_dir {
-        drop(server_guard.take());
+        server_guards.clear();
         let _ = std::fs::remove_dir_all(dir);
     }
     Ok(json!({
         "bench": "guichet_verified_exchanges",
         "service": format!("{SERVICE}/{PURPOSE}"),
         "concurrency": args.concurrency,
+        "backend": if args.db.is_some() { "postgres" } else { "sqlite" },
+        "servers": targets.len(),
+        "again_same": again_same,
+        "replays_refused": replays_refused,
         "prepared": n,
         "http_ok": ok,
         "http_errors": errors,
@@ -469,12 +644,17 @@ async fn run(args: Args) -> Res<Value> {
         "p50_ms": round(percentile(&latencies, 0.50), 2),
         "p99_ms": round(percentile(&latencies, 0.99), 2),
         "max_ms": round(percentile(&latencies, 1.0), 2),
+        "open_offered_per_s": round(offered, 1),
+        "open_sent": open.len(),
+        "open_failed": open_failed,
+        "open_p50_ms": round(percentile(&open_ok, 0.50), 2),
+        "open_p99_ms": round(percentile(&open_ok, 0.99), 2),
         "inprocess_verified": verified,
         "inprocess_seconds": round(inprocess_s, 3),
         "inprocess_per_s": round(inprocess_rate, 1),
         "ratio": round(http_rate / inprocess_rate, 3),
         "target_ratio": 0.25,
-        "http_measured": "POST /api/oid4vp/responses/{id} (vp_token+state+grant), new TCP connection each, connect to last byte: verify, status list, receipt, SQLite commit (WAL, synchronous=FULL), 200",
+        "http_measured": "POST /api/oid4vp/responses/{id} (vp_token+state+grant), new TCP connection each, connect to last byte: verify, status list, receipt, commit (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit=on), 200",
         "inprocess_measured": "AuthorizationResponse::from_form + verify_response (issuer sig, disclosures, KB-JWT, nonce, aud, grant sig+binding), 1 thread",
     }))
 }

@@ -13,6 +13,11 @@ pub const CREDENTIAL_TYPES: [(&str, &str, &str); 3] = [
     ("family_quotient", "urn:souverain:vct:family-quotient:1", "Tranche de quotient familial"),
 ];
 
+/// A credential type's French name, or its `vct` when the guichet does not issue it.
+pub fn credential_type_name(vct: &str) -> &str {
+    CREDENTIAL_TYPES.iter().find(|(_, v, _)| *v == vct).map_or(vct, |(_, _, name)| name)
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

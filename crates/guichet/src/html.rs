@@ -39,6 +39,13 @@ pub fn respond(title: &str, body: &str) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page(title, body)).into_response()
 }
 
+/// A Unix time as agents read it: `05/12/2026 14:03 UTC` (day first, as in France; UTC said,
+/// since the guichet does not carry a time-zone database).
+pub fn date_fr(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map_or_else(|| unix.to_string(), |d| d.format("%d/%m/%Y %H:%M UTC").to_string())
+}
+
 /// A QR code of `data` as inline SVG; `None` if the data is too long for a QR code.
 pub fn qr_svg(data: &str) -> Option<String> {
     let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::L).ok()?;

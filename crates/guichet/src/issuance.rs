@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,11 +24,11 @@ use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service as Tr
 
 use crate::agents::{AgentCaller, Right};
 use crate::bodies::OfferBody;
-use crate::config::CREDENTIAL_TYPES;
+use crate::config::{CREDENTIAL_TYPES, credential_type_name};
 use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
-use crate::html::{escape, link_block, respond};
-use crate::store::{Offer, Redeemed};
+use crate::html::{date_fr, escape, link_block, respond};
+use crate::store::{CredentialQuery, Offer, Redeemed};
 use crate::{App, blocking, random_token, require_type};
 
 /// Where the status list token is published.
@@ -447,23 +447,91 @@ fn claims_from_form(config_id: &str, f: &[(String, String)]) -> Map<String, Valu
     claims
 }
 
+/// Issued credentials an agents' page lists at once.
+const CREDENTIALS_PER_PAGE: u32 = 50;
+
+/// The agents' list of issued credentials as asked in the page's address: `q` (words typed),
+/// `type` (a configuration id), `avant` (the last number of the previous page).
+struct CredentialList {
+    search: String,
+    kind: Option<(&'static str, &'static str)>,
+    before: Option<i64>,
+}
+
+impl CredentialList {
+    fn parse(query: Option<&str>) -> Result<CredentialList, ApiError> {
+        let fields = souverain_core::openid4vp::url::form_decode(query.unwrap_or_default())
+            .map_err(|e| ApiError::InvalidForm(e.to_string()))?;
+        let mut list = CredentialList { search: String::new(), kind: None, before: None };
+        for (key, value) in fields {
+            match key.as_str() {
+                "q" => list.search = value.trim().chars().take(200).collect(),
+                "type" if value.is_empty() => {}
+                "type" => {
+                    let found = CREDENTIAL_TYPES.iter().find(|(id, _, _)| *id == value);
+                    let (id, vct, _) = found.ok_or_else(|| ApiError::InvalidForm(format!("unknown type {value:?}")))?;
+                    list.kind = Some((id, vct));
+                }
+                "avant" if value.is_empty() => {}
+                "avant" => {
+                    let before = value.parse().map_err(|_| ApiError::InvalidForm("avant must be a number".into()))?;
+                    list.before = Some(before);
+                }
+                _ => {}
+            }
+        }
+        Ok(list)
+    }
+
+    /// The address of the page after the one that ends with credential `last`.
+    fn next(&self, last: i64) -> String {
+        let kind = self.kind.map_or("", |(id, _)| id);
+        format!(
+            "/guichet/agent?q={}&amp;type={kind}&amp;avant={last}",
+            escape(&souverain_core::openid4vp::url::percent_encode(&self.search))
+        )
+    }
+}
+
+/// Who may call: an agent with the right to issue or to revoke. Records nothing. Lists the issued
+/// credentials (a page at a time, searchable) and, for issuers, the offer form.
 async fn agent_page(
     State(app): State<Arc<App>>,
     Extension(caller): Extension<AgentCaller>,
     Extension(csrf): Extension<CsrfToken>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let (may_issue, may_revoke) = (caller.may(Right::Issue), caller.may(Right::Revoke));
     if !may_issue && !may_revoke {
         caller.require(Right::Issue)?;
     }
     let token = csrf.field();
-    let creds = blocking(move || Ok(app.store.credentials(50)?)).await?;
+    let list = CredentialList::parse(query.as_deref())?;
+    let (search, vct, before) = (list.search.clone(), list.kind.map(|(_, vct)| vct), list.before);
+    let mut creds = blocking(move || {
+        let query = CredentialQuery { search: &search, vct, before, limit: CREDENTIALS_PER_PAGE + 1 };
+        Ok(app.store.credentials(&query)?)
+    })
+    .await?;
+    let more = creds.len() > CREDENTIALS_PER_PAGE as usize;
+    creds.truncate(CREDENTIALS_PER_PAGE as usize);
     let options: String = CREDENTIAL_TYPES
         .iter()
         .map(|(id, _, label)| format!("<option value=\"{id}\">{}</option>", escape(label)))
         .collect();
+    let filter_options: String = CREDENTIAL_TYPES
+        .iter()
+        .map(|(id, _, label)| {
+            let selected = if list.kind.is_some_and(|(kind, _)| kind == *id) { " selected" } else { "" };
+            format!("<option value=\"{id}\"{selected}>{}</option>", escape(label))
+        })
+        .collect();
+    let next = match creds.last() {
+        Some(last) if more => format!("<p><a href=\"{}\">Attestations plus anciennes</a></p>", list.next(last.id)),
+        _ => String::new(),
+    };
     let mut rows = String::new();
-    for c in creds {
+    for c in &creds {
         let action = if c.revoked_at.is_some() {
             "révoqué".to_owned()
         } else if !may_revoke {
@@ -476,12 +544,27 @@ async fn agent_page(
             )
         };
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
             c.id,
             escape(&c.label),
-            escape(&c.vct)
+            escape(credential_type_name(&c.vct)),
+            date_fr(c.issued_at),
         ));
     }
+    let table = if rows.is_empty() {
+        "<p>Aucune attestation ne correspond.</p>".to_owned()
+    } else {
+        format!(
+            "<table><caption>Attestations émises, les plus récentes d'abord</caption><tr><th scope=\"col\">n°</th>\
+<th scope=\"col\">dossier</th><th scope=\"col\">type</th><th scope=\"col\">émise le</th><th scope=\"col\">état</th></tr>{rows}</table>"
+        )
+    };
+    let search = format!(
+        "<form method=\"get\" action=\"/guichet/agent\" role=\"search\"><label>Rechercher (référence du dossier, n° ou index)\
+<input name=\"q\" value=\"{}\"></label><label>Type<select name=\"type\"><option value=\"\">Tous</option>{filter_options}</select></label>\
+<button>Rechercher</button></form>",
+        escape(&list.search)
+    );
     let form = format!(
         "<form method=\"post\" action=\"/guichet/agent/offres\">{token}\
 <label>Type d'attestation<select name=\"credential\">{options}</select></label>\
@@ -498,9 +581,7 @@ async fn agent_page(
 <button>Créer l'offre</button></form>"
     );
     let form = if may_issue { form } else { String::new() };
-    let body = format!(
-        "{form}<h2>Attestations émises</h2><table><tr><th>n°</th><th>dossier</th><th>type</th><th></th></tr>{rows}</table>"
-    );
+    let body = format!("{form}<h2>Attestations émises</h2>{search}{table}{next}");
     Ok(respond("Émettre une attestation", &body))
 }
 

@@ -156,6 +156,20 @@ pub struct IssuedCredential {
     pub revoked_at: Option<i64>,
 }
 
+/// What the agents' list of issued credentials shows: a page of at most `limit`, newest first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CredentialQuery<'a> {
+    /// Words an agent typed: matches a label containing them (ASCII letters without case), or a
+    /// credential's number or status index written in full. Empty: every credential.
+    pub search: &'a str,
+    /// Only this type (`vct`).
+    pub vct: Option<&'a str>,
+    /// Only credentials numbered below this (the last number of the previous page).
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// A presentation request row.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
@@ -320,8 +334,9 @@ pub trait Store: Send + Sync {
     fn revoked(&self) -> Result<Vec<u64>, StoreError>;
     /// Whether the credential at `status_idx` is revoked (`None`: unknown index).
     fn is_revoked(&self, status_idx: u64) -> Result<Option<bool>, StoreError>;
-    /// Recent credentials, newest first.
-    fn credentials(&self, limit: u32) -> Result<Vec<IssuedCredential>, StoreError>;
+    /// One page of issued credentials, newest first: those matching `query`, older than its
+    /// cursor, at most its limit.
+    fn credentials(&self, query: &CredentialQuery<'_>) -> Result<Vec<IssuedCredential>, StoreError>;
     /// Stores a new presentation request.
     fn create_request(&self, request: &RequestRow) -> Result<(), StoreError>;
     /// A request by id.
@@ -351,8 +366,9 @@ pub trait Store: Send + Sync {
     fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError>;
     /// Recorded erasures, newest first.
     fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError>;
-    /// Grants of a service, newest first.
-    fn grants_of(&self, service: &str, limit: u32) -> Result<Vec<GrantRow>, StoreError>;
+    /// Grants of a service, newest first: at most `limit`, received before `before` (a
+    /// `(received_at, id)` cursor from the last row of the previous page) when given.
+    fn grants_of(&self, service: &str, before: Option<(i64, &str)>, limit: u32) -> Result<Vec<GrantRow>, StoreError>;
     /// Stores a new agent session.
     fn create_agent_session(&self, session: &AgentSessionRow) -> Result<(), StoreError>;
     /// The live session with this id hash (`expires_at` and `idle_until` both after `now`), its
@@ -692,12 +708,17 @@ impl Store for SqliteStore {
         })
     }
 
-    fn credentials(&self, limit: u32) -> Result<Vec<IssuedCredential>, StoreError> {
+    fn credentials(&self, q: &CredentialQuery<'_>) -> Result<Vec<IssuedCredential>, StoreError> {
         self.with(|c| {
+            // instr, not LIKE: what the agent typed is matched as text, `%` and `_` included.
             let mut st = c.prepare_cached(
-                "SELECT id, status_idx, vct, label, issued_at, revoked_at FROM credentials ORDER BY id DESC LIMIT ?1",
+                "SELECT id, status_idx, vct, label, issued_at, revoked_at FROM credentials
+                 WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR vct = ?2)
+                   AND (?3 = '' OR instr(lower(label), lower(?3)) > 0 OR CAST(id AS TEXT) = ?3
+                        OR CAST(status_idx AS TEXT) = ?3)
+                 ORDER BY id DESC LIMIT ?4",
             )?;
-            let rows = st.query_map(params![limit], |r| {
+            let rows = st.query_map(params![q.before, q.vct, q.search.trim(), q.limit], |r| {
                 Ok(IssuedCredential {
                     id: r.get(0)?,
                     status_idx: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
@@ -933,12 +954,14 @@ impl Store for SqliteStore {
         })
     }
 
-    fn grants_of(&self, service: &str, limit: u32) -> Result<Vec<GrantRow>, StoreError> {
+    fn grants_of(&self, service: &str, before: Option<(i64, &str)>, limit: u32) -> Result<Vec<GrantRow>, StoreError> {
+        let (at, id) = (before.map(|b| b.0), before.map(|b| b.1));
         self.with(|c| {
             let mut st = c.prepare_cached(&format!(
-                "SELECT {GRANT_COLUMNS} FROM grants WHERE service = ?1 ORDER BY received_at DESC LIMIT ?2"
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE service = ?1 AND (?2 IS NULL OR (received_at, id) < (?2, ?3))
+                 ORDER BY received_at DESC, id DESC LIMIT ?4"
             ))?;
-            let rows = st.query_map(params![service, limit], grant_row)?;
+            let rows = st.query_map(params![service, at, id, limit], grant_row)?;
             rows.collect()
         })
     }

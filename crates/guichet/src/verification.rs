@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,7 +25,7 @@ use crate::bodies::RequestBody;
 use crate::config::{CREDENTIAL_TYPES, PurposeConfig};
 use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
-use crate::html::{escape, link_block, respond};
+use crate::html::{date_fr, escape, link_block, respond};
 use crate::store::{Exchange, RequestRow};
 use crate::{App, Service, blocking, random_token, require_type};
 
@@ -374,23 +374,87 @@ async fn services_page(State(app): State<Arc<App>>, Extension(caller): Extension
     respond("Services de la commune", &format!("<ul>{items}</ul>"))
 }
 
+/// Results (answered requests) a service's page lists at once.
+const RESULTS_PER_PAGE: u32 = 50;
+
+/// The `avant` cursor of a service's results page: `<received_at>.<grant id>` of the previous
+/// page's last row.
+fn results_cursor(query: Option<&str>) -> Result<Option<(i64, String)>, ApiError> {
+    let fields = souverain_core::openid4vp::url::form_decode(query.unwrap_or_default())
+        .map_err(|e| ApiError::InvalidForm(e.to_string()))?;
+    let Some((_, cursor)) = fields.into_iter().find(|(k, v)| k == "avant" && !v.is_empty()) else { return Ok(None) };
+    let bad = || ApiError::InvalidForm("avant must be <time>.<grant id>".into());
+    let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+    Ok(Some((at.parse().map_err(|_| bad())?, id.to_owned())))
+}
+
+/// Who may call: an agent who reads this service's results. Records nothing (the list shows no
+/// citizen's data: dates, states and links to each result, whose page is where data is shown).
+/// The form that asks a citizen for data, and the service's results a page at a time.
 async fn service_page(
     State(app): State<Arc<App>>,
     Extension(caller): Extension<AgentCaller>,
     Path(service): Path<String>,
     Extension(csrf): Extension<CsrfToken>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let svc = app.service(&service).ok_or(ApiError::UnknownService)?;
     caller.require(Right::ReadResults(&service))?;
+    let before = results_cursor(query.as_deref())?;
     let options: String = svc
         .config
         .purposes
         .iter()
         .map(|p| format!("<option value=\"{}\">{}</option>", escape(&p.id), escape(&p.text.fr)))
         .collect();
+    let (store, id) = (app.clone(), service.clone());
+    let mut grants = blocking(move || {
+        let before = before.as_ref().map(|(at, id)| (*at, id.as_str()));
+        Ok(store.store.grants_of(&id, before, RESULTS_PER_PAGE + 1)?)
+    })
+    .await?;
+    let more = grants.len() > RESULTS_PER_PAGE as usize;
+    grants.truncate(RESULTS_PER_PAGE as usize);
+    let purpose_text = |purposes: &str| {
+        let iris: Vec<String> = serde_json::from_str(purposes).unwrap_or_default();
+        let names: Vec<&str> = iris
+            .iter()
+            .filter_map(|iri| svc.config.purposes.iter().find(|p| &p.dpv == iri).map(|p| p.text.fr.as_str()))
+            .collect();
+        if names.is_empty() { iris.join(", ") } else { names.join(" ; ") }
+    };
+    let rows: String = grants
+        .iter()
+        .map(|g| {
+            let state = if g.state == "withdrawn" { "retiré" } else { "donné" };
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{state}</td><td>{}</td><td><a href=\"/guichet/demandes/{}\">Voir</a></td></tr>",
+                date_fr(g.received_at),
+                escape(&purpose_text(&g.purposes)),
+                date_fr(g.valid_until),
+                escape(&percent_encode(&g.request_id)),
+            )
+        })
+        .collect();
+    let results = if rows.is_empty() {
+        "<p>Aucune réponse reçue pour l'instant.</p>".to_owned()
+    } else {
+        format!(
+            "<table><caption>Réponses reçues, les plus récentes d'abord</caption><tr><th scope=\"col\">reçue le</th>\
+<th scope=\"col\">finalité</th><th scope=\"col\">consentement</th><th scope=\"col\">valable jusqu'au</th><th scope=\"col\">résultat</th></tr>{rows}</table>"
+        )
+    };
+    let next = match grants.last() {
+        Some(last) if more => format!(
+            "<p><a href=\"/guichet/services/{}?avant={}\">Réponses plus anciennes</a></p>",
+            escape(&svc.config.id),
+            escape(&percent_encode(&format!("{}.{}", last.received_at, last.id)))
+        ),
+        _ => String::new(),
+    };
     let body = format!(
         "<form method=\"post\" action=\"/guichet/services/{}/demandes\">{}<label>Finalité<select name=\"purpose\">{options}</select></label>\
-<button>Demander au citoyen</button></form>",
+<button>Demander au citoyen</button></form><h2>Réponses</h2>{results}{next}",
         escape(&svc.config.id),
         csrf.field()
     );
@@ -449,7 +513,9 @@ async fn result_page(
                     .map(|c| {
                         format!(
                             "<h3>{}</h3>{}",
-                            escape(c.get("vct").and_then(Value::as_str).unwrap_or_default()),
+                            escape(crate::config::credential_type_name(
+                                c.get("vct").and_then(Value::as_str).unwrap_or_default()
+                            )),
                             claims_html(c.get("claims").unwrap_or(&Value::Null))
                         )
                     })

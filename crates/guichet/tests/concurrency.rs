@@ -148,7 +148,13 @@ fn one_credential_per_offer_and_free_status_indexes_across_processes(backend: &B
         assert_eq!(store.reissue("tok", &format!("proof-{i}"), 1_200).unwrap().as_ref(), Some(vc));
         assert_eq!(store.reissue("tok", &format!("proof-{}", (i + 1) % THREADS), 1_200).unwrap(), None);
     }
-    assert_eq!(stores[0].credentials(100).unwrap().len(), 1);
+    assert_eq!(
+        stores[0]
+            .credentials(&souverain_guichet::store::CredentialQuery { limit: 100, ..Default::default() })
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Eight offers at once whose first pick is the same index: each gets its own index.
     for i in 0..THREADS {

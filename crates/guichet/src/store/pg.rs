@@ -29,8 +29,8 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    AgentSessionRow, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed,
-    RequestRow, Retention, Store, StoreError, constant_time_eq, to_i64,
+    AgentSessionRow, CredentialQuery, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS,
+    Offer, Redeemed, RequestRow, Retention, Store, StoreError, constant_time_eq, to_i64,
 };
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -459,11 +459,19 @@ impl Store for PgStore {
         })
     }
 
-    fn credentials(&self, limit: u32) -> Result<Vec<IssuedCredential>, StoreError> {
+    fn credentials(&self, q: &CredentialQuery<'_>) -> Result<Vec<IssuedCredential>, StoreError> {
+        let search = q.search.trim();
         self.with(|c| {
+            // strpos, not LIKE: what the agent typed is matched as text, `%` and `_` included; lower
+            // only on ASCII letters, as SQLite's, so both backends find the same rows.
             let rows = c.query(
-                "SELECT id, status_idx, vct, label, issued_at, revoked_at FROM credentials ORDER BY id DESC LIMIT $1",
-                &[&i64::from(limit)],
+                "SELECT id, status_idx, vct, label, issued_at, revoked_at FROM credentials
+                 WHERE ($1::BIGINT IS NULL OR id < $1) AND ($2::TEXT IS NULL OR vct = $2)
+                   AND ($3 = '' OR strpos(translate(label, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),
+                                          translate($3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')) > 0
+                        OR id::TEXT = $3 OR status_idx::TEXT = $3)
+                 ORDER BY id DESC LIMIT $4",
+                &[&q.before, &q.vct, &search, &i64::from(q.limit)],
             )?;
             rows.iter()
                 .map(|r| {
@@ -724,14 +732,19 @@ impl Store for PgStore {
         })
     }
 
-    fn grants_of(&self, service: &str, limit: u32) -> Result<Vec<GrantRow>, StoreError> {
+    fn grants_of(&self, service: &str, before: Option<(i64, &str)>, limit: u32) -> Result<Vec<GrantRow>, StoreError> {
+        let (at, id) = (before.map(|b| b.0), before.map(|b| b.1));
         self.with(|c| {
+            // COLLATE "C": ids ordered by bytes, as SQLite orders them, so a page's cursor means the
+            // same on both backends.
             let rows = c.query(
                 &format!(
-                    "SELECT {} FROM grants WHERE service = $1 ORDER BY received_at DESC LIMIT $2",
+                    "SELECT {} FROM grants WHERE service = $1
+                       AND ($2::BIGINT IS NULL OR (received_at, id COLLATE \"C\") < ($2, $3::TEXT COLLATE \"C\"))
+                     ORDER BY received_at DESC, id COLLATE \"C\" DESC LIMIT $4",
                     super::GRANT_COLUMNS
                 ),
-                &[&service, &i64::from(limit)],
+                &[&service, &at, &id, &i64::from(limit)],
             )?;
             rows.iter().map(grant_row).collect()
         })
