@@ -16,6 +16,7 @@ use crate::state::{Action, use_app};
 fn error_text(e: &PresentError) -> Text {
     match e {
         PresentError::BadRequest => Text::ErrRequest,
+        PresentError::BadSignature => Text::ServiceBadSignature,
         PresentError::Network(_) => Text::ErrNetwork,
         PresentError::CannotDecline => Text::ErrCannotDecline,
         PresentError::Invalid => Text::ErrInvalidAnswer,
@@ -212,7 +213,6 @@ fn view_request(
         other => {
             let text = match other {
                 Trust::Unknown => Text::ServiceUnknown,
-                Trust::BadSignature => Text::ServiceBadSignature,
                 Trust::ResponseUriNotAllowed => Text::ServiceBadResponseUri,
                 Trust::ListInvalid => Text::TrustInvalid,
                 _ => Text::TrustUnavailable,

@@ -12,7 +12,9 @@ use souverain_core::consent::{DataCategory, Grant};
 use souverain_core::jose::{PublicKey, UnverifiedJws};
 use souverain_core::json;
 use souverain_core::openid4vp::dcql::{Candidate, HeldCredential};
-use souverain_core::openid4vp::request::{AuthorizationRequestUrl, LocalizedText, RequestObject, UnverifiedRequest};
+use souverain_core::openid4vp::request::{
+    AuthorizationRequestUrl, LocalizedText, RequestError, RequestObject, UnverifiedRequest, VerifiedRequest,
+};
 use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use souverain_core::trust_list::{UnverifiedTrustList, VerifiedTrustList, evaluate};
@@ -33,6 +35,9 @@ const COMMUNE_KEY_ID: &str = "setting-commune-key";
 pub enum PresentError {
     /// The link or the request object is not a valid request (or it expired).
     BadRequest,
+    /// The request object's signature, client identifier or validity does not check out: nothing
+    /// it says is shown.
+    BadSignature,
     /// The network failed, or the service refused the answer.
     Network(NetError),
     /// The chosen claims do not satisfy the request.
@@ -58,12 +63,10 @@ impl From<VaultFailure> for PresentError {
 /// Who the service is, according to the commune's trust list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trust {
-    /// On the list, request signed, answer address allowed.
+    /// On the list, answer address allowed.
     Verified(LocalizedText),
     /// Not on the list.
     Unknown,
-    /// The request's signature does not verify.
-    BadSignature,
     /// On the list, but the answer would go to an address the list does not allow.
     ResponseUriNotAllowed,
     /// The list itself could not be fetched.
@@ -106,8 +109,8 @@ pub struct Prepared {
     pub request_uri: String,
     /// The `client_id` of the link.
     pub url_client_id: String,
-    /// The request, as received.
-    pub request: UnverifiedRequest,
+    /// The request, verified (signature, client identifier, validity) before anything else.
+    pub request: VerifiedRequest,
     /// Who the service is.
     pub trust: Trust,
     /// The commune key's DID, when it was pinned during this request.
@@ -124,16 +127,17 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The request's content (not trusted unless [`Prepared::trust`] is `Verified`).
+    /// The request's content (signed by its service; the service is on the commune's list only
+    /// when [`Prepared::trust`] is `Verified`).
     pub fn object(&self) -> &RequestObject {
-        self.request.object_unverified()
+        self.request.object()
     }
 
-    /// Whether the wallet may answer at all: a valid signature, an allowed answer address, a trust
+    /// Whether the wallet may answer at all: an allowed answer address, a trust
     /// list that verifies, no retention beyond the registered one and no unregistered purpose
     /// (claims beyond the registered ones are refused one by one, see [`ClaimKind::Excess`]).
     pub fn answerable(&self) -> bool {
-        !matches!(self.trust, Trust::BadSignature | Trust::ResponseUriNotAllowed | Trust::ListInvalid)
+        !matches!(self.trust, Trust::ResponseUriNotAllowed | Trust::ListInvalid)
             && self.retention_exceeded.is_none()
             && self.unregistered_purposes.is_empty()
             && self.plans.iter().all(|p| p.held.is_some())
@@ -204,25 +208,17 @@ struct Judgement {
     unregistered_purposes: Vec<String>,
 }
 
-/// Judges `request` against the trust list's state: every finding of the verdict is kept.
-fn judge(request: &UnverifiedRequest, url_client_id: &str, list: &ListState, now: i64) -> Judgement {
+/// Judges a verified request against the trust list's state: every finding of the verdict is kept.
+fn judge(request: &VerifiedRequest, list: &ListState) -> Judgement {
     let list = match list {
         ListState::Verified(list) => list,
         other => {
-            let trust = if request.clone().verify(url_client_id, now).is_err() {
-                Trust::BadSignature
-            } else if matches!(other, ListState::Invalid) {
-                Trust::ListInvalid
-            } else {
-                Trust::ListUnavailable
-            };
+            let trust = if matches!(other, ListState::Invalid) { Trust::ListInvalid } else { Trust::ListUnavailable };
             return Judgement { trust, over: Vec::new(), retention_exceeded: None, unregistered_purposes: Vec::new() };
         }
     };
-    let verdict = evaluate(request, url_client_id, list, now);
-    let trust = if !verdict.signature_valid {
-        Trust::BadSignature
-    } else if let Some(service) = &verdict.service {
+    let verdict = evaluate(request, list);
+    let trust = if let Some(service) = &verdict.service {
         if verdict.response_uri_allowed { Trust::Verified(service.name.clone()) } else { Trust::ResponseUriNotAllowed }
     } else {
         Trust::Unknown
@@ -241,9 +237,11 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
     let answer = net::send(&url.request_uri, None, &[]).await?;
     let request = UnverifiedRequest::parse(answer.body.trim()).map_err(|_| PresentError::BadRequest)?;
     let now = now_unix();
-    if request.object_unverified().exp <= now {
-        return Err(PresentError::BadRequest);
-    }
+    // Verified first: nothing of a request that does not verify is shown, matched or pinned.
+    let request = request.verify(&url.client_id, now).map_err(|e| match e {
+        RequestError::Expired { .. } => PresentError::BadRequest,
+        _ => PresentError::BadSignature,
+    })?;
     let origin = souverain_core::trust_list::origin(&url.request_uri).unwrap_or_default();
     let mut pinned_now = None;
     let list = match net::send(&format!("{origin}/.well-known/souverain-trust-list"), None, &[]).await {
@@ -267,12 +265,11 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
         }
         Err(_) => ListState::Unavailable,
     };
-    let Judgement { trust, over, retention_exceeded, unregistered_purposes } =
-        judge(&request, &url.client_id, &list, now);
+    let Judgement { trust, over, retention_exceeded, unregistered_purposes } = judge(&request, &list);
     let held = issuance::held(session).await?;
     let views: Vec<HeldCredential<'_>> =
         held.iter().map(|h| HeldCredential { id: &h.id, vct: &h.vc.vct, claims: &h.vc.claims }).collect();
-    let object = request.object_unverified();
+    let object = request.object();
     let matched = object.dcql_query.match_credentials(&views);
     let ids: Vec<String> = match &object.dcql_query.credential_sets {
         None => object.dcql_query.credentials.iter().map(|q| q.id.clone()).collect(),
@@ -418,9 +415,11 @@ pub async fn approve(
     lang: &str,
 ) -> Result<Sent, PresentError> {
     let now = now_unix();
-    let verified =
-        prepared.request.clone().verify(&prepared.url_client_id, now).map_err(|_| PresentError::BadRequest)?;
-    let req = verified.object();
+    let req = prepared.request.object();
+    // Verified when prepared; the citizen may have taken longer than the request lives.
+    if req.exp <= now {
+        return Err(PresentError::BadRequest);
+    }
     // An address the wallet may never post to: nothing is kept, nothing would ever be sent.
     net::allowed_origin(&req.response_uri, &[])?;
     let kept = consent::list(session).await?.into_iter().find(|v| v.record.answers(&req.client_id, &req.nonce));
@@ -557,10 +556,9 @@ mod trust_verdict_tests {
     /// `object` prepared as the wallet would, against the list text `list` and the pinned key.
     fn prepared(s: &Setup, object: &RequestObject, list: &str) -> Prepared {
         let jwt = object.sign(&s.verifier).unwrap();
-        let request = UnverifiedRequest::parse(&jwt).unwrap();
+        let request = UnverifiedRequest::parse(&jwt).unwrap().verify(&object.client_id, NOW).unwrap();
         let state = check_list(list, Some(&s.commune.public_key()), NOW);
-        let Judgement { trust, over, retention_exceeded, unregistered_purposes } =
-            judge(&request, &object.client_id, &state, NOW);
+        let Judgement { trust, over, retention_exceeded, unregistered_purposes } = judge(&request, &state);
         Prepared {
             link: String::new(),
             request_uri: "https://guichet.beaulieu.example/request/1".into(),

@@ -358,7 +358,9 @@ fn request_inspect(args: &RequestInspectArgs) -> Result<(), CliError> {
             let list = UnverifiedTrustList::parse(&text_file(list)?)
                 .and_then(|l| l.verify(&commune, now))
                 .map_err(CliError::TrustList)?;
-            let verdict = trust_list::evaluate(&request, &args.client_id, &list, now);
+            // Only a verified request is judged: a bad signature is an error, as without a list.
+            let verified = request.verify(&args.client_id, now).map_err(CliError::Request)?;
+            let verdict = trust_list::evaluate(&verified, &list);
             let over: Vec<Value> =
                 verdict.over_asking.iter().map(|e| json!({"vct": e.vct, "path": e.path.to_json()})).collect();
             let service =
@@ -370,7 +372,7 @@ fn request_inspect(args: &RequestInspectArgs) -> Result<(), CliError> {
                     "clean": verdict.is_clean(),
                     "known": verdict.known,
                     "service": service,
-                    "signature_valid": verdict.signature_valid,
+                    "signature_valid": true,
                     "response_uri_allowed": verdict.response_uri_allowed,
                     "unregistered_purposes": verdict.unregistered_purposes,
                     "over_asking": over,

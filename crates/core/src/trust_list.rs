@@ -3,12 +3,12 @@
 //! ```text
 //! commune:  TrustList ──sign(commune key)──▶ trust-list+jwt
 //! wallet:   UnverifiedTrustList::parse ──verify(commune key, now)──▶ VerifiedTrustList
-//!           evaluate(&UnverifiedRequest, url client_id, &VerifiedTrustList, now) ──▶ Verdict
+//!           UnverifiedRequest ──verify(url client_id, now)──▶ VerifiedRequest
+//!           evaluate(&VerifiedRequest, &VerifiedTrustList) ──▶ Verdict
 //! ```
 //!
-//! A request is judged on its own unverified content so that the verdict can say *why* it is
-//! doubtful (a forged signature is one finding among others); the wallet still only proceeds with
-//! a [`crate::openid4vp::request::VerifiedRequest`].
+//! Only a verified request is judged: a request whose signature, client identifier or validity
+//! does not check out is refused before anything it says is shown or matched.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
 use crate::json::{FromJson, JsonError, Members};
 use crate::openid4vp::dcql::ClaimPath;
-use crate::openid4vp::request::{LocalizedText, UnverifiedRequest};
+use crate::openid4vp::request::{LocalizedText, VerifiedRequest};
 
 /// JOSE `typ` of the trust list (`application/trust-list+jwt`, ours).
 pub const TRUST_LIST_TYP: &str = "trust-list+jwt";
@@ -197,8 +197,6 @@ pub struct Verdict {
     pub service: Option<Service>,
     /// Whether the verifier is on the list.
     pub known: bool,
-    /// Whether the request object's signature (and client_id, kid, validity) checks out.
-    pub signature_valid: bool,
     /// Whether the `response_uri`'s origin is registered for the service.
     pub response_uri_allowed: bool,
     /// Purposes of the request not registered for the service.
@@ -214,7 +212,6 @@ impl Verdict {
     /// Whether nothing is wrong.
     pub fn is_clean(&self) -> bool {
         self.known
-            && self.signature_valid
             && self.response_uri_allowed
             && self.unregistered_purposes.is_empty()
             && self.over_asking.is_empty()
@@ -237,10 +234,9 @@ fn path_allowed(path: &ClaimPath, allowed: &ClaimPath) -> bool {
     allowed.0.len() <= path.0.len() && allowed.0.iter().zip(&path.0).all(|(a, p)| a == p)
 }
 
-/// Evaluates a request against the trust list at `now`.
-pub fn evaluate(request: &UnverifiedRequest, url_client_id: &str, list: &VerifiedTrustList, now: i64) -> Verdict {
-    let signature_valid = request.clone().verify(url_client_id, now).is_ok();
-    let object = request.object_unverified();
+/// Evaluates a verified request against the trust list (itself verified, current when it was).
+pub fn evaluate(request: &VerifiedRequest, list: &VerifiedTrustList) -> Verdict {
+    let object = request.object();
     let service = list.service(&object.client_id).cloned();
     let response_uri_allowed = match (&service, origin(&object.response_uri)) {
         (Some(s), Some(o)) => s.response_uri_origins.iter().any(|r| origin(r).as_deref() == Some(o.as_str())),
@@ -279,7 +275,6 @@ pub fn evaluate(request: &UnverifiedRequest, url_client_id: &str, list: &Verifie
     Verdict {
         known: service.is_some(),
         service,
-        signature_valid,
         response_uri_allowed,
         unregistered_purposes,
         over_asking,

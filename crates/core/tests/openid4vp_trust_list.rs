@@ -43,7 +43,7 @@ fn judge(
     req: &RequestObject,
     signer: &souverain_core::jose::SigningKey,
     list: &VerifiedTrustList,
-) -> souverain_core::trust_list::Verdict {
+) -> Result<souverain_core::trust_list::Verdict, souverain_core::openid4vp::request::RequestError> {
     let jwt = if signer.public_key().did_jwk() == req.client_id.trim_start_matches("decentralized_identifier:") {
         req.sign(signer).unwrap()
     } else {
@@ -58,7 +58,8 @@ fn judge(
         )
         .unwrap()
     };
-    evaluate(&UnverifiedRequest::parse(&jwt).unwrap(), &req.client_id, list, NOW)
+    // Only a verified request is judged.
+    Ok(evaluate(&UnverifiedRequest::parse(&jwt).unwrap().verify(&req.client_id, NOW)?, list))
 }
 
 #[test]
@@ -68,28 +69,31 @@ fn clean_request_then_each_finding() {
     let req = request(&keys, "nonce-T");
     let (jwt, tl) = list(&keys, &req.client_id);
 
-    let v = judge(&req, &keys.verifier, &tl);
+    let v = judge(&req, &keys.verifier, &tl).unwrap();
     assert!(v.is_clean(), "{v:?}");
     assert_eq!(v.service.as_ref().unwrap().name.fr, "Cantine scolaire");
 
     // Unknown verifier: another key, so another client_id.
     let mut stranger = req.clone();
     stranger.client_id = souverain_core::openid4vp::request::client_id_for(&keys.holder.public_key());
-    let v = judge(&stranger, &keys.holder, &tl);
-    assert!(!v.known && v.signature_valid && !v.response_uri_allowed && v.service.is_none());
+    let v = judge(&stranger, &keys.holder, &tl).unwrap();
+    assert!(!v.known && !v.response_uri_allowed && v.service.is_none());
     assert_eq!(v.unregistered_purposes, [PURPOSE]);
     assert_eq!(v.over_asking.len(), 4);
 
-    // Forged signature: the registered client_id, signed by another key.
-    let v = judge(&req, &keys.commune, &tl);
-    assert!(v.known && !v.signature_valid && !v.is_clean());
+    // Forged signature: the registered client_id, signed by another key, never reaches a verdict.
+    let forged = judge(&req, &keys.commune, &tl);
+    assert!(
+        matches!(forged, Err(souverain_core::openid4vp::request::RequestError::Jws(_))),
+        "a forged request must not verify: {forged:?}"
+    );
 
     // Wrong response_uri origin (a look-alike host, then another port).
     for uri in ["https://guichet.trifouillis.example.evil.example/r", "https://guichet.trifouillis.example:8443/r"] {
         let mut r = req.clone();
         r.response_uri = uri.into();
-        let v = judge(&r, &keys.verifier, &tl);
-        assert!(v.known && v.signature_valid && !v.response_uri_allowed, "{uri}");
+        let v = judge(&r, &keys.verifier, &tl).unwrap();
+        assert!(v.known && !v.response_uri_allowed, "{uri}");
     }
 
     // Over-asking: birthdate and nationalities are beyond the purpose; address/* is allowed.
@@ -100,7 +104,7 @@ fn clean_request_then_each_finding() {
                    {"path": ["nationalities", null]}]
     }]}))
     .unwrap();
-    let v = judge(&r, &keys.verifier, &tl);
+    let v = judge(&r, &keys.verifier, &tl).unwrap();
     let p = |j| ClaimPath::from_json(&j).unwrap();
     assert_eq!(
         v.over_asking,
@@ -114,14 +118,14 @@ fn clean_request_then_each_finding() {
     // Retention beyond the registered maximum.
     let mut r = req.clone();
     r.processing.retention_seconds = 365 * 86400;
-    let v = judge(&r, &keys.verifier, &tl);
+    let v = judge(&r, &keys.verifier, &tl).unwrap();
     assert_eq!(v.retention_exceeded, Some((365 * 86400, 90 * 86400)));
     assert!(v.over_asking.is_empty());
 
     // An unregistered purpose is listed, and its claims count as over-asking.
     let mut r = req.clone();
     r.processing.purposes[0].dpv = "https://w3id.org/dpv#Marketing".into();
-    let v = judge(&r, &keys.verifier, &tl);
+    let v = judge(&r, &keys.verifier, &tl).unwrap();
     assert_eq!(v.unregistered_purposes, ["https://w3id.org/dpv#Marketing"]);
     assert_eq!(v.over_asking.len(), 4);
 
