@@ -118,6 +118,46 @@ async fn a_lock_ends_the_session_for_every_holder() {
     again.lock();
 }
 
+/// Pages load at once (issue 20): operations started together on one session all complete, in
+/// turn, none answering "another operation is under way".
+#[wasm_bindgen_test]
+async fn operations_started_together_wait_their_turn() {
+    vault::delete_everything().await.expect("a fresh start");
+    let (session, _code) = vault::create("operations wait their turn, 7 of them").await.expect("create");
+    let names = ["A", "B", "C", "D", "E", "F", "G"];
+    let mut writes: Vec<_> =
+        names.iter().map(|name| Box::pin(session.add_personal_data(Category::Profile, "Nickname", name))).collect();
+    let mut reads: Vec<_> = (0..3).map(|_| Box::pin(session.personal_data())).collect();
+    let mut written = vec![None; writes.len()];
+    let mut read = vec![None; reads.len()];
+    core::future::poll_fn(|cx| {
+        for (slot, write) in written.iter_mut().zip(&mut writes) {
+            if slot.is_none()
+                && let core::task::Poll::Ready(outcome) = write.as_mut().poll(cx)
+            {
+                *slot = Some(outcome);
+            }
+        }
+        for (slot, reading) in read.iter_mut().zip(&mut reads) {
+            if slot.is_none()
+                && let core::task::Poll::Ready(outcome) = reading.as_mut().poll(cx)
+            {
+                *slot = Some(outcome.map(|items| items.len()));
+            }
+        }
+        if written.iter().all(Option::is_some) && read.iter().all(Option::is_some) {
+            core::task::Poll::Ready(())
+        } else {
+            core::task::Poll::Pending
+        }
+    })
+    .await;
+    assert!(written.iter().all(|w| w == &Some(Ok(()))), "{written:?}");
+    assert!(read.iter().all(|r| matches!(r, Some(Ok(_)))), "{read:?}");
+    assert_eq!(session.personal_data().await.expect("read").len(), names.len());
+    session.lock();
+}
+
 /// Polls `future` once; `Some` if it finished.
 async fn futures_poll_once<F: core::future::Future + Unpin>(future: F) -> Option<F::Output> {
     let mut future = future;

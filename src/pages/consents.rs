@@ -135,8 +135,6 @@ pub fn outbox() -> Html {
             if let Some(session) = session.clone() {
                 let flush = move |session: crate::services::vault::Session, state: crate::state::AppContext| {
                     wasm_bindgen_futures::spawn_local(async move {
-                        // Let the page that just opened read the vault first (one operation at a time).
-                        crate::services::platform::sleep(1_000).await;
                         let done = consent::send_queued(&session).await;
                         let action = if done.refused > 0 {
                             Action::Failed(Text::RefusedNotice)

@@ -241,7 +241,7 @@ pub fn restore() -> Html {
 /// by their service (`None` when the file is not a readable backup).
 async fn what_replacing_loses(session: Option<&Session>, bytes: &[u8]) -> Option<(i64, Option<Vec<(String, i64)>>)> {
     let Some(session) = session else { return vault::backup_date(bytes).map(|at| (at, None)) };
-    let preview = session.restore_preview(bytes).ok().flatten()?;
+    let preview = session.restore_preview(bytes).await.ok().flatten()?;
     let views = consent::list(session).await.unwrap_or_default();
     let lost = preview
         .lost_grants

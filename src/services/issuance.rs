@@ -111,16 +111,11 @@ pub enum VcStatus {
 
 const CREDENTIAL_SCHEMA: u32 = 1;
 
-/// Waits (at most a few seconds) until no other operation holds the vault: pages load
-/// concurrently, and the session lends the vault to one operation at a time (a busy vault fails
-/// at once). The check and the following operation run without yielding in between.
+/// Waits until no other operation holds the vault (pages load concurrently, and the session
+/// lends the vault to one operation at a time), before a [`Session::peek`]: the wait and the
+/// peek that follows run without yielding in between.
 pub(crate) async fn vault_free(session: &Session) {
-    for _ in 0..150 {
-        if session.peek(|_| ()).is_ok() {
-            return;
-        }
-        super::platform::sleep(20).await;
-    }
+    session.free().await;
 }
 
 /// The issuer's signing key, from its `/.well-known/jwt-vc-issuer` metadata.

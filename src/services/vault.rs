@@ -7,9 +7,11 @@
 //! The unlocked vault lives in a [`Session`] shared by the pages. Writes need the vault mutably
 //! across awaits; rather than a `RefCell` borrow held over an await (which would abort on a second
 //! borrow), each operation takes the vault out of the session and puts it back when done. An
-//! operation that finds it taken answers [`VaultFailure::Busy`]. [`Session::lock`] wipes the keys
-//! for every clone of the session; a vault taken by an operation under way is dropped, keys wiped,
-//! when that operation ends instead of being put back.
+//! operation that finds it taken waits its turn (an async lock: woken when the vault is put back,
+//! no polling), so pages that load at once never fail for it; a [`Session::peek`] comes after
+//! [`Session::free`]. [`Session::lock`] wipes the keys for every clone of the session; a vault
+//! taken by an operation under way is dropped, keys wiped, when that operation ends instead of
+//! being put back.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -89,7 +91,14 @@ fn kdf() -> KdfParams {
 /// Pages and their tasks keep clones, so dropping the app state's copy does not end the session:
 /// [`Session::lock`] does, for every clone at once.
 #[derive(Clone)]
-pub struct Session(Rc<RefCell<Slot>>);
+pub struct Session(Rc<Shared>);
+
+/// What the clones of a session share: the vault's slot and the operations waiting for it.
+struct Shared {
+    slot: RefCell<Slot>,
+    /// Woken when the vault is put back or the session locked.
+    waiting: RefCell<Vec<core::task::Waker>>,
+}
 
 /// Where the shared vault is.
 // Not boxed, though large: each take and put back would free a heap block holding the keys,
@@ -112,36 +121,60 @@ impl PartialEq for Session {
 
 impl Session {
     fn new(vault: Vault<Backend>) -> Session {
-        Session(Rc::new(RefCell::new(Slot::Open(vault))))
+        Session(Rc::new(Shared { slot: RefCell::new(Slot::Open(vault)), waiting: RefCell::new(Vec::new()) }))
+    }
+
+    /// Wakes every operation waiting for the vault: it is back, or the session is locked.
+    fn release(&self) {
+        for waker in self.0.waiting.take() {
+            waker.wake();
+        }
+    }
+
+    /// Waits until no operation holds the vault (or the session is locked): a [`Session::peek`]
+    /// right after, without an await in between, finds it free.
+    pub(crate) fn free(&self) -> impl core::future::Future<Output = ()> + '_ {
+        core::future::poll_fn(move |cx| {
+            if matches!(*self.0.slot.borrow(), Slot::InUse) {
+                self.0.waiting.borrow_mut().push(cx.waker().clone());
+                core::task::Poll::Pending
+            } else {
+                core::task::Poll::Ready(())
+            }
+        })
     }
 
     /// Locks the session for every clone of it: the vault key, the holder key and the index are
     /// dropped now (zeroized on drop by core), or, if an operation holds the vault, as soon as it
     /// ends. Locking twice does nothing more.
     pub fn lock(&self) {
-        let slot = core::mem::replace(&mut *self.0.borrow_mut(), Slot::Locked);
+        let slot = core::mem::replace(&mut *self.0.slot.borrow_mut(), Slot::Locked);
         if let Slot::Open(vault) = slot {
             // Back to a locked vault, then dropped: the keys go with the unlocked one.
             drop(vault.lock());
         }
+        self.release();
     }
 
     /// Whether the keys are still in memory (unlocked, possibly in use by an operation).
     pub fn is_open(&self) -> bool {
-        !matches!(*self.0.borrow(), Slot::Locked)
+        !matches!(*self.0.slot.borrow(), Slot::Locked)
     }
 
-    /// Runs `op` with the vault taken out of the session, and puts it back after, unless the
-    /// session was locked meanwhile: then the vault is dropped with its keys.
+    /// Runs `op` with the vault taken out of the session, once no other operation holds it, and
+    /// puts it back after, unless the session was locked meanwhile: then the vault is dropped with
+    /// its keys.
     pub(crate) async fn with<T, F, Fut>(&self, op: F) -> Result<T, VaultFailure>
     where
         F: FnOnce(Vault<Backend>) -> Fut,
         Fut: core::future::Future<Output = (Vault<Backend>, Result<T, SessionError>)>,
     {
+        self.free().await;
         let vault = {
-            let mut slot = self.0.borrow_mut();
+            let mut slot = self.0.slot.borrow_mut();
             match core::mem::replace(&mut *slot, Slot::InUse) {
                 Slot::Open(vault) => vault,
+                // Not right after `free`: nothing ran in between.
                 Slot::InUse => return Err(VaultFailure::Busy),
                 Slot::Locked => {
                     *slot = Slot::Locked;
@@ -150,12 +183,15 @@ impl Session {
             }
         };
         let (vault, result) = op(vault).await;
-        let mut slot = self.0.borrow_mut();
-        if matches!(*slot, Slot::InUse) {
-            *slot = Slot::Open(vault);
-        } else {
-            drop(vault.lock());
+        {
+            let mut slot = self.0.slot.borrow_mut();
+            if matches!(*slot, Slot::InUse) {
+                *slot = Slot::Open(vault);
+            } else {
+                drop(vault.lock());
+            }
         }
+        self.release();
         result.map_err(failure)
     }
 
@@ -189,9 +225,10 @@ impl Session {
         .await
     }
 
-    /// Reads from the vault without taking it (no await while borrowed).
+    /// Reads from the vault without taking it (no await while borrowed); after
+    /// [`Session::free`], or it may find the vault in use.
     pub(crate) fn peek<T>(&self, read: impl FnOnce(&Vault<Backend>) -> T) -> Result<T, VaultFailure> {
-        match &*self.0.borrow() {
+        match &*self.0.slot.borrow() {
             Slot::Open(vault) => Ok(read(vault)),
             Slot::InUse => Err(VaultFailure::Busy),
             Slot::Locked => Err(VaultFailure::Locked),
@@ -339,8 +376,9 @@ pub async fn merge_into<S: Storage>(
 impl Session {
     /// What restoring `file` over this wallet would do (see [`RestorePreview`]); `None` when the
     /// file is not a readable backup.
-    pub fn restore_preview(&self, file: &[u8]) -> Result<Option<RestorePreview>, VaultFailure> {
+    pub async fn restore_preview(&self, file: &[u8]) -> Result<Option<RestorePreview>, VaultFailure> {
         let Ok(info) = inspect_backup(file) else { return Ok(None) };
+        self.free().await;
         self.peek(|v| {
             Some(RestorePreview {
                 created_at: info.created_at,
@@ -542,6 +580,7 @@ pub enum ChainProblem {
 impl Session {
     /// The personal data items, decrypted.
     pub async fn personal_data(&self) -> Result<Vec<DataItem>, VaultFailure> {
+        self.free().await;
         let ids: Vec<String> =
             self.peek(|v| v.list(RecordKind::PersonalData).into_iter().map(|e| e.id.clone()).collect())?;
         let mut items = Vec::new();
@@ -653,6 +692,7 @@ impl Session {
 
     /// The auto-lock delay stored in the vault, if set.
     pub async fn autolock_minutes(&self) -> Result<Option<u32>, VaultFailure> {
+        self.free().await;
         let present = self.peek(|v| v.list(RecordKind::Setting).iter().any(|e| e.id == AUTOLOCK_ID))?;
         if !present {
             return Ok(None);
