@@ -128,6 +128,11 @@ pub struct Commune {
     /// Public base URL; `None`: the bound address over http.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// The data-use log's origin (first line of its checkpoints, name of its key); absent: the
+    /// public URL without its scheme, then `/data-use-log`. Fix it before the first append: a log
+    /// whose origin changes is another log for witnesses and wallets.
+    #[serde(default)]
+    pub log_origin: Option<String>,
     /// Path of the privacy notice the guichet serves.
     #[serde(default = "default_notice_path")]
     pub privacy_notice_path: String,

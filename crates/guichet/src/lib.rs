@@ -20,6 +20,7 @@ pub mod agents;
 mod bodies;
 pub mod config;
 pub mod csrf;
+pub mod data_log;
 pub mod error;
 pub mod hardening;
 mod html;
@@ -219,6 +220,9 @@ pub enum StartError {
     /// The HTTP client for the OpenID provider could not be built (no TLS roots).
     #[error("oidc: the HTTP client could not be built: {0}")]
     OidcClient(String),
+    /// The data-use log's origin is not a valid key name (empty, or with a space or a `+`).
+    #[error("log_origin {0:?} must be non-empty, without spaces or '+'")]
+    LogOrigin(String),
     /// The public URL is not an origin without a trailing slash, or is `http://` for a host other
     /// than this machine.
     #[error(
@@ -249,6 +253,10 @@ pub(crate) struct App {
     pub oidc: Option<oidc::Oidc>,
     /// The key of the agents' form tokens (derived from the commune key).
     pub csrf_secret: zeroize::Zeroizing<[u8; 32]>,
+    /// The data-use log's signing key.
+    pub log: data_log::LogSigner,
+    /// Woken after each append, so that the witnesses are asked to cosign the new checkpoint.
+    pub log_appended: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -271,7 +279,11 @@ impl App {
             proof_seconds: days(self.config.commune.proof_retention_days),
             credential_seconds: i64::try_from(self.config.commune.credential_lifetime).unwrap_or(i64::MAX),
         };
-        self.store.erase_due(self.now(), &retention)
+        let erased = self.store.erase_due(self.now(), &retention, &self.log)?;
+        if erased.claims > 0 {
+            self.log_appended.notify_one();
+        }
+        Ok(erased)
     }
 }
 
@@ -411,6 +423,10 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         }
     };
     let csrf_secret = keys::derive_secret(&commune_key, "agent form tokens");
+    let log_key = keys::load_or_create(&key_dir, "log", Curve::Ed25519)?;
+    let log_seed = keys::ed25519_seed(&log_key).ok_or_else(|| KeyFileError::Invalid(key_dir.join("log.jwk")))?;
+    let origin = config.commune.log_origin.clone().unwrap_or_else(|| data_log::origin_for(&public_url));
+    let log = data_log::LogSigner::new(&origin, &log_seed).map_err(|_| StartError::LogOrigin(origin.clone()))?;
     Ok(Arc::new(App {
         config,
         public_url,
@@ -423,6 +439,8 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         clock: options.clock.clone(),
         oidc,
         csrf_secret,
+        log,
+        log_appended: Arc::new(tokio::sync::Notify::new()),
     }))
 }
 
