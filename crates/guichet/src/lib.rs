@@ -9,6 +9,7 @@
 //! | `/.well-known/` | trust list, issuer and authorization server metadata, JWKS |
 //! | `/api/` | JSON and JOSE endpoints (wallet, back offices, agents) |
 //! | `/guichet/` | the agents' HTML pages (French) |
+//! | `/log/` | the data-use log: checkpoint, tiles, entry bundles, sealed events (public, read-only) |
 //! | `/` | the wallet, when `wallet_dist` is given |
 //!
 //! Storage is SQLite, or PostgreSQL for several processes ([`store`]); keys are generated at first
@@ -27,6 +28,7 @@ mod html;
 mod issuance;
 pub mod keys;
 pub mod listen;
+mod log_serve;
 pub mod oidc;
 pub mod register;
 mod registry;
@@ -425,7 +427,7 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
     let csrf_secret = keys::derive_secret(&commune_key, "agent form tokens");
     let log_key = keys::load_or_create(&key_dir, "log", Curve::Ed25519)?;
     let log_seed = keys::ed25519_seed(&log_key).ok_or_else(|| KeyFileError::Invalid(key_dir.join("log.jwk")))?;
-    let origin = config.commune.log_origin.clone().unwrap_or_else(|| data_log::origin_for(&public_url));
+    let origin = config.log.origin.clone().unwrap_or_else(|| data_log::origin_for(&public_url));
     let log = data_log::LogSigner::new(&origin, &log_seed).map_err(|_| StartError::LogOrigin(origin.clone()))?;
     Ok(Arc::new(App {
         config,
@@ -487,6 +489,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(registry::routes())
         .merge(register::routes())
         .merge(oidc::routes())
+        .merge(log_serve::routes())
         .with_state(app);
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");
@@ -572,8 +575,12 @@ impl Guichet {
         });
         let commune = &self.state.config.commune;
         let limits = listen::ConnectionLimits::from_config(commune.max_connections, commune.header_read_timeout);
+        // Each new checkpoint goes to the witnesses, in the background: an append never waits
+        // for them (the log is durable before anyone acts; cosigning follows).
+        let witnessing = tokio::spawn(log_serve::submit_to_witnesses(self.state.clone()));
         let result = listen::serve(self.listener, self.app, limits, shutdown).await;
         purger.abort();
+        witnessing.abort();
         result
     }
 }
