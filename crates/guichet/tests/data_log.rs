@@ -129,6 +129,20 @@ async fn an_agents_read_is_logged_and_its_event_erased_with_the_data(backend: &B
     let empty = UnverifiedCheckpoint::parse(r.body.as_bytes()).unwrap().verify(&log_key(&server)).unwrap();
     assert_eq!(empty.checkpoint().size(), 0);
 
+    // The signed trust list names the log's key, where it is served, and (none here) its witnesses;
+    // core's reader, the wallet's, still accepts it.
+    let list = server.get("/.well-known/souverain-trust-list").await.body;
+    let verified = souverain_core::trust_list::UnverifiedTrustList::parse(&list).unwrap();
+    verified.verify(&server.commune_key(), now()).unwrap();
+    let payload = souverain_core::b64::decode(list.split('.').nth(1).unwrap()).unwrap();
+    let payload: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(payload["data_use_log"]["log_key"], log_key(&server).to_vkey());
+    assert_eq!(payload["data_use_log"]["url"], "https://guichet.test/log");
+    assert_eq!(
+        (payload["data_use_log"]["witnesses"].clone(), payload["data_use_log"]["quorum"].clone()),
+        (json!([]), json!(0))
+    );
+
     let mut holder = Holder::new();
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let fetched = new_request(&server, "voirie", "suivi").await;
