@@ -25,7 +25,7 @@ use crate::agents::{AgentCaller, Right};
 use crate::bodies::RequestBody;
 use crate::config::{CREDENTIAL_TYPES, PurposeConfig};
 use crate::csrf::CsrfToken;
-use crate::data_log::{EVENT_KEY_PARAMETER, GrantLogKeys, LogEvent, wallet_event_key, wallet_keys};
+use crate::data_log::{GrantLogKeys, LogEvent, wallet_event_key, wallet_keys};
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, link_block, respond};
 use crate::store::{Exchange, RequestRow};
@@ -256,8 +256,7 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         svc.config.purpose(&row.purpose).ok_or_else(|| ApiError::internal(&"request of an unknown purpose"))?;
     let object = build_request_object(app, svc, purpose, &row)?;
     let response = AuthorizationResponse::from_form(body).map_err(|e| response_error(&e))?;
-    let wallet_event_key = wallet_event_key(body)
-        .map_err(|()| ApiError::InvalidPresentation(format!("{EVENT_KEY_PARAMETER} is not 32 bytes of base64url")))?;
+    let wallet_event_key = wallet_event_key(body).map_err(|e| ApiError::InvalidPresentation(e.to_string()))?;
     let issuers = vec![(app.public_url.clone(), app.issuer_key.public_key())];
     let mut seen = NotYetSeen(!app.store.nonce_used(&svc.client_id, &row.nonce)?);
     let verified =

@@ -197,8 +197,22 @@ async fn a_withdrawal_is_logged_with_the_erasure_it_causes(backend: &Backend) {
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let fetched = new_request(&server, "voirie", "suivi").await;
     let a = answer(&holder, &fetched.request, &holder.key);
-    let r = server.post_form(&fetched.request.response_uri, &a.form).await;
-    let keys = wallet_keys(&r.json(), &a.grant_id);
+    // This wallet gives its own event key with its answer (a value that is not a key is refused);
+    // the guichet then returns no seed, and seals the events to that key.
+    let bad = format!("{}&data_use_event_key=AAAA", a.form);
+    let r = server.post_form(&fetched.request.response_uri, &bad).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_presentation".to_owned()), "{}", r.body);
+    let own = EventKey::generate(&mut rand_core::OsRng);
+    let form = format!("{}&data_use_event_key={}", a.form, souverain_core::b64::encode(own.public_key().0));
+    let r = server.post_form(&fetched.request.response_uri, &form).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["data_use_log"].get("event_key_seed").is_none());
+    let secret = souverain_core::b64::decode(r.json()["data_use_log"]["log_secret"].as_str().unwrap()).unwrap();
+    let keys = WalletKeys {
+        grant_id: a.grant_id.clone(),
+        secret: GrantLogSecret::from_bytes(secret.try_into().unwrap()),
+        key: own,
+    };
     assert_eq!(server.get(&format!("/api/agent/requests/{}", fetched.id)).await.status, 200);
     let binding = ExchangeBinding {
         client_id: fetched.request.client_id.clone(),
@@ -212,6 +226,8 @@ async fn a_withdrawal_is_logged_with_the_erasure_it_causes(backend: &Backend) {
     // The same withdrawal again: answered from the record, logged once.
     assert_eq!(server.post_json("/api/consents/withdrawals", &json!({ "withdrawal": w })).await.status, 200);
     let (_, audited) = audit(&server, &keys).await;
+    let processed = audited.entries[1].event.clone().unwrap();
+    assert_eq!(processed.purpose, "https://w3id.org/dpv#CommunicationForCustomerCare");
     // The public-road service erases at once: processed, then erased; the read's event is gone.
     assert_eq!(
         kinds(&audited),
