@@ -140,6 +140,7 @@ fn the_guichets_checkpoints_are_cosigned_by_two_witnesses_and_the_served_log_ver
     let form_type = Some("application/x-www-form-urlencoded");
     let r = call(addr, LOCAL, "POST", &request.response_uri, form_type, None, form.as_bytes()).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
+    let answered = r.json();
     let result = format!("/api/agent/requests/{}", created["id"].as_str().unwrap());
     for _ in 0..2 {
         assert_eq!(call(addr, LOCAL, "GET", &result, None, None, b"").unwrap().status, 200);
@@ -197,5 +198,31 @@ fn the_guichets_checkpoints_are_cosigned_by_two_witnesses_and_the_served_log_ver
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+
+    // `souverain log audit` reads the grant's history from the served log with the grant's keys.
+    let keys = &answered["data_use_log"];
+    let audit = |secret: &str| {
+        souverain()
+            .args(["log", "audit", "--log-key", &log_vkey, "--witness", &vkey1, "--witness", &vkey2])
+            .args(["--url", &format!("http://{addr}/log"), "--grant", answered["grant_id"].as_str().unwrap()])
+            .args(["--secret", secret, "--event-key-seed", keys["event_key_seed"].as_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = audit(keys["log_secret"].as_str().unwrap());
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["size"], 2);
+    let events = report["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{report}");
+    for (seq, event) in events.iter().enumerate() {
+        assert_eq!((event["seq"].as_u64(), event["kind"].as_str()), (Some(seq as u64), Some("agent_read")));
+        assert_eq!(event["agent"], "loopback");
+        assert_eq!(event["purpose"], "https://w3id.org/dpv#CommunicationForCustomerCare");
+    }
+    // Another grant's secret finds nothing of this grant.
+    let other = souverain_core::b64::encode([9u8; 32]);
+    let report: serde_json::Value = serde_json::from_slice(&audit(&other).stdout).unwrap();
+    assert_eq!(report["events"], serde_json::json!([]));
     let _ = std::fs::remove_dir_all(&dir);
 }
