@@ -94,6 +94,115 @@ fn mirror_log(addr: SocketAddr, mirror: &Path, checkpoint: &[u8], size: u64) {
     }
 }
 
+/// Starts `souverain serve` with the configuration, database and keys of `dir`.
+fn serve(dir: &Path, db: &str) -> (Killed, SocketAddr) {
+    let mut serve = support::start_serve(
+        "127.0.0.1:0",
+        &[
+            "--config".as_ref(),
+            dir.join("commune.toml").as_os_str(),
+            "--db".as_ref(),
+            dir.join(db).as_os_str(),
+            "--keys".as_ref(),
+            dir.join("keys").as_os_str(),
+        ],
+    );
+    let addr = support::listening(&mut serve);
+    (Killed(serve), addr)
+}
+
+/// A consent to the public-road service, then `reads` reads of its result: `reads` entries.
+fn consent_and_reads(addr: SocketAddr, reads: usize) -> serde_json::Value {
+    let holder = issue(addr, None);
+    let body = br#"{"purpose": "suivi"}"#;
+    let r = call(addr, LOCAL, "POST", "/api/agent/services/voirie/requests", Some("application/json"), None, body);
+    let created = r.unwrap().json();
+    let jwt = call(addr, LOCAL, "GET", created["request_uri"].as_str().unwrap(), None, None, b"").unwrap().body;
+    let client_id = created["client_id"].as_str().unwrap();
+    let request = UnverifiedRequest::parse(&jwt).unwrap().verify(client_id, now()).unwrap().object().clone();
+    let form = answer(&holder, &request);
+    let form_type = Some("application/x-www-form-urlencoded");
+    let r = call(addr, LOCAL, "POST", &request.response_uri, form_type, None, form.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let result = format!("/api/agent/requests/{}", created["id"].as_str().unwrap());
+    for _ in 0..reads {
+        assert_eq!(call(addr, LOCAL, "GET", &result, None, None, b"").unwrap().status, 200);
+    }
+    r.json()
+}
+
+/// A directory with the log's key (made first, so that witnesses can be told it before the
+/// guichet starts); the key's verifier.
+fn log_dir(name: &str) -> (std::path::PathBuf, Ed25519Verifier) {
+    let dir = std::env::temp_dir().join(format!("souverain-guichet-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    let out = souverain().arg("keygen").output().unwrap();
+    std::fs::write(dir.join("keys/log.jwk"), &out.stdout).unwrap();
+    let jwk = Jwk::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    let seed = souverain_guichet::keys::ed25519_seed(&SigningKey::from_jwk(&jwk).unwrap()).unwrap();
+    (dir, LogSigner::new(ORIGIN, &seed).unwrap().verifier())
+}
+
+/// Writes the commune's configuration naming the witnesses `(vkey, url)` with a quorum of all.
+fn configure(dir: &Path, witnesses: &[(&str, &str)]) {
+    let mut config = format!("{}\n[log]\norigin = \"{ORIGIN}\"\n", souverain_guichet::config::DEMO_COMMUNE);
+    for (vkey, url) in witnesses {
+        config.push_str(&format!("[[log.witnesses]]\nvkey = \"{vkey}\"\nurl = \"{url}\"\n"));
+    }
+    std::fs::write(dir.join("commune.toml"), config).unwrap();
+}
+
+/// The alarms the guichet kept in its SQLite file: (witness, status, body).
+fn alarms(db: &Path) -> Vec<(String, u16, String)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut st = c.prepare("SELECT witness, status, body FROM log_alarms ORDER BY id").unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn a_guichet_that_forks_its_log_is_refused_by_its_witness_and_keeps_the_alarm() {
+    let (dir, log_key) = log_dir("log-fork");
+    let log_vkey = log_key.to_vkey();
+    let (_w, url, vkey) = spawn_witness(&dir, "departement.test/witness", &log_vkey);
+    configure(&dir, &[(&vkey, &url)]);
+    // The honest log reaches two entries, cosigned.
+    let (first, addr) = serve(&dir, "honest.sqlite3");
+    consent_and_reads(addr, 2);
+    let policy = WitnessPolicy { witnesses: vec![CosignatureVerifier::from_vkey(&vkey).unwrap()], quorum: 1 };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !CosignedCheckpoint::verify(&get(addr, "/log/checkpoint").1, &log_key, &policy)
+        .is_ok_and(|c| c.checkpoint().checkpoint().size() == 2)
+    {
+        assert!(Instant::now() < deadline, "the honest checkpoint was not cosigned");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(first);
+    // The commune starts over on another database with the same key: another tree of two entries,
+    // signed by the log's key, the fork of the first. The witness refuses it (409: it has cosigned
+    // size 2 already; then 422 from size 2: same size, another root) and the guichet keeps both
+    // refusals as alarms; its checkpoint never gets the witness's cosignature.
+    let (forked, addr) = serve(&dir, "forked.sqlite3");
+    consent_and_reads(addr, 2);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let kept = loop {
+        let kept = alarms(&dir.join("forked.sqlite3"));
+        if kept.iter().any(|(_, status, _)| *status == 422) {
+            break kept;
+        }
+        assert!(Instant::now() < deadline, "no 422 alarm: {kept:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        kept.iter().any(|(w, status, body)| w == "departement.test/witness" && *status == 409 && body == "2\n"),
+        "{kept:?}"
+    );
+    let served = get(addr, "/log/checkpoint").1;
+    assert!(CosignedCheckpoint::verify(&served, &log_key, &policy).is_err());
+    drop(forked);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn the_guichets_checkpoints_are_cosigned_by_two_witnesses_and_the_served_log_verifies() {
     let dir = std::env::temp_dir().join(format!("souverain-guichet-log-{}", std::process::id()));

@@ -220,10 +220,13 @@ async fn submit(app: &Arc<App>, http: &openidconnect::reqwest::Client, witness: 
         .map_err(|e| SubmitError::Http(e.to_string()))??
     };
     let Some(latest) = latest else { return Ok(()) };
+    if old >= latest.size {
+        // It cosigned this checkpoint already.
+        return Ok(());
+    }
     for attempt in 0..2 {
-        if old >= latest.size {
-            return Ok(());
-        }
+        // From the witness's own size after a 409, even when it equals ours: it then cosigns the
+        // same tree again, or refuses (422) a tree of that size with another root, a fork.
         let proof = {
             let (app, size) = (app.clone(), latest.size);
             tokio::task::spawn_blocking(move || merkle::prove_consistency(size, old, &StoreHashes(app.store.as_ref())))
