@@ -60,12 +60,9 @@ pub enum StoreError {
     /// The checkpoint could not be signed (an origin the key refuses).
     #[error("signing the data-use log's checkpoint: {0}")]
     LogSign(souverain_core::tlog::checkpoint::CheckpointError),
-    /// A stored hash or key is not 32 bytes: the log's tables were altered.
-    #[error("the data-use log's tables hold a value of the wrong length")]
+    /// A stored hash or key is missing or not 32 bytes: the log's tables were altered.
+    #[error("the data-use log's tables lack a hash or hold a value of the wrong length")]
     LogCorrupt,
-    /// Appending to the data-use log is refused (a test's failing store).
-    #[error("the data-use log refuses appends")]
-    LogRefused,
 }
 
 /// An offer row.
