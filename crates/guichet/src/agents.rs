@@ -354,6 +354,12 @@ mod tests {
         assert!(AgentCaller::LoopbackDemo.may(Right::ReadResults("voirie")));
         assert_eq!(agent.identity().map(|i| i.subject.as_str()), Some("s"));
         assert_eq!(AgentCaller::Machine.identity(), None);
+        // Who the data-use log names: the agent by name and by subject at the provider.
+        assert_eq!(agent.log_name(), "n (s at i)");
+        assert_eq!(
+            (AgentCaller::Machine.log_name(), AgentCaller::LoopbackDemo.log_name()),
+            ("token".into(), "loopback".into())
+        );
     }
 
     #[test]

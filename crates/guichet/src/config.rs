@@ -478,6 +478,24 @@ mod tests {
     }
 
     #[test]
+    fn log_sections_are_checked() {
+        let cosigner = souverain_core::tlog::cosignature::Cosigner::new("w.example/witness", &[3; 32]).unwrap();
+        let vkey = cosigner.verifier().to_vkey();
+        let witness = format!("[[log.witnesses]]\nvkey = \"{vkey}\"\nurl = \"https://w.example\"\n");
+        let ok = Config::parse(&format!("{DEMO_COMMUNE}\n[log]\norigin = \"o.example/log\"\n{witness}")).unwrap();
+        assert_eq!((ok.log.quorum(), ok.log.origin.as_deref()), (1, Some("o.example/log")));
+        assert_eq!(Config::demo().unwrap().log.quorum(), 0);
+        for bad in [
+            format!("[log]\nquorum = 2\n{witness}"),
+            format!("[log]\n{witness}{witness}"),
+            "[log]\n[[log.witnesses]]\nvkey = \"nonsense\"\nurl = \"https://w.example\"\n".to_owned(),
+            witness.replace("https://", "ftp://"),
+        ] {
+            assert!(matches!(Config::parse(&format!("{DEMO_COMMUNE}\n{bad}")), Err(ConfigError::Log(_))), "{bad}");
+        }
+    }
+
+    #[test]
     fn oidc_sections_are_checked() {
         let base = "issuer = \"https://auth.example/api/v2\"\nclient_id = \"guichet\"\n";
         let ok = with_oidc(&format!(
