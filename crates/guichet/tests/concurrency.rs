@@ -253,10 +253,38 @@ fn appends_from_two_processes_grow_one_tree(backend: &Backend) {
     check_log(&*stores[0], (ROUNDS * THREADS) as u64);
 }
 
+fn reads_and_a_withdrawal_of_one_grant_at_once_all_commit(backend: &Backend) {
+    let stores = two_stores(backend, "race-log-withdraw");
+    for round in 0..4 {
+        let q = request(&format!("q{round}"));
+        let grant = format!("g{round}");
+        stores[0].create_request(&q).unwrap();
+        assert!(stores[0].record_exchange(&exchange(&q, &grant, 9_000)).unwrap());
+        // One thread withdraws (erasing at once: two more entries) while the others log reads of
+        // the same grant: every one commits, none deadlocks.
+        let done = race(&stores, |store, i| {
+            if i == 0 {
+                store.withdraw(&grant, "w", "r", 2_000, 2_000, &signer()).unwrap()
+            } else {
+                let event = LogEvent {
+                    grant_id: grant.clone(),
+                    kind: EventKind::AgentRead { agent: format!("agent {i}") },
+                    purpose: None,
+                    time: 2_000,
+                };
+                store.log_append(&event, &signer()).is_ok()
+            }
+        });
+        assert!(done.iter().all(|ok| *ok), "round {round}: {done:?}");
+    }
+    check_log(&*stores[1], 4 * (THREADS as u64 - 1 + 2));
+}
+
 support::on_both_backends!(blocking:
     a_response_is_recorded_once_whichever_process_gets_it,
     transaction_code_attempts_are_counted_across_processes,
     one_credential_per_offer_and_free_status_indexes_across_processes,
     the_erasure_job_run_at_once_erases_and_records_each_item_once,
     appends_from_two_processes_grow_one_tree,
+    reads_and_a_withdrawal_of_one_grant_at_once_all_commit,
 );

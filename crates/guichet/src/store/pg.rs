@@ -14,7 +14,10 @@
 //! - the erasure job runs under a transaction-level advisory lock taken without waiting: when two
 //!   processes start it at once, one erases and records, the other finds the lock taken and skips
 //!   that tick;
-//! - migrations run under a waiting advisory lock, so two processes starting at once migrate once.
+//! - migrations run under a waiting advisory lock, so two processes starting at once migrate once;
+//! - appends to the data-use log lock its one `log_head` row (`FOR UPDATE`), then the grant's row:
+//!   processes append one after the other to one tree, never a fork (a withdrawal takes the head
+//!   before its grant's row too, the same order, so the two cannot deadlock).
 //!
 //! Advisory locks are keyed on the current schema, so that guichets in different schemas of one
 //! database (the tests) do not wait for each other.
@@ -619,6 +622,9 @@ impl Store for PgStore {
     ) -> Result<bool, StoreError> {
         let erased_now = self.with_log(|c| {
             let mut tx = c.transaction()?;
+            // The log's head first, then the grant's row, in the order every append takes them:
+            // a read of this grant appending at the same time cannot deadlock with this withdrawal.
+            tx.query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])?;
             let n = tx.execute(
                 "UPDATE grants SET state = 'withdrawn', withdrawn_at = $2, withdrawal_jwt = $3, withdrawal_receipt_jwt = $4,
                    erasure_by = $5
