@@ -8,7 +8,7 @@
 //! journalist the citizen gave the grant's keys to: the checkpoint verified, every entry hashed to
 //! its root, the grant's entries found by tag, their sealed events opened, gaps reported.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -82,8 +82,12 @@ pub struct VerifyArgs {
     /// A copy of the log's static files (c2sp.org/tlog-tiles): the checkpoint is read from
     /// `DIR/checkpoint` instead of stdin, every entry bundle must hash to its root and every hash
     /// tile must be the one its entries give.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "url")]
     pub dir: Option<PathBuf>,
+    /// The served log's base URL (`https://guichet.example/log`): the same checks as --dir, on the
+    /// files fetched below it.
+    #[arg(long)]
+    pub url: Option<String>,
 }
 
 /// Why `log verify` refused, one variant per cause.
@@ -232,6 +236,19 @@ enum Source {
 }
 
 impl Source {
+    /// The served log below `base`.
+    fn url(base: &str) -> Result<Source, LogError> {
+        let fail = |e: &dyn std::fmt::Display| LogError::Fetch { path: base.to_owned(), reason: e.to_string() };
+        Ok(Source::Url {
+            base: base.to_owned(),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .map_err(|e| fail(&e))?,
+            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| fail(&e))?,
+        })
+    }
+
     /// The file at `path` below the log; `None` when it is absent (404, 410: an erased event).
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>, LogError> {
         match self {
@@ -257,7 +274,10 @@ impl Source {
 
     /// A file that must be there.
     fn need(&self, path: &str) -> Result<Vec<u8>, LogError> {
-        self.get(path)?.ok_or_else(|| LogError::Fetch { path: path.to_owned(), reason: "not found".into() })
+        self.get(path)?.ok_or_else(|| match self {
+            Source::Dir(_) => LogError::DirFile { path: path.to_owned(), reason: "not found".into() },
+            Source::Url { .. } => LogError::Fetch { path: path.to_owned(), reason: "not found".into() },
+        })
     }
 }
 
@@ -275,17 +295,7 @@ fn audit(args: &AuditArgs) -> Result<(), LogError> {
     let key = EventKey::from_seed(key32(&args.event_key_seed, "--event-key-seed")?);
     let source = match (&args.url, &args.dir) {
         (_, Some(dir)) => Source::Dir(dir.clone()),
-        (Some(base), None) => Source::Url {
-            base: base.clone(),
-            client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .map_err(|e| LogError::Fetch { path: base.clone(), reason: e.to_string() })?,
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| LogError::Fetch { path: base.clone(), reason: e.to_string() })?,
-        },
+        (Some(base), None) => Source::url(base)?,
         (None, None) => return Err(LogError::Fetch { path: String::new(), reason: "--url or --dir".into() }),
     };
     let note = source.need("checkpoint")?;
@@ -373,12 +383,17 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
         return Err(CliError::Log(LogError::Quorum { quorum, named: witnesses.len() }));
     }
     let policy = WitnessPolicy { witnesses, quorum };
-    let note = match &args.dir {
-        Some(dir) => crate::io::read_file(&dir.join("checkpoint"))?,
-        None => crate::io::read_stdin()?,
+    let served = match (&args.dir, &args.url) {
+        (Some(dir), _) => Some(Source::Dir(dir.clone())),
+        (None, Some(url)) => Some(Source::url(url).map_err(CliError::Log)?),
+        (None, None) => None,
     };
-    let checkpoint = CosignedCheckpoint::verify(note.as_bytes(), &log_key, &policy)
-        .map_err(|e| CliError::Log(LogError::Checkpoint(e)))?;
+    let note = match &served {
+        Some(source) => source.need("checkpoint").map_err(CliError::Log)?,
+        None => crate::io::read_stdin()?.into_bytes(),
+    };
+    let checkpoint =
+        CosignedCheckpoint::verify(&note, &log_key, &policy).map_err(|e| CliError::Log(LogError::Checkpoint(e)))?;
     let current = checkpoint.checkpoint().checkpoint();
     let mut output = json!({
         "origin": current.origin(),
@@ -400,8 +415,8 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Log(LogError::Inconsistent(e)))?;
         output["consistent_with"] = json!({"size": old.size(), "root": old.root().to_string()});
     }
-    if let Some(dir) = &args.dir {
-        let (entries, tiles) = verify_dir(dir, current.size(), current.root()).map_err(CliError::Log)?;
+    if let Some(source) = &served {
+        let (entries, tiles) = verify_dir(source, current.size(), current.root()).map_err(CliError::Log)?;
         output["entries"] = json!(entries);
         output["tiles"] = json!(tiles);
     }
@@ -409,12 +424,10 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Reads every entry bundle of a tree of `size` leaves in `dir`, checks that they hash to `root`,
-/// and that every hash tile is the one they give. Returns the entries and tiles checked.
-fn verify_dir(dir: &Path, size: u64, root: Hash) -> Result<(u64, usize), LogError> {
-    let read = |path: &str| {
-        std::fs::read(dir.join(path)).map_err(|e| LogError::DirFile { path: path.to_owned(), reason: e.to_string() })
-    };
+/// Reads every entry bundle of a tree of `size` leaves from `source`, checks that they hash to
+/// `root`, and that every hash tile is the one they give. Returns the entries and tiles checked.
+fn verify_dir(source: &Source, size: u64, root: Hash) -> Result<(u64, usize), LogError> {
+    let read = |path: &str| source.need(path);
     let mut store = Store(Vec::new(), 0);
     for coord in bundles_to_publish(0, size) {
         let path = coord.entries_path();

@@ -296,6 +296,15 @@ fn the_guichets_checkpoints_are_cosigned_by_two_witnesses_and_the_served_log_ver
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((report["size"].as_u64(), report["entries"].as_u64()), (Some(2), Some(2)), "{report}");
+    // The same checks straight on the served files.
+    let out = souverain()
+        .args(["log", "verify", "--log-key", &log_vkey, "--witness", &vkey1, "--witness", &vkey2])
+        .args(["--url", &format!("http://{addr}/log")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let served: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((served["entries"].as_u64(), served["root"].clone()), (Some(2), report["root"].clone()));
     // An entry dropped from the mirrored bundle is caught.
     let bundle = mirror.join("tile/entries/000.p/2");
     let bytes = std::fs::read(&bundle).unwrap();
