@@ -223,7 +223,7 @@ pub enum StartError {
     #[error("oidc: the HTTP client could not be built: {0}")]
     OidcClient(String),
     /// The data-use log's origin is not a valid key name (empty, or with a space or a `+`).
-    #[error("log_origin {0:?} must be non-empty, without spaces or '+'")]
+    #[error("[log] origin {0:?} must be non-empty, without spaces or '+'")]
     LogOrigin(String),
     /// The public URL is not an origin without a trailing slash, or is `http://` for a host other
     /// than this machine.
