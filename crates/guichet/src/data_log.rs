@@ -53,8 +53,9 @@ pub fn origin_for(public_url: &str) -> String {
     format!("{}/data-use-log", host.trim_end_matches('/'))
 }
 
-/// One grant's log keys as the guichet keeps them.
-#[derive(Clone)]
+/// One grant's log keys as the guichet keeps them. Secrets: no `Debug` output, wiped on drop
+/// (`Clone` because the exchange record that carries them to the store is cloned).
+#[derive(Clone, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct GrantLogKeys {
     /// The secret that keys the grant's tags (given to the wallet with the receipt).
     pub secret: [u8; 32],
