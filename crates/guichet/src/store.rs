@@ -127,6 +127,9 @@ pub struct Erased {
     pub credentials: usize,
     /// Agents' sessions past their absolute or idle end.
     pub agent_sessions: usize,
+    /// Grants whose claims were due but not erased, because their erasure could not be appended
+    /// to the data-use log (retried at the next run; the other erasures went ahead).
+    pub deferred: usize,
 }
 
 impl Erased {
@@ -399,7 +402,9 @@ pub trait Store: Send + Sync {
     /// bytes (SQLite: `secure_delete`, WAL truncated; PostgreSQL: `VACUUM` of the erased tables).
     /// Each grant's claims erasure is appended to the data-use log in the same transaction, and
     /// the sealed events of the reads and transfers of that data are erased with it (their leaves
-    /// stay); a grant record's removal erases its remaining sealed events.
+    /// stay); a grant record's removal erases its remaining sealed events. A grant whose erasure
+    /// cannot be appended keeps its claims (and record) until a later run ([`Erased::deferred`]);
+    /// the other erasures go ahead.
     fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError>;
     /// Appends `event` to the data-use log in one committed transaction (leaf, stored hashes,
     /// sealed event, signed checkpoint), serialized with every other append on this database.
@@ -1079,15 +1084,26 @@ impl Store for SqliteStore {
                 )?;
                 st.query_map(params![now], |r| r.get(0))?.collect::<Result<_, _>>()?
             };
+            let mut deferred: Vec<String> = Vec::new();
             for grant_id in &due {
                 // Logged first, in the same transaction: the erasure and its entry commit together.
-                append_in(&*tx, &LogEvent::erasure(grant_id, now), log)?;
+                // A grant whose entry cannot be appended waits for the next run (its savepoint
+                // undone), and does not hold back the other erasures.
+                tx.execute_batch("SAVEPOINT erase_grant")?;
+                if let Err(error) = append_in(&*tx, &LogEvent::erasure(grant_id, now), log) {
+                    tx.execute_batch("ROLLBACK TO erase_grant; RELEASE erase_grant")?;
+                    tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
+                    erased.deferred += 1;
+                    deferred.push(grant_id.clone());
+                    continue;
+                }
                 let n = tx.execute(
                     "DELETE FROM received_claims WHERE grant_id = ?1 AND erase_at <= ?2",
                     params![grant_id, now],
                 )?;
                 record("claims", Some(grant_id), n)?;
                 erase_sealed_uses(&tx, grant_id, now)?;
+                tx.execute_batch("RELEASE erase_grant")?;
                 erased.claims += n;
             }
             // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
@@ -1106,6 +1122,10 @@ impl Store for SqliteStore {
                 st.query_map(params![now, retention.proof_seconds], |r| r.get(0))?.collect::<Result<_, _>>()?
             };
             for grant_id in &old {
+                if deferred.contains(grant_id) {
+                    // Its claims wait for their erasure to be logged: so does the record.
+                    continue;
+                }
                 tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
                 tx.execute("DELETE FROM requests WHERE grant_id = ?1", params![grant_id])?;
                 // The grant's remaining sealed events (withdrawal, erasure) go with its record,

@@ -270,7 +270,7 @@ fn refuse_log_appends(backend: &Backend, dir: &std::path::Path, refuse: bool) {
 
 async fn an_agents_view_with_the_log_store_failing_is_refused(backend: &Backend) {
     let dir = backend.temp_dir("log-failing");
-    let server = Server::start_in(backend, dir.clone(), support_rate()).await;
+    let server = Server::start_erasing(backend, dir.clone(), None, None, Duration::from_millis(100)).await;
     let mut holder = Holder::new();
     holder.redeem(&server, &server.offer("residence", residence()).await).await;
     let fetched = new_request(&server, "voirie", "suivi").await;
@@ -296,11 +296,37 @@ async fn an_agents_view_with_the_log_store_failing_is_refused(backend: &Backend)
     let (size, audited) = audit(&server, &keys).await;
     assert_eq!(size, 2);
     assert_eq!(audited.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1]);
-    std::fs::remove_dir_all(server.stop().await).unwrap();
-}
 
-fn support_rate() -> souverain_guichet::hardening::RateLimit {
-    souverain_guichet::hardening::RateLimit { burst: 10_000, per_second: 10_000.0 }
+    // Past the erasure date with the log refusing: the claims' erasure waits for its entry, the
+    // other erasures (the redeemed offer) go ahead.
+    refuse_log_appends(backend, &dir, true);
+    let receipt = r.json()["receipt"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let receipt: Value = serde_json::from_slice(&souverain_core::b64::decode(receipt).unwrap()).unwrap();
+    server.clock.advance(receipt["erasure_by"].as_i64().unwrap() - now() + 1);
+    let erased = |what: &'static str, grant: Option<String>| {
+        let server = &server;
+        async move {
+            let e = server.get("/api/agent/erasures").await.json()["erasures"].as_array().unwrap().clone();
+            e.iter().any(|r| r["what"] == what && grant.as_deref().is_none_or(|g| r["grant_id"] == g))
+        }
+    };
+    for _ in 0..200 {
+        if erased("offers", None).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(erased("offers", None).await, "the offer was not erased");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!erased("claims", Some(a.grant_id.clone())).await, "claims erased without their entry");
+    assert_eq!(audit(&server, &keys).await.0, 2);
+    // Once the log takes appends again, the erasure is done and logged.
+    refuse_log_appends(backend, &dir, false);
+    erasures_until(&server, &a.grant_id).await;
+    let (size, audited) = audit(&server, &keys).await;
+    assert_eq!(size, 3);
+    assert_eq!(kinds(&audited), [Err(DataUseError::Erased), Err(DataUseError::Erased), Ok(EventKind::Erasure)]);
+    std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
 support::on_both_backends!(

@@ -677,13 +677,24 @@ impl Store for PgStore {
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
+            let mut deferred: Vec<String> = Vec::new();
             for grant_id in &due {
                 // Logged first, in the same transaction: the erasure and its entry commit together.
-                append_in(&PgLog::new(&mut tx), &LogEvent::erasure(grant_id, now), log)?;
+                // A grant whose entry cannot be appended waits for the next run (its savepoint
+                // undone, which also clears the aborted state), and does not hold back the others.
+                tx.batch_execute("SAVEPOINT erase_grant")?;
+                if let Err(error) = append_in(&PgLog::new(&mut tx), &LogEvent::erasure(grant_id, now), log) {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT erase_grant; RELEASE SAVEPOINT erase_grant")?;
+                    tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
+                    erased.deferred += 1;
+                    deferred.push(grant_id.clone());
+                    continue;
+                }
                 let n = tx
                     .execute("DELETE FROM received_claims WHERE grant_id = $1 AND erase_at <= $2", &[grant_id, &now])?;
                 record_erasure(&mut tx, now, "claims", Some(grant_id), n)?;
                 erase_sealed_uses(&mut tx, grant_id, now)?;
+                tx.batch_execute("RELEASE SAVEPOINT erase_grant")?;
                 erased.claims += offset(n);
             }
             // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
@@ -705,6 +716,10 @@ impl Store for PgStore {
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
             for grant_id in &old {
+                if deferred.contains(grant_id) {
+                    // Its claims wait for their erasure to be logged: so does the record.
+                    continue;
+                }
                 tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[grant_id])?;
                 tx.execute("DELETE FROM requests WHERE grant_id = $1", &[grant_id])?;
                 // The grant's remaining sealed events (withdrawal, erasure) go with its record,
