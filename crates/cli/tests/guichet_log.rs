@@ -199,6 +199,12 @@ fn a_guichet_that_forks_its_log_is_refused_by_its_witness_and_keeps_the_alarm() 
     );
     let served = get(addr, "/log/checkpoint").1;
     assert!(CosignedCheckpoint::verify(&served, &log_key, &policy).is_err());
+    // The commune's agents see them.
+    let (status, body) = get(addr, "/api/agent/log/alarms");
+    let listed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let statuses: Vec<u64> =
+        listed["alarms"].as_array().unwrap().iter().map(|a| a["status"].as_u64().unwrap()).collect();
+    assert!(status == 200 && statuses.contains(&409) && statuses.contains(&422), "{listed}");
     drop(forked);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,11 +8,13 @@
 //! | `GET /log/tile/<L>/<N>[.p/<W>]` | anyone | nothing |
 //! | `GET /log/tile/entries/<N>[.p/<W>]` | anyone | nothing |
 //! | `GET /log/events/<index>` | anyone | nothing |
+//! | `GET /api/agent/log/alarms` | agents | nothing |
 //!
 //! All are read-only and carry nothing personal in clear: leaves are tags and hashes, events are
 //! sealed to the citizen. Full tiles never change (`immutable`, a year); the checkpoint and
 //! partial tiles change with every append (a few seconds). A sealed event answers 410 once erased
-//! at the end of retention (its leaf stays).
+//! at the end of retention (its leaf stays). The witnesses' refusals are kept as alarms for the
+//! commune's agents (no personal data: a witness's name, a status, its answer).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +45,19 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/tile/{*path}", get(tile))
         .route("/log/events/{index}", get(event))
+        .route("/api/agent/log/alarms", get(alarms))
+}
+
+/// `GET /api/agent/log/alarms` (agents only): the witnesses' refusals of the log's checkpoints,
+/// newest first. A 409 resolved by a retry is a race between guichet processes; a 422, or a 409
+/// naming a larger size than the log's, says the log was forked or rolled back.
+async fn alarms(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let rows = blocking(move || Ok(app.store.log_alarms(500)?)).await?;
+    let rows: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(at, witness, status, body)| serde_json::json!({"at": at, "witness": witness, "status": status, "body": body}))
+        .collect();
+    Ok(crate::error::json_response(axum::http::StatusCode::OK, &serde_json::json!({ "alarms": rows })))
 }
 
 fn bytes(content_type: &'static str, cache: &'static str, body: Vec<u8>) -> Response {
