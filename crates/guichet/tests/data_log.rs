@@ -99,7 +99,8 @@ async fn tiles_match_entries(server: &Server, size: u64) {
         }
     }
     // Beyond the tree, or not canonical: 404.
-    let past = TilePath::Entries(tiles::TileCoord::new(0, 0, u16::try_from(size + 1).unwrap()).unwrap()).to_path();
+    let one_more = tiles::TileCoord::new(0, size / 256, u16::try_from(size % 256 + 1).unwrap()).unwrap();
+    let past = TilePath::Entries(one_more).to_path();
     assert_eq!(server.get(&format!("/log/{past}")).await.status, 404);
     assert_eq!(server.get("/log/tile/0/1").await.status, 404);
     assert_eq!(server.get(&format!("/log/events/{size}")).await.status, 404);
@@ -329,8 +330,72 @@ async fn an_agents_view_with_the_log_store_failing_is_refused(backend: &Backend)
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
+async fn full_tiles_are_served_as_immutable_and_partial_ones_as_short_lived(backend: &Backend) {
+    let dir = backend.temp_dir("log-tiles");
+    let server = Server::start(backend, dir.file_name().unwrap().to_str().unwrap()).await;
+    let mut holder = Holder::new();
+    holder.redeem(&server, &server.offer("residence", residence()).await).await;
+    let fetched = new_request(&server, "voirie", "suivi").await;
+    let a = answer(&holder, &fetched.request, &holder.key);
+    let r = server.post_form(&fetched.request.response_uri, &a.form).await;
+    let keys = wallet_keys(&r.json(), &a.grant_id);
+    // 300 reads appended through a second store on the same database, as another guichet process.
+    let seed = {
+        let jwk = Jwk::from_json(&std::fs::read_to_string(server.dir.join("keys/log.jwk")).unwrap()).unwrap();
+        *souverain_guichet::keys::ed25519_seed(&SigningKey::from_jwk(&jwk).unwrap()).unwrap()
+    };
+    let (grant_id, db_dir) = (a.grant_id.clone(), server.dir.clone());
+    let store_backend = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres { .. } => backend.url(),
+    };
+    std::thread::spawn(move || {
+        let store: Box<dyn souverain_guichet::store::Store> = match store_backend {
+            None => Box::new(souverain_guichet::store::SqliteStore::open(&db_dir.join("guichet.sqlite3")).unwrap()),
+            Some(url) => Box::new(souverain_guichet::store::PgStore::open(&url).unwrap()),
+        };
+        let signer = LogSigner::new(ORIGIN, &seed).unwrap();
+        for i in 0..300 {
+            let event = souverain_guichet::data_log::LogEvent {
+                grant_id: grant_id.clone(),
+                kind: EventKind::AgentRead { agent: format!("agent {i}") },
+                purpose: None,
+                time: now(),
+            };
+            store.log_append(&event, &signer).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    let immutable = "public, max-age=31536000, immutable";
+    for (path, cache, len) in [
+        ("/log/tile/0/000", immutable, 256 * 32),
+        ("/log/tile/0/001.p/44", "public, max-age=5", 44 * 32),
+        ("/log/tile/1/000.p/1", "public, max-age=5", 32),
+    ] {
+        let r = server.get(path).await;
+        assert_eq!((r.status, r.header("cache-control"), r.raw_body.len()), (200, Some(cache), len), "{path}");
+    }
+    // The level-1 hash is the root of the first 256 leaves.
+    let bundle = server.get("/log/tile/entries/000").await;
+    assert_eq!(bundle.header("cache-control"), Some(immutable));
+    let mut first = Frontier::new();
+    for entry in tiles::decode_bundle(&bundle.raw_body, 256).unwrap() {
+        first.push(leaf_hash(&entry)).unwrap();
+    }
+    assert_eq!(server.get("/log/tile/1/000.p/1").await.raw_body, first.root().unwrap().0);
+    tiles_match_entries(&server, 300).await;
+    // The wallet finds its 300 events, numbered 0 to 299, without a gap.
+    let (size, audited) = audit(&server, &keys).await;
+    assert_eq!(size, 300);
+    assert_eq!(audited.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (0..300).collect::<Vec<u64>>());
+    assert!(audited.missing.is_empty() && audited.entries.iter().all(|e| e.event.is_ok()));
+    std::fs::remove_dir_all(server.stop().await).unwrap();
+}
+
 support::on_both_backends!(
     an_agents_read_is_logged_and_its_event_erased_with_the_data,
     a_withdrawal_is_logged_with_the_erasure_it_causes,
     an_agents_view_with_the_log_store_failing_is_refused,
+    full_tiles_are_served_as_immutable_and_partial_ones_as_short_lived,
 );
