@@ -3,8 +3,12 @@
 //! previous checkpoint given a consistency proof (one base64 hash a line, as `add-checkpoint`
 //! carries it), or a copy of the log's static files (every entry hashed to the root, every tile
 //! rebuilt and compared).
+//!
+//! `souverain log audit`: one grant's history, as its wallet would read it, for an integrator or a
+//! journalist the citizen gave the grant's keys to: the checkpoint verified, every entry hashed to
+//! its root, the grant's entries found by tag, their sealed events opened, gaps reported.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -22,6 +26,39 @@ use crate::error::CliError;
 pub enum LogCommand {
     /// Verifies a signed checkpoint (on stdin) and, with --previous and --proof, its consistency.
     Verify(VerifyArgs),
+    /// Audits one grant's history in the log (served at --url, or copied in --dir).
+    Audit(AuditArgs),
+}
+
+/// `souverain log audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The log's verifier key `<origin>+<key id>+<base64>`.
+    #[arg(long)]
+    pub log_key: String,
+    /// A witness's cosignature verifier key (repeatable).
+    #[arg(long = "witness")]
+    pub witnesses: Vec<String>,
+    /// How many of the named witnesses must have cosigned (default: all of them).
+    #[arg(long)]
+    pub quorum: Option<usize>,
+    /// The log's base URL (`https://guichet.example/log`): `checkpoint`, `tile/entries/…` and
+    /// `events/<index>` are fetched below it.
+    #[arg(long, required_unless_present = "dir", conflicts_with = "dir")]
+    pub url: Option<String>,
+    /// A copy of the log's files (`checkpoint`, `tile/entries/…`, `events/<index>`).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The grant's id (`grant_id` of the answer to the presentation).
+    #[arg(long)]
+    pub grant: String,
+    /// The grant's log secret (base64url, `data_use_log.log_secret`).
+    #[arg(long)]
+    pub secret: String,
+    /// The seed of the grant's event key (base64url, `data_use_log.event_key_seed`, or the
+    /// wallet's own).
+    #[arg(long)]
+    pub event_key_seed: String,
 }
 
 /// `souverain log verify`.
@@ -45,8 +82,12 @@ pub struct VerifyArgs {
     /// A copy of the log's static files (c2sp.org/tlog-tiles): the checkpoint is read from
     /// `DIR/checkpoint` instead of stdin, every entry bundle must hash to its root and every hash
     /// tile must be the one its entries give.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "url")]
     pub dir: Option<PathBuf>,
+    /// The served log's base URL (`https://guichet.example/log`): the same checks as --dir, on the
+    /// files fetched below it.
+    #[arg(long)]
+    pub url: Option<String>,
 }
 
 /// Why `log verify` refused, one variant per cause.
@@ -108,6 +149,28 @@ pub enum LogError {
         /// The tile's path.
         path: String,
     },
+    /// A secret argument is not 32 bytes of base64url (usage, exit 2).
+    #[error("{0} is not 32 bytes of base64url")]
+    Secret(&'static str),
+    /// A file of the served log could not be fetched.
+    #[error("{path}: {reason}")]
+    Fetch {
+        /// The URL.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The entries do not give the checkpoint's root, or do not cover it.
+    #[error("{0}")]
+    Audit(souverain_core::data_use::AuditError),
+    /// The grant's history has numbers missing or repeated (the report is printed first).
+    #[error("the grant's history has numbers missing {missing:?} or repeated {repeated:?}")]
+    Incomplete {
+        /// Missing numbers.
+        missing: Vec<u64>,
+        /// Repeated numbers.
+        repeated: Vec<u64>,
+    },
 }
 
 impl LogError {
@@ -122,14 +185,21 @@ impl LogError {
             LogError::Inconsistent(_) => "inconsistent_checkpoints",
             LogError::DirFile { .. } => "io_error",
             LogError::Tile { .. } => "malformed_tile",
-            LogError::EntriesRootMismatch { .. } | LogError::WrongTile { .. } => "log_mismatch",
+            LogError::EntriesRootMismatch { .. } | LogError::WrongTile { .. } | LogError::Audit(_) => "log_mismatch",
+            LogError::Secret(_) => "usage",
+            LogError::Fetch { .. } => "fetch_failed",
+            LogError::Incomplete { .. } => "incomplete_history",
         }
     }
 
     /// 2 for usage errors, 1 when the checkpoints were read and judged.
     pub fn exit_code(&self) -> u8 {
         match self {
-            LogError::VerifierKey { .. } | LogError::Quorum { .. } | LogError::DirFile { .. } => 2,
+            LogError::VerifierKey { .. }
+            | LogError::Quorum { .. }
+            | LogError::DirFile { .. }
+            | LogError::Secret(_)
+            | LogError::Fetch { .. } => 2,
             _ => 1,
         }
     }
@@ -139,7 +209,164 @@ impl LogError {
 pub fn run(command: &LogCommand) -> Result<(), CliError> {
     match command {
         LogCommand::Verify(args) => verify(args),
+        LogCommand::Audit(args) => audit(args).map_err(CliError::Log),
     }
+}
+
+/// The named witnesses and quorum.
+fn policy(witnesses: &[String], quorum: Option<usize>) -> Result<WitnessPolicy, LogError> {
+    let witnesses = witnesses
+        .iter()
+        .map(|vkey| CosignatureVerifier::from_vkey(vkey))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| LogError::VerifierKey { what: "--witness", source })?;
+    let quorum = quorum.unwrap_or(witnesses.len());
+    if quorum > witnesses.len() {
+        return Err(LogError::Quorum { quorum, named: witnesses.len() });
+    }
+    Ok(WitnessPolicy { witnesses, quorum })
+}
+
+/// Where the audited log's files come from.
+enum Source {
+    /// Fetched below a base URL.
+    Url { base: String, client: reqwest::Client, runtime: tokio::runtime::Runtime },
+    /// Read from a copy.
+    Dir(PathBuf),
+}
+
+impl Source {
+    /// The served log below `base`.
+    fn url(base: &str) -> Result<Source, LogError> {
+        let fail = |e: &dyn std::fmt::Display| LogError::Fetch { path: base.to_owned(), reason: e.to_string() };
+        Ok(Source::Url {
+            base: base.to_owned(),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .map_err(|e| fail(&e))?,
+            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| fail(&e))?,
+        })
+    }
+
+    /// The file at `path` below the log; `None` when it is absent (404, 410: an erased event).
+    fn get(&self, path: &str) -> Result<Option<Vec<u8>>, LogError> {
+        match self {
+            Source::Dir(dir) => match std::fs::read(dir.join(path)) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(LogError::DirFile { path: path.to_owned(), reason: e.to_string() }),
+            },
+            Source::Url { base, client, runtime } => {
+                let url = format!("{}/{path}", base.trim_end_matches('/'));
+                let fail = |reason: String| LogError::Fetch { path: url.clone(), reason };
+                runtime.block_on(async {
+                    let answer = client.get(&url).send().await.map_err(|e| fail(e.to_string()))?;
+                    match answer.status().as_u16() {
+                        200 => Ok(Some(answer.bytes().await.map_err(|e| fail(e.to_string()))?.to_vec())),
+                        404 | 410 => Ok(None),
+                        status => Err(fail(format!("HTTP {status}"))),
+                    }
+                })
+            }
+        }
+    }
+
+    /// A file that must be there.
+    fn need(&self, path: &str) -> Result<Vec<u8>, LogError> {
+        self.get(path)?.ok_or_else(|| match self {
+            Source::Dir(_) => LogError::DirFile { path: path.to_owned(), reason: "not found".into() },
+            Source::Url { .. } => LogError::Fetch { path: path.to_owned(), reason: "not found".into() },
+        })
+    }
+}
+
+fn key32(text: &str, what: &'static str) -> Result<[u8; 32], LogError> {
+    let bytes = souverain_core::b64::decode(text).map_err(|_| LogError::Secret(what))?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| LogError::Secret(what))
+}
+
+fn audit(args: &AuditArgs) -> Result<(), LogError> {
+    use souverain_core::data_use::{EventKey, EventKind, GrantKeys, GrantLogSecret, audit_grant, scan};
+    let log_key = Ed25519Verifier::from_vkey(&args.log_key)
+        .map_err(|source| LogError::VerifierKey { what: "--log-key", source })?;
+    let policy = policy(&args.witnesses, args.quorum)?;
+    let secret = GrantLogSecret::from_bytes(key32(&args.secret, "--secret")?);
+    let key = EventKey::from_seed(key32(&args.event_key_seed, "--event-key-seed")?);
+    let source = match (&args.url, &args.dir) {
+        (_, Some(dir)) => Source::Dir(dir.clone()),
+        (Some(base), None) => Source::url(base)?,
+        (None, None) => return Err(LogError::Fetch { path: String::new(), reason: "--url or --dir".into() }),
+    };
+    let note = source.need("checkpoint")?;
+    let checkpoint = CosignedCheckpoint::verify(&note, &log_key, &policy).map_err(LogError::Checkpoint)?;
+    let current = checkpoint.checkpoint().checkpoint();
+    let (size, root) = (current.size(), current.root());
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    for coord in bundles_to_publish(0, size) {
+        let path = coord.entries_path();
+        let bundle = source.need(&path)?;
+        entries.extend(decode_bundle(&bundle, coord.width).map_err(|source| LogError::Tile { path, source })?);
+    }
+    let listed: Vec<(u64, &[u8])> = entries.iter().enumerate().map(|(i, e)| (i as u64, e.as_slice())).collect();
+    // Only the grant's own sealed events are fetched (found by tag first).
+    let found = scan(&secret, listed.iter().copied());
+    let indexes: std::collections::BTreeSet<u64> =
+        found.found.values().copied().chain(found.repeated.values().flatten().copied()).collect();
+    let mut sealed = std::collections::BTreeMap::new();
+    for index in indexes {
+        if let Some(bytes) = source.get(&format!("events/{index}"))? {
+            sealed.insert(index, bytes);
+        }
+    }
+    let grant = GrantKeys { grant_id: &args.grant, secret: &secret, key: &key };
+    let audited = audit_grant(
+        souverain_core::tlog::merkle::Frontier::new(),
+        size,
+        root,
+        &listed,
+        |i| sealed.get(&i).map(Vec::as_slice),
+        &grant,
+        &std::collections::BTreeSet::new(),
+    )
+    .map_err(LogError::Audit)?;
+    let events: Vec<serde_json::Value> = audited
+        .entries
+        .iter()
+        .map(|e| {
+            let mut out = json!({"index": e.index, "seq": e.seq});
+            match &e.event {
+                Ok(event) => {
+                    let (kind, who) = match &event.kind {
+                        EventKind::AgentRead { agent } => ("agent_read", Some(("agent", agent))),
+                        EventKind::Transfer { recipient } => ("transfer", Some(("recipient", recipient))),
+                        EventKind::Erasure => ("erasure", None),
+                        EventKind::WithdrawalProcessed => ("withdrawal_processed", None),
+                    };
+                    out["kind"] = kind.into();
+                    if let Some((name, value)) = who {
+                        out[name] = value.clone().into();
+                    }
+                    out["time"] = event.time.into();
+                    out["purpose"] = event.purpose.clone().into();
+                }
+                Err(souverain_core::data_use::DataUseError::Erased) => out["erased"] = true.into(),
+                Err(error) => out["error"] = error.to_string().into(),
+            }
+            out
+        })
+        .collect();
+    let repeated: Vec<u64> = audited.repeated.keys().copied().collect();
+    crate::io::print_json(&json!({
+        "origin": current.origin(), "size": size, "root": root.to_string(), "grant_id": args.grant,
+        "cosignatures": checkpoint.cosignatures().iter()
+            .map(|c| json!({"witness": c.witness, "timestamp": c.timestamp})).collect::<Vec<_>>(),
+        "events": events, "missing": audited.missing, "repeated": repeated,
+    }));
+    if !audited.missing.is_empty() || !repeated.is_empty() {
+        return Err(LogError::Incomplete { missing: audited.missing, repeated });
+    }
+    Ok(())
 }
 
 fn verify(args: &VerifyArgs) -> Result<(), CliError> {
@@ -156,12 +383,17 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
         return Err(CliError::Log(LogError::Quorum { quorum, named: witnesses.len() }));
     }
     let policy = WitnessPolicy { witnesses, quorum };
-    let note = match &args.dir {
-        Some(dir) => crate::io::read_file(&dir.join("checkpoint"))?,
-        None => crate::io::read_stdin()?,
+    let served = match (&args.dir, &args.url) {
+        (Some(dir), _) => Some(Source::Dir(dir.clone())),
+        (None, Some(url)) => Some(Source::url(url).map_err(CliError::Log)?),
+        (None, None) => None,
     };
-    let checkpoint = CosignedCheckpoint::verify(note.as_bytes(), &log_key, &policy)
-        .map_err(|e| CliError::Log(LogError::Checkpoint(e)))?;
+    let note = match &served {
+        Some(source) => source.need("checkpoint").map_err(CliError::Log)?,
+        None => crate::io::read_stdin()?.into_bytes(),
+    };
+    let checkpoint =
+        CosignedCheckpoint::verify(&note, &log_key, &policy).map_err(|e| CliError::Log(LogError::Checkpoint(e)))?;
     let current = checkpoint.checkpoint().checkpoint();
     let mut output = json!({
         "origin": current.origin(),
@@ -183,8 +415,8 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Log(LogError::Inconsistent(e)))?;
         output["consistent_with"] = json!({"size": old.size(), "root": old.root().to_string()});
     }
-    if let Some(dir) = &args.dir {
-        let (entries, tiles) = verify_dir(dir, current.size(), current.root()).map_err(CliError::Log)?;
+    if let Some(source) = &served {
+        let (entries, tiles) = verify_dir(source, current.size(), current.root()).map_err(CliError::Log)?;
         output["entries"] = json!(entries);
         output["tiles"] = json!(tiles);
     }
@@ -192,12 +424,10 @@ fn verify(args: &VerifyArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Reads every entry bundle of a tree of `size` leaves in `dir`, checks that they hash to `root`,
-/// and that every hash tile is the one they give. Returns the entries and tiles checked.
-fn verify_dir(dir: &Path, size: u64, root: Hash) -> Result<(u64, usize), LogError> {
-    let read = |path: &str| {
-        std::fs::read(dir.join(path)).map_err(|e| LogError::DirFile { path: path.to_owned(), reason: e.to_string() })
-    };
+/// Reads every entry bundle of a tree of `size` leaves from `source`, checks that they hash to
+/// `root`, and that every hash tile is the one they give. Returns the entries and tiles checked.
+fn verify_dir(source: &Source, size: u64, root: Hash) -> Result<(u64, usize), LogError> {
+    let read = |path: &str| source.need(path);
     let mut store = Store(Vec::new(), 0);
     for coord in bundles_to_publish(0, size) {
         let path = coord.entries_path();

@@ -123,6 +123,19 @@ impl AgentCaller {
         Err(ApiError::RoleRequired(what))
     }
 
+    /// Who the caller is, as the data-use log names them: a signed-in agent by name and by
+    /// subject at their provider (stable, accountable); `token` for a machine with the shared
+    /// token; `loopback` for the loopback demo.
+    pub fn log_name(&self) -> String {
+        match self {
+            AgentCaller::LoopbackDemo => "loopback".to_owned(),
+            AgentCaller::Machine => "token".to_owned(),
+            AgentCaller::Agent { identity, .. } => {
+                format!("{} ({} at {})", identity.display_name, identity.subject, identity.issuer)
+            }
+        }
+    }
+
     /// The signed-in agent, if the caller is one.
     pub fn identity(&self) -> Option<&AgentIdentity> {
         match self {
@@ -341,6 +354,12 @@ mod tests {
         assert!(AgentCaller::LoopbackDemo.may(Right::ReadResults("voirie")));
         assert_eq!(agent.identity().map(|i| i.subject.as_str()), Some("s"));
         assert_eq!(AgentCaller::Machine.identity(), None);
+        // Who the data-use log names: the agent by name and by subject at the provider.
+        assert_eq!(agent.log_name(), "n (s at i)");
+        assert_eq!(
+            (AgentCaller::Machine.log_name(), AgentCaller::LoopbackDemo.log_name()),
+            ("token".into(), "loopback".into())
+        );
     }
 
     #[test]

@@ -29,6 +29,45 @@ pub struct Config {
     /// Agents sign in with OpenID Connect (ProConnect); absent: bearer token or loopback demo only.
     #[serde(default)]
     pub oidc: Option<OidcConfig>,
+    /// The data-use log: its origin, its witnesses and their quorum.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[log]`: the data-use log (docs/data-use-log.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// The log's origin (first line of its checkpoints, name of its key); absent: the public URL
+    /// without its scheme, then `/data-use-log`. Fix it before the first append: a log whose
+    /// origin changes is another log for witnesses and wallets.
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// How many of the witnesses must cosign a checkpoint before `/log/checkpoint` serves it;
+    /// absent: all of them.
+    #[serde(default)]
+    pub quorum: Option<usize>,
+    /// The witnesses each new checkpoint is submitted to.
+    #[serde(default)]
+    pub witnesses: Vec<WitnessConfig>,
+}
+
+impl LogConfig {
+    /// The quorum: as configured, or every witness.
+    pub fn quorum(&self) -> usize {
+        self.quorum.unwrap_or(self.witnesses.len())
+    }
+}
+
+/// `[[log.witnesses]]`: a c2sp.org/tlog-witness the guichet submits its checkpoints to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// Its cosignature verifier key (`<name>+<hex id>+<base64(0x04 || key)>`), as
+    /// `souverain witness` prints it.
+    pub vkey: String,
+    /// Its base URL; the guichet posts to `<url>/add-checkpoint`.
+    pub url: String,
 }
 
 /// `[oidc]`: the agents' OpenID provider (ProConnect in production) and how its claims map to roles.
@@ -306,6 +345,10 @@ pub enum ConfigError {
     /// condition or naming an unknown service.
     #[error("oidc: {0}")]
     Oidc(String),
+    /// `[log]` is inconsistent: a witness key that does not parse, a URL that is not http(s), a
+    /// witness named twice, or a quorum above the number of witnesses.
+    #[error("log: {0}")]
+    Log(String),
     /// A purpose id is empty or repeated within its service.
     #[error("purpose id {0:?} is invalid or repeated")]
     PurposeId(String),
@@ -363,6 +406,7 @@ impl Config {
         if let Some(oidc) = &config.oidc {
             check_oidc(oidc, &config.services)?;
         }
+        check_log(&config.log)?;
         Ok(config)
     }
 
@@ -375,6 +419,24 @@ impl Config {
     pub fn service(&self, id: &str) -> Option<&ServiceConfig> {
         self.services.iter().find(|s| s.id == id)
     }
+}
+
+fn check_log(log: &LogConfig) -> Result<(), ConfigError> {
+    let mut names = std::collections::BTreeSet::new();
+    for w in &log.witnesses {
+        let verifier = souverain_core::tlog::cosignature::CosignatureVerifier::from_vkey(&w.vkey)
+            .map_err(|e| ConfigError::Log(format!("witness key {:?}: {e}", w.vkey)))?;
+        if !names.insert(souverain_core::tlog::note::NoteVerifier::name(&verifier).to_owned()) {
+            return Err(ConfigError::Log(format!("witness {:?} is named twice", w.vkey)));
+        }
+        if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
+            return Err(ConfigError::Log(format!("witness URL {:?} is not http(s)", w.url)));
+        }
+    }
+    if log.quorum() > log.witnesses.len() {
+        return Err(ConfigError::Log(format!("quorum {} above {} witnesses", log.quorum(), log.witnesses.len())));
+    }
+    Ok(())
 }
 
 fn check_oidc(oidc: &OidcConfig, services: &[ServiceConfig]) -> Result<(), ConfigError> {
@@ -418,6 +480,24 @@ mod tests {
 
     fn with_oidc(section: &str) -> Result<Config, ConfigError> {
         Config::parse(&format!("{DEMO_COMMUNE}\n[oidc]\n{section}"))
+    }
+
+    #[test]
+    fn log_sections_are_checked() {
+        let cosigner = souverain_core::tlog::cosignature::Cosigner::new("w.example/witness", &[3; 32]).unwrap();
+        let vkey = cosigner.verifier().to_vkey();
+        let witness = format!("[[log.witnesses]]\nvkey = \"{vkey}\"\nurl = \"https://w.example\"\n");
+        let ok = Config::parse(&format!("{DEMO_COMMUNE}\n[log]\norigin = \"o.example/log\"\n{witness}")).unwrap();
+        assert_eq!((ok.log.quorum(), ok.log.origin.as_deref()), (1, Some("o.example/log")));
+        assert_eq!(Config::demo().unwrap().log.quorum(), 0);
+        for bad in [
+            format!("[log]\nquorum = 2\n{witness}"),
+            format!("[log]\n{witness}{witness}"),
+            "[log]\n[[log.witnesses]]\nvkey = \"nonsense\"\nurl = \"https://w.example\"\n".to_owned(),
+            witness.replace("https://", "ftp://"),
+        ] {
+            assert!(matches!(Config::parse(&format!("{DEMO_COMMUNE}\n{bad}")), Err(ConfigError::Log(_))), "{bad}");
+        }
     }
 
     #[test]

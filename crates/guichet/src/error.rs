@@ -118,6 +118,14 @@ pub enum ApiError {
     AlreadyWithdrawn,
     /// The purpose parameter is missing.
     MissingPurpose,
+
+    // --- The data-use log ----------------------------------------------------------------
+    /// The access could not be appended to the data-use log, so it did not happen (503).
+    LogUnavailable,
+    /// No such leaf in the data-use log, or no such tile yet.
+    UnknownLogEntry,
+    /// The sealed event was erased at the end of retention (its leaf stays).
+    LogEventErased,
 }
 
 impl ApiError {
@@ -125,6 +133,13 @@ impl ApiError {
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "internal error");
         ApiError::Internal
+    }
+
+    /// A 503: the data-use log refused an append, so the access it would have recorded is refused
+    /// (the cause is logged).
+    pub fn log_unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(%cause, "data-use log append failed: access refused");
+        ApiError::LogUnavailable
     }
 
     /// The HTTP status.
@@ -140,8 +155,11 @@ impl ApiError {
             AgentSignInRequired => StatusCode::UNAUTHORIZED,
             RoleRequired(_) => StatusCode::FORBIDDEN,
             SignIn(cause) => cause.status(),
-            UnknownCredential | UnknownService | UnknownRequest | UnknownGrant => StatusCode::NOT_FOUND,
-            RequestExpired => StatusCode::GONE,
+            UnknownCredential | UnknownService | UnknownRequest | UnknownGrant | UnknownLogEntry => {
+                StatusCode::NOT_FOUND
+            }
+            RequestExpired | LogEventErased => StatusCode::GONE,
+            LogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Replay | ConsentExpired(_) | AlreadyWithdrawn => StatusCode::CONFLICT,
             MalformedJson(_)
             | InvalidBody(_)
@@ -214,6 +232,9 @@ impl ApiError {
             ConsentExpired(_) => "consent_expired",
             AlreadyWithdrawn => "already_withdrawn",
             MissingPurpose => "missing_purpose",
+            LogUnavailable => "log_unavailable",
+            UnknownLogEntry => "unknown_log_entry",
+            LogEventErased => "log_event_erased",
         }
     }
 
@@ -270,6 +291,9 @@ impl ApiError {
             UnknownGrant => "no such grant",
             AlreadyWithdrawn => "the grant was already withdrawn",
             MissingPurpose => "the `purpose` parameter is required",
+            LogUnavailable => "the access could not be recorded in the data-use log, so it is refused; retry later",
+            UnknownLogEntry => "no such entry or tile in the data-use log",
+            LogEventErased => "the event was erased at the end of retention; its entry stays in the log",
         };
         fixed.to_owned()
     }

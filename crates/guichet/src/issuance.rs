@@ -20,7 +20,9 @@ use souverain_core::openid4vp::url::form_decode;
 use souverain_core::sd_jwt::ClaimPath;
 use souverain_core::sd_jwt_vc::{NON_DISCLOSABLE, StatusRef, VcIssueParams, issue_vc};
 use souverain_core::status_list::{Bits, Status, StatusList, StatusListTokenClaims};
-use souverain_core::trust_list::{AllowedClaims, RegisteredPurpose, Service as TrustedService, TrustList};
+use souverain_core::trust_list::{
+    AllowedClaims, RegisteredPurpose, Service as TrustedService, TRUST_LIST_TYP, TrustList,
+};
 
 use crate::agents::{AgentCaller, Right};
 use crate::bodies::OfferBody;
@@ -94,7 +96,27 @@ pub(crate) fn signed_trust_list(app: &App) -> Result<String, ApiError> {
         })
         .collect();
     let list = TrustList { iss: app.commune_key.public_key().did_jwk(), iat: now, exp: now + 86_400, services };
-    list.sign(&app.commune_key).map_err(|e| ApiError::internal(&e))
+    // The data-use log is named as an optional member beside core's: wallets that read the trust
+    // list with core's reader ignore members they do not know, so the current wallet keeps
+    // working, and the audit UI will read it from the same signed list.
+    let mut payload = serde_json::to_value(&list).map_err(|e| ApiError::internal(&e))?;
+    payload["data_use_log"] = data_use_log_member(app);
+    let payload = serde_json::to_vec(&payload).map_err(|e| ApiError::internal(&e))?;
+    let alg = app.commune_key.default_alg();
+    souverain_core::jose::sign_compact(&app.commune_key, alg, TRUST_LIST_TYP, Map::new(), &payload)
+        .map_err(|e| ApiError::internal(&e))
+}
+
+/// The trust list's `data_use_log` member: where the log is served, its key (a signed-note
+/// verifier key), the witnesses' cosignature keys and how many must have cosigned a checkpoint.
+fn data_use_log_member(app: &App) -> Value {
+    let log = &app.config.log;
+    json!({
+        "url": app.url("/log"),
+        "log_key": app.log.verifier().to_vkey(),
+        "witnesses": log.witnesses.iter().map(|w| json!({"key": w.vkey, "url": w.url})).collect::<Vec<_>>(),
+        "quorum": log.quorum(),
+    })
 }
 
 async fn trust_list(State(app): State<Arc<App>>) -> Result<Response, ApiError> {

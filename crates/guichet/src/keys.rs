@@ -122,9 +122,32 @@ pub fn derive_secret(key: &SigningKey, purpose: &str) -> Zeroizing<[u8; 32]> {
     out
 }
 
+/// The 32-byte seed of an Ed25519 key (the JWK's `d`), for the data-use log's note signer;
+/// `None` for a key of another curve or a JWK without a readable `d`.
+pub fn ed25519_seed(key: &SigningKey) -> Option<Zeroizing<[u8; 32]>> {
+    let jwk = key.to_jwk();
+    if jwk.0.get("crv").and_then(|c| c.as_str()) != Some("Ed25519") {
+        return None;
+    }
+    let d = Zeroizing::new(souverain_core::b64::decode(jwk.0.get("d")?.as_str()?).ok()?);
+    let mut seed = Zeroizing::new([0u8; 32]);
+    seed.copy_from_slice(d.get(..32).filter(|_| d.len() == 32)?);
+    Some(seed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ed25519_seeds_are_read_from_their_jwk() {
+        let key = SigningKey::generate_ed25519(&mut OsRng);
+        let seed = ed25519_seed(&key).unwrap();
+        let signer = souverain_core::tlog::note::Ed25519NoteSigner::new("o", &seed).unwrap();
+        let jwk_x = key.public_key().to_jwk().0.get("x").and_then(|x| x.as_str()).map(str::to_owned).unwrap();
+        assert_eq!(souverain_core::b64::encode(signer.verifier().public_key()), jwk_x);
+        assert!(ed25519_seed(&SigningKey::generate_p256(&mut OsRng)).is_none());
+    }
 
     #[test]
     fn derived_secrets_depend_on_key_and_purpose() {

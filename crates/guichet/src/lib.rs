@@ -9,6 +9,7 @@
 //! | `/.well-known/` | trust list, issuer and authorization server metadata, JWKS |
 //! | `/api/` | JSON and JOSE endpoints (wallet, back offices, agents) |
 //! | `/guichet/` | the agents' HTML pages (French) |
+//! | `/log/` | the data-use log: checkpoint, tiles, entry bundles, sealed events (public, read-only) |
 //! | `/` | the wallet, when `wallet_dist` is given |
 //!
 //! Storage is SQLite, or PostgreSQL for several processes ([`store`]); keys are generated at first
@@ -20,12 +21,14 @@ pub mod agents;
 mod bodies;
 pub mod config;
 pub mod csrf;
+pub mod data_log;
 pub mod error;
 pub mod hardening;
 mod html;
 mod issuance;
 pub mod keys;
 pub mod listen;
+mod log_serve;
 pub mod oidc;
 pub mod register;
 mod registry;
@@ -219,6 +222,9 @@ pub enum StartError {
     /// The HTTP client for the OpenID provider could not be built (no TLS roots).
     #[error("oidc: the HTTP client could not be built: {0}")]
     OidcClient(String),
+    /// The data-use log's origin is not a valid key name (empty, or with a space or a `+`).
+    #[error("[log] origin {0:?} must be non-empty, without spaces or '+'")]
+    LogOrigin(String),
     /// The public URL is not an origin without a trailing slash, or is `http://` for a host other
     /// than this machine.
     #[error(
@@ -249,6 +255,10 @@ pub(crate) struct App {
     pub oidc: Option<oidc::Oidc>,
     /// The key of the agents' form tokens (derived from the commune key).
     pub csrf_secret: zeroize::Zeroizing<[u8; 32]>,
+    /// The data-use log's signing key.
+    pub log: data_log::LogSigner,
+    /// Woken after each append, so that the witnesses are asked to cosign the new checkpoint.
+    pub log_appended: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -271,7 +281,11 @@ impl App {
             proof_seconds: days(self.config.commune.proof_retention_days),
             credential_seconds: i64::try_from(self.config.commune.credential_lifetime).unwrap_or(i64::MAX),
         };
-        self.store.erase_due(self.now(), &retention)
+        let erased = self.store.erase_due(self.now(), &retention, &self.log)?;
+        if erased.claims > 0 {
+            self.log_appended.notify_one();
+        }
+        Ok(erased)
     }
 }
 
@@ -411,6 +425,10 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         }
     };
     let csrf_secret = keys::derive_secret(&commune_key, "agent form tokens");
+    let log_key = keys::load_or_create(&key_dir, "log", Curve::Ed25519)?;
+    let log_seed = keys::ed25519_seed(&log_key).ok_or_else(|| KeyFileError::Invalid(key_dir.join("log.jwk")))?;
+    let origin = config.log.origin.clone().unwrap_or_else(|| data_log::origin_for(&public_url));
+    let log = data_log::LogSigner::new(&origin, &log_seed).map_err(|_| StartError::LogOrigin(origin.clone()))?;
     Ok(Arc::new(App {
         config,
         public_url,
@@ -423,6 +441,8 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         clock: options.clock.clone(),
         oidc,
         csrf_secret,
+        log,
+        log_appended: Arc::new(tokio::sync::Notify::new()),
     }))
 }
 
@@ -469,6 +489,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(registry::routes())
         .merge(register::routes())
         .merge(oidc::routes())
+        .merge(log_serve::routes())
         .with_state(app);
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");
@@ -554,8 +575,12 @@ impl Guichet {
         });
         let commune = &self.state.config.commune;
         let limits = listen::ConnectionLimits::from_config(commune.max_connections, commune.header_read_timeout);
+        // Each new checkpoint goes to the witnesses, in the background: an append never waits
+        // for them (the log is durable before anyone acts; cosigning follows).
+        let witnessing = tokio::spawn(log_serve::submit_to_witnesses(self.state.clone()));
         let result = listen::serve(self.listener, self.app, limits, shutdown).await;
         purger.abort();
+        witnessing.abort();
         result
     }
 }

@@ -66,11 +66,13 @@ fn withdraw_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
     let receipt = Receipt::for_withdrawal(&grant, withdrawn.withdrawal(), now, erase_at, &mut OsRng)
         .sign(&svc.key)
         .map_err(|e| ApiError::internal(&e))?;
-    if !app.store.withdraw(&row.id, compact, &receipt, now, erase_at)? {
+    // The withdrawal and its entry in the data-use log commit together (store::Store::withdraw).
+    if !app.store.withdraw(&row.id, compact, &receipt, now, erase_at, &app.log)? {
         // Another post of the same withdrawal won the race.
         let row = app.store.grant(&row.id)?.ok_or(ApiError::UnknownGrant)?;
         return withdrawn_again(&row, compact);
     }
+    app.log_appended.notify_one();
     Ok(json!({"status": "withdrawn", "grant_id": row.id, "erasure_by": erase_at, "receipt": receipt}))
 }
 

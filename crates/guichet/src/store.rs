@@ -15,6 +15,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
+use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
+
 mod pg;
 pub use pg::PgStore;
 
@@ -46,6 +48,21 @@ pub enum StoreError {
     /// The credential to record could not be issued (nothing was written).
     #[error("the credential could not be issued: {0}")]
     Issue(String),
+    /// A data-use log event names a grant the store does not have.
+    #[error("no grant {0:?} to log an event of")]
+    LogUnknownGrant(String),
+    /// The event could not be sealed to the grant's event key (a bad key).
+    #[error("sealing the data-use event: {0}")]
+    LogSeal(souverain_core::data_use::DataUseError),
+    /// The log's stored hashes are missing or inconsistent.
+    #[error("the data-use log's tree: {0}")]
+    LogTree(souverain_core::tlog::merkle::MerkleError),
+    /// The checkpoint could not be signed (an origin the key refuses).
+    #[error("signing the data-use log's checkpoint: {0}")]
+    LogSign(souverain_core::tlog::checkpoint::CheckpointError),
+    /// A stored hash or key is missing or not 32 bytes: the log's tables were altered.
+    #[error("the data-use log's tables lack a hash or hold a value of the wrong length")]
+    LogCorrupt,
 }
 
 /// An offer row.
@@ -110,6 +127,9 @@ pub struct Erased {
     pub credentials: usize,
     /// Agents' sessions past their absolute or idle end.
     pub agent_sessions: usize,
+    /// Grants whose claims were due but not erased, because their erasure could not be appended
+    /// to the data-use log (retried at the next run; the other erasures went ahead).
+    pub deferred: usize,
 }
 
 impl Erased {
@@ -224,6 +244,8 @@ pub struct Exchange {
     pub now: i64,
     /// Verified claims: (query id, vct, claims JSON).
     pub claims: Vec<(String, String, String)>,
+    /// The grant's data-use log keys.
+    pub log_keys: crate::data_log::GrantLogKeys,
 }
 
 /// A grant row.
@@ -263,6 +285,11 @@ pub struct GrantRow {
     pub withdrawal_jwt: Option<String>,
     /// When the claims are (or were) erased: the grant receipt's date, or the withdrawal's.
     pub erasure_by: i64,
+    /// The grant's data-use log secret (`None`: recorded before the log existed).
+    pub log_secret: Option<Vec<u8>>,
+    /// The seed of the grant's event key when the guichet made it (`None`: the wallet gave its
+    /// own key, or the claims were erased).
+    pub event_seed: Option<Vec<u8>>,
 }
 
 /// A signed-in agent's session (OpenID Connect). The cookie holds a random id; the store keeps
@@ -287,6 +314,29 @@ pub struct AgentSessionRow {
     pub expires_at: i64,
     /// The end of the session unless it is used before.
     pub idle_until: i64,
+}
+
+/// A checkpoint of the data-use log as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Its tree size.
+    pub size: u64,
+    /// The note signed by the log.
+    pub note: String,
+    /// The witnesses' cosignature lines received for it (`— name base64`, no newline).
+    pub cosignatures: Vec<String>,
+}
+
+impl StoredCheckpoint {
+    /// The note with the cosignature lines appended: what readers fetch.
+    pub fn cosigned(&self) -> String {
+        let mut note = self.note.clone();
+        for line in &self.cosignatures {
+            note.push_str(line);
+            note.push('\n');
+        }
+        note
+    }
 }
 
 /// The storage the guichet needs.
@@ -351,7 +401,8 @@ pub trait Store: Send + Sync {
     /// Claims received under a grant: (query id, vct, claims JSON).
     fn claims(&self, grant_id: &str) -> Result<Vec<(String, String, String)>, StoreError>;
     /// Marks a given grant withdrawn and schedules (or performs, when `erase_at <= now`) the
-    /// erasure of its claims; `false` if it was not in state `given`.
+    /// erasure of its claims; `false` if it was not in state `given`. In the same transaction it
+    /// appends `withdrawal_processed` to the data-use log (and `erasure` when the claims go now).
     fn withdraw(
         &self,
         grant_id: &str,
@@ -359,11 +410,38 @@ pub trait Store: Send + Sync {
         receipt_jwt: &str,
         now: i64,
         erase_at: i64,
+        log: &LogSigner,
     ) -> Result<bool, StoreError>;
     /// The erasure job: erases everything whose date has passed (see [`Erased`]), records each
     /// erasure once (also when several processes run the job at once), and reclaims the freed
     /// bytes (SQLite: `secure_delete`, WAL truncated; PostgreSQL: `VACUUM` of the erased tables).
-    fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError>;
+    /// Each grant's claims erasure is appended to the data-use log in the same transaction, and
+    /// the sealed events of the reads and transfers of that data are erased with it (their leaves
+    /// stay); a grant record's removal erases its remaining sealed events. A grant whose erasure
+    /// cannot be appended keeps its claims (and record) until a later run ([`Erased::deferred`]);
+    /// the other erasures go ahead.
+    fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError>;
+    /// Appends `event` to the data-use log in one committed transaction (leaf, stored hashes,
+    /// sealed event, signed checkpoint), serialized with every other append on this database.
+    fn log_append(&self, event: &LogEvent, log: &LogSigner) -> Result<Appended, StoreError>;
+    /// The latest checkpoint, with the cosignature lines received for it; `None`: empty log.
+    fn log_latest(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// The largest checkpoint cosigned by at least `quorum` witnesses, with its cosignatures.
+    fn log_witnessed(&self, quorum: usize) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// Stored hashes by index, in the order asked; an index not stored is an error.
+    fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// The entries (leaves' bytes) `start..start + count`; fewer when the log is shorter.
+    fn log_entries(&self, start: u64, count: u64) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The sealed event of leaf `index`: `None` no such leaf, `Some(None)` erased.
+    fn log_sealed(&self, index: u64) -> Result<Option<Option<Vec<u8>>>, StoreError>;
+    /// Keeps a witness's cosignature line for the checkpoint of `size` (once per witness).
+    fn log_add_cosignature(&self, size: u64, witness: &str, line: &str, now: i64) -> Result<(), StoreError>;
+    /// The largest size `witness` cosigned.
+    fn log_witness_size(&self, witness: &str) -> Result<Option<u64>, StoreError>;
+    /// Keeps a witness's refusal (409, 422...) as an alarm for the commune.
+    fn log_alarm(&self, witness: &str, status: u16, body: &str, now: i64) -> Result<(), StoreError>;
+    /// Alarms recorded, newest first: (at, witness, status, body).
+    fn log_alarms(&self, limit: u32) -> Result<Vec<(i64, String, u16, String)>, StoreError>;
     /// Recorded erasures, newest first.
     fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError>;
     /// Grants of a service, newest first: at most `limit`, received before `before` (a
@@ -437,6 +515,32 @@ CREATE TABLE agent_sessions (
   idle_until INTEGER NOT NULL
 );
 ",
+    // The data-use log (issue 17): one row per leaf, per stored hash (RFC 9162 subtrees, indexed
+    // as Go's sumdb/tlog), per sealed event (erasable: `sealed` goes, the leaf stays), per signed
+    // checkpoint and per cosignature; `log_head` is the tree size, the row appends lock.
+    r"
+ALTER TABLE grants ADD COLUMN log_secret BLOB;
+ALTER TABLE grants ADD COLUMN event_key BLOB;
+ALTER TABLE grants ADD COLUMN event_seed BLOB;
+ALTER TABLE grants ADD COLUMN log_next_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE log_head (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL);
+INSERT INTO log_head (id, size) VALUES (1, 0);
+CREATE TABLE log_entries (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);
+CREATE TABLE log_hashes (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE log_events (
+  idx INTEGER PRIMARY KEY, grant_id TEXT, kind TEXT NOT NULL, sealed BLOB, erased_at INTEGER
+);
+CREATE INDEX log_events_grant ON log_events (grant_id);
+CREATE TABLE log_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE log_cosignatures (
+  size INTEGER NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL, received_at INTEGER NOT NULL,
+  PRIMARY KEY (size, witness)
+);
+CREATE TABLE log_alarms (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, witness TEXT NOT NULL, status INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+",
 ];
 
 /// SQLite behind one mutex-guarded connection.
@@ -478,6 +582,111 @@ impl SqliteStore {
         let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         Ok(f(&mut conn)?)
     }
+
+    fn with_log<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        f(&mut conn)
+    }
+}
+
+/// A stored checkpoint with its cosignatures.
+fn sqlite_checkpoint(c: &Connection, size: i64, note: String) -> Result<StoredCheckpoint, rusqlite::Error> {
+    let mut st = c.prepare_cached("SELECT line FROM log_cosignatures WHERE size = ?1 ORDER BY witness")?;
+    let cosignatures = st.query_map(params![size], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(StoredCheckpoint { size: u64::try_from(size).unwrap_or(0), note, cosignatures })
+}
+
+/// Erases the sealed events that describe uses of a grant's data (agents' reads, transfers),
+/// with the data: their leaves and hashes stay, so the tree does not change.
+fn erase_sealed_uses(c: &Connection, grant_id: &str, now: i64) -> Result<(), rusqlite::Error> {
+    c.execute(
+        "UPDATE log_events SET sealed = NULL, erased_at = ?2
+         WHERE grant_id = ?1 AND sealed IS NOT NULL AND kind IN (?3, ?4)",
+        params![grant_id, now, crate::data_log::KIND_AGENT_READ, crate::data_log::KIND_TRANSFER],
+    )?;
+    // The seed of a key the guichet made for the wallet is of no more use.
+    c.execute("UPDATE grants SET event_seed = NULL WHERE id = ?1", params![grant_id])?;
+    Ok(())
+}
+
+/// A 32-byte value read back from a BLOB column.
+fn bytes32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| StoreError::LogCorrupt)
+}
+
+impl LogTx for Connection {
+    fn lock_head(&self) -> Result<u64, StoreError> {
+        // The caller's IMMEDIATE transaction (and the store's mutex) already serialize writers.
+        let size: i64 = self.query_row("SELECT size FROM log_head WHERE id = 1", [], |r| r.get(0))?;
+        Ok(u64::try_from(size).unwrap_or(0))
+    }
+
+    fn log_grant(&self, grant_id: &str) -> Result<Option<LogGrant>, StoreError> {
+        type Row = (Option<Vec<u8>>, Option<Vec<u8>>, i64, String);
+        let row: Option<Row> = self
+            .query_row(
+                "SELECT log_secret, event_key, log_next_seq, purposes FROM grants WHERE id = ?1",
+                params![grant_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((secret, key, next_seq, purposes)) = row else { return Ok(None) };
+        let keys = match (secret, key) {
+            (Some(secret), Some(key)) => Some((bytes32(&secret)?, bytes32(&key)?)),
+            _ => None,
+        };
+        Ok(Some(LogGrant { keys, next_seq: u64::try_from(next_seq).unwrap_or(0), purposes }))
+    }
+
+    fn set_grant_keys(&self, grant_id: &str, secret: &[u8; 32], event_key: &[u8; 32]) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE grants SET log_secret = ?2, event_key = ?3 WHERE id = ?1",
+            params![grant_id, &secret[..], &event_key[..]],
+        )?;
+        Ok(())
+    }
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        let mut st = self.prepare_cached("SELECT hash FROM log_hashes WHERE idx = ?1")?;
+        indexes
+            .iter()
+            .map(|&i| {
+                let hash: Option<Vec<u8>> = st.query_row(params![to_i64(i)], |r| r.get(0)).optional()?;
+                bytes32(&hash.ok_or(StoreError::LogCorrupt)?)
+            })
+            .collect()
+    }
+
+    fn write_append(
+        &self,
+        index: u64,
+        entry: &[u8],
+        first_hash: u64,
+        hashes: &[[u8; 32]],
+        grant_id: &str,
+        kind: &str,
+        sealed: &[u8],
+        checkpoint: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let index = to_i64(index);
+        self.execute("INSERT INTO log_entries (idx, entry) VALUES (?1, ?2)", params![index, entry])?;
+        let mut st = self.prepare_cached("INSERT INTO log_hashes (idx, hash) VALUES (?1, ?2)")?;
+        for (i, hash) in hashes.iter().enumerate() {
+            st.execute(params![to_i64(first_hash + i as u64), &hash[..]])?;
+        }
+        self.execute(
+            "INSERT INTO log_events (idx, grant_id, kind, sealed) VALUES (?1, ?2, ?3, ?4)",
+            params![index, grant_id, kind, sealed],
+        )?;
+        self.execute("UPDATE grants SET log_next_seq = log_next_seq + 1 WHERE id = ?1", params![grant_id])?;
+        self.execute(
+            "INSERT INTO log_checkpoints (size, note, created_at) VALUES (?1, ?2, ?3)",
+            params![index + 1, checkpoint, now],
+        )?;
+        self.execute("UPDATE log_head SET size = ?1 WHERE id = 1", params![index + 1])?;
+        Ok(())
+    }
 }
 
 /// Compares without an early exit, so timing says nothing about how much matched.
@@ -508,6 +717,8 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         withdrawal_receipt_jwt: r.get(14)?,
         withdrawal_jwt: r.get(15)?,
         erasure_by: r.get(16)?,
+        log_secret: r.get(17)?,
+        event_seed: r.get(18)?,
     })
 }
 
@@ -527,7 +738,7 @@ fn agent_session_row(r: &rusqlite::Row<'_>) -> Result<AgentSessionRow, rusqlite:
 
 const GRANT_COLUMNS: &str = "id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce, \
      vp_token_sha256, valid_until, state, received_at, withdrawn_at, receipt_jwt, withdrawal_receipt_jwt, \
-     withdrawal_jwt, erasure_by";
+     withdrawal_jwt, erasure_by, log_secret, event_seed";
 
 impl Store for SqliteStore {
     fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError> {
@@ -787,8 +998,9 @@ impl Store for SqliteStore {
             }
             tx.execute(
                 "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
-                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13)",
+                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
+                   event_seed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     e.grant_id,
                     e.service,
@@ -802,7 +1014,10 @@ impl Store for SqliteStore {
                     e.valid_until,
                     e.now,
                     e.receipt_jwt,
-                    e.erasure_by
+                    e.erasure_by,
+                    &e.log_keys.secret[..],
+                    &e.log_keys.event_key[..],
+                    e.log_keys.event_seed.as_ref().map(|s| &s[..])
                 ],
             )?;
             for (query, vct, claims) in &e.claims {
@@ -840,8 +1055,9 @@ impl Store for SqliteStore {
         receipt_jwt: &str,
         now: i64,
         erase_at: i64,
+        log: &LogSigner,
     ) -> Result<bool, StoreError> {
-        self.with(|c| {
+        self.with_log(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
                 "UPDATE grants SET state = 'withdrawn', withdrawn_at = ?2, withdrawal_jwt = ?3, withdrawal_receipt_jwt = ?4,
@@ -852,12 +1068,15 @@ impl Store for SqliteStore {
             if n != 1 {
                 return Ok(false);
             }
+            append_in(&*tx, &LogEvent::processed(grant_id, now), log)?;
             if erase_at <= now {
+                append_in(&*tx, &LogEvent::erasure(grant_id, now), log)?;
                 let n = tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
                 tx.execute(
                     "INSERT INTO erasures (at, what, grant_id, rows) VALUES (?1, 'claims', ?2, ?3)",
                     params![now, grant_id, i64::try_from(n).unwrap_or(i64::MAX)],
                 )?;
+                erase_sealed_uses(&tx, grant_id, now)?;
             } else {
                 tx.execute("UPDATE received_claims SET erase_at = ?2 WHERE grant_id = ?1", params![grant_id, erase_at])?;
             }
@@ -866,8 +1085,8 @@ impl Store for SqliteStore {
         })
     }
 
-    fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError> {
-        self.with(|c| {
+    fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError> {
+        self.with_log(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut erased = Erased::default();
             let record = |what: &str, grant_id: Option<&str>, rows: usize| -> Result<(), rusqlite::Error> {
@@ -886,12 +1105,26 @@ impl Store for SqliteStore {
                 )?;
                 st.query_map(params![now], |r| r.get(0))?.collect::<Result<_, _>>()?
             };
+            let mut deferred: Vec<String> = Vec::new();
             for grant_id in &due {
+                // Logged first, in the same transaction: the erasure and its entry commit together.
+                // A grant whose entry cannot be appended waits for the next run (its savepoint
+                // undone), and does not hold back the other erasures.
+                tx.execute_batch("SAVEPOINT erase_grant")?;
+                if let Err(error) = append_in(&*tx, &LogEvent::erasure(grant_id, now), log) {
+                    tx.execute_batch("ROLLBACK TO erase_grant; RELEASE erase_grant")?;
+                    tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
+                    erased.deferred += 1;
+                    deferred.push(grant_id.clone());
+                    continue;
+                }
                 let n = tx.execute(
                     "DELETE FROM received_claims WHERE grant_id = ?1 AND erase_at <= ?2",
                     params![grant_id, now],
                 )?;
                 record("claims", Some(grant_id), n)?;
+                erase_sealed_uses(&tx, grant_id, now)?;
+                tx.execute_batch("RELEASE erase_grant")?;
                 erased.claims += n;
             }
             // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
@@ -910,8 +1143,19 @@ impl Store for SqliteStore {
                 st.query_map(params![now, retention.proof_seconds], |r| r.get(0))?.collect::<Result<_, _>>()?
             };
             for grant_id in &old {
+                if deferred.contains(grant_id) {
+                    // Its claims wait for their erasure to be logged: so does the record.
+                    continue;
+                }
                 tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
                 tx.execute("DELETE FROM requests WHERE grant_id = ?1", params![grant_id])?;
+                // The grant's remaining sealed events (withdrawal, erasure) go with its record,
+                // and nothing links its leaves to it any more.
+                tx.execute(
+                    "UPDATE log_events SET sealed = NULL, erased_at = COALESCE(erased_at, ?2), grant_id = NULL
+                     WHERE grant_id = ?1",
+                    params![grant_id, now],
+                )?;
                 let n = tx.execute("DELETE FROM grants WHERE id = ?1", params![grant_id])?;
                 record("grants", Some(grant_id), n)?;
                 erased.grants += n;
@@ -941,6 +1185,98 @@ impl Store for SqliteStore {
                 c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             }
             Ok(erased)
+        })
+    }
+
+    fn log_append(&self, event: &LogEvent, log: &LogSigner) -> Result<Appended, StoreError> {
+        self.with_log(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let appended = append_in(&*tx, event, log)?;
+            tx.commit()?;
+            Ok(appended)
+        })
+    }
+
+    fn log_latest(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.with(|c| {
+            let row: Option<(i64, String)> = c
+                .query_row("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            row.map(|(size, note)| sqlite_checkpoint(c, size, note)).transpose()
+        })
+    }
+
+    fn log_witnessed(&self, quorum: usize) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.with(|c| {
+            let row: Option<(i64, String)> = c
+                .query_row(
+                    "SELECT k.size, k.note FROM log_checkpoints k
+                     WHERE (SELECT COUNT(*) FROM log_cosignatures s WHERE s.size = k.size) >= ?1
+                     ORDER BY k.size DESC LIMIT 1",
+                    params![to_i64(quorum as u64)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            row.map(|(size, note)| sqlite_checkpoint(c, size, note)).transpose()
+        })
+    }
+
+    fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.with_log(|c| LogTx::read_hashes(&*c, indexes))
+    }
+
+    fn log_entries(&self, start: u64, count: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached("SELECT entry FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+            let rows = st.query_map(params![to_i64(start), to_i64(start.saturating_add(count))], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    fn log_sealed(&self, index: u64) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT sealed FROM log_events WHERE idx = ?1", params![to_i64(index)], |r| r.get(0)).optional()
+        })
+    }
+
+    fn log_add_cosignature(&self, size: u64, witness: &str, line: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO log_cosignatures (size, witness, line, received_at) VALUES (?1, ?2, ?3, ?4)",
+                params![to_i64(size), witness, line, now],
+            )
+            .map(drop)
+        })
+    }
+
+    fn log_witness_size(&self, witness: &str) -> Result<Option<u64>, StoreError> {
+        self.with(|c| {
+            let size: Option<i64> =
+                c.query_row("SELECT MAX(size) FROM log_cosignatures WHERE witness = ?1", params![witness], |r| {
+                    r.get(0)
+                })?;
+            Ok(size.map(|s| u64::try_from(s).unwrap_or(0)))
+        })
+    }
+
+    fn log_alarm(&self, witness: &str, status: u16, body: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO log_alarms (at, witness, status, body) VALUES (?1, ?2, ?3, ?4)",
+                params![now, witness, status, body],
+            )
+            .map(drop)
+        })
+    }
+
+    fn log_alarms(&self, limit: u32) -> Result<Vec<(i64, String, u16, String)>, StoreError> {
+        self.with(|c| {
+            let mut st =
+                c.prepare_cached("SELECT at, witness, status, body FROM log_alarms ORDER BY id DESC LIMIT ?1")?;
+            let rows = st.query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect()
         })
     }
 

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use rand_core::OsRng;
 use serde_json::{Map, Value, json};
 use souverain_core::consent::Receipt;
+use souverain_core::data_use::EventKind;
 use souverain_core::jose::PublicKey;
 use souverain_core::openid4vp::dcql::DcqlQuery;
 use souverain_core::openid4vp::request::{
@@ -24,6 +25,7 @@ use crate::agents::{AgentCaller, Right};
 use crate::bodies::RequestBody;
 use crate::config::{CREDENTIAL_TYPES, PurposeConfig};
 use crate::csrf::CsrfToken;
+use crate::data_log::{GrantLogKeys, LogEvent, wallet_event_key, wallet_keys};
 use crate::error::{ApiError, json_response};
 use crate::html::{date_fr, escape, link_block, respond};
 use crate::store::{Exchange, RequestRow};
@@ -230,7 +232,11 @@ fn answered_again(app: &App, grant_id: &str, body: &str) -> Result<Value, ApiErr
     let same_grant = response.consent_grant.as_deref() == Some(grant.grant_jwt.as_str());
     let same_presentation = souverain_core::consent::vp_token_hash(&response.vp_token) == grant.vp_token_sha256;
     if same_grant && same_presentation {
-        Ok(json!({"status": "verified", "grant_id": grant.id, "receipt": grant.receipt_jwt}))
+        let mut out = json!({"status": "verified", "grant_id": grant.id, "receipt": grant.receipt_jwt});
+        if let Some(secret) = &grant.log_secret {
+            out["data_use_log"] = wallet_keys(app.log.origin(), secret, grant.event_seed.as_deref());
+        }
+        Ok(out)
     } else {
         Err(replay())
     }
@@ -250,6 +256,7 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         svc.config.purpose(&row.purpose).ok_or_else(|| ApiError::internal(&"request of an unknown purpose"))?;
     let object = build_request_object(app, svc, purpose, &row)?;
     let response = AuthorizationResponse::from_form(body).map_err(|e| response_error(&e))?;
+    let wallet_event_key = wallet_event_key(body).map_err(|e| ApiError::InvalidPresentation(e.to_string()))?;
     let issuers = vec![(app.public_url.clone(), app.issuer_key.public_key())];
     let mut seen = NotYetSeen(!app.store.nonce_used(&svc.client_id, &row.nonce)?);
     let verified =
@@ -300,6 +307,7 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         receipt_jwt: receipt.clone(),
         now,
         claims,
+        log_keys: GrantLogKeys::generate(wallet_event_key),
     };
     if !app.store.record_exchange(&exchange)? {
         // Another post of the same answer won the race: it gets the receipt recorded by that one.
@@ -308,7 +316,9 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         }
         return Err(response_error(&ResponseError::Replay));
     }
-    Ok(json!({"status": "verified", "grant_id": grant.record_id, "receipt": receipt}))
+    let keys = &exchange.log_keys;
+    Ok(json!({"status": "verified", "grant_id": grant.record_id, "receipt": receipt,
+              "data_use_log": wallet_keys(app.log.origin(), &keys.secret, keys.event_seed.as_ref().map(|s| &s[..]))}))
 }
 
 async fn response(
@@ -325,6 +335,8 @@ async fn response(
 }
 
 /// The result of a request: state, verified claims, grant; for a caller who may read its service's.
+/// Each time a verified result is shown, the read is first appended to the data-use log (who: the
+/// agent's identity, or `token` / `loopback`; which grant; which purpose).
 fn result(app: &App, caller: &AgentCaller, id: &str) -> Result<Value, ApiError> {
     let row = app.store.request(id)?.ok_or(ApiError::UnknownRequest)?;
     caller.require(Right::ReadResults(&row.service))?;
@@ -333,6 +345,17 @@ fn result(app: &App, caller: &AgentCaller, id: &str) -> Result<Value, ApiError> 
         return Ok(json!({"id": row.id, "service": row.service, "purpose": row.purpose, "state": state}));
     };
     let grant = app.store.grant(&grant_id)?.ok_or_else(|| ApiError::internal(&"request with a missing grant"))?;
+    // Log before acting: the read is appended (and committed) before anything of the citizen's
+    // is read for the agent; if it cannot be, the agent sees nothing.
+    let purpose = app.service(&row.service).and_then(|s| s.config.purpose(&row.purpose)).map(|p| p.dpv.clone());
+    let event = LogEvent {
+        grant_id: grant_id.clone(),
+        kind: EventKind::AgentRead { agent: caller.log_name() },
+        purpose,
+        time: app.now(),
+    };
+    app.store.log_append(&event, &app.log).map_err(|e| ApiError::log_unavailable(&e))?;
+    app.log_appended.notify_one();
     let claims: Vec<Value> = app
         .store
         .claims(&grant_id)?

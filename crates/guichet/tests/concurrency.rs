@@ -9,6 +9,10 @@ mod support;
 
 use std::sync::Barrier;
 
+use souverain_core::data_use::EventKind;
+use souverain_core::tlog::checkpoint::UnverifiedCheckpoint;
+use souverain_core::tlog::merkle::{Frontier, leaf_hash};
+use souverain_guichet::data_log::{GrantLogKeys, LogEvent, LogSigner};
 use souverain_guichet::store::{Exchange, Offer, Redeemed, RequestRow, Retention, Store};
 use support::*;
 
@@ -72,7 +76,29 @@ fn exchange(request: &RequestRow, grant_id: &str, erasure_by: i64) -> Exchange {
             ("q0".into(), "urn:vct:residence".into(), format!("{{\"who\": \"{grant_id}\"}}")),
             ("q1".into(), "urn:vct:household".into(), "{}".into()),
         ],
+        log_keys: GrantLogKeys::generate(None),
     }
+}
+
+/// The data-use log's key, the same in every "process".
+fn signer() -> LogSigner {
+    LogSigner::new("guichet.test/data-use-log", &[7; 32]).unwrap()
+}
+
+/// Checks the stored log: one leaf per index `0..size`, the latest checkpoint signed for `size`
+/// with the root of those leaves.
+fn check_log(store: &dyn Store, size: u64) {
+    let entries = store.log_entries(0, size + 10).unwrap();
+    assert_eq!(entries.len() as u64, size);
+    let mut frontier = Frontier::new();
+    for entry in &entries {
+        frontier.push(leaf_hash(entry)).unwrap();
+    }
+    let latest = store.log_latest().unwrap().unwrap();
+    assert_eq!(latest.size, size);
+    let verified = UnverifiedCheckpoint::parse(latest.note.as_bytes()).unwrap().verify(&signer().verifier()).unwrap();
+    assert_eq!(verified.checkpoint().size(), size);
+    assert_eq!(verified.checkpoint().root(), frontier.root().unwrap());
 }
 
 fn offer(code: &str, tx_code_sha256: Option<&str>) -> Offer {
@@ -188,7 +214,7 @@ fn the_erasure_job_run_at_once_erases_and_records_each_item_once(backend: &Backe
     // Both processes run the job at once, a few times over, once everything is due.
     let mut erased = Vec::new();
     for _ in 0..3 {
-        erased.extend(race(&stores, |store, _| store.erase_due(3_001, &retention).unwrap()));
+        erased.extend(race(&stores, |store, _| store.erase_due(3_001, &retention, &signer()).unwrap()));
     }
     assert_eq!(erased.iter().map(|e| e.claims).sum::<usize>(), 2 * GRANTS, "{erased:?}");
     assert_eq!(erased.iter().map(|e| e.offers).sum::<usize>(), GRANTS, "{erased:?}");
@@ -203,6 +229,61 @@ fn the_erasure_job_run_at_once_erases_and_records_each_item_once(backend: &Backe
     }
     let offers: i64 = records.iter().filter(|r| r.what == "offers").map(|r| r.rows).sum();
     assert_eq!(offers, GRANTS as i64);
+    // One erasure entry per grant in the data-use log, one tree.
+    check_log(&*stores[1], GRANTS as u64);
+}
+
+fn appends_from_two_processes_grow_one_tree(backend: &Backend) {
+    let stores = two_stores(backend, "race-log");
+    let q = request("q");
+    stores[0].create_request(&q).unwrap();
+    assert!(stores[0].record_exchange(&exchange(&q, "g", 9_000)).unwrap());
+    const ROUNDS: usize = 4;
+    let mut indexes = Vec::new();
+    for round in 0..ROUNDS {
+        let appended = race(&stores, |store, i| {
+            let event = LogEvent {
+                grant_id: "g".into(),
+                kind: EventKind::AgentRead { agent: format!("agent {round}-{i}") },
+                purpose: None,
+                time: 2_000,
+            };
+            store.log_append(&event, &signer()).unwrap()
+        });
+        indexes.extend(appended.iter().map(|a| (a.index, a.seq)));
+    }
+    // Every append got its own leaf and its own number in the grant: no fork, no repeat.
+    indexes.sort_unstable();
+    let expected: Vec<(u64, u64)> = (0..(ROUNDS * THREADS) as u64).map(|i| (i, i)).collect();
+    assert_eq!(indexes, expected);
+    check_log(&*stores[0], (ROUNDS * THREADS) as u64);
+}
+
+fn reads_and_a_withdrawal_of_one_grant_at_once_all_commit(backend: &Backend) {
+    let stores = two_stores(backend, "race-log-withdraw");
+    for round in 0..4 {
+        let q = request(&format!("q{round}"));
+        let grant = format!("g{round}");
+        stores[0].create_request(&q).unwrap();
+        assert!(stores[0].record_exchange(&exchange(&q, &grant, 9_000)).unwrap());
+        // One thread withdraws (erasing at once: two more entries) while the others log reads of
+        // the same grant: every one commits, none deadlocks.
+        let done = race(&stores, |store, i| {
+            if i == 0 {
+                store.withdraw(&grant, "w", "r", 2_000, 2_000, &signer()).unwrap()
+            } else {
+                let event = LogEvent {
+                    grant_id: grant.clone(),
+                    kind: EventKind::AgentRead { agent: format!("agent {i}") },
+                    purpose: None,
+                    time: 2_000,
+                };
+                store.log_append(&event, &signer()).is_ok()
+            }
+        });
+        assert!(done.iter().all(|ok| *ok), "round {round}: {done:?}");
+    }
+    check_log(&*stores[1], 4 * (THREADS as u64 - 1 + 2));
 }
 
 support::on_both_backends!(blocking:
@@ -210,4 +291,6 @@ support::on_both_backends!(blocking:
     transaction_code_attempts_are_counted_across_processes,
     one_credential_per_offer_and_free_status_indexes_across_processes,
     the_erasure_job_run_at_once_erases_and_records_each_item_once,
+    appends_from_two_processes_grow_one_tree,
+    reads_and_a_withdrawal_of_one_grant_at_once_all_commit,
 );

@@ -14,7 +14,10 @@
 //! - the erasure job runs under a transaction-level advisory lock taken without waiting: when two
 //!   processes start it at once, one erases and records, the other finds the lock taken and skips
 //!   that tick;
-//! - migrations run under a waiting advisory lock, so two processes starting at once migrate once.
+//! - migrations run under a waiting advisory lock, so two processes starting at once migrate once;
+//! - appends to the data-use log lock its one `log_head` row (`FOR UPDATE`), then the grant's row:
+//!   processes append one after the other to one tree, never a fork (a withdrawal takes the head
+//!   before its grant's row too, the same order, so the two cannot deadlock).
 //!
 //! Advisory locks are keyed on the current schema, so that guichets in different schemas of one
 //! database (the tests) do not wait for each other.
@@ -30,8 +33,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
     AgentSessionRow, CredentialQuery, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS,
-    Offer, Redeemed, RequestRow, Retention, Store, StoreError, constant_time_eq, to_i64,
+    Offer, Redeemed, RequestRow, Retention, Store, StoreError, StoredCheckpoint, bytes32, constant_time_eq, to_i64,
 };
+use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 type Client = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
@@ -99,6 +103,31 @@ CREATE TABLE agent_sessions (
   id_sha256 TEXT PRIMARY KEY, issuer TEXT NOT NULL, subject TEXT NOT NULL, display_name TEXT NOT NULL,
   claims TEXT NOT NULL, id_token TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
   idle_until BIGINT NOT NULL
+);
+",
+    // The data-use log; `log_head`'s one row is locked (`FOR UPDATE`) by every append, so that
+    // guichet processes sharing the database append one after the other to one tree.
+    r"
+ALTER TABLE grants ADD COLUMN log_secret BYTEA;
+ALTER TABLE grants ADD COLUMN event_key BYTEA;
+ALTER TABLE grants ADD COLUMN event_seed BYTEA;
+ALTER TABLE grants ADD COLUMN log_next_seq BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE log_head (id BIGINT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL);
+INSERT INTO log_head (id, size) VALUES (1, 0);
+CREATE TABLE log_entries (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
+CREATE TABLE log_hashes (idx BIGINT PRIMARY KEY, hash BYTEA NOT NULL);
+CREATE TABLE log_events (
+  idx BIGINT PRIMARY KEY, grant_id TEXT, kind TEXT NOT NULL, sealed BYTEA, erased_at BIGINT
+);
+CREATE INDEX log_events_grant ON log_events (grant_id);
+CREATE TABLE log_checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE log_cosignatures (
+  size BIGINT NOT NULL, witness TEXT NOT NULL, line TEXT NOT NULL, received_at BIGINT NOT NULL,
+  PRIMARY KEY (size, witness)
+);
+CREATE TABLE log_alarms (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, witness TEXT NOT NULL,
+  status INTEGER NOT NULL, body TEXT NOT NULL
 );
 ",
 ];
@@ -195,6 +224,11 @@ impl PgStore {
         Ok(f(&mut c)?)
     }
 
+    fn with_log<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut c = self.client()?;
+        f(&mut c)
+    }
+
     /// Reclaims the dead rows an erasure left in `tables` (outside any transaction, as VACUUM
     /// must be). The erasure is committed already: a failure here is logged, not returned.
     fn vacuum(&self, tables: &[&str]) {
@@ -242,6 +276,8 @@ fn grant_row(r: &Row) -> Result<GrantRow, postgres::Error> {
         withdrawal_receipt_jwt: r.try_get(14)?,
         withdrawal_jwt: r.try_get(15)?,
         erasure_by: r.try_get(16)?,
+        log_secret: r.try_get(17)?,
+        event_seed: r.try_get(18)?,
     })
 }
 
@@ -532,8 +568,9 @@ impl Store for PgStore {
             }
             tx.execute(
                 "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
-                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'given', $11, $12, $13)",
+                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
+                   event_seed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'given', $11, $12, $13, $14, $15, $16)",
                 &[
                     &e.grant_id,
                     &e.service,
@@ -548,6 +585,9 @@ impl Store for PgStore {
                     &e.now,
                     &e.receipt_jwt,
                     &e.erasure_by,
+                    &&e.log_keys.secret[..],
+                    &&e.log_keys.event_key[..],
+                    &e.log_keys.event_seed.as_ref().map(|s| &s[..]),
                 ],
             )?;
             for (query, vct, claims) in &e.claims {
@@ -586,9 +626,13 @@ impl Store for PgStore {
         receipt_jwt: &str,
         now: i64,
         erase_at: i64,
+        log: &LogSigner,
     ) -> Result<bool, StoreError> {
-        let erased_now = self.with(|c| {
+        let erased_now = self.with_log(|c| {
             let mut tx = c.transaction()?;
+            // The log's head first, then the grant's row, in the order every append takes them:
+            // a read of this grant appending at the same time cannot deadlock with this withdrawal.
+            tx.query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])?;
             let n = tx.execute(
                 "UPDATE grants SET state = 'withdrawn', withdrawn_at = $2, withdrawal_jwt = $3, withdrawal_receipt_jwt = $4,
                    erasure_by = $5
@@ -598,10 +642,13 @@ impl Store for PgStore {
             if n != 1 {
                 return Ok(None);
             }
+            append_in(&PgLog::new(&mut tx), &LogEvent::processed(grant_id, now), log)?;
             let mut erased = 0;
             if erase_at <= now {
+                append_in(&PgLog::new(&mut tx), &LogEvent::erasure(grant_id, now), log)?;
                 erased = tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[&grant_id])?;
                 record_erasure(&mut tx, now, "claims", Some(grant_id), erased)?;
+                erase_sealed_uses(&mut tx, grant_id, now)?;
             } else {
                 tx.execute("UPDATE received_claims SET erase_at = $2 WHERE grant_id = $1", &[&grant_id, &erase_at])?;
             }
@@ -619,8 +666,8 @@ impl Store for PgStore {
         }
     }
 
-    fn erase_due(&self, now: i64, retention: &Retention) -> Result<Erased, StoreError> {
-        let erased = self.with(|c| {
+    fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError> {
+        let erased = self.with_log(|c| {
             let mut tx = c.transaction()?;
             let mut erased = Erased::default();
             let locked: bool =
@@ -638,10 +685,24 @@ impl Store for PgStore {
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
+            let mut deferred: Vec<String> = Vec::new();
             for grant_id in &due {
+                // Logged first, in the same transaction: the erasure and its entry commit together.
+                // A grant whose entry cannot be appended waits for the next run (its savepoint
+                // undone, which also clears the aborted state), and does not hold back the others.
+                tx.batch_execute("SAVEPOINT erase_grant")?;
+                if let Err(error) = append_in(&PgLog::new(&mut tx), &LogEvent::erasure(grant_id, now), log) {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT erase_grant; RELEASE SAVEPOINT erase_grant")?;
+                    tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
+                    erased.deferred += 1;
+                    deferred.push(grant_id.clone());
+                    continue;
+                }
                 let n = tx
                     .execute("DELETE FROM received_claims WHERE grant_id = $1 AND erase_at <= $2", &[grant_id, &now])?;
                 record_erasure(&mut tx, now, "claims", Some(grant_id), n)?;
+                erase_sealed_uses(&mut tx, grant_id, now)?;
+                tx.batch_execute("RELEASE SAVEPOINT erase_grant")?;
                 erased.claims += offset(n);
             }
             // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
@@ -663,8 +724,19 @@ impl Store for PgStore {
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
             for grant_id in &old {
+                if deferred.contains(grant_id) {
+                    // Its claims wait for their erasure to be logged: so does the record.
+                    continue;
+                }
                 tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[grant_id])?;
                 tx.execute("DELETE FROM requests WHERE grant_id = $1", &[grant_id])?;
+                // The grant's remaining sealed events (withdrawal, erasure) go with its record,
+                // and nothing links its leaves to it any more.
+                tx.execute(
+                    "UPDATE log_events SET sealed = NULL, erased_at = COALESCE(erased_at, $2), grant_id = NULL
+                     WHERE grant_id = $1",
+                    &[grant_id, &now],
+                )?;
                 let n = tx.execute("DELETE FROM grants WHERE id = $1", &[grant_id])?;
                 record_erasure(&mut tx, now, "grants", Some(grant_id), n)?;
                 erased.grants += offset(n);
@@ -705,6 +777,9 @@ impl Store for PgStore {
         }
         if erased.credentials > 0 {
             tables.push("credentials");
+        }
+        if erased.claims > 0 || erased.grants > 0 {
+            tables.push("log_events");
         }
         if erased.agent_sessions > 0 {
             tables.push("agent_sessions");
@@ -747,6 +822,99 @@ impl Store for PgStore {
                 &[&service, &at, &id, &i64::from(limit)],
             )?;
             rows.iter().map(grant_row).collect()
+        })
+    }
+
+    fn log_append(&self, event: &LogEvent, log: &LogSigner) -> Result<Appended, StoreError> {
+        self.with_log(|c| {
+            let mut tx = c.transaction()?;
+            let appended = append_in(&PgLog::new(&mut tx), event, log)?;
+            tx.commit()?;
+            Ok(appended)
+        })
+    }
+
+    fn log_latest(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1", &[])?;
+            row.map(|r| pg_checkpoint(c, r.try_get(0)?, r.try_get(1)?)).transpose()
+        })
+    }
+
+    fn log_witnessed(&self, quorum: usize) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT k.size, k.note FROM log_checkpoints k
+                 WHERE (SELECT COUNT(*) FROM log_cosignatures s WHERE s.size = k.size) >= $1
+                 ORDER BY k.size DESC LIMIT 1",
+                &[&to_i64(quorum as u64)],
+            )?;
+            row.map(|r| pg_checkpoint(c, r.try_get(0)?, r.try_get(1)?)).transpose()
+        })
+    }
+
+    fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.with_log(|c| read_hashes(&mut **c, indexes))
+    }
+
+    fn log_entries(&self, start: u64, count: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT entry FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&to_i64(start), &to_i64(start.saturating_add(count))],
+            )?;
+            rows.iter().map(|r| r.try_get(0)).collect()
+        })
+    }
+
+    fn log_sealed(&self, index: u64) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt("SELECT sealed FROM log_events WHERE idx = $1", &[&to_i64(index)])?;
+            row.map(|r| r.try_get(0)).transpose()
+        })
+    }
+
+    fn log_add_cosignature(&self, size: u64, witness: &str, line: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO log_cosignatures (size, witness, line, received_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&to_i64(size), &witness, &line, &now],
+            )
+            .map(drop)
+        })
+    }
+
+    fn log_witness_size(&self, witness: &str) -> Result<Option<u64>, StoreError> {
+        self.with(|c| {
+            let size: Option<i64> =
+                c.query_one("SELECT MAX(size) FROM log_cosignatures WHERE witness = $1", &[&witness])?.try_get(0)?;
+            Ok(size.map(|s| u64::try_from(s).unwrap_or(0)))
+        })
+    }
+
+    fn log_alarm(&self, witness: &str, status: u16, body: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO log_alarms (at, witness, status, body) VALUES ($1, $2, $3, $4)",
+                &[&now, &witness, &i32::from(status), &body],
+            )
+            .map(drop)
+        })
+    }
+
+    fn log_alarms(&self, limit: u32) -> Result<Vec<(i64, String, u16, String)>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT at, witness, status, body FROM log_alarms ORDER BY id DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let status: i32 = r.try_get(2)?;
+                    Ok((r.try_get(0)?, r.try_get(1)?, u16::try_from(status).unwrap_or(0), r.try_get(3)?))
+                })
+                .collect()
         })
     }
 
@@ -798,6 +966,120 @@ impl Store for PgStore {
             )?;
             row.as_ref().map(agent_session_row).transpose()
         })
+    }
+}
+
+/// A stored checkpoint with its cosignatures.
+fn pg_checkpoint(c: &mut Client, size: i64, note: String) -> Result<StoredCheckpoint, postgres::Error> {
+    let rows = c.query("SELECT line FROM log_cosignatures WHERE size = $1 ORDER BY witness", &[&size])?;
+    let cosignatures = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    Ok(StoredCheckpoint { size: u64::try_from(size).unwrap_or(0), note, cosignatures })
+}
+
+/// Stored hashes by index, in the order asked.
+fn read_hashes(c: &mut impl postgres::GenericClient, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+    let wanted: Vec<i64> = indexes.iter().map(|&i| to_i64(i)).collect();
+    let rows = c.query("SELECT idx, hash FROM log_hashes WHERE idx = ANY($1)", &[&wanted])?;
+    let mut found = std::collections::HashMap::new();
+    for row in rows {
+        let idx: i64 = row.try_get(0)?;
+        let hash: Vec<u8> = row.try_get(1)?;
+        found.insert(idx, bytes32(&hash)?);
+    }
+    wanted.iter().map(|i| found.get(i).copied().ok_or(StoreError::LogCorrupt)).collect()
+}
+
+/// Erases the sealed events that describe uses of a grant's data (agents' reads, transfers),
+/// with the data: their leaves and hashes stay, so the tree does not change.
+fn erase_sealed_uses(tx: &mut Transaction<'_>, grant_id: &str, now: i64) -> Result<(), postgres::Error> {
+    tx.execute(
+        "UPDATE log_events SET sealed = NULL, erased_at = $2
+         WHERE grant_id = $1 AND sealed IS NOT NULL AND kind IN ($3, $4)",
+        &[&grant_id, &now, &crate::data_log::KIND_AGENT_READ, &crate::data_log::KIND_TRANSFER],
+    )?;
+    // The seed of a key the guichet made for the wallet is of no more use.
+    tx.execute("UPDATE grants SET event_seed = NULL WHERE id = $1", &[&grant_id])?;
+    Ok(())
+}
+
+/// A transaction seen by [`append_in`] (which reads through `&self`).
+struct PgLog<'a, 'b>(std::cell::RefCell<&'a mut Transaction<'b>>);
+
+impl<'a, 'b> PgLog<'a, 'b> {
+    fn new(tx: &'a mut Transaction<'b>) -> PgLog<'a, 'b> {
+        PgLog(std::cell::RefCell::new(tx))
+    }
+}
+
+impl LogTx for PgLog<'_, '_> {
+    fn lock_head(&self) -> Result<u64, StoreError> {
+        // The head's row lock serializes appends across processes: a second one waits here until
+        // the first commits, then reads the size it wrote. One tree, never a fork.
+        let size: i64 =
+            self.0.borrow_mut().query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])?.try_get(0)?;
+        Ok(u64::try_from(size).unwrap_or(0))
+    }
+
+    fn log_grant(&self, grant_id: &str) -> Result<Option<LogGrant>, StoreError> {
+        let row = self.0.borrow_mut().query_opt(
+            "SELECT log_secret, event_key, log_next_seq, purposes FROM grants WHERE id = $1 FOR UPDATE",
+            &[&grant_id],
+        )?;
+        let Some(row) = row else { return Ok(None) };
+        let secret: Option<Vec<u8>> = row.try_get(0)?;
+        let key: Option<Vec<u8>> = row.try_get(1)?;
+        let next_seq: i64 = row.try_get(2)?;
+        let keys = match (secret, key) {
+            (Some(secret), Some(key)) => Some((bytes32(&secret)?, bytes32(&key)?)),
+            _ => None,
+        };
+        Ok(Some(LogGrant { keys, next_seq: u64::try_from(next_seq).unwrap_or(0), purposes: row.try_get(3)? }))
+    }
+
+    fn set_grant_keys(&self, grant_id: &str, secret: &[u8; 32], event_key: &[u8; 32]) -> Result<(), StoreError> {
+        self.0.borrow_mut().execute(
+            "UPDATE grants SET log_secret = $2, event_key = $3 WHERE id = $1",
+            &[&grant_id, &&secret[..], &&event_key[..]],
+        )?;
+        Ok(())
+    }
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        read_hashes(&mut **self.0.borrow_mut(), indexes)
+    }
+
+    fn write_append(
+        &self,
+        index: u64,
+        entry: &[u8],
+        first_hash: u64,
+        hashes: &[[u8; 32]],
+        grant_id: &str,
+        kind: &str,
+        sealed: &[u8],
+        checkpoint: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.0.borrow_mut();
+        let index = to_i64(index);
+        tx.execute("INSERT INTO log_entries (idx, entry) VALUES ($1, $2)", &[&index, &entry])?;
+        let idx: Vec<i64> = (0..hashes.len()).map(|i| to_i64(first_hash + i as u64)).collect();
+        let values: Vec<&[u8]> = hashes.iter().map(|h| &h[..]).collect();
+        tx.execute(
+            "INSERT INTO log_hashes (idx, hash) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+            &[&idx, &values],
+        )?;
+        tx.execute(
+            "INSERT INTO log_events (idx, grant_id, kind, sealed) VALUES ($1, $2, $3, $4)",
+            &[&index, &grant_id, &kind, &sealed],
+        )?;
+        tx.execute("UPDATE grants SET log_next_seq = log_next_seq + 1 WHERE id = $1", &[&grant_id])?;
+        tx.execute(
+            "INSERT INTO log_checkpoints (size, note, created_at) VALUES ($1, $2, $3)",
+            &[&(index + 1), &checkpoint, &now],
+        )?;
+        tx.execute("UPDATE log_head SET size = $1 WHERE id = 1", &[&(index + 1)])?;
+        Ok(())
     }
 }
 

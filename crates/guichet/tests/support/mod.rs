@@ -353,6 +353,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body's bytes (binary answers: tiles, bundles, sealed events).
+    pub raw_body: Vec<u8>,
 }
 
 impl Resp {
@@ -368,27 +370,33 @@ impl Resp {
 }
 
 fn parse_response(raw: &[u8]) -> Resp {
-    let text = String::from_utf8_lossy(raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, body) = match split {
+        Some(at) => (&raw[..at], &raw[at + 4..]),
+        None => (raw, &[][..]),
+    };
+    let head = String::from_utf8_lossy(head).to_string();
     let mut lines = head.lines();
     let status = lines.next().and_then(|l| l.get(9..12)).and_then(|s| s.parse().ok()).unwrap_or(0);
     let headers: Vec<(String, String)> =
         lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))).collect();
     let chunked =
         headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(body) } else { body.to_owned() };
-    Resp { status, headers, body }
+    let raw_body = if chunked { dechunk(body) } else { body.to_vec() };
+    Resp { status, headers, body: String::from_utf8_lossy(&raw_body).to_string(), raw_body }
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(at) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&body[..at]).to_string();
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
+        let rest = &body[at + 2..];
+        if n == 0 || rest.len() < n {
             break;
         }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
+        out.extend_from_slice(&rest[..n]);
+        body = rest.get(n + 2..).unwrap_or_default();
     }
     out
 }
