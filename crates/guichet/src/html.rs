@@ -39,6 +39,16 @@ pub fn respond(title: &str, body: &str) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page(title, body)).into_response()
 }
 
+/// A page for citizens (their identification before issuance): no agents' navigation.
+pub fn citizen_respond(title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>{t} — Guichet</title><style>{STYLE}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
+        t = escape(title)
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
 /// A QR code of `data` as inline SVG; `None` if the data is too long for a QR code.
 pub fn qr_svg(data: &str) -> Option<String> {
     let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::L).ok()?;

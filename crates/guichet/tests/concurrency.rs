@@ -82,6 +82,8 @@ fn offer(code: &str, tx_code_sha256: Option<&str>) -> Offer {
         claims: "{}".into(),
         label: "dossier".into(),
         tx_code_sha256: tx_code_sha256.map(Into::into),
+        identity_acr: None,
+        citizen_handle: None,
     }
 }
 
