@@ -57,6 +57,11 @@ pub fn qr_svg(data: &str) -> Option<String> {
 
 /// A link and its QR code.
 pub fn link_block(label: &str, url: &str) -> String {
+    link_block_with(label, url, "Ouvrir dans le portefeuille")
+}
+
+/// Like [`link_block`], the link reading `link_text`.
+pub fn link_block_with(label: &str, url: &str, link_text: &str) -> String {
     let qr = qr_svg(url).map_or_else(
         || "<p>(lien trop long pour un QR code)</p>".to_owned(),
         |svg| {
@@ -66,8 +71,9 @@ pub fn link_block(label: &str, url: &str) -> String {
         },
     );
     format!(
-        "<h2>{}</h2>{qr}<p><a href=\"{u}\">Ouvrir dans le portefeuille</a></p><pre>{u}</pre>",
+        "<h2>{}</h2>{qr}<p><a href=\"{u}\">{}</a></p><pre>{u}</pre>",
         escape(label),
+        escape(link_text),
         u = escape(url)
     )
 }

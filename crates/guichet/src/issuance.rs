@@ -27,7 +27,7 @@ use crate::bodies::OfferBody;
 use crate::config::CREDENTIAL_TYPES;
 use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
-use crate::html::{escape, link_block, respond};
+use crate::html::{escape, link_block, link_block_with, respond};
 use crate::store::{Offer, Redeemed};
 use crate::{App, blocking, random_token, require_type};
 
@@ -586,7 +586,7 @@ async fn create_offer_page(
                 "<p>Le citoyen scanne ce code ou ouvre le lien sur son téléphone : il se connecte avec FranceConnect, \
 puis reçoit l'attestation à son nom dans son portefeuille. L'offre ne sert qu'une fois.</p>{}{}",
                 tx_code_text(tx_code),
-                link_block("Identification du citoyen", &citizen_url),
+                link_block_with("Identification du citoyen", &citizen_url, "Ouvrir le lien d'identification"),
             ),
         )),
         Ok((offer_url, wallet, tx_code, None)) => Ok(respond(

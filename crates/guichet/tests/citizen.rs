@@ -24,7 +24,9 @@ use souverain_guichet::citizen::CitizenIdentity;
 use souverain_guichet::config::{ApiParticulierConfig, BracketConfig};
 use souverain_guichet::oidc::OidcClientSecret;
 use souverain_guichet::store::{Retention, Store};
-use support::browser::{Browser, Provider, Resp, attr, citizen_secret, html_unescape, unavailable};
+use support::browser::{
+    Browser, Provider, Resp, attr, citizen_secret, first_form, form_encode, html_unescape, unavailable,
+};
 use support::{Backend, Holder, PUBLIC, Server, now, on_both_backends};
 
 mod support;
@@ -381,6 +383,26 @@ async fn an_identified_citizen_receives_credentials_in_their_own_name(backend: &
     assert!(citizen_url.starts_with(&format!("{PUBLIC}/identification/")), "{created}");
     assert!(created.get("offer").is_none() && created.get("wallet_url").is_none(), "{created}");
 
+    // The same from the agents' page: the box is there, and ticked it gives an identification link.
+    let mut agent = Browser::new(server.addr);
+    let page = agent.send("GET", &format!("{PUBLIC}/guichet/agent"), None, Some(MACHINE_TOKEN)).await;
+    assert!(page.body.contains("name=\"citizen_identity\""), "{}", page.body);
+    let (action, mut fields) = first_form(&page.body);
+    fields.retain(|(k, _)| !["credential", "locality", "citizen_identity"].contains(&k.as_str()));
+    for (k, v) in [("credential", "residence"), ("locality", "Beaulieu-sur-Loire"), ("citizen_identity", "on")] {
+        fields.push((k.to_owned(), v.to_owned()));
+    }
+    let form = Some(("application/x-www-form-urlencoded", form_encode(&fields)));
+    let created_page = agent.send("POST", &format!("{PUBLIC}{action}"), form, Some(MACHINE_TOKEN)).await;
+    assert_eq!(created_page.status, 200, "{}", created_page.body);
+    assert!(created_page.body.contains("Identification du citoyen"), "{}", created_page.body);
+    assert!(!created_page.body.contains("credential_offer"), "no offer before the sign-in: {}", created_page.body);
+    let from_page = created_page.body.split(&format!("{PUBLIC}/identification/")).nth(1).unwrap();
+    let from_page = format!("{PUBLIC}/identification/{}", from_page.split(['"', '<']).next().unwrap());
+    let r = Browser::new(server.addr).get(&from_page).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.header("location").unwrap().starts_with(&provider.issuer));
+
     // Its code, were it leaked, is refused at the token endpoint before the sign-in.
     let code = code_behind(backend, &server.dir, &citizen_url).await;
     let r = redeem_code(&server, &code).await;
@@ -554,8 +576,10 @@ async fn without_citizen_identification_configured_no_such_offer_is_made() {
         )
         .await;
     assert_eq!((r.status, r.error().as_str()), (400, "invalid_claims"), "{}", r.body);
-    // The identification pages exist only where configured.
+    // The identification pages exist only where configured, and the agents' page offers no box.
     assert_eq!(server.get("/identification/some-handle").await.status, 404);
+    let page = server.get("/guichet/agent").await;
+    assert!(page.status == 200 && !page.body.contains("citizen_identity"), "{} {}", page.status, page.body);
     // The same offer without the flag is made.
     let r = server
         .post_json("/api/agent/offers", &json!({"credential": "residence", "claims": {"given_name": "Alice"}}))
