@@ -68,8 +68,8 @@ test("an agent signed in at the provider makes an identity-required offer; the c
       OIDC_REDIRECT_URI: `${guichetUrl}/guichet/connexion/retour`,
       OIDC_POST_LOGOUT_URI: `${guichetUrl}/guichet/deconnecte`,
       OIDC_CLIENT_SECRET: "e2e-agents-secret",
-      OIDC_CITIZEN_REDIRECT_URI: `${guichetUrl}/identification/retour`,
-      OIDC_CITIZEN_POST_LOGOUT_URI: `${guichetUrl}/identification/deconnecte`,
+      OIDC_CITIZEN_REDIRECT_URI: `${guichetUrl}/guichet/identification/retour`,
+      OIDC_CITIZEN_POST_LOGOUT_URI: `${guichetUrl}/guichet/identification/deconnecte`,
       OIDC_CITIZEN_CLIENT_SECRET: "e2e-citizens-secret",
       PORT: "0",
     },
@@ -119,7 +119,7 @@ acr = "eidas2"
     await agent.getByRole("button", { name: "Créer l'offre" }).click();
     await agent.getByRole("heading", { level: 1, name: "Offre créée" }).waitFor();
     const link = await agent.getByRole("link", { name: "Ouvrir le lien d'identification" }).getAttribute("href");
-    assert.ok(link.startsWith(`${guichetUrl}/identification/`), link);
+    assert.ok(link.startsWith(`${guichetUrl}/guichet/identification/`), link);
     assert.ok(!(await agent.content()).includes("credential_offer"), "no offer before the citizen's sign-in");
     await screenshot(agent, "citizen-identity-offer-created");
     // The front desk does not read the canteen's results.

@@ -2,13 +2,13 @@
 //!
 //! An agent may mark an offer "identité du citoyen requise". Such an offer gets a random sign-in
 //! handle besides its pre-authorized code, and the agent hands the citizen the link
-//! `/identification/{handle}`, never the code:
+//! `/guichet/identification/{handle}`, never the code:
 //!
-//! 1. `GET /identification/{handle}`: the guichet sends the citizen to the commune's provider
+//! 1. `GET /guichet/identification/{handle}`: the guichet sends the citizen to the commune's provider
 //!    (FranceConnect in production) with the authorization code flow, PKCE S256, `state`,
 //!    `nonce` and `acr_values` (the configured minimum), keeping them in a sealed cookie
 //!    ([`crate::oidc::RelyingParty`], the agents' client code).
-//! 2. `GET /identification/retour`: the guichet checks `state` and `iss`, exchanges the code,
+//! 2. `GET /guichet/identification/retour`: the guichet checks `state` and `iss`, exchanges the code,
 //!    checks the ID token (signature, `iss`, `aud`, `nonce`, `exp`) and its `acr` (at least the
 //!    configured level: `eidas1` < `eidas2` < `eidas3`), reads userinfo (FranceConnect releases
 //!    the identity there), checks the agent's claims against the identity ([`bound_claims`]),
@@ -48,14 +48,20 @@ use crate::oidc::{OidcClientSecret, RelyingParty, SignInError, SignedIn, with_co
 use crate::store::CitizenOffer;
 use crate::{App, blocking};
 
-/// The citizen's sign-in page of an offer: `/identification/{handle}`.
-pub const IDENTIFICATION_PATH: &str = "/identification";
+/// The citizen's sign-in page of an offer: `/guichet/identification/{handle}`.
+pub const IDENTIFICATION_PATH: &str = "/guichet/identification";
 /// The provider's redirect back (the citizens' client's `redirect_uri`).
-pub const CALLBACK_PATH: &str = "/identification/retour";
+pub const CALLBACK_PATH: &str = "/guichet/identification/retour";
 /// Where the provider sends the citizen after logout (`post_logout_redirect_uri`).
-pub const SIGNED_OUT_PATH: &str = "/identification/deconnecte";
+pub const SIGNED_OUT_PATH: &str = "/guichet/identification/deconnecte";
 /// How long a sign-in may take at the provider.
 const LOGIN_TTL: i64 = 600;
+
+/// Whether `path` is one of the citizens' identification pages: under `/guichet/` (which the
+/// wallet's service worker leaves to the network), but open to everyone, not the agents' side.
+pub fn is_citizen_path(path: &str) -> bool {
+    path.strip_prefix(IDENTIFICATION_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 
 /// The citizens' provider, as this guichet uses it.
 pub struct Citizen {
@@ -382,7 +388,7 @@ fn citizen_of(app: &App) -> Result<&Citizen, CitizenError> {
     app.citizen.as_ref().ok_or(CitizenError::NotConfigured)
 }
 
-/// `GET /identification/{handle}`: anyone holding the link. Records nothing; sends to the
+/// `GET /guichet/identification/{handle}`: anyone holding the link. Records nothing; sends to the
 /// provider with a sealed cookie (ten minutes) when the handle names a live identity-required
 /// offer, else a 404 page.
 async fn start(State(app): State<Arc<App>>, Path(handle): Path<String>) -> Response {
@@ -414,7 +420,7 @@ async fn start_sign_in(app: &Arc<App>, handle: String) -> Result<Response, Citiz
     Ok(with_cookies(Redirect::to(&authorization.url).into_response(), &[set]))
 }
 
-/// `GET /identification/retour`: the provider's redirect, in the browser that started the sign-in
+/// `GET /guichet/identification/retour`: the provider's redirect, in the browser that started the sign-in
 /// (its sealed cookie). Records the verified identity (and, for a family quotient with API
 /// Particulier configured, the bracket read there) in the offer's row; answers the page with the
 /// wallet link, or a French error page.
@@ -516,7 +522,7 @@ fn credential_offer(app: &App, offer: &CitizenOffer) -> CredentialOffer {
     }
 }
 
-/// `GET /identification/deconnecte`: where the provider sends the citizen after logout. Records nothing.
+/// `GET /guichet/identification/deconnecte`: where the provider sends the citizen after logout. Records nothing.
 async fn signed_out() -> Response {
     crate::html::citizen_respond("Déconnecté", "<p>Vous êtes déconnecté du service d'identification.</p>")
 }
@@ -542,6 +548,12 @@ mod tests {
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn citizen_paths_are_told_from_the_agents_pages() {
+        assert!(is_citizen_path("/guichet/identification/abc") && is_citizen_path(CALLBACK_PATH));
+        assert!(!is_citizen_path("/guichet/identificationx") && !is_citizen_path("/guichet/agent"));
     }
 
     #[test]

@@ -312,7 +312,7 @@ async fn redeem_code(server: &Server, code: &str) -> support::Resp {
 }
 
 fn is_callback(url: &str) -> bool {
-    url.starts_with(&format!("{PUBLIC}/identification/retour"))
+    url.starts_with(&format!("{PUBLIC}/guichet/identification/retour"))
 }
 
 /// From the identification link, through the provider's login and consent, to the callback URL
@@ -380,7 +380,7 @@ async fn an_identified_citizen_receives_credentials_in_their_own_name(backend: &
     )
     .await;
     let citizen_url = created["citizen_url"].as_str().unwrap().to_owned();
-    assert!(citizen_url.starts_with(&format!("{PUBLIC}/identification/")), "{created}");
+    assert!(citizen_url.starts_with(&format!("{PUBLIC}/guichet/identification/")), "{created}");
     assert!(created.get("offer").is_none() && created.get("wallet_url").is_none(), "{created}");
 
     // The same from the agents' page: the box is there, and ticked it gives an identification link.
@@ -397,8 +397,8 @@ async fn an_identified_citizen_receives_credentials_in_their_own_name(backend: &
     assert_eq!(created_page.status, 200, "{}", created_page.body);
     assert!(created_page.body.contains("Identification du citoyen"), "{}", created_page.body);
     assert!(!created_page.body.contains("credential_offer"), "no offer before the sign-in: {}", created_page.body);
-    let from_page = created_page.body.split(&format!("{PUBLIC}/identification/")).nth(1).unwrap();
-    let from_page = format!("{PUBLIC}/identification/{}", from_page.split(['"', '<']).next().unwrap());
+    let from_page = created_page.body.split(&format!("{PUBLIC}/guichet/identification/")).nth(1).unwrap();
+    let from_page = format!("{PUBLIC}/guichet/identification/{}", from_page.split(['"', '<']).next().unwrap());
     let r = Browser::new(server.addr).get(&from_page).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(r.header("location").unwrap().starts_with(&provider.issuer));
@@ -550,7 +550,7 @@ async fn identifications_that_do_not_hold_are_refused_and_bind_nothing() {
     // Redeemed: the link leads nowhere any more.
     let page = Browser::new(server.addr).get(&citizen_url).await;
     assert_eq!((page.status, page_code(&page).as_str()), (404, "unknown_offer"));
-    let page = Browser::new(server.addr).get(&format!("{PUBLIC}/identification/unknown-handle")).await;
+    let page = Browser::new(server.addr).get(&format!("{PUBLIC}/guichet/identification/unknown-handle")).await;
     assert_eq!((page.status, page_code(&page).as_str()), (404, "unknown_offer"));
 }
 
@@ -577,7 +577,7 @@ async fn without_citizen_identification_configured_no_such_offer_is_made() {
         .await;
     assert_eq!((r.status, r.error().as_str()), (400, "invalid_claims"), "{}", r.body);
     // The identification pages exist only where configured, and the agents' page offers no box.
-    assert_eq!(server.get("/identification/some-handle").await.status, 404);
+    assert_eq!(server.get("/guichet/identification/some-handle").await.status, 404);
     let page = server.get("/guichet/agent").await;
     assert!(page.status == 200 && !page.body.contains("citizen_identity"), "{} {}", page.status, page.body);
     // The same offer without the flag is made.
