@@ -90,6 +90,9 @@ read_results = ["voirie"]
 async fn start_in(dir: &Path, backend: &Backend) -> Running {
     let mut options = ServeOptions::new("127.0.0.1:0".parse().unwrap());
     options.db = Some(backend.database(dir));
+    // Beside the test's files: on PostgreSQL the default would be a data directory under the
+    // package's directory.
+    options.keys = Some(dir.join("keys"));
     options.public_url = Some(PUBLIC.into());
     options.config = Some(dir.join("commune.toml"));
     let clock = options.clock.clone();
