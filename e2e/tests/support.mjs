@@ -62,9 +62,9 @@ export function watchErrors(page) {
 
 export const PASSPHRASE = "cheval agrafe pile correcte 42";
 
-/** Creates a wallet from the welcome page, confirming the recovery key; returns the key. */
-export async function createWallet(page, passphrase = PASSPHRASE) {
-  await page.goto(walletUrl + "/");
+/** Creates a wallet from the welcome page (of the wallet at `base`), confirming the recovery key; returns the key. */
+export async function createWallet(page, passphrase = PASSPHRASE, base = walletUrl) {
+  await page.goto(base + "/");
   await page.getByRole("link", { name: "Créer mon portefeuille" }).click();
   await page.getByRole("heading", { level: 1, name: "Créer votre portefeuille" }).waitFor();
   await page.getByLabel("Phrase de passe", { exact: true }).fill(passphrase);

@@ -1,22 +1,32 @@
-// A real OpenID provider (npm oidc-provider) for the guichet's agent sign-in tests.
+// A real OpenID provider (npm oidc-provider) for the guichet's sign-in tests: agents (as
+// ProConnect) and, with a second client, citizens (as FranceConnect).
 //
-// One confidential client (`guichet`, client_secret_basic, PKCE S256 required), two test accounts
-// with their passwords, a login page and a consent page (plain HTML forms that the tests submit, as
-// a browser would), RP-initiated logout. Listens on 127.0.0.1, on a free port unless PORT is set,
-// and prints one line `listening on http://127.0.0.1:PORT` once ready: that URL is the issuer.
+// A confidential client for the agents (`guichet`, client_secret_basic, PKCE S256 required), and
+// when OIDC_CITIZEN_REDIRECT_URI is set a second one for the citizens (`guichet-citoyens`), test
+// accounts with their passwords, a login page and a consent page (plain HTML forms that the tests
+// submit, as a browser would), RP-initiated logout. Listens on 127.0.0.1, on a free port unless
+// PORT is set, and prints one line `listening on http://127.0.0.1:PORT` once ready: that URL is
+// the issuer.
 //
 // Environment:
-//   OIDC_REDIRECT_URI          the guichet's callback (required)
-//   OIDC_POST_LOGOUT_URI       where the provider sends the agent after logout (required)
-//   OIDC_CLIENT_SECRET         the client's secret (required)
-//   OIDC_ID_TOKEN_TTL          ID token lifetime in seconds (default 3600)
-//   PORT                       port to listen on (default 0: a free port)
+//   OIDC_REDIRECT_URI            the guichet's agents' callback (required)
+//   OIDC_POST_LOGOUT_URI         where the provider sends the agent after logout (required)
+//   OIDC_CLIENT_SECRET           the agents' client's secret (required)
+//   OIDC_CITIZEN_REDIRECT_URI    the guichet's citizens' callback (optional: no second client without it)
+//   OIDC_CITIZEN_POST_LOGOUT_URI where the provider sends the citizen after logout
+//   OIDC_CITIZEN_CLIENT_SECRET   the citizens' client's secret
+//   OIDC_ID_TOKEN_TTL            ID token lifetime in seconds (default 3600)
+//   PORT                         port to listen on (default 0: a free port)
 //
 // Accounts (login / password):
 //   marie.cantine / cantine-pass   the canteen's agent: email at cantine.beaulieu-sur-loire.example,
 //                                  groups ["cantine"], a SIRET, ProConnect's usual_name
 //   paul.accueil / accueil-pass    the town hall's front desk: email at mairie.beaulieu-sur-loire.example,
 //                                  groups ["accueil"]
+// Citizens, with FranceConnect's identity pivot (given_name, family_name, birthdate, gender,
+// birthplace and birthcountry as INSEE codes, email) and the eIDAS level of their sign-in (`acr`):
+//   jeanne.citoyenne / jeanne-pass eidas2 (FranceConnect+), born in Beaulieu-sur-Loire
+//   luc.citoyen / luc-pass         eidas1 (FranceConnect), born abroad (empty birthplace)
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -35,6 +45,7 @@ const redirectUri = required('OIDC_REDIRECT_URI');
 const postLogoutUri = required('OIDC_POST_LOGOUT_URI');
 const clientSecret = required('OIDC_CLIENT_SECRET');
 const idTokenTtl = Number(process.env.OIDC_ID_TOKEN_TTL || 3600);
+const citizenRedirectUri = process.env.OIDC_CITIZEN_REDIRECT_URI;
 
 const ACCOUNTS = {
   'marie.cantine': {
@@ -61,6 +72,33 @@ const ACCOUNTS = {
       name: 'Paul Martin',
       groups: ['accueil'],
       siret: '21450030500017',
+    },
+  },
+  'jeanne.citoyenne': {
+    password: 'jeanne-pass',
+    acr: 'eidas2',
+    claims: {
+      given_name: 'Jeanne Marie',
+      family_name: 'ROUX',
+      preferred_username: '',
+      birthdate: '1987-06-27',
+      gender: 'female',
+      birthplace: '45030',
+      birthcountry: '99100',
+      email: 'jeanne.roux@courriel.example',
+    },
+  },
+  'luc.citoyen': {
+    password: 'luc-pass',
+    acr: 'eidas1',
+    claims: {
+      given_name: 'Luc',
+      family_name: 'MARTIN',
+      birthdate: '1979-05-19',
+      gender: 'male',
+      birthplace: '',
+      birthcountry: '99134',
+      email: 'luc.martin@courriel.example',
     },
   },
 };
@@ -94,17 +132,32 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', async () => {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
 
-  const provider = new Provider(issuer, {
-    clients: [{
-      client_id: 'guichet',
-      client_secret: clientSecret,
-      redirect_uris: [redirectUri],
-      post_logout_redirect_uris: [postLogoutUri],
+  const clients = [{
+    client_id: 'guichet',
+    client_secret: clientSecret,
+    redirect_uris: [redirectUri],
+    post_logout_redirect_uris: [postLogoutUri],
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+  }];
+  if (citizenRedirectUri) {
+    clients.push({
+      client_id: 'guichet-citoyens',
+      client_secret: required('OIDC_CITIZEN_CLIENT_SECRET'),
+      redirect_uris: [citizenRedirectUri],
+      post_logout_redirect_uris: [required('OIDC_CITIZEN_POST_LOGOUT_URI')],
       response_types: ['code'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
-    }],
+    });
+  }
+  const provider = new Provider(issuer, {
+    clients,
+    // FranceConnect's levels; the one of each sign-in is the account's (ID token `acr`).
+    acrValues: ['eidas1', 'eidas2', 'eidas3'],
     jwks: { keys: [jwk] },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     // What ProConnect releases, by scope (its userinfo carries them; the ID token only `sub`).
@@ -116,6 +169,13 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', async () => {
       profile: ['name', 'given_name', 'family_name'],
       groups: ['groups'],
       siret: ['siret'],
+      // FranceConnect's scopes, one per claim of the identity pivot (released by userinfo).
+      family_name: ['family_name'],
+      birthdate: ['birthdate'],
+      birthplace: ['birthplace'],
+      birthcountry: ['birthcountry'],
+      gender: ['gender'],
+      preferred_username: ['preferred_username'],
     },
     pkce: { required: () => true },
     ttl: { IdToken: idTokenTtl, AccessToken: 600, AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600 },
@@ -171,7 +231,8 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', async () => {
           send(res, 401, page('Connexion refusée', '<p>Identifiant ou mot de passe inconnu.</p>'));
           return;
         }
-        await provider.interactionFinished(req, res, { login: { accountId: form.login } }, { mergeWithLastSubmission: false });
+        const login = { accountId: form.login, ...(account.acr ? { acr: account.acr } : {}) };
+        await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
         return;
       }
       if (req.method === 'POST' && match[2] === '/consent' && prompt.name === 'consent') {

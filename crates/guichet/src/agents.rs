@@ -158,6 +158,8 @@ pub struct Cookies {
 const SESSION: &str = "souverain_agent";
 /// The pending sign-in cookie's base name.
 const LOGIN: &str = "souverain_login";
+/// The citizen's pending identification cookie's base name.
+const CITIZEN_LOGIN: &str = "souverain_citoyen";
 
 impl Cookies {
     /// From the public URL.
@@ -183,6 +185,17 @@ impl Cookies {
         let secure = if self.secure { "; Secure" } else { "" };
         let age = max_age.map_or_else(String::new, |s| format!("; Max-Age={s}"));
         format!("; Path=/; HttpOnly; SameSite={same_site}{secure}{age}")
+    }
+
+    /// The citizen's pending identification cookie's name.
+    pub fn citizen_login_name(self) -> String {
+        self.name(CITIZEN_LOGIN)
+    }
+
+    /// `Set-Cookie` for a citizen's pending identification (Lax, for the same reason as
+    /// [`Cookies::set_login`]).
+    pub fn set_citizen_login(self, value: &str, max_age: u64) -> String {
+        format!("{}={value}{}", self.citizen_login_name(), self.attributes("Lax", Some(max_age)))
     }
 
     /// `Set-Cookie` for a session (Strict: never sent by a request another site starts). Without

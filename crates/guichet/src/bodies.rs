@@ -18,6 +18,9 @@ pub(crate) struct OfferBody {
     pub claims: Map<String, Value>,
     /// Whether the citizen must type a transaction code given by another channel.
     pub tx_code: bool,
+    /// Whether the citizen must sign in with the commune's identity provider (FranceConnect)
+    /// before the offer is handed to their wallet.
+    pub citizen_identity: bool,
 }
 
 impl FromJson for OfferBody {
@@ -28,6 +31,7 @@ impl FromJson for OfferBody {
             label: m.optional("label")?.unwrap_or_default(),
             claims: m.take("claims")?,
             tx_code: m.optional("tx_code")?.unwrap_or(false),
+            citizen_identity: m.optional("citizen_identity")?.unwrap_or(false),
         };
         m.deny_unknown()?;
         Ok(body)

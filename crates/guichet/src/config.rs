@@ -32,6 +32,14 @@ pub struct Config {
     /// The data-use log: its origin, its witnesses and their quorum.
     #[serde(default)]
     pub log: LogConfig,
+    /// Citizens sign in (FranceConnect) before an identity-required offer is handed to their
+    /// wallet; absent: agents cannot create such offers.
+    #[serde(default)]
+    pub citizen_identity: Option<CitizenIdentityConfig>,
+    /// The family quotient read from API Particulier for signed-in citizens; absent: the agent
+    /// types the bracket.
+    #[serde(default)]
+    pub api_particulier: Option<ApiParticulierConfig>,
 }
 
 /// `[log]`: the data-use log (docs/data-use-log.md).
@@ -68,6 +76,91 @@ pub struct WitnessConfig {
     pub vkey: String,
     /// Its base URL; the guichet posts to `<url>/add-checkpoint`.
     pub url: String,
+}
+
+/// `[citizen_identity]`: the citizens' OpenID provider (FranceConnect in production), used as
+/// FranceConnect's relying parties do (authorization code, PKCE, `state`, `nonce`, `acr_values`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenIdentityConfig {
+    /// The provider's issuer URL (FranceConnect v2: `https://oidc.franceconnect.gouv.fr/api/v2`),
+    /// discovered at `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// The guichet's client id at the provider.
+    pub client_id: String,
+    /// A file holding the client secret; absent: the environment variable
+    /// [`CITIZEN_CLIENT_SECRET_ENV`]. As for `[oidc]`, never the secret itself.
+    #[serde(default)]
+    pub client_secret_file: Option<std::path::PathBuf>,
+    /// The lowest assurance level accepted, sent as `acr_values`: `eidas1` (FranceConnect),
+    /// `eidas2` or `eidas3` (FranceConnect+). An ID token whose `acr` is lower is refused.
+    #[serde(default = "default_acr")]
+    pub acr: String,
+    /// Scopes asked for (`openid` is always asked); FranceConnect's identity pivot by default.
+    #[serde(default = "default_citizen_scopes")]
+    pub scopes: Vec<String>,
+}
+
+/// The environment variable read for the citizens' client secret when no file is configured.
+pub const CITIZEN_CLIENT_SECRET_ENV: &str = "SOUVERAIN_CITIZEN_CLIENT_SECRET";
+
+/// The eIDAS levels FranceConnect and FranceConnect+ announce, lowest first.
+pub const ACR_LEVELS: [&str; 3] = ["eidas1", "eidas2", "eidas3"];
+
+fn default_acr() -> String {
+    "eidas1".into()
+}
+
+fn default_citizen_scopes() -> Vec<String> {
+    ["openid", "given_name", "family_name", "birthdate", "birthplace", "birthcountry", "gender"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// `[api_particulier]`: API Particulier's quotient familial CAF & MSA (v3,
+/// `GET /v3/dss/quotient_familial/identite`), called with a signed-in citizen's identity to fill
+/// the family-quotient credential.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiParticulierConfig {
+    /// Base URL (`https://particulier.api.gouv.fr`; staging: `https://staging.particulier.api.gouv.fr`).
+    pub url: String,
+    /// A file holding the bearer token; absent: the environment variable [`API_PARTICULIER_TOKEN_ENV`].
+    #[serde(default)]
+    pub token_file: Option<std::path::PathBuf>,
+    /// The commune's SIRET, sent as `recipient` (API Particulier v3 requires it).
+    pub recipient: String,
+    /// Seconds to wait for an answer.
+    #[serde(default = "default_api_timeout")]
+    pub timeout: u64,
+    /// The commune's brackets, in increasing order: a quotient goes in the first bracket whose
+    /// `up_to` it does not exceed; the last one has no `up_to`.
+    pub brackets: Vec<BracketConfig>,
+}
+
+/// The environment variable read for API Particulier's token when no file is configured.
+pub const API_PARTICULIER_TOKEN_ENV: &str = "SOUVERAIN_API_PARTICULIER_TOKEN";
+
+fn default_api_timeout() -> u64 {
+    10
+}
+
+/// A family-quotient bracket of the commune's pricing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BracketConfig {
+    /// Its name, signed in the credential (`A`, `B`...).
+    pub name: String,
+    /// The highest quotient (euros) in it; absent for the last one.
+    #[serde(default)]
+    pub up_to: Option<u32>,
+}
+
+impl ApiParticulierConfig {
+    /// The bracket a quotient falls in.
+    pub fn bracket(&self, quotient: u32) -> Option<&str> {
+        self.brackets.iter().find(|b| b.up_to.is_none_or(|max| quotient <= max)).map(|b| b.name.as_str())
+    }
 }
 
 /// `[oidc]`: the agents' OpenID provider (ProConnect in production) and how its claims map to roles.
@@ -349,6 +442,15 @@ pub enum ConfigError {
     /// witness named twice, or a quorum above the number of witnesses.
     #[error("log: {0}")]
     Log(String),
+    /// `[citizen_identity]` is incomplete: an issuer that is not https (http only on this
+    /// machine), an empty client id, or an `acr` that is not `eidas1`, `eidas2` or `eidas3`.
+    #[error("citizen_identity: {0}")]
+    CitizenIdentity(String),
+    /// `[api_particulier]` is incomplete: a URL that is not https (http only on this machine), a
+    /// `recipient` that is not 14 digits, a zero timeout, or brackets that are empty, unordered,
+    /// or whose last one has an `up_to`.
+    #[error("api_particulier: {0}")]
+    ApiParticulier(String),
     /// A purpose id is empty or repeated within its service.
     #[error("purpose id {0:?} is invalid or repeated")]
     PurposeId(String),
@@ -407,6 +509,12 @@ impl Config {
             check_oidc(oidc, &config.services)?;
         }
         check_log(&config.log)?;
+        if let Some(citizen) = &config.citizen_identity {
+            check_citizen_identity(citizen)?;
+        }
+        if let Some(api) = &config.api_particulier {
+            check_api_particulier(api)?;
+        }
         Ok(config)
     }
 
@@ -439,13 +547,55 @@ fn check_log(log: &LogConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn check_oidc(oidc: &OidcConfig, services: &[ServiceConfig]) -> Result<(), ConfigError> {
-    let fail = |text: &str| Err(ConfigError::Oidc(text.to_owned()));
-    let loopback = oidc.issuer.strip_prefix("http://").is_some_and(|rest| {
+/// https, or http to this machine (the test providers and stand-ins).
+fn secure_url(url: &str) -> bool {
+    let loopback = url.strip_prefix("http://").is_some_and(|rest| {
         let host = rest.split(['/', ':']).next().unwrap_or_default();
         host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     });
-    if !(oidc.issuer.starts_with("https://") || loopback) {
+    url.starts_with("https://") || loopback
+}
+
+fn check_citizen_identity(c: &CitizenIdentityConfig) -> Result<(), ConfigError> {
+    let fail = |text: &str| Err(ConfigError::CitizenIdentity(text.to_owned()));
+    if !secure_url(&c.issuer) {
+        return fail("issuer must be an https:// URL (http:// only for a provider on this machine)");
+    }
+    if c.client_id.is_empty() {
+        return fail("client_id is empty");
+    }
+    if !ACR_LEVELS.contains(&c.acr.as_str()) {
+        return fail("acr must be eidas1, eidas2 or eidas3");
+    }
+    Ok(())
+}
+
+fn check_api_particulier(a: &ApiParticulierConfig) -> Result<(), ConfigError> {
+    let fail = |text: &str| Err(ConfigError::ApiParticulier(text.to_owned()));
+    if !secure_url(&a.url) || a.url.ends_with('/') {
+        return fail("url must be an https:// URL without a trailing slash (http:// only on this machine)");
+    }
+    if a.recipient.len() != 14 || !a.recipient.bytes().all(|b| b.is_ascii_digit()) {
+        return fail("recipient must be the commune's SIRET (14 digits)");
+    }
+    if a.timeout == 0 {
+        return fail("timeout must be positive");
+    }
+    let Some((last, rest)) = a.brackets.split_last() else { return fail("brackets is empty") };
+    let bounds: Vec<u32> = rest.iter().filter_map(|b| b.up_to).collect();
+    if last.up_to.is_some()
+        || bounds.len() != rest.len()
+        || bounds.windows(2).any(|w| w[0] >= w[1])
+        || a.brackets.iter().any(|b| b.name.trim().is_empty())
+    {
+        return fail("brackets must be named, in increasing up_to order, the last one without up_to");
+    }
+    Ok(())
+}
+
+fn check_oidc(oidc: &OidcConfig, services: &[ServiceConfig]) -> Result<(), ConfigError> {
+    let fail = |text: &str| Err(ConfigError::Oidc(text.to_owned()));
+    if !secure_url(&oidc.issuer) {
         return fail("issuer must be an https:// URL (http:// only for a provider on this machine)");
     }
     if oidc.client_id.is_empty() {
@@ -497,6 +647,39 @@ mod tests {
             witness.replace("https://", "ftp://"),
         ] {
             assert!(matches!(Config::parse(&format!("{DEMO_COMMUNE}\n{bad}")), Err(ConfigError::Log(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn citizen_identity_and_api_particulier_sections_are_checked() {
+        let parse = |section: &str| Config::parse(&format!("{DEMO_COMMUNE}\n{section}"));
+        let citizen = "[citizen_identity]\nissuer = \"https://fc.example/api/v2\"\nclient_id = \"c\"\n";
+        let ok = parse(citizen).unwrap().citizen_identity.unwrap();
+        assert_eq!(ok.acr, "eidas1");
+        assert!(ok.scopes.contains(&"birthdate".to_owned()));
+        for bad in [
+            "[citizen_identity]\nissuer = \"http://fc.example\"\nclient_id = \"c\"".to_owned(),
+            "[citizen_identity]\nissuer = \"https://fc.example\"\nclient_id = \"\"".to_owned(),
+            format!("{citizen}acr = \"eidas9\""),
+        ] {
+            assert!(matches!(parse(&bad), Err(ConfigError::CitizenIdentity(_))), "{bad}");
+        }
+        let api = "[api_particulier]\nurl = \"https://particulier.api.gouv.fr\"\nrecipient = \"21450030500017\"\n";
+        let brackets = "brackets = [{ name = \"A\", up_to = 500 }, { name = \"B\", up_to = 900 }, { name = \"C\" }]";
+        let ok = parse(&format!("{api}{brackets}")).unwrap().api_particulier.unwrap();
+        let names: Vec<_> = [0, 500, 501, 900, 901, 5000].iter().map(|q| ok.bracket(*q).unwrap()).collect();
+        assert_eq!(names, ["A", "A", "B", "B", "C", "C"]);
+        for bad in [
+            format!("{api}brackets = []"),
+            format!("{api}brackets = [{{ name = \"A\", up_to = 500 }}]"),
+            format!(
+                "{api}brackets = [{{ name = \"A\", up_to = 900 }}, {{ name = \"B\", up_to = 500 }}, {{ name = \"C\" }}]"
+            ),
+            format!("{api}brackets = [{{ name = \"A\" }}, {{ name = \"C\" }}]"),
+            format!("{}{brackets}", api.replace("21450030500017", "2145")),
+            format!("{}{brackets}", api.replace("https://particulier.api.gouv.fr", "http://particulier.api.gouv.fr")),
+        ] {
+            assert!(matches!(parse(&bad), Err(ConfigError::ApiParticulier(_))), "{bad}");
         }
     }
 

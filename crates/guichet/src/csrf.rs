@@ -81,9 +81,11 @@ impl CsrfToken {
 
 /// Whether the browser says the request comes from another site.
 fn cross_site(key: &CsrfKey, headers: &HeaderMap) -> bool {
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if fetch_site.is_some_and(|s| s != "same-origin") {
-        return true;
+    // `Sec-Fetch-Site` is written by the browser and no page can set it: when present, it decides.
+    // It has to: under this guichet's `Referrer-Policy: no-referrer`, Chromium sends `Origin: null`
+    // with the form posts of the guichet's own pages.
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site != "same-origin";
     }
     let Some(origin) = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null").to_ascii_lowercase()) else {
         return false;
@@ -99,7 +101,8 @@ fn cross_site(key: &CsrfKey, headers: &HeaderMap) -> bool {
 /// posted pages, and gives each agent's browser a session cookie and its forms their token.
 pub async fn protect(State(key): State<Arc<CsrfKey>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    let page = path == "/guichet" || path.starts_with("/guichet/");
+    // The citizens' identification pages are not the agents' side (and answer GET only).
+    let page = (path == "/guichet" || path.starts_with("/guichet/")) && !crate::citizen::is_citizen_path(&path);
     // The sign-in pages are reached from the provider's site and carry their own proof (state).
     if !(page || path.starts_with("/api/agent/")) || crate::agents::is_sign_in_path(&path) {
         return next.run(request).await;

@@ -56,6 +56,11 @@ pub enum ApiError {
     UnknownPreAuthorizedCode,
     /// The transaction code is missing or wrong.
     WrongTxCode,
+    /// The offer needs the citizen's sign-in (FranceConnect) and none happened yet.
+    CitizenIdentityRequired,
+    /// An agent asked for an offer requiring the citizen's sign-in, and this guichet has no
+    /// `[citizen_identity]`.
+    CitizenIdentityNotConfigured,
     /// The credential request carries no Bearer access token.
     AccessTokenRequired,
     /// The access token is unknown, expired or already used.
@@ -167,6 +172,8 @@ impl ApiError {
             | InvalidTokenRequest(_)
             | UnknownPreAuthorizedCode
             | WrongTxCode
+            | CitizenIdentityRequired
+            | CitizenIdentityNotConfigured
             | InvalidCredentialRequest(_)
             | OtherCredentialConfiguration
             | UnknownCredentialConfiguration
@@ -208,7 +215,8 @@ impl ApiError {
             SignIn(cause) => cause.code(),
             // RFC 6749 section 5.2 and RFC 6750 section 3.1 fix these codes.
             InvalidTokenRequest(_) => "invalid_request",
-            UnknownPreAuthorizedCode | WrongTxCode => "invalid_grant",
+            UnknownPreAuthorizedCode | WrongTxCode | CitizenIdentityRequired => "invalid_grant",
+            CitizenIdentityNotConfigured => "citizen_identity_not_configured",
             AccessTokenRequired | UnknownAccessToken | AlreadyIssued => "invalid_token",
             InvalidCredentialRequest(_) => "invalid_credential_request",
             OtherCredentialConfiguration | UnknownCredentialConfiguration => "unknown_credential_configuration",
@@ -274,6 +282,10 @@ impl ApiError {
             AccessTokenRequired => "a Bearer access token is required",
             UnknownAccessToken => "unknown, expired or already used access token",
             AlreadyIssued => "the credential was already issued",
+            CitizenIdentityRequired => {
+                "this offer needs the citizen's sign-in first, through the identification link the agent gave"
+            }
+            CitizenIdentityNotConfigured => "this guichet has no citizen identification ([citizen_identity])",
             OtherCredentialConfiguration => "the offer was for another credential",
             UnknownCredentialConfiguration => "no such credential type",
             ProofWithoutNonce => "the proof has no nonce",

@@ -75,7 +75,9 @@ impl AgentAccess {
 
 /// Whether `path` belongs to the agents' side.
 pub fn is_agent_path(path: &str) -> bool {
-    let guichet_page = (path == "/guichet" || path.starts_with("/guichet/")) && path != "/guichet/confidentialite";
+    let guichet_page = (path == "/guichet" || path.starts_with("/guichet/"))
+        && path != "/guichet/confidentialite"
+        && !crate::citizen::is_citizen_path(path);
     let check = path.starts_with("/api/consents/") && path.ends_with("/check");
     guichet_page || check || path.starts_with("/api/agent/")
 }

@@ -46,6 +46,16 @@ pub fn date_fr(unix: i64) -> String {
         .map_or_else(|| unix.to_string(), |d| d.format("%d/%m/%Y %H:%M UTC").to_string())
 }
 
+/// A page for citizens (their identification before issuance): no agents' navigation.
+pub fn citizen_respond(title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>{t} — Guichet</title><style>{STYLE}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
+        t = escape(title)
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
 /// A QR code of `data` as inline SVG; `None` if the data is too long for a QR code.
 pub fn qr_svg(data: &str) -> Option<String> {
     let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::L).ok()?;
@@ -54,6 +64,11 @@ pub fn qr_svg(data: &str) -> Option<String> {
 
 /// A link and its QR code.
 pub fn link_block(label: &str, url: &str) -> String {
+    link_block_with(label, url, "Ouvrir dans le portefeuille")
+}
+
+/// Like [`link_block`], the link reading `link_text`.
+pub fn link_block_with(label: &str, url: &str, link_text: &str) -> String {
     let qr = qr_svg(url).map_or_else(
         || "<p>(lien trop long pour un QR code)</p>".to_owned(),
         |svg| {
@@ -63,8 +78,9 @@ pub fn link_block(label: &str, url: &str) -> String {
         },
     );
     format!(
-        "<h2>{}</h2>{qr}<p><a href=\"{u}\">Ouvrir dans le portefeuille</a></p><pre>{u}</pre>",
+        "<h2>{}</h2>{qr}<p><a href=\"{u}\">{}</a></p><pre>{u}</pre>",
         escape(label),
+        escape(link_text),
         u = escape(url)
     )
 }

@@ -29,7 +29,7 @@ use crate::bodies::OfferBody;
 use crate::config::{CREDENTIAL_TYPES, credential_type_name};
 use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
-use crate::html::{date_fr, escape, link_block, respond};
+use crate::html::{date_fr, escape, link_block, link_block_with, respond};
 use crate::store::{CredentialQuery, Offer, Redeemed};
 use crate::{App, blocking, random_token, require_type};
 
@@ -215,6 +215,7 @@ async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
         )? {
             Redeemed::Done => Ok(TokenResponse { access_token, expires_in: TOKEN_LIFETIME.unsigned_abs() }),
             Redeemed::WrongTxCode => Err(ApiError::WrongTxCode),
+            Redeemed::IdentityRequired => Err(ApiError::CitizenIdentityRequired),
             Redeemed::Unknown => Err(ApiError::UnknownPreAuthorizedCode),
         }
     })
@@ -326,27 +327,55 @@ fn new_tx_code() -> String {
     }
 }
 
+/// How the wallet asks for the transaction code.
+pub(crate) fn tx_code_prompt() -> TxCode {
+    TxCode {
+        numeric: true,
+        length: Some(6),
+        description: Some("Code à 6 chiffres remis par l'agent de la mairie".into()),
+    }
+}
+
 /// A stored offer, and the transaction code to give the citizen by another channel.
 struct NewOffer {
     offer: CredentialOffer,
     tx_code: Option<String>,
+    /// The citizen's identification link, for an identity-required offer: what the citizen gets
+    /// instead of the offer, which is handed over after the sign-in.
+    citizen_url: Option<String>,
 }
 
-/// Checks and stores an offer; returns it, with a fresh transaction code when `with_tx_code`.
+/// Checks and stores an offer; returns it, with a fresh transaction code when `with_tx_code`,
+/// and an identification link when `with_identity`. An identity-required offer may come with no
+/// claim (the identity, and API Particulier for a family quotient, fill them); without API
+/// Particulier a family quotient still needs the agent's bracket.
 fn create_offer(
     app: &App,
     config_id: &str,
     label: &str,
     claims: Map<String, Value>,
     with_tx_code: bool,
+    with_identity: bool,
 ) -> Result<NewOffer, ApiError> {
     if !CREDENTIAL_TYPES.iter().any(|(id, _, _)| *id == config_id) {
         return Err(ApiError::UnknownCredentialConfiguration);
     }
-    if claims.is_empty() {
+    let citizen = match (with_identity, &app.citizen) {
+        (false, _) => None,
+        (true, None) => return Err(ApiError::CitizenIdentityNotConfigured),
+        (true, Some(citizen)) => Some(citizen),
+    };
+    let quotient_from_api = config_id == "family_quotient" && citizen.is_some_and(|c| c.api.is_some());
+    if (claims.is_empty() && citizen.is_none())
+        || (config_id == "family_quotient" && !quotient_from_api && !claims.contains_key("bracket"))
+    {
         return Err(ApiError::NoClaims);
     }
-    if let Some(k) = claims.keys().find(|k| NON_DISCLOSABLE.contains(&k.as_str()) || k.starts_with('_')) {
+    // `verification` is the guichet's own word on identity-bound credentials.
+    if let Some(k) = claims
+        .keys()
+        .find(|k| NON_DISCLOSABLE.contains(&k.as_str()) || k.starts_with('_') || k.as_str() == "verification")
+    {
         return Err(ApiError::ReservedClaim(k.clone()));
     }
     let tx_code = with_tx_code.then(new_tx_code);
@@ -354,28 +383,28 @@ fn create_offer(
         credential_issuer: app.public_url.clone(),
         credential_configuration_ids: vec![config_id.to_owned()],
         pre_authorized_code: random_token(32),
-        tx_code: tx_code.as_ref().map(|code| TxCode {
-            numeric: true,
-            length: u32::try_from(code.len()).ok(),
-            description: Some("Code à 6 chiffres remis par l'agent de la mairie".into()),
-        }),
+        tx_code: tx_code.as_ref().map(|_| tx_code_prompt()),
     };
     let now = app.now();
     let lifetime = i64::try_from(app.config.commune.offer_lifetime).unwrap_or(i64::MAX);
+    let handle = citizen.map(|_| random_token(32));
     let row = Offer {
         code: offer.pre_authorized_code.clone(),
         config_id: config_id.to_owned(),
         claims: Value::Object(claims).to_string(),
         label: label.chars().take(200).collect(),
         tx_code_sha256: tx_code.as_deref().map(tx_code_hash),
+        identity_acr: citizen.map(|c| c.config.acr.clone()),
+        citizen_handle: handle.clone(),
     };
     app.store.create_offer(&row, now, now.saturating_add(lifetime))?;
-    Ok(NewOffer { offer, tx_code })
+    let citizen_url = handle.map(|h| app.url(&format!("{}/{h}", crate::citizen::IDENTIFICATION_PATH)));
+    Ok(NewOffer { offer, tx_code, citizen_url })
 }
 
 /// The same-device link: the wallet's page with the offer in its fragment, which browsers never
 /// send, so that no proxy or access log sees the pre-authorized code.
-fn wallet_offer_link(app: &App, offer: &CredentialOffer) -> String {
+pub(crate) fn wallet_offer_link(app: &App, offer: &CredentialOffer) -> String {
     let url = offer.to_url();
     let query = url.split_once('?').map_or("", |(_, q)| q);
     format!("{}/#{query}", app.public_url)
@@ -391,13 +420,19 @@ async fn create_offer_api(
     require_type(&headers, "application/json")?;
     let b: OfferBody = crate::bodies::read(&body)?;
     let out = blocking(move || {
-        let NewOffer { offer, tx_code } = create_offer(&app, &b.credential, &b.label, b.claims, b.tx_code)?;
-        Ok(json!({
-            "offer": offer.to_json(),
-            "offer_url": offer.to_url(),
-            "wallet_url": wallet_offer_link(&app, &offer),
-            "tx_code": tx_code,
-        }))
+        let NewOffer { offer, tx_code, citizen_url } =
+            create_offer(&app, &b.credential, &b.label, b.claims, b.tx_code, b.citizen_identity)?;
+        // An identity-required offer is handed over after the citizen's sign-in only: the
+        // agent gets the identification link, not the offer.
+        Ok(match citizen_url {
+            Some(url) => json!({"citizen_url": url, "tx_code": tx_code}),
+            None => json!({
+                "offer": offer.to_json(),
+                "offer_url": offer.to_url(),
+                "wallet_url": wallet_offer_link(&app, &offer),
+                "tx_code": tx_code,
+            }),
+        })
     })
     .await?;
     Ok(json_response(StatusCode::CREATED, &out))
@@ -528,11 +563,12 @@ async fn agent_page(
         caller.require(Right::Issue)?;
     }
     let token = csrf.field();
+    let store_app = app.clone();
     let list = CredentialList::parse(query.as_deref())?;
     let (search, vct, before) = (list.search.clone(), list.kind.map(|(_, vct)| vct), list.before);
     let mut creds = blocking(move || {
         let query = CredentialQuery { search: &search, vct, before, limit: CREDENTIALS_PER_PAGE + 1 };
-        Ok(app.store.credentials(&query)?)
+        Ok(store_app.store.credentials(&query)?)
     })
     .await?;
     let more = creds.len() > CREDENTIALS_PER_PAGE as usize;
@@ -587,6 +623,13 @@ async fn agent_page(
 <button>Rechercher</button></form>",
         escape(&list.search)
     );
+    // Offered only where a provider is configured.
+    let identity = if app.citizen.is_some() {
+        "<label><input type=\"checkbox\" name=\"citizen_identity\"> Identité du citoyen requise (FranceConnect) : \
+noms et date de naissance viennent de sa connexion</label>"
+    } else {
+        ""
+    };
     let form = format!(
         "<form method=\"post\" action=\"/guichet/agent/offres\">{token}\
 <label>Type d'attestation<select name=\"credential\">{options}</select></label>\
@@ -600,6 +643,7 @@ async fn agent_page(
 <fieldset><legend>Quotient familial</legend><label>Tranche<input name=\"bracket\"></label>\
 <label>Année de référence<input name=\"reference_year\"></label></fieldset>\
 <label><input type=\"checkbox\" name=\"tx_code\"> Exiger un code à 6 chiffres, remis au citoyen à part</label>\
+{identity}\
 <button>Créer l'offre</button></form>"
     );
     let form = if may_issue { form } else { String::new() };
@@ -625,20 +669,34 @@ async fn create_offer_page(
     }
     let claims = claims_from_form(&config_id, &f);
     let with_tx_code = field(&f, "tx_code") == "on";
+    let with_identity = field(&f, "citizen_identity") == "on";
     let result = blocking(move || {
-        let NewOffer { offer, tx_code } = create_offer(&app, &config_id, &label, claims, with_tx_code)?;
-        Ok((offer.to_url(), wallet_offer_link(&app, &offer), tx_code))
+        let NewOffer { offer, tx_code, citizen_url } =
+            create_offer(&app, &config_id, &label, claims, with_tx_code, with_identity)?;
+        Ok((offer.to_url(), wallet_offer_link(&app, &offer), tx_code, citizen_url))
     })
     .await;
+    let tx_code_text = |tx_code: Option<String>| {
+        tx_code.map_or_else(String::new, |code| format!(
+            "<p>Code à donner au citoyen de vive voix ou par un autre canal que le lien : <strong id=\"tx-code\">{}</strong></p>",
+            escape(&code)
+        ))
+    };
     match result {
-        Ok((offer_url, wallet, tx_code)) => Ok(respond(
+        Ok((_, _, tx_code, Some(citizen_url))) => Ok(respond(
+            "Offre créée",
+            &format!(
+                "<p>Le citoyen scanne ce code ou ouvre le lien sur son téléphone : il se connecte avec FranceConnect, \
+puis reçoit l'attestation à son nom dans son portefeuille. L'offre ne sert qu'une fois.</p>{}{}",
+                tx_code_text(tx_code),
+                link_block_with("Identification du citoyen", &citizen_url, "Ouvrir le lien d'identification"),
+            ),
+        )),
+        Ok((offer_url, wallet, tx_code, None)) => Ok(respond(
             "Offre créée",
             &format!(
                 "<p>Le citoyen scanne ce code avec son portefeuille, ou ouvre le lien sur son appareil. L'offre ne sert qu'une fois.</p>{}{}<p>Lien OpenID4VCI : </p><pre>{}</pre>",
-                tx_code.map_or_else(String::new, |code| format!(
-                    "<p>Code à donner au citoyen de vive voix ou par un autre canal que le lien : <strong id=\"tx-code\">{}</strong></p>",
-                    escape(&code)
-                )),
+                tx_code_text(tx_code),
                 link_block("Offre d'attestation", &wallet),
                 escape(&offer_url)
             ),

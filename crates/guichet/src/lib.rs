@@ -18,7 +18,9 @@
 #![deny(missing_docs)]
 
 pub mod agents;
+pub mod api_particulier;
 mod bodies;
+pub mod citizen;
 pub mod config;
 pub mod csrf;
 pub mod data_log;
@@ -253,6 +255,8 @@ pub(crate) struct App {
     pub clock: Clock,
     /// The agents' OpenID provider, when configured.
     pub oidc: Option<oidc::Oidc>,
+    /// The citizens' OpenID provider (and API Particulier), when configured.
+    pub citizen: Option<citizen::Citizen>,
     /// The key of the agents' form tokens (derived from the commune key).
     pub csrf_secret: zeroize::Zeroizing<[u8; 32]>,
     /// The data-use log's signing key.
@@ -424,6 +428,33 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
             )
         }
     };
+    let citizen = match &config.citizen_identity {
+        None => None,
+        Some(citizen_config) => {
+            let secret = oidc::OidcClientSecret::from_file_or_env(
+                citizen_config.client_secret_file.as_deref(),
+                config::CITIZEN_CLIENT_SECRET_ENV,
+            )?;
+            let api = match &config.api_particulier {
+                None => None,
+                Some(api_config) => {
+                    let token = oidc::OidcClientSecret::from_file_or_env(
+                        api_config.token_file.as_deref(),
+                        config::API_PARTICULIER_TOKEN_ENV,
+                    )?;
+                    Some(
+                        api_particulier::ApiParticulier::new(api_config.clone(), token)
+                            .map_err(|e| StartError::OidcClient(e.to_string()))?,
+                    )
+                }
+            };
+            let seal = keys::derive_secret(&commune_key, "citizen identification cookie");
+            Some(
+                citizen::Citizen::new(citizen_config.clone(), secret, &public_url, seal, api)
+                    .map_err(|e| StartError::OidcClient(e.to_string()))?,
+            )
+        }
+    };
     let csrf_secret = keys::derive_secret(&commune_key, "agent form tokens");
     let log_key = keys::load_or_create(&key_dir, "log", Curve::Ed25519)?;
     let log_seed = keys::ed25519_seed(&log_key).ok_or_else(|| KeyFileError::Invalid(key_dir.join("log.jwk")))?;
@@ -440,6 +471,7 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         notice_sha256,
         clock: options.clock.clone(),
         oidc,
+        citizen,
         csrf_secret,
         log,
         log_appended: Arc::new(tokio::sync::Notify::new()),
@@ -490,6 +522,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(register::routes())
         .merge(oidc::routes())
         .merge(log_serve::routes())
+        .merge(citizen::routes())
         .with_state(app);
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");

@@ -64,15 +64,25 @@ pub struct OidcClientSecret(Zeroizing<String>);
 impl OidcClientSecret {
     /// From `client_secret_file` when configured, else from [`OIDC_CLIENT_SECRET_ENV`].
     pub fn load(config: &OidcConfig) -> Result<OidcClientSecret, SecretError> {
-        let text = match &config.client_secret_file {
+        OidcClientSecret::from_file_or_env(config.client_secret_file.as_deref(), OIDC_CLIENT_SECRET_ENV)
+    }
+
+    /// From `file` when given, else from the environment variable `env`; trailing whitespace
+    /// ignored, empty refused. Also reads other secrets configured the same way (the citizens'
+    /// provider, API Particulier's token).
+    pub fn from_file_or_env(
+        file: Option<&std::path::Path>,
+        env: &'static str,
+    ) -> Result<OidcClientSecret, SecretError> {
+        let text = match file {
             Some(path) => Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|source| SecretError::File { path: path.clone(), source })?,
+                std::fs::read_to_string(path).map_err(|source| SecretError::File { path: path.to_owned(), source })?,
             ),
-            None => Zeroizing::new(std::env::var(OIDC_CLIENT_SECRET_ENV).map_err(|_| SecretError::Missing)?),
+            None => Zeroizing::new(std::env::var(env).map_err(|_| SecretError::Missing { env })?),
         };
         let secret = text.trim_end();
         if secret.is_empty() {
-            return Err(SecretError::Missing);
+            return Err(SecretError::Missing { env });
         }
         Ok(OidcClientSecret(Zeroizing::new(secret.to_owned())))
     }
@@ -81,14 +91,19 @@ impl OidcClientSecret {
     fn for_client(&self) -> ClientSecret {
         ClientSecret::new(self.0.as_str().to_owned())
     }
+
+    /// The secret's text (for a bearer header built per request).
+    pub(crate) fn expose(&self) -> &str {
+        self.0.as_str()
+    }
 }
 
 /// Why the client secret could not be read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
-    /// `client_secret_file` could not be read.
-    #[error("oidc client_secret_file {path}: {source}")]
+    /// The secret's file could not be read.
+    #[error("secret file {path}: {source}")]
     File {
         /// The file.
         path: std::path::PathBuf,
@@ -96,8 +111,11 @@ pub enum SecretError {
         source: std::io::Error,
     },
     /// No file configured and the environment variable is unset or empty (or the file is empty).
-    #[error("oidc: no client secret: set client_secret_file or {OIDC_CLIENT_SECRET_ENV}")]
-    Missing,
+    #[error("no secret: set its file in the configuration, or {env}")]
+    Missing {
+        /// The environment variable that was read.
+        env: &'static str,
+    },
 }
 
 /// Why a sign-in was refused.
@@ -287,40 +305,61 @@ struct PendingSignIn {
     exp: i64,
 }
 
-/// The agents' OpenID provider, as this guichet uses it.
-pub struct Oidc {
-    /// The configuration.
-    pub config: OidcConfig,
+/// One OpenID Connect client at one provider: discovery (cached), the authorization request
+/// (code flow, PKCE S256, `state`, `nonce`), the sealed cookie that keeps them, and the return
+/// (state, `iss`, code exchange, ID token checks, userinfo). The agents' sign-in and the
+/// citizens' identification ([`crate::citizen`]) each have one.
+pub struct RelyingParty {
+    issuer: String,
+    client_id: String,
     secret: OidcClientSecret,
-    /// Cookie names and attributes.
-    pub cookies: Cookies,
     redirect_url: String,
-    signed_out_url: String,
     seal_key: Zeroizing<[u8; 32]>,
     http: reqwest::Client,
     discovered: Mutex<Option<(i64, Arc<ProviderMetadata>)>>,
 }
 
-impl Oidc {
-    /// For a guichet at `public_url`, sealing pending sign-ins with `seal_key`.
+/// An authorization request ready to send: the URL, and what the return must match.
+pub(crate) struct Authorization {
+    /// The provider's authorization URL with every parameter.
+    pub url: String,
+    /// `state`.
+    pub state: String,
+    /// `nonce`.
+    pub nonce: String,
+    /// The PKCE verifier.
+    pub verifier: String,
+}
+
+/// A finished sign-in: the checked ID token and every claim (ID token, then userinfo).
+pub(crate) struct SignedIn {
+    /// The checked ID token.
+    pub verified: VerifiedIdToken,
+    /// The ID token's claims, with userinfo's added where the token lacks them.
+    pub claims: Map<String, Value>,
+}
+
+impl RelyingParty {
+    /// A client `client_id` at `issuer`, whose provider sends back to `redirect_url`, sealing
+    /// pending sign-ins with `seal_key`.
     pub fn new(
-        config: OidcConfig,
+        issuer: &str,
+        client_id: &str,
         secret: OidcClientSecret,
-        public_url: &str,
+        redirect_url: String,
         seal_key: Zeroizing<[u8; 32]>,
-    ) -> Result<Oidc, reqwest::Error> {
+    ) -> Result<RelyingParty, reqwest::Error> {
         // Redirects are not followed: the crate's advice (a redirect could carry the code or the
         // secret elsewhere).
         let http = reqwest::ClientBuilder::new()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
             .build()?;
-        Ok(Oidc {
-            config,
+        Ok(RelyingParty {
+            issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
             secret,
-            cookies: Cookies::for_public_url(public_url),
-            redirect_url: format!("{public_url}{CALLBACK_PATH}"),
-            signed_out_url: format!("{public_url}{SIGNED_OUT_PATH}"),
+            redirect_url,
             seal_key,
             http,
             discovered: Mutex::new(None),
@@ -337,7 +376,7 @@ impl Oidc {
         {
             return Ok(metadata);
         }
-        let issuer = IssuerUrl::new(self.config.issuer.clone()).map_err(|e| SignInError::Discovery(e.to_string()))?;
+        let issuer = IssuerUrl::new(self.issuer.clone()).map_err(|e| SignInError::Discovery(e.to_string()))?;
         let metadata = Arc::new(
             ProviderMetadata::discover_async(issuer, &self.http)
                 .await
@@ -347,8 +386,57 @@ impl Oidc {
         Ok(metadata)
     }
 
-    fn seal(&self, pending: &PendingSignIn) -> Option<String> {
-        let plain = Zeroizing::new(serde_json::to_vec(pending).ok()?);
+    /// The client openidconnect builds from discovered metadata, authenticating at the token
+    /// endpoint as the provider announces (`client_secret_basic` by default, as OpenID Connect
+    /// Discovery says; else `client_secret_post`).
+    fn client(&self, metadata: &ProviderMetadata) -> Result<Client, SignInError> {
+        let basic = metadata
+            .token_endpoint_auth_methods_supported()
+            .is_none_or(|methods| methods.contains(&CoreClientAuthMethod::ClientSecretBasic));
+        let redirect =
+            RedirectUrl::new(self.redirect_url.clone()).map_err(|e| SignInError::Discovery(e.to_string()))?;
+        Ok(CoreClient::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(self.client_id.clone()),
+            Some(self.secret.for_client()),
+        )
+        .set_redirect_uri(redirect)
+        .set_auth_type(if basic { AuthType::BasicAuth } else { AuthType::RequestBody }))
+    }
+
+    /// An authorization request (code flow, PKCE S256, random `state` and `nonce`) for `scopes`
+    /// (`openid` is always asked) and, when given, `acr_values`.
+    pub(crate) async fn authorize(
+        &self,
+        now: i64,
+        scopes: &[String],
+        acr_values: Option<&str>,
+    ) -> Result<Authorization, SignInError> {
+        let metadata = self.metadata(now, false).await?;
+        let client = self.client(&metadata)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .set_pkce_challenge(challenge);
+        for scope in scopes.iter().filter(|s| s.as_str() != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        if let Some(acr) = acr_values {
+            request = request.add_extra_param("acr_values", acr.to_owned());
+        }
+        let (url, state, nonce) = request.url();
+        Ok(Authorization {
+            url: url.to_string(),
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            verifier: verifier.secret().clone(),
+        })
+    }
+
+    /// Seals `value` for a cookie: XChaCha20-Poly1305 under the guichet's derived key, so that
+    /// only a guichet holding the same key files reads it, and nobody changes it.
+    pub(crate) fn seal<T: Serialize>(&self, value: &T) -> Option<String> {
+        let plain = Zeroizing::new(serde_json::to_vec(value).ok()?);
         let cipher = XChaCha20Poly1305::new_from_slice(self.seal_key.as_slice()).ok()?;
         let mut nonce = [0u8; 24];
         OsRng.fill_bytes(&mut nonce);
@@ -357,12 +445,124 @@ impl Oidc {
         Some(souverain_core::b64::encode(sealed))
     }
 
-    fn open(&self, sealed: &str) -> Option<PendingSignIn> {
+    /// Opens what [`RelyingParty::seal`] sealed; `None` for anything else.
+    pub(crate) fn open<T: serde::de::DeserializeOwned>(&self, sealed: &str) -> Option<T> {
         let bytes = souverain_core::b64::decode(sealed).ok()?;
         let (nonce, body) = (bytes.get(..24)?, bytes.get(24..)?);
         let cipher = XChaCha20Poly1305::new_from_slice(self.seal_key.as_slice()).ok()?;
         let plain = Zeroizing::new(cipher.decrypt(XNonce::from_slice(nonce), body).ok()?);
         serde_json::from_slice(&plain).ok()
+    }
+
+    /// The provider's answer at the `redirect_uri`, for the authorization that sent `state`,
+    /// `nonce` and the PKCE `verifier`: `state` (constant time), `error`, `iss` (RFC 9207), the
+    /// code exchanged, the ID token checked ([`check_id_token`], once more with fresh keys on a
+    /// signature failure), userinfo read and added.
+    pub(crate) async fn finish(
+        &self,
+        now: i64,
+        state: &str,
+        nonce: &str,
+        verifier: &str,
+        query: &std::collections::HashMap<String, String>,
+    ) -> Result<SignedIn, SignInError> {
+        let given = query.get("state").map(String::as_bytes).unwrap_or_default();
+        if !constant_time_eq(given, state.as_bytes()) {
+            return Err(SignInError::StateMismatch);
+        }
+        if let Some(error) = query.get("error") {
+            let description = query.get("error_description").map_or(String::new(), |d| format!(": {d}"));
+            return Err(SignInError::Provider(format!("{error}{description}")));
+        }
+        let metadata = self.metadata(now, false).await?;
+        if let Some(iss) = query.get("iss")
+            && iss != metadata.issuer().as_str()
+        {
+            return Err(SignInError::IssuerMismatch);
+        }
+        let code = query.get("code").filter(|c| !c.is_empty()).ok_or(SignInError::NoCode)?;
+        let client = self.client(&metadata)?;
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code.clone()))
+            .map_err(|e| SignInError::CodeExchange(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| SignInError::CodeExchange(e.to_string()))?;
+        let id_token = tokens.id_token().ok_or(SignInError::NoIdToken)?.to_string();
+        let verified = match check_id_token(&metadata, &self.client_id, &id_token, nonce, now) {
+            // The token came from the provider's own token endpoint: a signature the cached keys
+            // do not verify means new keys, once; a second failure stands.
+            Err(IdTokenError::Signature) => {
+                let fresh = self.metadata(now, true).await?;
+                check_id_token(&fresh, &self.client_id, &id_token, nonce, now)?
+            }
+            other => other?,
+        };
+        let mut claims = verified.claims.clone();
+        if let Ok(request) = client.user_info(
+            AccessToken::new(tokens.access_token().secret().clone()),
+            Some(openidconnect::SubjectIdentifier::new(verified.subject.clone())),
+        ) {
+            let info: UserInfoClaims<OtherClaims, CoreGenderClaim> =
+                request.request_async(&self.http).await.map_err(|e| SignInError::UserInfo(e.to_string()))?;
+            if let Ok(Value::Object(extra)) = serde_json::to_value(&info) {
+                // The ID token's claims stand; userinfo adds what it lacks.
+                for (name, value) in extra {
+                    claims.entry(name).or_insert(value);
+                }
+            }
+        }
+        Ok(SignedIn { verified, claims })
+    }
+
+    /// The provider's logout URL for a session opened with `id_token` (`id_token_hint`), sending
+    /// back to `back`; `None` when the provider has no `end_session_endpoint` or cannot be reached.
+    pub(crate) async fn logout_url(&self, now: i64, id_token: &str, back: &str) -> Option<String> {
+        let metadata = self.metadata(now, false).await.ok()?;
+        let endpoint = metadata.additional_metadata().end_session_endpoint.clone()?;
+        let mut request = LogoutRequest::from(endpoint).set_client_id(ClientId::new(self.client_id.clone()));
+        if let Ok(token) = id_token.parse::<CoreIdToken>() {
+            request = request.set_id_token_hint(&token);
+        }
+        if let Ok(back) = PostLogoutRedirectUrl::new(back.to_owned()) {
+            request = request.set_post_logout_redirect_uri(back);
+        }
+        Some(request.http_get_url().to_string())
+    }
+}
+
+/// The agents' OpenID provider, as this guichet uses it.
+pub struct Oidc {
+    /// The configuration.
+    pub config: OidcConfig,
+    /// Cookie names and attributes.
+    pub cookies: Cookies,
+    rp: RelyingParty,
+    signed_out_url: String,
+}
+
+impl Oidc {
+    /// For a guichet at `public_url`, sealing pending sign-ins with `seal_key`.
+    pub fn new(
+        config: OidcConfig,
+        secret: OidcClientSecret,
+        public_url: &str,
+        seal_key: Zeroizing<[u8; 32]>,
+    ) -> Result<Oidc, reqwest::Error> {
+        let rp = RelyingParty::new(
+            &config.issuer,
+            &config.client_id,
+            secret,
+            format!("{public_url}{CALLBACK_PATH}"),
+            seal_key,
+        )?;
+        Ok(Oidc {
+            config,
+            cookies: Cookies::for_public_url(public_url),
+            rp,
+            signed_out_url: format!("{public_url}{SIGNED_OUT_PATH}"),
+        })
     }
 }
 
@@ -388,7 +588,7 @@ fn local_page(back: Option<&String>) -> String {
         .unwrap_or_else(|| HOME.to_owned())
 }
 
-fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
+pub(crate) fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
     for c in cookies {
         if let Ok(value) = HeaderValue::from_str(c) {
             response.headers_mut().append(header::SET_COOKIE, value);
@@ -402,22 +602,6 @@ fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
 type Client =
     CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
 
-/// The client for a discovered provider, authenticating at its token endpoint as it announces
-/// (`client_secret_basic` by default, as OpenID Connect Discovery says; else `client_secret_post`).
-fn client(oidc: &Oidc, metadata: &ProviderMetadata) -> Result<Client, SignInError> {
-    let basic = metadata
-        .token_endpoint_auth_methods_supported()
-        .is_none_or(|methods| methods.contains(&CoreClientAuthMethod::ClientSecretBasic));
-    let redirect = RedirectUrl::new(oidc.redirect_url.clone()).map_err(|e| SignInError::Discovery(e.to_string()))?;
-    Ok(CoreClient::from_provider_metadata(
-        metadata.clone(),
-        ClientId::new(oidc.config.client_id.clone()),
-        Some(oidc.secret.for_client()),
-    )
-    .set_redirect_uri(redirect)
-    .set_auth_type(if basic { AuthType::BasicAuth } else { AuthType::RequestBody }))
-}
-
 /// `GET /guichet/connexion?retour=PATH`: off to the provider.
 async fn sign_in(
     State(app): State<Arc<App>>,
@@ -425,29 +609,22 @@ async fn sign_in(
 ) -> Result<Response, ApiError> {
     let oidc = oidc_of(&app)?;
     let now = app.now();
-    let metadata = oidc.metadata(now, false).await.map_err(SignInError::into_api)?;
-    let client = client(oidc, &metadata).map_err(SignInError::into_api)?;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
-        .set_pkce_challenge(challenge);
-    for scope in oidc.config.scopes.iter().filter(|s| s.as_str() != "openid") {
-        request = request.add_scope(Scope::new(scope.clone()));
-    }
-    if let Some(acr) = &oidc.config.acr_values {
-        request = request.add_extra_param("acr_values", acr.clone());
-    }
-    let (url, state, nonce) = request.url();
+    let authorization = oidc
+        .rp
+        .authorize(now, &oidc.config.scopes, oidc.config.acr_values.as_deref())
+        .await
+        .map_err(SignInError::into_api)?;
+    let url = authorization.url.clone();
     let pending = PendingSignIn {
-        state: state.secret().clone(),
-        nonce: nonce.secret().clone(),
-        verifier: verifier.secret().clone(),
+        state: authorization.state,
+        nonce: authorization.nonce,
+        verifier: authorization.verifier,
         back: local_page(query.get("retour")),
         exp: now + LOGIN_TTL,
     };
-    let sealed = oidc.seal(&pending).ok_or_else(|| ApiError::internal(&"the sign-in could not be sealed"))?;
+    let sealed = oidc.rp.seal(&pending).ok_or_else(|| ApiError::internal(&"the sign-in could not be sealed"))?;
     let login_cookie = oidc.cookies.set_login(&sealed, LOGIN_TTL.unsigned_abs());
-    Ok(with_cookies(Redirect::to(url.as_str()).into_response(), &[login_cookie]))
+    Ok(with_cookies(Redirect::to(&url).into_response(), &[login_cookie]))
 }
 
 /// `GET /guichet/connexion/retour?code&state&iss` (or `error`): opens the session.
@@ -483,57 +660,12 @@ async fn finish_sign_in(
 ) -> Result<(String, String), SignInError> {
     let now = app.now();
     let sealed = cookie(headers, &oidc.cookies.login_name()).ok_or(SignInError::NoPendingSignIn)?;
-    let pending = oidc.open(&sealed).ok_or(SignInError::NoPendingSignIn)?;
+    let pending: PendingSignIn = oidc.rp.open(&sealed).ok_or(SignInError::NoPendingSignIn)?;
     if pending.exp <= now {
         return Err(SignInError::PendingSignInExpired);
     }
-    let state = query.get("state").map(String::as_bytes).unwrap_or_default();
-    if !constant_time_eq(state, pending.state.as_bytes()) {
-        return Err(SignInError::StateMismatch);
-    }
-    if let Some(error) = query.get("error") {
-        let description = query.get("error_description").map_or(String::new(), |d| format!(": {d}"));
-        return Err(SignInError::Provider(format!("{error}{description}")));
-    }
-    let metadata = oidc.metadata(now, false).await?;
-    if let Some(iss) = query.get("iss")
-        && iss != metadata.issuer().as_str()
-    {
-        return Err(SignInError::IssuerMismatch);
-    }
-    let code = query.get("code").filter(|c| !c.is_empty()).ok_or(SignInError::NoCode)?;
-    let client = client(oidc, &metadata)?;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code.clone()))
-        .map_err(|e| SignInError::CodeExchange(e.to_string()))?
-        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-        .request_async(&oidc.http)
-        .await
-        .map_err(|e| SignInError::CodeExchange(e.to_string()))?;
-    let id_token = tokens.id_token().ok_or(SignInError::NoIdToken)?.to_string();
-    let verified = match check_id_token(&metadata, &oidc.config.client_id, &id_token, &pending.nonce, now) {
-        // The token came from the provider's own token endpoint: a signature the cached keys do
-        // not verify means new keys, once; a second failure stands.
-        Err(IdTokenError::Signature) => {
-            let fresh = oidc.metadata(now, true).await?;
-            check_id_token(&fresh, &oidc.config.client_id, &id_token, &pending.nonce, now)?
-        }
-        other => other?,
-    };
-    let mut claims = verified.claims.clone();
-    if let Ok(request) = client.user_info(
-        AccessToken::new(tokens.access_token().secret().clone()),
-        Some(openidconnect::SubjectIdentifier::new(verified.subject.clone())),
-    ) {
-        let info: UserInfoClaims<OtherClaims, CoreGenderClaim> =
-            request.request_async(&oidc.http).await.map_err(|e| SignInError::UserInfo(e.to_string()))?;
-        if let Ok(Value::Object(extra)) = serde_json::to_value(&info) {
-            // The ID token's claims stand; userinfo adds what it lacks.
-            for (name, value) in extra {
-                claims.entry(name).or_insert(value);
-            }
-        }
-    }
+    let SignedIn { verified, claims } =
+        oidc.rp.finish(now, &pending.state, &pending.nonce, &pending.verifier, query).await?;
     let value = random_token(32);
     let lifetime = i64::try_from(oidc.config.session_lifetime).unwrap_or(i64::MAX);
     let idle = i64::try_from(oidc.config.idle_timeout).unwrap_or(i64::MAX);
@@ -602,18 +734,9 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Respo
         tracing::info!(issuer = %row.issuer, subject = %row.subject, "agent signed out");
     }
     // The provider's logout, when it has one (a failure to reach it leaves the local logout done).
-    let end_session = match (&ended, oidc.metadata(app.now(), false).await) {
-        (Some(row), Ok(metadata)) => metadata.additional_metadata().end_session_endpoint.clone().map(|endpoint| {
-            let mut request = LogoutRequest::from(endpoint).set_client_id(ClientId::new(oidc.config.client_id.clone()));
-            if let Ok(token) = row.id_token.parse::<CoreIdToken>() {
-                request = request.set_id_token_hint(&token);
-            }
-            if let Ok(back) = PostLogoutRedirectUrl::new(oidc.signed_out_url.clone()) {
-                request = request.set_post_logout_redirect_uri(back);
-            }
-            request.http_get_url().to_string()
-        }),
-        _ => None,
+    let end_session = match &ended {
+        Some(row) => oidc.rp.logout_url(app.now(), &row.id_token, &oidc.signed_out_url).await,
+        None => None,
     };
     let target = end_session.unwrap_or_else(|| SIGNED_OUT_PATH.to_owned());
     Ok(with_cookies(Redirect::to(&target).into_response(), &[clear]))

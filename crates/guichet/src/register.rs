@@ -112,6 +112,7 @@ fn describe(path: &[String]) -> (&'static str, String) {
         ["children", ..] => (PERSONAL_LIFE, "enfants du foyer (prénom, date de naissance, école)".into()),
         ["bracket"] => (ECONOMIC, "tranche de quotient familial".into()),
         ["reference_year"] => (ECONOMIC, "année de référence du quotient familial".into()),
+        ["verification", ..] => (IDENTITY, "niveau de garantie de l'identité vérifiée (FranceConnect)".into()),
         _ => (OTHER, path.join(".")),
     }
 }
@@ -248,10 +249,14 @@ fn issuance_activity(config: &Config) -> Activity {
     let commune = &config.commune;
     let credential_days = u32::try_from(commune.credential_lifetime / 86_400).unwrap_or(u32::MAX);
     let offer_minutes = commune.offer_lifetime.div_ceil(60);
-    let issued = ["given_name", "family_name", "address", "since", "children", "bracket", "reference_year"]
+    let mut issued = ["given_name", "family_name", "address", "since", "children", "bracket", "reference_year"]
         .iter()
         .map(|n| vec![(*n).to_owned()])
         .collect::<Vec<_>>();
+    // Identity-bound credentials carry the identity's birth date and its assurance level.
+    if config.citizen_identity.is_some() {
+        issued.extend([vec!["birthdate".to_owned()], vec!["verification".to_owned()]]);
+    }
     let mut data_categories = categories(issued.iter().map(|p| (p, false)));
     data_categories.push(DataCategory {
         category: TECHNICAL,

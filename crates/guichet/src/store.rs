@@ -79,6 +79,29 @@ pub struct Offer {
     /// SHA-256 (base64url) of the transaction code the agent gave the citizen by another channel;
     /// `None`: the offer needs no code.
     pub tx_code_sha256: Option<String>,
+    /// The citizen must sign in with the commune's identity provider (FranceConnect) at this
+    /// `acr` or above before the offer can be redeemed; `None`: no sign-in.
+    pub identity_acr: Option<String>,
+    /// The random handle of the citizen's sign-in page (`/guichet/citoyen/{handle}`), which
+    /// leads to the provider: never the pre-authorized code, which is handed over only after.
+    pub citizen_handle: Option<String>,
+}
+
+/// An identity-required offer, as its sign-in page and the provider's return see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenOffer {
+    /// The pre-authorized code (handed to the wallet once the identity is bound).
+    pub code: String,
+    /// Credential configuration id.
+    pub config_id: String,
+    /// The agent's claims (JSON object text); once bound, the claims to be signed.
+    pub claims: String,
+    /// The minimum `acr`.
+    pub identity_acr: String,
+    /// Whether the offer also needs a transaction code.
+    pub has_tx_code: bool,
+    /// The bound identity (JSON object text), `None` until the citizen has signed in.
+    pub identity: Option<String>,
 }
 
 /// What became of a pre-authorized code presented at the token endpoint.
@@ -91,6 +114,8 @@ pub enum Redeemed {
     /// The transaction code was missing or wrong (counted; the offer is burnt after
     /// [`MAX_TX_CODE_ATTEMPTS`]).
     WrongTxCode,
+    /// The offer needs the citizen's identity and none is bound yet (not counted: no guess).
+    IdentityRequired,
 }
 
 /// Wrong transaction codes tolerated before an offer is burnt: a 6-digit code then resists
@@ -353,6 +378,12 @@ pub trait Store: Send + Sync {
         now: i64,
         token_expires_at: i64,
     ) -> Result<Redeemed, StoreError>;
+    /// The unexpired, unredeemed identity-required offer whose sign-in page is `handle`.
+    fn citizen_offer(&self, handle: &str, now: i64) -> Result<Option<CitizenOffer>, StoreError>;
+    /// Binds a verified identity to the offer of `handle` and replaces its claims with those to
+    /// sign, in one write, only if no identity is bound yet and the offer is still unredeemed and
+    /// unexpired. `false`: nothing was written.
+    fn bind_identity(&self, handle: &str, identity: &str, claims: &str, now: i64) -> Result<bool, StoreError>;
     /// The offer behind a valid access token that has not yet received its credential.
     fn offer_for_token(&self, token: &str, now: i64) -> Result<Option<Offer>, StoreError>;
     /// Stores a fresh c_nonce.
@@ -540,6 +571,14 @@ CREATE TABLE log_alarms (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, witness TEXT NOT NULL, status INTEGER NOT NULL,
   body TEXT NOT NULL
 );
+",
+    // Citizens identified before issuance: the identity lives in the offer's row, so the erasure
+    // job that removes the offer removes it too.
+    r"
+ALTER TABLE offers ADD COLUMN identity_acr TEXT;
+ALTER TABLE offers ADD COLUMN citizen_handle TEXT;
+ALTER TABLE offers ADD COLUMN identity TEXT;
+CREATE UNIQUE INDEX offers_citizen_handle ON offers (citizen_handle);
 ",
 ];
 
@@ -744,9 +783,20 @@ impl Store for SqliteStore {
     fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO offers (code, config_id, claims, label, created_at, expires_at, tx_code_sha256)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![offer.code, offer.config_id, offer.claims, offer.label, now, expires_at, offer.tx_code_sha256],
+                "INSERT INTO offers (code, config_id, claims, label, created_at, expires_at, tx_code_sha256,
+                   identity_acr, citizen_handle)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    offer.code,
+                    offer.config_id,
+                    offer.claims,
+                    offer.label,
+                    now,
+                    expires_at,
+                    offer.tx_code_sha256,
+                    offer.identity_acr,
+                    offer.citizen_handle
+                ],
             )
             .map(drop)
         })
@@ -762,15 +812,18 @@ impl Store for SqliteStore {
     ) -> Result<Redeemed, StoreError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let expected: Option<Option<String>> = tx
+            let expected: Option<(Option<String>, bool)> = tx
                 .query_row(
-                    "SELECT tx_code_sha256 FROM offers
+                    "SELECT tx_code_sha256, identity_acr IS NOT NULL AND identity IS NULL FROM offers
                      WHERE code = ?1 AND access_token IS NULL AND expires_at > ?2 AND tx_attempts < ?3",
                     params![code, now, MAX_TX_CODE_ATTEMPTS],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let Some(expected) = expected else { return Ok(Redeemed::Unknown) };
+            let Some((expected, unidentified)) = expected else { return Ok(Redeemed::Unknown) };
+            if unidentified {
+                return Ok(Redeemed::IdentityRequired);
+            }
             if let Some(expected) = expected
                 && !tx_code_sha256.is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
             {
@@ -800,10 +853,46 @@ impl Store for SqliteStore {
                         claims: r.get(2)?,
                         label: r.get(3)?,
                         tx_code_sha256: None,
+                        identity_acr: None,
+                        citizen_handle: None,
                     })
                 },
             )
             .optional()
+        })
+    }
+
+    fn citizen_offer(&self, handle: &str, now: i64) -> Result<Option<CitizenOffer>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT code, config_id, claims, identity_acr, tx_code_sha256 IS NOT NULL, identity FROM offers
+                 WHERE citizen_handle = ?1 AND identity_acr IS NOT NULL AND access_token IS NULL AND expires_at > ?2
+                   AND tx_attempts < ?3",
+                params![handle, now, MAX_TX_CODE_ATTEMPTS],
+                |r| {
+                    Ok(CitizenOffer {
+                        code: r.get(0)?,
+                        config_id: r.get(1)?,
+                        claims: r.get(2)?,
+                        identity_acr: r.get(3)?,
+                        has_tx_code: r.get(4)?,
+                        identity: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn bind_identity(&self, handle: &str, identity: &str, claims: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE offers SET identity = ?2, claims = ?3
+                 WHERE citizen_handle = ?1 AND identity_acr IS NOT NULL AND identity IS NULL
+                   AND access_token IS NULL AND expires_at > ?4",
+                params![handle, identity, claims, now],
+            )?;
+            Ok(n == 1)
         })
     }
 

@@ -378,6 +378,18 @@ async fn the_agents_forms_refuse_cross_site_posts_and_posts_without_their_token(
     assert_eq!(revoke(same.clone(), body(&other_token)).await.error(), "csrf_token_invalid");
     assert_eq!(revoke(vec![], body(&token)).await.error(), "csrf_token_invalid");
     let status = server.get("/api/status-lists/1").await.body;
+    // `Origin: null` (Chromium's, under `Referrer-Policy: no-referrer`) is decided by
+    // Sec-Fetch-Site when the browser sends it, and refused when it does not.
+    let opaque = vec![("Cookie", session.clone()), ("Origin", "null".into())];
+    assert_eq!(revoke(opaque, body(&token)).await.error(), "cross_site_request");
+    let opaque = vec![("Cookie", session.clone()), ("Origin", "null".into()), ("Sec-Fetch-Site", "same-site".into())];
+    assert_eq!(revoke(opaque, body(&token)).await.error(), "cross_site_request");
+    let r = revoke(
+        vec![("Cookie", session.clone()), ("Origin", "null".into()), ("Sec-Fetch-Site", "same-origin".into())],
+        body(&token),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
     // The agent's own form goes through.
     let r = revoke(same, body(&token)).await;
     assert_eq!(r.status, 303, "{}", r.body);

@@ -108,6 +108,8 @@ fn offer(code: &str, tx_code_sha256: Option<&str>) -> Offer {
         claims: "{}".into(),
         label: "dossier".into(),
         tx_code_sha256: tx_code_sha256.map(Into::into),
+        identity_acr: None,
+        citizen_handle: None,
     }
 }
 
@@ -286,7 +288,38 @@ fn reads_and_a_withdrawal_of_one_grant_at_once_all_commit(backend: &Backend) {
     check_log(&*stores[1], 4 * (THREADS as u64 - 1 + 2));
 }
 
+/// Eight citizens' sign-ins finishing at once on one identity-required offer, through two
+/// processes: one identity is bound, and only then can the code be redeemed.
+fn one_identity_is_bound_per_offer_across_processes(backend: &Backend) {
+    let stores = two_stores(backend, "race-identity");
+    let mut row = offer("identified", None);
+    row.identity_acr = Some("eidas1".into());
+    row.citizen_handle = Some("handle".into());
+    stores[0].create_offer(&row, 1_000, 2_000).unwrap();
+    assert_eq!(stores[1].redeem_offer("identified", None, "early", 1_100, 1_700).unwrap(), Redeemed::IdentityRequired);
+    let bound = race(&stores, |store, i| {
+        store.bind_identity("handle", &format!("{{\"subject\": \"s{i}\"}}"), &format!("{{\"n\": {i}}}"), 1_100).unwrap()
+    });
+    assert_eq!(bound.iter().filter(|b| **b).count(), 1, "{bound:?}");
+    let winner = bound.iter().position(|b| *b).unwrap();
+    let seen = stores[1].citizen_offer("handle", 1_100).unwrap().unwrap();
+    // The identity and the claims written together, by the same winner.
+    assert_eq!(seen.identity.as_deref(), Some(format!("{{\"subject\": \"s{winner}\"}}").as_str()));
+    assert_eq!(seen.claims, format!("{{\"n\": {winner}}}"));
+    assert_eq!((seen.identity_acr.as_str(), seen.has_tx_code), ("eidas1", false));
+    assert_eq!(stores[0].redeem_offer("identified", None, "tok", 1_100, 1_700).unwrap(), Redeemed::Done);
+    // Redeemed, expired or unknown: no more sign-in page, no more binding.
+    assert!(stores[0].citizen_offer("handle", 1_100).unwrap().is_none());
+    assert!(!stores[1].bind_identity("handle", "{}", "{}", 1_100).unwrap());
+    stores[0]
+        .create_offer(&Offer { code: "late".into(), citizen_handle: Some("h2".into()), ..row }, 1_000, 1_050)
+        .unwrap();
+    assert!(stores[0].citizen_offer("h2", 1_100).unwrap().is_none());
+    assert!(!stores[1].bind_identity("h2", "{}", "{}", 1_100).unwrap());
+}
+
 support::on_both_backends!(blocking:
+    one_identity_is_bound_per_offer_across_processes,
     a_response_is_recorded_once_whichever_process_gets_it,
     transaction_code_attempts_are_counted_across_processes,
     one_credential_per_offer_and_free_status_indexes_across_processes,

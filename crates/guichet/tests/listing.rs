@@ -21,6 +21,8 @@ fn issue(store: &dyn Store, i: u64, label: &str, vct: &str) {
         claims: "{}".into(),
         label: label.into(),
         tx_code_sha256: None,
+        citizen_handle: None,
+        identity_acr: None,
     };
     store.create_offer(&offer, 1_000, 2_000).unwrap();
     assert_eq!(store.redeem_offer(&offer.code, None, &format!("tok-{i}"), 1_100, 1_700).unwrap(), Redeemed::Done);

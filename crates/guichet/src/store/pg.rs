@@ -32,8 +32,9 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    AgentSessionRow, CredentialQuery, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS,
-    Offer, Redeemed, RequestRow, Retention, Store, StoreError, StoredCheckpoint, bytes32, constant_time_eq, to_i64,
+    AgentSessionRow, CitizenOffer, CredentialQuery, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential,
+    MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow, Retention, Store, StoreError, StoredCheckpoint, bytes32,
+    constant_time_eq, to_i64,
 };
 use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
 
@@ -129,6 +130,12 @@ CREATE TABLE log_alarms (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, witness TEXT NOT NULL,
   status INTEGER NOT NULL, body TEXT NOT NULL
 );
+",
+    r"
+ALTER TABLE offers ADD COLUMN identity_acr TEXT;
+ALTER TABLE offers ADD COLUMN citizen_handle TEXT;
+ALTER TABLE offers ADD COLUMN identity TEXT;
+CREATE UNIQUE INDEX offers_citizen_handle ON offers (citizen_handle);
 ",
 ];
 
@@ -315,9 +322,20 @@ impl Store for PgStore {
     fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO offers (code, config_id, claims, label, created_at, expires_at, tx_code_sha256)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&offer.code, &offer.config_id, &offer.claims, &offer.label, &now, &expires_at, &offer.tx_code_sha256],
+                "INSERT INTO offers (code, config_id, claims, label, created_at, expires_at, tx_code_sha256,
+                   identity_acr, citizen_handle)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &offer.code,
+                    &offer.config_id,
+                    &offer.claims,
+                    &offer.label,
+                    &now,
+                    &expires_at,
+                    &offer.tx_code_sha256,
+                    &offer.identity_acr,
+                    &offer.citizen_handle,
+                ],
             )
             .map(drop)
         })
@@ -336,11 +354,15 @@ impl Store for PgStore {
             // The row stays locked until commit: a concurrent attempt waits, then sees the count
             // (or the token) this one wrote.
             let expected = tx.query_opt(
-                "SELECT tx_code_sha256 FROM offers
+                "SELECT tx_code_sha256, identity_acr IS NOT NULL AND identity IS NULL FROM offers
                  WHERE code = $1 AND access_token IS NULL AND expires_at > $2 AND tx_attempts < $3 FOR UPDATE",
                 &[&code, &now, &MAX_TX_CODE_ATTEMPTS],
             )?;
             let Some(expected) = expected else { return Ok(Redeemed::Unknown) };
+            let unidentified: bool = expected.try_get(1)?;
+            if unidentified {
+                return Ok(Redeemed::IdentityRequired);
+            }
             let expected: Option<String> = expected.try_get(0)?;
             if let Some(expected) = expected
                 && !tx_code_sha256.is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
@@ -372,9 +394,47 @@ impl Store for PgStore {
                     claims: r.try_get(2)?,
                     label: r.try_get(3)?,
                     tx_code_sha256: None,
+                    identity_acr: None,
+                    citizen_handle: None,
                 })
             })
             .transpose()
+        })
+    }
+
+    fn citizen_offer(&self, handle: &str, now: i64) -> Result<Option<CitizenOffer>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT code, config_id, claims, identity_acr, tx_code_sha256 IS NOT NULL, identity FROM offers
+                 WHERE citizen_handle = $1 AND identity_acr IS NOT NULL AND access_token IS NULL AND expires_at > $2
+                   AND tx_attempts < $3",
+                &[&handle, &now, &MAX_TX_CODE_ATTEMPTS],
+            )?;
+            row.map(|r| {
+                Ok(CitizenOffer {
+                    code: r.try_get(0)?,
+                    config_id: r.try_get(1)?,
+                    claims: r.try_get(2)?,
+                    identity_acr: r.try_get(3)?,
+                    has_tx_code: r.try_get(4)?,
+                    identity: r.try_get(5)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn bind_identity(&self, handle: &str, identity: &str, claims: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            // One UPDATE with the conditions in its WHERE: of two processes binding at once, the
+            // second finds `identity` set (PostgreSQL re-checks the row after the first commits).
+            let n = c.execute(
+                "UPDATE offers SET identity = $2, claims = $3
+                 WHERE citizen_handle = $1 AND identity_acr IS NOT NULL AND identity IS NULL
+                   AND access_token IS NULL AND expires_at > $4",
+                &[&handle, &identity, &claims, &now],
+            )?;
+            Ok(n == 1)
         })
     }
 

@@ -23,6 +23,8 @@ use souverain_guichet::{Clock, Database, Guichet, ServeOptions};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
+pub mod browser;
+
 pub const PUBLIC: &str = "https://guichet.test";
 
 pub fn now() -> i64 {
