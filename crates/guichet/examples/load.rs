@@ -365,7 +365,7 @@ async fn open_loop(
     rate: f64,
     seconds: f64,
 ) -> Vec<(Duration, Res<Resp>)> {
-    if !(rate > 0.0) {
+    if rate.is_nan() || rate <= 0.0 {
         return Vec::new();
     }
     let count = range.len().min((rate * seconds).floor() as usize);

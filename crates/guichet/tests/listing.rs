@@ -106,7 +106,7 @@ fn credentials_are_paged_newest_first_and_searched_as_typed(backend: &Backend) {
 fn request(i: usize) -> RequestRow {
     RequestRow {
         id: format!("req-{i:03}"),
-        service: if i % 4 == 0 { "cantine".into() } else { "voirie".into() },
+        service: if i.is_multiple_of(4) { "cantine".into() } else { "voirie".into() },
         purpose: "suivi".into(),
         nonce: format!("nonce-{i}"),
         state: format!("state-{i}"),
