@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Without a PostgreSQL URL (argument, or `SOUVERAIN_TEST_PG`), SQLite only. On PostgreSQL the
-//! run gets a schema of its own, dropped at the end. Figures: docs/data-use-log.md, BENCHMARKS.md.
+//! run gets a schema of its own, dropped at the end. Prints one line of text and one JSON line per
+//! backend (`{"bench":"log_appends","backend":…,"sequential_per_s":…,"concurrent_per_s":…}`), which
+//! `cargo xtask bench` reads. Figures: docs/data-use-log.md, BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::time::Instant;
@@ -63,7 +65,7 @@ fn event(i: usize) -> LogEvent {
 }
 
 /// Appends per second: `appends` one after the other, then as many from [`THREADS`] threads.
-fn run(name: &str, store: &dyn Store, appends: usize) {
+fn run(name: &str, backend: &str, store: &dyn Store, appends: usize) {
     let signer = LogSigner::new("guichet.example/data-use-log", &[7; 32]).unwrap();
     prepare(store);
     let start = Instant::now();
@@ -87,6 +89,15 @@ fn run(name: &str, store: &dyn Store, appends: usize) {
     println!(
         "{name}: {sequential:.0} appends/s one at a time, {concurrent:.0} appends/s from {THREADS} threads ({size} leaves)"
     );
+    let line = serde_json::json!({
+        "bench": "log_appends",
+        "backend": backend,
+        "appends": appends,
+        "threads": THREADS,
+        "sequential_per_s": (sequential * 10.0).round() / 10.0,
+        "concurrent_per_s": (concurrent * 10.0).round() / 10.0,
+    });
+    println!("{line}");
 }
 
 fn main() {
@@ -97,7 +108,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("souverain-log-appends-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = SqliteStore::open(&dir.join("guichet.sqlite3")).unwrap();
-    run("SQLite (WAL, synchronous=FULL)", &sqlite, appends);
+    run("SQLite (WAL, synchronous=FULL)", "sqlite", &sqlite, appends);
     drop(sqlite);
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -107,7 +118,7 @@ fn main() {
         admin.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
         let sep = if base.contains('?') { '&' } else { '?' };
         let store = PgStore::open(&format!("{base}{sep}options=-c%20search_path%3D{schema}")).unwrap();
-        run("PostgreSQL (synchronous_commit=on)", &store, appends);
+        run("PostgreSQL (synchronous_commit=on)", "postgres", &store, appends);
         drop(store);
         admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
     }
