@@ -267,13 +267,25 @@ fn issuance_activity(config: &Config) -> Activity {
         ],
     });
     let types: Vec<&str> = CREDENTIAL_TYPES.iter().map(|(_, _, label)| *label).collect();
+    // Data not collected from the person (GDPR art. 14): its source is said with the purpose.
+    let sources = match (&config.citizen_identity, &config.api_particulier) {
+        (Some(_), Some(_)) => {
+            " ; identité vérifiée par FranceConnect, quotient familial obtenu auprès de la CAF ou de la MSA \
+                               par API Particulier (DINUM) pour l'habitant identifié"
+        }
+        (Some(_), None) => " ; identité vérifiée par FranceConnect",
+        _ => "",
+    };
     Activity {
         reference: "guichet/emission".to_owned(),
         name: "Délivrance de justificatifs numériques".to_owned(),
         controller: commune.name.clone(),
         dpo: commune.contact.clone(),
         service: format!("Guichet de la commune ({})", commune.contact),
-        purpose: format!("Délivrer aux habitants, à leur demande, des justificatifs numériques : {}", types.join(", ")),
+        purpose: format!(
+            "Délivrer aux habitants, à leur demande, des justificatifs numériques : {}{sources}",
+            types.join(", ")
+        ),
         purpose_dpv: None,
         legal_basis: legal_basis_words("https://w3id.org/dpv#PublicTask"),
         legal_basis_dpv: "https://w3id.org/dpv#PublicTask".to_owned(),
@@ -445,5 +457,17 @@ mod tests {
             ["commune de résidence", "commune de résidence (facultatif, au choix de l'habitant)"]
         );
         assert_eq!(found[1].category, ECONOMIC);
+    }
+
+    #[test]
+    fn issuance_names_the_sources_of_data_not_collected_from_the_citizen() {
+        let base = crate::config::DEMO_COMMUNE;
+        let citizen = "[citizen_identity]\nissuer = \"https://fc.example/api/v2\"\nclient_id = \"c\"\n";
+        let api = "[api_particulier]\nurl = \"https://particulier.api.gouv.fr\"\nrecipient = \"21450030500017\"\n\
+                   brackets = [{ name = \"A\", up_to = 500 }, { name = \"B\" }]\n";
+        let purpose = |extra: &str| issuance_activity(&Config::parse(&format!("{base}\n{extra}")).unwrap()).purpose;
+        assert!(!purpose("").contains("FranceConnect"));
+        assert!(purpose(citizen).contains("FranceConnect") && !purpose(citizen).contains("API Particulier"));
+        assert!(purpose(&format!("{citizen}{api}")).contains("API Particulier"));
     }
 }
