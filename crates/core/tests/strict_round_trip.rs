@@ -201,6 +201,33 @@ fn keys() {
     checked(&jwk);
 }
 
+#[test]
+fn mandates() {
+    let scope = souverain_core::mandate::MandateScope {
+        service: "decentralized_identifier:did:jwk:x".into(),
+        purposes: vec!["https://w3id.org/dpv#ProvidePersonalisedService".into()],
+        data: vec![data()],
+    };
+    checked(&scope);
+    let mandate = souverain_core::mandate::Mandate {
+        record_id: "urn:souverain:mandate:m".into(),
+        schema_version: "1".into(),
+        pii_principal: "person".into(),
+        carer: "carer".into(),
+        scope: vec![scope],
+        issued_at: 1_700_000_000,
+        valid_until: 1_702_592_000,
+    };
+    checked(&mandate);
+    checked(&souverain_core::mandate::MandateRevocation {
+        record_id: "urn:souverain:mandate-revocation:r".into(),
+        schema_version: "1".into(),
+        mandate_id: mandate.record_id.clone(),
+        pii_principal: "person".into(),
+        revoked_at: 1_700_086_400,
+    });
+}
+
 /// The check itself can fail: a reader that misses a member it should read is caught.
 #[test]
 fn a_reader_that_misses_an_optional_member_is_caught() {
