@@ -1,0 +1,70 @@
+// Issue 21: every page the citizen reads fits a phone's screen. After a whole exchange (two
+// credentials received, the canteen's request answered), every page at 360 × 740 and at 320 × 568,
+// in French and in English: nothing wider than the screen (the page never scrolls sideways).
+// Screenshots are kept in E2E_OUT.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  launch, createWallet, walletUrl, screenshot, receiveResidenceAndHousehold, consentToCanteen, addData,
+} from "./support.mjs";
+
+const SIZES = [
+  { width: 360, height: 740 },
+  { width: 320, height: 568 },
+];
+const ROUTES = ["home", "credentials", "consents", "data", "journal", "settings", "restore"];
+
+/** How far the page is wider than the window, and the widest elements sticking out (for the message). */
+async function overflow(page) {
+  return page.evaluate(() => {
+    const width = window.innerWidth;
+    const culprits = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+      .slice(0, 3)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${(e.textContent ?? "").slice(0, 60)}`);
+    return { excess: document.documentElement.scrollWidth - width, culprits };
+  });
+}
+
+test("every page fits 360 and 320 pixel wide screens, in French and in English", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ viewport: SIZES[0] });
+    const page = await context.newPage();
+    await createWallet(page);
+    await addData(page, "profile", "Prénom", "Camille");
+    await receiveResidenceAndHousehold(page);
+    await consentToCanteen(page);
+
+    const checked = [];
+    for (const lang of ["fr", "en"]) {
+      if (lang === "en") {
+        await page.goto(walletUrl + "/#/settings");
+        await page.getByRole("button", { name: "Switch to English" }).click();
+        await page.getByRole("heading", { level: 1 }).waitFor();
+        if (await page.getByLabel("Passphrase", { exact: true }).isVisible().catch(() => false)) {
+          await page.getByLabel("Passphrase", { exact: true }).fill("cheval agrafe pile correcte 42");
+          await page.getByRole("button", { name: "Unlock", exact: true }).click();
+        }
+      }
+      for (const size of SIZES) {
+        await page.setViewportSize(size);
+        for (const route of ROUTES) {
+          await page.goto(`${walletUrl}/#/${route}`);
+          await page.getByRole("heading", { level: 1 }).waitFor();
+          // Lists load after the heading: wait for the page to settle.
+          await page.waitForLoadState("networkidle");
+          await page.waitForTimeout(300);
+          const name = `phone-${route}-${size.width}-${lang}`;
+          await screenshot(page, name);
+          const { excess, culprits } = await overflow(page);
+          assert.ok(excess <= 0, `${name}: ${excess} px wider than the screen (${culprits.join(" | ")})`);
+          checked.push(name);
+        }
+      }
+    }
+    assert.equal(checked.length, ROUTES.length * SIZES.length * 2);
+  } finally {
+    await browser.close();
+  }
+});
