@@ -213,6 +213,11 @@ pub fn run(command: &LogCommand) -> Result<(), CliError> {
     }
 }
 
+/// The log's verifier key given as `--log-key`.
+fn log_key(vkey: &str) -> Result<Ed25519Verifier, LogError> {
+    Ed25519Verifier::from_vkey(vkey).map_err(|source| LogError::VerifierKey { what: "--log-key", source })
+}
+
 /// The named witnesses and quorum.
 fn policy(witnesses: &[String], quorum: Option<usize>) -> Result<WitnessPolicy, LogError> {
     let witnesses = witnesses
@@ -288,8 +293,7 @@ fn key32(text: &str, what: &'static str) -> Result<[u8; 32], LogError> {
 
 fn audit(args: &AuditArgs) -> Result<(), LogError> {
     use souverain_core::data_use::{EventKey, EventKind, GrantKeys, GrantLogSecret, audit_grant, scan};
-    let log_key = Ed25519Verifier::from_vkey(&args.log_key)
-        .map_err(|source| LogError::VerifierKey { what: "--log-key", source })?;
+    let log_key = log_key(&args.log_key)?;
     let policy = policy(&args.witnesses, args.quorum)?;
     let secret = GrantLogSecret::from_bytes(key32(&args.secret, "--secret")?);
     let key = EventKey::from_seed(key32(&args.event_key_seed, "--event-key-seed")?);
@@ -370,19 +374,8 @@ fn audit(args: &AuditArgs) -> Result<(), LogError> {
 }
 
 fn verify(args: &VerifyArgs) -> Result<(), CliError> {
-    let log_key = Ed25519Verifier::from_vkey(&args.log_key)
-        .map_err(|source| CliError::Log(LogError::VerifierKey { what: "--log-key", source }))?;
-    let witnesses = args
-        .witnesses
-        .iter()
-        .map(|vkey| CosignatureVerifier::from_vkey(vkey))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| CliError::Log(LogError::VerifierKey { what: "--witness", source }))?;
-    let quorum = args.quorum.unwrap_or(witnesses.len());
-    if quorum > witnesses.len() {
-        return Err(CliError::Log(LogError::Quorum { quorum, named: witnesses.len() }));
-    }
-    let policy = WitnessPolicy { witnesses, quorum };
+    let log_key = log_key(&args.log_key).map_err(CliError::Log)?;
+    let policy = policy(&args.witnesses, args.quorum).map_err(CliError::Log)?;
     let served = match (&args.dir, &args.url) {
         (Some(dir), _) => Some(Source::Dir(dir.clone())),
         (None, Some(url)) => Some(Source::url(url).map_err(CliError::Log)?),

@@ -95,9 +95,29 @@ pub fn vp_token_hash(vp_token: &str) -> String {
 }
 
 fn random_id(rng: &mut (impl RngCore + CryptoRng)) -> String {
+    record_urn("consent", rng)
+}
+
+/// A new record identifier, `urn:souverain:<kind>:<16 random bytes, base64url>` (consent records,
+/// mandates).
+pub(crate) fn record_urn(kind: &str, rng: &mut (impl RngCore + CryptoRng)) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
-    format!("urn:souverain:consent:{}", crate::b64::encode(bytes))
+    format!("urn:souverain:{kind}:{}", crate::b64::encode(bytes))
+}
+
+/// Signs a record's payload with `key`, its public JWK in the header, as the holder's records
+/// (grants, withdrawals, mandates) are signed.
+pub(crate) fn sign_with_jwk_header(key: &SigningKey, typ: &str, payload: &[u8]) -> Result<String, JwsError> {
+    let mut header = Map::new();
+    header.insert("jwk".into(), Value::Object(key.public_key().to_jwk().0));
+    sign_compact(key, key.default_alg(), typ, header, payload)
+}
+
+/// The key a record's header names (`jwk`), if it names a usable one.
+pub(crate) fn signer_in_header(jws: &UnverifiedJws) -> Option<PublicKey> {
+    let jwk = jws.header_unverified().get("jwk").and_then(Value::as_object)?;
+    PublicKey::from_jwk(&crate::jose::Jwk(jwk.clone())).ok()
 }
 
 /// Personal data categories of one credential: its `vct` and the disclosed claim paths.
@@ -236,15 +256,12 @@ impl FromJson for Receipt {
 crate::deserialize_via_tree!(DataCategory, Grant, Withdrawal, Receipt);
 
 fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, ConsentError> {
-    let mut header = Map::new();
-    header.insert("jwk".into(), Value::Object(key.public_key().to_jwk().0));
     let payload = serde_json::to_vec(payload).map_err(|_| ConsentError::Malformed)?;
-    Ok(sign_compact(key, key.default_alg(), typ, header, &payload)?)
+    Ok(sign_with_jwk_header(key, typ, &payload)?)
 }
 
 fn header_key(jws: &UnverifiedJws) -> Result<PublicKey, ConsentError> {
-    let jwk = jws.header_unverified().get("jwk").and_then(Value::as_object).ok_or(ConsentError::WrongSigner)?;
-    PublicKey::from_jwk(&crate::jose::Jwk(jwk.clone())).map_err(|_| ConsentError::WrongSigner)
+    signer_in_header(jws).ok_or(ConsentError::WrongSigner)
 }
 
 fn parse_payload<T: FromJson>(jws: &UnverifiedJws) -> Result<T, ConsentError> {

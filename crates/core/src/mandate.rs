@@ -20,8 +20,8 @@ use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::consent::DataCategory;
-use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
+use crate::consent::{DataCategory, record_urn, sign_with_jwk_header, signer_in_header};
+use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws};
 use crate::json::{FromJson, JsonError, Members};
 
 /// The JWS `typ` of a mandate.
@@ -176,25 +176,15 @@ impl FromJson for MandateRevocation {
 
 crate::deserialize_via_tree!(MandateScope, Mandate, MandateRevocation);
 
-fn random_id(prefix: &str, rng: &mut (impl RngCore + CryptoRng)) -> String {
-    let mut bytes = [0u8; 16];
-    rng.fill_bytes(&mut bytes);
-    format!("urn:souverain:{prefix}:{}", crate::b64::encode(bytes))
-}
-
 /// Signs `payload` with `key`, its public JWK in the header (as consent records are).
 fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, MandateError> {
-    let mut header = Map::new();
-    header.insert("jwk".into(), Value::Object(key.public_key().to_jwk().0));
     let payload = serde_json::to_vec(payload).map_err(|_| JsonError::Invalid(""))?;
-    Ok(sign_compact(key, key.default_alg(), typ, header, &payload)?)
+    Ok(sign_with_jwk_header(key, typ, &payload)?)
 }
 
 /// Checks that `jws` carries `signer` in its header and is signed by it with `typ`.
 fn check_signer(jws: UnverifiedJws, signer: &PublicKey, typ: &str) -> Result<(), MandateError> {
-    let jwk = jws.header_unverified().get("jwk").and_then(Value::as_object).ok_or(MandateError::WrongSigner)?;
-    let named = PublicKey::from_jwk(&crate::jose::Jwk(jwk.clone())).map_err(|_| MandateError::WrongSigner)?;
-    if named != *signer {
+    if signer_in_header(&jws).as_ref() != Some(signer) {
         return Err(MandateError::WrongSigner);
     }
     jws.verify(signer, typ)?;
@@ -212,7 +202,7 @@ impl Mandate {
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Mandate {
         Mandate {
-            record_id: random_id("mandate", rng),
+            record_id: record_urn("mandate", rng),
             schema_version: MANDATE_SCHEMA.into(),
             pii_principal: person.thumbprint(),
             carer: carer.thumbprint(),
@@ -334,7 +324,7 @@ impl MandateRevocation {
     /// The revocation of `mandate`, at `now`.
     pub fn for_mandate(mandate: &Mandate, now: i64, rng: &mut (impl RngCore + CryptoRng)) -> MandateRevocation {
         MandateRevocation {
-            record_id: random_id("mandate-revocation", rng),
+            record_id: record_urn("mandate-revocation", rng),
             schema_version: MANDATE_SCHEMA.into(),
             mandate_id: mandate.record_id.clone(),
             pii_principal: mandate.pii_principal.clone(),
