@@ -1,0 +1,72 @@
+//! The audit's Web Worker: started by the wallet when the citizen asks what the commune did with
+//! their data (the wallet's first load does not carry this module). It says `ready`, then answers
+//! each request (an [`souverain_audit_worker::AuditRequest`] as JSON) with a report as JSON.
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod worker {
+    use souverain_audit_worker::{AuditRequest, Files, audit};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, RequestCache, RequestInit, Response};
+
+    fn scope() -> DedicatedWorkerGlobalScope {
+        js_sys::global().unchecked_into()
+    }
+
+    /// The log's files, fetched from the worker (same origin as the wallet, under its CSP).
+    struct Fetched;
+
+    impl Files for Fetched {
+        async fn get(&self, url: &str) -> Result<Option<Vec<u8>>, String> {
+            let init = RequestInit::new();
+            // The checkpoint changes: always asked again (full tiles are cached by the browser anyway).
+            init.set_cache(RequestCache::NoCache);
+            let answer = JsFuture::from(scope().fetch_with_str_and_init(url, &init))
+                .await
+                .map_err(|_| format!("{url}: unreachable"))?;
+            let answer: Response = answer.dyn_into().map_err(|_| format!("{url}: no response"))?;
+            match answer.status() {
+                200 => {
+                    let buffer = answer.array_buffer().map_err(|_| format!("{url}: unreadable"))?;
+                    let buffer = JsFuture::from(buffer).await.map_err(|_| format!("{url}: unreadable"))?;
+                    Ok(Some(js_sys::Uint8Array::new(&buffer).to_vec()))
+                }
+                404 | 410 => Ok(None),
+                status => Err(format!("{url}: HTTP {status}")),
+            }
+        }
+    }
+
+    async fn answer(text: String) -> String {
+        match serde_json::from_str::<AuditRequest>(&text) {
+            Ok(request) => {
+                let report = audit(&request, &Fetched).await;
+                serde_json::to_string(&report).unwrap_or_else(|_| r#"{"error":"report"}"#.to_owned())
+            }
+            Err(_) => r#"{"error":"request"}"#.to_owned(),
+        }
+    }
+
+    pub fn start() {
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = scope().post_message(&JsValue::from_str(&answer(text).await));
+            });
+        });
+        scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // The handler lives as long as the worker.
+        on_message.forget();
+        // Messages posted while the module was loading would have found no handler: the wallet
+        // waits for this before it posts its request.
+        let _ = scope().post_message(&JsValue::from_str("ready"));
+    }
+}
+
+fn main() {
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    worker::start();
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    eprintln!("souverain-audit-worker runs in the wallet's browser, as a Web Worker");
+}

@@ -1,0 +1,376 @@
+//! The wallet's audit against logs built here with core's own writer side: sealed events,
+//! bundles, checkpoints signed by the log's key and cosigned by witnesses, a signed trust list.
+//! Files are served from a map (the worker's fetch is the only difference in the browser, covered
+//! by the end-to-end test against a real guichet).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use serde_json::{Map, Value, json};
+use souverain_audit_worker::{AuditReport, AuditRequest, AuditState, Files, audit};
+use souverain_core::data_use::{DataUseEvent, EventKey, EventKind, GrantLogSecret, seal};
+use souverain_core::jose::{SigningKey, sign_compact};
+use souverain_core::testing::TestRng;
+use souverain_core::tlog::checkpoint::Checkpoint;
+use souverain_core::tlog::cosignature::Cosigner;
+use souverain_core::tlog::merkle::{Frontier, leaf_hash};
+use souverain_core::tlog::note::{Ed25519NoteSigner, format_note};
+use souverain_core::tlog::tiles::{bundles_to_publish, encode_bundle};
+use souverain_core::trust_list::{TRUST_LIST_TYP, TrustList};
+
+const GUICHET: &str = "https://mairie.test";
+const LOG: &str = "https://mairie.test/log";
+const ORIGIN: &str = "mairie.test/log";
+const NOW: i64 = 1_790_000_000;
+const PURPOSE: &str = "https://w3id.org/dpv#ServiceProvision";
+
+/// Polls a future that never waits (the files are in memory) to its end.
+fn run<T>(future: impl Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(value) => value,
+        Poll::Pending => panic!("an in-memory audit never waits"),
+    }
+}
+
+/// Files by URL; `None`: answered 404 or 410.
+#[derive(Default)]
+struct Served(RefCell<HashMap<String, Option<Vec<u8>>>>);
+
+impl Files for Served {
+    async fn get(&self, url: &str) -> Result<Option<Vec<u8>>, String> {
+        match self.0.borrow().get(url) {
+            Some(file) => Ok(file.clone()),
+            None => Err(format!("{url}: unreachable")),
+        }
+    }
+}
+
+/// A grant's keys, as the guichet makes them.
+struct Grant {
+    id: String,
+    secret: GrantLogSecret,
+    key: EventKey,
+    next_seq: u64,
+}
+
+/// The commune: its keys, its log, the witnesses.
+struct Commune {
+    rng: TestRng,
+    commune: SigningKey,
+    log_key: Ed25519NoteSigner,
+    witnesses: Vec<Cosigner>,
+    quorum: usize,
+    entries: Vec<Vec<u8>>,
+    sealed: HashMap<u64, Vec<u8>>,
+    erased: Vec<u64>,
+    served: Served,
+}
+
+impl Commune {
+    fn new(witnesses: usize, quorum: usize) -> Commune {
+        let mut rng = TestRng::new(7);
+        let commune = SigningKey::generate_ed25519(&mut rng);
+        let log_key = Ed25519NoteSigner::new(ORIGIN, &[3; 32]).unwrap();
+        let witnesses =
+            (0..witnesses).map(|i| Cosigner::new(&format!("witness-{i}.test"), &[10 + i as u8; 32]).unwrap()).collect();
+        let mut c = Commune {
+            rng,
+            commune,
+            log_key,
+            witnesses,
+            quorum,
+            entries: Vec::new(),
+            sealed: HashMap::new(),
+            erased: Vec::new(),
+            served: Served::default(),
+        };
+        c.publish();
+        c
+    }
+
+    fn grant(&mut self, id: &str) -> Grant {
+        Grant {
+            id: id.to_owned(),
+            secret: GrantLogSecret::generate(&mut self.rng),
+            key: EventKey::generate(&mut self.rng),
+            next_seq: 0,
+        }
+    }
+
+    /// Appends the grant's next event (or skips its number, `hide`, to omit it).
+    fn log(&mut self, grant: &mut Grant, kind: EventKind, time: i64) {
+        let event =
+            DataUseEvent { kind, time, grant_id: grant.id.clone(), purpose: PURPOSE.into(), seq: grant.next_seq };
+        grant.next_seq += 1;
+        let sealed = seal(&event, &grant.secret, &grant.key.public_key(), &mut self.rng).unwrap();
+        self.sealed.insert(self.entries.len() as u64, sealed.sealed);
+        self.entries.push(sealed.leaf.to_bytes().to_vec());
+    }
+
+    fn checkpoint_note(&self, entries: &[Vec<u8>]) -> String {
+        let mut frontier = Frontier::new();
+        for entry in entries {
+            frontier.push(leaf_hash(entry)).unwrap();
+        }
+        let text = Checkpoint::new(ORIGIN, entries.len() as u64, frontier.root().unwrap()).unwrap().to_text();
+        let mut signatures = vec![self.log_key.sign(&text)];
+        for w in &self.witnesses {
+            signatures.push(w.cosign(&text, NOW as u64).unwrap());
+        }
+        format_note(&text, &signatures)
+    }
+
+    /// Serves the trust list, the checkpoint, the bundles and the sealed events as they are now.
+    fn publish(&mut self) {
+        let entries = self.entries.clone();
+        self.publish_as(&entries);
+    }
+
+    /// Serves `entries` as the log (a commune showing another history).
+    fn publish_as(&mut self, entries: &[Vec<u8>]) {
+        let list =
+            TrustList { iss: self.commune.public_key().did_jwk(), iat: NOW - 10, exp: NOW + 86_400, services: vec![] };
+        let mut payload = serde_json::to_value(&list).unwrap();
+        payload["data_use_log"] = json!({
+            "url": LOG,
+            "log_key": self.log_key.verifier().to_vkey(),
+            "witnesses": self.witnesses.iter().map(|w| json!({"key": w.verifier().to_vkey(), "url": "https://w.test"})).collect::<Vec<_>>(),
+            "quorum": self.quorum,
+        });
+        let jwt = sign_compact(
+            &self.commune,
+            self.commune.default_alg(),
+            TRUST_LIST_TYP,
+            Map::new(),
+            &serde_json::to_vec(&payload).unwrap(),
+        )
+        .unwrap();
+        let mut files = self.served.0.borrow_mut();
+        files.clear();
+        files.insert(format!("{GUICHET}/.well-known/souverain-trust-list"), Some(jwt.into_bytes()));
+        files.insert(format!("{LOG}/checkpoint"), Some(self.checkpoint_note(entries).into_bytes()));
+        for coord in bundles_to_publish(0, entries.len() as u64) {
+            let first = (coord.index * 256) as usize;
+            let slice = &entries[first..first + coord.width as usize];
+            let bundle = encode_bundle(slice.iter().map(Vec::as_slice)).unwrap();
+            files.insert(format!("{LOG}/{}", coord.entries_path()), Some(bundle));
+        }
+        for (index, sealed) in &self.sealed {
+            let erased = self.erased.contains(index);
+            files.insert(format!("{LOG}/events/{index}"), (!erased).then(|| sealed.clone()));
+        }
+    }
+
+    fn request(&self, grants: &[&Grant], state: Option<&AuditState>, withdrawn_at: Option<i64>) -> AuditRequest {
+        let grants: Vec<Value> = grants
+            .iter()
+            .map(|g| {
+                json!({
+                    "id": g.id,
+                    "purposes": {PURPOSE: "Inscrire vos enfants à la cantine"},
+                    "withdrawn_at": withdrawn_at,
+                    "keys": {
+                        "guichet": GUICHET,
+                        "origin": ORIGIN,
+                        "log_secret": souverain_core::b64::encode(g.secret.as_bytes()),
+                        "event_key_seed": souverain_core::b64::encode(g.key.seed()),
+                    }
+                })
+            })
+            .collect();
+        let request = json!({
+            "lang": "fr",
+            "commune": self.commune.public_key().did_jwk(),
+            "now": NOW,
+            "state": state,
+            "grants": grants,
+        });
+        serde_json::from_value(request).unwrap()
+    }
+
+    fn audit(&self, grants: &[&Grant], state: Option<&AuditState>) -> AuditReport {
+        run(audit(&self.request(grants, state, None), &self.served))
+    }
+}
+
+fn texts(report: &AuditReport, grant: &Grant) -> Vec<String> {
+    report.grants[&grant.id].items.iter().map(|(_, t)| t.clone()).collect()
+}
+
+fn read(agent: &str) -> EventKind {
+    EventKind::AgentRead { agent: agent.into() }
+}
+
+#[test]
+fn finds_each_use_of_a_grant_and_only_its_own() {
+    let mut c = Commune::new(2, 2);
+    let (mut mine, mut other) = (c.grant("urn:uuid:mine"), c.grant("urn:uuid:other"));
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.log(&mut other, read("agent:durand"), NOW - 200);
+    c.log(&mut mine, EventKind::WithdrawalProcessed, NOW - 100);
+    c.log(&mut mine, EventKind::Erasure, NOW - 90);
+    c.publish();
+    let report = c.audit(&[&mine], None);
+    assert_eq!(report.logs.len(), 1);
+    assert!(report.logs[0].alarms.is_empty() && report.logs[0].problems.is_empty(), "{:?}", report.logs);
+    assert!(report.logs[0].summary.contains("4 entrées"), "{}", report.logs[0].summary);
+    assert!(report.logs[0].summary.contains("2 témoins sur 2"), "{}", report.logs[0].summary);
+    assert_eq!(
+        texts(&report, &mine),
+        [
+            "Consulté par agent:martin — motif : Inscrire vos enfants à la cantine",
+            "Votre retrait de consentement a été traité",
+            "Vos données ont été effacées",
+        ]
+    );
+    assert_eq!(report.grants[&mine.id].items[0].0, Some(NOW - 300));
+    assert!(report.grants[&mine.id].alarms.is_empty());
+    assert!(report.proof.is_none());
+    // Nothing of the other grant: its tags are not ours.
+    assert!(!texts(&report, &mine).concat().contains("durand"));
+}
+
+#[test]
+fn a_second_audit_reads_only_new_entries_and_keeps_what_was_opened() {
+    let mut c = Commune::new(1, 1);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.publish();
+    let first = c.audit(&[&mine], None);
+    assert_eq!(texts(&first, &mine).len(), 1);
+    // The commune erases the first sealed event at the end of retention and appends a second:
+    // the wallet still shows the first as it opened it.
+    c.erased.push(0);
+    c.log(&mut mine, read("agent:leroy"), NOW - 100);
+    c.publish();
+    let state = first.state;
+    let kept = state.logs[LOG].checkpoint.clone();
+    let second = c.audit(&[&mine], Some(&state));
+    assert!(second.logs[0].problems.is_empty(), "{:?}", second.logs);
+    let said = texts(&second, &mine);
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said[0].contains("agent:martin") && said[1].contains("agent:leroy"), "{said:?}");
+    assert_ne!(second.state.logs[LOG].checkpoint, kept, "the new checkpoint is kept");
+}
+
+#[test]
+fn a_rewritten_history_is_an_alarm_with_both_checkpoints_as_proof() {
+    let mut c = Commune::new(1, 1);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.log(&mut mine, read("agent:leroy"), NOW - 200);
+    c.publish();
+    let first = c.audit(&[&mine], None);
+    // The commune drops the second read and appends something else in its place: same size plus
+    // one, signed by the log and the witness, but not an extension of what the wallet verified.
+    let mut other = c.grant("urn:uuid:other");
+    c.entries.truncate(1);
+    c.log(&mut other, read("agent:x"), NOW - 50);
+    c.log(&mut other, read("agent:y"), NOW - 40);
+    c.publish();
+    let second = c.audit(&[&mine], Some(&first.state));
+    assert_eq!(second.logs[0].alarms.len(), 1, "{:?}", second.logs);
+    assert!(second.logs[0].alarms[0].contains("réécrite"), "{:?}", second.logs[0].alarms);
+    let proof: Value = serde_json::from_str(second.proof.as_deref().unwrap()).unwrap();
+    assert_eq!(proof[0]["kind"], "fork");
+    assert_eq!(proof[0]["kept"], first.state.logs[LOG].checkpoint);
+    assert_ne!(proof[0]["served"], proof[0]["kept"]);
+    // The verified state is not replaced by the contradicting one.
+    assert_eq!(second.state.logs[LOG].checkpoint, first.state.logs[LOG].checkpoint);
+    // Found again at the next audit, kept once.
+    let third = c.audit(&[&mine], Some(&second.state));
+    assert_eq!(third.state.logs[LOG].proofs.len(), 1);
+}
+
+#[test]
+fn a_shrunk_log_is_a_rollback_alarm() {
+    let mut c = Commune::new(0, 0);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.log(&mut mine, read("agent:leroy"), NOW - 200);
+    c.publish();
+    let first = c.audit(&[&mine], None);
+    assert!(first.logs[0].summary.contains("aucun témoin"), "{}", first.logs[0].summary);
+    let shorter = c.entries[..1].to_vec();
+    c.publish_as(&shorter);
+    let second = c.audit(&[&mine], Some(&first.state));
+    assert!(second.logs[0].alarms[0].contains("moins d'entrées"), "{:?}", second.logs);
+    assert!(second.proof.unwrap().contains("rollback"));
+}
+
+#[test]
+fn an_omitted_use_is_an_alarm() {
+    let mut c = Commune::new(0, 0);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    mine.next_seq += 1; // number 1 never reaches the log
+    c.log(&mut mine, read("agent:leroy"), NOW - 200);
+    c.publish();
+    let report = c.audit(&[&mine], None);
+    let alarms = &report.grants[&mine.id].alarms;
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    assert!(alarms[0].contains("n° 1 absente"), "{alarms:?}");
+}
+
+#[test]
+fn a_processed_withdrawal_missing_from_the_log_is_an_alarm() {
+    let mut c = Commune::new(0, 0);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.publish();
+    let request = c.request(&[&mine], None, Some(NOW - 3600));
+    let report = run(audit(&request, &c.served));
+    assert!(report.grants[&mine.id].alarms.iter().any(|a| a.contains("retrait")), "{:?}", report.grants);
+    // Logged: no alarm.
+    c.log(&mut mine, EventKind::WithdrawalProcessed, NOW - 3599);
+    c.publish();
+    let report = run(audit(&c.request(&[&mine], None, Some(NOW - 3600)), &c.served));
+    assert!(report.grants[&mine.id].alarms.is_empty(), "{:?}", report.grants);
+}
+
+#[test]
+fn a_checkpoint_below_the_quorum_or_a_foreign_trust_list_cannot_be_verified() {
+    let mut c = Commune::new(2, 2);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.publish();
+    // One witness's cosignature only.
+    let text = c.checkpoint_note(&c.entries.clone());
+    let one: Vec<&str> = text.lines().collect();
+    let without_last = one[..one.len() - 1].join("\n") + "\n";
+    c.served.0.borrow_mut().insert(format!("{LOG}/checkpoint"), Some(without_last.into_bytes()));
+    let report = c.audit(&[&mine], None);
+    assert!(report.logs[0].problems[0].contains("1 témoin sur les 2"), "{:?}", report.logs);
+    assert!(report.grants[&mine.id].items.is_empty());
+    // A trust list signed by another key than the pinned one.
+    c.publish();
+    let mut request = c.request(&[&mine], None, None);
+    request.commune = SigningKey::generate_ed25519(&mut TestRng::new(99)).public_key().did_jwk();
+    let report = run(audit(&request, &c.served));
+    assert!(report.logs[0].problems[0].contains("pas signée par la clé enregistrée"), "{:?}", report.logs);
+    // Offline: said so, nothing lost from the kept state.
+    let first = c.audit(&[&mine], None);
+    c.served.0.borrow_mut().clear();
+    let offline = c.audit(&[&mine], Some(&first.state));
+    assert!(offline.logs[0].problems[0].contains("hors connexion"), "{:?}", offline.logs);
+    assert_eq!(offline.state, first.state);
+    assert_eq!(texts(&offline, &mine).len(), 1, "what was found before is still shown");
+}
+
+#[test]
+fn a_new_grant_is_searched_from_the_start_of_the_log() {
+    let mut c = Commune::new(0, 0);
+    let (mut old, mut new) = (c.grant("urn:uuid:old"), c.grant("urn:uuid:new"));
+    c.log(&mut old, read("agent:martin"), NOW - 300);
+    c.log(&mut new, read("agent:leroy"), NOW - 250);
+    c.publish();
+    let first = c.audit(&[&old], None);
+    let second = c.audit(&[&old, &new], Some(&first.state));
+    assert_eq!(texts(&second, &new).len(), 1, "the new grant's event sits before the kept size");
+    assert_eq!(texts(&second, &old).len(), 1, "the old grant's event is not counted twice");
+}
