@@ -617,6 +617,10 @@ pub enum Text {
     ConsentRefused,
     /// Explanation under a consent being sent.
     ConsentSendingHint,
+    /// Button: check the commune's log.
+    AuditRun,
+    /// Journal purpose: the audit's state kept.
+    PurposeAudit,
     /// Notice: an answer sent again was acknowledged.
     DeliveredNotice,
     /// Notice: an answer sent again was refused.

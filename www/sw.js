@@ -11,7 +11,7 @@ const VERSION = "/*VERSION*/dev";
 const CACHE = "souverain-" + VERSION;
 
 // Paths that belong to the guichet sharing this origin: never answered from the wallet's cache.
-const PASS_THROUGH = ["/api/", "/guichet/", "/.well-known/", "/healthz"];
+const PASS_THROUGH = ["/api/", "/guichet/", "/.well-known/", "/log/", "/healthz"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -74,9 +74,25 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     assert.equal(await page.locator('.timeline-entry[data-kind="issuance"]').count(), 2);
     await screenshot(page, "journal-disclosure-fr");
 
-    // Withdraw: the guichet records it and the wallet keeps the verified receipt.
+    // What the commune did with the data: the agent's read above is in the commune's log, found
+    // by the wallet's audit (a second wasm module, started only now, in a Web Worker).
     await page.getByRole("link", { name: "Consentements" }).first().click();
     await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
+    const workerRequests = [];
+    page.on("request", (r) => r.url().includes("souverain-audit-worker") && workerRequests.push(r.url()));
+    assert.deepEqual(workerRequests, [], "the worker is not loaded before it is needed");
+    await page.getByRole("button", { name: "Vérifier le journal de la commune" }).click();
+    const audit = page.locator("#audit-out");
+    await audit.locator(".audit-summary").waitFor({ timeout: 20_000 });
+    assert.match(await audit.locator(".audit-summary").textContent(), /Journal de la commune vérifié : \d+ entrées?, signé par la commune/);
+    const uses = audit.locator(`.data-use[data-grant="${grantId}"]`);
+    assert.match(await uses.locator("h3").textContent(), /Cantine scolaire/);
+    assert.match(await uses.textContent(), /Consulté par loopback — motif : Inscrire vos enfants à la cantine/);
+    assert.equal(await audit.locator(".alert-error").count(), 0, await audit.textContent());
+    assert.ok(workerRequests.some((u) => u.endsWith("_loader.js")), "the worker's module is loaded on demand");
+    await screenshot(page, "audit-fr");
+
+    // Withdraw: the guichet records it and the wallet keeps the verified receipt.
     const card = page.locator(`.consent[data-grant="${grantId}"]`);
     await card.getByText("Actif", { exact: true }).waitFor();
     await card.getByRole("button", { name: "Retirer mon consentement" }).click();
@@ -86,6 +102,15 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     const check = await api("GET", `/api/consents/${grantId}/check?purpose=${encodeURIComponent(CANTEEN_DPV)}`);
     assert.equal(check.state, "withdrawn");
     assert.equal(check.may_process, false);
+    // The log now holds the withdrawal processed and the erasure the wallet expects after it; the
+    // second audit reads only the new entries and keeps the read it found before.
+    await page.getByRole("button", { name: "Vérifier le journal de la commune" }).click();
+    await uses.getByText("Votre retrait de consentement a été traité").waitFor({ timeout: 20_000 });
+    const after = await uses.textContent();
+    assert.match(after, /Consulté par loopback/);
+    assert.match(after, /Vos données ont été effacées/);
+    assert.equal(await audit.locator(".alert-error").count(), 0, await audit.textContent());
+    await screenshot(page, "audit-after-withdrawal-fr");
     // The canteen erases at once on withdrawal: home no longer lists it as holding anything.
     await page.getByRole("link", { name: "Accueil" }).first().click();
     await page.getByText("Aucun service ne détient de données de votre portefeuille pour l'instant.").waitFor();

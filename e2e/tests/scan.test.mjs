@@ -198,6 +198,8 @@ test("each consent shows a QR code of the agents' check page, which follows the 
     await card.getByText("Montrer à un agent").click();
     const qr = card.getByRole("img", { name: "Code QR pour vérifier ce consentement" });
     await qr.waitFor();
+    // The modules are drawn by the wallet's worker once the details open (not in the first load).
+    await qr.locator("path").waitFor({ timeout: 20_000 });
     assert.equal(await qr.evaluate((svg) => svg.tagName.toLowerCase()), "svg");
     assert.equal(await qr.getAttribute("shape-rendering"), "crispEdges");
     assert.equal(await qr.locator("title").textContent(), "Code QR pour vérifier ce consentement");

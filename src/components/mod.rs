@@ -3,13 +3,11 @@
 mod alert;
 mod busy;
 mod field;
-mod qr;
 mod scanner;
 mod strength_meter;
 
 pub use alert::{Alert, AlertKind};
 pub use busy::Busy;
 pub use field::{Field, SecretText, input_value};
-pub use qr::{QrCode, QrProps};
 pub use scanner::{Scanner, ScannerProps};
 pub use strength_meter::StrengthMeter;

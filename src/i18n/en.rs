@@ -158,6 +158,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeRequestClosed => "request closed (accepted or declined)",
         Text::PurposeRequestExpired => "request expired unanswered",
         Text::PurposeTrustList => "commune's key recorded",
+        Text::PurposeAudit => "commune's log checked",
         Text::PurposeBackup => "backup",
         Text::PurposeRestore => "restoring a backup",
         Text::PurposePortability => "export of your data (portability)",
@@ -329,6 +330,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ConsentSendingHint => {
             "The service's reply has not arrived: the answer will be sent again. You can already withdraw this consent."
         }
+        Text::AuditRun => "Check the commune's log",
         Text::DeliveredNotice => "Answer received by the service, signed receipt verified.",
         Text::RefusedNotice => "An answer was refused by the service.",
         Text::PurposeConsentRefused => "answer refused by the service",

@@ -162,6 +162,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeRequestClosed => "demande close (acceptée ou refusée)",
         Text::PurposeRequestExpired => "demande expirée sans réponse",
         Text::PurposeTrustList => "clé de la commune enregistrée",
+        Text::PurposeAudit => "journal de la commune vérifié",
         Text::PurposeBackup => "sauvegarde",
         Text::PurposeRestore => "restauration d'une sauvegarde",
         Text::PurposePortability => "export de vos données (portabilité)",
@@ -345,6 +346,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ConsentSendingHint => {
             "Réponse du service pas encore reçue : elle sera renvoyée. Vous pouvez déjà retirer ce consentement."
         }
+        Text::AuditRun => "Vérifier le journal de la commune",
         Text::DeliveredNotice => "Réponse reçue par le service, reçu signé vérifié.",
         Text::RefusedNotice => "Une réponse a été refusée par le service.",
         Text::PurposeConsentRefused => "réponse refusée par le service",

@@ -6,8 +6,9 @@ use gloo::events::EventListener;
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, QrCode};
+use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
+use crate::services::audit::{self, AuditFailure};
 use crate::services::consent::{self, ConsentState, ConsentView, WithdrawError};
 use crate::services::platform::format_time;
 use crate::state::{Action, use_app};
@@ -29,6 +30,29 @@ pub fn consents() -> Html {
             });
         });
     }
+    // The data-use log's audit: the worker draws its report (every text escaped there, and the
+    // page's policy forbids inline scripts besides) into `#audit-out`, whose children this view
+    // never renders: the report's views stay out of the first load.
+    let check = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (Some(session), Some(out)) =
+                (state.session().cloned(), gloo::utils::document().get_element_by_id("audit-out"))
+            else {
+                return;
+            };
+            out.set_text_content(Some(l.t(Text::Loading)));
+            wasm_bindgen_futures::spawn_local(async move {
+                match audit::run(&session, l.tag()).await {
+                    Ok(html) => out.set_inner_html(&html),
+                    Err(f) => out.set_text_content(Some(l.t(match f {
+                        AuditFailure::Worker => Text::ErrNetwork,
+                        AuditFailure::Vault(f) => failure_text(&f),
+                    }))),
+                }
+            });
+        })
+    };
     let withdraw = {
         let (state, error) = (state.clone(), error.clone());
         Callback::from(move |id: String| {
@@ -54,6 +78,10 @@ pub fn consents() -> Html {
             if let Some(e) = *error {
                 <Alert kind={AlertKind::Error} lang={l}>{ l.t(e) }</Alert>
             }
+            <section class="audit" aria-live="polite">
+                <button type="button" class="button button-secondary" onclick={check}>{ l.t(Text::AuditRun) }</button>
+                <div id="audit-out"></div>
+            </section>
             { match &*list {
                 None => html! { <p>{ l.t(Text::Loading) }</p> },
                 Some(Err(t)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*t) }</Alert> },
@@ -109,7 +137,12 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
             if let Some(url) = consent::check_url(g) {
                 <details class="show-agent">
                     <summary>{ l.t(Text::QrShowAgent) }</summary>
-                    <QrCode data={url.clone()} label={l.t(Text::QrCheckLabel)} />
+                    // Drawn by the worker when this opens (`www/lazy.js`): its code is not in the
+                    // first load. Black on white in every theme: scanners expect it.
+                    <svg class="qr" role="img" aria-label={l.t(Text::QrCheckLabel)} shape-rendering="crispEdges"
+                        data-qr={url.clone()}>
+                        <title>{ l.t(Text::QrCheckLabel) }</title>
+                    </svg>
                     <p class="hint">{ l.t(Text::QrCheckHint) }</p>
                     <dl>
                         <dt>{ l.t(Text::QrCheckUrl) }</dt><dd><code class="check-url">{ url }</code></dd>

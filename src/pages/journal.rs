@@ -46,6 +46,7 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
         "request-expired" => Some(Text::PurposeRequestExpired),
         "consent-refused" => Some(Text::PurposeConsentRefused),
         "trust-list" => Some(Text::PurposeTrustList),
+        "data-use-audit" => Some(Text::PurposeAudit),
         "backup" => Some(Text::PurposeBackup),
         "restore-backup" => Some(Text::PurposeRestore),
         "data-portability" => Some(Text::PurposePortability),

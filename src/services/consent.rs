@@ -47,6 +47,28 @@ pub struct ConsentRecord {
     /// (it holds the presentations), and absent from the records of consents given at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// What the service gave with its receipt to audit its data-use log for this grant: its whole
+    /// reply, whose `data_use_log` member the audit worker reads (the wallet itself never does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_use_log: Option<LogKeys>,
+}
+
+/// A grant's log keys (the tag secret and the events' key seed) as JSON text: wiped when dropped,
+/// never printed.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LogKeys(pub String);
+
+impl core::fmt::Debug for LogKeys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("LogKeys(..)")
+    }
+}
+
+impl Drop for LogKeys {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// A grant kept before it is sent, with what sending it again takes.
@@ -80,6 +102,7 @@ impl FromJson for ConsentRecord {
             withdrawal_receipt: m.optional("withdrawal_receipt")?,
             erasure_by: m.optional("erasure_by")?,
             delivery: m.optional("delivery")?,
+            data_use_log: m.optional("data_use_log")?.map(LogKeys),
         })
     }
 }
@@ -327,14 +350,16 @@ fn claim_paths(grant: &Grant) -> Vec<Vec<PathSegment>> {
 /// Reads the service's reply to a posted answer: when its receipt verifies against the grant,
 /// `record` becomes a given consent (receipt kept, the form with the presentations dropped).
 /// Otherwise `record` is left as it was.
-fn receive(record: &mut ConsentRecord, reply: &str) -> Result<(), DeliveryError> {
-    let reply = json::parse(reply.as_bytes()).map_err(|_| DeliveryError::Invalid)?;
+fn receive(record: &mut ConsentRecord, body: &str) -> Result<(), DeliveryError> {
+    let reply = json::parse(body.as_bytes()).map_err(|_| DeliveryError::Invalid)?;
     let receipt = reply.get("receipt").and_then(Value::as_str).ok_or(DeliveryError::Invalid)?;
     UnverifiedReceipt::parse(receipt)
         .and_then(|r| r.verify(&record.content, &record.content.record_id))
         .map_err(|_| DeliveryError::Invalid)?;
     record.receipt = Some(receipt.to_owned());
     record.delivery = None;
+    // The whole reply is kept: the audit worker reads its `data_use_log` (no code here to cut it out).
+    record.data_use_log = reply.get("data_use_log").map(|_| LogKeys(body.to_owned()));
     Ok(())
 }
 
@@ -517,6 +542,7 @@ mod tests {
             withdrawal_receipt: None,
             erasure_by,
             delivery: None,
+            data_use_log: None,
         };
         ConsentView { id: id.into(), record, state, receipt: None }
     }
@@ -547,7 +573,9 @@ mod tests {
         };
         let grant = souverain_core::consent::UnverifiedGrant::parse(&record.grant).unwrap().verify(&binding, holder);
         let receipt = souverain_core::consent::Receipt::for_grant(&grant.unwrap(), 10, &mut OsRng).sign(service);
-        json!({"status": "verified", "grant_id": record.content.record_id, "receipt": receipt.unwrap()}).to_string()
+        json!({"status": "verified", "grant_id": record.content.record_id, "receipt": receipt.unwrap(),
+               "data_use_log": {"origin": "127.0.0.1/log", "log_secret": "c2VjcmV0", "event_key_seed": "c2VlZA"}})
+        .to_string()
     }
 
     #[test]
@@ -563,6 +591,11 @@ mod tests {
         let answer = reply(&record, &holder, &service);
         receive(&mut record, &answer).unwrap();
         assert_eq!(record.state(1_000), ConsentState::Active);
+        // The log keys are kept for the audit; never printed.
+        let keys = json::parse(record.data_use_log.as_ref().unwrap().0.as_bytes()).unwrap();
+        assert_eq!(keys["data_use_log"]["origin"], "127.0.0.1/log");
+        assert_eq!(keys["data_use_log"]["log_secret"], "c2VjcmV0");
+        assert!(!format!("{record:?}").contains("c2VjcmV0"));
         assert_eq!(record.delivery, None, "the presentations are sent no more, nor kept");
         let receipt = json::parse(answer.as_bytes()).unwrap()["receipt"].as_str().map(str::to_owned);
         assert_eq!(record.receipt, receipt);

@@ -2,6 +2,7 @@
 //! backend in [`crate::store`]), the browser platform, the service worker and the network.
 //! They hold no interface state; pages call them and dispatch the outcome.
 
+pub mod audit;
 pub mod consent;
 pub mod issuance;
 pub mod net;

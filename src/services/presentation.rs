@@ -399,6 +399,7 @@ async fn answer(
         withdrawal_receipt: None,
         erasure_by: None,
         delivery: Some(Delivery { response_uri: req.response_uri.clone(), form, refused: None }),
+        data_use_log: None,
     };
     Ok((consent::keep(session, &record).await?, record))
 }

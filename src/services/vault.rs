@@ -536,7 +536,7 @@ souverain_core::deserialize_via_tree!(Category, Source, DataItem);
 const PERSONAL_SCHEMA: u32 = 1;
 const AUTOLOCK_ID: &str = "setting-autolock";
 
-fn draft(kind: JournalKind, purpose: &str) -> EntryDraft {
+pub(crate) fn draft(kind: JournalKind, purpose: &str) -> EntryDraft {
     EntryDraft {
         time: now_unix(),
         kind,

@@ -10,11 +10,18 @@ use crate::run::{cmd, status};
 /// names, minifies the JavaScript glue, fills `sw.js` with the build's files and version.
 pub fn build_release() -> Result<(), String> {
     let started = Instant::now();
+    // Trunk copies wasm-bindgen's whole output directory, which keeps the JS snippets of earlier
+    // builds: without this a removed snippet would still be served and precached.
+    let bindgen_out = paths::root().join("target/wasm-bindgen");
+    if bindgen_out.exists() {
+        std::fs::remove_dir_all(&bindgen_out).map_err(|err| format!("{}: {err}", bindgen_out.display()))?;
+    }
     status(cmd("trunk", &["build", "--release", "--offline", "--dist", &paths::wallet_dist().to_string_lossy()]))?;
     order_functions(&paths::wallet_dist())?;
     shorten_imports(&paths::wallet_dist())?;
     minify_glue(&paths::wallet_dist())?;
     let files = fill_service_worker(&paths::wallet_dist())?;
+    minify_scripts(&paths::wallet_dist())?;
     let compressed = precompress(&paths::wallet_dist())?;
     println!("wallet: built in {:.1?}, {files} files precached, {compressed} precompressed", started.elapsed());
     Ok(())
@@ -106,6 +113,36 @@ fn minify_glue(dist: &Path) -> Result<(), String> {
     let html = replace_integrity(&html, &before, &after)?;
     std::fs::rename(&minified, &path).map_err(|err| format!("{}: {err}", path.display()))?;
     std::fs::write(&index, html).map_err(|err| format!("{}: {err}", index.display()))
+}
+
+/// Minifies, in place, the scripts Trunk copies as they are (written to be read, with comments):
+/// the service worker once filled (a classic script), the boot script and wasm-bindgen's snippets
+/// (modules). Trunk preloads the snippets with a subresource integrity, updated in `index.html`
+/// like the glue's; the boot tag and the service worker carry none.
+fn minify_scripts(dist: &Path) -> Result<(), String> {
+    let modules =
+        list_files(dist)?.into_iter().filter(|f| f == "boot.js" || (f.starts_with("snippets/") && f.ends_with(".js")));
+    let scripts = modules.map(|f| (f, true)).chain([("sw.js".to_owned(), false)]);
+    for (file, module) in scripts {
+        let path = dist.join(&file);
+        let minified = path.with_extension("js.min");
+        let (source, target) = (path.to_string_lossy(), minified.to_string_lossy());
+        let mut args = vec![source.as_ref(), "--compress", "--mangle", "--output", target.as_ref()];
+        if module {
+            args.insert(1, "--module");
+        }
+        let before = std::fs::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+        status(cmd("terser", &args))?;
+        if file.starts_with("snippets/") {
+            let after = std::fs::read(&minified).map_err(|err| format!("{}: {err}", minified.display()))?;
+            let index = dist.join("index.html");
+            let html = std::fs::read_to_string(&index).map_err(|err| format!("{}: {err}", index.display()))?;
+            let html = replace_integrity(&html, &before, &after)?;
+            std::fs::write(&index, html).map_err(|err| format!("{}: {err}", index.display()))?;
+        }
+        std::fs::rename(&minified, &path).map_err(|err| format!("{}: {err}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// `html` with the SHA-384 integrity value of `before` replaced by that of `after`; an error unless

@@ -20,9 +20,13 @@
 //!    promised by a date now past).
 //!
 //! Everything here is pure but the [`Files`] it reads through: the worker fetches, the tests read a map.
+//!
+//! The worker also draws the QR code the wallet shows an agent ([`qr`]): another capability the
+//! first load has no room for, asked for when the citizen opens it.
 
 #![forbid(unsafe_code)]
 
+pub mod qr;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,6 +46,24 @@ use souverain_core::trust_list::{TRUST_LIST_TYP, UnverifiedTrustList};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use text::{Lang, Said};
+
+/// A request to draw a QR code: `{"qr": data}`; answered with `{"side": n, "path": "…"}`, or
+/// `{}` when the data does not fit in a QR code.
+#[derive(Deserialize)]
+pub struct QrRequest {
+    /// What the code holds.
+    pub qr: String,
+}
+
+impl QrRequest {
+    /// The answer's JSON.
+    pub fn answer(&self) -> String {
+        match qr::drawing(&self.qr) {
+            Some((side, path)) => serde_json::json!({ "side": side, "path": path }).to_string(),
+            None => "{}".to_owned(),
+        }
+    }
+}
 
 /// Where a guichet serves its signed trust list.
 pub const TRUST_LIST_PATH: &str = "/.well-known/souverain-trust-list";
@@ -69,7 +91,9 @@ pub struct SecretText(String);
 /// where the guichet is.
 #[derive(Deserialize)]
 pub struct LogKeys {
-    /// The guichet's origin (where the answer was posted).
+    /// The guichet's origin: the origin of the grant's withdrawal endpoint, the service that
+    /// received it (as for the agents' check page), when read from a record.
+    #[serde(default)]
     pub guichet: String,
     /// The log's origin line (its checkpoints' first line).
     pub origin: String,
@@ -84,6 +108,9 @@ pub struct LogKeys {
 pub struct GrantInput {
     /// The grant's record id.
     pub id: String,
+    /// The service's name as the citizen knows it (from the trust list when the grant was given).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Its purposes: DPV IRI to the text the citizen read, in their language.
     #[serde(default)]
     pub purposes: BTreeMap<String, String>,
@@ -103,6 +130,7 @@ pub struct AuditRequest {
     /// The citizen's language.
     pub lang: Lang,
     /// The commune's key, pinned by the wallet on first use (a `did:jwk`).
+    #[serde(default)]
     pub commune: String,
     /// Now (Unix seconds).
     pub now: i64,
@@ -110,7 +138,72 @@ pub struct AuditRequest {
     #[serde(default)]
     pub state: Option<AuditState>,
     /// The grants with log keys.
+    #[serde(default)]
     pub grants: Vec<GrantInput>,
+    /// The wallet's consent and setting records as it stores them, with their ids (the wallet
+    /// sends these: its first load has no room to pick what the audit needs);
+    /// [`AuditRequest::read_records`] reads them.
+    #[serde(default)]
+    pub records: Vec<(String, Value)>,
+}
+
+/// The wallet's record holding its pinned commune key (`{"did": …}`).
+pub const COMMUNE_RECORD: &str = "setting-commune-key";
+/// The wallet's record holding the last audit's [`AuditState`].
+pub const STATE_RECORD: &str = "setting-data-use-audit";
+
+impl AuditRequest {
+    /// Reads [`AuditRequest::records`]: the pinned commune key, the kept state, and the grants that
+    /// carry log keys, added to [`AuditRequest::grants`]. A kept state that does not read is
+    /// dropped (the next audit reads the log from the start).
+    pub fn read_records(&mut self) {
+        let records = std::mem::take(&mut self.records);
+        for (id, record) in &records {
+            match id.as_str() {
+                COMMUNE_RECORD => {
+                    self.commune = record.get("did").and_then(Value::as_str).unwrap_or_default().to_owned();
+                }
+                STATE_RECORD => self.state = serde_json::from_value(record.clone()).ok(),
+                _ => self.grants.extend(grant_from_record(record, self.lang)),
+            }
+        }
+    }
+}
+
+/// The audit's view of a consent record as the wallet stores it: the grant's id and purposes (in
+/// the citizen's language), the withdrawal receipt's time, the erasure date, and the log keys the
+/// service gave (`data_use_log`: the service's reply as JSON text, whose member of that name holds
+/// them). `None` for a record without log keys.
+pub fn grant_from_record(record: &Value, lang: Lang) -> Option<GrantInput> {
+    // The service's whole reply with the receipt, as the wallet keeps it; its `data_use_log` member.
+    let reply: Value = serde_json::from_str(record.get("data_use_log")?.as_str()?).ok()?;
+    let mut keys: LogKeys = serde_json::from_value(reply.get("data_use_log")?.clone()).ok()?;
+    let content = record.get("content")?;
+    keys.guichet = souverain_core::trust_list::origin(content.get("withdrawal_endpoint")?.as_str()?)?;
+    let language = if lang == Lang::En { "en" } else { "fr" };
+    let purposes = content
+        .get("purposes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p.get("dpv")?.as_str()?.to_owned(), p.get("text")?.get(language)?.as_str()?.to_owned())))
+        .collect();
+    // The receipt's time, read without checking: the wallet verified the receipt before keeping it.
+    let withdrawn_at = record
+        .get("withdrawal_receipt")
+        .and_then(Value::as_str)
+        .and_then(|jwt| souverain_core::b64::decode(jwt.split('.').nth(1)?).ok())
+        .and_then(|payload| serde_json::from_slice::<Value>(&payload).ok())
+        .and_then(|payload| payload.get("iat")?.as_i64());
+    let name = record.get("service").and_then(|s| s.get(language)).or_else(|| content.get("aud"));
+    Some(GrantInput {
+        id: content.get("jti")?.as_str()?.to_owned(),
+        name: name.and_then(Value::as_str).map(str::to_owned),
+        purposes,
+        withdrawn_at,
+        erasure_by: record.get("erasure_by").and_then(Value::as_i64),
+        keys,
+    })
 }
 
 /// What the wallet keeps between audits (in its vault, as this JSON).
@@ -175,6 +268,12 @@ pub struct AuditReport {
     pub grants: BTreeMap<String, GrantReport>,
     /// The proofs to export (JSON text), when a log contradicted itself.
     pub proof: Option<String>,
+    /// Whether `state` differs from the request's: the wallet writes it only then.
+    pub state_changed: bool,
+    /// The whole report as HTML, every text escaped (see [`render`]).
+    pub html: String,
+    /// `state` as JSON text when it changed: what the wallet keeps.
+    pub state_text: Option<String>,
 }
 
 /// One log's verdict.
@@ -197,6 +296,8 @@ pub struct GrantReport {
     pub items: Vec<(Option<i64>, String)>,
     /// Evidence of an omission or a repetition.
     pub alarms: Vec<String>,
+    /// The same as HTML, every text escaped (see [`render`]).
+    pub html: String,
 }
 
 /// Why one log could not be audited; each shows as its own sentence.
@@ -225,9 +326,30 @@ pub enum LogProblem {
 
 /// Runs the audit of every log the wallet's grants are in.
 pub async fn audit(request: &AuditRequest, files: &impl Files) -> AuditReport {
+    if request.grants.is_empty() || request.commune.is_empty() {
+        let lang = request.lang;
+        let html = format!(r#"<p class="empty">{}</p>"#, escape(&lang.say(&Said::Nothing)));
+        let nothing = LogReport { summary: lang.say(&Said::Nothing), ..LogReport::default() };
+        return AuditReport {
+            state: request.state.clone().unwrap_or_default(),
+            logs: vec![nothing],
+            grants: BTreeMap::new(),
+            proof: None,
+            state_changed: false,
+            html,
+            state_text: None,
+        };
+    }
     let mut state = request.state.clone().unwrap_or_default();
-    let mut report =
-        AuditReport { state: AuditState::default(), logs: Vec::new(), grants: BTreeMap::new(), proof: None };
+    let mut report = AuditReport {
+        state: AuditState::default(),
+        logs: Vec::new(),
+        grants: BTreeMap::new(),
+        proof: None,
+        state_changed: false,
+        html: String::new(),
+        state_text: None,
+    };
     let guichets: BTreeSet<&str> = request.grants.iter().map(|g| g.keys.guichet.as_str()).collect();
     for guichet in guichets {
         let grants: Vec<&GrantInput> = request.grants.iter().filter(|g| g.keys.guichet == guichet).collect();
@@ -249,8 +371,90 @@ pub async fn audit(request: &AuditRequest, files: &impl Files) -> AuditReport {
     if !proofs.is_empty() {
         report.proof = serde_json::to_string_pretty(&proofs).ok();
     }
+    report.state_changed = request.state.as_ref() != Some(&state);
+    if report.state_changed {
+        report.state_text = serde_json::to_string(&state).ok();
+    }
     report.state = state;
     report
+}
+
+/// `text` for HTML text or a quoted attribute value.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An alert as the wallet's `Alert` component draws it (same classes, role and words).
+fn alert(lang: Lang, error: bool, text: &str) -> String {
+    let (class, role, icon, word) = if error {
+        ("alert-error", "alert", "✖", Said::KindError)
+    } else {
+        ("alert-warning", "status", "⚠", Said::KindWarning)
+    };
+    format!(
+        r#"<div class="alert {class}" role="{role}"><span class="alert-icon" aria-hidden="true">{icon}</span><strong class="alert-word">{}</strong> {}</div>"#,
+        escape(&lang.say(&word)),
+        escape(text)
+    )
+}
+
+/// Draws the report as HTML for the wallet, which shows it as it is: the wallet's first load
+/// has no room for these views. Every text (agents' names, purposes, service names, anything the
+/// guichet or the log said) is escaped here; the wallet's policy forbids inline scripts besides.
+/// `date` writes a time in the citizen's language (the worker uses the browser's); `grants` gives
+/// each grant's service name, in the request's order.
+pub fn render(lang: Lang, report: &mut AuditReport, grants: &[GrantInput], date: &dyn Fn(i64) -> String) {
+    let mut html = String::new();
+    for log in &report.logs {
+        if !log.summary.is_empty() {
+            html.push_str(&format!(r#"<p class="audit-summary">{}</p>"#, escape(&log.summary)));
+        }
+        log.alarms.iter().for_each(|a| html.push_str(&alert(lang, true, a)));
+        log.problems.iter().for_each(|p| html.push_str(&alert(lang, false, p)));
+    }
+    if let Some(proof) = &report.proof {
+        html.push_str(&format!(
+            r#"<p><a class="button button-secondary" download="preuve-journal-commune.json" href="data:application/json;base64,{}">{}</a></p>"#,
+            souverain_core::b64::encode(proof).replace('-', "+").replace('_', "/"),
+            escape(&lang.say(&Said::Proof))
+        ));
+    }
+    for input in grants {
+        let Some(grant) = report.grants.get_mut(&input.id) else { continue };
+        let name = input.name.as_deref().unwrap_or(&input.id);
+        let mut section =
+            format!(r#"<section class="card data-use" data-grant="{}"><h3>{}</h3>"#, escape(&input.id), escape(name));
+        grant.alarms.iter().for_each(|a| section.push_str(&alert(lang, true, a)));
+        if grant.items.is_empty() {
+            section.push_str(&format!(r#"<p class="empty">{}</p>"#, escape(&lang.say(&Said::NoUse))));
+        } else {
+            section.push_str("<ul>");
+            for (time, text) in &grant.items {
+                let when = time.map(|t| format!("{} · ", escape(&date(t)))).unwrap_or_default();
+                section.push_str(&format!("<li>{when}{}</li>", escape(text)));
+            }
+            section.push_str("</ul>");
+        }
+        section.push_str("</section>");
+        grant.html = section.clone();
+        html.push_str(&section);
+    }
+    if report.grants.is_empty() {
+        // Nothing audited (see `audit`): its one sentence, drawn as such.
+        html = format!(r#"<p class="empty">{}</p>"#, escape(&lang.say(&Said::Nothing)));
+    }
+    report.html = format!(r#"<h2>{}</h2>{html}"#, escape(&lang.say(&Said::Title)));
 }
 
 /// The log's member of the trust list.

@@ -1,10 +1,12 @@
-//! The audit's Web Worker: started by the wallet when the citizen asks what the commune did with
-//! their data (the wallet's first load does not carry this module). It says `ready`, then answers
-//! each request (an [`souverain_audit_worker::AuditRequest`] as JSON) with a report as JSON.
+//! The wallet's worker: started when the citizen asks what the commune did with their data, or
+//! opens the QR code for an agent (the wallet's first load does not carry this module). It says
+//! `ready`, then answers each request (a [`souverain_audit_worker::QrRequest`] or an
+//! [`souverain_audit_worker::AuditRequest`], as JSON) with JSON.
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod worker {
-    use souverain_audit_worker::{AuditRequest, Files, audit};
+    use souverain_audit_worker::text::Lang;
+    use souverain_audit_worker::{AuditRequest, Files, QrRequest, audit, render};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::JsFuture;
@@ -39,9 +41,19 @@ mod worker {
     }
 
     async fn answer(text: String) -> String {
+        if let Ok(qr) = serde_json::from_str::<QrRequest>(&text) {
+            return qr.answer();
+        }
         match serde_json::from_str::<AuditRequest>(&text) {
-            Ok(request) => {
-                let report = audit(&request, &Fetched).await;
+            Ok(mut request) => {
+                request.read_records();
+                let mut report = audit(&request, &Fetched).await;
+                let locale = if request.lang == Lang::En { "en-GB" } else { "fr-FR" };
+                let date = |unix: i64| -> String {
+                    let date = js_sys::Date::new(&JsValue::from_f64(unix as f64 * 1000.0));
+                    date.to_locale_string(locale, &JsValue::UNDEFINED).into()
+                };
+                render(request.lang, &mut report, &request.grants, &date);
                 serde_json::to_string(&report).unwrap_or_else(|_| r#"{"error":"report"}"#.to_owned())
             }
             Err(_) => r#"{"error":"request"}"#.to_owned(),

@@ -61,6 +61,18 @@ pub enum Said<'a> {
     Rollback,
     /// The log could not be checked.
     Problem(LogProblem),
+    /// The heading above a grant's findings.
+    Title,
+    /// A grant with no use in the log.
+    NoUse,
+    /// The word before an alarm.
+    KindError,
+    /// The word before a problem.
+    KindWarning,
+    /// The link that downloads the proof.
+    Proof,
+    /// No consent carries log keys, or no commune key is pinned yet.
+    Nothing,
 }
 
 fn numbers(list: &[u64]) -> String {
@@ -86,6 +98,14 @@ fn fr(said: &Said<'_>) -> String {
     // A French count: CLDR's "one" is 0 and 1.
     let fr_plural = |n: usize, one: &str, other: &str| format!("{n} {}", if n <= 1 { one } else { other });
     match said {
+        Said::Title => "Ce que la commune a fait de mes données".to_owned(),
+        Said::NoUse => "Aucune utilisation inscrite au journal.".to_owned(),
+        Said::KindError => "Erreur :".to_owned(),
+        Said::KindWarning => "Attention :".to_owned(),
+        Said::Nothing => "Aucun consentement à vérifier : aucun service ne vous a remis de clés pour son journal des \
+                          utilisations."
+            .to_owned(),
+        Said::Proof => "Télécharger la preuve (les deux versions signées du journal)".to_owned(),
         Said::Verified { size, cosigned, witnesses, quorum } => {
             let entries = fr_plural(usize::try_from(*size).unwrap_or(usize::MAX), "entrée", "entrées");
             if *witnesses == 0 {
@@ -169,6 +189,12 @@ fn fr(said: &Said<'_>) -> String {
 
 fn en(said: &Said<'_>) -> String {
     match said {
+        Said::Title => "What the commune did with my data".to_owned(),
+        Said::NoUse => "No use recorded in the log.".to_owned(),
+        Said::KindError => "Error:".to_owned(),
+        Said::KindWarning => "Warning:".to_owned(),
+        Said::Nothing => "No consent to check: no service gave you keys to its data-use log.".to_owned(),
+        Said::Proof => "Download the proof (both signed versions of the log)".to_owned(),
         Said::Verified { size, cosigned, witnesses, quorum } => {
             let entries = plural(usize::try_from(*size).unwrap_or(usize::MAX), "entry", "entries");
             if *witnesses == 0 {

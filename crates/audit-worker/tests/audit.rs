@@ -282,6 +282,12 @@ fn a_rewritten_history_is_an_alarm_with_both_checkpoints_as_proof() {
     assert_ne!(proof[0]["served"], proof[0]["kept"]);
     // The verified state is not replaced by the contradicting one.
     assert_eq!(second.state.logs[LOG].checkpoint, first.state.logs[LOG].checkpoint);
+    // Drawn as a download link holding the same proof.
+    let mut drawn = c.audit(&[&mine], Some(&second.state));
+    souverain_audit_worker::render(souverain_audit_worker::text::Lang::Fr, &mut drawn, &[], &|t| t.to_string());
+    let href = drawn.html.split("base64,").nth(1).unwrap().split('"').next().unwrap();
+    let decoded = souverain_core::b64::decode(href.replace('+', "-").replace('/', "_").trim_end_matches('=')).unwrap();
+    assert_eq!(String::from_utf8(decoded).unwrap(), drawn.proof.clone().unwrap());
     // Found again at the next audit, kept once.
     let third = c.audit(&[&mine], Some(&second.state));
     assert_eq!(third.state.logs[LOG].proofs.len(), 1);
@@ -363,6 +369,91 @@ fn a_checkpoint_below_the_quorum_or_a_foreign_trust_list_cannot_be_verified() {
 }
 
 #[test]
+fn reads_the_wallets_own_consent_records() {
+    let mut c = Commune::new(0, 0);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.publish();
+    let keys = json!({
+        "origin": ORIGIN,
+        "log_secret": souverain_core::b64::encode(mine.secret.as_bytes()),
+        "event_key_seed": souverain_core::b64::encode(mine.key.seed()),
+    });
+    // A withdrawal receipt's payload (the wallet verified its signature before keeping it).
+    let receipt = format!("e30.{}.c2ln", souverain_core::b64::encode(br#"{"iat":1789990000}"#));
+    let record = json!({
+        "grant": "g", "service": null, "receipt": "r", "withdrawal": "w", "withdrawal_receipt": receipt,
+        "erasure_by": NOW - 7200,
+        "content": {"jti": "urn:uuid:mine", "withdrawal_endpoint": format!("{GUICHET}/api/consents/withdraw"),
+                    "purposes": [{"dpv": PURPOSE, "text": {"fr": "Cantine", "en": "Canteen"}}]},
+        "data_use_log": json!({"status": "verified", "receipt": "r", "data_use_log": keys}).to_string(),
+    });
+    let without_keys = json!({"content": {"jti": "urn:uuid:other", "purposes": []}});
+    let commune = c.request(&[], None, None).commune;
+    let mut request = c.request(&[], None, None);
+    request.commune = String::new();
+    request.records = vec![
+        ("grant-1".into(), record),
+        ("grant-2".into(), without_keys),
+        ("setting-commune-key".into(), json!({ "did": commune })),
+        ("setting-autolock".into(), json!({ "minutes": 5 })),
+    ];
+    request.read_records();
+    assert_eq!(request.commune, commune, "the pinned key is read from its record");
+    assert_eq!(request.grants.len(), 1, "a record without log keys is not audited");
+    assert_eq!(request.grants[0].keys.guichet, GUICHET, "the guichet is where withdrawals go");
+    let grant = &request.grants[0];
+    assert_eq!(grant.id, "urn:uuid:mine");
+    assert_eq!((grant.withdrawn_at, grant.erasure_by), (Some(1_789_990_000), Some(NOW - 7200)));
+    assert_eq!(grant.purposes[PURPOSE], "Cantine");
+    let report = run(audit(&request, &c.served));
+    assert_eq!(texts(&report, &mine), ["Consulté par agent:martin — motif : Cantine"]);
+    // Withdrawn and past its erasure date with neither event in the log: both are alarms.
+    assert_eq!(report.grants[&mine.id].alarms.len(), 2, "{:?}", report.grants);
+    assert!(report.state_changed);
+    assert_eq!(report.state_text.as_deref(), Some(serde_json::to_string(&report.state).unwrap().as_str()));
+    let again = run(audit(&c.request(&[&mine], Some(&report.state), None), &c.served));
+    assert!(!again.state_changed && again.state_text.is_none(), "nothing new: the wallet writes nothing");
+    // The kept state comes back as the wallet's record.
+    let mut from_records = c.request(&[&mine], None, None);
+    from_records.records = vec![("setting-data-use-audit".into(), serde_json::to_value(&report.state).unwrap())];
+    from_records.read_records();
+    assert_eq!(from_records.state.as_ref(), Some(&report.state));
+    // Without any grant, or without a pinned key, the report says there is nothing to check.
+    let mut none = c.request(&[], None, None);
+    let mut drawn = run(audit(&none, &c.served));
+    souverain_audit_worker::render(souverain_audit_worker::text::Lang::Fr, &mut drawn, &[], &|t| t.to_string());
+    assert!(drawn.html.contains("Aucun consentement à vérifier"), "{}", drawn.html);
+    none = c.request(&[&mine], None, None);
+    none.commune.clear();
+    assert!(run(audit(&none, &c.served)).grants.is_empty());
+}
+
+#[test]
+fn the_report_is_drawn_with_every_text_escaped() {
+    let mut c = Commune::new(0, 0);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("<img src=x onerror=alert(1)>"), NOW - 300);
+    mine.next_seq += 1;
+    c.log(&mut mine, read("agent:\"leroy\" & co"), NOW - 200);
+    c.publish();
+    let mut report = c.audit(&[&mine], None);
+    let mut grants = c.request(&[&mine], None, None).grants;
+    grants[0].name = Some("Cantine <scolaire>".into());
+    souverain_audit_worker::render(souverain_audit_worker::text::Lang::Fr, &mut report, &grants, &|t| format!("t={t}"));
+    let html = &report.grants[&mine.id].html;
+    assert!(!html.contains("<img"), "{html}");
+    assert!(html.contains("Consulté par &lt;img src=x onerror=alert(1)&gt;"), "{html}");
+    assert!(html.contains("agent:&quot;leroy&quot; &amp; co"), "{html}");
+    assert!(html.contains(&format!("<li>t={} · ", NOW - 300)), "{html}");
+    // The gap is an error alert drawn as the wallet's own.
+    assert!(html.contains(r#"<div class="alert alert-error" role="alert">"#), "{html}");
+    assert!(report.html.contains(r#"<p class="audit-summary">Journal de la commune vérifié"#), "{}", report.html);
+    assert!(report.html.contains(r#"data-grant="urn:uuid:mine"><h3>Cantine &lt;scolaire&gt;</h3>"#), "{}", report.html);
+    assert!(report.html.contains(html.as_str()), "the grant's section is in the whole report");
+}
+
+#[test]
 fn a_new_grant_is_searched_from_the_start_of_the_log() {
     let mut c = Commune::new(0, 0);
     let (mut old, mut new) = (c.grant("urn:uuid:old"), c.grant("urn:uuid:new"));
@@ -373,4 +464,20 @@ fn a_new_grant_is_searched_from_the_start_of_the_log() {
     let second = c.audit(&[&old, &new], Some(&first.state));
     assert_eq!(texts(&second, &new).len(), 1, "the new grant's event sits before the kept size");
     assert_eq!(texts(&second, &old).len(), 1, "the old grant's event is not counted twice");
+}
+
+#[test]
+fn a_qr_request_is_answered_with_the_drawing_and_an_audit_request_is_not_one() {
+    let url = "http://127.0.0.1:4321/guichet/consentements/urn%3Auuid%3Aabc?purpose=x";
+    let request: souverain_audit_worker::QrRequest = serde_json::from_str(&json!({ "qr": url }).to_string()).unwrap();
+    let answer: Value = serde_json::from_str(&request.answer()).unwrap();
+    let (side, path) = souverain_audit_worker::qr::drawing(url).unwrap();
+    assert_eq!(answer["side"], side);
+    assert_eq!(answer["path"], path);
+    let too_long: souverain_audit_worker::QrRequest =
+        serde_json::from_str(&json!({ "qr": "x".repeat(5000) }).to_string()).unwrap();
+    assert_eq!(too_long.answer(), "{}");
+    assert!(
+        serde_json::from_str::<souverain_audit_worker::QrRequest>(r#"{"lang":"fr","now":1,"records":[]}"#).is_err()
+    );
 }

@@ -1,10 +1,11 @@
 //! A QR code drawn as one SVG path, so that it stays sharp at any size and needs no image.
 //!
 //! The `qrcode` crate only computes the module matrix; drawing it here (one path, dark runs
-//! merged per row) keeps its SVG renderer and its string templates out of the wallet's wasm.
-//! The code is black on white in every theme: scanners expect dark modules on a light ground.
-
-use yew::prelude::*;
+//! merged per row) keeps its SVG renderer and its string templates out. This module runs in the
+//! worker, not in the wallet's first load (the matrix code and its tables weigh about 12 kB
+//! served): the wallet draws the `<svg>` with its title and label, and the worker's answer gives
+//! its size and path when the citizen opens "show to an agent" (`www/lazy.js`). The code is black
+//! on white in every theme: scanners expect dark modules on a light ground.
 
 /// The quiet zone around the code, in modules (ISO/IEC 18004 asks for four).
 pub const QUIET_ZONE: usize = 4;
@@ -37,7 +38,7 @@ pub fn matrix_path(width: usize, dark: &[bool]) -> String {
 
 /// The module matrix of `data` in byte mode, in the smallest version that holds it at error
 /// correction level M (15 % of the code may be damaged). Byte mode only, rather than the crate's
-/// segment optimiser: it spares the wallet that code, and costs at most a version on a URL.
+/// segment optimiser: it spares the worker that code, and costs at most a version on a URL.
 fn matrix(data: &[u8]) -> Option<(usize, Vec<bool>)> {
     let ec = qrcode::EcLevel::M;
     (1..=40).find_map(|v| {
@@ -52,36 +53,12 @@ fn matrix(data: &[u8]) -> Option<(usize, Vec<bool>)> {
 
 /// The side of the drawing, quiet zone included, and its path; `None` when `data` does not fit
 /// in a QR code.
-fn drawing(data: &str) -> Option<(usize, String)> {
+pub fn drawing(data: &str) -> Option<(usize, String)> {
     let (width, dark) = matrix(data.as_bytes())?;
     Some((width + 2 * QUIET_ZONE, matrix_path(width, &dark)))
 }
 
 /// Properties of [`QrCode`].
-#[derive(Properties, PartialEq)]
-pub struct QrProps {
-    /// What the code holds (a URL, usually also shown as text next to it).
-    pub data: AttrValue,
-    /// What the code is, for assistive technologies.
-    pub label: AttrValue,
-}
-
-/// A QR code of `data`, as an image labelled `label`. Renders nothing if `data` is too long for
-/// a QR code (the page shows the text anyway).
-#[function_component(QrCode)]
-pub fn qr_code(props: &QrProps) -> Html {
-    let drawn = use_memo(props.data.clone(), |data| drawing(data));
-    let Some((side, path)) = &*drawn else { return Html::default() };
-    html! {
-        <svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox={format!("0 0 {side} {side}")}
-            role="img" aria-label={props.label.clone()} shape-rendering="crispEdges">
-            <title>{ props.label.clone() }</title>
-            <rect width={side.to_string()} height={side.to_string()} fill="#fff" />
-            <path d={path.clone()} fill="#000" />
-        </svg>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,51 @@
+// The wallet's second wasm module (crates/audit-worker), outside its first load: each request
+// starts it in a Web Worker, which says "ready" once loaded, answers the one request posted
+// (JSON text) and is stopped. Imported by the wallet's glue (src/services/audit.rs).
+function ask(request) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker("souverain-audit-worker_loader.js");
+    worker.onerror = (event) => {
+      worker.terminate();
+      reject(event.message || "worker");
+    };
+    worker.onmessage = (event) => {
+      if (event.data === "ready") {
+        worker.postMessage(request);
+        return;
+      }
+      worker.terminate();
+      resolve(event.data);
+    };
+  });
+}
+
+/** The data-use log's audit: resolves with the worker's report (JSON text). */
+export function runAudit(request) {
+  return ask(request);
+}
+
+// The QR code for an agent is drawn when its <details> opens: the wallet renders the <svg> with
+// its title and label (`data-qr` holds what it encodes), the worker computes the modules.
+const SVG = "http://www.w3.org/2000/svg";
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const details = event.target;
+    const svg = details.open && details.querySelector && details.querySelector("svg[data-qr]");
+    if (!svg || svg.querySelector("path")) return;
+    ask(JSON.stringify({ qr: svg.dataset.qr })).then((text) => {
+      const { side, path } = JSON.parse(text);
+      if (!side || svg.querySelector("path")) return;
+      svg.setAttribute("viewBox", `0 0 ${side} ${side}`);
+      const rect = document.createElementNS(SVG, "rect");
+      rect.setAttribute("width", side);
+      rect.setAttribute("height", side);
+      rect.setAttribute("fill", "#fff");
+      const drawn = document.createElementNS(SVG, "path");
+      drawn.setAttribute("d", path);
+      drawn.setAttribute("fill", "#000");
+      svg.append(rect, drawn);
+    }, () => {});
+  },
+  true,
+);
