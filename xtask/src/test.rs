@@ -38,6 +38,9 @@ fn wasm_target(args: &[&str]) -> Command {
     cmd("cargo", &all)
 }
 
+/// The packages built for wasm32: core, the wallet and its second module.
+const WASM_PACKAGES: &[&str] = &["-p", "souverain-core", "-p", "souverain-wallet", "-p", "souverain-audit-worker"];
+
 fn stages() -> Vec<(&'static str, Step)> {
     let mut browser_tests = wasm_target(&["test", "--locked", "-p", "souverain-wallet"]);
     browser_tests.env("CHROMEDRIVER", CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "60");
@@ -49,36 +52,13 @@ fn stages() -> Vec<(&'static str, Step)> {
         ),
         (
             "clippy (wasm32)",
-            Step::Check(wasm_target(&[
-                "clippy",
-                "--locked",
-                "-p",
-                "souverain-core",
-                "-p",
-                "souverain-wallet",
-                "-p",
-                "souverain-audit-worker",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])),
+            Step::Check(wasm_target(
+                &[&["clippy", "--locked"], WASM_PACKAGES, &["--all-targets", "--", "-D", "warnings"]].concat(),
+            )),
         ),
         ("native tests (SQLite and PostgreSQL)", Step::Work(native_tests)),
         ("interop (JS and Python SD-JWT)", Step::Work(interop)),
-        (
-            "wasm32 build",
-            Step::Check(wasm_target(&[
-                "build",
-                "--locked",
-                "-p",
-                "souverain-core",
-                "-p",
-                "souverain-wallet",
-                "-p",
-                "souverain-audit-worker",
-            ])),
-        ),
+        ("wasm32 build", Step::Check(wasm_target(&[&["build", "--locked"], WASM_PACKAGES].concat()))),
         ("browser tests (Chromium)", Step::Tests(browser_tests)),
         ("wallet release build", Step::Work(|| wallet::build_release().map(|()| Counts { passed: 1, failed: 0 }))),
         ("end-to-end (Playwright)", Step::Work(end_to_end)),

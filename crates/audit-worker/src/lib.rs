@@ -519,13 +519,13 @@ async fn entries(files: &impl Files, url: &str, start: u64, size: u64) -> Result
     Ok(out)
 }
 
-fn frontier_of(log: &LogState) -> Option<Frontier> {
+/// The kept frontier of `log`, whose checkpoint has `size` leaves.
+fn frontier_of(log: &LogState, size: u64) -> Option<Frontier> {
     let hashes = log.frontier.iter().map(|(i, h)| {
         let bytes = souverain_core::b64::decode(h).ok()?;
         Some((*i, Hash(<[u8; 32]>::try_from(bytes.as_slice()).ok()?)))
     });
     let hashes = hashes.collect::<Option<Vec<_>>>()?;
-    let size = UnverifiedCheckpoint::parse(log.checkpoint.as_bytes()).ok()?.checkpoint_unverified().size();
     Frontier::from_parts(size, hashes).ok()
 }
 
@@ -563,7 +563,9 @@ async fn audit_log(
     // The kept state of this log, if its checkpoint still verifies with the listed key.
     let kept = state.logs.get(&url).cloned().and_then(|log| {
         let old = UnverifiedCheckpoint::parse(log.checkpoint.as_bytes()).ok()?.verify(&member.key).ok()?;
-        Some((log.clone(), old.checkpoint().size(), old.checkpoint().root(), frontier_of(&log)?))
+        let (size, root) = (old.checkpoint().size(), old.checkpoint().root());
+        let frontier = frontier_of(&log, size)?;
+        Some((log, size, root, frontier))
     });
     if let Some((log, old_size, _, _)) = &kept
         && size < *old_size
