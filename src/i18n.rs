@@ -97,6 +97,8 @@ pub enum Text {
     Delete,
     /// A number of minutes; {n} is the number.
     Minutes,
+    /// [`Text::Minutes`] for one.
+    MinutesOne,
     /// Heading of the welcome page.
     WelcomeTitle,
     /// First paragraph of the welcome page.
@@ -269,6 +271,8 @@ pub enum Text {
     JournalIntro,
     /// Chain verified; {n} entries.
     ChainVerified,
+    /// [`Text::ChainVerified`] for one.
+    ChainVerifiedOne,
     /// Chain broken at entry {n}.
     ChainBroken,
     /// Signed head mismatch.
@@ -287,6 +291,10 @@ pub enum Text {
     FilterAll,
     /// Number of entries shown; {n}.
     JournalShown,
+    /// The count of entries shown, for one (CLDR "one": 0 and 1 in French, 1 in English).
+    JournalShownOne,
+    /// Summary of the disclosure holding an entry's identifiers.
+    EntryDetails,
     /// Entry number {n}.
     EntryNumber,
     /// Before the service.
@@ -429,6 +437,8 @@ pub enum Text {
     RestoreBackupDate,
     /// Restore warning: grants a replacement would lose; {n} and {date}, the list follows.
     RestoreLosesGrants,
+    /// [`Text::RestoreLosesGrants`] for one.
+    RestoreLosesGrantsOne,
     /// Restore warning: a locked wallet cannot list them; {date}.
     RestoreMayLoseGrants,
     /// Notice: a backup was merged.
@@ -521,6 +531,8 @@ pub enum Text {
     RequestRetention,
     /// {n} days.
     RetentionDays,
+    /// [`Text::RetentionDays`] for one.
+    RetentionDaysOne,
     /// Label.
     RequestRecipients,
     /// No other recipient.
@@ -697,6 +709,20 @@ impl Lang {
     /// A claim path (JSON pointer) in words, its steps joined by `›`.
     pub fn claim_path(self, pointer: &str) -> String {
         pointer.trim_start_matches('/').split('/').map(|s| self.claim(s)).collect::<Vec<_>>().join(" › ")
+    }
+
+    /// Whether `n` takes the "one" form (CLDR plural rules: French 0 and 1, English 1).
+    pub fn is_one(self, n: usize) -> bool {
+        match self {
+            Lang::Fr => n <= 1,
+            Lang::En => n == 1,
+        }
+    }
+
+    /// A count in words: the `one` form or the `other` form by the language's plural rule, with
+    /// `{n}` replaced by the number.
+    pub fn count(self, one: Text, other: Text, n: usize) -> String {
+        self.t(if self.is_one(n) { one } else { other }).replace("{n}", &n.to_string())
     }
 
     /// A credential type in words: its catalog name, else the type identifier itself.

@@ -1,7 +1,7 @@
 // Issue 21: every page the citizen reads fits a phone's screen. After a whole exchange (two
 // credentials received, the canteen's request answered), every page at 360 × 740 and at 320 × 568,
 // in French and in English: nothing wider than the screen (the page never scrolls sideways).
-// Screenshots are kept in E2E_OUT.
+// Screenshots are kept in E2E_OUT. And no page speaks in identifiers outside a details element.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -23,6 +23,20 @@ async function overflow(page) {
       .slice(0, 3)
       .map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${(e.textContent ?? "").slice(0, 60)}`);
     return { excess: document.documentElement.scrollWidth - width, culprits };
+  });
+}
+
+/**
+ * Identifiers a citizen should not have to read (issue 21): DIDs, URNs, DPV IRIs, dotted claim
+ * paths, in the page's text outside any <details> (where they stay available on request).
+ */
+async function identifiers(page) {
+  return page.evaluate(() => {
+    const body = document.body.cloneNode(true);
+    body.querySelectorAll("details, script, noscript").forEach((e) => e.remove());
+    const text = body.textContent ?? "";
+    const found = text.match(/did:[a-z]+:\S{0,20}|urn:\S{0,30}|https?:\/\/w3id\.org\/dpv\S*|\b[a-z][a-z_]*\.[a-z][a-z_]*\b/g);
+    return found ?? [];
   });
 }
 
@@ -59,6 +73,7 @@ test("every page fits 360 and 320 pixel wide screens, in French and in English",
           await screenshot(page, name);
           const { excess, culprits } = await overflow(page);
           assert.ok(excess <= 0, `${name}: ${excess} px wider than the screen (${culprits.join(" | ")})`);
+          assert.deepEqual(await identifiers(page), [], `${name}: identifiers shown outside a details element`);
           checked.push(name);
         }
       }

@@ -228,12 +228,12 @@ test("each consent shows a QR code of the agents' check page, which follows the 
     assert.equal(await card.locator("svg.qr").count(), 1, "the QR code is still shown after withdrawal");
     assert.equal((await card.locator(".check-url").textContent()).trim(), url);
     assert.equal(await reason(), "withdrawn");
-    if (!(await card.locator("details").evaluate((el) => el.open))) await card.getByText("Montrer à un agent").click();
+    if (!(await card.locator("details.show-agent").evaluate((el) => el.open))) await card.getByText("Montrer à un agent").click();
     await screenshot(page, "consent-qr-withdrawn-fr");
 
     await page.getByRole("button", { name: "Switch to English" }).click();
     await page.getByRole("heading", { level: 1, name: "My consents" }).waitFor();
-    if (!(await card.locator("details").evaluate((el) => el.open))) await card.getByText("Show to an agent").click();
+    if (!(await card.locator("details.show-agent").evaluate((el) => el.open))) await card.getByText("Show to an agent").click();
     await card.getByRole("img", { name: "QR code to check this consent" }).waitFor();
     assert.deepEqual(await axe(page, "consent-qr-en"), []);
     await screenshot(page, "consent-qr-en");

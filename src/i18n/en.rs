@@ -26,6 +26,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::Back => "Back",
         Text::Delete => "Delete",
         Text::Minutes => "{n} minutes",
+        Text::MinutesOne => "{n} minute",
         Text::WelcomeTitle => "Welcome to your wallet",
         Text::WelcomeIntro => {
             "School canteen, after-school care, sports clubs, home help: your data stays with you, encrypted on this device."
@@ -130,6 +131,7 @@ pub(super) fn text(key: Text) -> &'static str {
             "Everything shared, received or changed, with whom and why. The journal is chained and signed: any tampering would be detected."
         }
         Text::ChainVerified => "Journal verified: {n} entries, no tampering detected.",
+        Text::ChainVerifiedOne => "Journal verified: {n} entry, no tampering detected.",
         Text::ChainBroken => "The journal was tampered with: entry number {n} was altered, removed or moved.",
         Text::ChainHead => "The journal does not match its signature: entries are missing or changed.",
         Text::ChainRolledBack => "The journal was replaced by an older version.",
@@ -139,6 +141,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::FilterKind => "Kind",
         Text::FilterAll => "All",
         Text::JournalShown => "{n} entries shown",
+        Text::JournalShownOne => "{n} entry shown",
+        Text::EntryDetails => "Technical identifiers",
         Text::EntryNumber => "entry number {n}",
         Text::EntryService => "Service:",
         Text::EntryPurpose => "Purpose:",
@@ -216,7 +220,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::RestoreReplace => "Replace with the backup",
         Text::RestoreMergeNeedsUnlock => "To merge, unlock first.",
         Text::RestoreBackupDate => "Backup of {date}.",
-        Text::RestoreLosesGrants => "Replacing would lose {n} consent(s) given or withdrawn since {date}:",
+        Text::RestoreLosesGrants => "Replacing would lose {n} consents given or withdrawn since {date}:",
+        Text::RestoreLosesGrantsOne => "Replacing would lose {n} consent given or withdrawn since {date}:",
         Text::RestoreMayLoseGrants => "Replacing would lose any consent given or withdrawn since {date}.",
         Text::RestoreMerged => "Backup merged, nothing erased.",
         Text::ErrOther => "An unexpected error occurred. Nothing was changed.",
@@ -271,6 +276,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::RequestPurpose => "What for",
         Text::RequestRetention => "Kept for",
         Text::RetentionDays => "{n} days",
+        Text::RetentionDaysOne => "{n} day",
         Text::RequestRecipients => "Other recipients",
         Text::RecipientsNone => "None",
         Text::RequestController => "Controller",

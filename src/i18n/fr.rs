@@ -26,6 +26,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::Back => "Retour",
         Text::Delete => "Supprimer",
         Text::Minutes => "{n} minutes",
+        Text::MinutesOne => "{n} minute",
         Text::WelcomeTitle => "Bienvenue dans votre portefeuille",
         Text::WelcomeIntro => {
             "Cantine, périscolaire, associations sportives, aide à domicile : vos données restent chez vous, chiffrées sur cet appareil."
@@ -134,6 +135,7 @@ pub(super) fn text(key: Text) -> &'static str {
             "Tout ce qui a été partagé, reçu ou modifié, avec qui et pourquoi. Le journal est chaîné et signé : toute modification serait détectée."
         }
         Text::ChainVerified => "Journal vérifié : {n} entrées, aucune modification détectée.",
+        Text::ChainVerifiedOne => "Journal vérifié : {n} entrée, aucune modification détectée.",
         Text::ChainBroken => "Le journal a été modifié : l'entrée n° {n} a été altérée, supprimée ou déplacée.",
         Text::ChainHead => "Le journal ne correspond pas à sa signature : des entrées manquent ou ont été changées.",
         Text::ChainRolledBack => "Le journal a été remplacé par une version plus ancienne.",
@@ -142,7 +144,9 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::FilterService => "Service",
         Text::FilterKind => "Type",
         Text::FilterAll => "Tous",
-        Text::JournalShown => "{n} entrée(s) affichée(s)",
+        Text::JournalShown => "{n} entrées affichées",
+        Text::JournalShownOne => "{n} entrée affichée",
+        Text::EntryDetails => "Identifiants techniques",
         Text::EntryNumber => "entrée n° {n}",
         Text::EntryService => "Service :",
         Text::EntryPurpose => "Motif :",
@@ -220,9 +224,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::RestoreReplace => "Remplacer par la sauvegarde",
         Text::RestoreMergeNeedsUnlock => "Pour fusionner, déverrouillez d'abord.",
         Text::RestoreBackupDate => "Sauvegarde du {date}.",
-        Text::RestoreLosesGrants => {
-            "Remplacer ferait perdre {n} consentement(s) donné(s) ou retiré(s) depuis le {date} :"
-        }
+        Text::RestoreLosesGrants => "Remplacer ferait perdre {n} consentements donnés ou retirés depuis le {date} :",
+        Text::RestoreLosesGrantsOne => "Remplacer ferait perdre {n} consentement donné ou retiré depuis le {date} :",
         Text::RestoreMayLoseGrants => "Remplacer ferait perdre tout consentement donné ou retiré depuis le {date}.",
         Text::RestoreMerged => "Sauvegarde fusionnée, rien n'a été effacé.",
         Text::ErrOther => "Une erreur inattendue s'est produite. Rien n'a été modifié.",
@@ -281,6 +284,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::RequestPurpose => "Pour quoi",
         Text::RequestRetention => "Conservation",
         Text::RetentionDays => "{n} jours",
+        Text::RetentionDaysOne => "{n} jour",
         Text::RequestRecipients => "Autres destinataires",
         Text::RecipientsNone => "Aucun",
         Text::RequestController => "Responsable",

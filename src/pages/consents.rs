@@ -124,7 +124,11 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                 if let (Some((jti, at)), Some(by)) = (&c.receipt, c.record.erasure_by) {
                     <dt>{ l.t(Text::ErasureBy) }</dt><dd>{ format_time(by, l.tag()) }</dd>
                     <dt>{ l.t(Text::ReceiptVerified) }</dt>
-                    <dd class="receipt">{ format_time(*at, l.tag()) }{ " · " }<code>{ jti.clone() }</code></dd>
+                    <dd class="receipt">{ format_time(*at, l.tag()) }
+                        <details class="entry-details">
+                            <summary>{ l.t(Text::EntryDetails) }</summary><code>{ jti.clone() }</code>
+                        </details>
+                    </dd>
                 }
             </dl>
             if c.state == ConsentState::Sending {

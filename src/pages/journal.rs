@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
+use crate::services::consent;
 use crate::services::platform::{self, format_time};
 use crate::services::vault::{ChainProblem, JournalView};
 use crate::state::{Action, use_app};
@@ -25,6 +26,18 @@ fn kind_text(kind: JournalKind) -> Text {
     }
 }
 
+/// A claim path in words: each step by its catalog name, joined by `›`.
+fn claims_text(l: Lang, path: &[PathSegment]) -> String {
+    path.iter()
+        .map(|s| match s {
+            PathSegment::Key(k) => l.claim(k),
+            PathSegment::Index(i) => (i + 1).to_string(),
+            PathSegment::All(()) => "*".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
 fn path_text(path: &[PathSegment]) -> String {
     path.iter()
         .map(|s| match s {
@@ -34,6 +47,54 @@ fn path_text(path: &[PathSegment]) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// What the citizen's consents say in words of the identifiers the journal holds: a service's
+/// name for its client identifier (with and without the `decentralized_identifier:` prefix) and
+/// for the name the grant entries carry, a purpose's text for its DPV IRI.
+type Names = Vec<(String, String)>;
+
+fn names_of(l: Lang, consents: &[consent::ConsentView]) -> Names {
+    let mut names = Names::new();
+    for c in consents {
+        let g = &c.record.content;
+        if let Some(service) = &c.record.service {
+            let name = l.pick(service).to_owned();
+            let bare = g.aud.strip_prefix("decentralized_identifier:").unwrap_or(&g.aud).to_owned();
+            names.extend([(g.aud.clone(), name.clone()), (bare, name.clone()), (service.fr.clone(), name)]);
+        }
+        names.extend(g.purposes.iter().map(|p| (p.dpv.clone(), l.pick(&p.text).to_owned())));
+    }
+    names
+}
+
+/// An entry's counterpart in words: a service's name, or an issuer's host (its URL without the
+/// scheme); `None` when only an identifier is known (it stays in the details).
+fn counterpart_text(names: &Names, counterpart: &str) -> Option<String> {
+    if let Some((_, name)) = names.iter().find(|(id, _)| id == counterpart) {
+        return Some(name.clone());
+    }
+    let host = counterpart.strip_prefix("https://").or_else(|| counterpart.strip_prefix("http://"))?;
+    Some(host.split('/').next().unwrap_or(host).to_owned())
+}
+
+/// Purposes the wallet writes itself, in words; a service's purpose by the text the citizen read;
+/// a credential type by its name. `None` when only an identifier is known.
+fn entry_purpose(l: Lang, names: &Names, purpose: &str) -> Option<String> {
+    if let Some((_, text)) = names.iter().find(|(id, _)| id == purpose) {
+        return Some(text.clone());
+    }
+    if purpose.starts_with("urn:") {
+        return crate::i18n::vct_name(purpose).map(|t| l.t(t).to_owned());
+    }
+    (!purpose.contains(':')).then(|| purpose_text(l, purpose))
+}
+
+/// Entries that are the wallet's own bookkeeping of a request (received, answered, expired): part of
+/// the signed chain, not something the citizen did or that happened to their data.
+fn bookkeeping(kind: JournalKind, purpose: Option<&str>) -> bool {
+    kind == JournalKind::DataChange
+        && matches!(purpose, Some("pending-request" | "request-answered" | "request-expired"))
 }
 
 /// Purposes the wallet writes itself, in words; a service's own purpose is shown as it sent it.
@@ -59,9 +120,8 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
 /// The chain's state, in words and with an icon (never by colour alone). Entry numbers count
 /// from 1 for the citizen.
 fn chain_status(l: Lang, view: &JournalView) -> Html {
-    let count = view.entries.len().to_string();
     let (class, icon, text) = match &view.problem {
-        None => ("alert alert-success", "✔", l.t(Text::ChainVerified).replace("{n}", &count)),
+        None => ("alert alert-success", "✔", l.count(Text::ChainVerifiedOne, Text::ChainVerified, view.entries.len())),
         Some(problem) => (
             "alert alert-error",
             "✖",
@@ -87,18 +147,23 @@ pub fn journal() -> Html {
     let state = use_app();
     let l = state.lang;
     let view = use_state(|| None::<Result<JournalView, Text>>);
+    let consents = use_state(Vec::new);
     let service = use_state(String::new);
     let kind = use_state(String::new);
     {
-        let (view, session) = (view.clone(), state.session().cloned());
+        let (view, consents, session) = (view.clone(), consents.clone(), state.session().cloned());
         use_effect_with(state.revision, move |_| {
             if let Some(session) = session {
                 wasm_bindgen_futures::spawn_local(async move {
+                    // The names of services and purposes come from the consents; without them the
+                    // entries still show, with fewer words.
+                    consents.set(consent::list(&session).await.unwrap_or_default());
                     view.set(Some(session.journal().await.map_err(|f| failure_text(&f))));
                 });
             }
         });
     }
+    let names = names_of(l, &consents);
     let on_select = |s: &UseStateHandle<String>| {
         let s = s.clone();
         Callback::from(move |e: Event| {
@@ -140,6 +205,7 @@ pub fn journal() -> Html {
                 .rev()
                 .filter(|e| service.is_empty() || e.draft.counterpart.as_deref() == Some(service.as_str()))
                 .filter(|e| kind.is_empty() || e.draft.kind.name() == kind.as_str())
+                .filter(|e| !bookkeeping(e.draft.kind, e.draft.purpose.as_deref()))
                 .collect();
             html! {
                 <>
@@ -150,7 +216,9 @@ pub fn journal() -> Html {
                             <select id="filter-service" onchange={on_select(&service)}>
                                 <option value="" selected={service.is_empty()}>{ l.t(Text::FilterAll) }</option>
                                 { for services.iter().map(|s| html! {
-                                    <option value={(*s).clone()} selected={*service == **s}>{ (*s).clone() }</option>
+                                    <option value={(*s).clone()} selected={*service == **s}>
+                                        { counterpart_text(&names, s).unwrap_or_else(|| l.t(Text::KindOther).to_owned()) }
+                                    </option>
                                 }) }
                             </select>
                         </div>
@@ -164,7 +232,7 @@ pub fn journal() -> Html {
                             </select>
                         </div>
                     </div>
-                    <p aria-live="polite">{ l.t(Text::JournalShown).replace("{n}", &shown.len().to_string()) }</p>
+                    <p aria-live="polite">{ l.count(Text::JournalShownOne, Text::JournalShown, shown.len()) }</p>
                     <ul class="timeline">
                         { for shown.into_iter().map(|e| html! {
                             <li class="timeline-entry" data-kind={e.draft.kind.name()}>
@@ -173,16 +241,25 @@ pub fn journal() -> Html {
                                     { " · " }<time>{ format_time(e.draft.time, l.tag()) }</time>
                                     { " · " }{ l.t(Text::EntryNumber).replace("{n}", &(e.seq + 1).to_string()) }
                                 </p>
-                                if let Some(c) = &e.draft.counterpart {
-                                    <p>{ l.t(Text::EntryService) }{ " " }{ c.clone() }</p>
+                                if let Some(c) = e.draft.counterpart.as_deref().and_then(|c| counterpart_text(&names, c)) {
+                                    <p>{ l.t(Text::EntryService) }{ " " }{ c }</p>
                                 }
-                                if let Some(p) = &e.draft.purpose {
-                                    <p>{ l.t(Text::EntryPurpose) }{ " " }{ purpose_text(l, p) }</p>
+                                if let Some(p) = e.draft.purpose.as_deref().and_then(|p| entry_purpose(l, &names, p)) {
+                                    <p>{ l.t(Text::EntryPurpose) }{ " " }{ p }</p>
                                 }
                                 if !e.draft.claim_paths.is_empty() {
                                     <p>{ l.t(Text::EntryClaims) }{ " " }
-                                        { e.draft.claim_paths.iter().map(|p| path_text(p)).collect::<Vec<_>>().join(", ") }</p>
+                                        { e.draft.claim_paths.iter().map(|p| claims_text(l, p)).collect::<Vec<_>>().join(", ") }</p>
                                 }
+                                // The identifiers as recorded, for whoever wants them (and in the export).
+                                <details class="entry-details">
+                                    <summary>{ l.t(Text::EntryDetails) }</summary>
+                                    <ul>
+                                        if let Some(c) = &e.draft.counterpart { <li><code>{ c.clone() }</code></li> }
+                                        if let Some(p) = &e.draft.purpose { <li><code>{ p.clone() }</code></li> }
+                                        { for e.draft.claim_paths.iter().map(|p| html! { <li><code>{ path_text(p) }</code></li> }) }
+                                    </ul>
+                                </details>
                             </li>
                         }) }
                     </ul>
@@ -197,5 +274,55 @@ pub fn journal() -> Html {
             { body }
             <button type="button" class="button button-secondary" onclick={export}>{ l.t(Text::JournalExport) }</button>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Names {
+        vec![
+            ("decentralized_identifier:did:jwk:abc".into(), "Cantine scolaire".into()),
+            ("https://w3id.org/dpv#ServiceProvision".into(), "Inscrire vos enfants à la cantine".into()),
+        ]
+    }
+
+    #[test]
+    fn identifiers_are_said_in_words_or_not_at_all() {
+        let (l, n) = (Lang::Fr, names());
+        assert_eq!(counterpart_text(&n, "decentralized_identifier:did:jwk:abc").as_deref(), Some("Cantine scolaire"));
+        assert_eq!(counterpart_text(&n, "http://127.0.0.1:4321/issuer").as_deref(), Some("127.0.0.1:4321"));
+        assert_eq!(counterpart_text(&n, "did:jwk:xyz"), None, "an unknown DID stays in the details");
+        let purpose = |p: &str| entry_purpose(l, &n, p);
+        assert_eq!(
+            purpose("https://w3id.org/dpv#ServiceProvision").as_deref(),
+            Some("Inscrire vos enfants à la cantine")
+        );
+        assert_eq!(purpose("urn:souverain:vct:residence:1").as_deref(), Some("Justificatif de domicile"));
+        assert_eq!(purpose("https://w3id.org/dpv#Unknown"), None);
+        assert_eq!(purpose("urn:other:vct"), None);
+        assert_eq!(purpose("trust-list").as_deref(), Some("clé de la commune enregistrée"));
+        let path = [PathSegment::Key("address".into()), PathSegment::Key("locality".into())];
+        assert_eq!(claims_text(l, &path), "Adresse › Commune");
+    }
+
+    #[test]
+    fn the_wallets_request_bookkeeping_is_not_listed() {
+        for purpose in ["pending-request", "request-answered", "request-expired"] {
+            assert!(bookkeeping(JournalKind::DataChange, Some(purpose)));
+        }
+        assert!(!bookkeeping(JournalKind::DataChange, Some("personal-data")));
+        assert!(!bookkeeping(JournalKind::Disclosure, Some("pending-request")));
+    }
+
+    #[test]
+    fn counts_follow_each_languages_plural_rule() {
+        assert!(Lang::Fr.is_one(0) && Lang::Fr.is_one(1) && !Lang::Fr.is_one(2));
+        assert!(!Lang::En.is_one(0) && Lang::En.is_one(1) && !Lang::En.is_one(2));
+        assert_eq!(Lang::Fr.count(Text::MinutesOne, Text::Minutes, 1), "1 minute");
+        assert_eq!(Lang::En.count(Text::MinutesOne, Text::Minutes, 0), "0 minutes");
+        assert_eq!(Lang::Fr.count(Text::JournalShownOne, Text::JournalShown, 0), "0 entrée affichée");
+        assert_eq!(Lang::En.count(Text::RetentionDaysOne, Text::RetentionDays, 2), "2 days");
     }
 }

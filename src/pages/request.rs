@@ -246,7 +246,7 @@ fn view_request(
                 <dt>{ l.t(Text::RequestController) }</dt><dd>{ processing.controller.name.clone() }</dd>
                 <dt>{ l.t(Text::RequestPurpose) }</dt>
                 <dd>{ for processing.purposes.iter().map(|pu| html! { <p>{ l.pick(&pu.text).to_owned() }</p> }) }</dd>
-                <dt>{ l.t(Text::RequestRetention) }</dt><dd>{ l.t(Text::RetentionDays).replace("{n}", &days.to_string()) }</dd>
+                <dt>{ l.t(Text::RequestRetention) }</dt><dd>{ l.count(Text::RetentionDaysOne, Text::RetentionDays, usize::try_from(days).unwrap_or(usize::MAX)) }</dd>
                 <dt>{ l.t(Text::RequestRecipients) }</dt><dd>{ recipients }</dd>
             </dl>
             if let Some((asked, max)) = p.retention_exceeded {

@@ -146,7 +146,7 @@ pub fn restore() -> Html {
     let warning = match (&*preview, &date) {
         (Some((_, Some(lost))), Some(date)) if !lost.is_empty() => html! {
             <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("restore-loses")}>
-                { l.t(Text::RestoreLosesGrants).replace("{n}", &lost.len().to_string()).replace("{date}", date) }
+                { l.count(Text::RestoreLosesGrantsOne, Text::RestoreLosesGrants, lost.len()).replace("{date}", date) }
                 <ul>
                     { for lost.iter().map(|(name, at)| html! { <li>{ name.clone() }{ " — " }{ format_time(*at, l.tag()) }</li> }) }
                 </ul>

@@ -200,7 +200,7 @@ pub fn settings() -> Html {
                     <select id="autolock" onchange={on_autolock}>
                         { for AUTOLOCK_CHOICES.iter().map(|m| html! {
                             <option value={m.to_string()} selected={state.autolock_minutes == *m}>
-                                { l.t(Text::Minutes).replace("{n}", &m.to_string()) }
+                                { l.count(Text::MinutesOne, Text::Minutes, *m as usize) }
                             </option>
                         }) }
                     </select>
