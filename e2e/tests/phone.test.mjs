@@ -1,18 +1,18 @@
 // Issue 21: every page the citizen reads fits a phone's screen. After a whole exchange (two
-// credentials received, the canteen's request answered), every page at 360 × 740 and at 320 × 568,
+// credentials received, the canteen's request answered, a second one pending), every page at 360 × 740 and at 320 × 568,
 // in French and in English: nothing wider than the screen (the page never scrolls sideways).
 // Screenshots are kept in E2E_OUT. And no page speaks in identifiers outside a details element.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  launch, createWallet, walletUrl, screenshot, receiveResidenceAndHousehold, consentToCanteen, addData,
+  launch, createWallet, walletUrl, screenshot, receiveResidenceAndHousehold, consentToCanteen, answerCanteen, addData,
 } from "./support.mjs";
 
 const SIZES = [
   { width: 360, height: 740 },
   { width: 320, height: 568 },
 ];
-const ROUTES = ["home", "credentials", "consents", "data", "journal", "settings", "restore"];
+const ROUTES = ["home", "request", "credentials", "consents", "data", "journal", "settings", "restore"];
 
 /** How far the page is wider than the window, and the widest elements sticking out (for the message). */
 async function overflow(page) {
@@ -49,6 +49,8 @@ test("every page fits 360 and 320 pixel wide screens, in French and in English",
     await addData(page, "profile", "Prénom", "Camille");
     await receiveResidenceAndHousehold(page);
     await consentToCanteen(page);
+    // A second request left unanswered, so that the request page and the home page's pending list show.
+    await answerCanteen(page);
 
     const checked = [];
     for (const lang of ["fr", "en"]) {
@@ -64,7 +66,14 @@ test("every page fits 360 and 320 pixel wide screens, in French and in English",
       for (const size of SIZES) {
         await page.setViewportSize(size);
         for (const route of ROUTES) {
-          await page.goto(`${walletUrl}/#/${route}`);
+          if (route === "request") {
+            // The pending request opens from the home page's list (the request page alone is empty).
+            await page.goto(`${walletUrl}/#/home`);
+            await page.getByRole("button", { name: /Voir la demande et répondre|See the request and answer/ }).click();
+            await page.locator("#service-identity").waitFor({ timeout: 20_000 });
+          } else {
+            await page.goto(`${walletUrl}/#/${route}`);
+          }
           await page.getByRole("heading", { level: 1 }).waitFor();
           // Lists load after the heading: wait for the page to settle.
           await page.waitForLoadState("networkidle");
