@@ -40,7 +40,16 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     await street.uncheck();
     assert.equal(await street.isChecked(), false);
     await screenshot(page, "request-fr");
+    // The answer carries the public half of the wallet's own data-use event key; the guichet,
+    // which then made none, returns no seed (only this wallet can open the events).
+    const answered = page.waitForResponse((r) => r.url().includes("/api/oid4vp/responses/") && r.request().method() === "POST");
     await page.getByRole("button", { name: "Accepter et envoyer" }).click();
+    const posted = await answered;
+    const eventKey = new URLSearchParams(posted.request().postData()).get("data_use_event_key");
+    assert.equal(Buffer.from(eventKey, "base64url").length, 32, "the wallet sends a 32-byte X25519 public key");
+    const logKeys = (await posted.json()).data_use_log;
+    assert.ok(logKeys.log_secret, "the guichet gives the grant's tag secret");
+    assert.equal(logKeys.event_key_seed, undefined, "and no event key seed: the wallet made its own");
     await page.locator("#request-result").waitFor({ timeout: 20_000 });
     await screenshot(page, "request-sent-fr");
 

@@ -50,22 +50,26 @@ pub struct ConsentRecord {
     /// What the service gave with its receipt to audit its data-use log for this grant: its whole
     /// reply, whose `data_use_log` member the audit worker reads (the wallet itself never does).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_use_log: Option<LogKeys>,
+    pub data_use_log: Option<SecretText>,
+    /// The seed (base64url) of the key the service seals this grant's data-use events to, made
+    /// here: the service received only its public half, so only this wallet opens the events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_key_seed: Option<SecretText>,
 }
 
-/// A grant's log keys (the tag secret and the events' key seed) as JSON text: wiped when dropped,
+/// A secret kept as text (a grant's log keys as JSON, an event key's seed): wiped when dropped,
 /// never printed.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct LogKeys(pub String);
+pub struct SecretText(pub String);
 
-impl core::fmt::Debug for LogKeys {
+impl core::fmt::Debug for SecretText {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("LogKeys(..)")
+        f.write_str("SecretText(..)")
     }
 }
 
-impl Drop for LogKeys {
+impl Drop for SecretText {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.0);
     }
@@ -102,7 +106,8 @@ impl FromJson for ConsentRecord {
             withdrawal_receipt: m.optional("withdrawal_receipt")?,
             erasure_by: m.optional("erasure_by")?,
             delivery: m.optional("delivery")?,
-            data_use_log: m.optional("data_use_log")?.map(LogKeys),
+            data_use_log: m.optional("data_use_log")?.map(SecretText),
+            event_key_seed: m.optional("event_key_seed")?.map(SecretText),
         })
     }
 }
@@ -359,7 +364,7 @@ fn receive(record: &mut ConsentRecord, body: &str) -> Result<(), DeliveryError> 
     record.receipt = Some(receipt.to_owned());
     record.delivery = None;
     // The whole reply is kept: the audit worker reads its `data_use_log` (no code here to cut it out).
-    record.data_use_log = reply.get("data_use_log").map(|_| LogKeys(body.to_owned()));
+    record.data_use_log = reply.get("data_use_log").map(|_| SecretText(body.to_owned()));
     Ok(())
 }
 
@@ -543,6 +548,7 @@ mod tests {
             erasure_by,
             delivery: None,
             data_use_log: None,
+            event_key_seed: None,
         };
         ConsentView { id: id.into(), record, state, receipt: None }
     }
@@ -561,6 +567,7 @@ mod tests {
             form: "vp_token=%7B%7D&state=s&consent_grant=g".into(),
             refused: None,
         });
+        record.event_key_seed = Some(SecretText("c2VlZC1vZi10aGUtd2FsbGV0".into()));
         (record, holder.public_key())
     }
 
@@ -596,6 +603,7 @@ mod tests {
         assert_eq!(keys["data_use_log"]["origin"], "127.0.0.1/log");
         assert_eq!(keys["data_use_log"]["log_secret"], "c2VjcmV0");
         assert!(!format!("{record:?}").contains("c2VjcmV0"));
+        assert!(!format!("{record:?}").contains("c2VlZC1vZi10aGUtd2FsbGV0"), "nor the event key's seed");
         assert_eq!(record.delivery, None, "the presentations are sent no more, nor kept");
         let receipt = json::parse(answer.as_bytes()).unwrap()["receipt"].as_str().map(str::to_owned);
         assert_eq!(record.receipt, receipt);

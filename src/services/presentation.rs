@@ -9,6 +9,7 @@
 
 use rand_core::OsRng;
 use souverain_core::consent::{DataCategory, Grant};
+use souverain_core::event_key::EventKey;
 use souverain_core::jose::{PublicKey, UnverifiedJws};
 use souverain_core::json;
 use souverain_core::openid4vp::dcql::{Candidate, HeldCredential};
@@ -20,7 +21,7 @@ use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use souverain_core::trust_list::{UnverifiedTrustList, VerifiedTrustList, evaluate};
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
 
-use super::consent::{self, ConsentRecord, Delivery, DeliveryError};
+use super::consent::{self, ConsentRecord, Delivery, DeliveryError, SecretText};
 use super::issuance::{self, HeldVc, vault_free};
 use super::net::{self, NetError};
 use super::pending;
@@ -384,8 +385,14 @@ async fn answer(
             grant.sign(v.holder()).map(|jwt| (grant, jwt))
         })?
         .map_err(|_| PresentError::Invalid)?;
-    let form =
-        AuthorizationResponse { vp_token, state: req.state.clone(), consent_grant: Some(grant_jwt.clone()) }.to_form();
+    // The key the service will seal this grant's data-use events to: made here, its seed kept with
+    // the grant, only its public half sent (a service that keeps no log ignores the parameter).
+    let event_key = EventKey::generate(&mut OsRng);
+    let form = format!(
+        "{}&{}",
+        AuthorizationResponse { vp_token, state: req.state.clone(), consent_grant: Some(grant_jwt.clone()) }.to_form(),
+        event_key.public_key().form_parameter()
+    );
     let service = match &prepared.trust {
         Trust::Verified(name) => Some(name.clone()),
         _ => None,
@@ -400,6 +407,7 @@ async fn answer(
         erasure_by: None,
         delivery: Some(Delivery { response_uri: req.response_uri.clone(), form, refused: None }),
         data_use_log: None,
+        event_key_seed: Some(SecretText(souverain_core::b64::encode(event_key.seed()))),
     };
     Ok((consent::keep(session, &record).await?, record))
 }

@@ -99,8 +99,10 @@ pub struct LogKeys {
     pub origin: String,
     /// The grant's tag secret.
     pub log_secret: SecretText,
-    /// The seed of the key the grant's events are sealed to.
-    pub event_key_seed: SecretText,
+    /// The seed of the key the grant's events are sealed to: the wallet's own (its record's
+    /// `event_key_seed`), else the one the guichet made for a wallet that sent no key.
+    #[serde(default)]
+    pub event_key_seed: Option<SecretText>,
 }
 
 /// One grant to audit.
@@ -178,6 +180,11 @@ pub fn grant_from_record(record: &Value, lang: Lang) -> Option<GrantInput> {
     // The service's whole reply with the receipt, as the wallet keeps it; its `data_use_log` member.
     let reply: Value = serde_json::from_str(record.get("data_use_log")?.as_str()?).ok()?;
     let mut keys: LogKeys = serde_json::from_value(reply.get("data_use_log")?.clone()).ok()?;
+    // The wallet's own key wins: the guichet made one only for a wallet that sent none.
+    if let Some(own) = record.get("event_key_seed").and_then(Value::as_str) {
+        keys.event_key_seed = Some(SecretText(own.to_owned()));
+    }
+    keys.event_key_seed.as_ref()?;
     let content = record.get("content")?;
     keys.guichet = souverain_core::trust_list::origin(content.get("withdrawal_endpoint")?.as_str()?)?;
     let language = if lang == Lang::En { "en" } else { "fr" };
@@ -603,7 +610,9 @@ async fn audit_log(
     let mut new_frontier = None;
     for grant in grants {
         let grant_report = report.grants.entry(grant.id.clone()).or_default();
-        let (Some(secret), Some(seed)) = (key32(&grant.keys.log_secret), key32(&grant.keys.event_key_seed)) else {
+        let (Some(secret), Some(seed)) =
+            (key32(&grant.keys.log_secret), grant.keys.event_key_seed.as_ref().and_then(key32))
+        else {
             grant_report.alarms.push(lang.say(&Said::BadKeys));
             continue;
         };

@@ -369,6 +369,45 @@ fn a_checkpoint_below_the_quorum_or_a_foreign_trust_list_cannot_be_verified() {
 }
 
 #[test]
+fn the_wallets_own_event_key_opens_its_events_and_a_record_without_any_key_is_not_audited() {
+    let mut c = Commune::new(0, 0);
+    let mut mine = c.grant("urn:uuid:mine");
+    c.log(&mut mine, read("agent:martin"), NOW - 300);
+    c.publish();
+    // The guichet's reply holds no seed (the wallet sent its own key); the record holds the seed.
+    let reply = json!({"status": "verified", "data_use_log": {
+        "origin": ORIGIN, "log_secret": souverain_core::b64::encode(mine.secret.as_bytes())}});
+    let record = |seed: Option<String>| {
+        let mut r = json!({
+            "content": {"jti": "urn:uuid:mine", "withdrawal_endpoint": format!("{GUICHET}/api/consents/withdraw"),
+                        "purposes": [{"dpv": PURPOSE, "text": {"fr": "Cantine", "en": "Canteen"}}]},
+            "data_use_log": reply.to_string(),
+        });
+        if let Some(seed) = seed {
+            r["event_key_seed"] = seed.into();
+        }
+        r
+    };
+    let mut request = c.request(&[], None, None);
+    request.records = vec![("grant-1".into(), record(Some(souverain_core::b64::encode(mine.key.seed()))))];
+    request.read_records();
+    assert_eq!(request.grants.len(), 1);
+    let report = run(audit(&request, &c.served));
+    assert_eq!(texts(&report, &mine), ["Consulté par agent:martin — motif : Cantine"]);
+    // Another seed opens nothing: the events are sealed to the wallet's key, not to any key.
+    let mut wrong = c.request(&[], None, None);
+    wrong.records = vec![("grant-1".into(), record(Some(souverain_core::b64::encode([9u8; 32]))))];
+    wrong.read_records();
+    let report = run(audit(&wrong, &c.served));
+    assert!(!texts(&report, &mine).iter().any(|t| t.contains("agent:martin")), "{:?}", report.grants);
+    assert!(report.grants[&mine.id].alarms[0].contains("ne s'ouvre pas"), "{:?}", report.grants);
+    let mut none = c.request(&[], None, None);
+    none.records = vec![("grant-1".into(), record(None))];
+    none.read_records();
+    assert!(none.grants.is_empty(), "no seed anywhere: nothing to open the events with");
+}
+
+#[test]
 fn reads_the_wallets_own_consent_records() {
     let mut c = Commune::new(0, 0);
     let mut mine = c.grant("urn:uuid:mine");

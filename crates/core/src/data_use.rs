@@ -26,13 +26,14 @@ use hmac::{Hmac, Mac};
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
-use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
 use rand_core::{CryptoRng, RngCore};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+pub use crate::event_key::{EventKey, EventPublicKey};
 use crate::json::{self, JsonError, Members};
 
 /// The leaf format's version byte.
@@ -224,45 +225,6 @@ impl GrantLogSecret {
         mac.finalize().into_bytes().into()
     }
 }
-
-/// The citizen's per-grant key that opens the grant's events (X25519, derived from a seed with
-/// HPKE's `DeriveKeyPair`). A secret: no `Debug`, wiped on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct EventKey([u8; 32]);
-
-impl EventKey {
-    /// A new key from the caller's generator (the wallet, at consent time).
-    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> EventKey {
-        let mut seed = [0; 32];
-        rng.fill_bytes(&mut seed);
-        EventKey(seed)
-    }
-
-    /// The key from its 32-byte seed.
-    pub fn from_seed(seed: [u8; 32]) -> EventKey {
-        EventKey(seed)
-    }
-
-    /// The seed, to keep in the vault.
-    pub fn seed(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// The HPKE private key (derived once per use: deriving costs a scalar multiplication).
-    fn private(&self) -> <X25519HkdfSha256 as hpke::Kem>::PrivateKey {
-        X25519HkdfSha256::derive_keypair(&self.0).0
-    }
-
-    /// The public key (32 bytes) the wallet sends with the grant.
-    pub fn public_key(&self) -> EventPublicKey {
-        let (_, public) = X25519HkdfSha256::derive_keypair(&self.0);
-        EventPublicKey(public.to_bytes().into())
-    }
-}
-
-/// The public half of an [`EventKey`], which the guichet seals events to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EventPublicKey(pub [u8; 32]);
 
 /// A leaf of the data-use log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

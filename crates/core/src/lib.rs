@@ -30,6 +30,8 @@ pub mod b64;
 pub mod consent;
 #[cfg(feature = "data-use-log")]
 pub mod data_use;
+#[cfg(feature = "event-key")]
+pub mod event_key;
 pub mod jose;
 pub mod json;
 pub mod mandate;

@@ -92,9 +92,9 @@ impl GrantLogKeys {
 }
 
 /// The optional form parameter of an OpenID4VP response by which a wallet gives the public half
-/// of its own event key for the grant (base64url of 32 bytes). Wallets that do not send it get a
-/// key made by the guichet, whose seed comes back with the receipt.
-pub const EVENT_KEY_PARAMETER: &str = "data_use_event_key";
+/// of its own event key for the grant (core's). Wallets that do not send it get a key made by the
+/// guichet, whose seed comes back with the receipt.
+pub use souverain_core::event_key::FORM_PARAMETER as EVENT_KEY_PARAMETER;
 
 /// What the wallet keeps, per grant, to audit the log: returned with the grant's receipt as the
 /// member `data_use_log` of the response's JSON (`origin`, `log_secret`, and `event_key_seed` when
