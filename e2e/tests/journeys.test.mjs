@@ -4,7 +4,7 @@
 // credential shown as revoked. The agent's side is driven through the guichet's JSON API.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, screenshot, watchRequests, watchErrors, createWallet, walletUrl, axe, api, HOUSEHOLD, receive, receiveResidenceAndHousehold, answerCanteen, consentToCanteen } from "./support.mjs";
+import { launch, screenshot, watchRequests, watchErrors, createWallet, unlock, walletUrl, axe, api, HOUSEHOLD, receive, receiveResidenceAndHousehold, answerCanteen, consentToCanteen } from "./support.mjs";
 
 const CANTEEN_DPV = "https://w3id.org/dpv#ServiceRegistration";
 
@@ -100,9 +100,26 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     assert.equal(await audit.locator(".alert-error").count(), 0, await audit.textContent());
     assert.ok(workerRequests.some((u) => u.endsWith("_loader.js")), "the worker's module is loaded on demand");
     await screenshot(page, "audit-fr");
+    // The card keeps what the audit found; after a reload (and unlock) the home page's card and
+    // the journal show it too, from the state the audit kept in the vault, without a new audit.
+    const card = page.locator(`.consent[data-grant="${grantId}"]`);
+    const read = card.locator('.uses li[data-use="agent_read"]');
+    await read.waitFor();
+    assert.match(await read.textContent(), /\d{2}\/\d{2}\/\d{4} .*Consultées par loopback — Motif : Inscrire vos enfants à la cantine/);
+    await page.reload();
+    await unlock(page);
+    const homeRead = page.locator('.holder .uses li[data-use="agent_read"]');
+    await homeRead.waitFor({ timeout: 20_000 });
+    assert.match(await homeRead.textContent(), /Consultées par loopback/);
+    await screenshot(page, "home-uses-fr");
+    await page.getByRole("link", { name: "Journal" }).first().click();
+    const journalUses = page.locator(".journal-uses");
+    await journalUses.waitFor();
+    assert.match(await journalUses.textContent(), /Cantine scolaire.*Consultées par loopback/s);
+    await page.getByRole("link", { name: "Consentements" }).first().click();
+    await read.waitFor();
 
     // Withdraw: the guichet records it and the wallet keeps the verified receipt.
-    const card = page.locator(`.consent[data-grant="${grantId}"]`);
     await card.getByText("Actif", { exact: true }).waitFor();
     await card.getByRole("button", { name: "Retirer mon consentement" }).click();
     await card.getByText("Reçu signé du service (vérifié)").waitFor({ timeout: 20_000 });
@@ -120,6 +137,8 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     assert.match(after, /Vos données ont été effacées/);
     assert.equal(await audit.locator(".alert-error").count(), 0, await audit.textContent());
     await screenshot(page, "audit-after-withdrawal-fr");
+    await card.locator('.uses li[data-use="erasure"]').waitFor();
+    assert.match(await card.locator(".uses").textContent(), /Retrait pris en compte.*Effacées/s);
     // The canteen erases at once on withdrawal: home no longer lists it as holding anything.
     await page.getByRole("link", { name: "Accueil" }).first().click();
     await page.getByText("Aucun service ne détient de données de votre portefeuille pour l'instant.").waitFor();

@@ -337,6 +337,14 @@ pub(super) fn text(key: Text) -> &'static str {
             "The service's reply has not arrived: the answer will be sent again. You can already withdraw this consent."
         }
         Text::AuditRun => "Check the commune's log",
+        Text::UsesJournalTitle => "What the services did with your data",
+        Text::UsesTitle => "What the commune did with this data (verified log)",
+        Text::UseRead => "Viewed by {who}",
+        Text::UseTransfer => "Sent to {who}",
+        Text::UseErasure => "Erased",
+        Text::UseProcessed => "Withdrawal processed",
+        Text::UseErased => "A use whose details are already erased",
+        Text::UseUnreadable => "An unreadable entry: run the check",
         Text::DeliveredNotice => "Answer received by the service, signed receipt verified.",
         Text::RefusedNotice => "An answer was refused by the service.",
         Text::PurposeConsentRefused => "answer refused by the service",

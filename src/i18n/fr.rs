@@ -351,6 +351,14 @@ pub(super) fn text(key: Text) -> &'static str {
             "Réponse du service pas encore reçue : elle sera renvoyée. Vous pouvez déjà retirer ce consentement."
         }
         Text::AuditRun => "Vérifier le journal de la commune",
+        Text::UsesJournalTitle => "Ce que les services ont fait de vos données",
+        Text::UsesTitle => "Ce que la commune a fait de ces données (journal vérifié)",
+        Text::UseRead => "Consultées par {who}",
+        Text::UseTransfer => "Transmises à {who}",
+        Text::UseErasure => "Effacées",
+        Text::UseProcessed => "Retrait pris en compte",
+        Text::UseErased => "Une utilisation dont le détail est déjà effacé",
+        Text::UseUnreadable => "Une entrée illisible : lancez la vérification",
         Text::DeliveredNotice => "Réponse reçue par le service, reçu signé vérifié.",
         Text::RefusedNotice => "Une réponse a été refusée par le service.",
         Text::PurposeConsentRefused => "réponse refusée par le service",

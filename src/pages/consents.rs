@@ -5,7 +5,7 @@
 use gloo::events::EventListener;
 use yew::prelude::*;
 
-use super::{Heading, failure_text};
+use super::{Heading, data_uses, failure_text};
 use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
 use crate::services::audit::{self, AuditFailure};
@@ -34,8 +34,9 @@ pub fn consents() -> Html {
     // page's policy forbids inline scripts besides) into `#audit-out`, whose children this view
     // never renders: the report's views stay out of the first load.
     let check = {
-        let state = state.clone();
+        let (state, list) = (state.clone(), list.clone());
         Callback::from(move |_: MouseEvent| {
+            let list = list.clone();
             let (Some(session), Some(out)) =
                 (state.session().cloned(), gloo::utils::document().get_element_by_id("audit-out"))
             else {
@@ -44,7 +45,11 @@ pub fn consents() -> Html {
             out.set_text_content(Some(l.t(Text::Loading)));
             wasm_bindgen_futures::spawn_local(async move {
                 match audit::run(&session, l.tag()).await {
-                    Ok(html) => out.set_inner_html(&html),
+                    // The cards show what the audit found (kept in the vault): listed again.
+                    Ok(html) => {
+                        out.set_inner_html(&html);
+                        list.set(Some(consent::list(&session).await.map_err(|f| failure_text(&f))));
+                    }
                     Err(f) => out.set_text_content(Some(l.t(match f {
                         AuditFailure::Worker => Text::ErrNetwork,
                         AuditFailure::Vault(f) => failure_text(&f),
@@ -131,6 +136,7 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                     </dd>
                 }
             </dl>
+            { data_uses(l, &c.uses, &g.purposes) }
             if c.state == ConsentState::Sending {
                 <p class="hint">{ l.t(Text::ConsentSendingHint) }</p>
             }

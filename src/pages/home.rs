@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use super::{Heading, failure_text};
+use super::{Heading, data_uses, failure_text};
 use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
 use crate::route::{self, Route};
@@ -118,9 +118,10 @@ fn holding(l: Lang, h: &Holding) -> Html {
         ConsentState::Active | ConsentState::Expired | ConsentState::Refused => (Text::CardUntil, None),
     };
     html! {
+        <>
         <dl class="holding" data-consent={h.id.clone()}>
             <dt>{ l.t(Text::CardPurpose) }</dt>
-            <dd>{ h.purposes.iter().map(|p| l.pick(p)).collect::<Vec<_>>().join(" ; ") }</dd>
+            <dd>{ h.purposes.iter().map(|p| l.pick(&p.text)).collect::<Vec<_>>().join(" ; ") }</dd>
             <dt>{ l.t(Text::CardData) }</dt>
             <dd><ul>{ for data.into_iter().map(|d| html! { <li>{ d }</li> }) }</ul></dd>
             <dt>{ l.t(until_label) }</dt><dd>{ format_time(h.until, l.tag()) }</dd>
@@ -128,5 +129,7 @@ fn holding(l: Lang, h: &Holding) -> Html {
                 <dt>{ l.t(Text::CardState) }</dt><dd>{ l.t(note) }</dd>
             }
         </dl>
+        { data_uses(l, &h.uses, &h.purposes) }
+        </>
     }
 }

@@ -4,7 +4,7 @@
 use souverain_core::vault::{JournalKind, PathSegment};
 use yew::prelude::*;
 
-use super::{Heading, failure_text};
+use super::{Heading, data_uses, failure_text};
 use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
 use crate::services::consent;
@@ -207,9 +207,22 @@ pub fn journal() -> Html {
                 .filter(|e| kind.is_empty() || e.draft.kind.name() == kind.as_str())
                 .filter(|e| !bookkeeping(e.draft.kind, e.draft.purpose.as_deref()))
                 .collect();
+            // The uses the audits found, per consent: what the commune did, beside what the wallet did.
+            let used: Vec<_> = consents.iter().filter(|c| !c.uses.is_empty()).collect();
             html! {
                 <>
                     { chain_status(l, view) }
+                    if !used.is_empty() {
+                        <section class="journal-uses">
+                            <h2>{ l.t(Text::UsesJournalTitle) }</h2>
+                            { for used.iter().map(|c| html! {
+                                <>
+                                    <h3>{ c.record.service.as_ref().map_or_else(|| l.t(Text::KindOther).to_owned(), |n| l.pick(n).to_owned()) }</h3>
+                                    { data_uses(l, &c.uses, &c.record.content.purposes) }
+                                </>
+                            }) }
+                        </section>
+                    }
                     <div class="filters" role="group" aria-label={l.t(Text::JournalFilters)}>
                         <div class="field">
                             <label for="filter-service">{ l.t(Text::FilterService) }</label>

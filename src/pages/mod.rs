@@ -14,10 +14,13 @@ mod settings;
 mod unlock;
 mod welcome;
 
+use souverain_core::openid4vp::request::Purpose;
 use yew::prelude::*;
 
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::route::Route;
+use crate::services::audit::UseSeen;
+use crate::services::platform::format_time;
 
 /// The page for a route, with the outbox that sends queued withdrawals (it renders nothing and
 /// stays mounted across pages).
@@ -89,5 +92,42 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
         // Its text already says "or the wallet is locked": one text less to download.
         F::Busy | F::Locked => Text::ErrBusy,
         F::Other => Text::ErrOther,
+    }
+}
+
+/// What the commune did with a consent's data, as the audits found and verified it in its log:
+/// one line per use, with its time and purpose (the grant's purposes give the words). Nothing when
+/// no audit found any use.
+pub fn data_uses(l: Lang, uses: &[UseSeen], purposes: &[Purpose]) -> Html {
+    if uses.is_empty() {
+        return Html::default();
+    }
+    let line = |u: &UseSeen| {
+        let text = match u.kind.as_str() {
+            "agent_read" => Text::UseRead,
+            "transfer" => Text::UseTransfer,
+            "erasure" => Text::UseErasure,
+            "withdrawal_processed" => Text::UseProcessed,
+            "erased" => Text::UseErased,
+            _ => Text::UseUnreadable,
+        };
+        let mut said = l.t(text).replace("{who}", u.who.as_deref().unwrap_or("?"));
+        if let Some(p) = u.purpose.as_ref().and_then(|dpv| purposes.iter().find(|p| p.dpv == *dpv)) {
+            said = format!("{said} — {} {}", l.t(Text::EntryPurpose), l.pick(&p.text));
+        }
+        said
+    };
+    html! {
+        <div class="uses">
+            <p><strong>{ l.t(Text::UsesTitle) }</strong></p>
+            <ul>
+                { for uses.iter().map(|u| html! {
+                    <li data-use={u.kind.clone()}>
+                        if let Some(t) = u.time { <time>{ format_time(t, l.tag()) }</time>{ " · " } }
+                        { line(u) }
+                    </li>
+                }) }
+            </ul>
+        </div>
     }
 }

@@ -16,10 +16,11 @@ use serde::Serialize;
 use serde_json::Value;
 use souverain_core::consent::{Grant, UnverifiedReceipt, Withdrawal};
 use souverain_core::json::{self, FromJson, JsonError, Members};
-use souverain_core::openid4vp::request::LocalizedText;
+use souverain_core::openid4vp::request::{LocalizedText, Purpose};
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
 use zeroize::Zeroizing;
 
+use super::audit::UseSeen;
 use super::issuance::vault_free;
 use super::net::{self, NetError};
 use super::platform::now_unix;
@@ -165,6 +166,8 @@ pub struct ConsentView {
     pub state: ConsentState,
     /// The withdrawal receipt, verified again when listed: its id and time.
     pub receipt: Option<(String, i64)>,
+    /// What the commune did with the data, as the audits of its log found it.
+    pub uses: Vec<UseSeen>,
 }
 
 /// Why a grant being sent is not given yet.
@@ -242,12 +245,16 @@ pub async fn list(session: &Session) -> Result<Vec<ConsentView>, VaultFailure> {
     let ids: Vec<String> =
         session.peek(|v| v.list(RecordKind::ConsentGrant).into_iter().map(|e| e.id.clone()).collect())?;
     let now = now_unix();
+    // Without the audit's state the consents are listed all the same, with no use.
+    let mut seen = super::audit::seen(session).await.unwrap_or_default();
     let mut out = Vec::new();
     for id in ids {
         let Some(record) = read(session, &id).await? else { continue };
         let state = record.state(now);
         let receipt = verified_withdrawal_receipt(&record);
-        out.push(ConsentView { id, record, state, receipt });
+        let found = seen.iter().position(|(grant, _)| *grant == record.content.record_id);
+        let uses = found.map(|at| seen.swap_remove(at).1).unwrap_or_default();
+        out.push(ConsentView { id, record, state, receipt, uses });
     }
     Ok(out)
 }
@@ -258,7 +265,7 @@ pub struct Holding {
     /// The consent record's id.
     pub id: String,
     /// Why (the purposes of the grant, as the service stated them).
-    pub purposes: Vec<LocalizedText>,
+    pub purposes: Vec<Purpose>,
     /// What: the claims disclosed, as (credential type, JSON pointers).
     pub data: Vec<(String, Vec<String>)>,
     /// Until when the service may hold them: the consent's end while it runs, the erasure date
@@ -266,6 +273,8 @@ pub struct Holding {
     pub until: i64,
     /// Active, being sent, or withdrawn (acknowledged or still queued).
     pub state: ConsentState,
+    /// What the commune did with the data, as the audits of its log found it.
+    pub uses: Vec<UseSeen>,
 }
 
 /// One service holding some of the citizen's data, with what, why and until when.
@@ -297,7 +306,8 @@ pub fn holders(consents: &[ConsentView], now: i64) -> Vec<Holder> {
         };
         let holding = Holding {
             id: view.id.clone(),
-            purposes: grant.purposes.iter().map(|p| p.text.clone()).collect(),
+            uses: view.uses.clone(),
+            purposes: grant.purposes.clone(),
             data: grant.data.iter().map(|d| (d.vct.clone(), d.claims.clone())).collect(),
             until,
             state: view.state,
@@ -550,7 +560,7 @@ mod tests {
             data_use_log: None,
             event_key_seed: None,
         };
-        ConsentView { id: id.into(), record, state, receipt: None }
+        ConsentView { id: id.into(), record, state, receipt: None, uses: Vec::new() }
     }
 
     /// A grant to a service with a real key, signed by a real holder, kept as being sent; and the
@@ -673,6 +683,7 @@ mod tests {
             record: record.clone(),
             state: record.state(1_000),
             receipt: None,
+            uses: Vec::new(),
         };
         let held = holders(&[as_view("s", &sending), as_view("r", &refused)], 1_000);
         assert_eq!(held.len(), 1);
@@ -717,8 +728,11 @@ mod tests {
     #[test]
     fn one_holder_per_service_with_what_is_still_held_and_until_when() {
         let now = 1_000;
+        let read = UseSeen { kind: "agent_read".into(), time: Some(900), who: Some("agent".into()), purpose: None };
+        let mut a = view("a", "cantine", 5_000, ConsentState::Active, None);
+        a.uses = vec![read.clone()];
         let consents = [
-            view("a", "cantine", 5_000, ConsentState::Active, None),
+            a,
             view("b", "sport", 4_000, ConsentState::Queued, None),
             view("c", "cantine", 3_000, ConsentState::Active, None),
             // Withdrawn, erasure promised later: still held until then.
@@ -746,5 +760,8 @@ mod tests {
             [("urn:souverain:vct:residence:1".to_owned(), vec!["/address/locality".to_owned()])]
         );
         assert_eq!(held[1].holdings[0].state, ConsentState::Queued);
+        // What the audits found stays with its consent.
+        assert_eq!(held[0].holdings[1].uses, [read]);
+        assert!(held[0].holdings[0].uses.is_empty());
     }
 }
