@@ -206,9 +206,13 @@ pub(crate) const HEADER: &str =
 
 /// Runs the benchmark and rewrites the core-verify section of BENCHMARKS.md.
 pub fn run(args: &[String]) -> Result<(), String> {
-    // `cargo xtask bench browser`: only the browser benchmarks (their two sections).
+    // `cargo xtask bench browser`: only the browser benchmarks (their sections).
     if args == ["browser"] {
         return crate::bench_browser::write_sections(&paths::root().join("BENCHMARKS.md"));
+    }
+    // `cargo xtask bench audit`: only the data-use log's audit in Chromium (its section).
+    if args == ["audit"] {
+        return crate::bench_browser::write_audit_section(&paths::root().join("BENCHMARKS.md"));
     }
     // `cargo xtask bench load`: only the guichet's load benchmark (its section).
     if args == ["load"] {
@@ -226,7 +230,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return crate::bench_size::print_matching(patterns);
     }
     if !args.is_empty() {
-        return Err(format!("`bench` takes no argument but `browser`, `load` or `size` (got {})", args.join(" ")));
+        return Err(format!(
+            "`bench` takes no argument but `browser`, `audit`, `load` or `size` (got {})",
+            args.join(" ")
+        ));
     }
     let mut args = vec!["bench", "-p", "souverain-core", "--bench", "verify", "--"];
     args.extend_from_slice(CRITERION_ARGS);

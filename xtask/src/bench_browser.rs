@@ -1,5 +1,6 @@
 //! The browser benchmarks of `cargo xtask bench`: the vault in headless Chromium (issue 5,
-//! `tests/bench_vault.rs`) and the wallet's load (issue 7, `e2e/bench/load.mjs` plus the gzipped
+//! `tests/bench_vault.rs`), the data-use log's audit there (issue 17,
+//! `crates/audit-worker/tests/bench_audit.rs`) and the wallet's load (issue 7, `e2e/bench/load.mjs` plus the gzipped
 //! size of the release build). Each returns its BENCHMARKS.md section, markers included.
 
 use std::io::{BufRead as _, BufReader};
@@ -14,6 +15,8 @@ use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Need};
 
 /// The BENCHMARKS.md section of the vault timings.
 pub const VAULT_SECTION: &str = "browser-vault";
+/// The BENCHMARKS.md section of the audit timings.
+pub const AUDIT_SECTION: &str = "browser-audit";
 /// The BENCHMARKS.md section of the wallet load.
 pub const WALLET_SECTION: &str = "wallet-load";
 
@@ -41,20 +44,49 @@ const SIZE_TARGET: u64 = 350 * 1000;
 /// first load the target bounds, their sizes printed apart.
 const LAZY_MODULES: &[&str] = &["souverain-audit-worker"];
 
-/// Runs both browser benchmarks and writes their sections of `file` (BENCHMARKS.md), each as
+/// The cargo arguments of the audit benchmark (release, as the wallet ships its worker).
+const AUDIT_ARGS: &[&str] = &[
+    "test",
+    "--release",
+    "--locked",
+    "--target",
+    "wasm32-unknown-unknown",
+    "-p",
+    "souverain-audit-worker",
+    "--features",
+    "browser-bench",
+    "--test",
+    "bench_audit",
+    "--",
+    "--nocapture",
+];
+
+/// Runs the browser benchmarks and writes their sections of `file` (BENCHMARKS.md), each as
 /// soon as it is measured.
 pub fn write_sections(file: &Path) -> Result<(), String> {
     // The vault benchmark needs the wasm target and ChromeDriver, the load one Node and Chromium:
     // on a fresh machine neither is there before this.
     tools::ensure(Need::Test)?;
-    for (name, section) in
-        [(VAULT_SECTION, vault_section as fn() -> Result<String, String>), (WALLET_SECTION, wallet_section)]
-    {
+    for (name, section) in [
+        (VAULT_SECTION, vault_section as fn() -> Result<String, String>),
+        (AUDIT_SECTION, audit_section),
+        (WALLET_SECTION, wallet_section),
+    ] {
         let md = section()?;
         let existing = std::fs::read_to_string(file).unwrap_or_else(|_| HEADER.to_owned());
         std::fs::write(file, splice(&existing, name, &md)).map_err(|err| format!("{}: {err}", file.display()))?;
         println!("\n{md}");
     }
+    Ok(())
+}
+
+/// Runs the audit benchmark alone and writes its section of `file` (BENCHMARKS.md).
+pub fn write_audit_section(file: &Path) -> Result<(), String> {
+    tools::ensure(Need::Test)?;
+    let md = audit_section()?;
+    let existing = std::fs::read_to_string(file).unwrap_or_else(|_| HEADER.to_owned());
+    std::fs::write(file, splice(&existing, AUDIT_SECTION, &md)).map_err(|err| format!("{}: {err}", file.display()))?;
+    println!("\n{md}");
     Ok(())
 }
 
@@ -76,17 +108,18 @@ fn figure(figures: &[(String, f64)], name: &str) -> Result<f64, String> {
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| *v)
-        .ok_or_else(|| format!("the vault benchmark printed no `BENCH {name}=` line"))
+        .ok_or_else(|| format!("the benchmark printed no `BENCH {name}=` line"))
 }
 
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "NOT met" }
 }
 
-/// Runs the vault benchmark in headless Chromium and returns its section.
-pub fn vault_section() -> Result<String, String> {
-    let mut command = cmd("cargo", VAULT_ARGS);
-    // The set-up writes a 10,000-entry journal: far longer than the runner's default 20 s.
+/// Runs a wasm-bindgen-test benchmark in headless Chromium, its output printed as it comes, and
+/// returns its `BENCH` figures.
+fn browser_figures(args: &[&str]) -> Result<Vec<(String, f64)>, String> {
+    let mut command = cmd("cargo", args);
+    // The vault's set-up writes a 10,000-entry journal: far longer than the runner's default 20 s.
     command.env("CHROMEDRIVER", CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "900");
     let text = describe(&command);
     println!("$ {text}");
@@ -103,7 +136,12 @@ pub fn vault_section() -> Result<String, String> {
     if !status.success() {
         return Err(format!("`{text}` failed ({status})"));
     }
-    let figures = bench_figures(&output);
+    Ok(bench_figures(&output))
+}
+
+/// Runs the vault benchmark in headless Chromium and returns its section.
+pub fn vault_section() -> Result<String, String> {
+    let figures = browser_figures(VAULT_ARGS)?;
     let get = |name: &str| figure(&figures, name);
     let (unlock, kdf, open, append) = (get("unlock_ms")?, get("kdf_ms")?, get("open_after_key_ms")?, get("append_ms")?);
     let (export, import, kib) = (get("export_ms")?, get("import_ms")?, get("backup_kib")?);
@@ -144,6 +182,40 @@ pub fn vault_section() -> Result<String, String> {
         load_average(),
         today(),
         build_s = build / 1000.0,
+    ))
+}
+
+/// Runs the audit benchmark in headless Chromium and returns its section.
+pub fn audit_section() -> Result<String, String> {
+    let figures = browser_figures(AUDIT_ARGS)?;
+    let get = |name: &str| figure(&figures, name);
+    let (entries, mine, first, first_bytes) =
+        (get("audit_entries")?, get("audit_mine")?, get("audit_first_ms")?, get("audit_first_bytes")?);
+    let (more, more_ms, more_bytes) = (get("audit_more")?, get("audit_more_ms")?, get("audit_more_bytes")?);
+    let command = format!("CHROMEDRIVER=/usr/bin/chromedriver cargo {}", AUDIT_ARGS.join(" "));
+    Ok(format!(
+        "<!-- {AUDIT_SECTION}:start -->\n## Wallet: the audit of the data-use log in headless Chromium\n\n\
+         The wallet's audit (issue 17), release wasm, in Debian's Chromium through wasm-bindgen-test: a log \
+         of {entries:.0} entries, {mine:.0} of them the citizen's grant's, checkpoints signed by the log key and \
+         cosigned by two witnesses (quorum 2), files served from memory: the time is the audit's own work \
+         after fetch (trust list, checkpoint and cosignatures verified, bundles decoded, the root rebuilt \
+         from the frontier, the grant's tags found, its sealed events opened). Median of 5. It runs on the \
+         page's thread here; the wallet runs the same code in its worker.\n\n\
+         | audit | time | target (issue 17) | met? | bytes read (proof and events) |\n|---|---:|---:|---|---:|\n\
+         | First audit of the grant: the whole log of {entries:.0} entries | {first:.1} ms | ≤ 200 ms | {} | {first_bytes:.0} |\n\
+         | Next audit: {more:.0} entries appended since the kept checkpoint | {more_ms:.1} ms | | | {more_bytes:.0} |\n\n\
+         - Bytes read: the trust list, the checkpoint, the entry bundles (65 bytes per entry; a partial \
+         bundle is read again whole) and the grant's sealed events: what one audit downloads.\n\
+         - Machine: {} ({} logical CPUs), load average at the end of the run: {}.\n\
+         - Date: {}\n\
+         - Reproduce: `cargo xtask bench` (`cargo xtask bench audit` for this section only), which runs `{command}`.\n\
+         - Source: `crates/audit-worker/tests/bench_audit.rs` (built only with the `browser-bench` feature).\n\
+         <!-- {AUDIT_SECTION}:end -->\n",
+        verdict(first <= 200.0),
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        load_average(),
+        today(),
     ))
 }
 
