@@ -6,46 +6,15 @@
 // receives the credential in the wallet. An agent without the canteen's role gets 403 there.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { launch, screenshot, watchErrors, createWallet, unlock, PASSPHRASE } from "./support.mjs";
+import { launch, screenshot, watchErrors, createWallet, unlock, PASSPHRASE, freePort, started } from "./support.mjs";
 
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
 const dist = process.env.WALLET_DIST ?? "../target/wallet/dist";
 const providerDir = resolve("../tools/oidc-provider");
 const demoCommune = resolve("../crates/guichet/demo/commune.toml");
-
-/** A free loopback port (the provider must know the guichet's redirect URIs before it starts). */
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Spawns `command` and resolves when it prints a line starting with `listening on `, to { url, stop }. */
-function started(command, args, options) {
-  const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolveStart, reject) => {
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      if (line.startsWith("listening on ")) {
-        resolveStart({
-          url: line.slice("listening on ".length).trim(),
-          stop: () => new Promise((done) => { child.once("exit", done); child.kill("SIGTERM"); }),
-        });
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${command} stopped before listening (${code})`)));
-  });
-}
 
 /** At the provider's login page: signs in as `login`, then consents. */
 async function signInAtProvider(page, login, password) {

@@ -7,8 +7,47 @@ import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
 
-export const walletUrl = process.env.WALLET_URL ?? "http://127.0.0.1:8080";
+export let walletUrl = process.env.WALLET_URL ?? "http://127.0.0.1:8080";
+
+/**
+ * Points this test file's helpers (and its `walletUrl`, a live binding) at another guichet, one the
+ * test started itself. Each test file runs in its own process: the others are not affected.
+ */
+export function useGuichet(url) {
+  walletUrl = url;
+}
+
+/** A free loopback port (a guichet or a provider that must know its address before it starts). */
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Spawns `command` and resolves when it prints a line starting with `listening on `, to { url, stop }. */
+export function started(command, args, options) {
+  const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolveStart, reject) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (line.startsWith("listening on ")) {
+        resolveStart({
+          url: line.slice("listening on ".length).trim(),
+          stop: () => new Promise((done) => { child.once("exit", done); child.kill("SIGTERM"); }),
+        });
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${command} stopped before listening (${code})`)));
+  });
+}
 export const outDir = process.env.E2E_OUT ?? "../target/e2e";
 
 /** Launches headless Chromium with the flags this offline machine needs, plus `extraArgs`. */

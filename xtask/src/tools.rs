@@ -50,6 +50,10 @@ pub fn ensure(need: Need) -> Result<(), String> {
         if ensure_postgresql()? {
             installed.push("postgresql-15");
         }
+        // The erasure e2e test moves a guichet's clock from outside the process (e2e/tests/erasure.test.mjs).
+        if ensure_debian(FAKETIME, &["faketime"])? {
+            installed.push("faketime");
+        }
         if ensure_npm(&paths::root().join("e2e"))? {
             installed.push("npm e2e (playwright-core)");
         }
@@ -94,11 +98,22 @@ fn ensure_cargo_tool(binary: &str, package: &str, version: &str) -> Result<bool,
 }
 
 fn ensure_chromium() -> Result<bool, String> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    if Path::new(CHROMEDRIVER).exists() {
+        return ensure_debian(CHROMIUM, &["chromium"]);
+    }
+    ensure_debian(CHROMEDRIVER, &["chromium", "chromium-driver"])
+}
+
+/// Debian's libfaketime command: runs a program with its clock moved.
+pub const FAKETIME: &str = "/usr/bin/faketime";
+
+/// Installs Debian's `packages` unless `program` is already there; `true` when it installed them.
+fn ensure_debian(program: &str, packages: &[&str]) -> Result<bool, String> {
+    if Path::new(program).exists() {
         return Ok(false);
     }
     status(cmd("apt-get", &["update"]))?;
-    let mut install = cmd("apt-get", &["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]);
+    let mut install = cmd("apt-get", &[&["install", "-y", "--no-install-recommends"], packages].concat());
     install.env("DEBIAN_FRONTEND", "noninteractive");
     status(install)?;
     Ok(true)
@@ -108,14 +123,7 @@ fn ensure_chromium() -> Result<bool, String> {
 pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 fn ensure_postgresql() -> Result<bool, String> {
-    if Path::new(PG_BIN).join("initdb").exists() {
-        return Ok(false);
-    }
-    status(cmd("apt-get", &["update"]))?;
-    let mut install = cmd("apt-get", &["install", "-y", "--no-install-recommends", "postgresql-15"]);
-    install.env("DEBIAN_FRONTEND", "noninteractive");
-    status(install)?;
-    Ok(true)
+    ensure_debian(&format!("{PG_BIN}/initdb"), &["postgresql-15"])
 }
 
 /// A virtual environment under target/ with interop/requirements.txt installed (pinned, from PyPI).
