@@ -3,7 +3,7 @@
 // claims 30 days after a withdrawal. The citizen consents, an agent reads the result, the citizen
 // withdraws: the audit shows the read and the withdrawal processed, and no erasure yet (not due).
 // Then the guichet is started again on the same database with its clock moved 31 days on
-// (Debian's libfaketime, `faketime -f +31d`: the process's clock, not a hook in the guichet), and
+// (Debian's libfaketime preloaded, `FAKETIME=+31d`: the process's clock, not a hook in the guichet), and
 // the wallet's clock with it (Playwright's clock): the erasure job runs at start, logs the erasure,
 // and the wallet's card shows it, verified.
 import { test } from "node:test";
@@ -19,7 +19,9 @@ import {
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
 const dist = process.env.WALLET_DIST ?? "../target/wallet/dist";
 const demoCommune = resolve("../crates/guichet/demo/commune.toml");
-const FAKETIME = "/usr/bin/faketime";
+// The library itself rather than the `faketime` command, which forks: stopping the command would
+// leave the guichet running.
+const FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 const DAY = 86_400_000;
 
 test("the erasure job keeps the signed date (guichet's clock moved 31 days) and the wallet's card shows the erasure", {
@@ -62,7 +64,7 @@ test("the erasure job keeps the signed date (guichet's clock moved 31 days) and 
 
     // 31 days later: the guichet starts again on its database, its erasure job runs at start.
     await guichet.stop();
-    guichet = await started(FAKETIME, ["-f", "+31d", bin, ...args], {});
+    guichet = await started(bin, args, { env: { ...process.env, LD_PRELOAD: FAKETIME, FAKETIME: "+31d" } });
     const later = Date.now() + 31 * DAY + 5 * 60_000;
     await page.clock.setFixedTime(later);
     await page.reload();
