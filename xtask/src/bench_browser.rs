@@ -20,46 +20,32 @@ pub const AUDIT_SECTION: &str = "browser-audit";
 /// The BENCHMARKS.md section of the wallet load.
 pub const WALLET_SECTION: &str = "wallet-load";
 
-/// The cargo arguments of the vault benchmark (release: the wallet ships optimised code, and
-/// Argon2 unoptimised would time the compiler, not the vault).
-const VAULT_ARGS: &[&str] = &[
-    "test",
-    "--release",
-    "--locked",
-    "--target",
-    "wasm32-unknown-unknown",
-    "-p",
-    "souverain-wallet",
-    "--features",
-    "browser-bench",
-    "--test",
-    "bench_vault",
-    "--",
-    "--nocapture",
-];
+/// The cargo arguments of a browser benchmark: `package`'s test `test`, in release (the wallet
+/// ships optimised code, and Argon2 unoptimised would time the compiler, not the vault), built
+/// with the `browser-bench` feature that CI's browser tests leave out.
+fn bench_args<'a>(package: &'a str, test: &'a str) -> [&'a str; 13] {
+    [
+        "test",
+        "--release",
+        "--locked",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        package,
+        "--features",
+        "browser-bench",
+        "--test",
+        test,
+        "--",
+        "--nocapture",
+    ]
+}
 
 /// Issue 7: the whole wallet (wasm, JS, CSS), gzipped, at most this many bytes.
 const SIZE_TARGET: u64 = 350 * 1000;
 /// Modules the wallet loads only on demand (`www/index.html`, `data-type="worker"`): outside the
 /// first load the target bounds, their sizes printed apart.
 const LAZY_MODULES: &[&str] = &["souverain-audit-worker"];
-
-/// The cargo arguments of the audit benchmark (release, as the wallet ships its worker).
-const AUDIT_ARGS: &[&str] = &[
-    "test",
-    "--release",
-    "--locked",
-    "--target",
-    "wasm32-unknown-unknown",
-    "-p",
-    "souverain-audit-worker",
-    "--features",
-    "browser-bench",
-    "--test",
-    "bench_audit",
-    "--",
-    "--nocapture",
-];
 
 /// Runs the browser benchmarks and writes their sections of `file` (BENCHMARKS.md), each as
 /// soon as it is measured.
@@ -72,10 +58,7 @@ pub fn write_sections(file: &Path) -> Result<(), String> {
         (AUDIT_SECTION, audit_section),
         (WALLET_SECTION, wallet_section),
     ] {
-        let md = section()?;
-        let existing = std::fs::read_to_string(file).unwrap_or_else(|_| HEADER.to_owned());
-        std::fs::write(file, splice(&existing, name, &md)).map_err(|err| format!("{}: {err}", file.display()))?;
-        println!("\n{md}");
+        write_section(file, name, &section()?)?;
     }
     Ok(())
 }
@@ -83,9 +66,13 @@ pub fn write_sections(file: &Path) -> Result<(), String> {
 /// Runs the audit benchmark alone and writes its section of `file` (BENCHMARKS.md).
 pub fn write_audit_section(file: &Path) -> Result<(), String> {
     tools::ensure(Need::Test)?;
-    let md = audit_section()?;
+    write_section(file, AUDIT_SECTION, &audit_section()?)
+}
+
+/// Replaces the section `name` of `file` with `md` and prints it.
+fn write_section(file: &Path, name: &str, md: &str) -> Result<(), String> {
     let existing = std::fs::read_to_string(file).unwrap_or_else(|_| HEADER.to_owned());
-    std::fs::write(file, splice(&existing, AUDIT_SECTION, &md)).map_err(|err| format!("{}: {err}", file.display()))?;
+    std::fs::write(file, splice(&existing, name, md)).map_err(|err| format!("{}: {err}", file.display()))?;
     println!("\n{md}");
     Ok(())
 }
@@ -141,14 +128,13 @@ fn browser_figures(args: &[&str]) -> Result<Vec<(String, f64)>, String> {
 
 /// Runs the vault benchmark in headless Chromium and returns its section.
 pub fn vault_section() -> Result<String, String> {
-    let figures = browser_figures(VAULT_ARGS)?;
+    let args = bench_args("souverain-wallet", "bench_vault");
+    let figures = browser_figures(&args)?;
     let get = |name: &str| figure(&figures, name);
     let (unlock, kdf, open, append) = (get("unlock_ms")?, get("kdf_ms")?, get("open_after_key_ms")?, get("append_ms")?);
     let (export, import, kib) = (get("export_ms")?, get("import_ms")?, get("backup_kib")?);
     let (build, entries, verify) = (get("build_ms")?, get("journal_entries")?, get("verify_journal_ms")?);
-    let command = "CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 cargo test --release --locked \
-                   --target wasm32-unknown-unknown -p souverain-wallet --features browser-bench --test bench_vault \
-                   -- --nocapture";
+    let command = format!("CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 cargo {}", args.join(" "));
     Ok(format!(
         "<!-- {VAULT_SECTION}:start -->\n## Wallet: the vault in headless Chromium\n\n\
          The wallet's IndexedDB store and the core vault session (release wasm, Debian's Chromium through \
@@ -187,12 +173,13 @@ pub fn vault_section() -> Result<String, String> {
 
 /// Runs the audit benchmark in headless Chromium and returns its section.
 pub fn audit_section() -> Result<String, String> {
-    let figures = browser_figures(AUDIT_ARGS)?;
+    let args = bench_args("souverain-audit-worker", "bench_audit");
+    let figures = browser_figures(&args)?;
     let get = |name: &str| figure(&figures, name);
     let (entries, mine, first, first_bytes) =
         (get("audit_entries")?, get("audit_mine")?, get("audit_first_ms")?, get("audit_first_bytes")?);
     let (more, more_ms, more_bytes) = (get("audit_more")?, get("audit_more_ms")?, get("audit_more_bytes")?);
-    let command = format!("CHROMEDRIVER=/usr/bin/chromedriver cargo {}", AUDIT_ARGS.join(" "));
+    let command = format!("CHROMEDRIVER=/usr/bin/chromedriver cargo {}", args.join(" "));
     Ok(format!(
         "<!-- {AUDIT_SECTION}:start -->\n## Wallet: the audit of the data-use log in headless Chromium\n\n\
          The wallet's audit (issue 17), release wasm, in Debian's Chromium through wasm-bindgen-test: a log \
