@@ -390,7 +390,13 @@ async fn answer(
     let event_key = EventKey::generate(&mut OsRng);
     let form = format!(
         "{}&{}",
-        AuthorizationResponse { vp_token, state: req.state.clone(), consent_grant: Some(grant_jwt.clone()) }.to_form(),
+        AuthorizationResponse {
+            vp_token,
+            state: req.state.clone(),
+            consent_grant: Some(grant_jwt.clone()),
+            mandate: None
+        }
+        .to_form(),
         event_key.public_key().form_parameter()
     );
     let service = match &prepared.trust {

@@ -500,6 +500,7 @@ pub fn respond(args: &RespondArgs) -> Result<(), CliError> {
         vp_token: vp_token.clone(),
         state: req.state.clone(),
         consent_grant: Some(grant.clone()),
+        mandate: None,
     }
     .to_form();
     io::print_json(&json!({

@@ -87,6 +87,9 @@ pub enum ConsentError {
     /// The service's client_id does not carry a usable key.
     #[error("service client_id: {0}")]
     ServiceKey(crate::openid4vp::request::RequestError),
+    /// The grant names a representative, but no mandate came with it (or the reverse).
+    #[error("the grant's representative does not match the mandate presented")]
+    RepresentativeMismatch,
 }
 
 /// Base64url SHA-256 of the exact `vp_token` parameter value (the JSON text as sent).
@@ -186,6 +189,28 @@ pub struct Grant {
     pub nonce: String,
     /// SHA-256 of the vp_token.
     pub vp_token_sha256: String,
+    /// Who consented for the PII principal when it was not the principal: a carer acting under
+    /// the principal's mandate. Absent when the principal consented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub representative: Option<Representative>,
+}
+
+/// The person who gave a consent for its PII principal (ISO/IEC TS 27560's principal is the
+/// person the data is about; this member records the party who acted, as DPV's
+/// `hasRepresentative` does), and under which mandate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Representative {
+    /// RFC 7638 thumbprint of the representative's key, which signs the grant.
+    pub id: String,
+    /// The mandate's record identifier (`jti`).
+    pub mandate: String,
+}
+
+impl FromJson for Representative {
+    fn from_json(value: Value, member: &'static str) -> Result<Representative, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Representative { id: m.take("id")?, mandate: m.take("mandate")? })
+    }
 }
 
 impl FromJson for DataCategory {
@@ -219,6 +244,7 @@ impl FromJson for Grant {
             aud: m.take("aud")?,
             nonce: m.take("nonce")?,
             vp_token_sha256: m.take("vp_token_sha256")?,
+            representative: m.optional("representative")?,
         })
     }
 }
@@ -253,7 +279,7 @@ impl FromJson for Receipt {
     }
 }
 
-crate::deserialize_via_tree!(DataCategory, Grant, Withdrawal, Receipt);
+crate::deserialize_via_tree!(DataCategory, Representative, Grant, Withdrawal, Receipt);
 
 fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, ConsentError> {
     let payload = serde_json::to_vec(payload).map_err(|_| ConsentError::Malformed)?;
@@ -309,15 +335,26 @@ impl Grant {
             aud: request.client_id.clone(),
             nonce: request.nonce.clone(),
             vp_token_sha256: vp_token_hash(vp_token),
+            representative: None,
         }
     }
 
-    /// Signs the grant with the holder key (its public JWK goes in the header).
-    pub fn sign(&self, holder: &SigningKey) -> Result<String, ConsentError> {
-        if holder.public_key().thumbprint() != self.pii_principal {
+    /// The grant a carer gives for `person` under the mandate `mandate_id`: the principal is the
+    /// person, the representative the carer, who signs it ([`Grant::sign`] with the carer's key).
+    pub fn represented(mut self, person: &PublicKey, carer: &PublicKey, mandate_id: &str) -> Grant {
+        self.pii_principal = person.thumbprint();
+        self.representative = Some(Representative { id: carer.thumbprint(), mandate: mandate_id.to_owned() });
+        self
+    }
+
+    /// Signs the grant with the key of whoever consented (its public JWK goes in the header): the
+    /// holder's, or the representative's when there is one.
+    pub fn sign(&self, signer: &SigningKey) -> Result<String, ConsentError> {
+        let expected = self.representative.as_ref().map_or(&self.pii_principal, |r| &r.id);
+        if signer.public_key().thumbprint() != *expected {
             return Err(ConsentError::PrincipalMismatch);
         }
-        sign_record(holder, GRANT_TYP, self)
+        sign_record(signer, GRANT_TYP, self)
     }
 }
 
@@ -340,13 +377,48 @@ impl UnverifiedGrant {
         Ok(UnverifiedGrant { jws, grant })
     }
 
+    /// The key in the header, which the signature is NOT yet checked against (a verifier reads a
+    /// representative's key there, then checks it against the mandate).
+    pub fn signer_unverified(&self) -> Option<PublicKey> {
+        signer_in_header(&self.jws)
+    }
+
     /// Verifies the grant: signed by `holder` (the key bound in the presented credentials), its
-    /// principal is that key's thumbprint, and it belongs to this exchange.
+    /// principal is that key's thumbprint, no representative, and it belongs to this exchange.
     pub fn verify(self, binding: &ExchangeBinding, holder: &PublicKey) -> Result<VerifiedGrant, ConsentError> {
-        if header_key(&self.jws)? != *holder {
+        if self.grant.representative.is_some() {
+            return Err(ConsentError::RepresentativeMismatch);
+        }
+        self.verify_signed_by(binding, holder, holder)
+    }
+
+    /// Verifies a grant given by a representative: signed by `representative`, whose thumbprint
+    /// and `mandate_id` it names, for the principal `holder` (the key bound in the presented
+    /// credentials), and belonging to this exchange. The mandate itself is the caller's to check.
+    pub fn verify_represented(
+        self,
+        binding: &ExchangeBinding,
+        holder: &PublicKey,
+        representative: &PublicKey,
+        mandate_id: &str,
+    ) -> Result<VerifiedGrant, ConsentError> {
+        let expected = Representative { id: representative.thumbprint(), mandate: mandate_id.to_owned() };
+        if self.grant.representative.as_ref() != Some(&expected) {
+            return Err(ConsentError::RepresentativeMismatch);
+        }
+        self.verify_signed_by(binding, holder, representative)
+    }
+
+    fn verify_signed_by(
+        self,
+        binding: &ExchangeBinding,
+        holder: &PublicKey,
+        signer: &PublicKey,
+    ) -> Result<VerifiedGrant, ConsentError> {
+        if header_key(&self.jws)? != *signer {
             return Err(ConsentError::WrongSigner);
         }
-        self.jws.verify(holder, GRANT_TYP)?;
+        self.jws.verify(signer, GRANT_TYP)?;
         let g = self.grant;
         if g.pii_principal != holder.thumbprint() {
             return Err(ConsentError::PrincipalMismatch);

@@ -361,6 +361,24 @@ impl VerifiedRevocation {
         Ok(VerifiedRevocation(revocation))
     }
 
+    /// Parses and verifies a revocation on its own, before the mandate is seen again: signed by
+    /// the key in its header, whose thumbprint is its principal. Whoever keeps it must match both
+    /// its `mandate_id` and its principal against a mandate (anyone can sign a revocation naming
+    /// their own key; only the mandate's principal's counts).
+    pub fn verify_self_signed(compact: &str) -> Result<VerifiedRevocation, MandateError> {
+        let jws = UnverifiedJws::parse(compact)?;
+        let revocation: MandateRevocation = crate::json::read(jws.payload_unverified())?;
+        if revocation.schema_version != MANDATE_SCHEMA {
+            return Err(MandateError::UnsupportedSchema(revocation.schema_version));
+        }
+        let signer = signer_in_header(&jws).ok_or(MandateError::WrongSigner)?;
+        check_signer(jws, &signer, REVOCATION_TYP)?;
+        if revocation.pii_principal != signer.thumbprint() {
+            return Err(MandateError::PrincipalMismatch);
+        }
+        Ok(VerifiedRevocation(revocation))
+    }
+
     /// The verified content.
     pub fn revocation(&self) -> &MandateRevocation {
         &self.0

@@ -59,6 +59,7 @@ fn holder_answers(keys: &Keys, credential: &str, request_jwt: &str, url: &str, r
         vp_token: vp_token.clone(),
         state: req.state.clone(),
         consent_grant: Some(grant.clone()),
+        mandate: None,
     };
     Answer { form: response.to_form(), grant, vp_token }
 }

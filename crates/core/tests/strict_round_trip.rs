@@ -10,7 +10,7 @@ use rand_core::OsRng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use souverain_core::consent::{DataCategory, Grant, Receipt, Withdrawal};
+use souverain_core::consent::{DataCategory, Grant, Receipt, Representative, Withdrawal};
 use souverain_core::jose::{Jwk, SigningKey};
 use souverain_core::json::{FromJson, read};
 use souverain_core::openid4vp::request::{Controller, LocalizedText, PrivacyNotice, Processing, Purpose};
@@ -92,6 +92,11 @@ fn consent_records() {
         aud: "decentralized_identifier:did:jwk:x".into(),
         nonce: "n".into(),
         vp_token_sha256: "h".into(),
+        // Every optional member set: a misspelt name in the reader would read `None` here.
+        representative: Some(Representative {
+            id: "carer-thumbprint".into(),
+            mandate: "urn:souverain:mandate:m".into(),
+        }),
     });
     checked(&Withdrawal {
         record_id: "urn:souverain:consent:w".into(),

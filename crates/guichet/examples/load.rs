@@ -308,7 +308,8 @@ fn answer(holder: &Holder, request: &RequestObject) -> Res<String> {
         &mut OsRng,
     );
     let grant = grant.sign(&holder.key)?;
-    Ok(AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant: Some(grant) }.to_form())
+    Ok(AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant: Some(grant), mandate: None }
+        .to_form())
 }
 
 /// In-process, the replay check is the store's job: every nonce is new here.

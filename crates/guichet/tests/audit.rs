@@ -290,7 +290,7 @@ fn forged_answer(
     );
     change(&mut grant);
     let consent_grant = Some(grant.sign(&holder.key).unwrap());
-    AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant }.to_form()
+    AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant, mandate: None }.to_form()
 }
 
 async fn consent_terms_chosen_by_the_holder_are_refused(backend: &Backend) {

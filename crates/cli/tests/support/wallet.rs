@@ -161,5 +161,6 @@ pub fn answer(holder: &Holder, request: &RequestObject) -> String {
     let g =
         Grant::for_request(request, &holder.key.public_key(), data, "fr", &vp_token, now(), now() + 86_400, &mut OsRng);
     let grant = g.sign(&holder.key).unwrap();
-    AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant: Some(grant) }.to_form()
+    AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant: Some(grant), mandate: None }
+        .to_form()
 }

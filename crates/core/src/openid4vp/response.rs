@@ -16,13 +16,16 @@ use serde_json::Map;
 use super::dcql::HeldCredential;
 use super::request::RequestObject;
 use super::url::{UrlError, form_decode, form_encode};
-use crate::consent::{ConsentError, ExchangeBinding, UnverifiedGrant, VerifiedGrant, vp_token_hash};
+use crate::consent::{ConsentError, DataCategory, ExchangeBinding, UnverifiedGrant, VerifiedGrant, vp_token_hash};
 use crate::jose::PublicKey;
-use crate::sd_jwt::{KeyBindingCheck, SdJwt, SdJwtError};
+use crate::mandate::{MandateError, UnverifiedMandate, VerifiedMandate};
+use crate::sd_jwt::{ClaimPath, KeyBindingCheck, SdJwt, SdJwtError, lookup};
 use crate::sd_jwt_vc::{VcError, VcVerifyOptions, VerifiedVc, verify_vc};
 
 /// Name of our form parameter carrying the consent grant beside the `vp_token`.
 pub const GRANT_PARAMETER: &str = "souverain_consent_grant";
+/// Name of our form parameter carrying the mandate a representative acts under.
+pub const MANDATE_PARAMETER: &str = "souverain_mandate";
 
 /// Why a response was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -113,6 +116,9 @@ pub enum ResponseError {
     /// This nonce was already used: the response is a replay.
     #[error("replayed response: the nonce was already used")]
     Replay,
+    /// The mandate the representative acts under does not allow this answer.
+    #[error("mandate: {0}")]
+    Mandate(MandateError),
 }
 
 /// The replay memory the caller provides (the guichet backs it with its database).
@@ -184,6 +190,8 @@ pub struct AuthorizationResponse {
     pub state: String,
     /// The consent grant (`consent-grant+jwt`).
     pub consent_grant: Option<String>,
+    /// The mandate (`mandate+jwt`) when a representative answers for the credentials' holder.
+    pub mandate: Option<String>,
 }
 
 impl AuthorizationResponse {
@@ -192,6 +200,9 @@ impl AuthorizationResponse {
         let mut pairs = vec![("vp_token", self.vp_token.as_str()), ("state", self.state.as_str())];
         if let Some(g) = &self.consent_grant {
             pairs.push((GRANT_PARAMETER, g.as_str()));
+        }
+        if let Some(m) = &self.mandate {
+            pairs.push((MANDATE_PARAMETER, m.as_str()));
         }
         form_encode(&pairs)
     }
@@ -202,11 +213,13 @@ impl AuthorizationResponse {
         let mut vp_token = None;
         let mut state = None;
         let mut consent_grant = None;
+        let mut mandate = None;
         for (name, value) in form_decode(body)? {
             match name.as_str() {
                 "vp_token" => vp_token = Some(value),
                 "state" => state = Some(value),
                 GRANT_PARAMETER => consent_grant = Some(value),
+                MANDATE_PARAMETER => mandate = Some(value),
                 "error" => return Err(ResponseError::WalletError { error: value }),
                 "response" | "id_token" | "code" => return Err(ResponseError::UnsupportedParameter { name }),
                 _ => {}
@@ -216,6 +229,7 @@ impl AuthorizationResponse {
             vp_token: vp_token.ok_or(ResponseError::Missing { name: "vp_token" })?,
             state: state.ok_or(ResponseError::Missing { name: "state" })?,
             consent_grant,
+            mandate,
         })
     }
 }
@@ -229,6 +243,10 @@ pub struct VerifiedResponse {
     pub holder: PublicKey,
     /// The consent grant, bound to this exchange.
     pub grant: VerifiedGrant,
+    /// When a representative answered: the mandate (signed by the holder, in force, covering this
+    /// service, its purposes and the data disclosed) and the representative's key. Revocations
+    /// are the caller's to check against [`VerifiedMandate::mandate`]'s id.
+    pub representation: Option<(VerifiedMandate, PublicKey)>,
 }
 
 fn unverified_iss(sd: &SdJwt) -> Option<String> {
@@ -275,6 +293,18 @@ pub fn verify_response(
             }
         }
     }
+    // A representative's answer: the mandate, and the representative's key, read from the grant's
+    // header and checked below against the mandate, the KB-JWTs and the grant's signature.
+    let represented = match &response.mandate {
+        None => None,
+        Some(m) => {
+            let mandate = UnverifiedMandate::parse(m).map_err(ResponseError::Mandate)?;
+            let grant = response.consent_grant.as_deref().ok_or(ResponseError::MissingGrant)?;
+            let grant = UnverifiedGrant::parse(grant).map_err(ResponseError::Grant)?;
+            let key = grant.signer_unverified().ok_or(ResponseError::Grant(ConsentError::WrongSigner))?;
+            Some((mandate, key))
+        }
+    };
     let mut credentials = Vec::new();
     let mut holder: Option<PublicKey> = None;
     for (id, ps) in &token.0 {
@@ -285,7 +315,9 @@ pub fn verify_response(
             let iss = unverified_iss(&sd).ok_or_else(|| ResponseError::UnknownIssuer { id: id.clone() })?;
             let key = issuers.issuer_key(&iss).ok_or_else(|| ResponseError::UnknownIssuer { id: id.clone() })?;
             let mut options = VcVerifyOptions::new(now);
-            options.key_binding = Some(KeyBindingCheck::new(&request.nonce, &request.client_id, now));
+            let mut check = KeyBindingCheck::new(&request.nonce, &request.client_id, now);
+            check.representative = represented.as_ref().map(|(_, key)| key);
+            options.key_binding = Some(check);
             let vc =
                 verify_vc(sd, &key, &options).map_err(|error| ResponseError::Verification { id: id.clone(), error })?;
             let held = HeldCredential { id, vct: &vc.vct, claims: &vc.claims };
@@ -308,10 +340,39 @@ pub fn verify_response(
         nonce: request.nonce.clone(),
         vp_token_sha256: vp_token_hash(&response.vp_token),
     };
-    let grant =
-        UnverifiedGrant::parse(grant).and_then(|g| g.verify(&binding, &holder)).map_err(ResponseError::Grant)?;
+    let grant = UnverifiedGrant::parse(grant).map_err(ResponseError::Grant)?;
+    let (grant, representation) = match represented {
+        None => (grant.verify(&binding, &holder).map_err(ResponseError::Grant)?, None),
+        Some((mandate, representative)) => {
+            // Signed by the holder of the credentials presented, in force, naming this carer.
+            let mandate = mandate.verify(&holder, now).map_err(ResponseError::Mandate)?;
+            let mandate_id = &mandate.mandate().record_id;
+            let grant = grant
+                .verify_represented(&binding, &holder, &representative, mandate_id)
+                .map_err(ResponseError::Grant)?;
+            let purposes: Vec<String> = request.processing.purposes.iter().map(|p| p.dpv.clone()).collect();
+            // What the grant lists and what the presentations disclose of what was asked: the
+            // verifier keeps every asked claim presented, so each must be in the mandate's scope.
+            let mut data = grant.grant().data.clone();
+            for (id, vcs) in &credentials {
+                let asked = query.credential(id).and_then(|q| q.claims.as_ref()).map(Vec::as_slice).unwrap_or_default();
+                for vc in vcs {
+                    let claims = asked
+                        .iter()
+                        .filter_map(|c| c.path.to_pointer())
+                        .filter(|p| ClaimPath::parse(p).is_ok_and(|path| lookup(&vc.claims, &path).is_some()))
+                        .collect();
+                    data.push(DataCategory { vct: vc.vct.clone(), claims });
+                }
+            }
+            mandate
+                .authorizes(&representative, &request.client_id, &purposes, &data, &[], now)
+                .map_err(ResponseError::Mandate)?;
+            (grant, Some((mandate, representative)))
+        }
+    };
     if !seen.first_use(&request.client_id, &request.nonce) {
         return Err(ResponseError::Replay);
     }
-    Ok(VerifiedResponse { credentials, holder, grant })
+    Ok(VerifiedResponse { credentials, holder, grant, representation })
 }

@@ -95,12 +95,15 @@ pub struct KeyBindingCheck<'a> {
     pub max_age: i64,
     /// How far in the future its `iat` may be (clock skew), in seconds.
     pub max_future: i64,
+    /// The key that must sign the KB-JWT instead of the `cnf` key: a representative's, whom the
+    /// `cnf` key's holder authorized (the caller checks that mandate). `None`: the `cnf` key.
+    pub representative: Option<&'a PublicKey>,
 }
 
 impl<'a> KeyBindingCheck<'a> {
     /// Default window: issued at most 300 s ago and at most 60 s ahead.
     pub fn new(nonce: &'a str, aud: &'a str, now: i64) -> KeyBindingCheck<'a> {
-        KeyBindingCheck { nonce, aud, now, max_age: 300, max_future: 60 }
+        KeyBindingCheck { nonce, aud, now, max_age: 300, max_future: 60, representative: None }
     }
 }
 
@@ -189,7 +192,8 @@ impl SdJwt {
             (Some(_), None) => return Err(SdJwtError::MissingKeyBinding),
             (Some(check), Some(kb)) => {
                 let holder = holder?.ok_or(SdJwtError::MissingCnf)?;
-                let iat = verify_kb(kb, &holder, check, &self.sd_hash_input)?;
+                let signer = check.representative.unwrap_or(&holder);
+                let iat = verify_kb(kb, signer, check, &self.sd_hash_input)?;
                 (Some(holder), Some(iat))
             }
         };
@@ -216,6 +220,24 @@ impl SdJwt {
         if cnf.as_ref() != Some(&holder.public_key()) {
             return Err(PresentError::HolderKeyMismatch);
         }
+        Self::bind(sd, holder, params)
+    }
+
+    /// Presents the claims at `paths` with a KB-JWT signed by a representative of the `cnf` key's
+    /// holder (a carer under the holder's mandate, which must go with the presentation: a
+    /// verifier accepts this KB-JWT only with [`KeyBindingCheck::representative`] set).
+    pub fn present_as_representative(
+        &self,
+        paths: &[ClaimPath],
+        representative: &SigningKey,
+        params: &KeyBindingParams<'_>,
+    ) -> Result<String, PresentError> {
+        Self::bind(self.select(paths)?.0, representative, params)
+    }
+
+    /// Appends to the selected SD-JWT `sd` a KB-JWT signed by `signer`.
+    fn bind(sd: String, signer: &SigningKey, params: &KeyBindingParams<'_>) -> Result<String, PresentError> {
+        let holder = signer;
         let mut payload = Map::new();
         payload.insert("iat".to_owned(), Value::from(params.iat));
         payload.insert("aud".to_owned(), Value::String(params.aud.to_owned()));

@@ -537,6 +537,7 @@ pub fn answer_sharing(holder: &Holder, request: &RequestObject, grant_signer: &S
         vp_token: vp_token.clone(),
         state: request.state.clone(),
         consent_grant: Some(grant.clone()),
+        mandate: None,
     }
     .to_form();
     Answer { form, vp_token, grant, grant_id: g.record_id }
