@@ -51,6 +51,7 @@ fn prepare(store: &dyn Store) {
         now: 1,
         claims: Vec::new(),
         log_keys: GrantLogKeys::generate(None),
+        mandate: None,
     };
     assert!(store.record_exchange(&exchange).unwrap());
 }

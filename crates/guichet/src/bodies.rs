@@ -70,6 +70,22 @@ impl FromJson for WithdrawalBody {
     }
 }
 
+/// `POST /api/mandates/revocations`.
+#[derive(Debug)]
+pub(crate) struct RevocationBody {
+    /// The person's signed revocation (`mandate-revocation+jwt`).
+    pub revocation: String,
+}
+
+impl FromJson for RevocationBody {
+    fn from_json(value: Value, member: &'static str) -> Result<RevocationBody, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let body = RevocationBody { revocation: m.take("revocation")? };
+        m.deny_unknown()?;
+        Ok(body)
+    }
+}
+
 /// Reads a body; the error names what was wrong (`malformed_json` for text that is not one JSON
 /// value with unique member names, `invalid_body` for a member missing, unknown or mistyped).
 pub(crate) fn read<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {

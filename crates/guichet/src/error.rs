@@ -111,6 +111,13 @@ pub enum ApiError {
     RevokedCredential,
     /// A presented credential points into the commune's list but was not issued here.
     CredentialNotIssuedHere,
+    /// A representative's answer whose mandate does not allow it (out of scope, expired,
+    /// another carer, signed by another than the credential's holder).
+    InvalidMandate(String),
+    /// The person revoked the mandate the representative acts under (403).
+    MandateRevoked,
+    /// A mandate revocation that is malformed or not signed by its principal.
+    InvalidRevocation(String),
 
     // --- Consent registry ----------------------------------------------------------------
     /// The withdrawal is malformed or not signed by the grant's holder.
@@ -158,7 +165,7 @@ impl ApiError {
             AgentTokenRequired | AccessTokenRequired | UnknownAccessToken | AlreadyIssued => StatusCode::UNAUTHORIZED,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AgentSignInRequired => StatusCode::UNAUTHORIZED,
-            RoleRequired(_) => StatusCode::FORBIDDEN,
+            RoleRequired(_) | MandateRevoked => StatusCode::FORBIDDEN,
             SignIn(cause) => cause.status(),
             UnknownCredential | UnknownService | UnknownRequest | UnknownGrant | UnknownLogEntry => {
                 StatusCode::NOT_FOUND
@@ -190,6 +197,8 @@ impl ApiError {
             | UnknownStatusList
             | RevokedCredential
             | CredentialNotIssuedHere
+            | InvalidMandate(_)
+            | InvalidRevocation(_)
             | InvalidWithdrawal(_)
             | MissingPurpose => StatusCode::BAD_REQUEST,
         }
@@ -235,6 +244,9 @@ impl ApiError {
             InvalidPresentation(_) => "invalid_presentation",
             UnknownStatusList => "unknown_status_list",
             RevokedCredential => "revoked_credential",
+            InvalidMandate(_) => "invalid_mandate",
+            MandateRevoked => "mandate_revoked",
+            InvalidRevocation(_) => "invalid_revocation",
             InvalidWithdrawal(_) => "invalid_withdrawal",
             UnknownGrant => "unknown_grant",
             ConsentExpired(_) => "consent_expired",
@@ -261,6 +273,8 @@ impl ApiError {
             | WalletError(detail)
             | InvalidPresentation(detail)
             | InvalidWithdrawal(detail)
+            | InvalidMandate(detail)
+            | InvalidRevocation(detail)
             | ConsentExpired(detail) => return detail.clone(),
             ReservedClaim(name) => return format!("the claim {name:?} is reserved"),
             RoleRequired(what) => return format!("your roles do not allow {what}"),
@@ -300,6 +314,7 @@ impl ApiError {
             UnknownStatusList => "the credential's status list is not the commune's",
             RevokedCredential => "a presented credential was revoked",
             CredentialNotIssuedHere => "a presented credential was not issued here",
+            MandateRevoked => "the person revoked the mandate this answer was given under",
             UnknownGrant => "no such grant",
             AlreadyWithdrawn => "the grant was already withdrawn",
             MissingPurpose => "the `purpose` parameter is required",

@@ -31,6 +31,7 @@ mod issuance;
 pub mod keys;
 pub mod listen;
 mod log_serve;
+mod mandates;
 pub mod oidc;
 pub mod register;
 mod registry;
@@ -519,6 +520,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(issuance::routes())
         .merge(verification::routes())
         .merge(registry::routes())
+        .merge(mandates::routes())
         .merge(register::routes())
         .merge(oidc::routes())
         .merge(log_serve::routes())

@@ -46,7 +46,17 @@ fn verified_grant(row: &GrantRow) -> Result<souverain_core::consent::VerifiedGra
         nonce: row.nonce.clone(),
         vp_token_sha256: row.vp_token_sha256.clone(),
     };
-    UnverifiedGrant::parse(&row.grant_jwt).and_then(|g| g.verify(&binding, &holder)).map_err(|e| ApiError::internal(&e))
+    let grant = UnverifiedGrant::parse(&row.grant_jwt).map_err(|e| ApiError::internal(&e))?;
+    let verified = match (&row.mandate_id, &row.representative) {
+        // Given by a representative: the principal (the person) stays the one who withdraws.
+        (Some(mandate_id), Some(representative)) => {
+            let signer = grant.signer_unverified().filter(|k| k.thumbprint() == *representative);
+            let signer = signer.ok_or_else(|| ApiError::internal(&"stored representative key differs"))?;
+            grant.verify_represented(&binding, &holder, &signer, mandate_id)
+        }
+        _ => grant.verify(&binding, &holder),
+    };
+    verified.map_err(|e| ApiError::internal(&e))
 }
 
 fn withdraw_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {

@@ -48,6 +48,10 @@ pub enum StoreError {
     /// The credential to record could not be issued (nothing was written).
     #[error("the credential could not be issued: {0}")]
     Issue(String),
+    /// The person revoked the mandate an exchange was answered under (decided in the exchange's
+    /// transaction, so an answer recorded after the revocation is impossible).
+    #[error("the mandate was revoked")]
+    MandateRevoked,
     /// A data-use log event names a grant the store does not have.
     #[error("no grant {0:?} to log an event of")]
     LogUnknownGrant(String),
@@ -271,6 +275,20 @@ pub struct Exchange {
     pub claims: Vec<(String, String, String)>,
     /// The grant's data-use log keys.
     pub log_keys: crate::data_log::GrantLogKeys,
+    /// When a representative answered: the mandate's id, its principal (the person) and the
+    /// representative's key thumbprint.
+    pub mandate: Option<MandateAct>,
+}
+
+/// What an exchange answered under a mandate records of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateAct {
+    /// The mandate's `jti`.
+    pub mandate_id: String,
+    /// The person who gave it (their key's thumbprint).
+    pub principal: String,
+    /// The representative who acted (their key's thumbprint).
+    pub representative: String,
 }
 
 /// A grant row.
@@ -315,6 +333,10 @@ pub struct GrantRow {
     /// The seed of the grant's event key when the guichet made it (`None`: the wallet gave its
     /// own key, or the claims were erased).
     pub event_seed: Option<Vec<u8>>,
+    /// The mandate a representative answered under (`None`: the holder answered).
+    pub mandate_id: Option<String>,
+    /// The representative's key thumbprint.
+    pub representative: Option<String>,
 }
 
 /// A signed-in agent's session (OpenID Connect). The cookie holds a random id; the store keeps
@@ -486,6 +508,13 @@ pub trait Store: Send + Sync {
     fn agent_session(&self, id_sha256: &str, now: i64, idle_until: i64) -> Result<Option<AgentSessionRow>, StoreError>;
     /// Ends a session (logout): deletes it and returns it, `None` when there was none.
     fn end_agent_session(&self, id_sha256: &str) -> Result<Option<AgentSessionRow>, StoreError>;
+    /// Records a mandate's revocation (verified: signed by `principal`); `false` when that
+    /// principal had already revoked it (the first revocation stands).
+    fn revoke_mandate(&self, mandate_id: &str, principal: &str, jwt: &str, now: i64) -> Result<bool, StoreError>;
+    /// When `principal` revoked `mandate_id`, if they did.
+    fn mandate_revoked(&self, mandate_id: &str, principal: &str) -> Result<Option<i64>, StoreError>;
+    /// The grants given under `mandate_id`, oldest first.
+    fn grants_under_mandate(&self, mandate_id: &str) -> Result<Vec<GrantRow>, StoreError>;
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
@@ -579,6 +608,16 @@ ALTER TABLE offers ADD COLUMN identity_acr TEXT;
 ALTER TABLE offers ADD COLUMN citizen_handle TEXT;
 ALTER TABLE offers ADD COLUMN identity TEXT;
 CREATE UNIQUE INDEX offers_citizen_handle ON offers (citizen_handle);
+",
+    // Mandates (issue 19): who acted for whom, and the persons' revocations.
+    r"
+ALTER TABLE grants ADD COLUMN mandate_id TEXT;
+ALTER TABLE grants ADD COLUMN representative TEXT;
+CREATE INDEX grants_mandate ON grants (mandate_id);
+CREATE TABLE mandate_revocations (
+  mandate_id TEXT NOT NULL, principal TEXT NOT NULL, revocation_jwt TEXT NOT NULL, revoked_at INTEGER NOT NULL,
+  PRIMARY KEY (mandate_id, principal)
+);
 ",
 ];
 
@@ -758,6 +797,8 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         erasure_by: r.get(16)?,
         log_secret: r.get(17)?,
         event_seed: r.get(18)?,
+        mandate_id: r.get(19)?,
+        representative: r.get(20)?,
     })
 }
 
@@ -777,7 +818,7 @@ fn agent_session_row(r: &rusqlite::Row<'_>) -> Result<AgentSessionRow, rusqlite:
 
 const GRANT_COLUMNS: &str = "id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce, \
      vp_token_sha256, valid_until, state, received_at, withdrawn_at, receipt_jwt, withdrawal_receipt_jwt, \
-     withdrawal_jwt, erasure_by, log_secret, event_seed";
+     withdrawal_jwt, erasure_by, log_secret, event_seed, mandate_id, representative";
 
 impl Store for SqliteStore {
     fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError> {
@@ -1083,13 +1124,25 @@ impl Store for SqliteStore {
                 params![e.client_id, e.nonce, e.now],
             )?;
             if first != 1 {
-                return Ok(false);
+                return Ok(Ok(false));
+            }
+            if let Some(m) = &e.mandate {
+                let revoked: Option<i64> = tx
+                    .query_row(
+                        "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2",
+                        params![m.mandate_id, m.principal],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if revoked.is_some() {
+                    return Ok(Err(StoreError::MandateRevoked));
+                }
             }
             tx.execute(
                 "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
                    vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
-                   event_seed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13, ?14, ?15, ?16)",
+                   event_seed, mandate_id, representative)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 params![
                     e.grant_id,
                     e.service,
@@ -1106,7 +1159,9 @@ impl Store for SqliteStore {
                     e.erasure_by,
                     &e.log_keys.secret[..],
                     &e.log_keys.event_key[..],
-                    e.log_keys.event_seed.as_ref().map(|s| &s[..])
+                    e.log_keys.event_seed.as_ref().map(|s| &s[..]),
+                    e.mandate.as_ref().map(|m| &m.mandate_id),
+                    e.mandate.as_ref().map(|m| &m.representative)
                 ],
             )?;
             for (query, vct, claims) in &e.claims {
@@ -1117,8 +1172,8 @@ impl Store for SqliteStore {
             }
             tx.execute("UPDATE requests SET grant_id = ?2 WHERE id = ?1", params![e.request_id, e.grant_id])?;
             tx.commit()?;
-            Ok(true)
-        })
+            Ok(Ok(true))
+        })?
     }
 
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError> {
@@ -1439,6 +1494,38 @@ impl Store for SqliteStore {
                    claims, id_token, created_at, expires_at, idle_until",
             )?;
             st.query_row(params![id_sha256], agent_session_row).optional()
+        })
+    }
+
+    fn revoke_mandate(&self, mandate_id: &str, principal: &str, jwt: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT OR IGNORE INTO mandate_revocations (mandate_id, principal, revocation_jwt, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![mandate_id, principal, jwt, now],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn mandate_revoked(&self, mandate_id: &str, principal: &str) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2",
+                params![mandate_id, principal],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn grants_under_mandate(&self, mandate_id: &str) -> Result<Vec<GrantRow>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE mandate_id = ?1 ORDER BY received_at, id"
+            ))?;
+            let rows = st.query_map(params![mandate_id], grant_row)?;
+            rows.collect()
         })
     }
 }

@@ -28,7 +28,7 @@ use crate::csrf::CsrfToken;
 use crate::data_log::{GrantLogKeys, LogEvent, wallet_event_key, wallet_keys};
 use crate::error::{ApiError, json_response};
 use crate::html::{date_fr, escape, link_block, respond};
-use crate::store::{Exchange, RequestRow};
+use crate::store::{Exchange, MandateAct, RequestRow, StoreError};
 use crate::{App, Service, blocking, random_token, require_type};
 
 pub(crate) fn routes() -> Router<Arc<App>> {
@@ -218,6 +218,7 @@ fn response_error(e: &ResponseError) -> ApiError {
         ResponseError::UnknownIssuer { .. } => ApiError::UnknownIssuer(e.to_string()),
         ResponseError::Grant(_) | ResponseError::MissingGrant => ApiError::InvalidGrant(e.to_string()),
         ResponseError::WalletError { .. } => ApiError::WalletError(e.to_string()),
+        ResponseError::Mandate(_) => ApiError::InvalidMandate(e.to_string()),
         _ => ApiError::InvalidPresentation(e.to_string()),
     }
 }
@@ -292,6 +293,18 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
     let erasure_by = receipt.erasure_by;
     let receipt = receipt.sign(&svc.key).map_err(|e| ApiError::internal(&e))?;
     let purposes: Vec<&str> = grant.purposes.iter().map(|p| p.dpv.as_str()).collect();
+    // A representative's answer: the person's revocation counts (checked again, atomically, when
+    // the exchange is recorded); the grant records who acted under which mandate.
+    let mandate = verified.representation.as_ref().map(|(m, carer)| MandateAct {
+        mandate_id: m.mandate().record_id.clone(),
+        principal: m.mandate().pii_principal.clone(),
+        representative: carer.thumbprint(),
+    });
+    if let Some(m) = &mandate {
+        if app.store.mandate_revoked(&m.mandate_id, &m.principal)?.is_some() {
+            return Err(ApiError::MandateRevoked);
+        }
+    }
     let exchange = Exchange {
         request_id: row.id.clone(),
         client_id: svc.client_id.clone(),
@@ -308,8 +321,13 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         now,
         claims,
         log_keys: GrantLogKeys::generate(wallet_event_key),
+        mandate,
     };
-    if !app.store.record_exchange(&exchange)? {
+    let recorded = match app.store.record_exchange(&exchange) {
+        Err(StoreError::MandateRevoked) => return Err(ApiError::MandateRevoked),
+        other => other?,
+    };
+    if !recorded {
         // Another post of the same answer won the race: it gets the receipt recorded by that one.
         if let Some(grant_id) = app.store.request(id)?.and_then(|r| r.grant_id) {
             return answered_again(app, &grant_id, body);

@@ -77,6 +77,7 @@ fn exchange(request: &RequestRow, grant_id: &str, erasure_by: i64) -> Exchange {
             ("q1".into(), "urn:vct:household".into(), "{}".into()),
         ],
         log_keys: GrantLogKeys::generate(None),
+        mandate: None,
     }
 }
 

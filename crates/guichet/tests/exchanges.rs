@@ -25,13 +25,13 @@ async fn issuance_presentation_check_withdrawal_and_receipts(backend: &Backend) 
         let mode = std::fs::metadata(server.dir.join("keys/issuer.jwk")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // The trust list is signed by the commune key and lists the five services.
+    // The trust list is signed by the commune key and lists the six services.
     let commune = Jwk::from_json(&std::fs::read_to_string(server.dir.join("keys/commune.jwk")).unwrap()).unwrap();
     let commune = PublicKey::from_jwk(&commune).unwrap();
     let tl = server.get("/.well-known/souverain-trust-list").await;
     assert_eq!(tl.header("content-type"), Some("application/trust-list+jwt"));
     let tl = UnverifiedTrustList::parse(&tl.body).unwrap().verify(&commune, now()).unwrap();
-    assert_eq!(tl.list().services.len(), 5);
+    assert_eq!(tl.list().services.len(), 6);
     assert_eq!(tl.list().services[0].response_uri_origins, [PUBLIC]);
 
     let mut holder = Holder::new();

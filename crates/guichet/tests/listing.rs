@@ -141,6 +141,7 @@ fn results_of_a_service_are_paged_newest_first_even_at_equal_times(backend: &Bac
             now: 1_100 + (i / 10) as i64,
             claims: vec![],
             log_keys: souverain_guichet::data_log::GrantLogKeys::generate(None),
+            mandate: None,
         };
         assert!(store.record_exchange(&exchange).unwrap());
     }

@@ -137,6 +137,15 @@ ALTER TABLE offers ADD COLUMN citizen_handle TEXT;
 ALTER TABLE offers ADD COLUMN identity TEXT;
 CREATE UNIQUE INDEX offers_citizen_handle ON offers (citizen_handle);
 ",
+    r"
+ALTER TABLE grants ADD COLUMN mandate_id TEXT;
+ALTER TABLE grants ADD COLUMN representative TEXT;
+CREATE INDEX grants_mandate ON grants (mandate_id);
+CREATE TABLE mandate_revocations (
+  mandate_id TEXT NOT NULL, principal TEXT NOT NULL, revocation_jwt TEXT NOT NULL, revoked_at BIGINT NOT NULL,
+  PRIMARY KEY (mandate_id, principal)
+);
+",
 ];
 
 /// The advisory lock keys (`pg_advisory_xact_lock(int, int)`): one per job, then the schema.
@@ -285,6 +294,8 @@ fn grant_row(r: &Row) -> Result<GrantRow, postgres::Error> {
         erasure_by: r.try_get(16)?,
         log_secret: r.try_get(17)?,
         event_seed: r.try_get(18)?,
+        mandate_id: r.try_get(19)?,
+        representative: r.try_get(20)?,
     })
 }
 
@@ -624,13 +635,24 @@ impl Store for PgStore {
                 &[&e.client_id, &e.nonce, &e.now],
             )?;
             if first != 1 {
-                return Ok(false);
+                return Ok(Ok(false));
+            }
+            if let Some(m) = &e.mandate {
+                // A revocation committed before this check refuses the answer; one committing while
+                // this transaction runs is ordered after it (the act was recorded first).
+                let revoked = tx.query_opt(
+                    "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = $1 AND principal = $2",
+                    &[&m.mandate_id, &m.principal],
+                )?;
+                if revoked.is_some() {
+                    return Ok(Err(StoreError::MandateRevoked));
+                }
             }
             tx.execute(
                 "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
                    vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
-                   event_seed)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'given', $11, $12, $13, $14, $15, $16)",
+                   event_seed, mandate_id, representative)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'given', $11, $12, $13, $14, $15, $16, $17, $18)",
                 &[
                     &e.grant_id,
                     &e.service,
@@ -648,6 +670,8 @@ impl Store for PgStore {
                     &&e.log_keys.secret[..],
                     &&e.log_keys.event_key[..],
                     &e.log_keys.event_seed.as_ref().map(|s| &s[..]),
+                    &e.mandate.as_ref().map(|m| &m.mandate_id),
+                    &e.mandate.as_ref().map(|m| &m.representative),
                 ],
             )?;
             for (query, vct, claims) in &e.claims {
@@ -658,8 +682,8 @@ impl Store for PgStore {
             }
             tx.execute("UPDATE requests SET grant_id = $2 WHERE id = $1", &[&e.request_id, &e.grant_id])?;
             tx.commit()?;
-            Ok(true)
-        })
+            Ok(Ok(true))
+        })?
     }
 
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError> {
@@ -1025,6 +1049,40 @@ impl Store for PgStore {
                 &[&id_sha256],
             )?;
             row.as_ref().map(agent_session_row).transpose()
+        })
+    }
+
+    fn revoke_mandate(&self, mandate_id: &str, principal: &str, jwt: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO mandate_revocations (mandate_id, principal, revocation_jwt, revoked_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&mandate_id, &principal, &jwt, &now],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn mandate_revoked(&self, mandate_id: &str, principal: &str) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = $1 AND principal = $2",
+                &[&mandate_id, &principal],
+            )?;
+            row.map(|r| r.try_get(0)).transpose()
+        })
+    }
+
+    fn grants_under_mandate(&self, mandate_id: &str) -> Result<Vec<GrantRow>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT {} FROM grants WHERE mandate_id = $1 ORDER BY received_at, id COLLATE \"C\"",
+                    super::GRANT_COLUMNS
+                ),
+                &[&mandate_id],
+            )?;
+            rows.iter().map(grant_row).collect()
         })
     }
 }
