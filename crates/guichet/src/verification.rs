@@ -300,10 +300,10 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         principal: m.mandate().pii_principal.clone(),
         representative: carer.thumbprint(),
     });
-    if let Some(m) = &mandate {
-        if app.store.mandate_revoked(&m.mandate_id, &m.principal)?.is_some() {
-            return Err(ApiError::MandateRevoked);
-        }
+    if let Some(m) = &mandate
+        && app.store.mandate_revoked(&m.mandate_id, &m.principal)?.is_some()
+    {
+        return Err(ApiError::MandateRevoked);
     }
     let exchange = Exchange {
         request_id: row.id.clone(),
