@@ -645,6 +645,22 @@ pub enum Text {
     UseProcessed,
     /// A use whose details the commune erased before the audit read them.
     UseErased,
+    /// The mandates page's title.
+    MandatesTitle,
+    /// A consent given for me by my carer; `{name}` is the carer.
+    ConsentActedBy,
+    /// A consent I gave for a person; `{name}` is that person.
+    ConsentActingFor,
+    /// Journal: a mandate given.
+    PurposeMandateGiven,
+    /// Journal: a mandate received.
+    PurposeMandateReceived,
+    /// Journal: a mandate revoked.
+    PurposeMandateRevoked,
+    /// Journal: done in my name by my carer.
+    PurposeMandateAct,
+    /// Journal: done by me for a person.
+    PurposeActingFor,
     /// An entry under the consent's tag that does not open.
     UseUnreadable,
     /// Journal purpose: the audit's state kept.

@@ -30,6 +30,8 @@ pub enum Route {
     Request,
     /// My consents: given, withdrawn, expired.
     Consents,
+    /// Mandates: given to a person I trust, received from someone I act for.
+    Mandates,
     /// A fragment that names no page.
     NotFound,
 }
@@ -49,6 +51,7 @@ impl Route {
             Route::Credentials => "#/credentials",
             Route::Request => "#/request",
             Route::Consents => "#/consents",
+            Route::Mandates => "#/mandates",
             Route::NotFound => "#/not-found",
         }
     }
@@ -69,6 +72,7 @@ impl Route {
             "/credentials" => Route::Credentials,
             "/request" => Route::Request,
             "/consents" => Route::Consents,
+            "/mandates" => Route::Mandates,
             _ => Route::NotFound,
         }
     }
@@ -84,6 +88,7 @@ impl Route {
                 | Route::Credentials
                 | Route::Request
                 | Route::Consents
+                | Route::Mandates
         )
     }
 }

@@ -1,6 +1,7 @@
-// The wallet's second wasm module (crates/audit-worker), outside its first load: each request
-// starts it in a Web Worker, which says "ready" once loaded, answers the one request posted
-// (JSON text) and is stopped. Imported by the wallet's glue (src/services/audit.rs).
+// The wallet's second wasm module (crates/audit-worker), outside its first load: the data-use
+// log's audit, the agents' QR code and the mandates page. Each request starts it in a Web
+// Worker, which says "ready" once loaded, answers the one request posted
+// (JSON text) and is stopped. Imported by the wallet's glue (src/services/audit.rs, mandate.rs).
 function ask(request) {
   return new Promise((resolve, reject) => {
     const worker = new Worker("souverain-audit-worker_loader.js");
@@ -19,8 +20,8 @@ function ask(request) {
   });
 }
 
-/** The data-use log's audit: resolves with the worker's report (JSON text). */
-export function runAudit(request) {
+/** The data-use log's audit and the mandates page's work: resolves with the worker's answer (JSON text). */
+export function askWorker(request) {
   return ask(request);
 }
 

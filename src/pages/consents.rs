@@ -126,6 +126,7 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                 <dt>{ l.t(Text::CardData) }</dt><dd>{ claims.join(" ; ") }</dd>
                 <dt>{ l.t(Text::ConsentGiven) }</dt><dd>{ format_time(g.event_time, l.tag()) }</dd>
                 <dt>{ l.t(Text::ConsentUntil) }</dt><dd>{ format_time(g.valid_until, l.tag()) }</dd>
+                { super::representation(l, &c.record) }
                 if let (Some((jti, at)), Some(by)) = (&c.receipt, c.record.erasure_by) {
                     <dt>{ l.t(Text::ErasureBy) }</dt><dd>{ format_time(by, l.tag()) }</dd>
                     <dt>{ l.t(Text::ReceiptVerified) }</dt>
@@ -141,7 +142,8 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                 <p class="hint">{ l.t(Text::ConsentSendingHint) }</p>
             }
             // Being sent, the service may hold it already: a withdrawal reaches it once it does.
-            if matches!(c.state, ConsentState::Active | ConsentState::Sending) {
+            // Given for someone else, it is theirs to withdraw (the service takes theirs only).
+            if matches!(c.state, ConsentState::Active | ConsentState::Sending) && c.record.acting_for.is_none() {
                 <button type="button" class="button button-secondary" {onclick}>{ l.t(Text::Withdraw) }</button>
             }
             if let Some(url) = consent::check_url(g) {

@@ -112,6 +112,11 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
         "restore-backup" => Some(Text::PurposeRestore),
         "data-portability" => Some(Text::PurposePortability),
         "journal" => Some(Text::PurposeJournal),
+        "mandate-given" => Some(Text::PurposeMandateGiven),
+        "mandate-received" => Some(Text::PurposeMandateReceived),
+        "mandate-revoked" => Some(Text::PurposeMandateRevoked),
+        "mandate-act" => Some(Text::PurposeMandateAct),
+        "acting-for" => Some(Text::PurposeActingFor),
         _ => None,
     };
     known.map_or_else(|| purpose.to_owned(), |t| l.t(t).to_owned())

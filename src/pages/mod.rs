@@ -7,6 +7,7 @@ mod credentials;
 mod data;
 mod home;
 mod journal;
+mod mandates;
 mod not_found;
 mod request;
 mod restore;
@@ -41,6 +42,7 @@ fn page(route: Route) -> Html {
         Route::Credentials => html! { <credentials::Credentials /> },
         Route::Request => html! { <request::Request /> },
         Route::Consents => html! { <consents::Consents /> },
+        Route::Mandates => html! { <mandates::Mandates /> },
         Route::NotFound => html! { <not_found::NotFound /> },
     }
 }
@@ -59,6 +61,7 @@ pub fn title(route: Route) -> Text {
         Route::Credentials => Text::CredentialsTitle,
         Route::Request => Text::RequestTitle,
         Route::Consents => Text::ConsentsTitle,
+        Route::Mandates => Text::MandatesTitle,
         Route::NotFound => Text::NotFoundTitle,
     }
 }
@@ -93,6 +96,17 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
         F::Busy | F::Locked => Text::ErrBusy,
         F::Other => Text::ErrOther,
     }
+}
+
+/// Who gave a consent given under a mandate, as a `<dt>`/`<dd>` pair: for me by my carer, or by
+/// me for the person I act for. Nothing for my own.
+pub fn representation(l: Lang, record: &crate::services::consent::ConsentRecord) -> Html {
+    let said = match (&record.acted_by, &record.acting_for) {
+        (Some(name), _) => l.t(Text::ConsentActedBy).replace("{name}", name),
+        (_, Some(name)) => l.t(Text::ConsentActingFor).replace("{name}", name),
+        _ => return Html::default(),
+    };
+    html! { <><dt>{ l.t(Text::MandatesTitle) }</dt><dd class="representation">{ said }</dd></> }
 }
 
 /// What the commune did with a consent's data, as the audits found and verified it in its log:

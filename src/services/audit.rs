@@ -36,32 +36,44 @@ impl From<VaultFailure> for AuditFailure {
 
 #[wasm_bindgen(module = "/www/lazy.js")]
 extern "C" {
-    /// Starts the worker, posts `request` once it is ready, resolves with its report (text).
-    #[wasm_bindgen(js_name = runAudit)]
-    fn run_audit(request: &str) -> js_sys::Promise;
+    /// Starts the worker (the wallet's second module), posts `request` once it is ready, resolves
+    /// with its answer (text): the audit's report, or the mandates page's answer.
+    #[wasm_bindgen(js_name = askWorker)]
+    pub(crate) fn ask_worker(request: &str) -> js_sys::Promise;
+}
+
+/// Every record of `kinds`, as the worker reads them: `[kind, id, record]` triples, ending with an
+/// empty one the worker skips (one gathering for the audit and the mandates page: this module has
+/// no room to pick what each needs).
+pub(crate) async fn worker_records(
+    session: &Session,
+    kinds: &[(&'static str, RecordKind)],
+) -> Result<Zeroizing<String>, VaultFailure> {
+    vault_free(session).await;
+    let ids: Vec<(&'static str, String)> = session.peek(|v| {
+        kinds.iter().flat_map(|(name, kind)| v.list(*kind).into_iter().map(move |e| (*name, e.id.clone()))).collect()
+    })?;
+    let mut out = Zeroizing::new(String::from("["));
+    for (kind, id) in ids {
+        vault_free(session).await;
+        let bytes = session.read(&id).await?;
+        if let Ok(text) = core::str::from_utf8(&bytes) {
+            out.push_str(&format!(r#"["{kind}","{id}",{text}],"#));
+        }
+    }
+    out.push_str(r#"["","",null]]"#);
+    Ok(out)
 }
 
 /// Audits the log of every grant that has log keys, keeps the new state, and returns the report
 /// as the worker drew it (HTML, every text escaped by the worker).
 pub async fn run(session: &Session, lang: &str) -> Result<String, AuditFailure> {
-    // Every consent and setting record as stored, with its id: the worker finds the grants with
-    // log keys, the pinned commune key and the last audit's state among them (this module has no
-    // room to). The list ends with an empty entry, which the worker skips.
-    vault_free(session).await;
-    let ids: Vec<String> = session.peek(|v| {
-        let kinds = [RecordKind::ConsentGrant, RecordKind::Setting];
-        kinds.iter().flat_map(|k| v.list(*k)).map(|e| e.id.clone()).collect()
-    })?;
-    let mut request = Zeroizing::new(format!(r#"{{"lang":"{lang}","now":{},"records":["#, now_unix()));
-    for id in ids {
-        vault_free(session).await;
-        let bytes = session.read(&id).await?;
-        if let Ok(text) = core::str::from_utf8(&bytes) {
-            request.push_str(&format!(r#"["{id}",{text}],"#));
-        }
-    }
-    request.push_str(r#"["",null]]}"#);
-    let report = JsFuture::from(run_audit(&request)).await.ok().and_then(|r| r.as_string());
+    // Every consent and setting record as stored: the worker finds the grants with log keys, the
+    // pinned commune key and the last audit's state among them.
+    let records =
+        worker_records(session, &[("consent", RecordKind::ConsentGrant), ("setting", RecordKind::Setting)]).await?;
+    let request = Zeroizing::new(format!(r#"{{"lang":"{lang}","now":{},"records":{}}}"#, now_unix(), records.as_str()));
+    let report = JsFuture::from(ask_worker(&request)).await.ok().and_then(|r| r.as_string());
     let report = report.and_then(|r| json::parse(r.as_bytes()).ok()).ok_or(AuditFailure::Worker)?;
     if let Some(state) = report.get("state_text").and_then(Value::as_str) {
         vault_free(session).await;

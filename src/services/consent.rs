@@ -56,6 +56,12 @@ pub struct ConsentRecord {
     /// here: the service received only its public half, so only this wallet opens the events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_key_seed: Option<SecretText>,
+    /// Given for me by the carer I gave a mandate to, under this name (fetched from the guichet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acted_by: Option<String>,
+    /// Given by me for the person who gave me a mandate, under this name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acting_for: Option<String>,
 }
 
 /// A secret kept as text (a grant's log keys as JSON, an event key's seed): wiped when dropped,
@@ -109,6 +115,8 @@ impl FromJson for ConsentRecord {
             delivery: m.optional("delivery")?,
             data_use_log: m.optional("data_use_log")?.map(SecretText),
             event_key_seed: m.optional("event_key_seed")?.map(SecretText),
+            acted_by: m.optional("acted_by")?,
+            acting_for: m.optional("acting_for")?,
         })
     }
 }
@@ -229,11 +237,17 @@ async fn write(session: &Session, id: &str, record: &ConsentRecord, draft: Entry
 }
 
 fn draft(kind: JournalKind, record: &ConsentRecord) -> EntryDraft {
+    // Acts under a mandate say so in the journal: done for me by my carer, or by me for someone.
+    let purpose = match (&record.acted_by, &record.acting_for) {
+        (Some(_), _) => Some("mandate-act".to_owned()),
+        (_, Some(_)) => Some("acting-for".to_owned()),
+        _ => record.content.purposes.first().map(|p| p.dpv.clone()),
+    };
     EntryDraft {
         time: now_unix(),
         kind,
         counterpart: Some(record.service.as_ref().map_or_else(|| record.content.aud.clone(), |n| n.fr.clone())),
-        purpose: record.content.purposes.first().map(|p| p.dpv.clone()),
+        purpose,
         claim_paths: Vec::new(),
         record_ids: Vec::new(),
     }
@@ -275,6 +289,8 @@ pub struct Holding {
     pub state: ConsentState,
     /// What the commune did with the data, as the audits of its log found it.
     pub uses: Vec<UseSeen>,
+    /// The carer who gave this consent for me, when one did.
+    pub acted_by: Option<String>,
 }
 
 /// One service holding some of the citizen's data, with what, why and until when.
@@ -296,6 +312,10 @@ pub fn holders(consents: &[ConsentView], now: i64) -> Vec<Holder> {
     let mut out: Vec<Holder> = Vec::new();
     for view in consents {
         let grant = &view.record.content;
+        // Given for someone else: their data, not mine (their wallet shows it).
+        if view.record.acting_for.is_some() {
+            continue;
+        }
         let until = match view.state {
             ConsentState::Active | ConsentState::Queued | ConsentState::Sending => grant.valid_until,
             ConsentState::Withdrawn => match view.record.erasure_by {
@@ -311,6 +331,7 @@ pub fn holders(consents: &[ConsentView], now: i64) -> Vec<Holder> {
             data: grant.data.iter().map(|d| (d.vct.clone(), d.claims.clone())).collect(),
             until,
             state: view.state,
+            acted_by: view.record.acted_by.clone(),
         };
         match out.iter_mut().find(|h| h.client_id == grant.aud) {
             Some(holder) => {
@@ -355,6 +376,14 @@ pub async fn keep(session: &Session, record: &ConsentRecord) -> Result<String, V
     entry.claim_paths = claim_paths(&record.content);
     write(session, &id, record, entry).await?;
     Ok(id)
+}
+
+/// Keeps a consent given for me under a mandate, already acknowledged by the service (journal
+/// `disclosure`, purpose `mandate-act`).
+pub async fn keep_given(session: &Session, record: &ConsentRecord) -> Result<(), VaultFailure> {
+    let mut entry = draft(JournalKind::Disclosure, record);
+    entry.claim_paths = claim_paths(&record.content);
+    write(session, &super::vault::random_id("grant"), record, entry).await
 }
 
 /// The claims a grant covers, as journal paths.
@@ -559,6 +588,8 @@ mod tests {
             delivery: None,
             data_use_log: None,
             event_key_seed: None,
+            acted_by: None,
+            acting_for: None,
         };
         ConsentView { id: id.into(), record, state, receipt: None, uses: Vec::new() }
     }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod consent;
 pub mod issuance;
+pub mod mandate;
 pub mod net;
 pub mod pending;
 pub mod platform;

@@ -414,6 +414,8 @@ async fn answer(
         delivery: Some(Delivery { response_uri: req.response_uri.clone(), form, refused: None }),
         data_use_log: None,
         event_key_seed: Some(SecretText(souverain_core::b64::encode(event_key.seed()))),
+        acted_by: None,
+        acting_for: None,
     };
     Ok((consent::keep(session, &record).await?, record))
 }

@@ -26,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod mandates;
 pub mod qr;
 pub mod text;
 
@@ -142,11 +143,11 @@ pub struct AuditRequest {
     /// The grants with log keys.
     #[serde(default)]
     pub grants: Vec<GrantInput>,
-    /// The wallet's consent and setting records as it stores them, with their ids (the wallet
+    /// The wallet's consent and setting records as it stores them, `(kind, id, record)` (the wallet
     /// sends these: its first load has no room to pick what the audit needs);
     /// [`AuditRequest::read_records`] reads them.
     #[serde(default)]
-    pub records: Vec<(String, Value)>,
+    pub records: Vec<(String, String, Value)>,
 }
 
 /// The wallet's record holding its pinned commune key (`{"did": …}`).
@@ -160,7 +161,7 @@ impl AuditRequest {
     /// dropped (the next audit reads the log from the start).
     pub fn read_records(&mut self) {
         let records = std::mem::take(&mut self.records);
-        for (id, record) in &records {
+        for (_, id, record) in &records {
             match id.as_str() {
                 COMMUNE_RECORD => {
                     self.commune = record.get("did").and_then(Value::as_str).unwrap_or_default().to_owned();

@@ -5,6 +5,7 @@
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod worker {
+    use souverain_audit_worker::mandates::{self, MandatesRequest, Net};
     use souverain_audit_worker::text::Lang;
     use souverain_audit_worker::{AuditRequest, Files, QrRequest, audit, render};
     use wasm_bindgen::JsCast;
@@ -40,9 +41,54 @@ mod worker {
         }
     }
 
+    /// The guichet, for the mandates page (same origin as the wallet, under its CSP).
+    impl Net for Fetched {
+        async fn get(&self, url: &str) -> Result<Vec<u8>, String> {
+            send(url, None).await
+        }
+        async fn post(&self, url: &str, content_type: &str, body: &str) -> Result<Vec<u8>, String> {
+            send(url, Some((content_type, body))).await
+        }
+    }
+
+    async fn send(url: &str, body: Option<(&str, &str)>) -> Result<Vec<u8>, String> {
+        let init = RequestInit::new();
+        init.set_cache(RequestCache::NoCache);
+        if let Some((content_type, body)) = body {
+            init.set_method("POST");
+            init.set_body(&JsValue::from_str(body));
+            let headers = web_sys::Headers::new().map_err(|_| "headers".to_owned())?;
+            headers.set("content-type", content_type).map_err(|_| "headers".to_owned())?;
+            init.set_headers(&headers);
+        }
+        let answer = JsFuture::from(scope().fetch_with_str_and_init(url, &init))
+            .await
+            .map_err(|_| format!("{url}: unreachable"))?;
+        let answer: Response = answer.dyn_into().map_err(|_| format!("{url}: no response"))?;
+        if !answer.ok() {
+            return Err(format!("{url}: HTTP {}", answer.status()));
+        }
+        let buffer = answer.array_buffer().map_err(|_| format!("{url}: unreadable"))?;
+        let buffer = JsFuture::from(buffer).await.map_err(|_| format!("{url}: unreadable"))?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    }
+
+    fn date_in(lang: Lang) -> impl Fn(i64) -> String {
+        let locale = if lang == Lang::En { "en-GB" } else { "fr-FR" };
+        move |unix: i64| -> String {
+            let date = js_sys::Date::new(&JsValue::from_f64(unix as f64 * 1000.0));
+            date.to_locale_string(locale, &JsValue::UNDEFINED).into()
+        }
+    }
+
     async fn answer(text: String) -> String {
         if let Ok(qr) = serde_json::from_str::<QrRequest>(&text) {
             return qr.answer();
+        }
+        if let Ok(request) = serde_json::from_str::<MandatesRequest>(&text) {
+            let ask = request.mandates;
+            let answer = mandates::answer(&ask, &Fetched, &date_in(ask.lang)).await;
+            return serde_json::to_string(&answer).unwrap_or_else(|_| r#"{"error":"answer"}"#.to_owned());
         }
         match serde_json::from_str::<AuditRequest>(&text) {
             Ok(mut request) => {

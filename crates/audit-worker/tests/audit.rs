@@ -197,20 +197,21 @@ fn the_wallets_own_event_key_opens_its_events_and_a_record_without_any_key_is_no
         r
     };
     let mut request = c.request(&[], None, None);
-    request.records = vec![("grant-1".into(), record(Some(souverain_core::b64::encode(mine.key.seed()))))];
+    request.records =
+        vec![("consent".into(), "grant-1".into(), record(Some(souverain_core::b64::encode(mine.key.seed()))))];
     request.read_records();
     assert_eq!(request.grants.len(), 1);
     let report = run(audit(&request, &c.served));
     assert_eq!(texts(&report, &mine), ["Consulté par agent:martin — motif : Cantine"]);
     // Another seed opens nothing: the events are sealed to the wallet's key, not to any key.
     let mut wrong = c.request(&[], None, None);
-    wrong.records = vec![("grant-1".into(), record(Some(souverain_core::b64::encode([9u8; 32]))))];
+    wrong.records = vec![("consent".into(), "grant-1".into(), record(Some(souverain_core::b64::encode([9u8; 32]))))];
     wrong.read_records();
     let report = run(audit(&wrong, &c.served));
     assert!(!texts(&report, &mine).iter().any(|t| t.contains("agent:martin")), "{:?}", report.grants);
     assert!(report.grants[&mine.id].alarms[0].contains("ne s'ouvre pas"), "{:?}", report.grants);
     let mut none = c.request(&[], None, None);
-    none.records = vec![("grant-1".into(), record(None))];
+    none.records = vec![("consent".into(), "grant-1".into(), record(None))];
     none.read_records();
     assert!(none.grants.is_empty(), "no seed anywhere: nothing to open the events with");
 }
@@ -240,10 +241,10 @@ fn reads_the_wallets_own_consent_records() {
     let mut request = c.request(&[], None, None);
     request.commune = String::new();
     request.records = vec![
-        ("grant-1".into(), record),
-        ("grant-2".into(), without_keys),
-        ("setting-commune-key".into(), json!({ "did": commune })),
-        ("setting-autolock".into(), json!({ "minutes": 5 })),
+        ("consent".into(), "grant-1".into(), record),
+        ("consent".into(), "grant-2".into(), without_keys),
+        ("setting".into(), "setting-commune-key".into(), json!({ "did": commune })),
+        ("setting".into(), "setting-autolock".into(), json!({ "minutes": 5 })),
     ];
     request.read_records();
     assert_eq!(request.commune, commune, "the pinned key is read from its record");
@@ -263,7 +264,8 @@ fn reads_the_wallets_own_consent_records() {
     assert!(!again.state_changed && again.state_text.is_none(), "nothing new: the wallet writes nothing");
     // The kept state comes back as the wallet's record.
     let mut from_records = c.request(&[&mine], None, None);
-    from_records.records = vec![("setting-data-use-audit".into(), serde_json::to_value(&report.state).unwrap())];
+    from_records.records =
+        vec![("setting".into(), "setting-data-use-audit".into(), serde_json::to_value(&report.state).unwrap())];
     from_records.read_records();
     assert_eq!(from_records.state.as_ref(), Some(&report.state));
     // Without any grant, or without a pinned key, the report says there is nothing to check.

@@ -87,6 +87,9 @@ pub enum MandateError {
     /// The household credential names no such child.
     #[error("the household credential names no such child")]
     ChildNotInHousehold,
+    /// Asked to sign a record that is neither a mandate nor a revocation.
+    #[error("{0:?} is not a mandate record type")]
+    NotAMandateRecord(String),
 }
 
 /// What a mandate allows at one service.
@@ -201,11 +204,24 @@ impl Mandate {
         valid_until: i64,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Mandate {
+        Mandate::to_carer(person, &carer.thumbprint(), scope, now, valid_until, rng)
+    }
+
+    /// A mandate to the carer whose wallet key has the RFC 7638 thumbprint `carer`: the code a
+    /// carer's wallet shows, so that the person needs no more of the carer's key than that.
+    pub fn to_carer(
+        person: &PublicKey,
+        carer: &str,
+        scope: Vec<MandateScope>,
+        now: i64,
+        valid_until: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Mandate {
         Mandate {
             record_id: record_urn("mandate", rng),
             schema_version: MANDATE_SCHEMA.into(),
             pii_principal: person.thumbprint(),
-            carer: carer.thumbprint(),
+            carer: carer.to_owned(),
             scope,
             issued_at: now,
             valid_until,
@@ -219,6 +235,39 @@ impl Mandate {
         }
         sign_record(person, MANDATE_TYP, self)
     }
+}
+
+/// Signs, with the wallet's key, a record its on-demand code prepared (the mandates page runs in
+/// the wallet's second module, which holds no key): a mandate or a revocation whose principal is
+/// that key; a consent grant given as representative (the key is its representative, the principal
+/// another person); a KB-JWT (`kb+jwt`, the key binding of the person's presentation a carer
+/// answers with). Nothing else: that code cannot obtain the signature of one of the holder's own
+/// grants or withdrawals. The payload is JSON text, read with the strict reader.
+pub fn sign_own(key: &SigningKey, typ: &str, payload: &str) -> Result<String, MandateError> {
+    let value = crate::json::parse(payload.as_bytes())?;
+    let member = |name: &str| value.get(name).and_then(Value::as_str);
+    let me = key.public_key().thumbprint();
+    match typ {
+        MANDATE_TYP | REVOCATION_TYP => {
+            if member("schema_version") != Some(MANDATE_SCHEMA) {
+                return Err(MandateError::UnsupportedSchema(member("schema_version").unwrap_or_default().into()));
+            }
+            if member("pii_principal") != Some(me.as_str()) {
+                return Err(MandateError::PrincipalMismatch);
+            }
+        }
+        crate::consent::GRANT_TYP => {
+            let representative = value.get("representative").and_then(|r| r.get("id")).and_then(Value::as_str);
+            if representative != Some(me.as_str()) || member("pii_principal") == Some(me.as_str()) {
+                return Err(MandateError::PrincipalMismatch);
+            }
+        }
+        crate::sd_jwt::KB_JWT_TYP => {
+            return Ok(crate::jose::sign_compact(key, key.default_alg(), typ, Map::new(), payload.as_bytes())?);
+        }
+        other => return Err(MandateError::NotAMandateRecord(other.to_owned())),
+    }
+    Ok(sign_with_jwk_header(key, typ, payload.as_bytes())?)
 }
 
 /// A parsed mandate whose signature and dates are NOT checked.

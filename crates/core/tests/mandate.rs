@@ -211,3 +211,42 @@ fn a_parent_acts_for_the_children_of_the_household_only() {
         Err(MandateError::ChildNotInHousehold)
     );
 }
+
+/// The one signing entry point a wallet gives the code it loads on demand: the key's own mandates
+/// and revocations, grants it gives as someone's representative, key bindings; never a grant of
+/// the key's own, nor anything else.
+#[test]
+fn sign_own_signs_only_what_the_mandates_page_needs() {
+    use souverain_core::consent::GRANT_TYP;
+    use souverain_core::mandate::{MANDATE_TYP, REVOCATION_TYP, sign_own};
+    let mut rng = TestRng::new(77);
+    let k = keys(&mut rng);
+    let m = mandate(&k, &mut rng);
+    let payload = serde_json::to_string(&m).unwrap();
+    let jwt = sign_own(&k.person, MANDATE_TYP, &payload).unwrap();
+    UnverifiedMandate::parse(&jwt).unwrap().verify(&k.person.public_key(), NOW).unwrap();
+    let revocation = serde_json::to_string(&MandateRevocation::for_mandate(&m, NOW, &mut rng)).unwrap();
+    let r = sign_own(&k.person, REVOCATION_TYP, &revocation).unwrap();
+    VerifiedRevocation::verify(&r, &m, &k.person.public_key()).unwrap();
+    // Another person's mandate, another type, malformed JSON: refused.
+    assert_eq!(sign_own(&k.carer, MANDATE_TYP, &payload), Err(MandateError::PrincipalMismatch));
+    assert_eq!(
+        sign_own(&k.person, "consent-withdrawal+jwt", &payload),
+        Err(MandateError::NotAMandateRecord("consent-withdrawal+jwt".into()))
+    );
+    assert!(matches!(sign_own(&k.person, MANDATE_TYP, "{"), Err(MandateError::Malformed(_))));
+    // A grant: only as the representative of someone else.
+    let person = k.person.public_key().thumbprint();
+    let carer = k.carer.public_key().thumbprint();
+    let grant = |principal: &str, representative: Option<&str>| {
+        let mut g = json!({"pii_principal": principal, "schema_version": "1"});
+        if let Some(r) = representative {
+            g["representative"] = json!({"id": r, "mandate": m.record_id});
+        }
+        g.to_string()
+    };
+    assert!(sign_own(&k.carer, GRANT_TYP, &grant(&person, Some(&carer))).is_ok());
+    assert_eq!(sign_own(&k.carer, GRANT_TYP, &grant(&carer, None)), Err(MandateError::PrincipalMismatch));
+    assert_eq!(sign_own(&k.carer, GRANT_TYP, &grant(&carer, Some(&carer))), Err(MandateError::PrincipalMismatch));
+    assert_eq!(sign_own(&k.carer, GRANT_TYP, &grant(&person, Some(&person))), Err(MandateError::PrincipalMismatch));
+}

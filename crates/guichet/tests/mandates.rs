@@ -83,7 +83,9 @@ async fn a_carer_enrols_the_person_until_the_person_revokes(backend: &Backend) {
     assert_eq!(result["grant"]["content"]["pii_principal"], person.key.public_key().thumbprint());
 
     // The person's wallet lists what was done under the mandate: the grant, signed by the carer.
-    let acts = server.get(&format!("/api/mandates/acts?mandate={}", souverain_core::openid4vp::url::percent_encode(&m.0.record_id))).await;
+    let acts = server
+        .get(&format!("/api/mandates/acts?mandate={}", souverain_core::openid4vp::url::percent_encode(&m.0.record_id)))
+        .await;
     assert_eq!(acts.status, 200, "{}", acts.body);
     let acts = acts.json();
     let act = &acts["acts"][0];
