@@ -631,22 +631,12 @@ pub enum Text {
     ConsentSendingHint,
     /// Button: check the commune's log.
     AuditRun,
-    /// Heading of what the commune did with a consent's data, as the audits verified it.
-    UsesTitle,
     /// Journal heading of what the services did with the citizen's data.
     UsesJournalTitle,
-    /// A use: an agent viewed the data; {who}.
-    UseRead,
-    /// A use: the data was sent to a recipient; {who}.
-    UseTransfer,
-    /// A use: the data was erased.
-    UseErasure,
-    /// A use: the withdrawal was processed.
-    UseProcessed,
-    /// A use whose details the commune erased before the audit read them.
-    UseErased,
     /// The mandates page's title.
     MandatesTitle,
+    /// Button opening the mandates section.
+    MandatesOpen,
     /// A consent given for me by my carer; `{name}` is the carer.
     ConsentActedBy,
     /// A consent I gave for a person; `{name}` is that person.
@@ -661,8 +651,6 @@ pub enum Text {
     PurposeMandateAct,
     /// Journal: done by me for a person.
     PurposeActingFor,
-    /// An entry under the consent's tag that does not open.
-    UseUnreadable,
     /// Journal purpose: the audit's state kept.
     PurposeAudit,
     /// Notice: an answer sent again was acknowledged.

@@ -30,8 +30,6 @@ pub enum Route {
     Request,
     /// My consents: given, withdrawn, expired.
     Consents,
-    /// Mandates: given to a person I trust, received from someone I act for.
-    Mandates,
     /// A fragment that names no page.
     NotFound,
 }
@@ -51,7 +49,6 @@ impl Route {
             Route::Credentials => "#/credentials",
             Route::Request => "#/request",
             Route::Consents => "#/consents",
-            Route::Mandates => "#/mandates",
             Route::NotFound => "#/not-found",
         }
     }
@@ -72,7 +69,6 @@ impl Route {
             "/credentials" => Route::Credentials,
             "/request" => Route::Request,
             "/consents" => Route::Consents,
-            "/mandates" => Route::Mandates,
             _ => Route::NotFound,
         }
     }
@@ -88,7 +84,6 @@ impl Route {
                 | Route::Credentials
                 | Route::Request
                 | Route::Consents
-                | Route::Mandates
         )
     }
 }

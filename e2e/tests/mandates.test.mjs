@@ -15,14 +15,23 @@ const JEANNE = {
 };
 const REGISTER = "Registre canicule et grand froid";
 
+/** Opens the mandates section of the consents page (the page opened afresh: the section empty). */
+async function openMandates(page) {
+  await page.getByRole("link", { name: "Accueil" }).first().click();
+  await page.getByRole("heading", { level: 1, name: "Qui détient mes données" }).waitFor();
+  await page.getByRole("link", { name: "Consentements" }).first().click();
+  await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
+  await page.getByRole("button", { name: "Mes procurations" }).click();
+  await page.locator("#carer-code").waitFor({ timeout: 20_000 });
+}
+
 /**
  * The agent asks for an enrolment in the register; the carer opens it on her mandates page, in
  * Jeanne's card, and sees what would be sent for Jeanne before she sends it.
  */
 async function carerOpensForJeanne(carer) {
   const request = await api("POST", "/api/agent/services/canicule/requests", { purpose: "inscription" });
-  await carer.getByRole("link", { name: "Accueil" }).first().click();
-  await carer.getByRole("link", { name: "Procurations" }).click();
+  await openMandates(carer);
   const card = carer.locator(".mandate-held", { hasText: "Jeanne Lefèvre" });
   await card.getByLabel("Lien de la demande du service").fill(request.wallet_url);
   await card.getByRole("button", { name: "Ouvrir la demande" }).click();
@@ -46,17 +55,14 @@ test("a carer enrols the person she acts for in the heatwave register, until the
     await receive(person, "residence", JEANNE, "urn:souverain:vct:residence:1");
     await createWallet(carer);
 
-    // The carer's code, shown on her mandates page.
-    await carer.getByRole("link", { name: "Procurations" }).click();
-    await carer.getByRole("heading", { level: 1, name: "Procurations" }).waitFor();
+    // The carer's code, shown in her mandates section.
+    await openMandates(carer);
     const code = (await carer.locator("#carer-code").textContent()).trim();
     assert.equal(Buffer.from(code, "base64url").length, 32, "the code is a key thumbprint");
     assert.deepEqual(await axe(carer, "mandates-carer"), []);
 
     // Jeanne gives Marie a mandate for the heatwave register, and hands her the link.
-    await person.getByRole("link", { name: "Accueil" }).first().click();
-    await person.getByRole("link", { name: "Procurations" }).click();
-    await person.getByRole("heading", { level: 1, name: "Procurations" }).waitFor();
+    await openMandates(person);
     await person.getByLabel("Code de la personne de confiance").fill(code);
     await person.getByLabel("Son nom").fill("Marie");
     await person.getByLabel("Service", { exact: true }).selectOption({ label: REGISTER });
@@ -64,7 +70,7 @@ test("a carer enrols the person she acts for in the heatwave register, until the
     const linkText = person.locator("#mandate-link-text");
     await linkText.waitFor({ timeout: 20_000 });
     const link = await linkText.inputValue();
-    assert.match(link, /#\/mandates\?m=/);
+    assert.match(link, /#\/consents\?m=/);
     const given = person.locator(".mandate-given");
     await given.waitFor();
     assert.match(await given.textContent(), /Marie/);
@@ -91,7 +97,9 @@ test("a carer enrols the person she acts for in the heatwave register, until the
     assert.equal(result.claims[0].claims.family_name, "Lefèvre");
     assert.equal(result.grant.content.representative.id, code, "the grant names the carer as representative");
     assert.notEqual(result.grant.content.pii_principal, code, "and Jeanne as the person concerned");
-    // Marie's wallet keeps it as given for Jeanne, which only Jeanne withdraws.
+    // Marie's wallet keeps it as given for Jeanne, which only Jeanne withdraws (listed again
+    // when the page opens again).
+    await carer.getByRole("link", { name: "Accueil" }).first().click();
     await carer.getByRole("link", { name: "Consentements" }).first().click();
     const carerCard = carer.locator(`.consent[data-grant="${result.grant.id}"]`);
     await carerCard.waitFor();
@@ -100,9 +108,10 @@ test("a carer enrols the person she acts for in the heatwave register, until the
 
     // Jeanne's wallet fetches what was done in her name when her mandates page opens, and shows the
     // enrolment Marie made on her home page and in her journal.
-    await person.getByRole("link", { name: "Accueil" }).first().click();
-    await person.getByRole("link", { name: "Procurations" }).click();
-    await person.locator(".mandate-given").waitFor({ timeout: 20_000 });
+    await openMandates(person);
+    const acts = person.locator(".mandate-given .mandate-acts li");
+    await acts.waitFor({ timeout: 20_000 });
+    assert.match(await acts.textContent(), new RegExp(REGISTER));
     await person.getByRole("link", { name: "Accueil" }).first().click();
     const holder = person.locator(".holder", { hasText: REGISTER });
     await holder.waitFor({ timeout: 20_000 });
@@ -116,8 +125,7 @@ test("a carer enrols the person she acts for in the heatwave register, until the
     await personCard.getByRole("button", { name: "Retirer mon consentement" }).waitFor();
 
     // Jeanne revokes the mandate; the guichet refuses Marie's next attempt.
-    await person.getByRole("link", { name: "Accueil" }).first().click();
-    await person.getByRole("link", { name: "Procurations" }).click();
+    await openMandates(person);
     await person.locator(".mandate-given").getByRole("button", { name: "Révoquer" }).click();
     await person.locator(".mandate-given .mandate-state", { hasText: "Révoquée" }).waitFor({ timeout: 20_000 });
     const again = await carerOpensForJeanne(carer);

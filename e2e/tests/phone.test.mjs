@@ -12,7 +12,7 @@ const SIZES = [
   { width: 360, height: 740 },
   { width: 320, height: 568 },
 ];
-const ROUTES = ["home", "request", "credentials", "consents", "data", "journal", "settings", "mandates", "restore"];
+const ROUTES = ["home", "request", "credentials", "consents", "data", "journal", "settings", "restore"];
 
 /** How far the page is wider than the window, and the widest elements sticking out (for the message). */
 async function overflow(page) {

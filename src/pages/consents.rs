@@ -83,6 +83,7 @@ pub fn consents() -> Html {
             if let Some(e) = *error {
                 <Alert kind={AlertKind::Error} lang={l}>{ l.t(e) }</Alert>
             }
+            { super::mandates::section(&state) }
             <section class="audit" aria-live="polite">
                 <button type="button" class="button button-secondary" onclick={check}>{ l.t(Text::AuditRun) }</button>
                 <div id="audit-out"></div>
@@ -126,7 +127,7 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                 <dt>{ l.t(Text::CardData) }</dt><dd>{ claims.join(" ; ") }</dd>
                 <dt>{ l.t(Text::ConsentGiven) }</dt><dd>{ format_time(g.event_time, l.tag()) }</dd>
                 <dt>{ l.t(Text::ConsentUntil) }</dt><dd>{ format_time(g.valid_until, l.tag()) }</dd>
-                { super::representation(l, &c.record) }
+                { super::representation(l, c.record.acted_by.as_ref(), c.record.acting_for.as_ref()) }
                 if let (Some((jti, at)), Some(by)) = (&c.receipt, c.record.erasure_by) {
                     <dt>{ l.t(Text::ErasureBy) }</dt><dd>{ format_time(by, l.tag()) }</dd>
                     <dt>{ l.t(Text::ReceiptVerified) }</dt>
@@ -137,7 +138,7 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
                     </dd>
                 }
             </dl>
-            { data_uses(l, &c.uses, &g.purposes) }
+            { data_uses(l, c.uses.as_ref()) }
             if c.state == ConsentState::Sending {
                 <p class="hint">{ l.t(Text::ConsentSendingHint) }</p>
             }

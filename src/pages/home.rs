@@ -69,7 +69,6 @@ pub fn home() -> Html {
             <div class="actions">
                 <a class="button button-secondary" href={Route::Data.href()}>{ l.t(Text::NavData) }</a>
                 <a class="button button-secondary" href={Route::Journal.href()}>{ l.t(Text::NavJournal) }</a>
-                <a class="button button-secondary" href={Route::Mandates.href()}>{ l.t(Text::MandatesTitle) }</a>
             </div>
         </section>
     }
@@ -129,12 +128,9 @@ fn holding(l: Lang, h: &Holding) -> Html {
             if let Some(note) = note {
                 <dt>{ l.t(Text::CardState) }</dt><dd>{ l.t(note) }</dd>
             }
-            if let Some(name) = &h.acted_by {
-                <dt>{ l.t(Text::MandatesTitle) }</dt>
-                <dd class="representation">{ l.t(Text::ConsentActedBy).replace("{name}", name) }</dd>
-            }
+            { super::representation(l, h.acted_by.as_ref(), None) }
         </dl>
-        { data_uses(l, &h.uses, &h.purposes) }
+        { data_uses(l, h.uses.as_ref()) }
         </>
     }
 }

@@ -213,7 +213,7 @@ pub fn journal() -> Html {
                 .filter(|e| !bookkeeping(e.draft.kind, e.draft.purpose.as_deref()))
                 .collect();
             // The uses the audits found, per consent: what the commune did, beside what the wallet did.
-            let used: Vec<_> = consents.iter().filter(|c| !c.uses.is_empty()).collect();
+            let used: Vec<_> = consents.iter().filter(|c| c.uses.is_some()).collect();
             html! {
                 <>
                     { chain_status(l, view) }
@@ -223,7 +223,7 @@ pub fn journal() -> Html {
                             { for used.iter().map(|c| html! {
                                 <>
                                     <h3>{ c.record.service.as_ref().map_or_else(|| l.t(Text::KindOther).to_owned(), |n| l.pick(n).to_owned()) }</h3>
-                                    { data_uses(l, &c.uses, &c.record.content.purposes) }
+                                    { data_uses(l, c.uses.as_ref()) }
                                 </>
                             }) }
                         </section>

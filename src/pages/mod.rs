@@ -15,13 +15,11 @@ mod settings;
 mod unlock;
 mod welcome;
 
-use souverain_core::openid4vp::request::Purpose;
 use yew::prelude::*;
 
 use crate::i18n::{Lang, Text};
 use crate::route::Route;
-use crate::services::audit::UseSeen;
-use crate::services::platform::format_time;
+use crate::services::audit::Uses;
 
 /// The page for a route, with the outbox that sends queued withdrawals (it renders nothing and
 /// stays mounted across pages).
@@ -42,7 +40,6 @@ fn page(route: Route) -> Html {
         Route::Credentials => html! { <credentials::Credentials /> },
         Route::Request => html! { <request::Request /> },
         Route::Consents => html! { <consents::Consents /> },
-        Route::Mandates => html! { <mandates::Mandates /> },
         Route::NotFound => html! { <not_found::NotFound /> },
     }
 }
@@ -61,7 +58,6 @@ pub fn title(route: Route) -> Text {
         Route::Credentials => Text::CredentialsTitle,
         Route::Request => Text::RequestTitle,
         Route::Consents => Text::ConsentsTitle,
-        Route::Mandates => Text::MandatesTitle,
         Route::NotFound => Text::NotFoundTitle,
     }
 }
@@ -98,50 +94,22 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
     }
 }
 
-/// Who gave a consent given under a mandate, as a `<dt>`/`<dd>` pair: for me by my carer, or by
-/// me for the person I act for. Nothing for my own.
-pub fn representation(l: Lang, record: &crate::services::consent::ConsentRecord) -> Html {
-    let said = match (&record.acted_by, &record.acting_for) {
-        (Some(name), _) => l.t(Text::ConsentActedBy).replace("{name}", name),
-        (_, Some(name)) => l.t(Text::ConsentActingFor).replace("{name}", name),
+/// Who gave a consent given under a mandate, as a `<dt>`/`<dd>` pair: for me by my carer
+/// (`acted_by`), or by me for the person I act for (`acting_for`). Nothing for my own.
+pub fn representation(l: Lang, acted_by: Option<&String>, acting_for: Option<&String>) -> Html {
+    let (text, name) = match (acted_by, acting_for) {
+        (Some(name), _) => (Text::ConsentActedBy, name),
+        (_, Some(name)) => (Text::ConsentActingFor, name),
         _ => return Html::default(),
     };
-    html! { <><dt>{ l.t(Text::MandatesTitle) }</dt><dd class="representation">{ said }</dd></> }
+    html! { <><dt>{ l.t(Text::MandatesTitle) }</dt><dd class="representation">{ l.t(text).replace("{name}", name) }</dd></> }
 }
 
-/// What the commune did with a consent's data, as the audits found and verified it in its log:
-/// one line per use, with its time and purpose (the grant's purposes give the words). Nothing when
-/// no audit found any use.
-pub fn data_uses(l: Lang, uses: &[UseSeen], purposes: &[Purpose]) -> Html {
-    if uses.is_empty() {
-        return Html::default();
-    }
-    let line = |u: &UseSeen| {
-        let text = match u.kind.as_str() {
-            "agent_read" => Text::UseRead,
-            "transfer" => Text::UseTransfer,
-            "erasure" => Text::UseErasure,
-            "withdrawal_processed" => Text::UseProcessed,
-            "erased" => Text::UseErased,
-            _ => Text::UseUnreadable,
-        };
-        let mut said = l.t(text).replace("{who}", u.who.as_deref().unwrap_or("?"));
-        if let Some(p) = u.purpose.as_ref().and_then(|dpv| purposes.iter().find(|p| p.dpv == *dpv)) {
-            said = format!("{said} — {} {}", l.t(Text::EntryPurpose), l.pick(&p.text));
-        }
-        said
-    };
-    html! {
-        <div class="uses">
-            <p><strong>{ l.t(Text::UsesTitle) }</strong></p>
-            <ul>
-                { for uses.iter().map(|u| html! {
-                    <li data-use={u.kind.clone()}>
-                        if let Some(t) = u.time { <time>{ format_time(t, l.tag()) }</time>{ " · " } }
-                        { line(u) }
-                    </li>
-                }) }
-            </ul>
-        </div>
-    }
+/// What the commune did with a consent's data, as the audits found and verified it in its log,
+/// drawn by the worker (every text escaped there) in the citizen's language. Nothing when no audit
+/// found any use.
+pub fn data_uses(l: Lang, uses: Option<&Uses>) -> Html {
+    let Some(uses) = uses else { return Html::default() };
+    let html = if l == Lang::En { &uses[1] } else { &uses[0] };
+    Html::from_html_unchecked(AttrValue::from(html.clone()))
 }

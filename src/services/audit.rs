@@ -50,8 +50,14 @@ pub(crate) async fn worker_records(
     kinds: &[(&'static str, RecordKind)],
 ) -> Result<Zeroizing<String>, VaultFailure> {
     vault_free(session).await;
-    let ids: Vec<(&'static str, String)> = session.peek(|v| {
-        kinds.iter().flat_map(|(name, kind)| v.list(*kind).into_iter().map(move |e| (*name, e.id.clone()))).collect()
+    let ids = session.peek(|v| {
+        let mut ids: Vec<(&'static str, String)> = Vec::new();
+        for (name, kind) in kinds {
+            for entry in v.list(*kind) {
+                ids.push((name, entry.id.clone()));
+            }
+        }
+        ids
     })?;
     let mut out = Zeroizing::new(String::from("["));
     for (kind, id) in ids {
@@ -84,24 +90,10 @@ pub async fn run(session: &Session, lang: &str) -> Result<String, AuditFailure> 
     report.get("html").and_then(Value::as_str).map(str::to_owned).ok_or(AuditFailure::Worker)
 }
 
-/// One use of a grant's data that an audit found in the commune's log and verified (its leaf
-/// included in a checkpoint the witnesses cosigned, its sealed event opened with this wallet's key).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UseSeen {
-    /// `agent_read`, `transfer`, `erasure`, `withdrawal_processed`; `erased` (the details were
-    /// erased before the audit read them) or `unreadable`.
-    pub kind: String,
-    /// When, by the guichet's clock.
-    pub time: Option<i64>,
-    /// The agent or the recipient.
-    pub who: Option<String>,
-    /// The purpose's DPV IRI.
-    pub purpose: Option<String>,
-}
-
-/// What the audits found so far, per grant id (the grant's `jti`), from the state the last audit
-/// kept: shown on the cards and in the journal without running the audit again.
-pub async fn seen(session: &Session) -> Result<Vec<(String, Vec<UseSeen>)>, VaultFailure> {
+/// What the audits found so far, as the worker drew it (HTML, every text escaped there, in French
+/// and in English): per grant id (the grant's `jti`), from the state the last audit kept, shown on
+/// the cards and in the journal without running the audit again.
+pub async fn seen(session: &Session) -> Result<Vec<(String, Uses)>, VaultFailure> {
     vault_free(session).await;
     if !session.peek(|v| v.list(RecordKind::Setting).iter().any(|e| e.id == STATE_ID))? {
         return Ok(Vec::new());
@@ -111,26 +103,15 @@ pub async fn seen(session: &Session) -> Result<Vec<(String, Vec<UseSeen>)>, Vaul
     Ok(json::parse(&bytes).map(|state| seen_in(&state)).unwrap_or_default())
 }
 
-/// The uses found in a kept audit state (`souverain_audit_worker::AuditState` as JSON), in their
-/// order; an unexpected shape gives fewer uses, never an error (the state is the worker's).
-fn seen_in(state: &Value) -> Vec<(String, Vec<UseSeen>)> {
-    let text = |f: &Value, k: &str| f.get(k).and_then(Value::as_str).map(str::to_owned);
-    let mut out = Vec::new();
-    let logs = state.get("logs").and_then(Value::as_object).into_iter().flat_map(|logs| logs.values());
-    for grants in logs.filter_map(|log| log.get("grants")?.as_object()) {
-        for (grant, found) in grants {
-            let uses = found.as_array().into_iter().flatten().filter_map(|f| {
-                Some(UseSeen {
-                    kind: text(f, "kind")?,
-                    time: f.get("time").and_then(Value::as_i64),
-                    who: text(f, "who"),
-                    purpose: text(f, "purpose"),
-                })
-            });
-            out.push((grant.clone(), uses.collect()));
-        }
-    }
-    out
+/// A grant's uses, drawn by the worker: French, then English.
+pub type Uses = [String; 2];
+
+/// The drawn uses in a kept audit state (`souverain_audit_worker::AuditState` as JSON); an
+/// unexpected shape gives fewer, never an error (the state is the worker's).
+fn seen_in(state: &Value) -> Vec<(String, Uses)> {
+    let cards = state.get("cards").and_then(Value::as_object).into_iter().flatten();
+    let text = |v: &Value, i: usize| v.get(i).and_then(Value::as_str).map(str::to_owned);
+    cards.filter_map(|(grant, pair)| Some((grant.clone(), [text(pair, 0)?, text(pair, 1)?]))).collect()
 }
 
 #[cfg(test)]
@@ -138,30 +119,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_kept_state_gives_each_grants_uses_in_order() {
-        let state = serde_json::json!({"logs": {
-            "https://a.example/log": {"checkpoint": "c", "frontier": [], "proofs": [], "grants": {
-                "urn:g1": [
-                    {"seq": 0, "index": 4, "kind": "agent_read", "time": 100, "who": "agent:martin",
-                     "purpose": "https://w3id.org/dpv#ServiceProvision"},
-                    {"seq": 1, "index": 9, "kind": "erasure", "time": 200, "who": null, "purpose": null},
-                    {"seq": 2, "index": 11, "kind": "erased", "time": null}
-                ],
-                "urn:g2": []
-            }},
-            "https://b.example/log": {"grants": {"urn:g3": [{"kind": "withdrawal_processed", "time": 5}], "bad": 7}}
+    fn the_kept_state_gives_each_grants_drawn_uses() {
+        let state = serde_json::json!({"logs": {}, "cards": {
+            "urn:g1": ["<div class=\"uses\" lang=\"fr\">Consultées</div>", "<div class=\"uses\" lang=\"en\">Viewed</div>"],
+            "urn:g2": ["only one"],
+            "urn:g3": 7
         }});
         let seen = seen_in(&state);
-        let of = |id: &str| &seen.iter().find(|(g, _)| g == id).unwrap().1;
-        let g1 = of("urn:g1");
-        assert_eq!(g1.len(), 3);
-        assert_eq!(g1[0].kind, "agent_read");
-        assert_eq!((g1[0].time, g1[0].who.as_deref()), (Some(100), Some("agent:martin")));
-        assert_eq!(g1[0].purpose.as_deref(), Some("https://w3id.org/dpv#ServiceProvision"));
-        assert_eq!((g1[1].kind.as_str(), g1[1].time, g1[1].who.as_deref()), ("erasure", Some(200), None));
-        assert_eq!((g1[2].kind.as_str(), g1[2].time), ("erased", None));
-        assert!(of("urn:g2").is_empty());
-        assert_eq!(of("urn:g3")[0].kind, "withdrawal_processed");
+        assert_eq!(seen.len(), 1, "malformed entries are skipped: {seen:?}");
+        assert_eq!(seen[0].0, "urn:g1");
+        assert!(seen[0].1[0].contains("Consultées") && seen[0].1[1].contains("Viewed"));
         assert!(seen_in(&serde_json::json!({"logs": 3})).is_empty(), "another shape: nothing, no error");
     }
 }

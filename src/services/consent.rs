@@ -20,7 +20,7 @@ use souverain_core::openid4vp::request::{LocalizedText, Purpose};
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
 use zeroize::Zeroizing;
 
-use super::audit::UseSeen;
+use super::audit::Uses;
 use super::issuance::vault_free;
 use super::net::{self, NetError};
 use super::platform::now_unix;
@@ -174,8 +174,8 @@ pub struct ConsentView {
     pub state: ConsentState,
     /// The withdrawal receipt, verified again when listed: its id and time.
     pub receipt: Option<(String, i64)>,
-    /// What the commune did with the data, as the audits of its log found it.
-    pub uses: Vec<UseSeen>,
+    /// What the commune did with the data, as the audits of its log found it (drawn by the worker).
+    pub uses: Option<Uses>,
 }
 
 /// Why a grant being sent is not given yet.
@@ -237,17 +237,11 @@ async fn write(session: &Session, id: &str, record: &ConsentRecord, draft: Entry
 }
 
 fn draft(kind: JournalKind, record: &ConsentRecord) -> EntryDraft {
-    // Acts under a mandate say so in the journal: done for me by my carer, or by me for someone.
-    let purpose = match (&record.acted_by, &record.acting_for) {
-        (Some(_), _) => Some("mandate-act".to_owned()),
-        (_, Some(_)) => Some("acting-for".to_owned()),
-        _ => record.content.purposes.first().map(|p| p.dpv.clone()),
-    };
     EntryDraft {
         time: now_unix(),
         kind,
         counterpart: Some(record.service.as_ref().map_or_else(|| record.content.aud.clone(), |n| n.fr.clone())),
-        purpose,
+        purpose: record.content.purposes.first().map(|p| p.dpv.clone()),
         claim_paths: Vec::new(),
         record_ids: Vec::new(),
     }
@@ -267,7 +261,7 @@ pub async fn list(session: &Session) -> Result<Vec<ConsentView>, VaultFailure> {
         let state = record.state(now);
         let receipt = verified_withdrawal_receipt(&record);
         let found = seen.iter().position(|(grant, _)| *grant == record.content.record_id);
-        let uses = found.map(|at| seen.swap_remove(at).1).unwrap_or_default();
+        let uses = found.map(|at| seen.swap_remove(at).1);
         out.push(ConsentView { id, record, state, receipt, uses });
     }
     Ok(out)
@@ -287,8 +281,8 @@ pub struct Holding {
     pub until: i64,
     /// Active, being sent, or withdrawn (acknowledged or still queued).
     pub state: ConsentState,
-    /// What the commune did with the data, as the audits of its log found it.
-    pub uses: Vec<UseSeen>,
+    /// What the commune did with the data, as the audits of its log found it (drawn by the worker).
+    pub uses: Option<Uses>,
     /// The carer who gave this consent for me, when one did.
     pub acted_by: Option<String>,
 }
@@ -376,14 +370,6 @@ pub async fn keep(session: &Session, record: &ConsentRecord) -> Result<String, V
     entry.claim_paths = claim_paths(&record.content);
     write(session, &id, record, entry).await?;
     Ok(id)
-}
-
-/// Keeps a consent given for me under a mandate, already acknowledged by the service (journal
-/// `disclosure`, purpose `mandate-act`).
-pub async fn keep_given(session: &Session, record: &ConsentRecord) -> Result<(), VaultFailure> {
-    let mut entry = draft(JournalKind::Disclosure, record);
-    entry.claim_paths = claim_paths(&record.content);
-    write(session, &super::vault::random_id("grant"), record, entry).await
 }
 
 /// The claims a grant covers, as journal paths.
@@ -591,7 +577,7 @@ mod tests {
             acted_by: None,
             acting_for: None,
         };
-        ConsentView { id: id.into(), record, state, receipt: None, uses: Vec::new() }
+        ConsentView { id: id.into(), record, state, receipt: None, uses: None }
     }
 
     /// A grant to a service with a real key, signed by a real holder, kept as being sent; and the
@@ -714,7 +700,7 @@ mod tests {
             record: record.clone(),
             state: record.state(1_000),
             receipt: None,
-            uses: Vec::new(),
+            uses: None,
         };
         let held = holders(&[as_view("s", &sending), as_view("r", &refused)], 1_000);
         assert_eq!(held.len(), 1);
@@ -759,9 +745,9 @@ mod tests {
     #[test]
     fn one_holder_per_service_with_what_is_still_held_and_until_when() {
         let now = 1_000;
-        let read = UseSeen { kind: "agent_read".into(), time: Some(900), who: Some("agent".into()), purpose: None };
+        let read = ["Consultées par agent".to_owned(), "Viewed by agent".to_owned()];
         let mut a = view("a", "cantine", 5_000, ConsentState::Active, None);
-        a.uses = vec![read.clone()];
+        a.uses = Some(read.clone());
         let consents = [
             a,
             view("b", "sport", 4_000, ConsentState::Queued, None),
@@ -792,7 +778,7 @@ mod tests {
         );
         assert_eq!(held[1].holdings[0].state, ConsentState::Queued);
         // What the audits found stays with its consent.
-        assert_eq!(held[0].holdings[1].uses, [read]);
-        assert!(held[0].holdings[0].uses.is_empty());
+        assert_eq!(held[0].holdings[1].uses, Some(read));
+        assert!(held[0].holdings[0].uses.is_none());
     }
 }

@@ -19,33 +19,17 @@ use super::issuance::vault_free;
 use super::platform::now_unix;
 use super::vault::{Session, VaultFailure};
 
-/// Why the page's work could not be done.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MandateFailure {
-    /// The worker could not start or answer, or asked for what this side does not do.
-    Worker,
-    /// The vault failed.
-    Vault(VaultFailure),
-}
-
-impl From<VaultFailure> for MandateFailure {
-    fn from(e: VaultFailure) -> MandateFailure {
-        MandateFailure::Vault(e)
-    }
-}
-
 /// Writes what the worker returned: only mandate, consent and commune-key records, each journaled.
-async fn apply(session: &Session, writes: &[Value]) -> Result<usize, MandateFailure> {
+async fn apply(session: &Session, writes: &[Value]) -> Result<(), VaultFailure> {
     for w in writes {
         let text = |name: &str| w.get(name).and_then(Value::as_str).unwrap_or_default();
         let id = text("id");
         let kind = match text("kind") {
             "consent" if id.starts_with("grant-") => RecordKind::ConsentGrant,
             "setting" if id.starts_with("mandate-") || id == "setting-commune-key" => RecordKind::Setting,
-            _ => return Err(MandateFailure::Worker),
+            _ => return Err(VaultFailure::Other),
         };
-        let journal =
-            JournalKind::ALL.into_iter().find(|k| k.name() == text("journal")).ok_or(MandateFailure::Worker)?;
+        let journal = JournalKind::ALL.into_iter().find(|k| k.name() == text("journal")).ok_or(VaultFailure::Other)?;
         let claims = w.get("claims").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         let draft = EntryDraft {
             time: now_unix(),
@@ -59,26 +43,19 @@ async fn apply(session: &Session, writes: &[Value]) -> Result<usize, MandateFail
         vault_free(session).await;
         session.put(record, draft).await?;
     }
-    Ok(writes.len())
+    Ok(())
 }
 
 /// Runs `action` of the mandates page with the form's `fields`; writes what it returns and gives
-/// the page's HTML (every text escaped by the worker) and how many records were written.
-pub async fn run(
-    session: &Session,
-    lang: &str,
-    action: &str,
-    fields: Value,
-) -> Result<(String, usize), MandateFailure> {
+/// the page's HTML (every text escaped by the worker). A worker that cannot be started, or asks
+/// for what this side does not do, is [`VaultFailure::Other`].
+pub async fn run(session: &Session, lang: &str, action: &str, fields: Value) -> Result<String, VaultFailure> {
     vault_free(session).await;
     let me = session.peek(|v| v.holder_public_key().thumbprint())?;
-    let here = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     // Not `Value`'s `Display`: one JSON serializer in the wasm (these cannot fail).
     let text_of = |v: &Value| serde_json::to_string(v).unwrap_or_default();
-    let base = text_of(&Value::String(here.split('#').next().unwrap_or_default().to_owned()));
     let fields = text_of(&fields);
     let (mut step, mut signed, mut next) = (action.to_owned(), Vec::new(), Value::Null);
-    let mut written = 0;
     // At most three rounds: the action, then its signed steps (an answer for someone signs its key
     // bindings, then its grant).
     for _ in 0..3 {
@@ -90,30 +67,40 @@ pub async fn run(
         let records = worker_records(session, &kinds).await?;
         // `me` is base64url and `step` ours: neither needs escaping.
         let text = format!(
-            r#"{{"mandates":{{"lang":"{lang}","now":{},"action":"{step}","me":"{me}","base":{base},"fields":{fields},"signatures":{},"next":{next},"records":{}}}}}"#,
+            r#"{{"mandates":{{"lang":"{lang}","now":{},"action":"{step}","me":"{me}","fields":{fields},"signatures":{},"next":{next},"records":{}}}}}"#,
             now_unix(),
             text_of(&Value::Array(signed)),
             records.as_str(),
             next = text_of(&next),
         );
         let answer = JsFuture::from(ask_worker(&text)).await.ok().and_then(|a| a.as_string());
-        let answer = answer.and_then(|a| json::parse(a.as_bytes()).ok()).ok_or(MandateFailure::Worker)?;
+        let answer = answer.and_then(|a| json::parse(a.as_bytes()).ok()).ok_or(VaultFailure::Other)?;
         let writes = answer.get("writes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        written += apply(session, writes).await?;
+        apply(session, writes).await?;
         let to_sign = answer.get("sign").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         if to_sign.is_empty() {
             let html = answer.get("html").and_then(Value::as_str).unwrap_or_default();
-            return Ok((html.to_owned(), written));
+            return Ok(html.to_owned());
         }
-        signed = Vec::new();
-        for item in to_sign {
-            let text = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default();
-            vault_free(session).await;
-            let signature = session.peek(|v| sign_own(v.holder(), text("typ"), text("payload")))?;
-            signed.push(Value::String(signature.map_err(|_| MandateFailure::Worker)?));
+        vault_free(session).await;
+        // A plain loop: an iterator collected into a `Result` costs the wasm an adapter of its own.
+        let mut signatures = Vec::new();
+        let signed_all = session.peek(|v| {
+            for item in to_sign {
+                let text = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default();
+                match sign_own(v.holder(), text("typ"), text("payload")) {
+                    Ok(signature) => signatures.push(Value::String(signature)),
+                    Err(_) => return false,
+                }
+            }
+            true
+        })?;
+        if !signed_all {
+            return Err(VaultFailure::Other);
         }
+        signed = signatures;
         step = format!("{action}_signed");
         next = answer.get("next").cloned().unwrap_or(Value::Null);
     }
-    Err(MandateFailure::Worker)
+    Err(VaultFailure::Other)
 }

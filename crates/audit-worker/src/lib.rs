@@ -219,6 +219,11 @@ pub fn grant_from_record(record: &Value, lang: Lang) -> Option<GrantInput> {
 pub struct AuditState {
     /// Per log (its URL).
     pub logs: BTreeMap<String, LogState>,
+    /// Per grant: its uses found so far as the wallet's consent cards, home page and journal show
+    /// them, in French and in English (HTML, every text escaped here, see [`cards`]): the wallet's
+    /// first load carries no code to draw them.
+    #[serde(default)]
+    pub cards: BTreeMap<String, (String, String)>,
 }
 
 /// One log as last verified.
@@ -385,6 +390,83 @@ pub async fn audit(request: &AuditRequest, files: &impl Files) -> AuditReport {
     }
     report.state = state;
     report
+}
+
+/// Each grant's uses found so far, as the wallet shows them on its cards, in `lang`: one line
+/// per use (`li[data-use]`: its kind), with its time and the purpose's words as the citizen read
+/// them (`grants`, in `lang`). Grants with no use found have none.
+pub fn cards(
+    lang: Lang,
+    state: &AuditState,
+    grants: &[GrantInput],
+    date: &dyn Fn(i64) -> String,
+) -> BTreeMap<String, String> {
+    let fr = lang == Lang::Fr;
+    let mut out = BTreeMap::new();
+    for (id, found) in state.logs.values().flat_map(|log| &log.grants) {
+        if found.is_empty() {
+            continue;
+        }
+        let purposes = grants.iter().find(|g| g.id == *id).map(|g| &g.purposes);
+        let mut html = format!(
+            r#"<div class="uses" lang="{}"><p><strong>{}</strong></p><ul>"#,
+            if fr { "fr" } else { "en" },
+            if fr {
+                "Ce que la commune a fait de ces données (journal vérifié)"
+            } else {
+                "What the commune did with this data (verified log)"
+            },
+        );
+        for f in found {
+            let who = escape(f.who.as_deref().unwrap_or("?"));
+            let line = match (f.kind.as_str(), fr) {
+                ("agent_read", true) => format!("Consultées par {who}"),
+                ("agent_read", false) => format!("Viewed by {who}"),
+                ("transfer", true) => format!("Transmises à {who}"),
+                ("transfer", false) => format!("Sent to {who}"),
+                ("erasure", true) => "Effacées".to_owned(),
+                ("erasure", false) => "Erased".to_owned(),
+                ("withdrawal_processed", true) => "Retrait pris en compte".to_owned(),
+                ("withdrawal_processed", false) => "Withdrawal processed".to_owned(),
+                ("erased", true) => "Une utilisation dont le détail est déjà effacé".to_owned(),
+                ("erased", false) => "A use whose details are already erased".to_owned(),
+                (_, true) => "Une entrée illisible : lancez la vérification".to_owned(),
+                (_, false) => "An unreadable entry: run the check".to_owned(),
+            };
+            let when = f.time.map(|t| format!("<time>{}</time> · ", escape(&date(t)))).unwrap_or_default();
+            let why = f
+                .purpose
+                .as_ref()
+                .and_then(|p| purposes?.get(p))
+                .map(|p| format!(" — {} {}", if fr { "Motif :" } else { "Purpose:" }, escape(p)))
+                .unwrap_or_default();
+            html.push_str(&format!(r#"<li data-use="{}">{when}{line}{why}</li>"#, escape(&f.kind)));
+        }
+        html.push_str("</ul></div>");
+        out.insert(id.clone(), html);
+    }
+    out
+}
+
+/// Keeps in the report's state the cards drawn in French and in English, and the state's text
+/// when the state or its cards changed (the wallet writes it only then).
+pub fn keep_cards(
+    report: &mut AuditReport,
+    before: Option<&AuditState>,
+    fr: BTreeMap<String, String>,
+    mut en: BTreeMap<String, String>,
+) {
+    report.state.cards = fr
+        .into_iter()
+        .map(|(id, html)| {
+            let other = en.remove(&id).unwrap_or_default();
+            (id, (html, other))
+        })
+        .collect();
+    if before != Some(&report.state) {
+        report.state_changed = true;
+        report.state_text = serde_json::to_string(&report.state).ok();
+    }
 }
 
 /// `text` for HTML text or a quoted attribute value.

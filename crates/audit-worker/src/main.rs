@@ -7,7 +7,7 @@
 mod worker {
     use souverain_audit_worker::mandates::{self, MandatesRequest, Net};
     use souverain_audit_worker::text::Lang;
-    use souverain_audit_worker::{AuditRequest, Files, QrRequest, audit, render};
+    use souverain_audit_worker::{AuditRequest, Files, QrRequest, audit, cards, keep_cards, render};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::JsFuture;
@@ -86,7 +86,10 @@ mod worker {
             return qr.answer();
         }
         if let Ok(request) = serde_json::from_str::<MandatesRequest>(&text) {
-            let ask = request.mandates;
+            let mut ask = request.mandates;
+            // The wallet's address (its page is beside this module): the base of a mandate's link.
+            let here = scope().location().href();
+            ask.base = here[..here.rfind('/').map_or(0, |i| i + 1)].to_owned();
             let answer = mandates::answer(&ask, &Fetched, &date_in(ask.lang)).await;
             return serde_json::to_string(&answer).unwrap_or_else(|_| r#"{"error":"answer"}"#.to_owned());
         }
@@ -94,12 +97,19 @@ mod worker {
             Ok(mut request) => {
                 request.read_records();
                 let mut report = audit(&request, &Fetched).await;
-                let locale = if request.lang == Lang::En { "en-GB" } else { "fr-FR" };
-                let date = |unix: i64| -> String {
-                    let date = js_sys::Date::new(&JsValue::from_f64(unix as f64 * 1000.0));
-                    date.to_locale_string(locale, &JsValue::UNDEFINED).into()
-                };
-                render(request.lang, &mut report, &request.grants, &date);
+                render(request.lang, &mut report, &request.grants, &date_in(request.lang));
+                // The cards in both languages: the purposes' words of each, read again.
+                let other_lang = if request.lang == Lang::Fr { Lang::En } else { Lang::Fr };
+                let mut other_grants = Vec::new();
+                if let Ok(mut other) = serde_json::from_str::<AuditRequest>(&text) {
+                    other.lang = other_lang;
+                    other.read_records();
+                    other_grants = other.grants;
+                }
+                let mine = cards(request.lang, &report.state, &request.grants, &date_in(request.lang));
+                let theirs = cards(other_lang, &report.state, &other_grants, &date_in(other_lang));
+                let (fr, en) = if request.lang == Lang::Fr { (mine, theirs) } else { (theirs, mine) };
+                keep_cards(&mut report, request.state.as_ref(), fr, en);
                 serde_json::to_string(&report).unwrap_or_else(|_| r#"{"error":"report"}"#.to_owned())
             }
             Err(_) => r#"{"error":"request"}"#.to_owned(),

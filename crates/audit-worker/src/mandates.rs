@@ -75,7 +75,7 @@ pub struct Ask {
     pub action: String,
     /// The wallet's key's RFC 7638 thumbprint (its code, as a carer).
     pub me: String,
-    /// The wallet's address without its fragment, the base of a mandate's link.
+    /// The wallet's address (its directory), the base of a mandate's link: set by the worker.
     #[serde(default)]
     pub base: String,
     /// The form's fields.
@@ -322,6 +322,8 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "send" => "Accept and send for this person",
         "sent" if fr => "Réponse envoyée et reçu du service vérifié. La personne le verra dans son portefeuille.",
         "sent" => "Answer sent and the service's receipt verified. The person will see it in their wallet.",
+        "acts" if fr => "Fait en votre nom avec cette procuration :",
+        "acts" => "Done in your name under this mandate:",
         "error" if fr => "Erreur :",
         "error" => "Error:",
         "done" if fr => "C'est fait :",
@@ -354,10 +356,13 @@ struct Records {
     commune: Option<String>,
     /// Grant ids of the consents kept.
     grants: Vec<String>,
+    /// The consents given under a mandate: its id, the service's name, when.
+    acts: Vec<(String, Option<LocalizedText>, i64)>,
 }
 
 fn read_records(ask: &Ask) -> Records {
-    let mut r = Records { given: vec![], held: vec![], credentials: vec![], commune: None, grants: vec![] };
+    let mut r =
+        Records { given: vec![], held: vec![], credentials: vec![], commune: None, grants: vec![], acts: vec![] };
     for (kind, id, record) in &ask.records {
         match kind.as_str() {
             "setting" if id.starts_with(GIVEN) => {
@@ -378,15 +383,23 @@ fn read_records(ask: &Ask) -> Records {
                     r.credentials.push((record.clone(), vc));
                 }
             }
-            "consent" => {
-                if let Some(id) = record.pointer("/content/jti").and_then(Value::as_str) {
-                    r.grants.push(id.to_owned());
-                }
-            }
+            "consent" => act_of(&mut r, record),
             _ => {}
         }
     }
     r
+}
+
+/// Notes a consent record's grant id and, when it was given under a mandate, the act.
+fn act_of(r: &mut Records, record: &Value) {
+    if let Some(id) = record.pointer("/content/jti").and_then(Value::as_str) {
+        r.grants.push(id.to_owned());
+    }
+    if let Some(mandate) = record.pointer("/content/representative/mandate").and_then(Value::as_str) {
+        let service = record.get("service").cloned().and_then(|s| serde_json::from_value(s).ok());
+        let time = record.pointer("/content/iat").and_then(Value::as_i64).unwrap_or(0);
+        r.acts.push((mandate.to_owned(), service, time));
+    }
 }
 
 /// A credential record (`credential`, `issuer_jwk`, `received_at`) verified under its issuer's
@@ -549,6 +562,11 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
         // The page opens: what my carers did in my name since the last time is kept first.
         "view" => {
             sync(&r, net, &mut out).await;
+            for w in &out.writes {
+                if let Ok(record) = serde_json::from_str::<Value>(&w.data) {
+                    act_of(&mut r, &record);
+                }
+            }
         }
         "prepare" => match prepare(ask, &r, net, &mut out, &field("link"), &field("held")).await {
             Ok(p) => {
@@ -659,7 +677,7 @@ fn give_signed(ask: &Ask, r: &mut Records, out: &mut MandatesAnswer) -> Result<S
         claims: vec![],
     });
     r.given.push((id, given));
-    Ok(format!("{}#/mandates?m={}", ask.base, souverain_core::b64::encode(package.to_string())))
+    Ok(format!("{}#/consents?m={}", ask.base, souverain_core::b64::encode(package.to_string())))
 }
 
 /// A mandate's link (or the text after `m=`), checked: the mandate names this wallet (`ask.me`)
@@ -833,6 +851,18 @@ async fn page(
                 state_label = t("state"),
                 state = t(state),
             ));
+            let acts: String = r
+                .acts
+                .iter()
+                .filter(|(m, _, _)| *m == g.mandate.id)
+                .map(|(_, service, time)| {
+                    let name = service.as_ref().map(|s| escape(pick(l, s))).unwrap_or_default();
+                    format!("<li><time>{}</time> · {name}</li>", escape(&date(*time)))
+                })
+                .collect();
+            if !acts.is_empty() {
+                h.push_str(&format!(r#"<p>{}</p><ul class="mandate-acts">{acts}</ul>"#, t("acts")));
+            }
             if !g.revoked {
                 h.push_str(&format!(
                     r#"<button type="button" class="button button-secondary" data-revoke="{}">{}</button>"#,

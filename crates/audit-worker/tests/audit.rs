@@ -330,3 +330,48 @@ fn a_qr_request_is_answered_with_the_drawing_and_an_audit_request_is_not_one() {
         serde_json::from_str::<souverain_audit_worker::QrRequest>(r#"{"lang":"fr","now":1,"records":[]}"#).is_err()
     );
 }
+
+/// The wallet's cards show what the audits found from the state kept: one line per use, its kind
+/// as `data-use`, its time and the purpose's words in the card's language, every text escaped.
+#[test]
+fn the_cards_show_each_use_in_both_languages() {
+    use souverain_audit_worker::text::Lang;
+    use souverain_audit_worker::{AuditState, Found, GrantInput, LogState, cards};
+    let mut state = AuditState::default();
+    let found = |seq, kind: &str, who: Option<&str>| Found {
+        seq,
+        index: seq,
+        kind: kind.into(),
+        time: Some(1_000 + i64::try_from(seq).unwrap()),
+        who: who.map(str::to_owned),
+        purpose: Some("https://w3id.org/dpv#ServiceRegistration".into()),
+    };
+    let log = LogState {
+        checkpoint: String::new(),
+        frontier: vec![],
+        grants: [
+            ("urn:g1".to_owned(), vec![found(0, "agent_read", Some("<agent>")), found(1, "erasure", None)]),
+            ("urn:g2".to_owned(), vec![]),
+        ]
+        .into(),
+        proofs: vec![],
+    };
+    state.logs.insert("https://log.example".into(), log);
+    let grant: GrantInput = serde_json::from_value(json!({
+        "id": "urn:g1", "purposes": {"https://w3id.org/dpv#ServiceRegistration": "Inscrire vos enfants"},
+        "keys": {"guichet": "https://g.example", "origin": "g.example/log", "log_secret": "x"}
+    }))
+    .unwrap();
+    let date = |t: i64| format!("t{t}");
+    let fr = cards(Lang::Fr, &state, std::slice::from_ref(&grant), &date);
+    assert_eq!(fr.len(), 1, "a grant with no use has no card lines");
+    let html = &fr["urn:g1"];
+    assert!(html.contains(r#"<li data-use="agent_read"><time>t1000</time> · Consultées par &lt;agent&gt; — Motif : Inscrire vos enfants</li>"#), "{html}");
+    assert!(html.contains(r#"<li data-use="erasure"><time>t1001</time> · Effacées"#), "{html}");
+    let en = cards(Lang::En, &state, &[], &date);
+    assert!(
+        en["urn:g1"].contains("Viewed by &lt;agent&gt;</li>") && en["urn:g1"].contains(r#"lang="en""#),
+        "{}",
+        en["urn:g1"]
+    );
+}

@@ -248,14 +248,10 @@ pub fn sign_own(key: &SigningKey, typ: &str, payload: &str) -> Result<String, Ma
     let member = |name: &str| value.get(name).and_then(Value::as_str);
     let me = key.public_key().thumbprint();
     match typ {
-        MANDATE_TYP | REVOCATION_TYP => {
-            if member("schema_version") != Some(MANDATE_SCHEMA) {
-                return Err(MandateError::UnsupportedSchema(member("schema_version").unwrap_or_default().into()));
-            }
-            if member("pii_principal") != Some(me.as_str()) {
-                return Err(MandateError::PrincipalMismatch);
-            }
-        }
+        // A payload of another schema is not one of ours to sign.
+        MANDATE_TYP | REVOCATION_TYP
+            if member("schema_version") == Some(MANDATE_SCHEMA) && member("pii_principal") == Some(me.as_str()) => {}
+        MANDATE_TYP | REVOCATION_TYP => return Err(MandateError::PrincipalMismatch),
         crate::consent::GRANT_TYP => {
             let representative = value.get("representative").and_then(|r| r.get("id")).and_then(Value::as_str);
             if representative != Some(me.as_str()) || member("pii_principal") == Some(me.as_str()) {
