@@ -37,7 +37,8 @@ fn stored_lang() -> Lang {
 
 /// Remembers the language choice; if storage is unavailable the switch still works.
 pub fn remember_lang(lang: Lang) {
-    let _ = LocalStorage::set(LANG_KEY, lang.tag());
+    // The JSON string gloo's `set` would write, without its serde_json error type in the wasm.
+    let _ = LocalStorage::raw().set_item(LANG_KEY, &format!("\"{}\"", lang.tag()));
 }
 
 /// Keeps `<html lang>` and the title in step with the interface, so screen readers use the right

@@ -11,7 +11,7 @@
 //! (when the browser says it is back online, or at the next unlock). The service's signed receipt
 //! is verified against the grant and kept in the same record.
 
-use rand_core::OsRng;
+use crate::services::rng::OsRng;
 use serde::Serialize;
 use serde_json::Value;
 use souverain_core::consent::{Grant, UnverifiedReceipt, Withdrawal};

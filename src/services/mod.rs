@@ -10,6 +10,7 @@ pub mod net;
 pub mod pending;
 pub mod platform;
 pub mod presentation;
+pub mod rng;
 pub mod scan;
 pub mod sw;
 pub mod vault;

@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use rand_core::OsRng;
+use crate::services::rng::OsRng;
 use serde::Serialize;
 use serde_json::Value;
 use souverain_core::json::{self, FromJson, JsonError, Members};
