@@ -7,8 +7,8 @@
 //! The commune's key is pinned on first use: the first trust list fetched names it (`iss`, a
 //! `did:jwk`), it is stored in a setting record, and later lists must be signed by that key.
 
-use rand_core::OsRng;
-use souverain_core::consent::{DataCategory, Grant};
+use crate::services::rng::OsRng;
+use souverain_core::consent::{DataCategory, Grant, children_in};
 use souverain_core::event_key::EventKey;
 use souverain_core::jose::{PublicKey, UnverifiedJws};
 use souverain_core::json;
@@ -355,6 +355,7 @@ async fn answer(
 ) -> Result<(String, ConsentRecord), PresentError> {
     let mut entries = Vec::new();
     let mut data = Vec::new();
+    let mut children = Vec::new();
     for plan in &prepared.plans {
         let Some((held, candidate)) = &plan.held else { return Err(PresentError::CannotDecline) };
         let disclosed: Vec<String> =
@@ -371,6 +372,22 @@ async fn answer(
         vault_free(session).await;
         let presentation =
             session.peek(|v| sd.present(&paths, v.holder(), &params))?.map_err(|_| PresentError::Invalid)?;
+        // The grant names the household's children whose entries go (the service requires it):
+        // all of them for `/children`, one for `/children/<index>`.
+        let household = children_in(&held.vc.claims);
+        for pointer in &disclosed {
+            match pointer.strip_prefix("/children") {
+                Some("") => children.extend(household.iter().cloned()),
+                Some(entry) => children.extend(
+                    entry
+                        .strip_prefix('/')
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .and_then(|i| household.get(i))
+                        .cloned(),
+                ),
+                None => {}
+            }
+        }
         entries.push((plan.query_id.clone(), vec![presentation]));
         data.push(DataCategory { vct: candidate.vct.clone(), claims: disclosed });
     }
@@ -380,8 +397,9 @@ async fn answer(
     vault_free(session).await;
     let (grant, grant_jwt) = session
         .peek(|v| {
-            let grant =
+            let mut grant =
                 Grant::for_request(req, &v.holder_public_key(), data.clone(), lang, &vp_token, now, until, &mut OsRng);
+            grant.children = children.clone();
             grant.sign(v.holder()).map(|jwt| (grant, jwt))
         })?
         .map_err(|_| PresentError::Invalid)?;
@@ -484,7 +502,7 @@ mod tests {
 mod trust_verdict_tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use rand_core::OsRng;
+    use crate::services::rng::OsRng;
     use serde_json::json;
     use souverain_core::jose::SigningKey;
     use souverain_core::openid4vp::dcql::DcqlQuery;

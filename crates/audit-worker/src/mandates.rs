@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use souverain_core::consent::{
-    DataCategory, ExchangeBinding, GRANT_TYP, Grant, Representative, UnverifiedGrant, UnverifiedReceipt,
+    DataCategory, ExchangeBinding, GRANT_TYP, Grant, Representative, UnverifiedGrant, UnverifiedReceipt, children_in,
 };
 use souverain_core::jose::{Jwk, PublicKey};
 use souverain_core::mandate::{
@@ -1024,12 +1024,16 @@ fn confirmation(lang: Lang, p: &Prepared, link: &str, held: &str) -> String {
 fn key_bindings(ask: &Ask, p: &Prepared, out: &mut MandatesAnswer) {
     use sha2::Digest as _;
     let mut presentations = Vec::new();
+    let mut children = Vec::new();
     for (query, record, _, claims) in &p.plans {
         let paths: Vec<ClaimPath> = claims.iter().filter_map(|c| ClaimPath::parse(c).ok()).collect();
         let text = record.get("credential").and_then(Value::as_str).unwrap_or_default();
-        let Some(sd) = SdJwt::parse(text).ok().and_then(|sd| sd.present_without_key_binding(&paths).ok()) else {
+        let Some(held) = SdJwt::parse(text).ok() else { return };
+        let (Ok(sd), Ok(view)) = (held.present_without_key_binding(&paths), held.disclosed_claims(&paths)) else {
             return;
         };
+        // The grant names the household's children whose entries go, as for the holder's own answers.
+        children.extend(children_in(&view));
         let sd_hash = souverain_core::b64::encode(sha2::Sha256::digest(sd.as_bytes()));
         let payload = json!({"iat": ask.now, "aud": p.request.client_id, "nonce": p.request.nonce, "sd_hash": sd_hash});
         out.sign.push(ToSign { typ: souverain_core::sd_jwt::KB_JWT_TYP, payload: payload.to_string() });
@@ -1040,7 +1044,7 @@ fn key_bindings(ask: &Ask, p: &Prepared, out: &mut MandatesAnswer) {
     out.next = Some(json!({
         "stage": "key_bindings", "request": p.signed.0, "client_id": p.signed.1, "presentations": presentations, "data": data,
         "person": p.held.person, "person_key": p.person.to_jwk().0, "mandate": p.held.jwt,
-        "mandate_id": p.held.mandate.id, "service": p.service,
+        "mandate_id": p.held.mandate.id, "service": p.service, "children": children,
     }));
 }
 
@@ -1087,6 +1091,7 @@ async fn answered(ask: &Ask, net: &impl Net, out: &mut MandatesAnswer) -> Result
             until,
             &mut rand_core::OsRng,
         );
+        grant.children = serde_json::from_value(next["children"].take()).unwrap_or_default();
         grant.representative = Some(Representative {
             id: ask.me.clone(),
             mandate: next.get("mandate_id").and_then(Value::as_str).unwrap_or_default().to_owned(),

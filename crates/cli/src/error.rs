@@ -159,6 +159,8 @@ fn response_code(error: &ResponseError) -> &'static str {
         ResponseError::Grant(error) => consent_code(error),
         ResponseError::Presentation { error, .. } => sd_jwt_code(error),
         ResponseError::Verification { error, .. } => vc_code(error),
+        ResponseError::ChildNotInHousehold => "child_not_in_household",
+        ResponseError::ChildNotNamed => "child_not_named",
         _ => "malformed_response",
     }
 }

@@ -19,7 +19,7 @@ use rand_core::{OsRng, RngCore as _};
 use serde_json::{Map, Value, json};
 use souverain_core::consent::{
     ConsentError, DataCategory, ExchangeBinding, GivenConsent, Grant, Receipt, UnverifiedGrant, UnverifiedReceipt,
-    UnverifiedWithdrawal, VerifiedGrant,
+    UnverifiedWithdrawal, VerifiedGrant, children_in,
 };
 use souverain_core::jose::{PublicKey, UnverifiedJws};
 use souverain_core::openid4vp::dcql::{DcqlQuery, HeldCredential};
@@ -454,6 +454,7 @@ pub fn respond(args: &RespondArgs) -> Result<(), CliError> {
     let mut unused: BTreeSet<&String> = args.decline.iter().collect();
     let mut entries = Vec::new();
     let mut data = Vec::new();
+    let mut children = Vec::new();
     let mut disclosed_out = Map::new();
     for query_id in &answer {
         let candidate =
@@ -483,6 +484,8 @@ pub fn respond(args: &RespondArgs) -> Result<(), CliError> {
         let params = KeyBindingParams { nonce: &req.nonce, aud: &req.client_id, iat: now, alg: None };
         let sd = SdJwt::parse(&credential.text).map_err(CliError::Parse)?;
         let presentation = sd.present(&paths, &holder, &params).map_err(CliError::Present)?;
+        // The grant names the household's children whose entries go (a verifier requires it).
+        children.extend(children_in(&sd.disclosed_claims(&paths).map_err(CliError::Present)?));
         entries.push((query_id.clone(), vec![presentation]));
         disclosed_out.insert(query_id.clone(), disclosed.clone().into());
         data.push(DataCategory { vct: candidate.vct.clone(), claims: disclosed });
@@ -494,6 +497,7 @@ pub fn respond(args: &RespondArgs) -> Result<(), CliError> {
     let valid_until = later(now, args.valid_for.unwrap_or(req.processing.retention_seconds), "--valid-for")?;
     let grant =
         Grant::for_request(req, &holder.public_key(), data, &args.language, &vp_token, now, valid_until, &mut OsRng)
+            .for_children(children)
             .sign(&holder)
             .map_err(CliError::Consent)?;
     let form = AuthorizationResponse {

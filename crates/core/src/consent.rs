@@ -193,6 +193,37 @@ pub struct Grant {
     /// the principal's mandate. Absent when the principal consented.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub representative: Option<Representative>,
+    /// The children of the principal's household this consent is for: the data disclosed is
+    /// about them, and the principal consents as their parent (GDPR art. 8; DPV's `Child` data
+    /// subjects with the principal as `ParentOfDataSubject`). Names exactly the children whose
+    /// entries of a household credential the presentation discloses; empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Child>,
+}
+
+/// A child of the household, as the household credential names them: what a grant says about
+/// whom a parent acted for, no more than the presentation disclosed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Child {
+    /// The child's given name (empty when not disclosed).
+    pub given_name: String,
+    /// Birth date, `YYYY-MM-DD` (empty when not disclosed).
+    pub birthdate: String,
+}
+
+impl FromJson for Child {
+    fn from_json(value: Value, member: &'static str) -> Result<Child, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(Child { given_name: m.take("given_name")?, birthdate: m.take("birthdate")? })
+    }
+}
+
+/// The children in `claims` (a credential's claims as disclosed): the entries of its `children`
+/// array, by the given name and birth date each discloses.
+pub fn children_in(claims: &Map<String, Value>) -> Vec<Child> {
+    let member = |child: &Value, name: &str| child.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let children = claims.get("children").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    children.iter().map(|c| Child { given_name: member(c, "given_name"), birthdate: member(c, "birthdate") }).collect()
 }
 
 /// The person who gave a consent for its PII principal (ISO/IEC TS 27560's principal is the
@@ -245,6 +276,7 @@ impl FromJson for Grant {
             nonce: m.take("nonce")?,
             vp_token_sha256: m.take("vp_token_sha256")?,
             representative: m.optional("representative")?,
+            children: m.optional("children")?.unwrap_or_default(),
         })
     }
 }
@@ -279,7 +311,7 @@ impl FromJson for Receipt {
     }
 }
 
-crate::deserialize_via_tree!(DataCategory, Representative, Grant, Withdrawal, Receipt);
+crate::deserialize_via_tree!(DataCategory, Representative, Child, Grant, Withdrawal, Receipt);
 
 fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, ConsentError> {
     let payload = serde_json::to_vec(payload).map_err(|_| ConsentError::Malformed)?;
@@ -336,7 +368,15 @@ impl Grant {
             nonce: request.nonce.clone(),
             vp_token_sha256: vp_token_hash(vp_token),
             representative: None,
+            children: Vec::new(),
         }
+    }
+
+    /// The grant naming the children whose data the presentation discloses ([`children_in`] of
+    /// each disclosed credential's claims), as a verifier requires.
+    pub fn for_children(mut self, children: Vec<Child>) -> Grant {
+        self.children = children;
+        self
     }
 
     /// The grant a carer gives for `person` under the mandate `mandate_id`: the principal is the

@@ -14,13 +14,15 @@
 //! the presentation and the consent grant). Its scope uses the consent records' vocabulary: the
 //! verifier's client_id, W3C DPV purpose IRIs, and [`DataCategory`] (credential type and claim
 //! JSON pointers, a pointer covering the claims beneath it). Children are another case: a parent
-//! acts for a child named in the household credential ([`child_in_household`]), with no mandate.
+//! acts for a child named in the household credential ([`child_in_household`]), with no mandate;
+//! the grant names the children ([`crate::consent::Grant::children`]) and a verifier checks them
+//! against the household credential presented.
 
 use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::consent::{DataCategory, record_urn, sign_with_jwk_header, signer_in_header};
+use crate::consent::{Child, DataCategory, children_in, record_urn, sign_with_jwk_header, signer_in_header};
 use crate::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws};
 use crate::json::{FromJson, JsonError, Members};
 
@@ -437,10 +439,10 @@ pub fn child_in_household(
     given_name: &str,
     birthdate: &str,
 ) -> Result<(), MandateError> {
-    let children = household.get("children").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let named = |child: &Value| {
-        child.get("given_name").and_then(Value::as_str) == Some(given_name)
-            && child.get("birthdate").and_then(Value::as_str) == Some(birthdate)
-    };
-    if !given_name.is_empty() && children.iter().any(named) { Ok(()) } else { Err(MandateError::ChildNotInHousehold) }
+    let named = |c: &Child| c.given_name == given_name && c.birthdate == birthdate;
+    if !given_name.is_empty() && children_in(household).iter().any(named) {
+        Ok(())
+    } else {
+        Err(MandateError::ChildNotInHousehold)
+    }
 }

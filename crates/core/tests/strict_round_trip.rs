@@ -10,7 +10,7 @@ use rand_core::OsRng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use souverain_core::consent::{DataCategory, Grant, Receipt, Representative, Withdrawal};
+use souverain_core::consent::{Child, DataCategory, Grant, Receipt, Representative, Withdrawal};
 use souverain_core::jose::{Jwk, SigningKey};
 use souverain_core::json::{FromJson, read};
 use souverain_core::openid4vp::request::{Controller, LocalizedText, PrivacyNotice, Processing, Purpose};
@@ -97,6 +97,7 @@ fn consent_records() {
             id: "carer-thumbprint".into(),
             mandate: "urn:souverain:mandate:m".into(),
         }),
+        children: vec![Child { given_name: "Léa".into(), birthdate: "2016-03-02".into() }],
     });
     checked(&Withdrawal {
         record_id: "urn:souverain:consent:w".into(),

@@ -236,12 +236,17 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-/// Selectively disclosable paths: each top-level claim, or each member of a top-level object.
+/// Selectively disclosable paths: each top-level claim, or each member of a top-level object;
+/// an array (the household's children) and each of its entries, so that a parent discloses one
+/// child's entry without the others' (the array's length still shows: RFC 9901 section 4.2.6).
 fn disclosable(claims: &Map<String, Value>) -> Vec<ClaimPath> {
     let mut out = Vec::new();
     for (k, v) in claims {
         let pointers: Vec<String> = match v {
             Value::Object(m) if !m.is_empty() => m.keys().map(|m| format!("/{k}/{m}")).collect(),
+            Value::Array(a) => {
+                std::iter::once(format!("/{k}")).chain((0..a.len()).map(|i| format!("/{k}/{i}"))).collect()
+            }
             _ => vec![format!("/{k}")],
         };
         out.extend(pointers.iter().filter_map(|p| ClaimPath::parse(p).ok()));

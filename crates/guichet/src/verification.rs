@@ -219,6 +219,7 @@ fn response_error(e: &ResponseError) -> ApiError {
         ResponseError::Grant(_) | ResponseError::MissingGrant => ApiError::InvalidGrant(e.to_string()),
         ResponseError::WalletError { .. } => ApiError::WalletError(e.to_string()),
         ResponseError::Mandate(_) => ApiError::InvalidMandate(e.to_string()),
+        ResponseError::ChildNotInHousehold | ResponseError::ChildNotNamed => ApiError::InvalidGrant(e.to_string()),
         _ => ApiError::InvalidPresentation(e.to_string()),
     }
 }

@@ -82,6 +82,11 @@ async fn issuance_presentation_check_withdrawal_and_receipts(backend: &Backend) 
     assert_eq!(claims[0]["claims"], json!({"children": household()["children"]}));
     assert_eq!(claims[1]["claims"], json!({"address": {"locality": "Beaulieu-sur-Loire"}}));
     assert_eq!(result["grant"]["content"]["jti"], a.grant_id.as_str());
+    // The grant says whom the parent acted for: the household's children whose entries went.
+    assert_eq!(
+        result["grant"]["content"]["children"],
+        json!([{"given_name": "Léa", "birthdate": "2017-03-14"}, {"given_name": "Tom", "birthdate": "2019-11-02"}])
+    );
     let page = server.get(&format!("/guichet/demandes/{}", fetched.id)).await;
     assert!(page.body.contains("Léa") && !page.body.contains("Tilleuls"), "{}", page.body);
 

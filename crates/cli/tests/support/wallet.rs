@@ -147,19 +147,20 @@ pub fn answer(holder: &Holder, request: &RequestObject) -> String {
     let matched = request.dcql_query.match_credentials(&held);
     let mut entries = Vec::new();
     let mut data = Vec::new();
+    let mut children = Vec::new();
     for q in &request.dcql_query.credentials {
         let c = &matched.candidates(&q.id)[0];
         let paths: Vec<ClaimPath> = c.required.iter().map(|p| ClaimPath::parse(p).unwrap()).collect();
         let kb = KeyBindingParams { nonce: &request.nonce, aud: &request.client_id, iat: now(), alg: None };
-        entries.push((
-            q.id.clone(),
-            vec![SdJwt::parse(&holder.credential).unwrap().present(&paths, &holder.key, &kb).unwrap()],
-        ));
+        let sd = SdJwt::parse(&holder.credential).unwrap();
+        children.extend(souverain_core::consent::children_in(&sd.disclosed_claims(&paths).unwrap()));
+        entries.push((q.id.clone(), vec![sd.present(&paths, &holder.key, &kb).unwrap()]));
         data.push(DataCategory { vct: c.vct.clone(), claims: c.required.clone() });
     }
     let vp_token = VpToken(entries).to_json_text();
     let g =
-        Grant::for_request(request, &holder.key.public_key(), data, "fr", &vp_token, now(), now() + 86_400, &mut OsRng);
+        Grant::for_request(request, &holder.key.public_key(), data, "fr", &vp_token, now(), now() + 86_400, &mut OsRng)
+            .for_children(children);
     let grant = g.sign(&holder.key).unwrap();
     AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant: Some(grant), mandate: None }
         .to_form()

@@ -16,7 +16,9 @@ use serde_json::Map;
 use super::dcql::HeldCredential;
 use super::request::RequestObject;
 use super::url::{UrlError, form_decode, form_encode};
-use crate::consent::{ConsentError, DataCategory, ExchangeBinding, UnverifiedGrant, VerifiedGrant, vp_token_hash};
+use crate::consent::{
+    Child, ConsentError, DataCategory, ExchangeBinding, UnverifiedGrant, VerifiedGrant, children_in, vp_token_hash,
+};
 use crate::jose::PublicKey;
 use crate::mandate::{MandateError, UnverifiedMandate, VerifiedMandate};
 use crate::sd_jwt::{ClaimPath, KeyBindingCheck, SdJwt, SdJwtError, lookup};
@@ -119,6 +121,33 @@ pub enum ResponseError {
     /// The mandate the representative acts under does not allow this answer.
     #[error("mandate: {0}")]
     Mandate(MandateError),
+    /// The grant names a child that no household credential presented discloses: a parent
+    /// answers for the children of their own household only.
+    #[error("the grant names a child not in the household presented")]
+    ChildNotInHousehold,
+    /// A presented household credential discloses a child the grant does not name: the grant
+    /// must say whom the parent acted for.
+    #[error("a child whose data is disclosed is not named in the grant")]
+    ChildNotNamed,
+}
+
+/// The children a grant names are exactly those the presented credentials disclose (each named
+/// once per disclosure), so that who acted for whom is recorded and a parent cannot claim to act
+/// for a child the household credential does not name.
+fn check_children(named: &[Child], credentials: &[(String, Vec<VerifiedVc>)]) -> Result<(), ResponseError> {
+    let mut disclosed: Vec<Child> = Vec::new();
+    for (_, vcs) in credentials {
+        for vc in vcs {
+            disclosed.extend(children_in(&vc.claims));
+        }
+    }
+    for child in named {
+        let Some(at) = disclosed.iter().position(|c| c == child) else {
+            return Err(ResponseError::ChildNotInHousehold);
+        };
+        disclosed.swap_remove(at);
+    }
+    if disclosed.is_empty() { Ok(()) } else { Err(ResponseError::ChildNotNamed) }
 }
 
 /// The replay memory the caller provides (the guichet backs it with its database).
@@ -371,6 +400,7 @@ pub fn verify_response(
             (grant, Some((mandate, representative)))
         }
     };
+    check_children(&grant.grant().children, &credentials)?;
     if !seen.first_use(&request.client_id, &request.nonce) {
         return Err(ResponseError::Replay);
     }

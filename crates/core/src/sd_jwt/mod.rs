@@ -254,6 +254,15 @@ impl SdJwt {
         Ok(self.select(paths)?.0)
     }
 
+    /// The claims a presentation of `paths` discloses, as its verifier will see them (what a
+    /// grant must describe, such as the household's children it is for).
+    pub fn disclosed_claims(&self, paths: &[ClaimPath]) -> Result<Map<String, Value>, PresentError> {
+        let presented = SdJwt::parse(&self.select(paths)?.0).map_err(PresentError::Credential)?;
+        let payload = parse_json_object(presented.jws.payload_unverified())
+            .map_err(|e| PresentError::Credential(SdJwtError::IssuerJws(JwsError::Payload(e))))?;
+        Ok(reveal::reveal(payload, presented.disclosures).map_err(PresentError::Credential)?.claims)
+    }
+
     /// The SD-JWT with the disclosures `paths` need, and the holder's view of all claims.
     fn select(&self, paths: &[ClaimPath]) -> Result<(String, Map<String, Value>), PresentError> {
         if self.kb_jwt.is_some() {

@@ -505,19 +505,22 @@ pub fn answer_sharing(holder: &Holder, request: &RequestObject, grant_signer: &S
     assert!(m.satisfiable);
     let mut entries = Vec::new();
     let mut data = Vec::new();
+    let mut children = Vec::new();
     for q in &request.dcql_query.credentials {
         let c = &m.candidates(&q.id)[0];
         let i = ["c0", "c1", "c2", "c3"].iter().position(|x| *x == c.credential_id).unwrap();
         let shared: Vec<String> = c.required.iter().chain(c.optional.iter().filter(|_| optional)).cloned().collect();
         let paths: Vec<ClaimPath> = shared.iter().map(|p| ClaimPath::parse(p).unwrap()).collect();
-        let p = SdJwt::parse(&holder.credentials[i].1)
-            .unwrap()
+        let sd = SdJwt::parse(&holder.credentials[i].1).unwrap();
+        let p = sd
             .present(
                 &paths,
                 &holder.key,
                 &KeyBindingParams { nonce: &request.nonce, aud: &request.client_id, iat: now(), alg: None },
             )
             .unwrap();
+        // As a wallet does: the grant names the household's children whose entries go.
+        children.extend(souverain_core::consent::children_in(&sd.disclosed_claims(&paths).unwrap()));
         entries.push((q.id.clone(), vec![p]));
         data.push(DataCategory { vct: c.vct.clone(), claims: shared });
     }
@@ -531,7 +534,8 @@ pub fn answer_sharing(holder: &Holder, request: &RequestObject, grant_signer: &S
         now(),
         now() + 86_400 * 30,
         &mut OsRng,
-    );
+    )
+    .for_children(children);
     let grant = g.sign(grant_signer).unwrap();
     let form = AuthorizationResponse {
         vp_token: vp_token.clone(),
