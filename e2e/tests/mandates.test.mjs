@@ -92,6 +92,8 @@ test("a carer enrols the person she acts for in the heatwave register, until the
     await screenshot(carer, "mandate-request-for-jeanne-fr");
     await carer.getByRole("button", { name: "Accepter et envoyer pour cette personne" }).click();
     await carer.getByText("Réponse envoyée et reçu du service vérifié.").waitFor({ timeout: 20_000 });
+    // The register is read only while the prefect's emergency plan is in force.
+    await api("POST", "/api/agent/services/canicule/emergency", { reference: "Arrêté préfectoral 45-2027-07-12", hours: 72 });
     const result = await api("GET", `/api/agent/requests/${request.id}`);
     assert.equal(result.state, "verified");
     assert.equal(result.claims[0].claims.family_name, "Lefèvre");

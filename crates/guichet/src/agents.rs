@@ -41,6 +41,8 @@ pub struct Roles {
     pub issue: bool,
     /// May revoke credentials.
     pub revoke: bool,
+    /// Services whose emergency plan the agent records (the prefect's act, its end, its lifting).
+    pub declare_emergency: BTreeSet<String>,
 }
 
 impl Roles {
@@ -49,6 +51,7 @@ impl Roles {
         let mut roles = Roles::default();
         for rule in rules.iter().filter(|r| rule_matches(r, claims)) {
             roles.read_results.extend(rule.read_results.iter().cloned());
+            roles.declare_emergency.extend(rule.declare_emergency.iter().cloned());
             roles.issue |= rule.issue;
             roles.revoke |= rule.revoke;
         }
@@ -78,6 +81,8 @@ pub enum Right<'a> {
     Issue,
     /// Revoke credentials.
     Revoke,
+    /// Record that the prefect triggered or lifted a service's emergency plan.
+    DeclareEmergency(&'a str),
 }
 
 /// Who is calling the agents' side: a request extension that [`gate`] sets on every agents' path.
@@ -106,6 +111,7 @@ impl AgentCaller {
                 Right::ReadResults(service) => roles.read_results.contains(service),
                 Right::Issue => roles.issue,
                 Right::Revoke => roles.revoke,
+                Right::DeclareEmergency(service) => roles.declare_emergency.contains(service),
             },
         }
     }
@@ -119,6 +125,7 @@ impl AgentCaller {
             Right::ReadResults(service) => format!("reading the results of the service {service:?}"),
             Right::Issue => "issuing credentials".to_owned(),
             Right::Revoke => "revoking credentials".to_owned(),
+            Right::DeclareEmergency(service) => format!("recording the emergency plan of the service {service:?}"),
         };
         Err(ApiError::RoleRequired(what))
     }
@@ -333,6 +340,9 @@ mod tests {
             rule("email_domain = \"cantine.example\"\nread_results = [\"cantine\"]"),
             rule("claim = \"groups\"\nvalue = \"accueil\"\nissue = true"),
             rule("claim = \"siret\"\nvalue = \"21450030500017\"\nread_results = [\"voirie\"]"),
+            rule(
+                "claim = \"groups\"\nvalue = \"ccas\"\nread_results = [\"canicule\"]\ndeclare_emergency = [\"canicule\"]",
+            ),
         ];
         let claims = |v: Value| v.as_object().unwrap().clone();
         let canteen = Roles::from_claims(&rules, &claims(json!({"email": "m@CANTINE.example", "groups": ["x"]})));
@@ -342,8 +352,10 @@ mod tests {
             &rules,
             &claims(json!({"email": "p@mairie.example", "groups": ["accueil"], "siret": "21450030500017"})),
         );
-        assert!(desk.issue && !desk.revoke);
+        assert!(desk.issue && !desk.revoke && desk.declare_emergency.is_empty());
         assert_eq!(desk.read_results.iter().collect::<Vec<_>>(), ["voirie"]);
+        let ccas = Roles::from_claims(&rules, &claims(json!({"groups": ["ccas"]})));
+        assert_eq!(ccas.declare_emergency.iter().collect::<Vec<_>>(), ["canicule"]);
         // A look-alike domain, a claim of another type, or no claim at all: nothing.
         let none = Roles::from_claims(
             &rules,
@@ -357,12 +369,19 @@ mod tests {
     fn rights_follow_roles() {
         let agent = AgentCaller::Agent {
             identity: AgentIdentity { issuer: "i".into(), subject: "s".into(), display_name: "n".into() },
-            roles: Roles { read_results: ["cantine".to_owned()].into(), issue: true, revoke: false },
+            roles: Roles {
+                read_results: ["cantine".to_owned(), "canicule".to_owned()].into(),
+                issue: true,
+                revoke: false,
+                declare_emergency: Default::default(),
+            },
         };
         assert!(agent.may(Right::ReadResults("cantine")));
         assert!(!agent.may(Right::ReadResults("voirie")));
         assert!(agent.may(Right::Issue));
         assert_eq!(agent.require(Right::Revoke).unwrap_err().status(), StatusCode::FORBIDDEN);
+        // Reading the register is not opening it: the plan is recorded by another role.
+        assert_eq!(agent.require(Right::DeclareEmergency("canicule")).unwrap_err().status(), StatusCode::FORBIDDEN);
         assert!(AgentCaller::Machine.may(Right::Revoke));
         assert!(AgentCaller::LoopbackDemo.may(Right::ReadResults("voirie")));
         assert_eq!(agent.identity().map(|i| i.subject.as_str()), Some("s"));

@@ -97,3 +97,21 @@ pub(crate) fn read<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
         other => ApiError::InvalidBody(other.to_string()),
     })
 }
+
+/// `POST /api/agent/services/{service}/emergency`.
+#[derive(Debug)]
+pub(crate) struct EmergencyBody {
+    /// The prefect's act that triggered the plan (decree number or alert reference).
+    pub reference: String,
+    /// How long the plan lasts, in hours, unless lifted before.
+    pub hours: u32,
+}
+
+impl FromJson for EmergencyBody {
+    fn from_json(value: Value, member: &'static str) -> Result<EmergencyBody, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let body = EmergencyBody { reference: m.take("reference")?, hours: m.take("hours")? };
+        m.deny_unknown()?;
+        Ok(body)
+    }
+}

@@ -225,6 +225,10 @@ pub struct RoleRule {
     /// Services whose results and grants the agent may read (and ask citizens for).
     #[serde(default)]
     pub read_results: Vec<String>,
+    /// Services for which the agent records the prefect's triggering and lifting of the
+    /// emergency plan (`emergency_plan_only` services).
+    #[serde(default)]
+    pub declare_emergency: Vec<String>,
     /// May create credential offers.
     #[serde(default)]
     pub issue: bool,
@@ -373,6 +377,11 @@ pub struct ServiceConfig {
     pub erasure: Erasure,
     /// Purposes.
     pub purposes: Vec<PurposeConfig>,
+    /// The data received is read only while an emergency plan the prefect triggered is in force
+    /// (the heatwave and cold-spell register, CASF art. L121-6-1): agents record the plan, and
+    /// reading a citizen's answer is refused outside one.
+    #[serde(default)]
+    pub emergency_plan_only: bool,
 }
 
 /// A purpose a service asks data for.
@@ -613,6 +622,12 @@ fn check_oidc(oidc: &OidcConfig, services: &[ServiceConfig]) -> Result<(), Confi
         if let Some(unknown) = rule.read_results.iter().find(|id| !services.iter().any(|s| &s.id == *id)) {
             return Err(ConfigError::Oidc(format!("role rule names an unknown service {unknown:?}")));
         }
+        let register = |id: &String| services.iter().any(|s| &s.id == id && s.emergency_plan_only);
+        if let Some(other) = rule.declare_emergency.iter().find(|id| !register(id)) {
+            return Err(ConfigError::Oidc(format!(
+                "declare_emergency names {other:?}, which is no service with emergency_plan_only"
+            )));
+        }
     }
     Ok(())
 }
@@ -694,6 +709,10 @@ mod tests {
         assert_eq!((oidc.idle_timeout, oidc.session_lifetime), (1800, 36_000));
         assert!(oidc.scopes.contains(&"openid".to_owned()));
         assert!(with_oidc("issuer = \"http://127.0.0.1:9000\"\nclient_id = \"g\"").is_ok());
+        let prefecture = with_oidc(&format!(
+            "{base}[[oidc.roles]]\nemail_domain = \"ccas.example\"\ndeclare_emergency = [\"canicule\"]"
+        ));
+        assert_eq!(prefecture.unwrap().oidc.unwrap().roles[0].declare_emergency, ["canicule"]);
         for bad in [
             // Plain http beyond this machine; an empty client id; a zero lifetime.
             "issuer = \"http://auth.example\"\nclient_id = \"g\"".to_owned(),
@@ -704,6 +723,9 @@ mod tests {
             format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\nclaim = \"groups\"\nvalue = \"x\""),
             format!("{base}[[oidc.roles]]\nclaim = \"groups\"\nissue = true"),
             format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\nread_results = [\"piscine\"]"),
+            // The emergency plan of a service that keeps no register for one, or of none.
+            format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\ndeclare_emergency = [\"cantine\"]"),
+            format!("{base}[[oidc.roles]]\nemail_domain = \"a.example\"\ndeclare_emergency = [\"piscine\"]"),
         ] {
             assert!(matches!(with_oidc(&bad), Err(ConfigError::Oidc(_))), "{bad}");
         }

@@ -118,6 +118,12 @@ pub enum ApiError {
     MandateRevoked,
     /// A mandate revocation that is malformed or not signed by its principal.
     InvalidRevocation(String),
+    /// The service's register is read only while an emergency plan is in force, and none is
+    /// (403: the heatwave register, CASF art. L121-6-1).
+    EmergencyPlanNotInForce,
+    /// An emergency plan declared for a service whose data is not kept for one, or without the
+    /// prefect's act or a valid duration.
+    InvalidEmergencyPlan(String),
 
     // --- Consent registry ----------------------------------------------------------------
     /// The withdrawal is malformed or not signed by the grant's holder.
@@ -165,7 +171,7 @@ impl ApiError {
             AgentTokenRequired | AccessTokenRequired | UnknownAccessToken | AlreadyIssued => StatusCode::UNAUTHORIZED,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AgentSignInRequired => StatusCode::UNAUTHORIZED,
-            RoleRequired(_) | MandateRevoked => StatusCode::FORBIDDEN,
+            RoleRequired(_) | MandateRevoked | EmergencyPlanNotInForce => StatusCode::FORBIDDEN,
             SignIn(cause) => cause.status(),
             UnknownCredential | UnknownService | UnknownRequest | UnknownGrant | UnknownLogEntry => {
                 StatusCode::NOT_FOUND
@@ -199,6 +205,7 @@ impl ApiError {
             | CredentialNotIssuedHere
             | InvalidMandate(_)
             | InvalidRevocation(_)
+            | InvalidEmergencyPlan(_)
             | InvalidWithdrawal(_)
             | MissingPurpose => StatusCode::BAD_REQUEST,
         }
@@ -247,6 +254,8 @@ impl ApiError {
             InvalidMandate(_) => "invalid_mandate",
             MandateRevoked => "mandate_revoked",
             InvalidRevocation(_) => "invalid_revocation",
+            EmergencyPlanNotInForce => "emergency_plan_not_in_force",
+            InvalidEmergencyPlan(_) => "invalid_emergency_plan",
             InvalidWithdrawal(_) => "invalid_withdrawal",
             UnknownGrant => "unknown_grant",
             ConsentExpired(_) => "consent_expired",
@@ -275,6 +284,7 @@ impl ApiError {
             | InvalidWithdrawal(detail)
             | InvalidMandate(detail)
             | InvalidRevocation(detail)
+            | InvalidEmergencyPlan(detail)
             | ConsentExpired(detail) => return detail.clone(),
             ReservedClaim(name) => return format!("the claim {name:?} is reserved"),
             RoleRequired(what) => return format!("your roles do not allow {what}"),
@@ -315,6 +325,9 @@ impl ApiError {
             RevokedCredential => "a presented credential was revoked",
             CredentialNotIssuedHere => "a presented credential was not issued here",
             MandateRevoked => "the person revoked the mandate this answer was given under",
+            EmergencyPlanNotInForce => {
+                "this register is read only while the prefect's emergency plan is in force, and none is"
+            }
             UnknownGrant => "no such grant",
             AlreadyWithdrawn => "the grant was already withdrawn",
             MissingPurpose => "the `purpose` parameter is required",

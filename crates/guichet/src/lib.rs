@@ -24,6 +24,7 @@ pub mod citizen;
 pub mod config;
 pub mod csrf;
 pub mod data_log;
+mod emergency;
 pub mod error;
 pub mod hardening;
 mod html;
@@ -521,6 +522,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(verification::routes())
         .merge(registry::routes())
         .merge(mandates::routes())
+        .merge(emergency::routes())
         .merge(register::routes())
         .merge(oidc::routes())
         .merge(log_serve::routes())

@@ -240,7 +240,17 @@ fn service_activity(config: &Config, service: &ServiceConfig, purpose: &PurposeC
         ),
         retention_days: Some(purpose.retention_days),
         transfers_outside_eu: transfers(config),
-        security_measures: security_measures(config),
+        security_measures: {
+            let mut measures = security_measures(config);
+            if service.emergency_plan_only {
+                measures.push(
+                    "Consultation par les agents seulement pendant un plan d'alerte et d'urgence déclenché par le préfet, \
+enregistré au guichet (acte, agent, durée) ; refusée en dehors"
+                        .to_owned(),
+                );
+            }
+            measures
+        },
     }
 }
 

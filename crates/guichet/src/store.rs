@@ -339,6 +339,35 @@ pub struct GrantRow {
     pub representative: Option<String>,
 }
 
+/// An emergency plan the prefect triggered, as an agent recorded it: while it is in force, the
+/// service's register (`emergency_plan_only`) may be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyPlanRow {
+    /// Row id (set by the store).
+    pub id: i64,
+    /// The service whose register it opens.
+    pub service: String,
+    /// The prefect's act that triggered it (decree number or alert reference).
+    pub reference: String,
+    /// The agent who recorded it, as the data-use log names agents.
+    pub declared_by: String,
+    /// When it was recorded (Unix seconds): it is in force from then.
+    pub declared_at: i64,
+    /// When it ends by itself (Unix seconds).
+    pub ends_at: i64,
+    /// When an agent lifted it before its end, if one did.
+    pub lifted_at: Option<i64>,
+    /// Who lifted it.
+    pub lifted_by: Option<String>,
+}
+
+impl EmergencyPlanRow {
+    /// Whether the plan is in force at `now`: recorded, not ended, not lifted.
+    pub fn in_force(&self, now: i64) -> bool {
+        self.declared_at <= now && now < self.ends_at && self.lifted_at.is_none_or(|lifted| now < lifted)
+    }
+}
+
 /// A signed-in agent's session (OpenID Connect). The cookie holds a random id; the store keeps
 /// only its SHA-256, so that reading the database gives no usable cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -515,6 +544,12 @@ pub trait Store: Send + Sync {
     fn mandate_revoked(&self, mandate_id: &str, principal: &str) -> Result<Option<i64>, StoreError>;
     /// The grants given under `mandate_id`, oldest first.
     fn grants_under_mandate(&self, mandate_id: &str) -> Result<Vec<GrantRow>, StoreError>;
+    /// Records an emergency plan (its `id` is ignored); returns the new row's id.
+    fn declare_emergency(&self, plan: &EmergencyPlanRow) -> Result<i64, StoreError>;
+    /// Lifts the plans of `service` in force at `now`, as `by`; returns how many were.
+    fn lift_emergency(&self, service: &str, by: &str, now: i64) -> Result<usize, StoreError>;
+    /// The emergency plans of `service`, newest first.
+    fn emergency_plans(&self, service: &str) -> Result<Vec<EmergencyPlanRow>, StoreError>;
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
@@ -618,6 +653,15 @@ CREATE TABLE mandate_revocations (
   mandate_id TEXT NOT NULL, principal TEXT NOT NULL, revocation_jwt TEXT NOT NULL, revoked_at INTEGER NOT NULL,
   PRIMARY KEY (mandate_id, principal)
 );
+",
+    // Emergency plans (CASF L121-6-1): the heatwave register is read only while one is in force.
+    r"
+CREATE TABLE emergency_plans (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, service TEXT NOT NULL, reference TEXT NOT NULL,
+  declared_by TEXT NOT NULL, declared_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,
+  lifted_at INTEGER, lifted_by TEXT
+);
+CREATE INDEX emergency_plans_service ON emergency_plans (service, declared_at);
 ",
 ];
 
@@ -799,6 +843,21 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         event_seed: r.get(18)?,
         mandate_id: r.get(19)?,
         representative: r.get(20)?,
+    })
+}
+
+const EMERGENCY_COLUMNS: &str = "id, service, reference, declared_by, declared_at, ends_at, lifted_at, lifted_by";
+
+fn emergency_row(r: &rusqlite::Row<'_>) -> Result<EmergencyPlanRow, rusqlite::Error> {
+    Ok(EmergencyPlanRow {
+        id: r.get(0)?,
+        service: r.get(1)?,
+        reference: r.get(2)?,
+        declared_by: r.get(3)?,
+        declared_at: r.get(4)?,
+        ends_at: r.get(5)?,
+        lifted_at: r.get(6)?,
+        lifted_by: r.get(7)?,
     })
 }
 
@@ -1516,6 +1575,36 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()
+        })
+    }
+
+    fn declare_emergency(&self, p: &EmergencyPlanRow) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO emergency_plans (service, reference, declared_by, declared_at, ends_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![p.service, p.reference, p.declared_by, p.declared_at, p.ends_at],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    fn lift_emergency(&self, service: &str, by: &str, now: i64) -> Result<usize, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE emergency_plans SET lifted_at = ?3, lifted_by = ?2
+                 WHERE service = ?1 AND lifted_at IS NULL AND declared_at <= ?3 AND ends_at > ?3",
+                params![service, by, now],
+            )
+        })
+    }
+
+    fn emergency_plans(&self, service: &str) -> Result<Vec<EmergencyPlanRow>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {EMERGENCY_COLUMNS} FROM emergency_plans WHERE service = ?1 ORDER BY declared_at DESC, id DESC"
+            ))?;
+            st.query_map(params![service], emergency_row)?.collect()
         })
     }
 

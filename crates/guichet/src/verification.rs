@@ -363,6 +363,8 @@ fn result(app: &App, caller: &AgentCaller, id: &str) -> Result<Value, ApiError> 
         let state = if row.exp <= app.now() { "expired" } else { "pending" };
         return Ok(json!({"id": row.id, "service": row.service, "purpose": row.purpose, "state": state}));
     };
+    // The heatwave register is read only while the prefect's emergency plan is in force.
+    crate::emergency::require_plan(app, &row.service, app.now())?;
     let grant = app.store.grant(&grant_id)?.ok_or_else(|| ApiError::internal(&"request with a missing grant"))?;
     // Log before acting: the read is appended (and committed) before anything of the citizen's
     // is read for the agent; if it cannot be, the agent sees nothing.
@@ -494,8 +496,10 @@ async fn service_page(
         ),
         _ => String::new(),
     };
+    let (app2, caller2, id2, field) = (app.clone(), caller.clone(), service.clone(), csrf.field());
+    let emergency = blocking(move || crate::emergency::page_section(&app2, &caller2, &id2, &field)).await?;
     let body = format!(
-        "<form method=\"post\" action=\"/guichet/services/{}/demandes\">{}<label>Finalité<select name=\"purpose\">{options}</select></label>\
+        "{emergency}<form method=\"post\" action=\"/guichet/services/{}/demandes\">{}<label>Finalité<select name=\"purpose\">{options}</select></label>\
 <button>Demander au citoyen</button></form><h2>Réponses</h2>{results}{next}",
         escape(&svc.config.id),
         csrf.field()

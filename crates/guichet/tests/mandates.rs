@@ -75,6 +75,11 @@ async fn a_carer_enrols_the_person_until_the_person_revokes(backend: &Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let grant_id = r.json()["grant_id"].as_str().unwrap().to_owned();
+    // The register is read only while the prefect's emergency plan is in force.
+    let refused = server.get(&format!("/api/agent/requests/{}", fetched.id)).await;
+    assert_eq!((refused.status, refused.error()), (403, "emergency_plan_not_in_force".to_owned()));
+    let plan = json!({"reference": "Arrêté préfectoral 45-2027-07-12", "hours": 72});
+    assert_eq!(server.post_json("/api/agent/services/canicule/emergency", &plan).await.status, 201);
     // The agent sees the person's enrolment data.
     let result = server.get(&format!("/api/agent/requests/{}", fetched.id)).await.json();
     assert_eq!(result["state"], "verified");

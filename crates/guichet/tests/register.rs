@@ -82,6 +82,11 @@ async fn the_register_follows_the_configuration_and_stays_on_the_agents_side() {
     let sport = rows.iter().find(|r| r[0] == "sport/tarif-resident").unwrap();
     assert!(sport[column("Durée de conservation")].starts_with("45 jours"), "{sport:?}");
     assert!(sport[column("Transferts hors de l'Union européenne")].contains("hors de l'Union européenne (US)"));
+    // The heatwave register says it is read only during the prefect's plan; the others do not.
+    let plan = "pendant un plan d'alerte et d'urgence déclenché par le préfet";
+    let heatwave = rows.iter().find(|r| r[0] == "canicule/inscription").unwrap();
+    assert!(heatwave[column("Mesures de sécurité")].contains(plan), "{heatwave:?}");
+    assert!(!sport[column("Mesures de sécurité")].contains(plan));
     server.stop().await;
 
     // With an agents' token configured, the register needs it like every agents' page.

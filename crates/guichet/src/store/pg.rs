@@ -32,9 +32,9 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    AgentSessionRow, CitizenOffer, CredentialQuery, Erased, ErasureRow, Exchange, GrantRow, IssuedCredential,
-    MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow, Retention, Store, StoreError, StoredCheckpoint, bytes32,
-    constant_time_eq, to_i64,
+    AgentSessionRow, CitizenOffer, CredentialQuery, EmergencyPlanRow, Erased, ErasureRow, Exchange, GrantRow,
+    IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow, Retention, Store, StoreError,
+    StoredCheckpoint, bytes32, constant_time_eq, to_i64,
 };
 use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
 
@@ -145,6 +145,14 @@ CREATE TABLE mandate_revocations (
   mandate_id TEXT NOT NULL, principal TEXT NOT NULL, revocation_jwt TEXT NOT NULL, revoked_at BIGINT NOT NULL,
   PRIMARY KEY (mandate_id, principal)
 );
+",
+    r"
+CREATE TABLE emergency_plans (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, service TEXT NOT NULL, reference TEXT NOT NULL,
+  declared_by TEXT NOT NULL, declared_at BIGINT NOT NULL, ends_at BIGINT NOT NULL,
+  lifted_at BIGINT, lifted_by TEXT
+);
+CREATE INDEX emergency_plans_service ON emergency_plans (service, declared_at);
 ",
 ];
 
@@ -1073,6 +1081,39 @@ impl Store for PgStore {
         })
     }
 
+    fn declare_emergency(&self, p: &EmergencyPlanRow) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let row = c.query_one(
+                "INSERT INTO emergency_plans (service, reference, declared_by, declared_at, ends_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&p.service, &p.reference, &p.declared_by, &p.declared_at, &p.ends_at],
+            )?;
+            row.try_get(0)
+        })
+    }
+
+    fn lift_emergency(&self, service: &str, by: &str, now: i64) -> Result<usize, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE emergency_plans SET lifted_at = $3, lifted_by = $2
+                 WHERE service = $1 AND lifted_at IS NULL AND declared_at <= $3 AND ends_at > $3",
+                &[&service, &by, &now],
+            )?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
+    }
+
+    fn emergency_plans(&self, service: &str) -> Result<Vec<EmergencyPlanRow>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT id, service, reference, declared_by, declared_at, ends_at, lifted_at, lifted_by
+                 FROM emergency_plans WHERE service = $1 ORDER BY declared_at DESC, id DESC",
+                &[&service],
+            )?;
+            rows.iter().map(emergency_row).collect()
+        })
+    }
+
     fn grants_under_mandate(&self, mandate_id: &str) -> Result<Vec<GrantRow>, StoreError> {
         self.with(|c| {
             let rows = c.query(
@@ -1199,6 +1240,19 @@ impl LogTx for PgLog<'_, '_> {
         tx.execute("UPDATE log_head SET size = $1 WHERE id = 1", &[&(index + 1)])?;
         Ok(())
     }
+}
+
+fn emergency_row(r: &Row) -> Result<EmergencyPlanRow, postgres::Error> {
+    Ok(EmergencyPlanRow {
+        id: r.try_get(0)?,
+        service: r.try_get(1)?,
+        reference: r.try_get(2)?,
+        declared_by: r.try_get(3)?,
+        declared_at: r.try_get(4)?,
+        ends_at: r.try_get(5)?,
+        lifted_at: r.try_get(6)?,
+        lifted_by: r.try_get(7)?,
+    })
 }
 
 fn agent_session_row(r: &Row) -> Result<AgentSessionRow, postgres::Error> {
