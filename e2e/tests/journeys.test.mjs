@@ -32,7 +32,11 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     assert.match(await page.locator(".request-facts").textContent(), /Inscrire vos enfants à la cantine/);
     assert.match(await page.locator(".request-facts").textContent(), /365 jours/);
     const asked = await page.locator("[data-claim]").evaluateAll((els) => els.map((e) => e.dataset.claim).sort());
-    assert.deepEqual(asked, ["/address/locality", "/address/street_address", "/children"]);
+    assert.deepEqual(asked, ["/address/locality", "/address/street_address", "/children/0", "/children/1"]);
+    // The canteen asks for the children: the parent answers for Léa only, each child a switch.
+    const tom = page.locator('[data-claim="/children/1"]');
+    assert.match(await tom.textContent(), /Enfants \(Tom\)/);
+    await tom.locator('input[role="switch"]').uncheck();
     // The street address is optional: shared unless the citizen switches it off, which she does.
     const street = page.locator('[data-claim="/address/street_address"] input[role="switch"]');
     assert.equal(await street.isChecked(), true);
@@ -60,7 +64,9 @@ test("the whole story: credentials, the canteen's request, journal, withdrawal w
     assert.equal(result.state, "verified");
     const seen = Object.fromEntries(result.claims.map((c) => [c.vct, c.claims]));
     assert.deepEqual(seen["urn:souverain:vct:residence:1"], { address: { locality: "Beaulieu-sur-Loire" } });
-    assert.deepEqual(seen["urn:souverain:vct:household:1"], { children: HOUSEHOLD.children });
+    assert.deepEqual(seen["urn:souverain:vct:household:1"], { children: [HOUSEHOLD.children[0]] }, "Tom's entry stayed home");
+    // The grant says whom the parent acted for.
+    assert.deepEqual(result.grant.content.children, [{ given_name: "Léa", birthdate: "2018-04-12" }]);
     const grantId = result.grant.id;
 
     // Home: the canteen now holds these claims, for this purpose, until the consent's end.

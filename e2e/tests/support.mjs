@@ -189,7 +189,10 @@ export const RESIDENCE = {
 /** The claims of the demo citizen's household composition. */
 export const HOUSEHOLD = {
   family_name: "Martin",
-  children: [{ given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" }],
+  children: [
+    { given_name: "Léa", birthdate: "2018-04-12", school: "École Jules-Ferry" },
+    { given_name: "Tom", birthdate: "2020-09-30", school: "École Jules-Ferry" },
+  ],
 };
 
 /** The agent creates an offer; returns the wallet link. */

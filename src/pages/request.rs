@@ -10,8 +10,9 @@ use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind, Field, Scanner};
 use crate::i18n::{Lang, Text};
 use crate::route::{self, Route};
-use crate::services::presentation::{self, ClaimKind, Prepared, PresentError, Sent, Trust};
+use crate::services::presentation::{self, CHILDREN, ClaimKind, Prepared, PresentError, QueryPlan, Sent, Trust};
 use crate::state::{Action, use_app};
+use souverain_core::consent::children_in;
 
 fn error_text(e: &PresentError) -> Text {
     match e {
@@ -271,7 +272,7 @@ fn view_request(
                         <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::RequestMissing).replace("{vct}", &l.vct(&plan.vct)) }</Alert>
                     }
                     <ul class="claim-list">
-                        { for plan.claims.iter().map(|(ptr, kind)| claim_row(l, &plan.query_id, ptr, kind, choices)) }
+                        { for plan.claims.iter().map(|(ptr, kind)| claim_row(l, &plan.query_id, ptr, &claim_name(l, plan, ptr), kind, choices)) }
                     </ul>
                 </fieldset>
             }) }
@@ -292,10 +293,20 @@ fn short(did: &str) -> String {
     format!("…{tail}")
 }
 
-fn claim_row(l: Lang, query: &str, ptr: &str, kind: &ClaimKind, choices: &UseStateHandle<Choices>) -> Html {
+/// A claim in words; a child of the household by the claim's name and the child's given name.
+fn claim_name(l: Lang, plan: &QueryPlan, ptr: &str) -> String {
+    let child = ptr.strip_prefix("/children/").and_then(|i| i.parse::<usize>().ok());
+    let held = plan.held.as_ref().map(|(h, _)| children_in(&h.vc.claims)).unwrap_or_default();
+    match child.and_then(|i| held.get(i)) {
+        Some(c) => format!("{} ({})", l.claim_path(CHILDREN), c.given_name),
+        None => l.claim_path(ptr),
+    }
+}
+
+fn claim_row(l: Lang, query: &str, ptr: &str, name: &str, kind: &ClaimKind, choices: &UseStateHandle<Choices>) -> Html {
     let key = (query.to_owned(), ptr.to_owned());
     let on = choices.iter().find(|(k, _)| *k == key).is_some_and(|(_, on)| *on);
-    let name = l.claim_path(ptr);
+    let name = name.to_owned();
     let id = format!("claim-{}-{}", query, ptr.trim_start_matches('/').replace('/', "-"));
     let note = match kind {
         ClaimKind::Required => Text::ClaimRequired,

@@ -77,6 +77,9 @@ pub enum Trust {
     ListInvalid,
 }
 
+/// The household credential's children: asked whole, answered child by child.
+pub const CHILDREN: &str = "/children";
+
 /// One claim the request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimKind {
@@ -293,7 +296,7 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
         let vct = query.vct_values.first().cloned().unwrap_or_default();
         let candidate = matched.candidates(&id).first().cloned();
         let held_vc = candidate.as_ref().and_then(|c| held.iter().find(|h| h.id == c.credential_id).cloned());
-        let claims = match &candidate {
+        let mut claims: Vec<(String, ClaimKind)> = match &candidate {
             Some(c) => c
                 .required
                 .iter()
@@ -315,6 +318,13 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
                 })
                 .collect(),
         };
+        // The household's children one by one: the parent chooses whom the answer is for (a
+        // child's entry answers the claim of the children: see `answer`).
+        let children = held_vc.as_ref().map_or(0, |h| children_in(&h.vc.claims).len());
+        if children > 0 && claims.iter().any(|(p, k)| p == CHILDREN && *k != ClaimKind::Excess) {
+            claims.retain(|(p, _)| p != CHILDREN);
+            claims.extend((0..children).map(|i| (format!("{CHILDREN}/{i}"), ClaimKind::Optional)));
+        }
         plans.push(QueryPlan { query_id: id, vct, held: held_vc.zip(candidate), claims });
     }
     let prepared = Prepared {
@@ -360,7 +370,16 @@ async fn answer(
         let Some((held, candidate)) = &plan.held else { return Err(PresentError::CannotDecline) };
         let disclosed: Vec<String> =
             share.iter().find(|(q, _)| *q == plan.query_id).map(|(_, d)| d.clone()).unwrap_or_default();
-        if !candidate.selection_allowed(&disclosed) {
+        // What was asked, for the query's rules and the grant: a child's entry stands for the
+        // children's claim.
+        let mut asked: Vec<String> = Vec::new();
+        for pointer in &disclosed {
+            let claim = if pointer.starts_with("/children/") { CHILDREN } else { pointer };
+            if !asked.iter().any(|a| a == claim) {
+                asked.push(claim.to_owned());
+            }
+        }
+        if !candidate.selection_allowed(&asked) {
             return Err(PresentError::CannotDecline);
         }
         let paths = disclosed
@@ -376,7 +395,7 @@ async fn answer(
         // all of them for `/children`, one for `/children/<index>`.
         let household = children_in(&held.vc.claims);
         for pointer in &disclosed {
-            match pointer.strip_prefix("/children") {
+            match pointer.strip_prefix(CHILDREN) {
                 Some("") => children.extend(household.iter().cloned()),
                 Some(entry) => children.extend(
                     entry
@@ -389,7 +408,7 @@ async fn answer(
             }
         }
         entries.push((plan.query_id.clone(), vec![presentation]));
-        data.push(DataCategory { vct: candidate.vct.clone(), claims: disclosed });
+        data.push(DataCategory { vct: candidate.vct.clone(), claims: asked });
     }
     let vp_token = VpToken(entries).to_json_text();
     let retention = i64::try_from(req.processing.retention_seconds).unwrap_or(i64::MAX);
