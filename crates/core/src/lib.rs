@@ -19,6 +19,7 @@
 //! | [`openid4vp`] | OpenID4VP 1.0 requests, DCQL, `direct_post` responses |
 //! | [`trust_list`] | the commune's signed list of services and what each may ask |
 //! | [`consent`] | signed consent grants, withdrawals and receipts (ISO/IEC TS 27560) |
+//! | [`rights`] | the right of access (GDPR art. 15) from a consent: a signed request, the service's signed export |
 //! | [`mandate`] | a person's signed mandate letting a carer's wallet act for them (scope, end, revocation); children of the household |
 //! | [`vault`] | the wallet's encrypted store format, journal and backup |
 //! | [`tlog`] | (feature `data-use-log`) the data-use log's transparency log (C2SP checkpoints, signed notes, cosignatures, tiles, witness; RFC 9162 proofs) |
@@ -37,6 +38,7 @@ pub mod json;
 pub mod mandate;
 pub mod openid4vci;
 pub mod openid4vp;
+pub mod rights;
 pub mod sd_jwt;
 pub mod sd_jwt_vc;
 pub mod status_list;

@@ -115,3 +115,19 @@ impl FromJson for EmergencyBody {
         Ok(body)
     }
 }
+
+/// `POST /api/consents/access`.
+#[derive(Debug)]
+pub(crate) struct AccessBody {
+    /// The holder's signed request (`access-request+jwt`).
+    pub request: String,
+}
+
+impl FromJson for AccessBody {
+    fn from_json(value: Value, member: &'static str) -> Result<AccessBody, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let body = AccessBody { request: m.take("request")? };
+        m.deny_unknown()?;
+        Ok(body)
+    }
+}

@@ -128,6 +128,9 @@ pub enum ApiError {
     // --- Consent registry ----------------------------------------------------------------
     /// The withdrawal is malformed or not signed by the grant's holder.
     InvalidWithdrawal(String),
+    /// The access request is malformed, not signed by the grant's principal, or about another
+    /// grant or service.
+    InvalidAccessRequest(String),
     /// No such grant.
     UnknownGrant,
     /// The grant has ended: nothing is left to withdraw.
@@ -207,6 +210,7 @@ impl ApiError {
             | InvalidRevocation(_)
             | InvalidEmergencyPlan(_)
             | InvalidWithdrawal(_)
+            | InvalidAccessRequest(_)
             | MissingPurpose => StatusCode::BAD_REQUEST,
         }
     }
@@ -257,6 +261,7 @@ impl ApiError {
             EmergencyPlanNotInForce => "emergency_plan_not_in_force",
             InvalidEmergencyPlan(_) => "invalid_emergency_plan",
             InvalidWithdrawal(_) => "invalid_withdrawal",
+            InvalidAccessRequest(_) => "invalid_access_request",
             UnknownGrant => "unknown_grant",
             ConsentExpired(_) => "consent_expired",
             AlreadyWithdrawn => "already_withdrawn",
@@ -282,6 +287,7 @@ impl ApiError {
             | WalletError(detail)
             | InvalidPresentation(detail)
             | InvalidWithdrawal(detail)
+            | InvalidAccessRequest(detail)
             | InvalidMandate(detail)
             | InvalidRevocation(detail)
             | InvalidEmergencyPlan(detail)

@@ -1,5 +1,6 @@
-//! The consent registry's API: withdrawal (verified, erasure applied, signed receipt) and the
-//! check a back office calls before processing.
+//! The consent registry's API: withdrawal (verified, erasure applied, signed receipt), the
+//! citizen's right of access from a consent (a signed export of what is kept) and the check a
+//! back office calls before processing.
 
 use std::sync::Arc;
 
@@ -12,9 +13,10 @@ use axum::routing::{get, post};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 use souverain_core::consent::{ExchangeBinding, GivenConsent, Receipt, UnverifiedGrant, UnverifiedWithdrawal};
+use souverain_core::rights::{AccessAnswer, HeldData, UnverifiedAccessRequest};
 
 use crate::agents::{AgentCaller, Right};
-use crate::bodies::WithdrawalBody;
+use crate::bodies::{AccessBody, WithdrawalBody};
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, respond};
 use crate::store::GrantRow;
@@ -24,6 +26,7 @@ use crate::{App, blocking, require_type};
 pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/api/consents/withdrawals", post(withdraw))
+        .route("/api/consents/access", post(access))
         .route("/api/consents/{grant_id}/check", get(check))
         .route("/guichet/consentements/{grant_id}", get(check_page))
         .route("/api/agent/erasures", get(erasures))
@@ -95,6 +98,44 @@ fn withdrawn_again(row: &GrantRow, compact: &str) -> Result<Value, ApiError> {
         })),
         _ => Err(ApiError::AlreadyWithdrawn),
     }
+}
+
+fn access_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
+    let request = UnverifiedAccessRequest::parse(compact).map_err(|e| ApiError::InvalidAccessRequest(e.to_string()))?;
+    let row = app.store.grant(request.grant_id_unverified())?.ok_or(ApiError::UnknownGrant)?;
+    let grant = verified_grant(&row)?;
+    let request = request.verify(&grant).map_err(|e| ApiError::InvalidAccessRequest(e.to_string()))?;
+    let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"grant of an unknown service"))?;
+    let now = app.now();
+    let state = if row.state == "given" && row.valid_until <= now { "expired" } else { row.state.as_str() };
+    let data = app
+        .store
+        .claims(&row.id)?
+        .into_iter()
+        .map(|(_, vct, claims)| {
+            let claims = serde_json::from_str::<Value>(&claims).ok().and_then(|v| v.as_object().cloned());
+            claims.map(|claims| HeldData { vct, claims }).ok_or_else(|| ApiError::internal(&"stored claims unreadable"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let answer = AccessAnswer::new(&request, &grant, state, Some(row.erasure_by), data, now, &mut OsRng)
+        .sign(&svc.key)
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(json!({"status": "answered", "grant_id": row.id, "answer": answer}))
+}
+
+/// `POST /api/consents/access`, body `{"request": "<access-request+jwt>"}`: the right of access
+/// (GDPR art. 15) for one grant → `{"status": "answered", "grant_id", "answer": "<access-answer+jwt>"}`,
+/// the export signed by the grant's service: every claim it keeps under the grant (per credential
+/// type, as received; none once erased), the grant's state and its erasure date.
+///
+/// Who may call: anyone; only a request signed by the grant's principal (the key that signed
+/// it, or for a carer's grant the person it was given for) is answered. Records nothing: the
+/// citizen reads what is theirs, and nothing of it reaches an agent.
+async fn access(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    require_type(&headers, "application/json")?;
+    let b: AccessBody = crate::bodies::read(&body)?;
+    let out = blocking(move || access_blocking(&app, &b.request)).await?;
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 /// `POST /api/consents/withdrawals`, body `{"withdrawal": "<consent-withdrawal+jwt>"}`.
