@@ -651,6 +651,8 @@ pub enum Text {
     PurposeMandateAct,
     /// Journal: done by me for a person.
     PurposeActingFor,
+    /// Journal purpose: a service's signed answer to my right of access.
+    PurposeRightsAccess,
     /// Journal purpose: the audit's state kept.
     PurposeAudit,
     /// Notice: an answer sent again was acknowledged.

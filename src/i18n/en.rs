@@ -338,8 +338,8 @@ pub(super) fn text(key: Text) -> &'static str {
         }
         Text::AuditRun => "Check the commune's log",
         Text::UsesJournalTitle => "What the services did with your data",
-        Text::MandatesTitle => "Mandates",
-        Text::MandatesOpen => "My mandates",
+        Text::MandatesTitle => "Mandates and rights",
+        Text::MandatesOpen => "My mandates and my rights",
         Text::ConsentActedBy => "Given for you by {name}",
         Text::ConsentActingFor => "Given by you for {name}",
         Text::PurposeMandateGiven => "Mandate given",
@@ -347,6 +347,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeMandateRevoked => "Mandate revoked",
         Text::PurposeMandateAct => "Done in your name under your mandate",
         Text::PurposeActingFor => "Done by you under a mandate",
+        Text::PurposeRightsAccess => "Right of access: the service's signed export received",
         Text::DeliveredNotice => "Answer received by the service, signed receipt verified.",
         Text::RefusedNotice => "An answer was refused by the service.",
         Text::PurposeConsentRefused => "answer refused by the service",

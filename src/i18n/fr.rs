@@ -352,8 +352,8 @@ pub(super) fn text(key: Text) -> &'static str {
         }
         Text::AuditRun => "Vérifier le journal de la commune",
         Text::UsesJournalTitle => "Ce que les services ont fait de vos données",
-        Text::MandatesTitle => "Procurations",
-        Text::MandatesOpen => "Mes procurations",
+        Text::MandatesTitle => "Procurations et droits",
+        Text::MandatesOpen => "Mes procurations et mes droits",
         Text::ConsentActedBy => "Donné pour vous par {name}",
         Text::ConsentActingFor => "Donné par vous pour {name}",
         Text::PurposeMandateGiven => "Procuration donnée",
@@ -361,6 +361,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeMandateRevoked => "Procuration révoquée",
         Text::PurposeMandateAct => "Fait en votre nom par votre mandataire",
         Text::PurposeActingFor => "Fait par vous pour votre mandant",
+        Text::PurposeRightsAccess => "Droit d'accès : export signé du service reçu",
         Text::DeliveredNotice => "Réponse reçue par le service, reçu signé vérifié.",
         Text::RefusedNotice => "Une réponse a été refusée par le service.",
         Text::PurposeConsentRefused => "réponse refusée par le service",

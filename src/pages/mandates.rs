@@ -72,6 +72,7 @@ pub fn section(state: &AppContext) -> Html {
                 "mandate-receive" => "receive",
                 "mandate-confirm" => "answer",
                 _ if id.starts_with("mandate-answer") => "prepare",
+                _ if id.starts_with("mandate-access") => "access",
                 _ => return,
             };
             run(&state, action, fields(&form));

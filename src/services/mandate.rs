@@ -19,14 +19,17 @@ use super::issuance::vault_free;
 use super::platform::now_unix;
 use super::vault::{Session, VaultFailure};
 
-/// Writes what the worker returned: only mandate, consent and commune-key records, each journaled.
+/// Writes what the worker returned: only mandate, access-answer, consent and commune-key records,
+/// each journaled.
 async fn apply(session: &Session, writes: &[Value]) -> Result<(), VaultFailure> {
     for w in writes {
         let text = |name: &str| w.get(name).and_then(Value::as_str).unwrap_or_default();
         let id = text("id");
         let kind = match text("kind") {
             "consent" if id.starts_with("grant-") => RecordKind::ConsentGrant,
-            "setting" if id.starts_with("mandate-") || id == "setting-commune-key" => RecordKind::Setting,
+            "setting" if id.starts_with("mandate-") || id.starts_with("access-") || id == "setting-commune-key" => {
+                RecordKind::Setting
+            }
             _ => return Err(VaultFailure::Other),
         };
         let journal = JournalKind::ALL.into_iter().find(|k| k.name() == text("journal")).ok_or(VaultFailure::Other)?;

@@ -28,6 +28,7 @@
 
 pub mod mandates;
 pub mod qr;
+pub mod rights;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -358,11 +358,20 @@ struct Records {
     grants: Vec<String>,
     /// The consents given under a mandate: its id, the service's name, when.
     acts: Vec<(String, Option<LocalizedText>, i64)>,
+    /// The consent records (JSON), for the right of access.
+    consents: Vec<Value>,
 }
 
 fn read_records(ask: &Ask) -> Records {
-    let mut r =
-        Records { given: vec![], held: vec![], credentials: vec![], commune: None, grants: vec![], acts: vec![] };
+    let mut r = Records {
+        given: vec![],
+        held: vec![],
+        credentials: vec![],
+        commune: None,
+        grants: vec![],
+        acts: vec![],
+        consents: vec![],
+    };
     for (kind, id, record) in &ask.records {
         match kind.as_str() {
             "setting" if id.starts_with(GIVEN) => {
@@ -383,7 +392,10 @@ fn read_records(ask: &Ask) -> Records {
                     r.credentials.push((record.clone(), vc));
                 }
             }
-            "consent" => act_of(&mut r, record),
+            "consent" => {
+                act_of(&mut r, record);
+                r.consents.push(record.clone());
+            }
             _ => {}
         }
     }
@@ -489,6 +501,7 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
     let mut out = MandatesAnswer::default();
     let mut notice: Option<Result<String, Failure>> = None;
     let mut link = None;
+    let (mut access_failed, mut export) = (false, None);
     let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
     match ask.action.as_str() {
         "give" => match give(ask, &r, net, &mut out).await {
@@ -589,9 +602,19 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
             Ok(false) => return out,
             Err(f) => notice = Some(Err(f)),
         },
+        // The right of access from a consent (rights.rs).
+        "access" => match crate::rights::access(ask, &r.consents, &field("grant"), &mut out) {
+            Ok(()) => return out,
+            Err(_) => access_failed = true,
+        },
+        "access_signed" => match crate::rights::access_signed(ask, &r.consents, net, &mut out).await {
+            Ok((jwt, verified)) => export = Some(crate::rights::export(ask.lang, &jwt, &verified, date)),
+            Err(_) => access_failed = true,
+        },
         _ => {}
     }
     out.html = page(ask, &r, notice, link.as_deref(), net, date).await;
+    out.html.push_str(&crate::rights::section(ask, &r.consents, access_failed, export.as_deref()));
     out
 }
 
@@ -910,7 +933,7 @@ async fn page(
 }
 
 /// 16 random bytes, base64url: a record's identifier.
-fn random() -> String {
+pub(crate) fn random() -> String {
     use rand_core::RngCore as _;
     let mut bytes = [0u8; 16];
     rand_core::OsRng.fill_bytes(&mut bytes);
@@ -1138,7 +1161,7 @@ async fn answered(ask: &Ask, net: &impl Net, out: &mut MandatesAnswer) -> Result
 }
 
 /// A claim's name in words (its pointer's steps, each by its label when known, joined by `›`).
-fn claim_label(lang: Lang, pointer: &str) -> String {
+pub(crate) fn claim_label(lang: Lang, pointer: &str) -> String {
     let fr = lang == Lang::Fr;
     pointer
         .trim_start_matches('/')
@@ -1164,6 +1187,12 @@ fn claim_label(lang: Lang, pointer: &str) -> String {
             "since" => "Since",
             "bracket" if fr => "Tranche",
             "bracket" => "Bracket",
+            "school" if fr => "École",
+            "school" => "School",
+            "reference_year" if fr => "Année de référence",
+            "reference_year" => "Reference year",
+            "country" if fr => "Pays",
+            "country" => "Country",
             other => other,
         })
         .collect::<Vec<_>>()

@@ -249,4 +249,18 @@ fn sign_own_signs_only_what_the_mandates_page_needs() {
     assert_eq!(sign_own(&k.carer, GRANT_TYP, &grant(&carer, None)), Err(MandateError::PrincipalMismatch));
     assert_eq!(sign_own(&k.carer, GRANT_TYP, &grant(&carer, Some(&carer))), Err(MandateError::PrincipalMismatch));
     assert_eq!(sign_own(&k.carer, GRANT_TYP, &grant(&person, Some(&person))), Err(MandateError::PrincipalMismatch));
+    // An access request about my own grant (GDPR art. 15), not about someone else's.
+    use souverain_core::rights::{ACCESS_REQUEST_TYP, RIGHTS_SCHEMA, UnverifiedAccessRequest};
+    let access = |principal: &str, schema: &str| {
+        json!({"jti": "urn:souverain:access:a", "schema_version": schema, "grant_id": "g", "pii_principal": principal,
+               "aud": "x", "iat": NOW})
+        .to_string()
+    };
+    let signed = sign_own(&k.person, ACCESS_REQUEST_TYP, &access(&person, RIGHTS_SCHEMA)).unwrap();
+    assert_eq!(UnverifiedAccessRequest::parse(&signed).unwrap().grant_id_unverified(), "g");
+    assert_eq!(
+        sign_own(&k.carer, ACCESS_REQUEST_TYP, &access(&person, RIGHTS_SCHEMA)),
+        Err(MandateError::PrincipalMismatch)
+    );
+    assert_eq!(sign_own(&k.person, ACCESS_REQUEST_TYP, &access(&person, "1")), Err(MandateError::PrincipalMismatch));
 }
