@@ -120,6 +120,33 @@ fn consent_records() {
 }
 
 #[test]
+fn access_records() {
+    use souverain_core::rights::{AccessAnswer, AccessRequest, HeldData};
+    checked(&AccessRequest {
+        record_id: "urn:souverain:access:a".into(),
+        schema_version: "souverain-rights/1".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        pii_principal: "thumbprint".into(),
+        aud: "decentralized_identifier:did:jwk:x".into(),
+        time: 1_700_000_000,
+    });
+    checked(&AccessAnswer {
+        record_id: "urn:souverain:access-answer:b".into(),
+        schema_version: "souverain-rights/1".into(),
+        service: "decentralized_identifier:did:jwk:x".into(),
+        request_id: "urn:souverain:access:a".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        time: 1_700_000_001,
+        state: "given".into(),
+        erasure_by: Some(1_700_086_400),
+        data: vec![HeldData {
+            vct: "urn:souverain:vct:household:1".into(),
+            claims: json!({"children": [{"given_name": "Léa"}]}).as_object().unwrap().clone(),
+        }],
+    });
+}
+
+#[test]
 fn request_processing_terms() {
     checked(&text());
     checked(&purpose());
