@@ -28,6 +28,7 @@ use souverain_core::openid4vp::request::{
     client_id_for,
 };
 use souverain_core::openid4vp::response::{AuthorizationResponse, IssuerKeys, VpToken, verify_response};
+use souverain_core::rights::{AccessRequest, UnverifiedAccessAnswer, UnverifiedAccessRequest};
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use souverain_core::sd_jwt_vc::{self, VcVerifyOptions, VerifiedVc};
 use souverain_core::trust_list::{self, TrustList, UnverifiedTrustList};
@@ -221,6 +222,29 @@ pub enum ConsentCommand {
         /// Receipt time as Unix seconds (default: the system clock).
         #[arg(long)]
         now: Option<u64>,
+    },
+    /// Prints an access request (access-request+jwt, GDPR art. 15) about --grant, signed with the
+    /// holder key: post it to the service's `/api/consents/access` as `{"request": …}`.
+    AccessRequest {
+        /// The holder's private JWK (the key that signed the grant).
+        #[arg(long)]
+        key: PathBuf,
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// Request time as Unix seconds (default: the system clock).
+        #[arg(long)]
+        now: Option<u64>,
+    },
+    /// Reads the service's access answer (access-answer+jwt) on stdin, checks it was signed by the
+    /// grant's service for the grant and --request, and prints what the service says it keeps.
+    VerifyAccess {
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// The access request answered.
+        #[arg(long)]
+        request: PathBuf,
     },
     /// Reads a receipt on stdin and checks it was signed by the grant's service, for the grant and
     /// acknowledging --record-id (or --withdrawal's id; default: the grant's id).
@@ -638,6 +662,25 @@ pub fn consent(command: &ConsentCommand) -> Result<(), CliError> {
                 None => Receipt::for_grant(&grant, now, &mut OsRng),
             };
             io::print_line(&receipt.sign(&service).map_err(CliError::Consent)?);
+        }
+        ConsentCommand::AccessRequest { key, grant, now: at } => {
+            let holder = io::signing_key(key)?;
+            let grant = self_verified_grant(grant, Some(&holder.public_key()))?;
+            let request = AccessRequest::for_grant(grant.grant(), now(*at)?, &mut OsRng);
+            io::print_line(&request.sign(&holder).map_err(CliError::Consent)?);
+        }
+        ConsentCommand::VerifyAccess { grant, request } => {
+            let grant = self_verified_grant(grant, None)?;
+            let request = UnverifiedAccessRequest::parse(text_file(request)?.trim())
+                .and_then(|r| r.verify(&grant))
+                .map_err(CliError::Consent)?;
+            let answer = UnverifiedAccessAnswer::parse(io::read_stdin()?.trim())
+                .and_then(|a| a.verify(grant.grant(), &request.request().record_id))
+                .map_err(CliError::Consent)?;
+            io::print_json(&json!({
+                "ok": true,
+                "answer": serde_json::to_value(answer.answer()).unwrap_or(Value::Null),
+            }));
         }
         ConsentCommand::VerifyReceipt { grant, record_id, withdrawal } => {
             let grant = self_verified_grant(grant, None)?;

@@ -423,6 +423,54 @@ fn refusals_keep_the_error_contract() {
             .is_empty()
     );
 
+    // The right of access: a request only the holder signs; the service's answer checked against
+    // the grant and that request, whoever else signs it refused.
+    assert_eq!(
+        fails(&["consent", "access-request", "--key", &intruder, "--grant", &grant, "--now", &n], ""),
+        (1, "wrong_signer".into())
+    );
+    let access = ok(&["consent", "access-request", "--key", &s.holder, "--grant", &grant, "--now", &n], "");
+    let access_file = s.dir.write("access.jwt", &access);
+    let payload = |jws: &str| -> Value {
+        let part = jws.trim().split('.').nth(1).unwrap();
+        serde_json::from_slice(&souverain_core::b64::decode(part).unwrap()).unwrap()
+    };
+    let (request, granted) = (payload(&access), payload(&read(&grant)));
+    let answer = souverain_core::rights::AccessAnswer {
+        record_id: "urn:souverain:access-answer:1".into(),
+        schema_version: souverain_core::rights::RIGHTS_SCHEMA.into(),
+        service: s.client_id.clone(),
+        request_id: request["jti"].as_str().unwrap().into(),
+        grant_id: granted["jti"].as_str().unwrap().into(),
+        time: NOW as i64,
+        state: "given".into(),
+        erasure_by: Some(NOW as i64 + 86_400),
+        data: vec![souverain_core::rights::HeldData {
+            vct: "https://example.test/pid".into(),
+            claims: json!({"given_name": "Camille"}).as_object().unwrap().clone(),
+        }],
+    };
+    let key_of = |path: &str| {
+        let jwk: Value = serde_json::from_str(&read(path)).unwrap();
+        souverain_core::jose::SigningKey::from_jwk(&souverain_core::jose::Jwk(jwk.as_object().unwrap().clone()))
+            .unwrap()
+    };
+    let checked = ok(
+        &["consent", "verify-access", "--grant", &grant, "--request", &access_file],
+        &answer.sign(&key_of(&s.verifier)).unwrap(),
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&checked).unwrap()["answer"]["data"][0]["claims"]["given_name"],
+        "Camille"
+    );
+    assert_eq!(
+        fails(
+            &["consent", "verify-access", "--grant", &grant, "--request", &access_file],
+            &answer.sign(&key_of(&intruder)).unwrap()
+        ),
+        (1, "wrong_signer".into())
+    );
+
     // Request refusals: another client_id than the URL's, a tampered request, garbage.
     let other_id = format!("decentralized_identifier:{}", "did:jwk:eyJrdHkiOiJPS1AifQ");
     assert_eq!(
