@@ -11,7 +11,7 @@
 //! verified before taking it.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
@@ -52,6 +52,9 @@ pub enum StoreError {
     /// transaction, so an answer recorded after the revocation is impossible).
     #[error("the mandate was revoked")]
     MandateRevoked,
+    /// The transaction that committed a group of exchanges failed: none of them was recorded.
+    #[error("the group commit failed: {0}")]
+    GroupCommit(String),
     /// A data-use log event names a grant the store does not have.
     #[error("no grant {0:?} to log an event of")]
     LogUnknownGrant(String),
@@ -668,6 +671,25 @@ CREATE INDEX emergency_plans_service ON emergency_plans (service, declared_at);
 /// SQLite behind one mutex-guarded connection.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    exchanges: GroupCommit,
+}
+
+/// Group commit of exchanges (issue 22): the exchanges waiting while one transaction commits are
+/// recorded together in the next one, with one `fsync`, each in its own savepoint (a replay or a
+/// revoked mandate undoes that exchange only); every caller returns after the commit that holds its
+/// exchange. The first waiting caller who finds no commit under way leads the next one.
+#[derive(Default)]
+struct GroupCommit {
+    state: Mutex<GroupState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct GroupState {
+    next_ticket: u64,
+    queue: Vec<(u64, Exchange)>,
+    leading: bool,
+    results: Vec<(u64, Result<bool, StoreError>)>,
 }
 
 fn pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
@@ -682,6 +704,30 @@ fn pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
 }
 
 impl SqliteStore {
+    /// Records `batch` in one transaction, each exchange in its own savepoint; the results in
+    /// `batch`'s order, all failed if the transaction does.
+    fn commit_exchanges(&self, batch: &[(u64, Exchange)]) -> Vec<(u64, Result<bool, StoreError>)> {
+        let committed = self.with(|c| {
+            let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut results = Vec::with_capacity(batch.len());
+            for (ticket, e) in batch {
+                let mut sp = tx.savepoint()?;
+                let result = record_one(&sp, e);
+                match result {
+                    Ok(Ok(true)) => sp.commit()?,
+                    _ => sp.rollback()?,
+                }
+                results.push((*ticket, result.map_err(StoreError::from).and_then(|r| r)));
+            }
+            tx.commit()?;
+            Ok(results)
+        });
+        committed.unwrap_or_else(|e| {
+            let why = e.to_string();
+            batch.iter().map(|(t, _)| (*t, Err(StoreError::GroupCommit(why.clone())))).collect()
+        })
+    }
+
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open(path)?;
@@ -697,7 +743,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;
         }
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        Ok(SqliteStore { conn: Mutex::new(conn), exchanges: GroupCommit::default() })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
@@ -878,6 +924,64 @@ fn agent_session_row(r: &rusqlite::Row<'_>) -> Result<AgentSessionRow, rusqlite:
 const GRANT_COLUMNS: &str = "id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce, \
      vp_token_sha256, valid_until, state, received_at, withdrawn_at, receipt_jwt, withdrawal_receipt_jwt, \
      withdrawal_jwt, erasure_by, log_secret, event_seed, mandate_id, representative";
+
+/// One exchange in the current transaction: `Ok(false)` for a replay, `Err` for a revoked mandate;
+/// the caller undoes what it wrote unless it returns `Ok(true)`.
+fn record_one(c: &Connection, e: &Exchange) -> Result<Result<bool, StoreError>, rusqlite::Error> {
+    let first = c.execute(
+        "INSERT OR IGNORE INTO seen_nonces (client_id, nonce, used_at) VALUES (?1, ?2, ?3)",
+        params![e.client_id, e.nonce, e.now],
+    )?;
+    if first != 1 {
+        return Ok(Ok(false));
+    }
+    if let Some(m) = &e.mandate {
+        let revoked: Option<i64> = c
+            .query_row(
+                "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2",
+                params![m.mandate_id, m.principal],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if revoked.is_some() {
+            return Ok(Err(StoreError::MandateRevoked));
+        }
+    }
+    c.execute(
+        "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
+                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
+                   event_seed, mandate_id, representative)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        params![
+            e.grant_id,
+            e.service,
+            e.request_id,
+            e.purposes,
+            e.grant_jwt,
+            e.holder_jwk,
+            e.client_id,
+            e.nonce,
+            e.vp_token_sha256,
+            e.valid_until,
+            e.now,
+            e.receipt_jwt,
+            e.erasure_by,
+            &e.log_keys.secret[..],
+            &e.log_keys.event_key[..],
+            e.log_keys.event_seed.as_ref().map(|s| &s[..]),
+            e.mandate.as_ref().map(|m| &m.mandate_id),
+            e.mandate.as_ref().map(|m| &m.representative)
+        ],
+    )?;
+    for (query, vct, claims) in &e.claims {
+        c.execute(
+            "INSERT INTO received_claims (grant_id, query_id, vct, claims, erase_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![e.grant_id, query, vct, claims, e.erasure_by],
+        )?;
+    }
+    c.execute("UPDATE requests SET grant_id = ?2 WHERE id = ?1", params![e.request_id, e.grant_id])?;
+    Ok(Ok(true))
+}
 
 impl Store for SqliteStore {
     fn create_offer(&self, offer: &Offer, now: i64, expires_at: i64) -> Result<(), StoreError> {
@@ -1176,63 +1280,28 @@ impl Store for SqliteStore {
     }
 
     fn record_exchange(&self, e: &Exchange) -> Result<bool, StoreError> {
-        self.with(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let first = tx.execute(
-                "INSERT OR IGNORE INTO seen_nonces (client_id, nonce, used_at) VALUES (?1, ?2, ?3)",
-                params![e.client_id, e.nonce, e.now],
-            )?;
-            if first != 1 {
-                return Ok(Ok(false));
+        let group = &self.exchanges;
+        let mut st = group.state.lock().map_err(|_| StoreError::Poisoned)?;
+        let ticket = st.next_ticket;
+        st.next_ticket += 1;
+        st.queue.push((ticket, e.clone()));
+        loop {
+            if let Some(at) = st.results.iter().position(|(t, _)| *t == ticket) {
+                return st.results.swap_remove(at).1;
             }
-            if let Some(m) = &e.mandate {
-                let revoked: Option<i64> = tx
-                    .query_row(
-                        "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2",
-                        params![m.mandate_id, m.principal],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if revoked.is_some() {
-                    return Ok(Err(StoreError::MandateRevoked));
-                }
+            if st.leading {
+                st = group.done.wait(st).map_err(|_| StoreError::Poisoned)?;
+                continue;
             }
-            tx.execute(
-                "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
-                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
-                   event_seed, mandate_id, representative)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                params![
-                    e.grant_id,
-                    e.service,
-                    e.request_id,
-                    e.purposes,
-                    e.grant_jwt,
-                    e.holder_jwk,
-                    e.client_id,
-                    e.nonce,
-                    e.vp_token_sha256,
-                    e.valid_until,
-                    e.now,
-                    e.receipt_jwt,
-                    e.erasure_by,
-                    &e.log_keys.secret[..],
-                    &e.log_keys.event_key[..],
-                    e.log_keys.event_seed.as_ref().map(|s| &s[..]),
-                    e.mandate.as_ref().map(|m| &m.mandate_id),
-                    e.mandate.as_ref().map(|m| &m.representative)
-                ],
-            )?;
-            for (query, vct, claims) in &e.claims {
-                tx.execute(
-                    "INSERT INTO received_claims (grant_id, query_id, vct, claims, erase_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![e.grant_id, query, vct, claims, e.erasure_by],
-                )?;
-            }
-            tx.execute("UPDATE requests SET grant_id = ?2 WHERE id = ?1", params![e.request_id, e.grant_id])?;
-            tx.commit()?;
-            Ok(Ok(true))
-        })?
+            st.leading = true;
+            let batch = std::mem::take(&mut st.queue);
+            drop(st);
+            let results = self.commit_exchanges(&batch);
+            st = group.state.lock().map_err(|_| StoreError::Poisoned)?;
+            st.leading = false;
+            st.results.extend(results);
+            group.done.notify_all();
+        }
     }
 
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError> {

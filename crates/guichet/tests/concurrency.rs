@@ -13,7 +13,7 @@ use souverain_core::data_use::EventKind;
 use souverain_core::tlog::checkpoint::UnverifiedCheckpoint;
 use souverain_core::tlog::merkle::{Frontier, leaf_hash};
 use souverain_guichet::data_log::{GrantLogKeys, LogEvent, LogSigner};
-use souverain_guichet::store::{Exchange, Offer, Redeemed, RequestRow, Retention, Store};
+use souverain_guichet::store::{Exchange, MandateAct, Offer, Redeemed, RequestRow, Retention, Store};
 use support::*;
 
 /// Threads released at once, alternating between the two stores.
@@ -319,7 +319,61 @@ fn one_identity_is_bound_per_offer_across_processes(backend: &Backend) {
     assert!(!stores[1].bind_identity("h2", "{}", "{}", 1_100).unwrap());
 }
 
+/// Exchanges recorded at once on one store (SQLite commits those waiting together: issue 22's
+/// group commit) each keep their own outcome: a replay, a revoked mandate or a grant id already
+/// taken fails alone, the others are recorded, and nothing of a failed one is left.
+fn exchanges_committed_together_keep_their_own_outcomes(backend: &Backend) {
+    let stores = two_stores(backend, "group-commit");
+    let store = &stores[0];
+    assert!(store.revoke_mandate("m-revoked", "person", "revocation.jwt", 1_050).unwrap());
+    let requests: Vec<RequestRow> = (0..THREADS).map(|i| request(&format!("q{i}"))).collect();
+    for q in &requests {
+        store.create_request(q).unwrap();
+    }
+    let barrier = Barrier::new(THREADS * 2);
+    let outcomes: Vec<(usize, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS * 2)
+            .map(|t| {
+                let (barrier, requests) = (&barrier, &requests);
+                scope.spawn(move || {
+                    let i = t % THREADS;
+                    let mut e = exchange(&requests[i], &format!("g{t}"), 5_000);
+                    match (i, t >= THREADS) {
+                        // Thread 0 answers under a revoked mandate; thread 1 reuses thread 2's grant id.
+                        (0, false) => {
+                            e.mandate = Some(MandateAct {
+                                mandate_id: "m-revoked".into(),
+                                principal: "person".into(),
+                                representative: "carer".into(),
+                            })
+                        }
+                        (1, false) => e.grant_id = "g2".into(),
+                        _ => {}
+                    }
+                    barrier.wait();
+                    (t, format!("{:?}", store.record_exchange(&e)))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, q) in requests.iter().enumerate() {
+        // Each request answered once: by one of its two threads, never by a failed exchange.
+        let answers: Vec<&(usize, String)> =
+            outcomes.iter().filter(|(t, r)| t % THREADS == i && r == "Ok(true)").collect();
+        assert_eq!(answers.len(), 1, "request {i}: {outcomes:?}");
+        let grant = store.request(&q.id).unwrap().unwrap().grant_id.unwrap();
+        let used = |t: usize| if t == 1 { "g2".to_owned() } else { format!("g{t}") };
+        assert_eq!(grant, used(answers[0].0));
+        assert_eq!(store.claims(&grant).unwrap().len(), 2);
+    }
+    let revoked = outcomes.iter().find(|(t, _)| *t == 0).unwrap();
+    assert!(revoked.1 == "Err(MandateRevoked)" || revoked.1 == "Ok(false)", "{revoked:?}");
+    assert!(store.grant("g0").unwrap().is_none(), "nothing of the refused exchange is left");
+}
+
 support::on_both_backends!(blocking:
+    exchanges_committed_together_keep_their_own_outcomes,
     one_identity_is_bound_per_offer_across_processes,
     a_response_is_recorded_once_whichever_process_gets_it,
     transaction_code_attempts_are_counted_across_processes,
