@@ -1,4 +1,5 @@
-// Issue 21: every page the citizen reads fits a phone's screen. After a whole exchange (two
+// Issue 21: every page the citizen reads fits a phone's screen (and the consents page's mandates and
+// rights section, issues 19 and 20). After a whole exchange (two
 // credentials received, the canteen's request answered, a second one pending), every page at 360 × 740 and at 320 × 568,
 // in French and in English: nothing wider than the screen (the page never scrolls sideways).
 // Screenshots are kept in E2E_OUT. And no page speaks in identifiers outside a details element.
@@ -12,7 +13,9 @@ const SIZES = [
   { width: 360, height: 740 },
   { width: 320, height: 568 },
 ];
-const ROUTES = ["home", "request", "credentials", "consents", "data", "journal", "settings", "restore"];
+// "rights": the consents page with its mandates and rights section open and an access answer shown
+// (drawn by the wallet's second module).
+const ROUTES = ["home", "request", "credentials", "consents", "rights", "data", "journal", "settings", "restore"];
 
 /** How far the page is wider than the window, and the widest elements sticking out (for the message). */
 async function overflow(page) {
@@ -71,6 +74,11 @@ test("every page fits 360 and 320 pixel wide screens, in French and in English",
             await page.goto(`${walletUrl}/#/home`);
             await page.getByRole("button", { name: /Voir la demande et répondre|See the request and answer/ }).click();
             await page.locator("#service-identity").waitFor({ timeout: 20_000 });
+          } else if (route === "rights") {
+            await page.goto(`${walletUrl}/#/consents`);
+            await page.getByRole("button", { name: /Mes procurations et mes droits|My mandates and my rights/ }).click();
+            await page.getByRole("button", { name: /Demander mes données|Ask for my data/ }).first().click();
+            await page.locator("#access-export").waitFor({ timeout: 20_000 });
           } else {
             await page.goto(`${walletUrl}/#/${route}`);
           }

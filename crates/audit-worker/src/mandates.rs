@@ -231,8 +231,10 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "give" => "Give a mandate",
         "code" if fr => "Code de la personne de confiance",
         "code" => "Code of the person you trust",
-        "code_hint" if fr => "Elle le trouve dans son portefeuille, page Procurations.",
-        "code_hint" => "They find it in their wallet, on the Mandates page.",
+        "code_hint" if fr => {
+            "Elle le trouve dans son portefeuille : Consentements, « Mes procurations et mes droits »."
+        }
+        "code_hint" => "They find it in their wallet: Consents, \"My mandates and my rights\".",
         "name" if fr => "Son nom",
         "name" => "Their name",
         "service" => "Service",
