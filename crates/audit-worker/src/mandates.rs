@@ -356,8 +356,6 @@ struct Records {
     credentials: Vec<(Value, souverain_core::sd_jwt_vc::VerifiedVc)>,
     /// The pinned commune key (`did:jwk`), if any.
     commune: Option<String>,
-    /// Grant ids of the consents kept.
-    grants: Vec<String>,
     /// The consents given under a mandate: its id, the service's name, when.
     acts: Vec<(String, Option<LocalizedText>, i64)>,
     /// The consent records (JSON), for the right of access.
@@ -365,15 +363,8 @@ struct Records {
 }
 
 fn read_records(ask: &Ask) -> Records {
-    let mut r = Records {
-        given: vec![],
-        held: vec![],
-        credentials: vec![],
-        commune: None,
-        grants: vec![],
-        acts: vec![],
-        consents: vec![],
-    };
+    let mut r =
+        Records { given: vec![], held: vec![], credentials: vec![], commune: None, acts: vec![], consents: vec![] };
     for (kind, id, record) in &ask.records {
         match kind.as_str() {
             "setting" if id.starts_with(GIVEN) => {
@@ -394,26 +385,21 @@ fn read_records(ask: &Ask) -> Records {
                     r.credentials.push((record.clone(), vc));
                 }
             }
-            "consent" => {
-                act_of(&mut r, record);
-                r.consents.push(record.clone());
-            }
+            "consent" => keep_consent(&mut r, record.clone()),
             _ => {}
         }
     }
     r
 }
 
-/// Notes a consent record's grant id and, when it was given under a mandate, the act.
-fn act_of(r: &mut Records, record: &Value) {
-    if let Some(id) = record.pointer("/content/jti").and_then(Value::as_str) {
-        r.grants.push(id.to_owned());
-    }
+/// Keeps a consent record and, when it was given under a mandate, notes the act.
+fn keep_consent(r: &mut Records, record: Value) {
     if let Some(mandate) = record.pointer("/content/representative/mandate").and_then(Value::as_str) {
         let service = record.get("service").cloned().and_then(|s| serde_json::from_value(s).ok());
         let time = record.pointer("/content/iat").and_then(Value::as_i64).unwrap_or(0);
         r.acts.push((mandate.to_owned(), service, time));
     }
+    r.consents.push(record);
 }
 
 /// A credential record (`credential`, `issuer_jwk`, `received_at`) verified under its issuer's
@@ -579,7 +565,7 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
             sync(&r, net, &mut out).await;
             for w in &out.writes {
                 if let Ok(record) = serde_json::from_str::<Value>(&w.data) {
-                    act_of(&mut r, &record);
+                    keep_consent(&mut r, record);
                 }
             }
         }
@@ -751,7 +737,11 @@ async fn sync(r: &Records, net: &impl Net, out: &mut MandatesAnswer) {
         for act in reply.get("acts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
             let text = |name: &str| act.get(name).and_then(Value::as_str).unwrap_or_default();
             let Some(content) = verified_act(&me, given, text("grant"), text("receipt")) else { continue };
-            if r.grants.contains(&content.record_id) || out.writes.iter().any(|w| w.data.contains(&content.record_id)) {
+            let kept = r
+                .consents
+                .iter()
+                .any(|c| c.pointer("/content/jti").and_then(Value::as_str) == Some(&content.record_id));
+            if kept || out.writes.iter().any(|w| w.data.contains(&content.record_id)) {
                 continue;
             }
             let service: Option<LocalizedText> =

@@ -313,7 +313,8 @@ impl FromJson for Receipt {
 
 crate::deserialize_via_tree!(DataCategory, Representative, Child, Grant, Withdrawal, Receipt);
 
-fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, ConsentError> {
+/// Signs a record (JSON of `payload`) with `key`, its public JWK in the header.
+pub(crate) fn sign_record(key: &SigningKey, typ: &str, payload: &impl Serialize) -> Result<String, ConsentError> {
     let payload = serde_json::to_vec(payload).map_err(|_| ConsentError::Malformed)?;
     Ok(sign_with_jwk_header(key, typ, &payload)?)
 }
@@ -322,8 +323,34 @@ fn header_key(jws: &UnverifiedJws) -> Result<PublicKey, ConsentError> {
     signer_in_header(jws).ok_or(ConsentError::WrongSigner)
 }
 
-fn parse_payload<T: FromJson>(jws: &UnverifiedJws) -> Result<T, ConsentError> {
+/// A record's payload, read strictly.
+pub(crate) fn parse_payload<T: FromJson>(jws: &UnverifiedJws) -> Result<T, ConsentError> {
     crate::json::read(jws.payload_unverified()).map_err(|_| ConsentError::Malformed)
+}
+
+/// Checks that the holder of `grant` signed `jws` as a `typ` record (withdrawals, access requests).
+pub(crate) fn check_holder_signed(jws: UnverifiedJws, grant: &VerifiedGrant, typ: &str) -> Result<(), ConsentError> {
+    if header_key(&jws)? != grant.holder {
+        return Err(ConsentError::WrongSigner);
+    }
+    jws.verify(&grant.holder, typ)?;
+    Ok(())
+}
+
+/// Checks that the service of `grant` (the key of its `aud` client_id), named as `iss`, signed
+/// `jws` as a `typ` record (receipts, access answers).
+pub(crate) fn check_service_signed(
+    jws: UnverifiedJws,
+    iss: &str,
+    grant: &Grant,
+    typ: &str,
+) -> Result<(), ConsentError> {
+    let key = client_id_key(&grant.aud).map_err(ConsentError::ServiceKey)?;
+    if iss != grant.aud || header_key(&jws)? != key {
+        return Err(ConsentError::WrongSigner);
+    }
+    jws.verify(&key, typ)?;
+    Ok(())
 }
 
 fn check_schema(version: &str) -> Result<(), ConsentError> {
@@ -683,10 +710,7 @@ impl UnverifiedWithdrawal {
 
     /// Verifies that the grant's holder signed it and that it names that grant.
     pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedWithdrawal, ConsentError> {
-        if header_key(&self.jws)? != grant.holder {
-            return Err(ConsentError::WrongSigner);
-        }
-        self.jws.verify(&grant.holder, WITHDRAWAL_TYP)?;
+        check_holder_signed(self.jws, grant, WITHDRAWAL_TYP)?;
         let w = self.withdrawal;
         if w.grant_id != grant.grant.record_id {
             return Err(ConsentError::WrongReference { expected: grant.grant.record_id.clone(), found: w.grant_id });
@@ -795,11 +819,7 @@ impl UnverifiedReceipt {
     /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
     /// and acknowledging `record_id` (the grant's or a withdrawal's id).
     pub fn verify(self, grant: &Grant, record_id: &str) -> Result<VerifiedReceipt, ConsentError> {
-        let key = client_id_key(&grant.aud).map_err(ConsentError::ServiceKey)?;
-        if self.receipt.service != grant.aud || header_key(&self.jws)? != key {
-            return Err(ConsentError::WrongSigner);
-        }
-        self.jws.verify(&key, RECEIPT_TYP)?;
+        check_service_signed(self.jws, &self.receipt.service, grant, RECEIPT_TYP)?;
         let r = self.receipt;
         if r.grant_id != grant.record_id {
             return Err(ConsentError::WrongReference { expected: grant.record_id.clone(), found: r.grant_id });

@@ -19,10 +19,12 @@ use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::consent::{ConsentError, Grant, VerifiedGrant, record_urn, sign_with_jwk_header, signer_in_header};
-use crate::jose::{PublicKey, SigningKey, UnverifiedJws, sign_compact};
+use crate::consent::{
+    ConsentError, Grant, VerifiedGrant, check_holder_signed, check_service_signed, parse_payload, record_urn,
+    sign_record,
+};
+use crate::jose::{SigningKey, UnverifiedJws};
 use crate::json::{FromJson, JsonError, Members};
-use crate::openid4vp::request::client_id_key;
 
 /// The JWS `typ` of an access request.
 pub const ACCESS_REQUEST_TYP: &str = "access-request+jwt";
@@ -68,8 +70,7 @@ impl AccessRequest {
         if principal.public_key().thumbprint() != self.pii_principal {
             return Err(ConsentError::PrincipalMismatch);
         }
-        let payload = serde_json::to_vec(self).map_err(|_| ConsentError::Malformed)?;
-        Ok(sign_with_jwk_header(principal, ACCESS_REQUEST_TYP, &payload)?)
+        sign_record(principal, ACCESS_REQUEST_TYP, self)
     }
 }
 
@@ -98,8 +99,7 @@ impl UnverifiedAccessRequest {
     /// Parses an `access-request+jwt`.
     pub fn parse(compact: &str) -> Result<UnverifiedAccessRequest, ConsentError> {
         let jws = UnverifiedJws::parse(compact)?;
-        let request: AccessRequest =
-            crate::json::read(jws.payload_unverified()).map_err(|_| ConsentError::Malformed)?;
+        let request: AccessRequest = parse_payload(&jws)?;
         if request.schema_version != RIGHTS_SCHEMA {
             return Err(ConsentError::UnsupportedSchema { version: request.schema_version });
         }
@@ -114,12 +114,8 @@ impl UnverifiedAccessRequest {
     /// Verifies that the grant's principal signed it, about that grant and its service.
     pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedAccessRequest, ConsentError> {
         let g = grant.grant();
-        let signer = signer_in_header(&self.jws).ok_or(ConsentError::WrongSigner)?;
         // The principal's key: the grant's holder (for a carer's grant, the person's key).
-        if signer != *grant.holder() || signer.thumbprint() != g.pii_principal {
-            return Err(ConsentError::WrongSigner);
-        }
-        self.jws.verify(&signer, ACCESS_REQUEST_TYP)?;
+        check_holder_signed(self.jws, grant, ACCESS_REQUEST_TYP)?;
         let r = self.request;
         if r.grant_id != g.record_id {
             return Err(ConsentError::WrongReference { expected: g.record_id.clone(), found: r.grant_id });
@@ -213,10 +209,7 @@ impl AccessAnswer {
 
     /// Signs with the service's key (the key of its client_id), as receipts are.
     pub fn sign(&self, service: &SigningKey) -> Result<String, ConsentError> {
-        let payload = serde_json::to_vec(self).map_err(|_| ConsentError::Malformed)?;
-        let mut header = Map::new();
-        header.insert("jwk".into(), Value::Object(service.public_key().to_jwk().0));
-        Ok(sign_compact(service, service.default_alg(), ACCESS_ANSWER_TYP, header, &payload)?)
+        sign_record(service, ACCESS_ANSWER_TYP, self)
     }
 }
 
@@ -250,7 +243,7 @@ impl UnverifiedAccessAnswer {
     /// Parses an `access-answer+jwt`.
     pub fn parse(compact: &str) -> Result<UnverifiedAccessAnswer, ConsentError> {
         let jws = UnverifiedJws::parse(compact)?;
-        let answer: AccessAnswer = crate::json::read(jws.payload_unverified()).map_err(|_| ConsentError::Malformed)?;
+        let answer: AccessAnswer = parse_payload(&jws)?;
         if answer.schema_version != RIGHTS_SCHEMA {
             return Err(ConsentError::UnsupportedSchema { version: answer.schema_version });
         }
@@ -260,11 +253,7 @@ impl UnverifiedAccessAnswer {
     /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
     /// and answering `request_id`.
     pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedAccessAnswer, ConsentError> {
-        let key: PublicKey = client_id_key(&grant.aud).map_err(ConsentError::ServiceKey)?;
-        if self.answer.service != grant.aud || signer_in_header(&self.jws).as_ref() != Some(&key) {
-            return Err(ConsentError::WrongSigner);
-        }
-        self.jws.verify(&key, ACCESS_ANSWER_TYP)?;
+        check_service_signed(self.jws, &self.answer.service, grant, ACCESS_ANSWER_TYP)?;
         let a = self.answer;
         if a.grant_id != grant.record_id {
             return Err(ConsentError::WrongReference { expected: grant.record_id.clone(), found: a.grant_id });

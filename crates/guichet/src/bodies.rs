@@ -131,3 +131,14 @@ impl FromJson for AccessBody {
         Ok(body)
     }
 }
+
+/// An agents' page form (`application/x-www-form-urlencoded`), decoded.
+pub(crate) fn form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::InvalidForm("the body is not UTF-8".into()))?;
+    souverain_core::openid4vp::url::form_decode(text).map_err(|e| ApiError::InvalidForm(e.to_string()))
+}
+
+/// A form field's value, trimmed; empty when absent.
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
+}

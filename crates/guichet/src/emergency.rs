@@ -17,7 +17,7 @@ use axum::{Extension, Router};
 use serde_json::{Value, json};
 
 use crate::agents::{AgentCaller, Right};
-use crate::bodies::EmergencyBody;
+use crate::bodies::{EmergencyBody, field, form};
 use crate::error::{ApiError, json_response};
 use crate::html::{date_fr, escape};
 use crate::store::EmergencyPlanRow;
@@ -198,12 +198,10 @@ async fn declare_page(
 ) -> Result<Response, ApiError> {
     caller.require(Right::DeclareEmergency(&service))?;
     require_type(&headers, "application/x-www-form-urlencoded")?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::InvalidForm("the body is not UTF-8".into()))?;
-    let fields = souverain_core::openid4vp::url::form_decode(text).map_err(|e| ApiError::InvalidForm(e.to_string()))?;
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let fields = form(&body)?;
     let hours =
-        field("hours").trim().parse().map_err(|_| ApiError::InvalidForm("hours must be a whole number".into()))?;
-    let body = EmergencyBody { reference: field("reference"), hours };
+        field(&fields, "hours").parse().map_err(|_| ApiError::InvalidForm("hours must be a whole number".into()))?;
+    let body = EmergencyBody { reference: field(&fields, "reference").to_owned(), hours };
     let back = format!("/guichet/services/{service}");
     blocking(move || declare(&app, &caller, &service, &body)).await?;
     Ok(axum::response::IntoResponse::into_response(Redirect::to(&back)))

@@ -16,7 +16,6 @@ use souverain_core::openid4vci::{
     CredentialOffer, CredentialRequest, CredentialResponse, NonceResponse, PRE_AUTHORIZED_GRANT, TokenRequest,
     TokenResponse, TxCode, UnverifiedProof,
 };
-use souverain_core::openid4vp::url::form_decode;
 use souverain_core::sd_jwt::ClaimPath;
 use souverain_core::sd_jwt_vc::{NON_DISCLOSABLE, StatusRef, VcIssueParams, issue_vc};
 use souverain_core::status_list::{Bits, Status, StatusList, StatusListTokenClaims};
@@ -25,7 +24,7 @@ use souverain_core::trust_list::{
 };
 
 use crate::agents::{AgentCaller, Right};
-use crate::bodies::OfferBody;
+use crate::bodies::{OfferBody, field, form};
 use crate::config::{CREDENTIAL_TYPES, credential_type_name};
 use crate::csrf::CsrfToken;
 use crate::error::{ApiError, json_response};
@@ -451,15 +450,6 @@ async fn revoke_api(
     caller.require(Right::Revoke)?;
     let done = blocking(move || Ok(app.store.revoke(idx, app.now())?)).await?;
     if done { Ok(json_response(StatusCode::OK, &json!({"revoked": idx}))) } else { Err(ApiError::UnknownCredential) }
-}
-
-fn form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::InvalidForm("the body is not UTF-8".into()))?;
-    form_decode(text).map_err(|e| ApiError::InvalidForm(e.to_string()))
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
 }
 
 /// Claims from the agent's form, for the chosen type.

@@ -516,9 +516,7 @@ async fn create_request_page(
 ) -> Result<Response, ApiError> {
     caller.require(Right::ReadResults(&service))?;
     require_type(&headers, "application/x-www-form-urlencoded")?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::InvalidForm("the body is not UTF-8".into()))?;
-    let fields = souverain_core::openid4vp::url::form_decode(text).map_err(|e| ApiError::InvalidForm(e.to_string()))?;
-    let purpose = fields.iter().find(|(k, _)| k == "purpose").map(|(_, v)| v.clone()).unwrap_or_default();
+    let purpose = crate::bodies::field(&crate::bodies::form(&body)?, "purpose").to_owned();
     let r = blocking(move || create_request(&app, &service, &purpose)).await?;
     let body = format!(
         "<p>Le citoyen scanne ce code ou ouvre le lien sur son appareil. La demande expire rapidement et ne sert qu'une fois.</p>{}\
