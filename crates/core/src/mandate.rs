@@ -243,7 +243,8 @@ impl Mandate {
 /// the wallet's second module, which holds no key): a mandate or a revocation whose principal is
 /// that key; a consent grant given as representative (the key is its representative, the principal
 /// another person); a KB-JWT (`kb+jwt`, the key binding of the person's presentation a carer
-/// answers with); an access request about one of the key's grants (GDPR art. 15). Nothing else:
+/// answers with); an access or erasure request about one of the key's grants (GDPR art. 15, 17),
+/// never about a grant the key gave as someone's representative. Nothing else:
 /// that code cannot obtain the signature of one of the holder's own grants or withdrawals. The payload is JSON text, read with the strict reader.
 pub fn sign_own(key: &SigningKey, typ: &str, payload: &str) -> Result<String, MandateError> {
     let value = crate::json::parse(payload.as_bytes())?;
@@ -260,11 +261,13 @@ pub fn sign_own(key: &SigningKey, typ: &str, payload: &str) -> Result<String, Ma
                 return Err(MandateError::PrincipalMismatch);
             }
         }
-        // My own access request (GDPR art. 15): it asks about my grant and discloses nothing.
-        crate::rights::ACCESS_REQUEST_TYP
+        // My own access or erasure request (GDPR art. 15, 17): about my grant, it discloses nothing.
+        crate::rights::ACCESS_REQUEST_TYP | crate::rights::ERASURE_REQUEST_TYP
             if member("schema_version") == Some(crate::rights::RIGHTS_SCHEMA)
                 && member("pii_principal") == Some(me.as_str()) => {}
-        crate::rights::ACCESS_REQUEST_TYP => return Err(MandateError::PrincipalMismatch),
+        crate::rights::ACCESS_REQUEST_TYP | crate::rights::ERASURE_REQUEST_TYP => {
+            return Err(MandateError::PrincipalMismatch);
+        }
         crate::sd_jwt::KB_JWT_TYP => {
             return Ok(crate::jose::sign_compact(key, key.default_alg(), typ, Map::new(), payload.as_bytes())?);
         }

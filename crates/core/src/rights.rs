@@ -1,27 +1,35 @@
-//! The citizen's right of access (GDPR art. 15) from a consent: the holder asks the service
-//! what it keeps under one grant, in a request signed with the key that signed the grant; the
-//! service answers with a signed export of exactly what it stores for that grant (the claims per
-//! credential type, the grant's state, its erasure date).
+//! The citizen's rights from a consent: access (GDPR art. 15) and erasure (art. 17). For access,
+//! the holder asks the service what it keeps under one grant, in a request signed with the key
+//! that signed the grant; the service answers with a signed export of exactly what it stores for
+//! that grant (the claims per credential type, the grant's state, its erasure date). For erasure,
+//! the holder asks the service, in a request signed the same way, to erase now what it keeps under
+//! the grant, whatever retention is still to run; the service answers with a signed erasure
+//! receipt naming the claims it erased (names only) and when.
 //!
 //! ```text
 //! holder:  AccessRequest::for_grant(grant) ──sign(holder key)──▶ access-request+jwt
 //! service: UnverifiedAccessRequest::parse ──verify(VerifiedGrant)──▶ VerifiedAccessRequest
 //!          AccessAnswer::new(request, grant, held, state, erasure_by) ──sign(service key)──▶ access-answer+jwt
 //! holder:  UnverifiedAccessAnswer::parse ──verify(grant, request id)──▶ VerifiedAccessAnswer
+//!
+//! holder:  ErasureRequest::for_grant(grant) ──sign(holder key)──▶ erasure-request+jwt
+//! service: UnverifiedErasureRequest::parse ──verify(VerifiedGrant)──▶ VerifiedErasureRequest
+//!          ErasureAnswer::new(request, grant, erased_at, erased) ──sign(service key)──▶ erasure-answer+jwt
+//! holder:  UnverifiedErasureAnswer::parse ──verify(grant, request id)──▶ VerifiedErasureAnswer
 //! ```
 //!
-//! The request names the grant, its principal and its service; only the grant's signer can make
+//! A request names the grant, its principal and its service; only the grant's signer can make
 //! one (for a grant a carer gave under a mandate, the person it is for: the principal). The answer
 //! is signed by the key of the grant's `aud` client_id, as receipts are, so the citizen holds proof
-//! of what the service said it keeps.
+//! of what the service said it keeps, or erased.
 
 use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::consent::{
-    ConsentError, Grant, VerifiedGrant, check_holder_signed, check_service_signed, parse_payload, record_urn,
-    sign_record,
+    ConsentError, DataCategory, Grant, VerifiedGrant, check_holder_signed, check_service_signed, parse_payload,
+    record_urn, sign_record,
 };
 use crate::jose::{SigningKey, UnverifiedJws};
 use crate::json::{FromJson, JsonError, Members};
@@ -30,6 +38,10 @@ use crate::json::{FromJson, JsonError, Members};
 pub const ACCESS_REQUEST_TYP: &str = "access-request+jwt";
 /// The JWS `typ` of a service's answer to it.
 pub const ACCESS_ANSWER_TYP: &str = "access-answer+jwt";
+/// The JWS `typ` of an erasure request.
+pub const ERASURE_REQUEST_TYP: &str = "erasure-request+jwt";
+/// The JWS `typ` of a service's erasure receipt.
+pub const ERASURE_ANSWER_TYP: &str = "erasure-answer+jwt";
 /// The records' schema.
 pub const RIGHTS_SCHEMA: &str = "souverain-rights/1";
 
@@ -98,11 +110,7 @@ pub struct UnverifiedAccessRequest {
 impl UnverifiedAccessRequest {
     /// Parses an `access-request+jwt`.
     pub fn parse(compact: &str) -> Result<UnverifiedAccessRequest, ConsentError> {
-        let jws = UnverifiedJws::parse(compact)?;
-        let request: AccessRequest = parse_payload(&jws)?;
-        if request.schema_version != RIGHTS_SCHEMA {
-            return Err(ConsentError::UnsupportedSchema { version: request.schema_version });
-        }
+        let (jws, request) = parse_record(compact, |r: &AccessRequest| &r.schema_version)?;
         Ok(UnverifiedAccessRequest { jws, request })
     }
 
@@ -113,19 +121,8 @@ impl UnverifiedAccessRequest {
 
     /// Verifies that the grant's principal signed it, about that grant and its service.
     pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedAccessRequest, ConsentError> {
-        let g = grant.grant();
-        // The principal's key: the grant's holder (for a carer's grant, the person's key).
-        check_holder_signed(self.jws, grant, ACCESS_REQUEST_TYP)?;
         let r = self.request;
-        if r.grant_id != g.record_id {
-            return Err(ConsentError::WrongReference { expected: g.record_id.clone(), found: r.grant_id });
-        }
-        if r.pii_principal != g.pii_principal {
-            return Err(ConsentError::PrincipalMismatch);
-        }
-        if r.aud != g.aud {
-            return Err(ConsentError::AudienceMismatch);
-        }
+        check_request(self.jws, ACCESS_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
         Ok(VerifiedAccessRequest(r))
     }
 }
@@ -175,7 +172,8 @@ pub struct AccessAnswer {
     /// When the service answered (Unix seconds).
     #[serde(rename = "iat")]
     pub time: i64,
-    /// The grant's state at the service: `given`, `withdrawn` or `expired`.
+    /// The grant's state at the service: `given`, `withdrawn`, `expired`, or `erased` once the
+    /// citizen had its data erased.
     pub state: String,
     /// When the service erases (or erased) what it keeps, if a date is set.
     pub erasure_by: Option<i64>,
@@ -230,7 +228,7 @@ impl FromJson for AccessAnswer {
     }
 }
 
-crate::deserialize_via_tree!(AccessRequest, HeldData, AccessAnswer);
+crate::deserialize_via_tree!(AccessRequest, HeldData, AccessAnswer, ErasureRequest, ErasureAnswer);
 
 /// A parsed answer, NOT verified.
 #[derive(Debug, Clone)]
@@ -242,25 +240,15 @@ pub struct UnverifiedAccessAnswer {
 impl UnverifiedAccessAnswer {
     /// Parses an `access-answer+jwt`.
     pub fn parse(compact: &str) -> Result<UnverifiedAccessAnswer, ConsentError> {
-        let jws = UnverifiedJws::parse(compact)?;
-        let answer: AccessAnswer = parse_payload(&jws)?;
-        if answer.schema_version != RIGHTS_SCHEMA {
-            return Err(ConsentError::UnsupportedSchema { version: answer.schema_version });
-        }
+        let (jws, answer) = parse_record(compact, |a: &AccessAnswer| &a.schema_version)?;
         Ok(UnverifiedAccessAnswer { jws, answer })
     }
 
     /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
     /// and answering `request_id`.
     pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedAccessAnswer, ConsentError> {
-        check_service_signed(self.jws, &self.answer.service, grant, ACCESS_ANSWER_TYP)?;
         let a = self.answer;
-        if a.grant_id != grant.record_id {
-            return Err(ConsentError::WrongReference { expected: grant.record_id.clone(), found: a.grant_id });
-        }
-        if a.request_id != request_id {
-            return Err(ConsentError::WrongReference { expected: request_id.into(), found: a.request_id });
-        }
+        check_answer(self.jws, ACCESS_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
         Ok(VerifiedAccessAnswer(a))
     }
 }
@@ -272,6 +260,270 @@ pub struct VerifiedAccessAnswer(AccessAnswer);
 impl VerifiedAccessAnswer {
     /// The verified content.
     pub fn answer(&self) -> &AccessAnswer {
+        &self.0
+    }
+}
+
+/// Reads a rights record (`compact`) strictly and checks its schema (given by `schema`).
+fn parse_record<T: FromJson>(compact: &str, schema: fn(&T) -> &String) -> Result<(UnverifiedJws, T), ConsentError> {
+    let jws = UnverifiedJws::parse(compact)?;
+    let record: T = parse_payload(&jws)?;
+    if schema(&record) != RIGHTS_SCHEMA {
+        return Err(ConsentError::UnsupportedSchema { version: schema(&record).clone() });
+    }
+    Ok((jws, record))
+}
+
+/// Checks a holder's request (`typ`): signed by the grant's principal, naming that grant, its
+/// principal and its service.
+fn check_request(
+    jws: UnverifiedJws,
+    typ: &str,
+    grant: &VerifiedGrant,
+    grant_id: &str,
+    principal: &str,
+    aud: &str,
+) -> Result<(), ConsentError> {
+    let g = grant.grant();
+    // The principal's key: the grant's holder (for a carer's grant, the person's key).
+    check_holder_signed(jws, grant, typ)?;
+    if grant_id != g.record_id {
+        return Err(ConsentError::WrongReference { expected: g.record_id.clone(), found: grant_id.into() });
+    }
+    if principal != g.pii_principal {
+        return Err(ConsentError::PrincipalMismatch);
+    }
+    if aud != g.aud {
+        return Err(ConsentError::AudienceMismatch);
+    }
+    Ok(())
+}
+
+/// Checks a service's answer (`typ`): signed by the grant's service, about that grant, answering
+/// `expected_request`.
+fn check_answer(
+    jws: UnverifiedJws,
+    typ: &str,
+    iss: &str,
+    grant: &Grant,
+    grant_id: &str,
+    request_id: &str,
+    expected_request: &str,
+) -> Result<(), ConsentError> {
+    check_service_signed(jws, iss, grant, typ)?;
+    if grant_id != grant.record_id {
+        return Err(ConsentError::WrongReference { expected: grant.record_id.clone(), found: grant_id.into() });
+    }
+    if request_id != expected_request {
+        return Err(ConsentError::WrongReference { expected: expected_request.into(), found: request_id.into() });
+    }
+    Ok(())
+}
+
+/// A holder's request that the service erase now what it keeps under one grant (GDPR art. 17),
+/// before the end of the retention the grant allows. Its members are an access request's; its
+/// `typ` ([`ERASURE_REQUEST_TYP`]), covered by the signature, is what makes it a request to
+/// erase, so that an access request can never be replayed as one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasureRequest {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`RIGHTS_SCHEMA`].
+    pub schema_version: String,
+    /// The grant whose data is to be erased.
+    pub grant_id: String,
+    /// The grant's principal.
+    pub pii_principal: String,
+    /// The service (the grant's `aud`).
+    pub aud: String,
+    /// When it was made (Unix seconds).
+    #[serde(rename = "iat")]
+    pub time: i64,
+}
+
+impl ErasureRequest {
+    /// The request to erase what is kept under `grant`, at `now`.
+    pub fn for_grant(grant: &Grant, now: i64, rng: &mut (impl RngCore + CryptoRng)) -> ErasureRequest {
+        ErasureRequest {
+            record_id: record_urn("erasure", rng),
+            schema_version: RIGHTS_SCHEMA.into(),
+            grant_id: grant.record_id.clone(),
+            pii_principal: grant.pii_principal.clone(),
+            aud: grant.aud.clone(),
+            time: now,
+        }
+    }
+
+    /// Signs with the principal's key (its public JWK in the header); never a carer's: only the
+    /// person the data is about may have it erased.
+    pub fn sign(&self, principal: &SigningKey) -> Result<String, ConsentError> {
+        if principal.public_key().thumbprint() != self.pii_principal {
+            return Err(ConsentError::PrincipalMismatch);
+        }
+        sign_record(principal, ERASURE_REQUEST_TYP, self)
+    }
+}
+
+impl FromJson for ErasureRequest {
+    fn from_json(value: Value, member: &'static str) -> Result<ErasureRequest, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(ErasureRequest {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            grant_id: m.take("grant_id")?,
+            pii_principal: m.take("pii_principal")?,
+            aud: m.take("aud")?,
+            time: m.take("iat")?,
+        })
+    }
+}
+
+/// A parsed erasure request, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedErasureRequest {
+    jws: UnverifiedJws,
+    request: ErasureRequest,
+}
+
+impl UnverifiedErasureRequest {
+    /// Parses an `erasure-request+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedErasureRequest, ConsentError> {
+        let (jws, request) = parse_record(compact, |r: &ErasureRequest| &r.schema_version)?;
+        Ok(UnverifiedErasureRequest { jws, request })
+    }
+
+    /// The grant it is about, to find that grant in storage.
+    pub fn grant_id_unverified(&self) -> &str {
+        &self.request.grant_id
+    }
+
+    /// Verifies that the grant's principal signed it (for a carer's grant, the person it was
+    /// given for, never the carer), about that grant and its service.
+    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedErasureRequest, ConsentError> {
+        let r = self.request;
+        check_request(self.jws, ERASURE_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
+        Ok(VerifiedErasureRequest(r))
+    }
+}
+
+/// An erasure request verified against its grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedErasureRequest(ErasureRequest);
+
+impl VerifiedErasureRequest {
+    /// The verified content.
+    pub fn request(&self) -> &ErasureRequest {
+        &self.0
+    }
+}
+
+/// The service's signed erasure receipt: the grant, the claims it erased (credential types and
+/// claim names, never a value) and when.
+///
+/// A type of its own rather than the withdrawal's [`crate::consent::Receipt`]: a receipt
+/// acknowledges a consent record and promises an erasure date to come, in the consent schema; this
+/// states an erasure done and what it took, answering a rights request as [`AccessAnswer`] does.
+/// Carrying it as a receipt would have needed members a receipt does not have, and a wallet could
+/// have taken one for the other; its own `typ` keeps the two apart under the same service key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasureAnswer {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`RIGHTS_SCHEMA`].
+    pub schema_version: String,
+    /// The service's client_id (`iss`).
+    #[serde(rename = "iss")]
+    pub service: String,
+    /// The request answered.
+    pub request_id: String,
+    /// The grant concerned.
+    pub grant_id: String,
+    /// When the service answered (Unix seconds).
+    #[serde(rename = "iat")]
+    pub time: i64,
+    /// When the claims were erased (Unix seconds): the first request's time, also in the answer
+    /// to a later request about the same grant.
+    pub erased_at: i64,
+    /// The claims erased, per credential type, as JSON pointers of their names (no value).
+    pub erased: Vec<DataCategory>,
+}
+
+impl ErasureAnswer {
+    /// The receipt answering `request` for `grant`: `erased` went at `erased_at`.
+    pub fn new(
+        request: &VerifiedErasureRequest,
+        grant: &VerifiedGrant,
+        erased_at: i64,
+        erased: Vec<DataCategory>,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> ErasureAnswer {
+        ErasureAnswer {
+            record_id: record_urn("erasure-answer", rng),
+            schema_version: RIGHTS_SCHEMA.into(),
+            service: grant.grant().aud.clone(),
+            request_id: request.0.record_id.clone(),
+            grant_id: grant.grant().record_id.clone(),
+            time: now,
+            erased_at,
+            erased,
+        }
+    }
+
+    /// Signs with the service's key (the key of its client_id), as receipts are.
+    pub fn sign(&self, service: &SigningKey) -> Result<String, ConsentError> {
+        sign_record(service, ERASURE_ANSWER_TYP, self)
+    }
+}
+
+impl FromJson for ErasureAnswer {
+    fn from_json(value: Value, member: &'static str) -> Result<ErasureAnswer, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(ErasureAnswer {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            service: m.take("iss")?,
+            request_id: m.take("request_id")?,
+            grant_id: m.take("grant_id")?,
+            time: m.take("iat")?,
+            erased_at: m.take("erased_at")?,
+            erased: m.take("erased")?,
+        })
+    }
+}
+
+/// A parsed erasure receipt, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedErasureAnswer {
+    jws: UnverifiedJws,
+    answer: ErasureAnswer,
+}
+
+impl UnverifiedErasureAnswer {
+    /// Parses an `erasure-answer+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedErasureAnswer, ConsentError> {
+        let (jws, answer) = parse_record(compact, |a: &ErasureAnswer| &a.schema_version)?;
+        Ok(UnverifiedErasureAnswer { jws, answer })
+    }
+
+    /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
+    /// and answering `request_id`.
+    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedErasureAnswer, ConsentError> {
+        let a = self.answer;
+        check_answer(self.jws, ERASURE_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
+        Ok(VerifiedErasureAnswer(a))
+    }
+}
+
+/// An erasure receipt verified against the grant and request it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedErasureAnswer(ErasureAnswer);
+
+impl VerifiedErasureAnswer {
+    /// The verified content.
+    pub fn answer(&self) -> &ErasureAnswer {
         &self.0
     }
 }

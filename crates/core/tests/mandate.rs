@@ -263,4 +263,13 @@ fn sign_own_signs_only_what_the_mandates_page_needs() {
         Err(MandateError::PrincipalMismatch)
     );
     assert_eq!(sign_own(&k.person, ACCESS_REQUEST_TYP, &access(&person, "1")), Err(MandateError::PrincipalMismatch));
+    // An erasure request (GDPR art. 17) likewise: mine, never the person's signed by their carer.
+    use souverain_core::rights::{ERASURE_REQUEST_TYP, UnverifiedErasureRequest};
+    let signed = sign_own(&k.person, ERASURE_REQUEST_TYP, &access(&person, RIGHTS_SCHEMA)).unwrap();
+    assert_eq!(UnverifiedErasureRequest::parse(&signed).unwrap().grant_id_unverified(), "g");
+    assert_eq!(
+        sign_own(&k.carer, ERASURE_REQUEST_TYP, &access(&person, RIGHTS_SCHEMA)),
+        Err(MandateError::PrincipalMismatch)
+    );
+    assert_eq!(sign_own(&k.person, ERASURE_REQUEST_TYP, &access(&person, "1")), Err(MandateError::PrincipalMismatch));
 }

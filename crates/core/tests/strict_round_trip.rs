@@ -147,6 +147,30 @@ fn access_records() {
 }
 
 #[test]
+fn erasure_records() {
+    use souverain_core::consent::DataCategory;
+    use souverain_core::rights::{ErasureAnswer, ErasureRequest};
+    checked(&ErasureRequest {
+        record_id: "urn:souverain:erasure:a".into(),
+        schema_version: "souverain-rights/1".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        pii_principal: "thumbprint".into(),
+        aud: "decentralized_identifier:did:jwk:x".into(),
+        time: 1_700_000_000,
+    });
+    checked(&ErasureAnswer {
+        record_id: "urn:souverain:erasure-answer:b".into(),
+        schema_version: "souverain-rights/1".into(),
+        service: "decentralized_identifier:did:jwk:x".into(),
+        request_id: "urn:souverain:erasure:a".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        time: 1_700_000_002,
+        erased_at: 1_700_000_001,
+        erased: vec![DataCategory { vct: "urn:souverain:vct:household:1".into(), claims: vec!["/children".into()] }],
+    });
+}
+
+#[test]
 fn request_processing_terms() {
     checked(&text());
     checked(&purpose());
