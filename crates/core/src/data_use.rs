@@ -283,7 +283,7 @@ pub fn seal(
         HPKE_INFO,
         event.to_json().as_bytes(),
         &tag,
-        &mut Rng09(rng),
+        &mut crate::event_key::Rng09(rng),
     )
     .map_err(|_| DataUseError::SealFailed)?;
     let mut sealed = enc.to_bytes().to_vec();
@@ -529,25 +529,6 @@ pub fn audit_grant<'a>(
     let missing = all.last().map_or_else(Vec::new, |&highest| (0..highest).filter(|s| !all.contains(s)).collect());
     Ok(GrantAudit { frontier, entries: audited, missing, repeated })
 }
-
-/// The caller's `rand_core` 0.6 generator under the `rand_core` 0.9 traits that `hpke` asks for.
-struct Rng09<'a, R>(&'a mut R);
-
-impl<R: RngCore + CryptoRng> rand_core_09::RngCore for Rng09<'_, R> {
-    fn next_u32(&mut self) -> u32 {
-        self.0.next_u32()
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        self.0.fill_bytes(dest);
-    }
-}
-
-impl<R: RngCore + CryptoRng> rand_core_09::CryptoRng for Rng09<'_, R> {}
 
 #[cfg(test)]
 mod tests {

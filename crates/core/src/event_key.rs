@@ -60,6 +60,26 @@ impl EventPublicKey {
     }
 }
 
+/// The caller's `rand_core` 0.6 generator under the `rand_core` 0.9 traits that `hpke` 0.13 asks
+/// for (the data-use log's seals here, the statistics' shares in `souverain-stats`).
+pub struct Rng09<'a, R>(pub &'a mut R);
+
+impl<R: RngCore + CryptoRng> rand_core_09::RngCore for Rng09<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill_bytes(dest);
+    }
+}
+
+impl<R: RngCore + CryptoRng> rand_core_09::CryptoRng for Rng09<'_, R> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
