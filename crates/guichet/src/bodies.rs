@@ -116,17 +116,17 @@ impl FromJson for EmergencyBody {
     }
 }
 
-/// `POST /api/consents/access`.
+/// `POST /api/consents/access` and `POST /api/consents/erasure`.
 #[derive(Debug)]
-pub(crate) struct AccessBody {
-    /// The holder's signed request (`access-request+jwt`).
+pub(crate) struct RightsBody {
+    /// The holder's signed request (`access-request+jwt` or `erasure-request+jwt`).
     pub request: String,
 }
 
-impl FromJson for AccessBody {
-    fn from_json(value: Value, member: &'static str) -> Result<AccessBody, JsonError> {
+impl FromJson for RightsBody {
+    fn from_json(value: Value, member: &'static str) -> Result<RightsBody, JsonError> {
         let mut m = Members::of(value, member)?;
-        let body = AccessBody { request: m.take("request")? };
+        let body = RightsBody { request: m.take("request")? };
         m.deny_unknown()?;
         Ok(body)
     }

@@ -131,6 +131,11 @@ pub enum ApiError {
     /// The access request is malformed, not signed by the grant's principal, or about another
     /// grant or service.
     InvalidAccessRequest(String),
+    /// The erasure request is malformed, not signed by the grant's principal, or about another
+    /// grant or service.
+    InvalidErasureRequest(String),
+    /// The citizen had the grant's data erased (GDPR art. 17): nothing of it can be read (410).
+    GrantErased,
     /// No such grant.
     UnknownGrant,
     /// The grant has ended: nothing is left to withdraw.
@@ -179,7 +184,7 @@ impl ApiError {
             UnknownCredential | UnknownService | UnknownRequest | UnknownGrant | UnknownLogEntry => {
                 StatusCode::NOT_FOUND
             }
-            RequestExpired | LogEventErased => StatusCode::GONE,
+            RequestExpired | LogEventErased | GrantErased => StatusCode::GONE,
             LogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Replay | ConsentExpired(_) | AlreadyWithdrawn => StatusCode::CONFLICT,
             MalformedJson(_)
@@ -211,6 +216,7 @@ impl ApiError {
             | InvalidEmergencyPlan(_)
             | InvalidWithdrawal(_)
             | InvalidAccessRequest(_)
+            | InvalidErasureRequest(_)
             | MissingPurpose => StatusCode::BAD_REQUEST,
         }
     }
@@ -262,6 +268,8 @@ impl ApiError {
             InvalidEmergencyPlan(_) => "invalid_emergency_plan",
             InvalidWithdrawal(_) => "invalid_withdrawal",
             InvalidAccessRequest(_) => "invalid_access_request",
+            InvalidErasureRequest(_) => "invalid_erasure_request",
+            GrantErased => "grant_erased",
             UnknownGrant => "unknown_grant",
             ConsentExpired(_) => "consent_expired",
             AlreadyWithdrawn => "already_withdrawn",
@@ -288,6 +296,7 @@ impl ApiError {
             | InvalidPresentation(detail)
             | InvalidWithdrawal(detail)
             | InvalidAccessRequest(detail)
+            | InvalidErasureRequest(detail)
             | InvalidMandate(detail)
             | InvalidRevocation(detail)
             | InvalidEmergencyPlan(detail)
@@ -335,6 +344,7 @@ impl ApiError {
                 "this register is read only while the prefect's emergency plan is in force, and none is"
             }
             UnknownGrant => "no such grant",
+            GrantErased => "the citizen had this grant's data erased: nothing of it can be read",
             AlreadyWithdrawn => "the grant was already withdrawn",
             MissingPurpose => "the `purpose` parameter is required",
             LogUnavailable => "the access could not be recorded in the data-use log, so it is refused; retry later",

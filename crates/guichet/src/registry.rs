@@ -1,6 +1,7 @@
 //! The consent registry's API: withdrawal (verified, erasure applied, signed receipt), the
-//! citizen's right of access from a consent (a signed export of what is kept) and the check a
-//! back office calls before processing.
+//! citizen's rights from a consent (access: a signed export of what is kept; erasure now: every
+//! claim erased at once, with a signed receipt) and the check a back office calls before
+//! processing.
 
 use std::sync::Arc;
 
@@ -12,11 +13,15 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use rand_core::OsRng;
 use serde_json::{Value, json};
-use souverain_core::consent::{ExchangeBinding, GivenConsent, Receipt, UnverifiedGrant, UnverifiedWithdrawal};
-use souverain_core::rights::{AccessAnswer, HeldData, UnverifiedAccessRequest};
+use souverain_core::consent::{
+    DataCategory, ExchangeBinding, GivenConsent, Receipt, UnverifiedGrant, UnverifiedWithdrawal,
+};
+use souverain_core::rights::{
+    AccessAnswer, ErasureAnswer, HeldData, UnverifiedAccessRequest, UnverifiedErasureRequest,
+};
 
 use crate::agents::{AgentCaller, Right};
-use crate::bodies::{AccessBody, WithdrawalBody};
+use crate::bodies::{RightsBody, WithdrawalBody};
 use crate::error::{ApiError, json_response};
 use crate::html::{escape, respond};
 use crate::store::GrantRow;
@@ -27,6 +32,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/api/consents/withdrawals", post(withdraw))
         .route("/api/consents/access", post(access))
+        .route("/api/consents/erasure", post(erasure))
         .route("/api/consents/{grant_id}/check", get(check))
         .route("/guichet/consentements/{grant_id}", get(check_page))
         .route("/api/agent/erasures", get(erasures))
@@ -72,7 +78,11 @@ fn withdraw_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
     }
     let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"grant of an unknown service"))?;
     let now = app.now();
-    let erase_at = now.saturating_add(svc.config.erasure.delay_seconds());
+    // Erased already at the citizen's request: the receipt gives the date it was.
+    let erase_at = match row.erased_at {
+        Some(at) => at,
+        None => now.saturating_add(svc.config.erasure.delay_seconds()),
+    };
     let withdrawn = GivenConsent::from_grant(grant.clone())
         .withdraw(withdrawal)
         .map_err(|e| ApiError::ConsentExpired(e.to_string()))?;
@@ -107,7 +117,7 @@ fn access_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
     let request = request.verify(&grant).map_err(|e| ApiError::InvalidAccessRequest(e.to_string()))?;
     let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"grant of an unknown service"))?;
     let now = app.now();
-    let state = if row.state == "given" && row.valid_until <= now { "expired" } else { row.state.as_str() };
+    let state = grant_state(&row, now);
     let data = app
         .store
         .claims(&row.id)?
@@ -133,8 +143,60 @@ fn access_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
 /// citizen reads what is theirs, and nothing of it reaches an agent.
 async fn access(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     require_type(&headers, "application/json")?;
-    let b: AccessBody = crate::bodies::read(&body)?;
+    let b: RightsBody = crate::bodies::read(&body)?;
     let out = blocking(move || access_blocking(&app, &b.request)).await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+/// A grant's state as the citizen and agents are told it: `erased` once the citizen had its data
+/// erased, `expired` past its validity, else as stored (`given`, `withdrawn`).
+fn grant_state(row: &GrantRow, now: i64) -> &str {
+    if row.erased_at.is_some() {
+        "erased"
+    } else if row.state == "given" && row.valid_until <= now {
+        "expired"
+    } else {
+        row.state.as_str()
+    }
+}
+
+fn erasure_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
+    let request =
+        UnverifiedErasureRequest::parse(compact).map_err(|e| ApiError::InvalidErasureRequest(e.to_string()))?;
+    let row = app.store.grant(request.grant_id_unverified())?.ok_or(ApiError::UnknownGrant)?;
+    let grant = verified_grant(&row)?;
+    let request = request.verify(&grant).map_err(|e| ApiError::InvalidErasureRequest(e.to_string()))?;
+    let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"grant of an unknown service"))?;
+    let now = app.now();
+    // The erasure and its entry in the data-use log commit together (store::Store::erase_now);
+    // a grant erased before gives back what was erased then.
+    let erased = app.store.erase_now(&row.id, compact, now, &app.log)?.ok_or(ApiError::UnknownGrant)?;
+    app.log_appended.notify_one();
+    let claims: Vec<DataCategory> =
+        serde_json::from_str(&erased.claims).map_err(|_| ApiError::internal(&"stored erased claims unreadable"))?;
+    let answer = ErasureAnswer::new(&request, &grant, erased.erased_at, claims, now, &mut OsRng)
+        .sign(&svc.key)
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(json!({"status": "erased", "grant_id": row.id, "erased_at": erased.erased_at, "answer": answer}))
+}
+
+/// `POST /api/consents/erasure`, body `{"request": "<erasure-request+jwt>"}`: the right to
+/// erasure (GDPR art. 17) for one grant, now, whatever retention is left →
+/// `{"status": "erased", "grant_id", "erased_at", "answer": "<erasure-answer+jwt>"}`, the
+/// receipt signed by the grant's service: the grant, the claim names erased per credential type
+/// (never a value) and when. Every claim kept for the grant goes at once and the grant is marked
+/// erased: agents read nothing of it any more (410 `grant_erased`), the consent check says
+/// `erased`. The same request, or another for the same grant, later gets the same facts.
+///
+/// Who may call: anyone; only a request signed by the grant's principal (the key that signed
+/// it, or for a carer's grant the person it was given for, never the carer) is acted on. Records:
+/// the erasure in the data-use log (an `erasure` event, as the erasure job appends) and among the
+/// erasures agents list (`GET /api/agent/erasures`), in the same transaction as the erasure; the
+/// signed request with the grant's record, as proof, until that record's own erasure.
+async fn erasure(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    require_type(&headers, "application/json")?;
+    let b: RightsBody = crate::bodies::read(&body)?;
+    let out = blocking(move || erasure_blocking(&app, &b.request)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -170,6 +232,7 @@ async fn check_page(
     let verdict = match text("reason").as_str() {
         "active" => "Consentement actif : le service peut traiter ces données pour cette finalité.",
         "withdrawn" => "Consentement retiré : le service ne doit plus traiter ces données.",
+        "erased" => "Données effacées à la demande du citoyen : le service n'a plus rien à traiter.",
         "expired" => "Consentement expiré : le service ne doit plus traiter ces données.",
         _ => "Cette finalité n'est pas couverte par le consentement : pas de traitement.",
     };
@@ -202,7 +265,9 @@ async fn check_status(
         caller.require(Right::ReadResults(&row.service))?;
         let now = app.now();
         let purposes: Vec<String> = serde_json::from_str(&row.purposes).unwrap_or_default();
-        let (may, reason) = if row.state != "given" {
+        let (may, reason) = if row.erased_at.is_some() {
+            (false, "erased")
+        } else if row.state != "given" {
             (false, "withdrawn")
         } else if now >= row.valid_until {
             (false, "expired")
@@ -211,7 +276,7 @@ async fn check_status(
         } else {
             (true, "active")
         };
-        let state = if row.state == "given" && now >= row.valid_until { "expired" } else { row.state.as_str() };
+        let state = grant_state(&row, now);
         Ok(json!({
             "grant_id": row.id, "service": row.service, "purpose": purpose, "may_process": may,
             "reason": reason, "state": state, "valid_until": row.valid_until,

@@ -70,6 +70,9 @@ pub enum StoreError {
     /// A stored hash or key is missing or not 32 bytes: the log's tables were altered.
     #[error("the data-use log's tables lack a hash or hold a value of the wrong length")]
     LogCorrupt,
+    /// Received claims stored as something else than a JSON object (nothing was erased).
+    #[error("stored claims are not a JSON object")]
+    ClaimsUnreadable,
 }
 
 /// An offer row.
@@ -340,6 +343,42 @@ pub struct GrantRow {
     pub mandate_id: Option<String>,
     /// The representative's key thumbprint.
     pub representative: Option<String>,
+    /// When the citizen had the grant's data erased (GDPR art. 17), if they did: agents read
+    /// nothing of it any more.
+    pub erased_at: Option<i64>,
+    /// What that erasure took: the claim names per credential type (JSON array of core's
+    /// `DataCategory`), never a value.
+    pub erased_claims: Option<String>,
+}
+
+/// A grant's erasure at the citizen's request, as recorded: what [`Store::erase_now`] returns,
+/// the first time and every time after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasedGrant {
+    /// When its claims were erased (Unix seconds).
+    pub erased_at: i64,
+    /// The claim names erased per credential type (JSON array of core's `DataCategory`).
+    pub claims: String,
+}
+
+/// The names of the claims of `rows` (credential type, claims as a JSON object), per credential
+/// type, as core's `DataCategory` list in JSON: what an erasure receipt says went, without a value.
+pub(crate) fn claim_names(rows: &[(String, String)]) -> Result<String, StoreError> {
+    let mut out: Vec<souverain_core::consent::DataCategory> = Vec::new();
+    for (vct, claims) in rows {
+        let claims: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(claims).map_err(|_| StoreError::ClaimsUnreadable)?;
+        let names = claims.keys().map(|k| format!("/{k}"));
+        match out.iter_mut().find(|d| d.vct == *vct) {
+            Some(d) => d.claims.extend(names),
+            None => out.push(souverain_core::consent::DataCategory { vct: vct.clone(), claims: names.collect() }),
+        }
+    }
+    for d in &mut out {
+        d.claims.sort();
+        d.claims.dedup();
+    }
+    serde_json::to_string(&out).map_err(|_| StoreError::ClaimsUnreadable)
 }
 
 /// An emergency plan the prefect triggered, as an agent recorded it: while it is in force, the
@@ -497,6 +536,20 @@ pub trait Store: Send + Sync {
         erase_at: i64,
         log: &LogSigner,
     ) -> Result<bool, StoreError>;
+    /// The citizen's erasure request (GDPR art. 17) for a grant: erases now every claim kept for it
+    /// whatever retention is left, through the erasure path of the job and of withdrawals (the
+    /// erasure appended to the data-use log and recorded among the erasures, in the same
+    /// transaction), records the request and the claim names that went, and marks the grant
+    /// erased (`erasure_by` becomes now, from which its record's proof retention runs). A grant
+    /// already erased this way is left as it is and its recorded erasure returned: a second
+    /// request gets the same facts. `None`: no such grant.
+    fn erase_now(
+        &self,
+        grant_id: &str,
+        request_jwt: &str,
+        now: i64,
+        log: &LogSigner,
+    ) -> Result<Option<ErasedGrant>, StoreError>;
     /// The erasure job: erases everything whose date has passed (see [`Erased`]), records each
     /// erasure once (also when several processes run the job at once), and reclaims the freed
     /// bytes (SQLite: `secure_delete`, WAL truncated; PostgreSQL: `VACUUM` of the erased tables).
@@ -666,6 +719,13 @@ CREATE TABLE emergency_plans (
 );
 CREATE INDEX emergency_plans_service ON emergency_plans (service, declared_at);
 ",
+    // Erasure at the citizen's request (GDPR art. 17, issue 20): when, what (claim names) and the
+    // signed request, kept with the grant's record as proof.
+    r"
+ALTER TABLE grants ADD COLUMN erased_at INTEGER;
+ALTER TABLE grants ADD COLUMN erased_claims TEXT;
+ALTER TABLE grants ADD COLUMN erasure_request_jwt TEXT;
+",
 ];
 
 /// SQLite behind one mutex-guarded connection.
@@ -775,6 +835,23 @@ fn erase_sealed_uses(c: &Connection, grant_id: &str, now: i64) -> Result<(), rus
     // The seed of a key the guichet made for the wallet is of no more use.
     c.execute("UPDATE grants SET event_seed = NULL WHERE id = ?1", params![grant_id])?;
     Ok(())
+}
+
+/// Erases now every claim kept for `grant_id`, in the caller's transaction: the erasure appended
+/// to the data-use log first (if it cannot be, nothing is erased and the error returned), the
+/// claims deleted, the erasure recorded, the sealed events of their uses erased. The one erasure
+/// path of claims: the job at their date, a withdrawal that erases at once, the citizen's request.
+fn erase_claims_in(c: &Connection, grant_id: &str, now: i64, log: &LogSigner) -> Result<usize, StoreError> {
+    append_in(c, &LogEvent::erasure(grant_id, now), log)?;
+    let n = c.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
+    if n > 0 {
+        c.execute(
+            "INSERT INTO erasures (at, what, grant_id, rows) VALUES (?1, 'claims', ?2, ?3)",
+            params![now, grant_id, i64::try_from(n).unwrap_or(i64::MAX)],
+        )?;
+    }
+    erase_sealed_uses(c, grant_id, now)?;
+    Ok(n)
 }
 
 /// A 32-byte value read back from a BLOB column.
@@ -889,6 +966,8 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         event_seed: r.get(18)?,
         mandate_id: r.get(19)?,
         representative: r.get(20)?,
+        erased_at: r.get(21)?,
+        erased_claims: r.get(22)?,
     })
 }
 
@@ -923,7 +1002,7 @@ fn agent_session_row(r: &rusqlite::Row<'_>) -> Result<AgentSessionRow, rusqlite:
 
 const GRANT_COLUMNS: &str = "id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce, \
      vp_token_sha256, valid_until, state, received_at, withdrawn_at, receipt_jwt, withdrawal_receipt_jwt, \
-     withdrawal_jwt, erasure_by, log_secret, event_seed, mandate_id, representative";
+     withdrawal_jwt, erasure_by, log_secret, event_seed, mandate_id, representative, erased_at, erased_claims";
 
 /// One exchange in the current transaction: `Ok(false)` for a replay, `Err` for a revoked mandate;
 /// the caller undoes what it wrote unless it returns `Ok(true)`.
@@ -1341,19 +1420,56 @@ impl Store for SqliteStore {
                 return Ok(false);
             }
             append_in(&*tx, &LogEvent::processed(grant_id, now), log)?;
-            if erase_at <= now {
-                append_in(&*tx, &LogEvent::erasure(grant_id, now), log)?;
-                let n = tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
-                tx.execute(
-                    "INSERT INTO erasures (at, what, grant_id, rows) VALUES (?1, 'claims', ?2, ?3)",
-                    params![now, grant_id, i64::try_from(n).unwrap_or(i64::MAX)],
-                )?;
-                erase_sealed_uses(&tx, grant_id, now)?;
-            } else {
+            // Erased already at the citizen's request: nothing left, and its erasure is logged.
+            let erased: Option<i64> =
+                tx.query_row("SELECT erased_at FROM grants WHERE id = ?1", params![grant_id], |r| r.get(0))?;
+            if erase_at <= now && erased.is_none() {
+                erase_claims_in(&tx, grant_id, now, log)?;
+            } else if erased.is_none() {
                 tx.execute("UPDATE received_claims SET erase_at = ?2 WHERE grant_id = ?1", params![grant_id, erase_at])?;
             }
             tx.commit()?;
             Ok(true)
+        })
+    }
+
+    fn erase_now(
+        &self,
+        grant_id: &str,
+        request_jwt: &str,
+        now: i64,
+        log: &LogSigner,
+    ) -> Result<Option<ErasedGrant>, StoreError> {
+        self.with_log(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(Option<i64>, Option<String>)> = tx
+                .query_row("SELECT erased_at, erased_claims FROM grants WHERE id = ?1", params![grant_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            match row {
+                None => return Ok(None),
+                Some((Some(erased_at), claims)) => {
+                    return Ok(Some(ErasedGrant { erased_at, claims: claims.unwrap_or_else(|| "[]".into()) }));
+                }
+                Some((None, _)) => {}
+            }
+            let kept: Vec<(String, String)> = {
+                let mut st =
+                    tx.prepare("SELECT vct, claims FROM received_claims WHERE grant_id = ?1 ORDER BY rowid")?;
+                st.query_map(params![grant_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+            };
+            let claims = claim_names(&kept)?;
+            erase_claims_in(&tx, grant_id, now, log)?;
+            tx.execute(
+                "UPDATE grants SET erased_at = ?2, erased_claims = ?3, erasure_request_jwt = ?4, erasure_by = ?2
+                 WHERE id = ?1",
+                params![grant_id, now, claims, request_jwt],
+            )?;
+            tx.commit()?;
+            // As the job does: the old pages leave the write-ahead log for the zeroed file.
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(Some(ErasedGrant { erased_at: now, claims }))
         })
     }
 
@@ -1382,22 +1498,20 @@ impl Store for SqliteStore {
                 // Logged first, in the same transaction: the erasure and its entry commit together.
                 // A grant whose entry cannot be appended waits for the next run (its savepoint
                 // undone), and does not hold back the other erasures.
+                // (A grant's claims share one date: all of them are due.)
                 tx.execute_batch("SAVEPOINT erase_grant")?;
-                if let Err(error) = append_in(&*tx, &LogEvent::erasure(grant_id, now), log) {
-                    tx.execute_batch("ROLLBACK TO erase_grant; RELEASE erase_grant")?;
-                    tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
-                    erased.deferred += 1;
-                    deferred.push(grant_id.clone());
-                    continue;
+                match erase_claims_in(&tx, grant_id, now, log) {
+                    Ok(n) => {
+                        tx.execute_batch("RELEASE erase_grant")?;
+                        erased.claims += n;
+                    }
+                    Err(error) => {
+                        tx.execute_batch("ROLLBACK TO erase_grant; RELEASE erase_grant")?;
+                        tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
+                        erased.deferred += 1;
+                        deferred.push(grant_id.clone());
+                    }
                 }
-                let n = tx.execute(
-                    "DELETE FROM received_claims WHERE grant_id = ?1 AND erase_at <= ?2",
-                    params![grant_id, now],
-                )?;
-                record("claims", Some(grant_id), n)?;
-                erase_sealed_uses(&tx, grant_id, now)?;
-                tx.execute_batch("RELEASE erase_grant")?;
-                erased.claims += n;
             }
             // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
             // access token's life), or expired unredeemed.

@@ -366,6 +366,10 @@ fn result(app: &App, caller: &AgentCaller, id: &str) -> Result<Value, ApiError> 
     // The heatwave register is read only while the prefect's emergency plan is in force.
     crate::emergency::require_plan(app, &row.service, app.now())?;
     let grant = app.store.grant(&grant_id)?.ok_or_else(|| ApiError::internal(&"request with a missing grant"))?;
+    // Erased at the citizen's request (GDPR art. 17): nothing of it is read, nor logged as read.
+    if grant.erased_at.is_some() {
+        return Err(ApiError::GrantErased);
+    }
     // Log before acting: the read is appended (and committed) before anything of the citizen's
     // is read for the agent; if it cannot be, the agent sees nothing.
     let purpose = app.service(&row.service).and_then(|s| s.config.purpose(&row.purpose)).map(|p| p.dpv.clone());
@@ -470,7 +474,11 @@ async fn service_page(
     let rows: String = grants
         .iter()
         .map(|g| {
-            let state = if g.state == "withdrawn" { "retiré" } else { "donné" };
+            let state = match (g.erased_at, g.state.as_str()) {
+                (Some(_), _) => "effacé à la demande du citoyen",
+                (None, "withdrawn") => "retiré",
+                _ => "donné",
+            };
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{state}</td><td>{}</td><td><a href=\"/guichet/demandes/{}\">Voir</a></td></tr>",
                 date_fr(g.received_at),

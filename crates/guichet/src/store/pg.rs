@@ -32,9 +32,9 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    AgentSessionRow, CitizenOffer, CredentialQuery, EmergencyPlanRow, Erased, ErasureRow, Exchange, GrantRow,
-    IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow, Retention, Store, StoreError,
-    StoredCheckpoint, bytes32, constant_time_eq, to_i64,
+    AgentSessionRow, CitizenOffer, CredentialQuery, EmergencyPlanRow, Erased, ErasedGrant, ErasureRow, Exchange,
+    GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow, Retention, Store, StoreError,
+    StoredCheckpoint, bytes32, claim_names, constant_time_eq, to_i64,
 };
 use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
 
@@ -153,6 +153,11 @@ CREATE TABLE emergency_plans (
   lifted_at BIGINT, lifted_by TEXT
 );
 CREATE INDEX emergency_plans_service ON emergency_plans (service, declared_at);
+",
+    r"
+ALTER TABLE grants ADD COLUMN erased_at BIGINT;
+ALTER TABLE grants ADD COLUMN erased_claims TEXT;
+ALTER TABLE grants ADD COLUMN erasure_request_jwt TEXT;
 ",
 ];
 
@@ -304,6 +309,8 @@ fn grant_row(r: &Row) -> Result<GrantRow, postgres::Error> {
         event_seed: r.try_get(18)?,
         mandate_id: r.try_get(19)?,
         representative: r.try_get(20)?,
+        erased_at: r.try_get(21)?,
+        erased_claims: r.try_get(22)?,
     })
 }
 
@@ -735,13 +742,13 @@ impl Store for PgStore {
                 return Ok(None);
             }
             append_in(&PgLog::new(&mut tx), &LogEvent::processed(grant_id, now), log)?;
+            // Erased already at the citizen's request: nothing left, and its erasure is logged.
+            let erased_at: Option<i64> =
+                tx.query_one("SELECT erased_at FROM grants WHERE id = $1", &[&grant_id])?.try_get(0)?;
             let mut erased = 0;
-            if erase_at <= now {
-                append_in(&PgLog::new(&mut tx), &LogEvent::erasure(grant_id, now), log)?;
-                erased = tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[&grant_id])?;
-                record_erasure(&mut tx, now, "claims", Some(grant_id), erased)?;
-                erase_sealed_uses(&mut tx, grant_id, now)?;
-            } else {
+            if erase_at <= now && erased_at.is_none() {
+                erased = erase_claims_in(&mut tx, grant_id, now, log)?;
+            } else if erased_at.is_none() {
                 tx.execute("UPDATE received_claims SET erase_at = $2 WHERE grant_id = $1", &[&grant_id, &erase_at])?;
             }
             tx.commit()?;
@@ -756,6 +763,49 @@ impl Store for PgStore {
                 Ok(true)
             }
         }
+    }
+
+    fn erase_now(
+        &self,
+        grant_id: &str,
+        request_jwt: &str,
+        now: i64,
+        log: &LogSigner,
+    ) -> Result<Option<ErasedGrant>, StoreError> {
+        let erased = self.with_log(|c| {
+            let mut tx = c.transaction()?;
+            // The log's head first, then the grant's row, in the order every append takes them.
+            tx.query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])?;
+            let Some(row) =
+                tx.query_opt("SELECT erased_at, erased_claims FROM grants WHERE id = $1 FOR UPDATE", &[&grant_id])?
+            else {
+                return Ok(None);
+            };
+            if let Some(erased_at) = row.try_get::<_, Option<i64>>(0)? {
+                let claims: Option<String> = row.try_get(1)?;
+                return Ok(Some((ErasedGrant { erased_at, claims: claims.unwrap_or_else(|| "[]".into()) }, 0)));
+            }
+            let kept: Vec<(String, String)> = tx
+                .query("SELECT vct, claims FROM received_claims WHERE grant_id = $1 ORDER BY id", &[&grant_id])?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            let claims = claim_names(&kept)?;
+            let n = erase_claims_in(&mut tx, grant_id, now, log)?;
+            tx.execute(
+                "UPDATE grants SET erased_at = $2, erased_claims = $3, erasure_request_jwt = $4, erasure_by = $2
+                 WHERE id = $1",
+                &[&grant_id, &now, &claims, &request_jwt],
+            )?;
+            tx.commit()?;
+            Ok(Some((ErasedGrant { erased_at: now, claims }, n)))
+        })?;
+        if let Some((_, n)) = &erased
+            && *n > 0
+        {
+            self.vacuum(&["received_claims", "log_events"]);
+        }
+        Ok(erased.map(|(e, _)| e))
     }
 
     fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError> {
@@ -782,20 +832,20 @@ impl Store for PgStore {
                 // Logged first, in the same transaction: the erasure and its entry commit together.
                 // A grant whose entry cannot be appended waits for the next run (its savepoint
                 // undone, which also clears the aborted state), and does not hold back the others.
+                // (A grant's claims share one date: all of them are due.)
                 tx.batch_execute("SAVEPOINT erase_grant")?;
-                if let Err(error) = append_in(&PgLog::new(&mut tx), &LogEvent::erasure(grant_id, now), log) {
-                    tx.batch_execute("ROLLBACK TO SAVEPOINT erase_grant; RELEASE SAVEPOINT erase_grant")?;
-                    tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
-                    erased.deferred += 1;
-                    deferred.push(grant_id.clone());
-                    continue;
+                match erase_claims_in(&mut tx, grant_id, now, log) {
+                    Ok(n) => {
+                        tx.batch_execute("RELEASE SAVEPOINT erase_grant")?;
+                        erased.claims += offset(n);
+                    }
+                    Err(error) => {
+                        tx.batch_execute("ROLLBACK TO SAVEPOINT erase_grant; RELEASE SAVEPOINT erase_grant")?;
+                        tracing::error!(%error, grant_id, "erasure deferred: it could not be appended to the data-use log");
+                        erased.deferred += 1;
+                        deferred.push(grant_id.clone());
+                    }
                 }
-                let n = tx
-                    .execute("DELETE FROM received_claims WHERE grant_id = $1 AND erase_at <= $2", &[grant_id, &now])?;
-                record_erasure(&mut tx, now, "claims", Some(grant_id), n)?;
-                erase_sealed_uses(&mut tx, grant_id, now)?;
-                tx.batch_execute("RELEASE SAVEPOINT erase_grant")?;
-                erased.claims += offset(n);
             }
             // Offers carry the citizen's claims: gone once redeemed and past the retry window (the
             // access token's life), or expired unredeemed.
@@ -1159,6 +1209,18 @@ fn erase_sealed_uses(tx: &mut Transaction<'_>, grant_id: &str, now: i64) -> Resu
     // The seed of a key the guichet made for the wallet is of no more use.
     tx.execute("UPDATE grants SET event_seed = NULL WHERE id = $1", &[&grant_id])?;
     Ok(())
+}
+
+/// Erases now every claim kept for `grant_id`, in the caller's transaction: the erasure appended
+/// to the data-use log first (if it cannot be, nothing is erased and the error returned), the
+/// claims deleted, the erasure recorded, the sealed events of their uses erased. The one erasure
+/// path of claims: the job at their date, a withdrawal that erases at once, the citizen's request.
+fn erase_claims_in(tx: &mut Transaction<'_>, grant_id: &str, now: i64, log: &LogSigner) -> Result<u64, StoreError> {
+    append_in(&PgLog::new(tx), &LogEvent::erasure(grant_id, now), log)?;
+    let n = tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[&grant_id])?;
+    record_erasure(tx, now, "claims", Some(grant_id), n)?;
+    erase_sealed_uses(tx, grant_id, now)?;
+    Ok(n)
 }
 
 /// A transaction seen by [`append_in`] (which reads through `&self`).
