@@ -28,7 +28,10 @@ use souverain_core::openid4vp::request::{
     client_id_for,
 };
 use souverain_core::openid4vp::response::{AuthorizationResponse, IssuerKeys, VpToken, verify_response};
-use souverain_core::rights::{AccessRequest, UnverifiedAccessAnswer, UnverifiedAccessRequest};
+use souverain_core::rights::{
+    AccessRequest, ErasureRequest, UnverifiedAccessAnswer, UnverifiedAccessRequest, UnverifiedErasureAnswer,
+    UnverifiedErasureRequest,
+};
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use souverain_core::sd_jwt_vc::{self, VcVerifyOptions, VerifiedVc};
 use souverain_core::trust_list::{self, TrustList, UnverifiedTrustList};
@@ -243,6 +246,30 @@ pub enum ConsentCommand {
         #[arg(long)]
         grant: PathBuf,
         /// The access request answered.
+        #[arg(long)]
+        request: PathBuf,
+    },
+    /// Prints an erasure request (erasure-request+jwt, GDPR art. 17) about --grant, signed with the
+    /// holder key: post it to the service's `/api/consents/erasure` as `{"request": …}` to have
+    /// what it keeps under the grant erased now.
+    ErasureRequest {
+        /// The holder's private JWK (the key that signed the grant).
+        #[arg(long)]
+        key: PathBuf,
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// Request time as Unix seconds (default: the system clock).
+        #[arg(long)]
+        now: Option<u64>,
+    },
+    /// Reads the service's erasure receipt (erasure-answer+jwt) on stdin, checks it was signed by
+    /// the grant's service for the grant and --request, and prints what it says it erased and when.
+    VerifyErasure {
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// The erasure request answered.
         #[arg(long)]
         request: PathBuf,
     },
@@ -675,6 +702,25 @@ pub fn consent(command: &ConsentCommand) -> Result<(), CliError> {
                 .and_then(|r| r.verify(&grant))
                 .map_err(CliError::Consent)?;
             let answer = UnverifiedAccessAnswer::parse(io::read_stdin()?.trim())
+                .and_then(|a| a.verify(grant.grant(), &request.request().record_id))
+                .map_err(CliError::Consent)?;
+            io::print_json(&json!({
+                "ok": true,
+                "answer": serde_json::to_value(answer.answer()).unwrap_or(Value::Null),
+            }));
+        }
+        ConsentCommand::ErasureRequest { key, grant, now: at } => {
+            let holder = io::signing_key(key)?;
+            let grant = self_verified_grant(grant, Some(&holder.public_key()))?;
+            let request = ErasureRequest::for_grant(grant.grant(), now(*at)?, &mut OsRng);
+            io::print_line(&request.sign(&holder).map_err(CliError::Consent)?);
+        }
+        ConsentCommand::VerifyErasure { grant, request } => {
+            let grant = self_verified_grant(grant, None)?;
+            let request = UnverifiedErasureRequest::parse(text_file(request)?.trim())
+                .and_then(|r| r.verify(&grant))
+                .map_err(CliError::Consent)?;
+            let answer = UnverifiedErasureAnswer::parse(io::read_stdin()?.trim())
                 .and_then(|a| a.verify(grant.grant(), &request.request().record_id))
                 .map_err(CliError::Consent)?;
             io::print_json(&json!({

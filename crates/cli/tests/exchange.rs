@@ -471,6 +471,55 @@ fn refusals_keep_the_error_contract() {
         (1, "wrong_signer".into())
     );
 
+    // The right to erasure likewise: a request only the holder signs; the service's receipt
+    // checked against the grant and that request, an access request or another signer refused.
+    assert_eq!(
+        fails(&["consent", "erasure-request", "--key", &intruder, "--grant", &grant, "--now", &n], ""),
+        (1, "wrong_signer".into())
+    );
+    let erasure = ok(&["consent", "erasure-request", "--key", &s.holder, "--grant", &grant, "--now", &n], "");
+    let erasure_file = s.dir.write("erasure.jwt", &erasure);
+    let receipt = souverain_core::rights::ErasureAnswer {
+        record_id: "urn:souverain:erasure-answer:1".into(),
+        schema_version: souverain_core::rights::RIGHTS_SCHEMA.into(),
+        service: s.client_id.clone(),
+        request_id: payload(&erasure)["jti"].as_str().unwrap().into(),
+        grant_id: granted["jti"].as_str().unwrap().into(),
+        time: NOW as i64 + 1,
+        erased_at: NOW as i64,
+        erased: vec![souverain_core::consent::DataCategory {
+            vct: "https://example.test/pid".into(),
+            claims: vec!["/given_name".into()],
+        }],
+    };
+    let checked = ok(
+        &["consent", "verify-erasure", "--grant", &grant, "--request", &erasure_file],
+        &receipt.sign(&key_of(&s.verifier)).unwrap(),
+    );
+    let checked: Value = serde_json::from_str(&checked).unwrap();
+    assert_eq!(
+        (checked["answer"]["erased_at"].clone(), checked["answer"]["erased"][0]["claims"].clone()),
+        (json!(NOW), json!(["/given_name"]))
+    );
+    assert_eq!(
+        fails(
+            &["consent", "verify-erasure", "--grant", &grant, "--request", &erasure_file],
+            &receipt.sign(&key_of(&intruder)).unwrap()
+        ),
+        (1, "wrong_signer".into())
+    );
+    // The access request is not an erasure request, nor the access answer an erasure receipt.
+    let (code, _) = fails(
+        &["consent", "verify-erasure", "--grant", &grant, "--request", &access_file],
+        &receipt.sign(&key_of(&s.verifier)).unwrap(),
+    );
+    assert_eq!(code, 1);
+    let (code, _) = fails(
+        &["consent", "verify-erasure", "--grant", &grant, "--request", &erasure_file],
+        &answer.sign(&key_of(&s.verifier)).unwrap(),
+    );
+    assert_eq!(code, 1);
+
     // Request refusals: another client_id than the URL's, a tampered request, garbage.
     let other_id = format!("decentralized_identifier:{}", "did:jwk:eyJrdHkiOiJPS1AifQ");
     assert_eq!(
