@@ -53,6 +53,8 @@ pub enum Command {
     Consent(crate::exchange::ConsentCommand),
     /// Runs a C2SP tlog-witness for the commune's data-use log: cosigns consistent checkpoints.
     Witness(crate::witness::WitnessArgs),
+    /// Runs a DAP aggregator for the commune's studies, as the leader or the independent helper.
+    Aggregator(crate::aggregator::AggregatorArgs),
     /// The data-use log: `verify` checks a signed checkpoint and its consistency with a previous one.
     #[command(subcommand)]
     Log(crate::log::LogCommand),

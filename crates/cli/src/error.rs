@@ -102,6 +102,8 @@ pub enum CliError {
     Log(crate::log::LogError),
     /// `souverain witness` could not start.
     Witness(crate::witness::WitnessStartError),
+    /// `souverain aggregator` could not start or stopped on an error.
+    Aggregator(souverain_guichet::aggregator::AggregatorStartError),
     /// A file could not be written.
     Write {
         /// The path.
@@ -254,6 +256,7 @@ impl CliError {
             CliError::NoIssuer => "no_issuer",
             CliError::Write { .. } => "io_error",
             CliError::Witness(_) => "witness_start_failed",
+            CliError::Aggregator(_) => "aggregator_start_failed",
             CliError::Log(error) => error.code(),
         }
     }
@@ -309,6 +312,7 @@ impl CliError {
             CliError::NoIssuer => "no issuer key given".to_owned(),
             CliError::Write { path, source } => format!("cannot write {path}: {source}"),
             CliError::Witness(error) => error.to_string(),
+            CliError::Aggregator(error) => error.to_string(),
             CliError::Log(error) => error.to_string(),
         }
     }

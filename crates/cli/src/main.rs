@@ -4,6 +4,7 @@
 //! 1 for an invalid credential or presentation and 2 for usage or I/O errors. Never a panic.
 #![forbid(unsafe_code)]
 
+mod aggregator;
 mod backup;
 mod cli;
 mod credential;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         cli::Command::Response(command) => exchange::response(command),
         cli::Command::Consent(command) => exchange::consent(command),
         cli::Command::Witness(args) => witness::run(args),
+        cli::Command::Aggregator(args) => aggregator::run(args),
         cli::Command::Log(command) => log::run(command),
     };
     match outcome {

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod agents;
+pub mod aggregator;
 pub mod api_particulier;
 mod bodies;
 pub mod citizen;

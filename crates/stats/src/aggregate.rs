@@ -283,6 +283,24 @@ fn noised_share(study: &VerifiedStudy, tally: BatchTally, stored: &[u8], now: i6
     })
 }
 
+/// Checks the leader's encoded `AggregateShareReq` is for the study's batch and the reports the
+/// helper aggregated (count and checksum); returns the batch.
+pub fn check_share_request(
+    study: &VerifiedStudy,
+    request: &[u8],
+    tally: BatchTally,
+) -> Result<BatchSelector<TimeInterval>, AggregateError> {
+    let request: AggregateShareReq<TimeInterval> = dap::decode(request, "AggregateShareReq")?;
+    let batch = BatchSelector::<TimeInterval>::new_time_interval(batch_interval(study)?);
+    if *request.batch_selector() != batch || !request.aggregation_parameter().is_empty() {
+        return Err(AggregateError::WrongBatch);
+    }
+    if request.report_count() != tally.count || request.checksum().as_ref() != tally.checksum {
+        return Err(AggregateError::BatchMismatch);
+    }
+    Ok(batch)
+}
+
 /// Answers the leader's encoded `AggregateShareReq` (the helper's side): its aggregate share, with
 /// its noise, sealed to the collector, once the study is closed, for the study's whole
 /// interval, and only if the leader aggregated the same reports and at least the minimum batch.
@@ -294,14 +312,7 @@ pub fn helper_aggregate_share(
     now: i64,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Vec<u8>, AggregateError> {
-    let request: AggregateShareReq<TimeInterval> = dap::decode(request, "AggregateShareReq")?;
-    let batch = BatchSelector::<TimeInterval>::new_time_interval(batch_interval(study)?);
-    if *request.batch_selector() != batch || !request.aggregation_parameter().is_empty() {
-        return Err(AggregateError::WrongBatch);
-    }
-    if request.report_count() != tally.count || request.checksum().as_ref() != tally.checksum {
-        return Err(AggregateError::BatchMismatch);
-    }
+    let batch = check_share_request(study, request, tally)?;
     let share = noised_share(study, tally, stored, now)?;
     let collector = dap::decode_config(&study.study().collector_hpke_config)?;
     let aad = dap::encode(&AggregateShareAad::new(task_id(study)?, Vec::new(), batch));
