@@ -265,6 +265,14 @@ pub struct ServeArgs {
     /// Seconds between two runs of the erasure job (it also runs at start).
     #[arg(long, env = "SOUVERAIN_ERASURE_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub erasure_interval: u64,
+    /// The studies' leader aggregator configuration (TOML, as `souverain aggregator`'s with
+    /// `role = "leader"`); its routes are served under `/dap/`.
+    #[arg(long, env = "SOUVERAIN_STUDIES")]
+    pub studies: Option<PathBuf>,
+    /// The leader aggregator's state file (SQLite); default: the configuration's path with the
+    /// extension `.sqlite3`.
+    #[arg(long, env = "SOUVERAIN_STUDIES_DB", requires = "studies")]
+    pub studies_db: Option<PathBuf>,
 }
 
 /// `souverain backup ...`: the backup file is read on stdin.

@@ -17,6 +17,10 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         options.db = args.db.as_deref().map(Database::parse);
         options.keys = args.keys.clone();
         options.erasure_interval = std::time::Duration::from_secs(args.erasure_interval);
+        options.studies = args.studies.as_ref().map(|config| {
+            let db = args.studies_db.clone().unwrap_or_else(|| config.with_extension("sqlite3"));
+            (config.clone(), db)
+        });
         let guichet = Guichet::bind(options).await.map_err(CliError::ServerStart)?;
         let addr = guichet.local_addr().map_err(CliError::ServerIo)?;
         // Scripts (cargo xtask) read this line to learn the port when 0 was asked.

@@ -1,5 +1,6 @@
-//! Two real `souverain aggregator` processes, the commune's leader and an independent helper,
-//! each with its own SQLite file, talking DAP-09 over HTTP: 200 citizens' reports give the exact
+//! Two real processes, the commune's guichet running the leader (`souverain serve --studies`,
+//! under `/dap/`) and an independent helper (`souverain aggregator`), each with its own SQLite
+//! file, talking DAP-09 over HTTP: 200 citizens' reports give the exact
 //! histogram; a replayed report, one after the deadline and garbage are refused; no result leaves
 //! before the close nor below the minimum batch; neither database holds a report's share once
 //! aggregated; the helper answers the leader only.
@@ -47,13 +48,22 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
+/// Starts the helper (`souverain aggregator`) or the guichet with the leader (`souverain serve`).
 fn spawn(dir: &Path, name: &str, port: u16, config: &str) -> Process {
     let config_path = dir.join(format!("{name}.toml"));
     std::fs::write(&config_path, config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_souverain"))
-        .args(["aggregator", "--addr", &format!("127.0.0.1:{port}"), "--config"])
-        .arg(&config_path)
-        .arg("--db")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_souverain"));
+    if name == "helper" {
+        command.args(["aggregator", "--addr", &format!("127.0.0.1:{port}"), "--config"]).arg(&config_path).arg("--db");
+    } else {
+        command
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--studies"])
+            .arg(&config_path)
+            .arg("--keys")
+            .arg(dir.join("guichet-keys"))
+            .arg("--db");
+    }
+    let mut child = command
         .arg(dir.join(format!("{name}.sqlite3")))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -67,8 +77,20 @@ fn spawn(dir: &Path, name: &str, port: u16, config: &str) -> Process {
     Process { child, port }
 }
 
-/// `(status, body)` of one HTTP/1.1 request.
+/// `(status, body)` of one HTTP/1.1 request, repeated after a pause while the guichet's rate
+/// limit answers 429 (every request of this test comes from one address).
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    for _ in 0..200 {
+        let answer = http_once(port, method, path, headers, body);
+        if answer.0 != 429 {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("still rate-limited");
+}
+
+fn http_once(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -122,7 +144,7 @@ fn study(commune: &SigningKey, task: u8, keys: [&HpkeKeyPair; 3], ports: [u16; 2
         measure: Measure::Histogram { buckets: (0..6).map(|i| text(&i.to_string(), &i.to_string())).collect() },
         leader: AggregatorInfo {
             name: text("Mairie", "Town hall"),
-            url: format!("http://127.0.0.1:{}/", ports[0]),
+            url: format!("http://127.0.0.1:{}/dap/", ports[0]),
             hpke_config: dap::encode_config(&keys[0].config()),
         },
         helper: AggregatorInfo {
@@ -180,7 +202,7 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     let signing = commune.to_jwk().to_json().replace('"', "\\\"");
     let leader = spawn(
         &dir,
-        "leader",
+        "guichet",
         ports[0],
         &format!(
             "role = \"leader\"\ncommune_key = \"{commune_public}\"\nhpke_config_id = 1\nhpke_seed = \"{}\"\npeer_token = \"{PEER_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\ncollector_seed = \"{}\"\ncollector_config_id = 3\nsigning_key = \"{signing}\"\n{studies_toml}",
@@ -190,10 +212,24 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     );
 
     let upload = |task: &str, body: &[u8]| {
-        http(leader.port, "PUT", &format!("/tasks/{task}/reports"), &[("Content-Type", dap::media_type::REPORT)], body)
+        http(
+            leader.port,
+            "PUT",
+            &format!("/dap/tasks/{task}/reports"),
+            &[("Content-Type", dap::media_type::REPORT)],
+            body,
+        )
     };
-    let operator =
-        |path: String| http(leader.port, "POST", &path, &[("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))], b"");
+    let operator_with = |path: String, body: &[u8]| {
+        http(
+            leader.port,
+            "POST",
+            &format!("/dap{path}"),
+            &[("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))],
+            body,
+        )
+    };
+    let operator = |path: String| operator_with(path, b"");
     let (task1, task2) = (&verified[0].study().task_id, &verified[1].study().task_id);
 
     // 200 citizens answer study 1, 20 answer study 2.
@@ -221,7 +257,7 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     assert_eq!(upload("unknown-task", &first_report).0, 404);
 
     // Stored until aggregated: the leader holds its own share and the helper's sealed to the helper.
-    let leader_db = rusqlite::Connection::open(dir.join("leader.sqlite3")).unwrap();
+    let leader_db = rusqlite::Connection::open(dir.join("guichet.sqlite3")).unwrap();
     let stored: i64 =
         leader_db.query_row("SELECT count(*) FROM reports WHERE body IS NOT NULL", [], |r| r.get(0)).unwrap();
     assert_eq!(stored, 220);
@@ -231,8 +267,13 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
         http(helper.port, "PUT", &format!("/tasks/{task1}/aggregation_jobs/AAAAAAAAAAAAAAAAAAAAAA"), &[], b"");
     assert_eq!(status, 403);
     assert_eq!(operator(format!("/studies/{task1}/aggregate")).0, 200);
-    let (status, _) =
-        http(leader.port, "POST", &format!("/studies/{task1}/aggregate"), &[("Authorization", "Bearer wrong")], b"");
+    let (status, _) = http(
+        leader.port,
+        "POST",
+        &format!("/dap/studies/{task1}/aggregate"),
+        &[("Authorization", "Bearer wrong")],
+        b"",
+    );
     assert_eq!(status, 403);
 
     // Aggregation: every report once, through both processes.
@@ -265,7 +306,7 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     // No result before the close.
     let (status, body) = operator(format!("/studies/{task1}/collect"));
     assert_eq!(status, 409, "{}", String::from_utf8_lossy(&body));
-    assert_eq!(http(leader.port, "GET", &format!("/studies/{task1}/result"), &[], b"").0, 404);
+    assert_eq!(http(leader.port, "GET", &format!("/dap/studies/{task1}/result"), &[], b"").0, 404);
 
     // After the close.
     let wait = window.1 - now() + 1;
@@ -309,9 +350,26 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     let verified_result = StudyResult::verify(&result, &verified[0], &commune.public_key()).unwrap();
     assert_eq!(verified_result.values, expected.to_vec());
     assert_eq!(verified_result.contributions, 200);
-    let (status, published) = http(leader.port, "GET", &format!("/studies/{task1}/result"), &[], b"");
+    let (status, published) = http(leader.port, "GET", &format!("/dap/studies/{task1}/result"), &[], b"");
     assert_eq!((status, String::from_utf8(published).unwrap()), (200, result.clone()));
-    assert_eq!(operator(format!("/studies/{task1}/collect")).1, result.into_bytes());
+    assert_eq!(operator(format!("/studies/{task1}/collect")).1, result.clone().into_bytes());
+
+    // What the commune did with it, signed; listed with the study and its result for the wallet.
+    let decision = br#"{"fr": "Un second service le mercredi", "en": "A second sitting on Wednesdays"}"#;
+    assert_eq!(operator_with(format!("/studies/{task2}/use"), decision).0, 404, "no result, no use");
+    assert_eq!(operator_with(format!("/studies/{task1}/use"), b"{}").0, 400);
+    let (status, statement) = operator_with(format!("/studies/{task1}/use"), decision);
+    assert_eq!(status, 200);
+    let statement = String::from_utf8(statement).unwrap();
+    let used = souverain_stats::study::StudyUse::verify(&statement, &verified[0], &commune.public_key()).unwrap();
+    assert_eq!(used.decision.en, "A second sitting on Wednesdays");
+    let (status, list) = http(leader.port, "GET", "/dap/studies", &[], b"");
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_slice(&list).unwrap();
+    assert_eq!(list["studies"][0]["study"], studies[0].as_str());
+    assert_eq!(list["studies"][0]["result"], result.as_str());
+    assert_eq!(list["studies"][0]["use"], statement.as_str());
+    assert_eq!(list["studies"][1]["result"], serde_json::Value::Null);
 
     drop(leader);
     drop(helper);

@@ -22,6 +22,10 @@
 //! | `POST /studies/{task}/aggregate` | leader | the commune's operator (bearer token) | the job, then the aggregate share |
 //! | `POST /studies/{task}/collect` | leader | the commune's operator (bearer token) | the signed result |
 //! | `GET /studies/{task}/result` | leader | anyone | nothing |
+//! | `POST /studies/{task}/use` | leader | the commune's operator (bearer token) | the signed statement of what the commune did with the result |
+//! | `GET /studies` | leader | anyone (the wallet's Studies page) | nothing |
+//!
+//! In the guichet (`souverain serve --studies`), the leader's routes are under `/dap/`.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -231,12 +235,19 @@ impl Aggregator {
                 .route("/tasks/{task}/reports", put(upload))
                 .route("/studies/{task}/aggregate", post(run_aggregation))
                 .route("/studies/{task}/collect", post(run_collection))
-                .route("/studies/{task}/result", get(published_result)),
+                .route("/studies/{task}/result", get(published_result))
+                .route("/studies/{task}/use", post(state_use))
+                .route("/studies", get(list_studies)),
             Role::Helper => common
                 .route("/tasks/{task}/aggregation_jobs/{job}", put(aggregation_job))
                 .route("/tasks/{task}/aggregate_shares", post(aggregate_share)),
         };
         routes.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(self)
+    }
+
+    /// Its role.
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     fn study(&self, task: &str) -> Result<&Study, Refusal> {
@@ -293,7 +304,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 ) STRICT;
 CREATE TABLE IF NOT EXISTS results (
     task_id TEXT PRIMARY KEY,
-    result TEXT NOT NULL
+    result TEXT NOT NULL,
+    use_statement TEXT
 ) STRICT;
 PRAGMA user_version = 1;
 ";
@@ -832,6 +844,70 @@ async fn published_result(State(aggregator): State<Arc<Aggregator>>, UrlPath(tas
         Ok(result) => {
             (StatusCode::OK, [(header::CONTENT_TYPE, "application/study-result+jwt")], result).into_response()
         }
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `POST /studies/{task}/use` (leader's operator): what the commune decided from the result, in
+/// French and English (JSON `{"fr": …, "en": …}`), signed and published beside it. Only after the
+/// result; a later statement replaces the earlier one (both are signed and dated).
+async fn state_use(
+    State(aggregator): State<Arc<Aggregator>>,
+    UrlPath(task): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let answer = blocking(aggregator, move |a| {
+        check_operator(a, &headers)?;
+        let study = a.study(&task)?;
+        let decision: souverain_core::openid4vp::request::LocalizedText = serde_json::from_slice(&body)
+            .map_err(|_| Refusal::InvalidMessage("a JSON {\"fr\", \"en\"} body".into()))?;
+        if decision.fr.trim().is_empty() || decision.en.trim().is_empty() {
+            return Err(Refusal::InvalidMessage("the statement is empty".into()));
+        }
+        let s = study.verified.study();
+        let statement = souverain_stats::study::StudyUse {
+            iss: s.iss.clone(),
+            task_id: s.task_id.clone(),
+            iat: a.clock.now(),
+            decision,
+        };
+        let signing = a.signing_key.as_ref().ok_or(Refusal::Internal)?;
+        let compact = statement.sign(&study.verified, signing).map_err(|e| Refusal::InvalidMessage(e.to_string()))?;
+        let db = a.db()?;
+        let updated = db.execute("UPDATE results SET use_statement = ?2 WHERE task_id = ?1", params![task, compact])?;
+        if updated == 0 { Err(Refusal::NotYet) } else { Ok(compact) }
+    })
+    .await;
+    match answer {
+        Ok(compact) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/study-use+jwt")], compact).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `GET /studies`: every study with its result and the commune's statement of use once
+/// published, as JSON `{"studies": [{"study", "result", "use"}]}` (signed records; the wallet
+/// verifies each).
+async fn list_studies(State(aggregator): State<Arc<Aggregator>>) -> Response {
+    let answer = blocking(aggregator, |a| {
+        let db = a.db()?;
+        let mut listed = Vec::new();
+        for study in &a.studies {
+            let published: Option<(String, Option<String>)> = db
+                .query_row(
+                    "SELECT result, use_statement FROM results WHERE task_id = ?1",
+                    params![study.verified.study().task_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (result, statement) = published.map_or((None, None), |(r, u)| (Some(r), u));
+            listed.push(serde_json::json!({ "study": study.verified.compact(), "result": result, "use": statement }));
+        }
+        Ok(serde_json::json!({ "studies": listed }))
+    })
+    .await;
+    match answer {
+        Ok(list) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], list.to_string()).into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }

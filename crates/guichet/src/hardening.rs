@@ -203,11 +203,10 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        // DAP's problem documents (RFC 9457) are the studies' aggregator's JSON errors.
+        v.starts_with("application/json") || v.starts_with("application/problem+json") || v.starts_with("text/html")
+    });
     if is_json {
         return response;
     }

@@ -113,6 +113,9 @@ pub struct ServeOptions {
     pub clock: Clock,
     /// How often the erasure job runs (it also runs at start).
     pub erasure_interval: Duration,
+    /// The studies' leader aggregator (issue 18): its configuration (as `souverain aggregator`'s,
+    /// role `leader`) and its own SQLite file; served under `/dap/`.
+    pub studies: Option<(PathBuf, PathBuf)>,
 }
 
 impl ServeOptions {
@@ -128,6 +131,7 @@ impl ServeOptions {
             rate_limit: None,
             clock: Clock::default(),
             erasure_interval: Duration::from_secs(60),
+            studies: None,
         }
     }
 }
@@ -215,6 +219,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The studies' leader aggregator could not start.
+    #[error("studies: {0}")]
+    Studies(#[from] aggregator::AggregatorStartError),
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Store(#[from] StoreError),
@@ -528,7 +535,18 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(oidc::routes())
         .merge(log_serve::routes())
         .merge(citizen::routes())
-        .with_state(app);
+        .with_state(app.clone());
+    if let Some((config, db)) = &options.studies {
+        let text = std::fs::read_to_string(config)
+            .map_err(|source| StartError::ConfigRead { path: config.clone(), source })?;
+        let leader = aggregator::Aggregator::open(&text, db, app.clock.clone())?;
+        if leader.role() != aggregator::Role::Leader {
+            return Err(StartError::Studies(aggregator::AggregatorStartError::Config(
+                "the guichet runs the leader: role = \"leader\"".into(),
+            )));
+        }
+        router = router.nest("/dap", Arc::new(leader).router());
+    }
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");
         if !index.is_file() {
