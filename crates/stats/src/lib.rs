@@ -18,4 +18,5 @@ pub mod aggregate;
 pub mod dap;
 pub mod report;
 pub mod study;
+pub mod token;
 pub mod vdaf;

@@ -59,6 +59,9 @@ pub enum StudyError {
     /// The leader and the helper are the same server: one party would hold both shares.
     #[error("the leader and the helper must be different servers")]
     SameAggregator,
+    /// The token key is not an RSA-2048 public key.
+    #[error("the study's token key: {0}")]
+    TokenKey(#[from] crate::token::TokenError),
     /// An aggregator's or the collector's HPKE configuration.
     #[error("HPKE configuration: {0}")]
     Hpke(#[from] DapError),
@@ -175,6 +178,10 @@ pub struct Study {
     pub helper: AggregatorInfo,
     /// The collector's (the commune's) HPKE configuration, which the aggregate shares are sealed to.
     pub collector_hpke_config: String,
+    /// The leader's RSA-2048 key for contribution tokens ([`crate::token`]; base64url of its
+    /// SubjectPublicKeyInfo): one key for every citizen, so that a token says nothing of whom
+    /// it was given to.
+    pub token_key: String,
     /// No result from fewer contributions.
     pub min_batch: u64,
     /// Noise added by each aggregator, if any.
@@ -227,6 +234,7 @@ impl Study {
         dap::decode_config(&self.leader.hpke_config)?;
         dap::decode_config(&self.helper.hpke_config)?;
         dap::decode_config(&self.collector_hpke_config)?;
+        crate::token::check_public_key(&self.token_key)?;
         Ok(())
     }
 

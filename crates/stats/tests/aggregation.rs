@@ -16,6 +16,7 @@ use souverain_stats::study::{
     AggregatorInfo, DataSource, Measure, Noise, Study, StudyError, StudyResult, StudyUse, UnverifiedStudy,
     VerifiedStudy,
 };
+use souverain_stats::token::{Token, TokenError, TokenRequest, TokenSigningKey, nonce_of};
 use souverain_stats::vdaf::{Measurement, VERIFY_KEY_LEN};
 
 const OPENS: i64 = 1_800_000_000; // a multiple of the studies' hour
@@ -27,6 +28,7 @@ fn text(fr: &str, en: &str) -> LocalizedText {
 
 struct Parties {
     commune: SigningKey,
+    token_key: String,
     leader: HpkeKeyPair,
     helper: HpkeKeyPair,
     collector: HpkeKeyPair,
@@ -37,11 +39,18 @@ fn parties(seed: u64) -> Parties {
     let mut rng = TestRng::new(seed);
     Parties {
         commune: SigningKey::generate_ed25519(&mut rng),
+        token_key: shared_token_key().public_key().unwrap(),
         leader: HpkeKeyPair::generate(1, &mut rng),
         helper: HpkeKeyPair::generate(7, &mut rng),
         collector: HpkeKeyPair::generate(3, &mut rng),
         verify_key: [9; VERIFY_KEY_LEN],
     }
+}
+
+/// One token key for the whole test binary (RSA key generation takes a while).
+fn shared_token_key() -> &'static TokenSigningKey {
+    static KEY: std::sync::OnceLock<TokenSigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| TokenSigningKey::generate(&mut TestRng::new(77)).unwrap())
 }
 
 fn study_of(p: &Parties, measure: Measure, min_batch: u64, noise: Option<Noise>) -> Study {
@@ -75,6 +84,7 @@ fn study_of(p: &Parties, measure: Measure, min_batch: u64, noise: Option<Noise>)
             hpke_config: dap::encode_config(&p.helper.config()),
         },
         collector_hpke_config: dap::encode_config(&p.collector.config()),
+        token_key: p.token_key.clone(),
         min_batch,
         noise,
         time_precision: 3600,
@@ -391,4 +401,41 @@ fn studies_that_would_show_an_answer_are_refused_and_results_are_checked() {
     };
     let compact = statement.sign(&study, &p.commune).unwrap();
     assert_eq!(StudyUse::verify(&compact, &study, &p.commune.public_key()).unwrap(), statement);
+}
+
+#[test]
+fn a_token_is_unlinkable_to_its_signing_and_good_for_its_study_only() {
+    let p = parties(19);
+    let study = signed(&p, &study_of(&p, buckets(3), 10, None));
+    let task = study.study().task_id_bytes().unwrap();
+    let key = shared_token_key();
+    let mut rng = TestRng::new(20);
+    let request = TokenRequest::new(&task, &study.study().token_key, &mut rng).unwrap();
+    assert_eq!(request.nonce(), nonce_of(request.blinded()));
+    let blind_signature = key.sign_blinded(request.blinded(), &mut rng).unwrap();
+    let blinded = request.blinded().to_vec();
+    let token = request.finalize(&study.study().token_key, &blind_signature).unwrap();
+    let encoded = token.encode();
+    // What the leader saw at signing (the blinded message, its signature) appears nowhere in the token.
+    let raw = souverain_core::b64::decode(&encoded).unwrap();
+    assert!(!raw.windows(32).any(|w| blinded.windows(32).any(|b| b == w)));
+    assert!(!raw.windows(32).any(|w| blind_signature.windows(32).any(|b| b == w)));
+    let spent = Token::decode(&encoded).unwrap().verify(&task, &study.study().token_key).unwrap();
+    // Two tokens have different spent-set entries.
+    let again = TokenRequest::new(&task, &study.study().token_key, &mut rng).unwrap();
+    let signed_again = key.sign_blinded(again.blinded(), &mut rng).unwrap();
+    let second = again.finalize(&study.study().token_key, &signed_again).unwrap();
+    assert_ne!(second.verify(&task, &study.study().token_key).unwrap(), spent);
+    // Another study, a forged or truncated token, another key: refused.
+    assert_eq!(token.verify(&[6; 32], &study.study().token_key), Err(TokenError::OtherStudy));
+    let mut forged = raw.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let forged = Token::decode(&souverain_core::b64::encode(&forged)).unwrap();
+    assert_eq!(forged.verify(&task, &study.study().token_key), Err(TokenError::BadSignature));
+    assert_eq!(Token::decode(&souverain_core::b64::encode(&raw[..100])).err(), Some(TokenError::Malformed));
+    // The key survives its stored form; a blinded message of the wrong size is refused.
+    let stored = TokenSigningKey::from_der(&key.to_der().unwrap()).unwrap();
+    assert_eq!(stored.public_key().unwrap(), study.study().token_key);
+    assert_eq!(key.sign_blinded(b"short", &mut rng), Err(TokenError::Malformed));
 }
