@@ -653,6 +653,8 @@ pub enum Text {
     PurposeActingFor,
     /// Journal purpose: a service's signed answer to my right of access.
     PurposeRightsAccess,
+    /// Journal purpose: a service's signed receipt for my request to erase my data now.
+    PurposeRightsErasure,
     /// Journal purpose: the audit's state kept.
     PurposeAudit,
     /// Notice: an answer sent again was acknowledged.

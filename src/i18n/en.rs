@@ -348,6 +348,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeMandateAct => "Done in your name under your mandate",
         Text::PurposeActingFor => "Done by you under a mandate",
         Text::PurposeRightsAccess => "Right of access: the service's signed export received",
+        Text::PurposeRightsErasure => "Right to erasure: the service's signed receipt, data erased",
         Text::DeliveredNotice => "Answer received by the service, signed receipt verified.",
         Text::RefusedNotice => "An answer was refused by the service.",
         Text::PurposeConsentRefused => "answer refused by the service",

@@ -362,6 +362,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeMandateAct => "Fait en votre nom par votre mandataire",
         Text::PurposeActingFor => "Fait par vous pour votre mandant",
         Text::PurposeRightsAccess => "Droit d'accès : export signé du service reçu",
+        Text::PurposeRightsErasure => "Droit à l'effacement : reçu signé du service, données effacées",
         Text::DeliveredNotice => "Réponse reçue par le service, reçu signé vérifié.",
         Text::RefusedNotice => "Une réponse a été refusée par le service.",
         Text::PurposeConsentRefused => "réponse refusée par le service",

@@ -118,6 +118,7 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
         "mandate-act" => Some(Text::PurposeMandateAct),
         "acting-for" => Some(Text::PurposeActingFor),
         "rights-access" => Some(Text::PurposeRightsAccess),
+        "rights-erasure" => Some(Text::PurposeRightsErasure),
         _ => None,
     };
     known.map_or_else(|| purpose.to_owned(), |t| l.t(t).to_owned())

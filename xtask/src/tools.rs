@@ -54,6 +54,10 @@ pub fn ensure(need: Need) -> Result<(), String> {
         if ensure_debian(FAKETIME, &["faketime"])? {
             installed.push("faketime");
         }
+        // The erasure-now e2e test reads the guichet's tables itself (e2e/tests/erasure-now.test.mjs).
+        if ensure_debian(SQLITE3, &["sqlite3"])? {
+            installed.push("sqlite3");
+        }
         if ensure_npm(&paths::root().join("e2e"))? {
             installed.push("npm e2e (playwright-core)");
         }
@@ -106,6 +110,9 @@ fn ensure_chromium() -> Result<bool, String> {
 
 /// Debian's libfaketime command: runs a program with its clock moved.
 pub const FAKETIME: &str = "/usr/bin/faketime";
+
+/// Debian's SQLite shell: the e2e tests read a guichet's database with it.
+const SQLITE3: &str = "/usr/bin/sqlite3";
 
 /// Installs Debian's `packages` unless `program` is already there; `true` when it installed them.
 fn ensure_debian(program: &str, packages: &[&str]) -> Result<bool, String> {

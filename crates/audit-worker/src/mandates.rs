@@ -358,13 +358,22 @@ struct Records {
     commune: Option<String>,
     /// The consents given under a mandate: its id, the service's name, when.
     acts: Vec<(String, Option<LocalizedText>, i64)>,
-    /// The consent records (JSON), for the right of access.
+    /// The consent records (JSON), for the rights of access and erasure.
     consents: Vec<Value>,
+    /// The erasure receipts kept (`access-erasure-…` records, JSON).
+    erasures: Vec<Value>,
 }
 
 fn read_records(ask: &Ask) -> Records {
-    let mut r =
-        Records { given: vec![], held: vec![], credentials: vec![], commune: None, acts: vec![], consents: vec![] };
+    let mut r = Records {
+        given: vec![],
+        held: vec![],
+        credentials: vec![],
+        commune: None,
+        acts: vec![],
+        consents: vec![],
+        erasures: vec![],
+    };
     for (kind, id, record) in &ask.records {
         match kind.as_str() {
             "setting" if id.starts_with(GIVEN) => {
@@ -377,6 +386,7 @@ fn read_records(ask: &Ask) -> Records {
                     r.held.push((id.clone(), m));
                 }
             }
+            "setting" if id.starts_with(crate::rights::ERASURE) => r.erasures.push(record.clone()),
             "setting" if id == COMMUNE_RECORD => {
                 r.commune = record.get("did").and_then(Value::as_str).map(str::to_owned);
             }
@@ -489,7 +499,7 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
     let mut out = MandatesAnswer::default();
     let mut notice: Option<Result<String, Failure>> = None;
     let mut link = None;
-    let (mut access_failed, mut export) = (false, None);
+    let (mut access_failed, mut export, mut confirm) = (false, None, None);
     let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
     match ask.action.as_str() {
         "give" => match give(ask, &r, net, &mut out).await {
@@ -591,18 +601,38 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
             Err(f) => notice = Some(Err(f)),
         },
         // The right of access from a consent (rights.rs).
-        "access" => match crate::rights::access(ask, &r.consents, &field("grant"), &mut out) {
-            Ok(()) => return out,
+        "access" => match crate::rights::access(ask, &r.consents, &field("grant"), &field("right"), &mut out) {
+            Ok(crate::rights::Step::Sign) => return out,
+            Ok(crate::rights::Step::Confirm(grant)) => confirm = Some(grant),
+            Ok(crate::rights::Step::Nothing) => {}
             Err(_) => access_failed = true,
         },
         "access_signed" => match crate::rights::access_signed(ask, &r.consents, net, &mut out).await {
-            Ok((jwt, verified)) => export = Some(crate::rights::export(ask.lang, &jwt, &verified, date)),
+            Ok(crate::rights::Signed::Access(jwt, verified)) => {
+                export = Some(crate::rights::export(ask.lang, &jwt, &verified, date));
+            }
+            // The receipt just kept is drawn on its card, as the kept ones are.
+            Ok(crate::rights::Signed::Erasure) => {
+                for w in out.writes.iter().filter(|w| w.id.starts_with(crate::rights::ERASURE)) {
+                    if let Ok(record) = serde_json::from_str::<Value>(&w.data) {
+                        r.erasures.push(record);
+                    }
+                }
+            }
             Err(_) => access_failed = true,
         },
         _ => {}
     }
     out.html = page(ask, &r, notice, link.as_deref(), net, date).await;
-    out.html.push_str(&crate::rights::section(ask, &r.consents, access_failed, export.as_deref()));
+    out.html.push_str(&crate::rights::section(
+        ask,
+        &r.consents,
+        &r.erasures,
+        access_failed,
+        export.as_deref(),
+        confirm.as_deref(),
+        date,
+    ));
     out
 }
 
