@@ -1,6 +1,6 @@
-//! `souverain aggregator`: a DAP-09 aggregator for the commune's studies, as the leader (the
-//! commune's) or the helper (an independent party's), from a TOML configuration naming its role,
-//! its HPKE key, the studies and their verify keys (`souverain_guichet::aggregator` does the work).
+//! `souverain aggregator`: the independent helper of the commune's studies (DAP-09), from a TOML
+//! configuration naming its HPKE key, the leader's token, the studies and their verify keys
+//! (`souverain_guichet::aggregator` does the work; the leader runs in the guichet).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -53,7 +53,7 @@ pub enum Command {
     Consent(crate::exchange::ConsentCommand),
     /// Runs a C2SP tlog-witness for the commune's data-use log: cosigns consistent checkpoints.
     Witness(crate::witness::WitnessArgs),
-    /// Runs a DAP aggregator for the commune's studies, as the leader or the independent helper.
+    /// Runs the independent helper aggregator of the commune's studies (DAP-09).
     Aggregator(crate::aggregator::AggregatorArgs),
     /// The data-use log: `verify` checks a signed checkpoint and its consistency with a previous one.
     #[command(subcommand)]
@@ -269,8 +269,8 @@ pub struct ServeArgs {
     /// `role = "leader"`); its routes are served under `/dap/`.
     #[arg(long, env = "SOUVERAIN_STUDIES")]
     pub studies: Option<PathBuf>,
-    /// The leader aggregator's state file (SQLite); default: the configuration's path with the
-    /// extension `.sqlite3`.
+    /// The leader aggregator's state file (SQLite); default: beside the configuration, its name
+    /// ending `.aggregator.sqlite3` instead of `.toml`.
     #[arg(long, env = "SOUVERAIN_STUDIES_DB", requires = "studies")]
     pub studies_db: Option<PathBuf>,
 }

@@ -18,7 +18,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         options.keys = args.keys.clone();
         options.erasure_interval = std::time::Duration::from_secs(args.erasure_interval);
         options.studies = args.studies.as_ref().map(|config| {
-            let db = args.studies_db.clone().unwrap_or_else(|| config.with_extension("sqlite3"));
+            let db = args.studies_db.clone().unwrap_or_else(|| config.with_extension("aggregator.sqlite3"));
             (config.clone(), db)
         });
         let guichet = Guichet::bind(options).await.map_err(CliError::ServerStart)?;

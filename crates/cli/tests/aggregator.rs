@@ -1,11 +1,13 @@
 //! Two real processes, the commune's guichet running the leader (`souverain serve --studies`,
 //! under `/dap/`) and an independent helper (`souverain aggregator`), each with its own SQLite
-//! file, talking DAP-09 over HTTP: 200 citizens' reports give the exact
-//! histogram; a replayed report, one after the deadline and garbage are refused; no result leaves
-//! before the close nor below the minimum batch; neither database holds a report's share once
-//! aggregated; the helper answers the leader only.
+//! file, talking DAP-09 over HTTP: 200 citizens, each with a proof of residence issued by the
+//! guichet, get one blind contribution token each and send their reports, which give the exact
+//! histogram; a second token for one credential, a spent token, a token of another study, a
+//! replayed report, one after the deadline and garbage are refused; no result leaves before the
+//! close nor below the minimum batch; neither database holds a report's share once aggregated;
+//! the helper answers the leader only.
 //!
-//! The study's window is real time (about 40 seconds from now): the processes read the system's
+//! The study's window is real time (about a minute from now): the processes read the system's
 //! clock, and the test waits for the close.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,14 +17,20 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod support;
+
 use rand_core::OsRng;
 use souverain_core::jose::SigningKey;
 use souverain_core::openid4vp::request::{LocalizedText, Purpose};
+use souverain_core::sd_jwt::{KeyBindingParams, SdJwt};
+use souverain_guichet::aggregator::TOKEN_HEADER;
 use souverain_stats::aggregate::BatchTally;
 use souverain_stats::dap::{self, HpkeKeyPair};
 use souverain_stats::report::make_report;
 use souverain_stats::study::{AggregatorInfo, DataSource, Measure, Study, StudyResult, UnverifiedStudy, VerifiedStudy};
+use souverain_stats::token::{TokenRequest, TokenSigningKey};
 use souverain_stats::vdaf::Measurement;
+use support::wallet::{Holder, issue};
 
 const PEER_TOKEN: &str = "leader-to-helper-token-for-the-test";
 const OPERATOR_TOKEN: &str = "operator-token-for-the-test";
@@ -56,9 +64,22 @@ fn spawn(dir: &Path, name: &str, port: u16, config: &str) -> Process {
     if name == "helper" {
         command.args(["aggregator", "--addr", &format!("127.0.0.1:{port}"), "--config"]).arg(&config_path).arg("--db");
     } else {
+        // The demo commune, with a rate limit that lets one test address play 220 citizens.
+        let demo =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../guichet/demo/commune.toml")).unwrap();
+        let commune = demo.replace(
+            "# rate_limit = { burst = 120, per_second = 30.0 }",
+            "rate_limit = { burst = 100000, per_second = 100000.0 }",
+        );
+        assert_ne!(commune, demo);
+        std::fs::write(dir.join("commune.toml"), commune).unwrap();
         command
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--studies"])
             .arg(&config_path)
+            .arg("--studies-db")
+            .arg(dir.join("leader.sqlite3"))
+            .arg("--config")
+            .arg(dir.join("commune.toml"))
             .arg("--keys")
             .arg(dir.join("guichet-keys"))
             .arg("--db");
@@ -131,7 +152,14 @@ fn text(fr: &str, en: &str) -> LocalizedText {
     LocalizedText { fr: fr.into(), en: en.into() }
 }
 
-fn study(commune: &SigningKey, task: u8, keys: [&HpkeKeyPair; 3], ports: [u16; 2], window: (i64, i64)) -> Study {
+fn study(
+    commune: &SigningKey,
+    task: u8,
+    keys: [&HpkeKeyPair; 3],
+    token_key: &str,
+    ports: [u16; 2],
+    window: (i64, i64),
+) -> Study {
     Study {
         iss: commune.public_key().did_jwk(),
         task_id: souverain_core::b64::encode([task; 32]),
@@ -139,6 +167,7 @@ fn study(commune: &SigningKey, task: u8, keys: [&HpkeKeyPair; 3], ports: [u16; 2
         title: text("Cantine", "Canteen"),
         question: text("Jours de cantine par semaine", "Canteen days a week"),
         purpose: Purpose { dpv: "https://w3id.org/dpv#ServiceOptimisation".into(), text: text("Repas", "Meals") },
+        eligibility_vct: "urn:souverain:vct:residence:1".into(),
         computed_from: vec![DataSource { vct: "urn:test:canteen".into(), paths: vec![serde_json::json!(["days"])] }],
         computation: text("Jours inscrits", "Days enrolled"),
         measure: Measure::Histogram { buckets: (0..6).map(|i| text(&i.to_string(), &i.to_string())).collect() },
@@ -153,6 +182,7 @@ fn study(commune: &SigningKey, task: u8, keys: [&HpkeKeyPair; 3], ports: [u16; 2
             hpke_config: dap::encode_config(&keys[1].config()),
         },
         collector_hpke_config: dap::encode_config(&keys[2].config()),
+        token_key: token_key.into(),
         min_batch: 100,
         noise: None,
         time_precision: 10,
@@ -160,6 +190,10 @@ fn study(commune: &SigningKey, task: u8, keys: [&HpkeKeyPair; 3], ports: [u16; 2
         closes_at: window.1,
         use_of_results: text("Commandes", "Orders"),
     }
+}
+
+fn addr_of(port: u16) -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], port))
 }
 
 fn seed_text(key: &HpkeKeyPair) -> String {
@@ -179,11 +213,15 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     );
     let ports = [free_port(), free_port()];
     let opens = now() - now() % 10 - 10;
-    let window = (opens, opens + 50);
+    let window = (opens, opens + 70);
     let keys = [&leader_key, &helper_key, &collector_key];
+    let token_key = TokenSigningKey::generate(&mut OsRng).unwrap();
+    let token_public = token_key.public_key().unwrap();
     // Study 1 gets 200 reports; study 2 only 20, below its minimum batch.
-    let studies: Vec<String> =
-        [1u8, 2].iter().map(|&task| study(&commune, task, keys, ports, window).sign(&commune).unwrap()).collect();
+    let studies: Vec<String> = [1u8, 2]
+        .iter()
+        .map(|&task| study(&commune, task, keys, &token_public, ports, window).sign(&commune).unwrap())
+        .collect();
     let verified: Vec<VerifiedStudy> =
         studies.iter().map(|s| UnverifiedStudy::parse(s).verify(&commune.public_key()).unwrap()).collect();
     let verify_key = souverain_core::b64::encode([42u8; 16]);
@@ -205,21 +243,13 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
         "guichet",
         ports[0],
         &format!(
-            "role = \"leader\"\ncommune_key = \"{commune_public}\"\nhpke_config_id = 1\nhpke_seed = \"{}\"\npeer_token = \"{PEER_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\ncollector_seed = \"{}\"\ncollector_config_id = 3\nsigning_key = \"{signing}\"\n{studies_toml}",
+            "role = \"leader\"\ncommune_key = \"{commune_public}\"\nhpke_config_id = 1\nhpke_seed = \"{}\"\npeer_token = \"{PEER_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\ncollector_seed = \"{}\"\ncollector_config_id = 3\nsigning_key = \"{signing}\"\ntoken_key = \"{}\"\n{studies_toml}",
             seed_text(&leader_key),
-            seed_text(&collector_key)
+            seed_text(&collector_key),
+            souverain_core::b64::encode(token_key.to_der().unwrap().as_slice())
         ),
     );
 
-    let upload = |task: &str, body: &[u8]| {
-        http(
-            leader.port,
-            "PUT",
-            &format!("/dap/tasks/{task}/reports"),
-            &[("Content-Type", dap::media_type::REPORT)],
-            body,
-        )
-    };
     let operator_with = |path: String, body: &[u8]| {
         http(
             leader.port,
@@ -232,35 +262,116 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     let operator = |path: String| operator_with(path, b"");
     let (task1, task2) = (&verified[0].study().task_id, &verified[1].study().task_id);
 
-    // 200 citizens answer study 1, 20 answer study 2.
+    let leader_url = verified[0].study().leader.url.clone();
+    // A citizen's contribution: a blind token got with a presentation of the proof of residence
+    // bound to the blinded message, then the report with the token.
+    let ask_token = |task: &str, study: &VerifiedStudy, holder: &Holder, request: &TokenRequest| {
+        let kb = KeyBindingParams { nonce: &request.nonce(), aud: &leader_url, iat: now(), alg: None };
+        let presentation = SdJwt::parse(&holder.credential).unwrap().present(&[], &holder.key, &kb).unwrap();
+        let ask = serde_json::json!({
+            "presentation": presentation,
+            "blinded": souverain_core::b64::encode(request.blinded()),
+        });
+        let _ = study;
+        http(
+            leader.port,
+            "POST",
+            &format!("/dap/studies/{task}/tokens"),
+            &[("Content-Type", "application/json")],
+            ask.to_string().as_bytes(),
+        )
+    };
+    let token_for = |study: &VerifiedStudy, holder: &Holder| {
+        let s = study.study();
+        let request = TokenRequest::new(&s.task_id_bytes().unwrap(), &s.token_key, &mut OsRng).unwrap();
+        let (status, body) = ask_token(&s.task_id, study, holder, &request);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let signature = souverain_core::b64::decode(answer["blind_signature"].as_str().unwrap()).unwrap();
+        request.finalize(&s.token_key, &signature).unwrap().encode()
+    };
+    let upload = |task: &str, token: &str, body: &[u8]| {
+        http(
+            leader.port,
+            "PUT",
+            &format!("/dap/tasks/{task}/reports"),
+            &[("Content-Type", dap::media_type::REPORT), (TOKEN_HEADER, token)],
+            body,
+        )
+    };
+
+    // 200 citizens answer study 1; the first 20 of them also answer study 2 (a credential gets one
+    // token per study).
+    let holders: Vec<Holder> = (0..200).map(|_| issue(addr_of(leader.port), None)).collect();
     let mut expected = [0i64; 6];
-    let mut first_report = Vec::new();
-    for i in 0..200usize {
+    let mut first = (Vec::new(), String::new());
+    for (i, holder) in holders.iter().enumerate() {
         let bucket = (i * 5 + i / 7) % 6;
         expected[bucket] += 1;
+        let token = token_for(&verified[0], holder);
         let body = make_report(&verified[0], &Measurement::Bucket(bucket), now(), &mut OsRng).unwrap();
-        assert_eq!(upload(task1, &body).0, 201);
+        let (status, answer) = upload(task1, &token, &body);
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
         if i == 0 {
-            first_report = body;
+            first = (body, token);
         }
     }
-    for i in 0..20usize {
+    for (i, holder) in holders.iter().take(20).enumerate() {
+        let token = token_for(&verified[1], holder);
         let body = make_report(&verified[1], &Measurement::Bucket(i % 6), now(), &mut OsRng).unwrap();
-        assert_eq!(upload(task2, &body).0, 201);
+        assert_eq!(upload(task2, &token, &body).0, 201);
     }
-    // A replay and garbage are refused, with DAP's problem types.
-    let (status, body) = upload(task1, &first_report);
-    assert_eq!(status, 409, "{}", String::from_utf8_lossy(&body));
-    let (status, body) = upload(task1, b"garbage");
-    assert_eq!(status, 400);
-    assert!(String::from_utf8_lossy(&body).contains("urn:ietf:params:ppm:dap:error:reportRejected"));
-    assert_eq!(upload("unknown-task", &first_report).0, 404);
+    let problem = |(status, body): (u16, Vec<u8>)| {
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (status, body["type"].as_str().unwrap().trim_start_matches("urn:ietf:params:ppm:dap:error:").to_owned())
+    };
+    // One token per credential and study: another blinded message is refused, the same one gets
+    // the same signature again (an answer lost on the way).
+    let s1 = verified[0].study();
+    let again = TokenRequest::new(&s1.task_id_bytes().unwrap(), &s1.token_key, &mut OsRng).unwrap();
+    assert_eq!(problem(ask_token(task1, &verified[0], &holders[0], &again)), (409, "tokenAlreadyIssued".into()));
+    let fresh = issue(addr_of(leader.port), None);
+    let request = TokenRequest::new(&s1.task_id_bytes().unwrap(), &s1.token_key, &mut OsRng).unwrap();
+    let (status, once) = ask_token(task1, &verified[0], &fresh, &request);
+    assert_eq!(status, 200);
+    assert_eq!(ask_token(task1, &verified[0], &fresh, &request), (200, once));
+    // A presentation bound to another blinded message, or not key-bound to the leader, is refused.
+    let other = TokenRequest::new(&s1.task_id_bytes().unwrap(), &s1.token_key, &mut OsRng).unwrap();
+    let kb = KeyBindingParams { nonce: &other.nonce(), aud: &leader_url, iat: now(), alg: None };
+    let presentation = SdJwt::parse(&fresh.credential).unwrap().present(&[], &fresh.key, &kb).unwrap();
+    let mismatched =
+        serde_json::json!({"presentation": presentation, "blinded": souverain_core::b64::encode(request.blinded())});
+    let (status, _) =
+        http(leader.port, "POST", &format!("/dap/studies/{task1}/tokens"), &[], mismatched.to_string().as_bytes());
+    assert_eq!(status, 403);
+    // Reports: without a token, with a spent one, with another study's, replayed, garbage.
+    let body = make_report(&verified[0], &Measurement::Bucket(1), now(), &mut OsRng).unwrap();
+    let (status, _) = http(
+        leader.port,
+        "PUT",
+        &format!("/dap/tasks/{task1}/reports"),
+        &[("Content-Type", dap::media_type::REPORT)],
+        &body,
+    );
+    assert_eq!(status, 401);
+    assert_eq!(problem(upload(task1, &first.1, &body)), (409, "tokenSpent".into()));
+    let study2_token = token_for(&verified[1], &holders[150]);
+    assert_eq!(problem(upload(task1, &study2_token, &body)), (401, "tokenInvalid".into()));
+    let unused = token_for(&verified[0], &issue(addr_of(leader.port), None));
+    assert_eq!(problem(upload(task1, &unused, &first.0)), (409, "reportReplayed".into()));
+    assert_eq!(problem(upload(task1, &unused, b"garbage")), (400, "reportRejected".into()));
+    assert_eq!(upload("unknown-task", &unused, &first.0).0, 404);
 
     // Stored until aggregated: the leader holds its own share and the helper's sealed to the helper.
-    let leader_db = rusqlite::Connection::open(dir.join("guichet.sqlite3")).unwrap();
+    let leader_db = rusqlite::Connection::open(dir.join("leader.sqlite3")).unwrap();
     let stored: i64 =
         leader_db.query_row("SELECT count(*) FROM reports WHERE body IS NOT NULL", [], |r| r.get(0)).unwrap();
     assert_eq!(stored, 220);
+    // It keeps which credentials got a token (202: the 200, and two more citizens above), not which token:
+    // the tokens spent are other values.
+    let issued: i64 =
+        leader_db.query_row("SELECT count(*) FROM tokens_issued WHERE task_id = ?1", [task1], |r| r.get(0)).unwrap();
+    assert_eq!(issued, 202);
 
     // The helper answers the leader only.
     let (status, _) =
@@ -314,7 +425,7 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
         std::thread::sleep(Duration::from_secs(wait as u64));
     }
     let late = make_report(&verified[0], &Measurement::Bucket(0), window.1 - 5, &mut OsRng).unwrap();
-    let (status, body) = upload(task1, &late);
+    let (status, body) = upload(task1, &unused, &late);
     assert_eq!(status, 400);
     assert!(String::from_utf8_lossy(&body).contains("batchCollected"));
 

@@ -16,7 +16,8 @@
 //! | route | role | who may call | records |
 //! |---|---|---|---|
 //! | `GET /hpke_config` | both | anyone | nothing |
-//! | `PUT /tasks/{task}/reports` | leader | anyone (a citizen's wallet) | the report, until aggregated |
+//! | `POST /studies/{task}/tokens` | leader | a citizen presenting the study's eligibility credential, bound to the blinded message | that this credential got its token (not the token) |
+//! | `PUT /tasks/{task}/reports` | leader | a citizen's wallet with an unspent contribution token | the report until aggregated; the token's hash, spent |
 //! | `PUT /tasks/{task}/aggregation_jobs/{job}` | helper | the leader (`DAP-Auth-Token`) | spent report ids, the job's answer, the aggregate share |
 //! | `POST /tasks/{task}/aggregate_shares` | helper | the leader (`DAP-Auth-Token`) | when it was collected |
 //! | `POST /studies/{task}/aggregate` | leader | the commune's operator (bearer token) | the job, then the aggregate share |
@@ -47,6 +48,7 @@ use souverain_stats::dap::janus_messages::HpkeConfigList;
 use souverain_stats::dap::{self, HpkeKeyPair, media_type};
 use souverain_stats::report::{ReportError, check_upload};
 use souverain_stats::study::{StudyResult, UnverifiedStudy, VerifiedStudy};
+use souverain_stats::token::{Token, TokenSigningKey, nonce_of};
 use souverain_stats::vdaf::VERIFY_KEY_LEN;
 use zeroize::Zeroizing;
 
@@ -90,6 +92,9 @@ pub struct AggregatorConfig {
     pub collector_config_id: Option<u8>,
     /// Leader only: the commune's private JWK, which signs the results.
     pub signing_key: Option<String>,
+    /// Leader only: the contribution tokens' RSA key (base64url of its PKCS#8 DER, secret), whose
+    /// public half every study names.
+    pub token_key: Option<String>,
     /// The studies this aggregator takes part in.
     pub studies: Vec<StudyConfig>,
 }
@@ -122,6 +127,9 @@ pub enum AggregatorStartError {
     /// This aggregator's key is not the one the study names for its role.
     #[error("study {0}: this aggregator's HPKE key is not the one the study names")]
     NotOurKey(usize),
+    /// The leader's token key is not the one the study names.
+    #[error("study {0}: the token key is not the one the study names")]
+    NotOurTokenKey(usize),
     /// The state file.
     #[error("{path}: {source}")]
     Db {
@@ -140,12 +148,23 @@ struct Study {
     verify_key: Zeroizing<[u8; VERIFY_KEY_LEN]>,
 }
 
+/// The leader's check of a citizen's eligibility credential before a contribution token: a
+/// presentation of a credential of type `vct` from the commune, key-bound to `nonce` and `aud`,
+/// at `now`. Answers an identifier of the credential (one token per credential and study), or
+/// why it was refused.
+pub trait EligibilityCheck: Send + Sync {
+    /// Verifies the presentation.
+    fn check(&self, presentation: &str, vct: &str, nonce: &str, aud: &str, now: i64) -> Result<[u8; 32], String>;
+}
+
 /// A running aggregator's shared state.
 pub struct Aggregator {
     role: Role,
     key: HpkeKeyPair,
     collector: Option<HpkeKeyPair>,
     signing_key: Option<SigningKey>,
+    token_key: Option<TokenSigningKey>,
+    eligibility: Option<Arc<dyn EligibilityCheck>>,
     peer_token: Zeroizing<String>,
     operator_token: Option<Zeroizing<String>>,
     studies: Vec<Study>,
@@ -180,8 +199,8 @@ impl Aggregator {
         let leader_part = |value: Option<String>, what: &str| {
             value.ok_or_else(|| AggregatorStartError::Config(format!("a leader needs {what}")))
         };
-        let (collector, signing_key, operator_token) = match config.role {
-            Role::Helper => (None, None, None),
+        let (collector, signing_key, operator_token, token_key) = match config.role {
+            Role::Helper => (None, None, None, None),
             Role::Leader => {
                 let seed =
                     secret_bytes::<32>(&leader_part(config.collector_seed, "collector_seed")?, "collector_seed")?;
@@ -194,7 +213,13 @@ impl Aggregator {
                     return Err(AggregatorStartError::Config("signing_key is not the commune's key".into()));
                 }
                 let token = Zeroizing::new(leader_part(config.operator_token, "operator_token")?);
-                (Some(HpkeKeyPair::from_seed(id, *seed)), Some(signing), Some(token))
+                let der = Zeroizing::new(
+                    souverain_core::b64::decode(leader_part(config.token_key, "token_key")?.trim())
+                        .map_err(|_| AggregatorStartError::Config("token_key is not base64url".into()))?,
+                );
+                let token_key = TokenSigningKey::from_der(&der)
+                    .map_err(|_| AggregatorStartError::Config("token_key is not an RSA-2048 PKCS#8 key".into()))?;
+                (Some(HpkeKeyPair::from_seed(id, *seed)), Some(signing), Some(token), Some(token_key))
             }
         };
         let ours = dap::encode_config(&key.config());
@@ -210,6 +235,11 @@ impl Aggregator {
             if *named != ours {
                 return Err(AggregatorStartError::NotOurKey(index));
             }
+            if let Some(token_key) = &token_key
+                && token_key.public_key().ok().as_deref() != Some(verified.study().token_key.as_str())
+            {
+                return Err(AggregatorStartError::NotOurTokenKey(index));
+            }
             let verify_key = secret_bytes::<VERIFY_KEY_LEN>(&study.verify_key, "verify_key")?;
             studies.push(Study { verified, verify_key });
         }
@@ -218,6 +248,8 @@ impl Aggregator {
             key,
             collector,
             signing_key,
+            token_key,
+            eligibility: None,
             peer_token: Zeroizing::new(config.peer_token),
             operator_token,
             studies,
@@ -233,6 +265,7 @@ impl Aggregator {
         let routes = match self.role {
             Role::Leader => common
                 .route("/tasks/{task}/reports", put(upload))
+                .route("/studies/{task}/tokens", post(issue_token))
                 .route("/studies/{task}/aggregate", post(run_aggregation))
                 .route("/studies/{task}/collect", post(run_collection))
                 .route("/studies/{task}/result", get(published_result))
@@ -248,6 +281,13 @@ impl Aggregator {
     /// Its role.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// Sets how the leader checks a citizen's eligibility before giving a contribution token
+    /// (the guichet's verifier); without it, no token is given.
+    pub fn with_eligibility(mut self, check: Arc<dyn EligibilityCheck>) -> Aggregator {
+        self.eligibility = Some(check);
+        self
     }
 
     fn study(&self, task: &str) -> Result<&Study, Refusal> {
@@ -302,6 +342,18 @@ CREATE TABLE IF NOT EXISTS jobs (
     answer BLOB,
     PRIMARY KEY (task_id, job_id)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS tokens_issued (
+    task_id TEXT NOT NULL,
+    credential BLOB NOT NULL,
+    blinded_hash BLOB NOT NULL,
+    blind_signature BLOB NOT NULL,
+    PRIMARY KEY (task_id, credential)
+) STRICT;
+CREATE TABLE IF NOT EXISTS tokens_spent (
+    task_id TEXT NOT NULL,
+    token BLOB NOT NULL,
+    PRIMARY KEY (task_id, token)
+) STRICT;
 CREATE TABLE IF NOT EXISTS results (
     task_id TEXT PRIMARY KEY,
     result TEXT NOT NULL,
@@ -338,6 +390,11 @@ enum Refusal {
     Replayed,
     HelperUnreachable(String),
     NotYet,
+    TokenMissing,
+    TokenInvalid(String),
+    TokenSpent,
+    NotEligible(String),
+    TokenAlreadyIssued,
     Internal,
 }
 
@@ -362,6 +419,15 @@ impl IntoResponse for Refusal {
             Refusal::Replayed => (StatusCode::CONFLICT, "reportReplayed", "this report was already received".into()),
             Refusal::HelperUnreachable(d) => (StatusCode::BAD_GATEWAY, "helperUnreachable", d),
             Refusal::NotYet => (StatusCode::NOT_FOUND, "noResultYet", "no result was published".into()),
+            Refusal::TokenMissing => {
+                (StatusCode::UNAUTHORIZED, "tokenMissing", format!("a report needs its {TOKEN_HEADER} header"))
+            }
+            Refusal::TokenInvalid(d) => (StatusCode::UNAUTHORIZED, "tokenInvalid", d),
+            Refusal::TokenSpent => (StatusCode::CONFLICT, "tokenSpent", "this token was already used".into()),
+            Refusal::NotEligible(d) => (StatusCode::FORBIDDEN, "notEligible", d),
+            Refusal::TokenAlreadyIssued => {
+                (StatusCode::CONFLICT, "tokenAlreadyIssued", "this credential already got its token for this study".into())
+            }
             Refusal::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error".into()),
         };
         let body = serde_json::json!({
@@ -424,11 +490,25 @@ async fn hpke_config(State(aggregator): State<Arc<Aggregator>>) -> Response {
     dap_body(media_type::HPKE_CONFIG_LIST, dap::encode(&HpkeConfigList::new(vec![aggregator.key.config()])))
 }
 
-/// `PUT /tasks/{task}/reports` (leader): a citizen's report, checked and kept until aggregated.
-async fn upload(State(aggregator): State<Arc<Aggregator>>, UrlPath(task): UrlPath<String>, body: Bytes) -> Response {
+/// The header carrying a report's contribution token (ours; DAP-09's report has no room for it).
+pub const TOKEN_HEADER: &str = "Souverain-Contribution-Token";
+
+/// `PUT /tasks/{task}/reports` (leader): a citizen's report with an unspent contribution token,
+/// checked and kept until aggregated; the token is spent in the same transaction.
+async fn upload(
+    State(aggregator): State<Arc<Aggregator>>,
+    UrlPath(task): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let answer = blocking(aggregator, move |a| {
         let study = a.study(&task)?;
         let now = a.clock.now();
+        let token = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()).ok_or(Refusal::TokenMissing)?;
+        let task_bytes = study.verified.study().task_id_bytes().map_err(|_| Refusal::Internal)?;
+        let spent = Token::decode(token)
+            .and_then(|t| t.verify(&task_bytes, &study.verified.study().token_key))
+            .map_err(|e| Refusal::TokenInvalid(e.to_string()))?;
         let accepted = check_upload(&study.verified, &a.key, &study.verify_key, &body, now).map_err(|e| match e {
             ReportError::FromTheFuture => Refusal::ReportTooEarly,
             ReportError::Closed { .. } => Refusal::Collected,
@@ -440,8 +520,18 @@ async fn upload(State(aggregator): State<Arc<Aggregator>>, UrlPath(task): UrlPat
             "INSERT OR IGNORE INTO reports (task_id, report_id, time, body, state) VALUES (?1, ?2, ?3, ?4, 'pending')",
             params![task, accepted.id.as_slice(), accepted.time, accepted.encoded],
         )?;
+        if inserted == 0 {
+            return Err(Refusal::Replayed);
+        }
+        let fresh = tx.execute(
+            "INSERT OR IGNORE INTO tokens_spent (task_id, token) VALUES (?1, ?2)",
+            params![task, spent.as_slice()],
+        )?;
+        if fresh == 0 {
+            return Err(Refusal::TokenSpent);
+        }
         tx.commit()?;
-        if inserted == 0 { Err(Refusal::Replayed) } else { Ok(()) }
+        Ok(())
     })
     .await;
     match answer {
@@ -908,6 +998,66 @@ async fn list_studies(State(aggregator): State<Arc<Aggregator>>) -> Response {
     .await;
     match answer {
         Ok(list) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], list.to_string()).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `POST /studies/{task}/tokens` (leader): a citizen's blinded message and a presentation of the
+/// study's eligibility credential bound to it (nonce: [`nonce_of`] the blinded message; audience:
+/// the leader's URL). One blind signature per credential and study; the same blinded message
+/// asked again gets the same signature (an answer lost on the way), another is refused.
+async fn issue_token(State(aggregator): State<Arc<Aggregator>>, UrlPath(task): UrlPath<String>, body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct TokenAsk {
+        presentation: String,
+        blinded: String,
+    }
+    let answer = blocking(aggregator, move |a| {
+        let study = a.study(&task)?;
+        let s = study.verified.study();
+        let now = a.clock.now();
+        if !study.verified.is_open(now) {
+            return Err(Refusal::Collected);
+        }
+        let ask: TokenAsk =
+            serde_json::from_slice(&body).map_err(|_| Refusal::InvalidMessage("{presentation, blinded} expected".into()))?;
+        let blinded = souverain_core::b64::decode(&ask.blinded).map_err(|_| Refusal::InvalidMessage("blinded".into()))?;
+        let (Some(check), Some(key)) = (&a.eligibility, &a.token_key) else {
+            return Err(Refusal::NotEligible("this leader gives no tokens".into()));
+        };
+        let credential = check
+            .check(&ask.presentation, &s.eligibility_vct, &nonce_of(&blinded), &s.leader.url, now)
+            .map_err(Refusal::NotEligible)?;
+        let blinded_hash = Sha256::digest(&blinded).to_vec();
+        let mut db = a.db()?;
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let earlier: Option<(Vec<u8>, Vec<u8>)> = tx
+            .query_row(
+                "SELECT blinded_hash, blind_signature FROM tokens_issued WHERE task_id = ?1 AND credential = ?2",
+                params![task, credential.as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((hash, signature)) = earlier {
+            return if hash == blinded_hash { Ok(signature) } else { Err(Refusal::TokenAlreadyIssued) };
+        }
+        let signature = key
+            .sign_blinded(&blinded, &mut rand_core::OsRng)
+            .map_err(|e| Refusal::InvalidMessage(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO tokens_issued (task_id, credential, blinded_hash, blind_signature) VALUES (?1, ?2, ?3, ?4)",
+            params![task, credential.as_slice(), blinded_hash, signature],
+        )?;
+        tx.commit()?;
+        Ok(signature)
+    })
+    .await;
+    match answer {
+        Ok(signature) => {
+            let body = serde_json::json!({ "blind_signature": souverain_core::b64::encode(signature) });
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        }
         Err(refusal) => refusal.into_response(),
     }
 }

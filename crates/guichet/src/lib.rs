@@ -37,6 +37,7 @@ mod mandates;
 pub mod oidc;
 pub mod register;
 mod registry;
+mod studies;
 pub mod store;
 mod verification;
 
@@ -545,6 +546,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
                 "the guichet runs the leader: role = \"leader\"".into(),
             )));
         }
+        let leader = leader.with_eligibility(Arc::new(studies::Eligibility(app.clone())));
         router = router.nest("/dap", Arc::new(leader).router());
     }
     if let Some(dist) = &options.wallet_dist {

@@ -166,6 +166,9 @@ pub struct Study {
     pub question: LocalizedText,
     /// Why (a DPV purpose and its words).
     pub purpose: Purpose,
+    /// Who may contribute: holders of a credential of this type from the commune, presented once
+    /// to get a contribution token (e.g. the proof of residence).
+    pub eligibility_vct: String,
     /// Which of the citizen's data the answer is computed from.
     pub computed_from: Vec<DataSource>,
     /// How the wallet computes the answer from them, in words.

@@ -67,6 +67,7 @@ fn study_of(p: &Parties, measure: Measure, min_batch: u64, noise: Option<Noise>)
             dpv: "https://w3id.org/dpv#ServiceOptimisation".into(),
             text: text("Prévoir les repas", "Plan the meals"),
         },
+        eligibility_vct: "urn:souverain:vct:residence:1".into(),
         computed_from: vec![DataSource {
             vct: "urn:souverain:canteen-enrolment:1".into(),
             paths: vec![serde_json::json!(["days"])],
