@@ -27,7 +27,9 @@ use souverain_guichet::aggregator::TOKEN_HEADER;
 use souverain_stats::aggregate::BatchTally;
 use souverain_stats::dap::{self, HpkeKeyPair};
 use souverain_stats::report::make_report;
-use souverain_stats::study::{AggregatorInfo, DataSource, Measure, Study, StudyResult, UnverifiedStudy, VerifiedStudy};
+use souverain_stats::study::{
+    AggregatorInfo, DataSource, Derivation, Measure, Study, StudyResult, UnverifiedStudy, VerifiedStudy,
+};
 use souverain_stats::token::{TokenRequest, TokenSigningKey};
 use souverain_stats::vdaf::Measurement;
 use support::wallet::{Holder, issue};
@@ -169,7 +171,8 @@ fn study(
         purpose: Purpose { dpv: "https://w3id.org/dpv#ServiceOptimisation".into(), text: text("Repas", "Meals") },
         eligibility_vct: "urn:souverain:vct:residence:1".into(),
         computed_from: vec![DataSource { vct: "urn:test:canteen".into(), paths: vec![serde_json::json!(["days"])] }],
-        computation: text("Jours inscrits", "Days enrolled"),
+        computation: text("Votre réponse", "Your answer"),
+        derivation: Derivation::Choice,
         measure: Measure::Histogram { buckets: (0..6).map(|i| text(&i.to_string(), &i.to_string())).collect() },
         leader: AggregatorInfo {
             name: text("Mairie", "Town hall"),

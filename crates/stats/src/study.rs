@@ -128,6 +128,146 @@ pub struct Noise {
     pub epsilon_denominator: u32,
 }
 
+/// How the wallet computes the measurement from the vault, which the citizen can check against
+/// [`Study::computed_from`] and [`Study::computation`]'s words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Derivation {
+    /// Whether the citizen holds a current credential of type `vct` (for `count`).
+    Holds {
+        /// The credential type.
+        vct: String,
+    },
+    /// The number of elements of the array at `path` (e.g. the household's children): the bucket
+    /// of that number for `histogram` (the last bucket takes every larger number), the number for
+    /// `sum`.
+    ArrayLength {
+        /// The credential type.
+        vct: String,
+        /// The claim's path from the credential's root (object members).
+        path: Vec<String>,
+    },
+    /// The index of the claim's value among `values` (e.g. the family-quotient bracket), for
+    /// `histogram`.
+    ValueIndex {
+        /// The credential type.
+        vct: String,
+        /// The claim's path.
+        path: Vec<String>,
+        /// The values, one per bucket.
+        values: Vec<Value>,
+    },
+    /// The integer claims at `paths`, one per entry (for `sum_vec`), each capped at the measure's
+    /// largest value.
+    NumbersAt {
+        /// The credential type.
+        vct: String,
+        /// One claim path per entry.
+        paths: Vec<Vec<String>>,
+    },
+    /// The citizen's own answer among the buckets, chosen in the wallet (for `histogram`): no
+    /// vault data leaves, not even into the computation.
+    Choice,
+}
+
+/// Why the wallet could not compute a measurement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeriveError {
+    /// The wallet holds no credential of the type the study reads.
+    #[error("no credential of type {0}")]
+    NoCredential(String),
+    /// The credential lacks the claim, or it has another shape.
+    #[error("the credential has no usable claim at {0}")]
+    NoClaim(String),
+    /// The value is none of the study's values.
+    #[error("the value is none of the study's")]
+    UnknownValue,
+    /// The derivation does not fit the measure (e.g. a choice for a sum).
+    #[error("the study's derivation does not fit its measure")]
+    Mismatch,
+    /// A choice was needed and none, or one out of range, was given.
+    #[error("a choice among the buckets is needed")]
+    NoChoice,
+}
+
+impl Derivation {
+    /// The credential type read, if any.
+    pub fn vct(&self) -> Option<&str> {
+        match self {
+            Derivation::Holds { vct }
+            | Derivation::ArrayLength { vct, .. }
+            | Derivation::ValueIndex { vct, .. }
+            | Derivation::NumbersAt { vct, .. } => Some(vct),
+            Derivation::Choice => None,
+        }
+    }
+}
+
+fn claim_at<'a>(claims: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter().try_fold(claims.get(first)?, |value, member| value.get(member))
+}
+
+/// Computes the citizen's measurement for `study` (the wallet's side): `claims_of` gives the
+/// claims of the citizen's current credential of a type (`None`: none held); `choice` is the
+/// bucket the citizen chose, for [`Derivation::Choice`].
+pub fn derive_measurement(
+    study: &Study,
+    claims_of: impl Fn(&str) -> Option<Map<String, Value>>,
+    choice: Option<usize>,
+) -> Result<crate::vdaf::Measurement, DeriveError> {
+    use crate::vdaf::Measurement;
+    let claims = |vct: &str| claims_of(vct).ok_or_else(|| DeriveError::NoCredential(vct.to_owned()));
+    let buckets = match &study.measure {
+        Measure::Histogram { buckets } => Some(buckets.len()),
+        _ => None,
+    };
+    match (&study.derivation, &study.measure) {
+        (Derivation::Holds { vct }, Measure::Count) => Ok(Measurement::Yes(claims_of(vct).is_some())),
+        (Derivation::ArrayLength { vct, path }, Measure::Histogram { .. } | Measure::Sum { .. }) => {
+            let claims = claims(vct)?;
+            let length = claim_at(&claims, path)
+                .and_then(Value::as_array)
+                .map(Vec::len)
+                .ok_or_else(|| DeriveError::NoClaim(path.join("/")))?;
+            Ok(match (buckets, &study.measure) {
+                (Some(n), _) => Measurement::Bucket(length.min(n - 1)),
+                (None, Measure::Sum { bits }) => {
+                    Measurement::Number((length as u64).min((1u64 << bits).saturating_sub(1)))
+                }
+                _ => return Err(DeriveError::Mismatch),
+            })
+        }
+        (Derivation::ValueIndex { vct, path, values }, Measure::Histogram { buckets })
+            if values.len() == buckets.len() =>
+        {
+            let claims = claims(vct)?;
+            let value = claim_at(&claims, path).ok_or_else(|| DeriveError::NoClaim(path.join("/")))?;
+            values.iter().position(|v| v == value).map(Measurement::Bucket).ok_or(DeriveError::UnknownValue)
+        }
+        (Derivation::NumbersAt { vct, paths }, Measure::SumVec { entries, bits }) if paths.len() == entries.len() => {
+            let claims = claims(vct)?;
+            let largest = (1u64 << bits).saturating_sub(1);
+            let numbers = paths
+                .iter()
+                .map(|path| {
+                    claim_at(&claims, path)
+                        .and_then(Value::as_u64)
+                        .map(|n| n.min(largest))
+                        .ok_or_else(|| DeriveError::NoClaim(path.join("/")))
+                })
+                .collect::<Result<Vec<u64>, _>>()?;
+            Ok(Measurement::Vector(numbers))
+        }
+        (Derivation::Choice, Measure::Histogram { buckets }) => match choice {
+            Some(c) if c < buckets.len() => Ok(Measurement::Bucket(c)),
+            _ => Err(DeriveError::NoChoice),
+        },
+        _ => Err(DeriveError::Mismatch),
+    }
+}
+
 /// Which of the citizen's data a measurement is computed from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,6 +313,8 @@ pub struct Study {
     pub computed_from: Vec<DataSource>,
     /// How the wallet computes the answer from them, in words.
     pub computation: LocalizedText,
+    /// How the wallet computes it, for the wallet.
+    pub derivation: Derivation,
     /// What is measured.
     pub measure: Measure,
     /// The commune's aggregator.
@@ -230,6 +372,9 @@ impl Study {
                 return Err(StudyError::BadNoise);
             }
         }
+        if !derivation_fits(&self.derivation, &self.measure) {
+            return Err(StudyError::BadMeasure);
+        }
         if souverain_core::trust_list::origin(&self.leader.url) == souverain_core::trust_list::origin(&self.helper.url)
         {
             return Err(StudyError::SameAggregator);
@@ -253,6 +398,17 @@ impl Study {
     pub fn sign(&self, commune: &SigningKey) -> Result<String, StudyError> {
         self.check()?;
         sign(commune, STUDY_TYP, self)
+    }
+}
+
+fn derivation_fits(derivation: &Derivation, measure: &Measure) -> bool {
+    match (derivation, measure) {
+        (Derivation::Holds { .. }, Measure::Count) => true,
+        (Derivation::ArrayLength { .. }, Measure::Histogram { .. } | Measure::Sum { .. }) => true,
+        (Derivation::ValueIndex { values, .. }, Measure::Histogram { buckets }) => values.len() == buckets.len(),
+        (Derivation::NumbersAt { paths, .. }, Measure::SumVec { entries, .. }) => paths.len() == entries.len(),
+        (Derivation::Choice, Measure::Histogram { .. }) => true,
+        _ => false,
     }
 }
 

@@ -13,8 +13,8 @@ use souverain_stats::dap::janus_messages::{PrepareError, Report, Role};
 use souverain_stats::dap::{self, HpkeKeyPair};
 use souverain_stats::report::{ReportError, check_upload, make_report, open_input_share};
 use souverain_stats::study::{
-    AggregatorInfo, DataSource, Measure, Noise, Study, StudyError, StudyResult, StudyUse, UnverifiedStudy,
-    VerifiedStudy,
+    AggregatorInfo, DataSource, Derivation, DeriveError, Measure, Noise, Study, StudyError, StudyResult, StudyUse,
+    UnverifiedStudy, VerifiedStudy, derive_measurement,
 };
 use souverain_stats::token::{Token, TokenError, TokenRequest, TokenSigningKey, nonce_of};
 use souverain_stats::vdaf::{Measurement, VERIFY_KEY_LEN};
@@ -73,6 +73,7 @@ fn study_of(p: &Parties, measure: Measure, min_batch: u64, noise: Option<Noise>)
             paths: vec![serde_json::json!(["days"])],
         }],
         computation: text("Le nombre de jours d'inscription", "The number of days enrolled"),
+        derivation: derivation_for(&measure),
         measure,
         leader: AggregatorInfo {
             name: text("Mairie", "Town hall"),
@@ -92,6 +93,19 @@ fn study_of(p: &Parties, measure: Measure, min_batch: u64, noise: Option<Noise>)
         opens_at: OPENS,
         closes_at: CLOSES,
         use_of_results: text("Ajuster les commandes de repas", "Adjust the meal orders"),
+    }
+}
+
+/// A derivation that fits each measure.
+fn derivation_for(measure: &Measure) -> Derivation {
+    let household = "urn:souverain:vct:household:1".to_owned();
+    match measure {
+        Measure::Count => Derivation::Holds { vct: household },
+        Measure::Sum { .. } => Derivation::ArrayLength { vct: household, path: vec!["children".into()] },
+        Measure::Histogram { .. } => Derivation::Choice,
+        Measure::SumVec { entries, .. } => {
+            Derivation::NumbersAt { vct: household, paths: (0..entries.len()).map(|i| vec![format!("n{i}")]).collect() }
+        }
     }
 }
 
@@ -439,4 +453,53 @@ fn a_token_is_unlinkable_to_its_signing_and_good_for_its_study_only() {
     let stored = TokenSigningKey::from_der(&key.to_der().unwrap()).unwrap();
     assert_eq!(stored.public_key().unwrap(), study.study().token_key);
     assert_eq!(key.sign_blinded(b"short", &mut rng), Err(TokenError::Malformed));
+}
+
+#[test]
+fn the_wallet_derives_the_measurement_from_the_vault_as_the_study_says() {
+    let p = parties(21);
+    let household = serde_json::json!({"children": [{"given_name": "Léa"}, {"given_name": "Noé"}], "bracket": "B", "n0": 3, "n1": 900});
+    let held = |vct: &str| (vct == "urn:souverain:vct:household:1").then(|| household.as_object().unwrap().clone());
+    let none = |_: &str| None;
+    // Count: holds the credential.
+    let count = study_of(&p, Measure::Count, 10, None);
+    assert_eq!(derive_measurement(&count, held, None), Ok(Measurement::Yes(true)));
+    assert_eq!(derive_measurement(&count, none, None), Ok(Measurement::Yes(false)));
+    // Histogram of the number of children, the last bucket taking larger numbers.
+    let mut children = study_of(&p, buckets(4), 10, None);
+    children.derivation =
+        Derivation::ArrayLength { vct: "urn:souverain:vct:household:1".into(), path: vec!["children".into()] };
+    assert_eq!(derive_measurement(&children, held, None), Ok(Measurement::Bucket(2)));
+    let mut two = study_of(&p, buckets(2), 10, None);
+    two.derivation = children.derivation.clone();
+    assert_eq!(derive_measurement(&two, held, None), Ok(Measurement::Bucket(1)));
+    assert_eq!(
+        derive_measurement(&children, none, None),
+        Err(DeriveError::NoCredential("urn:souverain:vct:household:1".into()))
+    );
+    // The index of a value; a value the study does not list.
+    let mut bracket = study_of(&p, buckets(3), 10, None);
+    bracket.derivation = Derivation::ValueIndex {
+        vct: "urn:souverain:vct:household:1".into(),
+        path: vec!["bracket".into()],
+        values: vec![serde_json::json!("A"), serde_json::json!("B"), serde_json::json!("C")],
+    };
+    assert_eq!(derive_measurement(&bracket, held, None), Ok(Measurement::Bucket(1)));
+    let other = serde_json::json!({"bracket": "Z"});
+    assert_eq!(
+        derive_measurement(&bracket, |_| Some(other.as_object().unwrap().clone()), None),
+        Err(DeriveError::UnknownValue)
+    );
+    // Numbers per entry, capped at the measure's largest value.
+    let vector = study_of(&p, Measure::SumVec { entries: vec![text("a", "a"), text("b", "b")], bits: 4 }, 10, None);
+    assert_eq!(derive_measurement(&vector, held, None), Ok(Measurement::Vector(vec![3, 15])));
+    // A choice, in range.
+    let choice = study_of(&p, buckets(3), 10, None);
+    assert_eq!(derive_measurement(&choice, none, Some(2)), Ok(Measurement::Bucket(2)));
+    assert_eq!(derive_measurement(&choice, none, Some(3)), Err(DeriveError::NoChoice));
+    assert_eq!(derive_measurement(&choice, none, None), Err(DeriveError::NoChoice));
+    // A derivation that does not fit the measure is refused when the study is signed.
+    let mut unfit = study_of(&p, Measure::Count, 10, None);
+    unfit.derivation = Derivation::Choice;
+    assert_eq!(unfit.sign(&p.commune), Err(StudyError::BadMeasure));
 }
