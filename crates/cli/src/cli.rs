@@ -55,6 +55,10 @@ pub enum Command {
     Witness(crate::witness::WitnessArgs),
     /// Runs the independent helper aggregator of the commune's studies (DAP-09).
     Aggregator(crate::aggregator::AggregatorArgs),
+    /// The commune's studies: `setup` signs them and writes the aggregators' configurations,
+    /// `simulate` adds simulated contributions (demonstrations and tests).
+    #[command(subcommand)]
+    Study(crate::study::StudyCommand),
     /// The data-use log: `verify` checks a signed checkpoint and its consistency with a previous one.
     #[command(subcommand)]
     Log(crate::log::LogCommand),

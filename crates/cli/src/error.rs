@@ -102,6 +102,8 @@ pub enum CliError {
     Log(crate::log::LogError),
     /// `souverain witness` could not start.
     Witness(crate::witness::WitnessStartError),
+    /// A `souverain study` command failed (the reason, in words).
+    Study(String),
     /// `souverain aggregator` could not start or stopped on an error.
     Aggregator(souverain_guichet::aggregator::AggregatorStartError),
     /// A file could not be written.
@@ -257,6 +259,7 @@ impl CliError {
             CliError::Write { .. } => "io_error",
             CliError::Witness(_) => "witness_start_failed",
             CliError::Aggregator(_) => "aggregator_start_failed",
+            CliError::Study(_) => "study_failed",
             CliError::Log(error) => error.code(),
         }
     }
@@ -313,6 +316,7 @@ impl CliError {
             CliError::Write { path, source } => format!("cannot write {path}: {source}"),
             CliError::Witness(error) => error.to_string(),
             CliError::Aggregator(error) => error.to_string(),
+            CliError::Study(reason) => reason.clone(),
             CliError::Log(error) => error.to_string(),
         }
     }

@@ -15,6 +15,7 @@ mod keys;
 mod log;
 mod serve;
 mod status;
+mod study;
 mod witness;
 
 use std::process::ExitCode;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         cli::Command::Consent(command) => exchange::consent(command),
         cli::Command::Witness(args) => witness::run(args),
         cli::Command::Aggregator(args) => aggregator::run(args),
+        cli::Command::Study(command) => study::run(command),
         cli::Command::Log(command) => log::run(command),
     };
     match outcome {
