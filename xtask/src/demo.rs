@@ -23,9 +23,15 @@ impl Server {
     /// Builds the `souverain` binary and starts it on `addr` serving the release wallet, with its
     /// database and keys in `data`; waits for its `listening on` line.
     pub fn start(addr: &str, data: &Path) -> Result<Server, String> {
+        Server::start_with(addr, data, &[])
+    }
+
+    /// [`Server::start`] with more arguments for `souverain serve`.
+    pub fn start_with(addr: &str, data: &Path, more: &[&std::ffi::OsStr]) -> Result<Server, String> {
         status(cmd("cargo", &["build", "--locked", "-p", "souverain"]))?;
         let binary = paths::souverain_debug();
         let mut command = cmd(&binary.to_string_lossy(), &["serve", "--addr", addr]);
+        command.args(more);
         command.arg("--wallet-dist").arg(paths::wallet_dist());
         command.arg("--db").arg(data.join("guichet.sqlite3")).stdout(Stdio::piped());
         let mut child = command.spawn().map_err(|err| format!("cannot start the guichet: {err}"))?;
@@ -63,6 +69,56 @@ impl Drop for Server {
     }
 }
 
+/// The demo's studies (issue 18): the canteen study signed with the demo commune's key, its
+/// helper aggregator beside the guichet (the next port), and simulated contributions the first
+/// time. Set up once per address: the study names its two aggregators' URLs.
+struct Studies {
+    leader: std::path::PathBuf,
+    helper: Child,
+    helper_url: String,
+    /// The study's task id when it was just set up (contributions are then simulated).
+    fresh: Option<String>,
+}
+
+impl Drop for Studies {
+    fn drop(&mut self) {
+        let _ = self.helper.kill();
+        let _ = self.helper.wait();
+    }
+}
+
+fn start_studies(addr: &str, data: &Path) -> Result<Studies, String> {
+    let (host, port) = addr.rsplit_once(':').ok_or("the address has no port")?;
+    let port: u16 = port.parse().map_err(|_| "the address's port is not a number")?;
+    let helper_addr = format!("{host}:{}", port.checked_add(1).ok_or("no port after the guichet's")?);
+    let dir = data.join("studies");
+    let marker = dir.join("address");
+    let binary = paths::souverain_debug();
+    let binary = binary.to_string_lossy();
+    let fresh = if std::fs::read_to_string(&marker).ok().as_deref() != Some(addr) {
+        let _ = std::fs::remove_dir_all(&dir);
+        let template = paths::root().join("crates/guichet/demo/studies/cantine.json");
+        let mut setup = cmd(&binary, &["study", "setup", "--keys"]);
+        setup.arg(data.join("keys")).arg("--template").arg(template).arg("--out").arg(&dir);
+        setup.args(["--leader-url", &format!("http://{addr}/dap/"), "--helper-url", &format!("http://{helper_addr}/")]);
+        println!("$ {}", crate::run::describe(&setup));
+        let printed = crate::run::probe(setup).ok_or("souverain study setup failed")?;
+        let task = printed.strip_prefix("study ").ok_or("souverain study setup printed no study")?.to_owned();
+        std::fs::write(&marker, addr).map_err(|err| format!("{}: {err}", marker.display()))?;
+        Some(task)
+    } else {
+        None
+    };
+    let mut helper = cmd(&binary, &["aggregator", "--addr", &helper_addr, "--config"]);
+    helper.arg(dir.join("helper.toml")).arg("--db").arg(dir.join("helper.sqlite3")).stdout(Stdio::piped());
+    let mut helper = helper.spawn().map_err(|err| format!("cannot start the studies' helper: {err}"))?;
+    let mut first = String::new();
+    let stdout = helper.stdout.take().ok_or("the helper has no stdout")?;
+    BufReader::new(stdout).read_line(&mut first).map_err(|err| err.to_string())?;
+    let helper_url = first.trim().strip_prefix("listening on ").ok_or("the helper did not start")?.to_owned();
+    Ok(Studies { leader: dir.join("leader.toml"), helper, helper_url, fresh })
+}
+
 /// Sends SIGTERM through the system's `kill`, which keeps xtask free of unsafe code.
 fn terminate(pid: u32) {
     let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
@@ -78,7 +134,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
     tools::ensure(Need::Build)?;
     wallet::build_release()?;
-    let mut server = Server::start(&addr, &paths::demo_guichet_data())?;
+    let data = paths::demo_guichet_data();
+    status(cmd("cargo", &["build", "--locked", "-p", "souverain"]))?;
+    let studies = start_studies(&addr, &data)?;
+    let mut server = Server::start_with(&addr, &data, &["--studies".as_ref(), studies.leader.as_os_str()])?;
+    if let Some(task) = &studies.fresh {
+        // Forty neighbours have answered already (simulated), so the study is not empty.
+        let binary = paths::souverain_debug();
+        let simulate = ["study", "simulate", "--guichet", &server.url, "--task", task, "--count", "40"];
+        status(cmd(&binary.to_string_lossy(), &simulate))?;
+    }
     let pid = server.child.id();
     // Ctrl-C reaches the server too when both share the terminal; this covers a signal sent to
     // xtask alone. Either way the server shuts down gracefully and xtask returns.
@@ -87,6 +152,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     println!("Souverain is ready ({:.0?} from start).", started.elapsed());
     println!("  wallet:  {}/", server.url);
     println!("  health:  {}/healthz", server.url);
+    println!("  studies: {}/dap/studies (helper aggregator: {})", server.url, studies.helper_url);
     println!("Press Ctrl-C to stop.");
     for line in server.output.by_ref().map_while(Result::ok) {
         println!("{line}");
