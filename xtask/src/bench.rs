@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: runs the core verification benchmark (criterion, about a minute once
 //! built) and the guichet load benchmark (a release `souverain serve` on loopback, bounded to
-//! 2,000 exchanges or 20 s), then the browser benchmarks of `bench_browser` (the vault in
+//! 2,000 exchanges or 20 s), the studies' reports and aggregation (issue 18), then the browser benchmarks of `bench_browser` (the vault in
 //! Chromium, the wallet's size and load), and writes their sections of BENCHMARKS.md.
 //!
 //! BENCHMARKS.md holds one section per benchmark suite, each between its own markers
@@ -218,6 +218,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args == ["load"] {
         return write_guichet_sections(&paths::root().join("BENCHMARKS.md")).map(|_| ());
     }
+    // `cargo xtask bench stats`: only the studies' reports and aggregation (its section).
+    if args == ["stats"] {
+        return write_stats_section(&paths::root().join("BENCHMARKS.md"));
+    }
     // `cargo xtask bench size`: only where the wallet's served bytes are (an analysis, not a target).
     if args == ["size"] {
         return crate::bench_size::write_section(&paths::root().join("BENCHMARKS.md"));
@@ -231,7 +235,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if !args.is_empty() {
         return Err(format!(
-            "`bench` takes no argument but `browser`, `audit`, `load` or `size` (got {})",
+            "`bench` takes no argument but `browser`, `audit`, `load`, `stats` or `size` (got {})",
             args.join(" ")
         ));
     }
@@ -257,8 +261,66 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "guichet HTTP / in-process verification = {load_ratio:.2} (target ≥ {LOAD_TARGET}: {})",
         if load_ratio >= LOAD_TARGET { "met" } else { "NOT met" }
     );
+    write_stats_section(&file)?;
     // The browser benchmarks (issues 5 and 7), each in its own section.
     crate::bench_browser::write_sections(&file)
+}
+
+/// The section of the studies' benchmark (issue 18).
+const STATS_SECTION: &str = "stats";
+/// Reports the pair aggregates in the benchmark.
+const STATS_REPORTS: &str = "2000";
+
+/// Runs `crates/cli/examples/stats_bench.rs` against the release binary and rewrites its section.
+fn write_stats_section(file: &Path) -> Result<(), String> {
+    crate::run::status(cmd(
+        "cargo",
+        &["build", "--release", "--locked", "-p", "souverain", "--example", "stats_bench"],
+    ))?;
+    crate::run::status(cmd("cargo", &["build", "--release", "--locked", "-p", "souverain"]))?;
+    let target = criterion_dir().parent().map_or_else(|| paths::root().join("target"), Path::to_path_buf);
+    let binary = target.join("release/souverain");
+    let example = target.join("release/examples/stats_bench");
+    let command = cmd(&example.to_string_lossy(), &[&binary.to_string_lossy(), "--reports", STATS_REPORTS]);
+    let text = describe(&command).replace(&format!("{}/", paths::root().display()), "");
+    let output = crate::run::probe(command).ok_or_else(|| format!("`{text}` failed"))?;
+    let lines: Vec<serde_json::Value> = output.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let mut rows = String::new();
+    for line in lines.iter().filter(|l| l["kind"] == "report") {
+        rows.push_str(&format!(
+            "| {} | {:.0} µs | {} B |\n",
+            line["vdaf"].as_str().unwrap_or("?"),
+            line["median_us"].as_f64().unwrap_or(f64::NAN),
+            line["bytes"].as_u64().unwrap_or(0)
+        ));
+    }
+    let pair = lines.iter().find(|l| l["kind"] == "pair").ok_or("the benchmark printed no pair line")?;
+    let md = format!(
+        "<!-- {STATS_SECTION}:start -->\n## Studies: reports and their aggregation (issue 18)\n\n\
+         A citizen's report made natively (`souverain_stats::report::make_report`: sharding, the \
+         proof, both shares sealed with HPKE; median of 50) and its DAP-09 encoding; the browser's \
+         figure is in the Studies page's own section when measured.\n\n\
+         | VDAF | report made in | report size |\n|---|---:|---:|\n{rows}\n\
+         The pair over HTTP: a release `souverain serve --studies` (the leader) and a release \
+         `souverain aggregator` (the helper), each with its SQLite file (`synchronous=FULL`); {} \
+         contributions added by `souverain study simulate` (each: a proof of residence, a blind \
+         token, a report; not timed), then the operator's aggregation jobs (500 reports each: both \
+         aggregators open and prepare their shares, the helper answers, both commit) timed until \
+         all are aggregated: **{:.0} reports/s** ({:.2} s).\n\n\
+         - Machine: {}, load average at the end: {}.\n- Date: {}\n\
+         - Reproduce: `cargo xtask bench stats` (runs `{text}`).\n\
+         - Source: `crates/cli/examples/stats_bench.rs`.\n<!-- {STATS_SECTION}:end -->\n",
+        pair["reports"].as_u64().unwrap_or(0),
+        pair["per_s"].as_f64().unwrap_or(f64::NAN),
+        pair["seconds"].as_f64().unwrap_or(f64::NAN),
+        cpu_model(),
+        load_average(),
+        today(),
+    );
+    let existing = std::fs::read_to_string(file).unwrap_or_else(|_| HEADER.to_owned());
+    std::fs::write(file, splice(&existing, STATS_SECTION, &md)).map_err(|err| format!("{}: {err}", file.display()))?;
+    println!("\n{md}");
+    Ok(())
 }
 
 /// Runs the guichet's benchmarks (load over HTTP, the data-use log's appends) and rewrites their

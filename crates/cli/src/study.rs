@@ -76,8 +76,8 @@ pub struct SimulateArgs {
     /// The guichet's base URL.
     #[arg(long)]
     pub guichet: String,
-    /// The study's task id.
-    #[arg(long)]
+    /// The study's task id (base64url: it may begin with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     pub task: String,
     /// How many citizens contribute.
     #[arg(long)]
