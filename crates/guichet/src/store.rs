@@ -731,6 +731,11 @@ ALTER TABLE grants ADD COLUMN erasure_request_jwt TEXT;
 /// SQLite behind one mutex-guarded connection.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// A second connection for the reads that need no transaction (issue 22): in WAL mode it reads
+    /// the last commit while the writer's connection is busy committing, instead of queueing
+    /// behind its `fsync`. Decisions (a replay, a revocation at answer time) are still taken
+    /// atomically on the writer's connection.
+    reader: Mutex<Connection>,
     exchanges: GroupCommit,
 }
 
@@ -803,7 +808,15 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;
         }
-        Ok(SqliteStore { conn: Mutex::new(conn), exchanges: GroupCommit::default() })
+        let reader = Connection::open(path)?;
+        pragmas(&reader)?;
+        Ok(SqliteStore { conn: Mutex::new(conn), reader: Mutex::new(reader), exchanges: GroupCommit::default() })
+    }
+
+    /// Runs a read that needs no transaction on the reading connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
+        let conn = self.reader.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(f(&conn)?)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
@@ -1124,7 +1137,7 @@ impl Store for SqliteStore {
     }
 
     fn offer_for_token(&self, token: &str, now: i64) -> Result<Option<Offer>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT code, config_id, claims, label FROM offers
                  WHERE access_token = ?1 AND token_expires_at > ?2 AND credential_id IS NULL",
@@ -1146,7 +1159,7 @@ impl Store for SqliteStore {
     }
 
     fn citizen_offer(&self, handle: &str, now: i64) -> Result<Option<CitizenOffer>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT code, config_id, claims, identity_acr, tx_code_sha256 IS NOT NULL, identity FROM offers
                  WHERE citizen_handle = ?1 AND identity_acr IS NOT NULL AND access_token IS NULL AND expires_at > ?2
@@ -1273,7 +1286,7 @@ impl Store for SqliteStore {
     }
 
     fn revoked(&self) -> Result<Vec<u64>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare_cached("SELECT status_idx FROM credentials WHERE revoked_at IS NOT NULL")?;
             let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
             rows.map(|r| r.map(|v| u64::try_from(v).unwrap_or(0))).collect()
@@ -1281,7 +1294,7 @@ impl Store for SqliteStore {
     }
 
     fn is_revoked(&self, status_idx: u64) -> Result<Option<bool>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT revoked_at IS NOT NULL FROM credentials WHERE status_idx = ?1",
                 params![to_i64(status_idx)],
@@ -1292,7 +1305,7 @@ impl Store for SqliteStore {
     }
 
     fn credentials(&self, q: &CredentialQuery<'_>) -> Result<Vec<IssuedCredential>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             // instr, not LIKE: what the agent typed is matched as text, `%` and `_` included.
             let mut st = c.prepare_cached(
                 "SELECT id, status_idx, vct, label, issued_at, revoked_at FROM credentials
@@ -1326,7 +1339,7 @@ impl Store for SqliteStore {
     }
 
     fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT id, service, purpose, nonce, state, jwt, iat, exp, grant_id FROM requests WHERE id = ?1",
                 params![id],
@@ -1349,7 +1362,7 @@ impl Store for SqliteStore {
     }
 
     fn nonce_used(&self, client_id: &str, nonce: &str) -> Result<bool, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM seen_nonces WHERE client_id = ?1 AND nonce = ?2)",
                 params![client_id, nonce],
@@ -1384,13 +1397,13 @@ impl Store for SqliteStore {
     }
 
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(&format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = ?1"), params![id], grant_row).optional()
         })
     }
 
     fn claims(&self, grant_id: &str) -> Result<Vec<(String, String, String)>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT query_id, vct, claims FROM received_claims WHERE grant_id = ?1 ORDER BY rowid",
             )?;
@@ -1584,7 +1597,7 @@ impl Store for SqliteStore {
     }
 
     fn log_latest(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let row: Option<(i64, String)> = c
                 .query_row("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1", [], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -1595,7 +1608,7 @@ impl Store for SqliteStore {
     }
 
     fn log_witnessed(&self, quorum: usize) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let row: Option<(i64, String)> = c
                 .query_row(
                     "SELECT k.size, k.note FROM log_checkpoints k
@@ -1614,7 +1627,7 @@ impl Store for SqliteStore {
     }
 
     fn log_entries(&self, start: u64, count: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare_cached("SELECT entry FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
             let rows = st.query_map(params![to_i64(start), to_i64(start.saturating_add(count))], |r| r.get(0))?;
             rows.collect()
@@ -1622,7 +1635,7 @@ impl Store for SqliteStore {
     }
 
     fn log_sealed(&self, index: u64) -> Result<Option<Option<Vec<u8>>>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row("SELECT sealed FROM log_events WHERE idx = ?1", params![to_i64(index)], |r| r.get(0)).optional()
         })
     }
@@ -1638,7 +1651,7 @@ impl Store for SqliteStore {
     }
 
     fn log_witness_size(&self, witness: &str) -> Result<Option<u64>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let size: Option<i64> =
                 c.query_row("SELECT MAX(size) FROM log_cosignatures WHERE witness = ?1", params![witness], |r| {
                     r.get(0)
@@ -1658,7 +1671,7 @@ impl Store for SqliteStore {
     }
 
     fn log_alarms(&self, limit: u32) -> Result<Vec<(i64, String, u16, String)>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st =
                 c.prepare_cached("SELECT at, witness, status, body FROM log_alarms ORDER BY id DESC LIMIT ?1")?;
             let rows = st.query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
@@ -1667,7 +1680,7 @@ impl Store for SqliteStore {
     }
 
     fn erasures(&self, limit: u32) -> Result<Vec<ErasureRow>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare_cached("SELECT at, what, grant_id, rows FROM erasures ORDER BY id DESC LIMIT ?1")?;
             let rows = st.query_map(params![limit], |r| {
                 Ok(ErasureRow { at: r.get(0)?, what: r.get(1)?, grant_id: r.get(2)?, rows: r.get(3)? })
@@ -1678,7 +1691,7 @@ impl Store for SqliteStore {
 
     fn grants_of(&self, service: &str, before: Option<(i64, &str)>, limit: u32) -> Result<Vec<GrantRow>, StoreError> {
         let (at, id) = (before.map(|b| b.0), before.map(|b| b.1));
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {GRANT_COLUMNS} FROM grants WHERE service = ?1 AND (?2 IS NULL OR (received_at, id) < (?2, ?3))
                  ORDER BY received_at DESC, id DESC LIMIT ?4"
@@ -1751,7 +1764,7 @@ impl Store for SqliteStore {
     }
 
     fn mandate_revoked(&self, mandate_id: &str, principal: &str) -> Result<Option<i64>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2",
                 params![mandate_id, principal],
@@ -1783,7 +1796,7 @@ impl Store for SqliteStore {
     }
 
     fn emergency_plans(&self, service: &str) -> Result<Vec<EmergencyPlanRow>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {EMERGENCY_COLUMNS} FROM emergency_plans WHERE service = ?1 ORDER BY declared_at DESC, id DESC"
             ))?;
@@ -1792,7 +1805,7 @@ impl Store for SqliteStore {
     }
 
     fn grants_under_mandate(&self, mandate_id: &str) -> Result<Vec<GrantRow>, StoreError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {GRANT_COLUMNS} FROM grants WHERE mandate_id = ?1 ORDER BY received_at, id"
             ))?;
