@@ -43,6 +43,8 @@ pub struct Roles {
     pub revoke: bool,
     /// Services whose emergency plan the agent records (the prefect's act, its end, its lifting).
     pub declare_emergency: BTreeSet<String>,
+    /// May run the commune's studies: aggregate, publish results, state the decisions (issue 18).
+    pub manage_studies: bool,
 }
 
 impl Roles {
@@ -54,6 +56,7 @@ impl Roles {
             roles.declare_emergency.extend(rule.declare_emergency.iter().cloned());
             roles.issue |= rule.issue;
             roles.revoke |= rule.revoke;
+            roles.manage_studies |= rule.manage_studies;
         }
         roles
     }
@@ -83,6 +86,8 @@ pub enum Right<'a> {
     Revoke,
     /// Record that the prefect triggered or lifted a service's emergency plan.
     DeclareEmergency(&'a str),
+    /// Run the commune's studies (aggregate, publish a result, state a decision).
+    ManageStudies,
 }
 
 /// Who is calling the agents' side: a request extension that [`gate`] sets on every agents' path.
@@ -112,6 +117,7 @@ impl AgentCaller {
                 Right::Issue => roles.issue,
                 Right::Revoke => roles.revoke,
                 Right::DeclareEmergency(service) => roles.declare_emergency.contains(service),
+                Right::ManageStudies => roles.manage_studies,
             },
         }
     }
@@ -126,6 +132,7 @@ impl AgentCaller {
             Right::Issue => "issuing credentials".to_owned(),
             Right::Revoke => "revoking credentials".to_owned(),
             Right::DeclareEmergency(service) => format!("recording the emergency plan of the service {service:?}"),
+            Right::ManageStudies => "running the commune's studies".to_owned(),
         };
         Err(ApiError::RoleRequired(what))
     }
@@ -343,6 +350,7 @@ mod tests {
             rule(
                 "claim = \"groups\"\nvalue = \"ccas\"\nread_results = [\"canicule\"]\ndeclare_emergency = [\"canicule\"]",
             ),
+            rule("claim = \"groups\"\nvalue = \"statistiques\"\nmanage_studies = true"),
         ];
         let claims = |v: Value| v.as_object().unwrap().clone();
         let canteen = Roles::from_claims(&rules, &claims(json!({"email": "m@CANTINE.example", "groups": ["x"]})));
@@ -356,6 +364,8 @@ mod tests {
         assert_eq!(desk.read_results.iter().collect::<Vec<_>>(), ["voirie"]);
         let ccas = Roles::from_claims(&rules, &claims(json!({"groups": ["ccas"]})));
         assert_eq!(ccas.declare_emergency.iter().collect::<Vec<_>>(), ["canicule"]);
+        assert!(!ccas.manage_studies && !desk.manage_studies && !canteen.manage_studies);
+        assert!(Roles::from_claims(&rules, &claims(json!({"groups": ["statistiques"]}))).manage_studies);
         // A look-alike domain, a claim of another type, or no claim at all: nothing.
         let none = Roles::from_claims(
             &rules,
@@ -374,6 +384,7 @@ mod tests {
                 issue: true,
                 revoke: false,
                 declare_emergency: Default::default(),
+                manage_studies: false,
             },
         };
         assert!(agent.may(Right::ReadResults("cantine")));
@@ -382,6 +393,8 @@ mod tests {
         assert_eq!(agent.require(Right::Revoke).unwrap_err().status(), StatusCode::FORBIDDEN);
         // Reading the register is not opening it: the plan is recorded by another role.
         assert_eq!(agent.require(Right::DeclareEmergency("canicule")).unwrap_err().status(), StatusCode::FORBIDDEN);
+        // Running the studies is a role of its own.
+        assert_eq!(agent.require(Right::ManageStudies).unwrap_err().status(), StatusCode::FORBIDDEN);
         assert!(AgentCaller::Machine.may(Right::Revoke));
         assert!(AgentCaller::LoopbackDemo.may(Right::ReadResults("voirie")));
         assert_eq!(agent.identity().map(|i| i.subject.as_str()), Some("s"));

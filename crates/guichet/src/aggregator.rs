@@ -148,6 +148,23 @@ struct Study {
     verify_key: Zeroizing<[u8; VERIFY_KEY_LEN]>,
 }
 
+/// Where a study stands at the leader.
+#[derive(Debug, Clone)]
+pub struct StudyOverview {
+    /// The study.
+    pub study: VerifiedStudy,
+    /// Reports received.
+    pub received: u64,
+    /// Reports waiting for an aggregation job.
+    pub pending: u64,
+    /// Reports both aggregators aggregated.
+    pub aggregated: u64,
+    /// The signed result once collected, and who collected it.
+    pub result: Option<(StudyResult, String)>,
+    /// The commune's statement of use once published, and who stated it.
+    pub used: Option<(souverain_stats::study::StudyUse, String)>,
+}
+
 /// The leader's check of a citizen's eligibility credential before a contribution token: a
 /// presentation of a credential of type `vct` from the commune, key-bound to `nonce` and `aud`,
 /// at `now`. Answers an identifier of the credential (one token per credential and study), or
@@ -290,6 +307,47 @@ impl Aggregator {
         self
     }
 
+    /// Where each study stands, for the agents' page (leader).
+    pub fn overview(&self) -> Result<Vec<StudyOverview>, Refusal> {
+        let db = self.db()?;
+        let mut out = Vec::new();
+        for study in &self.studies {
+            let task = &study.verified.study().task_id;
+            let (received, pending): (i64, i64) =
+                db.query_row("SELECT count(*), count(body) FROM reports WHERE task_id = ?1", params![task], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            let aggregated: Option<i64> = db
+                .query_row("SELECT report_count FROM batches WHERE task_id = ?1", params![task], |r| r.get(0))
+                .optional()?;
+            let published: Option<(String, String, Option<String>, Option<String>)> = db
+                .query_row(
+                    "SELECT result, collected_by, use_statement, use_by FROM results WHERE task_id = ?1",
+                    params![task],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let commune = self.signing_key.as_ref().map(SigningKey::public_key);
+            let result = published.as_ref().zip(commune.as_ref()).and_then(|((jwt, by, _, _), key)| {
+                StudyResult::verify(jwt, &study.verified, key).ok().map(|r| (r, by.clone()))
+            });
+            let used = published.as_ref().zip(commune.as_ref()).and_then(|((_, _, statement, by), key)| {
+                let statement = statement.as_deref()?;
+                let decision = souverain_stats::study::StudyUse::verify(statement, &study.verified, key).ok()?;
+                Some((decision, by.clone().unwrap_or_default()))
+            });
+            out.push(StudyOverview {
+                study: study.verified.clone(),
+                received: u64::try_from(received).unwrap_or(0),
+                pending: u64::try_from(pending).unwrap_or(0),
+                aggregated: aggregated.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                result,
+                used,
+            });
+        }
+        Ok(out)
+    }
+
     fn study(&self, task: &str) -> Result<&Study, Refusal> {
         self.studies.iter().find(|s| s.verified.study().task_id == task).ok_or(Refusal::UnrecognizedTask)
     }
@@ -357,7 +415,9 @@ CREATE TABLE IF NOT EXISTS tokens_spent (
 CREATE TABLE IF NOT EXISTS results (
     task_id TEXT PRIMARY KEY,
     result TEXT NOT NULL,
-    use_statement TEXT
+    collected_by TEXT NOT NULL,
+    use_statement TEXT,
+    use_by TEXT
 ) STRICT;
 PRAGMA user_version = 1;
 ";
@@ -375,9 +435,10 @@ fn open_db(path: &Path) -> Result<Connection, AggregatorStartError> {
     Ok(connection)
 }
 
-/// DAP-09's problem types (section 3.2), and ours for the operator's routes.
+/// Why a request to an aggregator was refused: DAP-09's problem types (section 3.2), and ours.
 #[derive(Debug)]
-enum Refusal {
+#[allow(missing_docs)] // each variant is its problem type, documented in docs/statistics.md
+pub enum Refusal {
     UnrecognizedTask,
     InvalidMessage(String),
     ReportRejected(String),
@@ -425,9 +486,11 @@ impl IntoResponse for Refusal {
             Refusal::TokenInvalid(d) => (StatusCode::UNAUTHORIZED, "tokenInvalid", d),
             Refusal::TokenSpent => (StatusCode::CONFLICT, "tokenSpent", "this token was already used".into()),
             Refusal::NotEligible(d) => (StatusCode::FORBIDDEN, "notEligible", d),
-            Refusal::TokenAlreadyIssued => {
-                (StatusCode::CONFLICT, "tokenAlreadyIssued", "this credential already got its token for this study".into())
-            }
+            Refusal::TokenAlreadyIssued => (
+                StatusCode::CONFLICT,
+                "tokenAlreadyIssued",
+                "this credential already got its token for this study".into(),
+            ),
             Refusal::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error".into()),
         };
         let body = serde_json::json!({
@@ -436,6 +499,24 @@ impl IntoResponse for Refusal {
             "status": status.as_u16(),
         });
         (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+    }
+}
+
+impl Refusal {
+    /// The refusal as an agent reads it (French).
+    pub fn french(&self) -> String {
+        match self {
+            Refusal::UnrecognizedTask => "Cette étude n'existe pas ici.".into(),
+            Refusal::StillOpen => "L'étude est encore ouverte : son résultat viendra après sa clôture.".into(),
+            Refusal::InvalidBatchSize(_) => {
+                "Trop peu de contributions : aucun résultat n'est calculé sous le minimum promis.".into()
+            }
+            Refusal::BatchMismatch => "Les deux agrégateurs n'ont pas agrégé les mêmes contributions.".into(),
+            Refusal::HelperUnreachable(why) => format!("L'agrégateur indépendant ne répond pas ({why})."),
+            Refusal::NotYet => "Aucun résultat n'est encore publié.".into(),
+            Refusal::InvalidMessage(why) => format!("Demande refusée : {why}."),
+            other => format!("Refusé ({other:?})."),
+        }
     }
 }
 
@@ -736,6 +817,13 @@ async fn run_aggregation(
 
 async fn aggregation_round(a: Arc<Aggregator>, task: String, headers: HeaderMap) -> Result<serde_json::Value, Refusal> {
     check_operator(&a, &headers)?;
+    aggregate_pending(a, task).await
+}
+
+/// One aggregation job with the helper over the pending reports of `task` (or the unfinished
+/// job, resent as it was): `{"aggregated", "refused", "dropped"}`. The operator's route and the
+/// agents' page call it.
+pub async fn aggregate_pending(a: Arc<Aggregator>, task: String) -> Result<serde_json::Value, Refusal> {
     a.study(&task)?;
     // Pick the job: the one not finished, else a new one over the pending reports.
     let picked = {
@@ -849,6 +937,12 @@ async fn run_collection(
 
 async fn collection(a: Arc<Aggregator>, task: String, headers: HeaderMap) -> Result<String, Refusal> {
     check_operator(&a, &headers)?;
+    collect_result(a, task, "operator token".to_owned()).await
+}
+
+/// After the close and at the minimum batch: the helper's aggregate share, the result computed,
+/// signed and kept for publication with who collected it (`by`); the same result once collected.
+pub async fn collect_result(a: Arc<Aggregator>, task: String, by: String) -> Result<String, Refusal> {
     let study = a.study(&task)?;
     let now = a.clock.now();
     // Collected once: the same signed result (a second collection would add fresh noise).
@@ -910,8 +1004,9 @@ async fn collection(a: Arc<Aggregator>, task: String, headers: HeaderMap) -> Res
         let mut db = a.db()?;
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO results (task_id, result) VALUES (?1, ?2) ON CONFLICT (task_id) DO UPDATE SET result = ?2",
-            params![task, compact],
+            "INSERT INTO results (task_id, result, collected_by) VALUES (?1, ?2, ?3)
+             ON CONFLICT (task_id) DO UPDATE SET result = ?2, collected_by = ?3",
+            params![task, compact, by],
         )?;
         tx.execute("UPDATE batches SET collected_at = ?2 WHERE task_id = ?1", params![task, now])?;
         tx.commit()?;
@@ -939,19 +1034,36 @@ async fn published_result(State(aggregator): State<Arc<Aggregator>>, UrlPath(tas
 }
 
 /// `POST /studies/{task}/use` (leader's operator): what the commune decided from the result, in
-/// French and English (JSON `{"fr": …, "en": …}`), signed and published beside it. Only after the
-/// result; a later statement replaces the earlier one (both are signed and dated).
+/// French and English (JSON `{"fr": …, "en": …}`), signed and published beside it.
 async fn state_use(
     State(aggregator): State<Arc<Aggregator>>,
     UrlPath(task): UrlPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let answer = blocking(aggregator, move |a| {
-        check_operator(a, &headers)?;
+    let answer = match check_operator(&aggregator, &headers) {
+        Ok(()) => match serde_json::from_slice::<souverain_core::openid4vp::request::LocalizedText>(&body) {
+            Ok(decision) => publish_use(aggregator, task, decision, "operator token".to_owned()).await,
+            Err(_) => Err(Refusal::InvalidMessage("a JSON {\"fr\", \"en\"} body".into())),
+        },
+        Err(refusal) => Err(refusal),
+    };
+    match answer {
+        Ok(compact) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/study-use+jwt")], compact).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Signs and publishes what the commune decided from the result of `task`, with who stated it
+/// (`by`). Only after the result; a later statement replaces the earlier one (both signed, dated).
+pub async fn publish_use(
+    a: Arc<Aggregator>,
+    task: String,
+    decision: souverain_core::openid4vp::request::LocalizedText,
+    by: String,
+) -> Result<String, Refusal> {
+    blocking(a, move |a| {
         let study = a.study(&task)?;
-        let decision: souverain_core::openid4vp::request::LocalizedText = serde_json::from_slice(&body)
-            .map_err(|_| Refusal::InvalidMessage("a JSON {\"fr\", \"en\"} body".into()))?;
         if decision.fr.trim().is_empty() || decision.en.trim().is_empty() {
             return Err(Refusal::InvalidMessage("the statement is empty".into()));
         }
@@ -965,14 +1077,13 @@ async fn state_use(
         let signing = a.signing_key.as_ref().ok_or(Refusal::Internal)?;
         let compact = statement.sign(&study.verified, signing).map_err(|e| Refusal::InvalidMessage(e.to_string()))?;
         let db = a.db()?;
-        let updated = db.execute("UPDATE results SET use_statement = ?2 WHERE task_id = ?1", params![task, compact])?;
+        let updated = db.execute(
+            "UPDATE results SET use_statement = ?2, use_by = ?3 WHERE task_id = ?1",
+            params![task, compact, by],
+        )?;
         if updated == 0 { Err(Refusal::NotYet) } else { Ok(compact) }
     })
-    .await;
-    match answer {
-        Ok(compact) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/study-use+jwt")], compact).into_response(),
-        Err(refusal) => refusal.into_response(),
-    }
+    .await
 }
 
 /// `GET /studies`: every study with its result and the commune's statement of use once
@@ -1006,7 +1117,11 @@ async fn list_studies(State(aggregator): State<Arc<Aggregator>>) -> Response {
 /// study's eligibility credential bound to it (nonce: [`nonce_of`] the blinded message; audience:
 /// the leader's URL). One blind signature per credential and study; the same blinded message
 /// asked again gets the same signature (an answer lost on the way), another is refused.
-async fn issue_token(State(aggregator): State<Arc<Aggregator>>, UrlPath(task): UrlPath<String>, body: Bytes) -> Response {
+async fn issue_token(
+    State(aggregator): State<Arc<Aggregator>>,
+    UrlPath(task): UrlPath<String>,
+    body: Bytes,
+) -> Response {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct TokenAsk {
@@ -1020,9 +1135,10 @@ async fn issue_token(State(aggregator): State<Arc<Aggregator>>, UrlPath(task): U
         if !study.verified.is_open(now) {
             return Err(Refusal::Collected);
         }
-        let ask: TokenAsk =
-            serde_json::from_slice(&body).map_err(|_| Refusal::InvalidMessage("{presentation, blinded} expected".into()))?;
-        let blinded = souverain_core::b64::decode(&ask.blinded).map_err(|_| Refusal::InvalidMessage("blinded".into()))?;
+        let ask: TokenAsk = serde_json::from_slice(&body)
+            .map_err(|_| Refusal::InvalidMessage("{presentation, blinded} expected".into()))?;
+        let blinded =
+            souverain_core::b64::decode(&ask.blinded).map_err(|_| Refusal::InvalidMessage("blinded".into()))?;
         let (Some(check), Some(key)) = (&a.eligibility, &a.token_key) else {
             return Err(Refusal::NotEligible("this leader gives no tokens".into()));
         };
@@ -1042,9 +1158,8 @@ async fn issue_token(State(aggregator): State<Arc<Aggregator>>, UrlPath(task): U
         if let Some((hash, signature)) = earlier {
             return if hash == blinded_hash { Ok(signature) } else { Err(Refusal::TokenAlreadyIssued) };
         }
-        let signature = key
-            .sign_blinded(&blinded, &mut rand_core::OsRng)
-            .map_err(|e| Refusal::InvalidMessage(e.to_string()))?;
+        let signature =
+            key.sign_blinded(&blinded, &mut rand_core::OsRng).map_err(|e| Refusal::InvalidMessage(e.to_string()))?;
         tx.execute(
             "INSERT INTO tokens_issued (task_id, credential, blinded_hash, blind_signature) VALUES (?1, ?2, ?3, ?4)",
             params![task, credential.as_slice(), blinded_hash, signature],

@@ -235,6 +235,9 @@ pub struct RoleRule {
     /// May revoke credentials.
     #[serde(default)]
     pub revoke: bool,
+    /// May run the commune's studies (issue 18): aggregate, publish results, state decisions.
+    #[serde(default)]
+    pub manage_studies: bool,
 }
 
 /// An offer is taken at the counter or from a message just sent: a quarter of an hour is enough, and

@@ -89,6 +89,8 @@ pub enum ApiError {
     // --- Presentations (OpenID4VP) -------------------------------------------------------
     /// No such service.
     UnknownService,
+    /// This guichet runs no studies (`--studies`).
+    NoStudies,
     /// No such purpose for this service.
     UnknownPurpose,
     /// No such request.
@@ -181,7 +183,7 @@ impl ApiError {
             AgentSignInRequired => StatusCode::UNAUTHORIZED,
             RoleRequired(_) | MandateRevoked | EmergencyPlanNotInForce => StatusCode::FORBIDDEN,
             SignIn(cause) => cause.status(),
-            UnknownCredential | UnknownService | UnknownRequest | UnknownGrant | UnknownLogEntry => {
+            UnknownCredential | UnknownService | NoStudies | UnknownRequest | UnknownGrant | UnknownLogEntry => {
                 StatusCode::NOT_FOUND
             }
             RequestExpired | LogEventErased | GrantErased => StatusCode::GONE,
@@ -251,6 +253,7 @@ impl ApiError {
             NoClaims | ReservedClaim(_) => "invalid_claims",
             UnknownCredential | CredentialNotIssuedHere => "unknown_credential",
             UnknownService => "unknown_service",
+            NoStudies => "no_studies",
             UnknownPurpose => "unknown_purpose",
             UnknownRequest => "unknown_request",
             RequestExpired => "request_expired",
@@ -332,6 +335,7 @@ impl ApiError {
             NoClaims => "the credential would carry no claim",
             UnknownCredential => "no such credential, or already revoked",
             UnknownService => "no such service",
+            NoStudies => "this guichet runs no studies",
             UnknownPurpose => "no such purpose",
             UnknownRequest => "no such request",
             RequestExpired => "the request has expired",

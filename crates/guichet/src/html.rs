@@ -29,7 +29,7 @@ pub fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
 <title>{t} — Guichet</title><style>{STYLE}</style></head><body><nav><a href=\"/guichet/agent\">Émission</a>\
-<a href=\"/guichet/services\">Services</a><a href=\"/guichet/registre\">Registre des traitements</a><a href=\"/guichet/deconnexion\">Déconnexion</a></nav><h1>{t}</h1>{body}</body></html>",
+<a href=\"/guichet/services\">Services</a><a href=\"/guichet/etudes\">Études</a><a href=\"/guichet/registre\">Registre des traitements</a><a href=\"/guichet/deconnexion\">Déconnexion</a></nav><h1>{t}</h1>{body}</body></html>",
         t = escape(title)
     )
 }

@@ -37,8 +37,8 @@ mod mandates;
 pub mod oidc;
 pub mod register;
 mod registry;
-mod studies;
 pub mod store;
+mod studies;
 mod verification;
 
 use std::net::SocketAddr;
@@ -274,6 +274,8 @@ pub(crate) struct App {
     pub log: data_log::LogSigner,
     /// Woken after each append, so that the witnesses are asked to cosign the new checkpoint.
     pub log_appended: Arc<tokio::sync::Notify>,
+    /// The studies' leader (issue 18), when the guichet runs one.
+    pub studies: std::sync::OnceLock<Arc<aggregator::Aggregator>>,
 }
 
 impl App {
@@ -486,6 +488,7 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
         csrf_secret,
         log,
         log_appended: Arc::new(tokio::sync::Notify::new()),
+        studies: std::sync::OnceLock::new(),
     }))
 }
 
@@ -536,6 +539,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(oidc::routes())
         .merge(log_serve::routes())
         .merge(citizen::routes())
+        .merge(studies::routes())
         .with_state(app.clone());
     if let Some((config, db)) = &options.studies {
         let text = std::fs::read_to_string(config)
@@ -546,8 +550,9 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
                 "the guichet runs the leader: role = \"leader\"".into(),
             )));
         }
-        let leader = leader.with_eligibility(Arc::new(studies::Eligibility(app.clone())));
-        router = router.nest("/dap", Arc::new(leader).router());
+        let leader = Arc::new(leader.with_eligibility(Arc::new(studies::Eligibility(Arc::downgrade(&app)))));
+        let _ = app.studies.set(leader.clone());
+        router = router.nest("/dap", leader.router());
     }
     if let Some(dist) = &options.wallet_dist {
         let index = dist.join("index.html");

@@ -248,6 +248,11 @@ impl Server {
         options.public_url = Some(PUBLIC.into());
         options.rate_limit = rate_limit;
         options.config = config;
+        Server::start_options(dir, options).await
+    }
+
+    /// Starts with `options` as they are (`dir`: the test's directory).
+    pub async fn start_options(dir: PathBuf, options: ServeOptions) -> Server {
         let clock = options.clock.clone();
         let guichet = Guichet::bind(options).await.unwrap();
         let addr = guichet.local_addr().unwrap();
