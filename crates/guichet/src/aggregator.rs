@@ -307,6 +307,11 @@ impl Aggregator {
         self
     }
 
+    /// The studies this aggregator takes part in.
+    pub fn studies(&self) -> impl Iterator<Item = &VerifiedStudy> {
+        self.studies.iter().map(|s| &s.verified)
+    }
+
     /// Where each study stands, for the agents' page (leader).
     pub fn overview(&self) -> Result<Vec<StudyOverview>, Refusal> {
         let db = self.db()?;

@@ -349,6 +349,71 @@ fn consent_proof_activity(config: &Config) -> Activity {
     }
 }
 
+/// A study (issue 18): the answers of the citizens who chose to contribute, which the commune only
+/// ever holds as a total (docs/statistics.md).
+pub fn study_activity(config: &Config, study: &souverain_stats::study::Study) -> Activity {
+    let commune = &config.commune;
+    let noise = study.noise.map_or_else(
+        || "aucun bruit ajouté".to_owned(),
+        |n| {
+            format!(
+                "bruit de Laplace discret ajouté au total par chaque agrégateur (ε = {}/{})",
+                n.epsilon_numerator, n.epsilon_denominator
+            )
+        },
+    );
+    Activity {
+        reference: format!("etude/{}", study.task_id),
+        name: format!("Étude d'intérêt général : {}", study.title.fr),
+        controller: commune.name.clone(),
+        dpo: commune.contact.clone(),
+        service: format!("Guichet de la commune ({})", commune.contact),
+        purpose: study.purpose.text.fr.clone(),
+        purpose_dpv: Some(study.purpose.dpv.clone()),
+        legal_basis: legal_basis_words("https://w3id.org/dpv#Consent"),
+        legal_basis_dpv: "https://w3id.org/dpv#Consent".to_owned(),
+        data_subjects: vec!["Habitants qui choisissent de contribuer, depuis leur portefeuille".to_owned()],
+        data_categories: vec![
+            DataCategory {
+                category: OTHER,
+                data: vec![format!(
+                    "réponse à « {} », reçue en deux parts chiffrées dont la commune ne peut lire qu'une, et agrégée avec les autres",
+                    study.question.fr
+                )],
+            },
+            DataCategory {
+                category: TECHNICAL,
+                data: vec!["empreinte du justificatif présenté pour obtenir le jeton de contribution (une contribution par justificatif), sans son contenu".to_owned()],
+            },
+        ],
+        sensitive_data: None,
+        recipients: vec![format!(
+            "{} (agrégateur indépendant : sa part de chaque réponse, illisible seule)",
+            study.helper.name.fr
+        ), "Habitants : le résultat publié, signé".to_owned()],
+        retention: format!(
+            "Parts des réponses : jusqu'à leur agrégation, puis effacées ; total : publié après la clôture, au-delà de {} contributions ; {}",
+            study.min_batch, noise
+        ),
+        retention_days: None,
+        transfers_outside_eu: transfers(config),
+        security_measures: {
+            let mut measures = security_measures(config);
+            measures.push("Agrégation répartie (DAP, Prio3) entre la commune et un tiers indépendant ; jetons de contribution aveugles (RFC 9474)".to_owned());
+            measures
+        },
+    }
+}
+
+/// The register as the guichet serves it: [`register`], and its studies when it runs them.
+fn served_register(app: &App) -> Vec<Activity> {
+    let mut out = register(&app.config);
+    if let Some(leader) = app.studies.get() {
+        out.extend(leader.studies().map(|s| study_activity(&app.config, s.study())));
+    }
+    out
+}
+
 /// The whole register: the services' purposes, then the guichet's own processing.
 pub fn register(config: &Config) -> Vec<Activity> {
     let mut out: Vec<Activity> =
@@ -411,11 +476,11 @@ pub(crate) fn routes() -> Router<Arc<App>> {
 }
 
 async fn register_json(State(app): State<Arc<App>>) -> Response {
-    json_response(StatusCode::OK, &serde_json::json!({ "activities": register(&app.config) }))
+    json_response(StatusCode::OK, &serde_json::json!({ "activities": served_register(&app) }))
 }
 
 async fn register_csv(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
-    let csv = to_csv(&register(&app.config)).map_err(|e| ApiError::internal(&e))?;
+    let csv = to_csv(&served_register(&app)).map_err(|e| ApiError::internal(&e))?;
     let mut r = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present")], csv).into_response();
     r.headers_mut().insert(
         header::CONTENT_DISPOSITION,
@@ -430,7 +495,7 @@ async fn register_page(State(app): State<Arc<App>>) -> Response {
          les durées indiquées sont celles que le guichet applique. \
          <a href=\"/api/agent/register.csv\">Télécharger (CSV)</a> · <a href=\"/api/agent/register.json\">JSON</a></p>",
     );
-    for activity in register(&app.config) {
+    for activity in served_register(&app) {
         body.push_str(&format!("<h2 id=\"{}\">{}</h2><dl>", escape(&activity.reference), escape(&activity.name)));
         for (column, cell) in COLUMNS.iter().zip(activity.cells()).skip(2) {
             let lines: Vec<String> = cell.lines().map(escape).collect();

@@ -3,8 +3,8 @@
 //! crates/cli/tests/aggregator.rs): ten citizens with a proof of residence contribute; the page
 //! shows the counts, aggregates with the helper, refuses the result while the study is open, and
 //! after the close (the clock moved) computes, signs and shows the exact result with who did it;
-//! the decision stated is signed and listed for the wallets. Forms without the page's token are
-//! refused.
+//! the decision stated is signed and listed for the wallets, and the register of processing
+//! activities names the study. Forms without the page's token are refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -174,6 +174,12 @@ collector_seed = '{}'\ncollector_config_id = 3\nsigning_key = '{}'\ntoken_key = 
             .unwrap();
         assert_eq!(collected_by, use_by);
         assert!(!collected_by.is_empty());
+        // The register of processing activities names the study, its basis and the helper.
+        let register = server.get("/api/agent/register.json").await.json();
+        let row = register["activities"].as_array().unwrap().iter().find(|a| a["reference"] == format!("etude/{task}")).unwrap();
+        assert_eq!(row["legal_basis_dpv"], "https://w3id.org/dpv#Consent");
+        assert!(row["recipients"][0].as_str().unwrap().starts_with("Département"), "{row}");
+        assert!(row["retention"].as_str().unwrap().contains("10 contributions"), "{row}");
         server.stop().await;
     });
 }
