@@ -230,7 +230,9 @@ fn setup(args: &SetupArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// One HTTP call of the simulation: the answer's status and body.
+/// One HTTP call of the simulation: the answer's status and body. Every simulated citizen comes
+/// from this one address, so the guichet's per-client rate limit answers 429 at times: the call
+/// waits as `Retry-After` says (a second when it says nothing) and tries again, as a polite client.
 async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -238,14 +240,27 @@ async fn call(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Result<(u16, Vec<u8>), CliError> {
-    let mut request = client.request(method, &url).body(body);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
+    for _ in 0..60 {
+        let mut request = client.request(method.clone(), &url).body(body.clone());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.map_err(|e| failed(format!("{url}: {e}")))?;
+        let status = response.status().as_u16();
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 10);
+        let bytes = response.bytes().await.map_err(|e| failed(format!("{url}: {e}")))?;
+        if status != 429 {
+            return Ok((status, bytes.to_vec()));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
     }
-    let response = request.send().await.map_err(|e| failed(format!("{url}: {e}")))?;
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.map_err(|e| failed(format!("{url}: {e}")))?;
-    Ok((status, bytes.to_vec()))
+    Err(failed(format!("{url}: still rate-limited after a minute")))
 }
 
 fn expect(answer: (u16, Vec<u8>), status: u16, what: &str) -> Result<Vec<u8>, CliError> {
