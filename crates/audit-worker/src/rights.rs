@@ -148,8 +148,9 @@ pub fn access(
 
 /// What the signed step of a right gives to draw.
 pub enum Signed {
-    /// The access answer (its text and content), drawn above the cards.
-    Access(String, VerifiedAccessAnswer),
+    /// The access answer (its text and content), drawn above the cards (boxed: much larger than
+    /// the other variant).
+    Access(String, Box<VerifiedAccessAnswer>),
     /// The erasure receipt was kept: it is drawn on its card from the records.
     Erasure,
 }
@@ -211,7 +212,7 @@ pub async fn access_signed(
         purpose: "rights-access".into(),
         claims,
     });
-    Ok(Signed::Access(answer.to_owned(), verified))
+    Ok(Signed::Access(answer.to_owned(), Box::new(verified)))
 }
 
 /// The erasure receipt kept for `grant` among `erasures` (the `access-erasure-…` records), checked
