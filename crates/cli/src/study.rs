@@ -152,9 +152,9 @@ fn setup(args: &SetupArgs) -> Result<(), CliError> {
     let leader = HpkeKeyPair::generate(1, rng);
     let helper = HpkeKeyPair::generate(2, rng);
     let collector = HpkeKeyPair::generate(3, rng);
-    let token_key = TokenSigningKey::generate(rng).map_err(failed)?;
-    let token_public = token_key.public_key().map_err(failed)?;
-    let mut studies = String::new();
+    // Both configurations list the studies; the leader's entries also hold each study's token key.
+    let mut helper_studies = String::new();
+    let mut leader_studies = String::new();
     let mut tasks = Vec::new();
     for path in &args.templates {
         let text = std::fs::read_to_string(path).map_err(|e| failed(format!("{}: {e}", path.display())))?;
@@ -165,6 +165,9 @@ fn setup(args: &SetupArgs) -> Result<(), CliError> {
         let closes_at = args.closes_at.unwrap_or(opens_at + 30 * 86_400);
         let mut task = [0u8; 32];
         rng.fill_bytes(&mut task);
+        // One token key per study: the leader signs blind, so a key shared by two studies would let
+        // a citizen eligible for one mint a token for the other.
+        let token_key = TokenSigningKey::generate(rng).map_err(failed)?;
         let study = Study {
             iss: commune.public_key().did_jwk(),
             task_id: souverain_core::b64::encode(task),
@@ -188,7 +191,7 @@ fn setup(args: &SetupArgs) -> Result<(), CliError> {
                 hpke_config: dap::encode_config(&helper.config()),
             },
             collector_hpke_config: dap::encode_config(&collector.config()),
-            token_key: token_public.clone(),
+            token_key: token_key.public_key().map_err(failed)?,
             min_batch: template.min_batch.unwrap_or(DEFAULT_MIN_BATCH),
             noise: template.noise,
             time_precision: precision,
@@ -200,9 +203,13 @@ fn setup(args: &SetupArgs) -> Result<(), CliError> {
         // The verify key is Prio3's shared secret between the two aggregators, one per study.
         let mut verify_key = [0u8; 16];
         rng.fill_bytes(&mut verify_key);
-        studies.push_str(&format!(
-            "\n[[studies]]\njwt = '{signed}'\nverify_key = '{}'\n",
-            souverain_core::b64::encode(verify_key)
+        let entry =
+            format!("\n[[studies]]\njwt = '{signed}'\nverify_key = '{}'\n", souverain_core::b64::encode(verify_key));
+        helper_studies.push_str(&entry);
+        leader_studies.push_str(&entry);
+        leader_studies.push_str(&format!(
+            "token_key = '{}'\n",
+            souverain_core::b64::encode(token_key.to_der().map_err(failed)?.as_slice())
         ));
         tasks.push(study.task_id);
     }
@@ -211,15 +218,14 @@ fn setup(args: &SetupArgs) -> Result<(), CliError> {
     let peer_token = secret();
     let operator_token = secret();
     let helper_toml = format!(
-        "# The helper of the commune's studies: `souverain aggregator --config helper.toml --db helper.sqlite3`.\nrole = 'helper'\ncommune_key = '{commune_public}'\nhpke_config_id = 2\nhpke_seed = '{}'\npeer_token = '{peer_token}'\n{studies}",
+        "# The helper of the commune's studies: `souverain aggregator --config helper.toml --db helper.sqlite3`.\nrole = 'helper'\ncommune_key = '{commune_public}'\nhpke_config_id = 2\nhpke_seed = '{}'\npeer_token = '{peer_token}'\n{helper_studies}",
         souverain_core::b64::encode(helper.seed())
     );
     let leader_toml = format!(
-        "# The commune's leader, run by the guichet: `souverain serve --studies leader.toml`.\nrole = 'leader'\ncommune_key = '{commune_public}'\nhpke_config_id = 1\nhpke_seed = '{}'\npeer_token = '{peer_token}'\noperator_token = '{operator_token}'\ncollector_seed = '{}'\ncollector_config_id = 3\nsigning_key = '{}'\ntoken_key = '{}'\n{studies}",
+        "# The commune's leader, run by the guichet: `souverain serve --studies leader.toml`.\nrole = 'leader'\ncommune_key = '{commune_public}'\nhpke_config_id = 1\nhpke_seed = '{}'\npeer_token = '{peer_token}'\noperator_token = '{operator_token}'\ncollector_seed = '{}'\ncollector_config_id = 3\nsigning_key = '{}'\n{leader_studies}",
         souverain_core::b64::encode(leader.seed()),
         souverain_core::b64::encode(collector.seed()),
         commune.to_jwk().to_json(),
-        souverain_core::b64::encode(token_key.to_der().map_err(failed)?.as_slice()),
     );
     write_private(&args.out.join("helper.toml"), &helper_toml)?;
     write_private(&args.out.join("leader.toml"), &leader_toml)?;

@@ -218,18 +218,30 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     let opens = now() - now() % 10 - 10;
     let window = (opens, opens + 70);
     let keys = [&leader_key, &helper_key, &collector_key];
-    let token_key = TokenSigningKey::generate(&mut OsRng).unwrap();
-    let token_public = token_key.public_key().unwrap();
+    // One token key per study.
+    let token_keys = [TokenSigningKey::generate(&mut OsRng).unwrap(), TokenSigningKey::generate(&mut OsRng).unwrap()];
     // Study 1 gets 200 reports; study 2 only 20, below its minimum batch.
     let studies: Vec<String> = [1u8, 2]
         .iter()
-        .map(|&task| study(&commune, task, keys, &token_public, ports, window).sign(&commune).unwrap())
+        .zip(&token_keys)
+        .map(|(&task, key)| {
+            study(&commune, task, keys, &key.public_key().unwrap(), ports, window).sign(&commune).unwrap()
+        })
         .collect();
     let verified: Vec<VerifiedStudy> =
         studies.iter().map(|s| UnverifiedStudy::parse(s).verify(&commune.public_key()).unwrap()).collect();
     let verify_key = souverain_core::b64::encode([42u8; 16]);
     let studies_toml: String =
         studies.iter().map(|jwt| format!("[[studies]]\njwt = \"{jwt}\"\nverify_key = \"{verify_key}\"\n")).collect();
+    // The leader's entries also hold each study's token key.
+    let leader_studies_toml: String = studies
+        .iter()
+        .zip(&token_keys)
+        .map(|(jwt, key)| {
+            let der = souverain_core::b64::encode(key.to_der().unwrap().as_slice());
+            format!("[[studies]]\njwt = \"{jwt}\"\nverify_key = \"{verify_key}\"\ntoken_key = \"{der}\"\n")
+        })
+        .collect();
     let commune_public = commune.public_key().to_jwk().to_json().replace('"', "\\\"");
     let helper = spawn(
         &dir,
@@ -246,10 +258,9 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
         "guichet",
         ports[0],
         &format!(
-            "role = \"leader\"\ncommune_key = \"{commune_public}\"\nhpke_config_id = 1\nhpke_seed = \"{}\"\npeer_token = \"{PEER_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\ncollector_seed = \"{}\"\ncollector_config_id = 3\nsigning_key = \"{signing}\"\ntoken_key = \"{}\"\n{studies_toml}",
+            "role = \"leader\"\ncommune_key = \"{commune_public}\"\nhpke_config_id = 1\nhpke_seed = \"{}\"\npeer_token = \"{PEER_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\ncollector_seed = \"{}\"\ncollector_config_id = 3\nsigning_key = \"{signing}\"\n{leader_studies_toml}",
             seed_text(&leader_key),
             seed_text(&collector_key),
-            souverain_core::b64::encode(token_key.to_der().unwrap().as_slice())
         ),
     );
 
@@ -360,6 +371,18 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     assert_eq!(problem(upload(task1, &first.1, &body)), (409, "tokenSpent".into()));
     let study2_token = token_for(&verified[1], &holders[150]);
     assert_eq!(problem(upload(task1, &study2_token, &body)), (401, "tokenInvalid".into()));
+    // A citizen asking study 1 for a token while blinding a message for study 2 gets a signature
+    // that is no token of study 2 (each study has its own key; the leader signs blind).
+    let s2 = verified[1].study();
+    let smuggled = TokenRequest::new(&s2.task_id_bytes().unwrap(), &s1.token_key, &mut OsRng).unwrap();
+    let smuggler = issue(addr_of(leader.port), None);
+    let (status, answer) = ask_token(task1, &verified[0], &smuggler, &smuggled);
+    assert_eq!(status, 200);
+    let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    let signature = souverain_core::b64::decode(answer["blind_signature"].as_str().unwrap()).unwrap();
+    let minted = smuggled.finalize(&s1.token_key, &signature).unwrap().encode();
+    let body2 = make_report(&verified[1], &Measurement::Bucket(0), now(), &mut OsRng).unwrap();
+    assert_eq!(problem(upload(task2, &minted, &body2)), (401, "tokenInvalid".into()));
     let unused = token_for(&verified[0], &issue(addr_of(leader.port), None));
     assert_eq!(problem(upload(task1, &unused, &first.0)), (409, "reportReplayed".into()));
     assert_eq!(problem(upload(task1, &unused, b"garbage")), (400, "reportRejected".into()));
@@ -370,11 +393,12 @@ fn two_aggregator_processes_give_the_exact_result_and_nothing_more() {
     let stored: i64 =
         leader_db.query_row("SELECT count(*) FROM reports WHERE body IS NOT NULL", [], |r| r.get(0)).unwrap();
     assert_eq!(stored, 220);
-    // It keeps which credentials got a token (202: the 200, and two more citizens above), not which token:
+    // It keeps which credentials got a token (203: the 200, and three more citizens above), not
+    // which token:
     // the tokens spent are other values.
     let issued: i64 =
         leader_db.query_row("SELECT count(*) FROM tokens_issued WHERE task_id = ?1", [task1], |r| r.get(0)).unwrap();
-    assert_eq!(issued, 202);
+    assert_eq!(issued, 203);
 
     // The helper answers the leader only.
     let (status, _) =

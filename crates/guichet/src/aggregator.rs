@@ -92,9 +92,6 @@ pub struct AggregatorConfig {
     pub collector_config_id: Option<u8>,
     /// Leader only: the commune's private JWK, which signs the results.
     pub signing_key: Option<String>,
-    /// Leader only: the contribution tokens' RSA key (base64url of its PKCS#8 DER, secret), whose
-    /// public half every study names.
-    pub token_key: Option<String>,
     /// The studies this aggregator takes part in.
     pub studies: Vec<StudyConfig>,
 }
@@ -107,6 +104,10 @@ pub struct StudyConfig {
     pub jwt: String,
     /// Prio3's verify key shared by the two aggregators (16 bytes, base64url; secret).
     pub verify_key: String,
+    /// Leader only: the study's contribution-token RSA key (base64url of its PKCS#8 DER, secret),
+    /// whose public half the study names. One key per study: the leader signs blind, so with a
+    /// key shared by two studies a citizen eligible for one could mint a token for the other.
+    pub token_key: Option<String>,
 }
 
 /// Why the aggregator did not start.
@@ -146,6 +147,8 @@ pub enum AggregatorStartError {
 struct Study {
     verified: VerifiedStudy,
     verify_key: Zeroizing<[u8; VERIFY_KEY_LEN]>,
+    /// The leader's key for this study's tokens.
+    token_key: Option<TokenSigningKey>,
 }
 
 /// Where a study stands at the leader.
@@ -180,7 +183,6 @@ pub struct Aggregator {
     key: HpkeKeyPair,
     collector: Option<HpkeKeyPair>,
     signing_key: Option<SigningKey>,
-    token_key: Option<TokenSigningKey>,
     eligibility: Option<Arc<dyn EligibilityCheck>>,
     peer_token: Zeroizing<String>,
     operator_token: Option<Zeroizing<String>>,
@@ -216,8 +218,8 @@ impl Aggregator {
         let leader_part = |value: Option<String>, what: &str| {
             value.ok_or_else(|| AggregatorStartError::Config(format!("a leader needs {what}")))
         };
-        let (collector, signing_key, operator_token, token_key) = match config.role {
-            Role::Helper => (None, None, None, None),
+        let (collector, signing_key, operator_token) = match config.role {
+            Role::Helper => (None, None, None),
             Role::Leader => {
                 let seed =
                     secret_bytes::<32>(&leader_part(config.collector_seed, "collector_seed")?, "collector_seed")?;
@@ -230,13 +232,7 @@ impl Aggregator {
                     return Err(AggregatorStartError::Config("signing_key is not the commune's key".into()));
                 }
                 let token = Zeroizing::new(leader_part(config.operator_token, "operator_token")?);
-                let der = Zeroizing::new(
-                    souverain_core::b64::decode(leader_part(config.token_key, "token_key")?.trim())
-                        .map_err(|_| AggregatorStartError::Config("token_key is not base64url".into()))?,
-                );
-                let token_key = TokenSigningKey::from_der(&der)
-                    .map_err(|_| AggregatorStartError::Config("token_key is not an RSA-2048 PKCS#8 key".into()))?;
-                (Some(HpkeKeyPair::from_seed(id, *seed)), Some(signing), Some(token), Some(token_key))
+                (Some(HpkeKeyPair::from_seed(id, *seed)), Some(signing), Some(token))
             }
         };
         let ours = dap::encode_config(&key.config());
@@ -252,20 +248,35 @@ impl Aggregator {
             if *named != ours {
                 return Err(AggregatorStartError::NotOurKey(index));
             }
-            if let Some(token_key) = &token_key
-                && token_key.public_key().ok().as_deref() != Some(verified.study().token_key.as_str())
-            {
-                return Err(AggregatorStartError::NotOurTokenKey(index));
-            }
+            let token_key = match (config.role, &study.token_key) {
+                (Role::Helper, None) => None,
+                (Role::Helper, Some(_)) => {
+                    return Err(AggregatorStartError::Config("a helper holds no token key".into()));
+                }
+                (Role::Leader, None) => {
+                    return Err(AggregatorStartError::Config(format!("study {index}: a leader needs its token_key")));
+                }
+                (Role::Leader, Some(text)) => {
+                    let der = Zeroizing::new(
+                        souverain_core::b64::decode(text.trim())
+                            .map_err(|_| AggregatorStartError::Config("token_key is not base64url".into()))?,
+                    );
+                    let key = TokenSigningKey::from_der(&der)
+                        .map_err(|_| AggregatorStartError::Config("token_key is not an RSA-2048 PKCS#8 key".into()))?;
+                    if key.public_key().ok().as_deref() != Some(verified.study().token_key.as_str()) {
+                        return Err(AggregatorStartError::NotOurTokenKey(index));
+                    }
+                    Some(key)
+                }
+            };
             let verify_key = secret_bytes::<VERIFY_KEY_LEN>(&study.verify_key, "verify_key")?;
-            studies.push(Study { verified, verify_key });
+            studies.push(Study { verified, verify_key, token_key });
         }
         Ok(Aggregator {
             role: config.role,
             key,
             collector,
             signing_key,
-            token_key,
             eligibility: None,
             peer_token: Zeroizing::new(config.peer_token),
             operator_token,
@@ -1144,7 +1155,7 @@ async fn issue_token(
             .map_err(|_| Refusal::InvalidMessage("{presentation, blinded} expected".into()))?;
         let blinded =
             souverain_core::b64::decode(&ask.blinded).map_err(|_| Refusal::InvalidMessage("blinded".into()))?;
-        let (Some(check), Some(key)) = (&a.eligibility, &a.token_key) else {
+        let (Some(check), Some(key)) = (&a.eligibility, &study.token_key) else {
             return Err(Refusal::NotEligible("this leader gives no tokens".into()));
         };
         let credential = check

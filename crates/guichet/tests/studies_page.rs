@@ -85,7 +85,7 @@ fn agents_follow_aggregate_publish_and_state_the_decision() {
         );
         let leader_toml = format!(
             "role = 'leader'\ncommune_key = '{public}'\nhpke_config_id = 1\nhpke_seed = '{}'\npeer_token = 'peer'\noperator_token = 'op'\n\
-collector_seed = '{}'\ncollector_config_id = 3\nsigning_key = '{}'\ntoken_key = '{}'\n{studies}",
+collector_seed = '{}'\ncollector_config_id = 3\nsigning_key = '{}'\n{studies}token_key = '{}'\n",
             b64(leader.seed()),
             b64(collector.seed()),
             commune.to_jwk().to_json(),
