@@ -30,6 +30,10 @@ pub const GRANT_TYP: &str = "consent-grant+jwt";
 pub const WITHDRAWAL_TYP: &str = "consent-withdrawal+jwt";
 /// JOSE `typ` of a service's receipt (`application/consent-receipt+jwt`).
 pub const RECEIPT_TYP: &str = "consent-receipt+jwt";
+/// JWS `typ` of a citizen's consent to contribute to a commune's study (issue 18): signed by the
+/// holder's key and kept in the wallet only, never sent (sent with the report, it would link the
+/// report to the citizen). A type of its own, so that no verifier takes it for a service's grant.
+pub const STUDY_CONSENT_TYP: &str = "study-consent+jwt";
 /// The `schema_version` of records this code writes and accepts.
 pub const SCHEMA_VERSION: &str = "souverain-consent/1";
 

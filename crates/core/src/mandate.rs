@@ -244,7 +244,8 @@ impl Mandate {
 /// that key; a consent grant given as representative (the key is its representative, the principal
 /// another person); a KB-JWT (`kb+jwt`, the key binding of the person's presentation a carer
 /// answers with); an access or erasure request about one of the key's grants (GDPR art. 15, 17),
-/// never about a grant the key gave as someone's representative. Nothing else:
+/// never about a grant the key gave as someone's representative; the key's own consent to a
+/// study (`study-consent+jwt`, kept in the wallet, never sent). Nothing else:
 /// that code cannot obtain the signature of one of the holder's own grants or withdrawals. The payload is JSON text, read with the strict reader.
 pub fn sign_own(key: &SigningKey, typ: &str, payload: &str) -> Result<String, MandateError> {
     let value = crate::json::parse(payload.as_bytes())?;
@@ -268,6 +269,8 @@ pub fn sign_own(key: &SigningKey, typ: &str, payload: &str) -> Result<String, Ma
         crate::rights::ACCESS_REQUEST_TYP | crate::rights::ERASURE_REQUEST_TYP => {
             return Err(MandateError::PrincipalMismatch);
         }
+        // My own consent to a study, kept in my wallet only: no verifier accepts this type.
+        crate::consent::STUDY_CONSENT_TYP if member("pii_principal") == Some(me.as_str()) => {}
         crate::sd_jwt::KB_JWT_TYP => {
             return Ok(crate::jose::sign_compact(key, key.default_alg(), typ, Map::new(), payload.as_bytes())?);
         }

@@ -272,4 +272,14 @@ fn sign_own_signs_only_what_the_mandates_page_needs() {
         Err(MandateError::PrincipalMismatch)
     );
     assert_eq!(sign_own(&k.person, ERASURE_REQUEST_TYP, &access(&person, "1")), Err(MandateError::PrincipalMismatch));
+    // My consent to a study (kept in my wallet, never sent): mine only, under its own type.
+    use souverain_core::consent::STUDY_CONSENT_TYP;
+    let consent = |principal: &str| json!({"pii_principal": principal, "task_id": "t"}).to_string();
+    let signed = sign_own(&k.person, STUDY_CONSENT_TYP, &consent(&person)).unwrap();
+    let jws = souverain_core::jose::UnverifiedJws::parse(&signed).unwrap();
+    assert_eq!(jws.header_unverified().get("typ").and_then(|t| t.as_str()), Some(STUDY_CONSENT_TYP));
+    assert_eq!(
+        sign_own(&k.carer, STUDY_CONSENT_TYP, &consent(&person)),
+        Err(MandateError::NotAMandateRecord(STUDY_CONSENT_TYP.into()))
+    );
 }
