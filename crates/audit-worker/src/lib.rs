@@ -29,6 +29,7 @@
 pub mod mandates;
 pub mod qr;
 pub mod rights;
+pub mod studies;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};

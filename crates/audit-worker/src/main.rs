@@ -1,5 +1,5 @@
 //! The wallet's worker: started when the citizen asks what the commune did with their data, or
-//! opens the QR code for an agent (the wallet's first load does not carry this module). It says
+//! opens the QR code for an agent, or opens the studies page (the wallet's first load does not carry this module). It says
 //! `ready`, then answers each request (a [`souverain_audit_worker::QrRequest`] or an
 //! [`souverain_audit_worker::AuditRequest`], as JSON) with JSON.
 
@@ -48,6 +48,22 @@ mod worker {
         }
         async fn post(&self, url: &str, content_type: &str, body: &str) -> Result<Vec<u8>, String> {
             send(url, Some((content_type, body))).await
+        }
+        async fn put(&self, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<(), String> {
+            let init = RequestInit::new();
+            init.set_method("PUT");
+            init.set_cache(RequestCache::NoCache);
+            init.set_body(&js_sys::Uint8Array::from(body));
+            let set = web_sys::Headers::new().map_err(|_| "headers".to_owned())?;
+            for (name, value) in headers {
+                set.set(name, value).map_err(|_| "headers".to_owned())?;
+            }
+            init.set_headers(&set);
+            let answer = JsFuture::from(scope().fetch_with_str_and_init(url, &init))
+                .await
+                .map_err(|_| format!("{url}: unreachable"))?;
+            let answer: Response = answer.dyn_into().map_err(|_| format!("{url}: no response"))?;
+            if answer.ok() { Ok(()) } else { Err(format!("{url}: HTTP {}", answer.status())) }
         }
     }
 

@@ -55,6 +55,8 @@ pub trait Net {
     async fn get(&self, url: &str) -> Result<Vec<u8>, String>;
     /// POST `body` of `content_type` to `url`: the body of a 2xx, `Err` otherwise.
     async fn post(&self, url: &str, content_type: &str, body: &str) -> Result<Vec<u8>, String>;
+    /// PUT `body` to `url` with `headers` (a study's report): `Ok` on a 2xx, `Err` otherwise.
+    async fn put(&self, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<(), String>;
 }
 
 /// What the wallet asks: `{"mandates": {...}}`.
@@ -501,6 +503,9 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
     let mut link = None;
     let (mut access_failed, mut export, mut confirm) = (false, None, None);
     let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
+    if ask.action.starts_with("study") {
+        return studies(ask, &r, net, date).await;
+    }
     match ask.action.as_str() {
         "give" => match give(ask, &r, net, &mut out).await {
             Ok(()) => return out,
@@ -634,6 +639,67 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
         date,
     ));
     out
+}
+
+/// The studies page (studies.rs): the commune is the one whose list vouches for the first
+/// credential's issuer, as for the mandates' services; its studies are verified against its
+/// pinned key. `study` views, contributes (first step, to sign) or declines (`do`);
+/// `study_signed` sends the contribution.
+async fn studies(ask: &Ask, r: &Records, net: &impl Net, date: &dyn Fn(i64) -> String) -> MandatesAnswer {
+    use crate::studies::{self, StudyFailure};
+    let mut out = MandatesAnswer::default();
+    let listed = commune_studies(ask, r, net, &mut out).await;
+    let (listed, key) = match listed {
+        Ok(found) => found,
+        Err(f) => {
+            out.html = studies::page(ask, &out, &[], Some(Err(&f)), date);
+            return out;
+        }
+    };
+    let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let chosen = listed.iter().find(|l| l.study.study().task_id == field("task"));
+    let outcome = match (ask.action.as_str(), field("do").as_str(), chosen) {
+        ("study_signed", ..) => {
+            studies::contribute_signed(ask, &key, &r.credentials, net, &mut out).await.map(|_| Some(true))
+        }
+        ("study", "", _) => Ok(None),
+        ("study", "contribute", Some(l)) => match studies::contribute(ask, l, &r.credentials, &mut out) {
+            Ok(()) => return out,
+            Err(f) => Err(f),
+        },
+        ("study", "decline", Some(l)) => studies::decline(ask, l, &mut out).map(|()| Some(false)),
+        _ => Err(StudyFailure::UnknownStudy),
+    };
+    let notice = match &outcome {
+        Ok(Some(contributed)) => Some(Ok(studies::done_text(ask.lang, *contributed))),
+        Ok(None) => None,
+        Err(f) => Some(Err(f)),
+    };
+    out.html = studies::page(ask, &out, &listed, notice, date);
+    out
+}
+
+/// The commune's studies, verified against its key (pinned from its list when none is yet).
+async fn commune_studies(
+    ask: &Ask,
+    r: &Records,
+    net: &impl Net,
+    out: &mut MandatesAnswer,
+) -> Result<(Vec<crate::studies::Listed>, PublicKey), crate::studies::StudyFailure> {
+    use crate::studies::StudyFailure;
+    let issuer = r.credentials.iter().find_map(|(c, _)| c.get("issuer")?.as_str().map(str::to_owned));
+    let origin = issuer.and_then(|i| souverain_core::trust_list::origin(&i)).ok_or(StudyFailure::NoCommune)?;
+    trust_list(ask, r, net, out, &origin).await.map_err(|_| StudyFailure::NoTrustList)?;
+    let pinned_now = out
+        .writes
+        .iter()
+        .find(|w| w.id == COMMUNE_RECORD)
+        .and_then(|w| serde_json::from_str::<Value>(&w.data).ok()?.get("did")?.as_str().map(str::to_owned));
+    let did = r.commune.clone().or(pinned_now).ok_or(StudyFailure::NoTrustList)?;
+    let key = PublicKey::from_did(&did).map_err(|_| StudyFailure::NoTrustList)?;
+    let body =
+        net.get(&format!("{origin}{}", crate::studies::STUDIES_PATH)).await.map_err(|_| StudyFailure::Unreachable)?;
+    Ok((crate::studies::read_list(&body, &key)?, key))
 }
 
 /// First step of giving: the mandate to sign; the rest waits in `next`.

@@ -301,7 +301,7 @@ pub fn export(lang: Lang, answer_jwt: &str, answer: &VerifiedAccessAnswer, date:
 }
 
 /// A credential type in words (the commune's types), else as it is.
-fn vct_name(lang: Lang, vct: &str) -> &str {
+pub(crate) fn vct_name(lang: Lang, vct: &str) -> &str {
     let fr = lang == Lang::Fr;
     match vct {
         "urn:souverain:vct:residence:1" if fr => "Justificatif de domicile",
