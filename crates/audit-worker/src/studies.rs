@@ -29,7 +29,8 @@ use souverain_core::jose::PublicKey;
 use souverain_core::openid4vp::request::{LocalizedText, Purpose};
 use souverain_core::sd_jwt::{ClaimPath, KB_JWT_TYP, SdJwt};
 use souverain_stats::study::{
-    DataSource, Derivation, Measure, StudyResult, StudyUse, UnverifiedStudy, VerifiedStudy, derive_measurement,
+    DataSource, Derivation, DeriveError, Measure, StudyResult, StudyUse, UnverifiedStudy, VerifiedStudy,
+    derive_measurement,
 };
 use souverain_stats::token::TokenRequest;
 
@@ -65,7 +66,7 @@ pub enum StudyFailure {
     /// The vault holds no current credential of the study's eligibility type.
     NotEligible(String),
     /// The measurement could not be computed (no credential, no claim, no choice).
-    Measurement(String),
+    Measurement(DeriveError),
     /// The signatures the first load returned do not fit the step.
     BadStep,
     /// The leader refused the contribution token (or could not be reached).
@@ -200,8 +201,7 @@ pub fn contribute(
         return Err(StudyFailure::AlreadyAnswered);
     }
     // Computed now only to refuse early: it is computed again, the same, when the report is made.
-    derive_measurement(study, claims_of(ask, credentials), choice(ask))
-        .map_err(|e| StudyFailure::Measurement(e.to_string()))?;
+    derive_measurement(study, claims_of(ask, credentials), choice(ask)).map_err(StudyFailure::Measurement)?;
     let (record, _) = credential(ask, credentials, &study.eligibility_vct)
         .ok_or_else(|| StudyFailure::NotEligible(study.eligibility_vct.clone()))?;
     let mut seed = [0u8; 32];
@@ -263,7 +263,7 @@ pub async fn contribute_signed(
     let study = UnverifiedStudy::parse(&text("study")).verify(commune).map_err(|_| StudyFailure::UnknownStudy)?;
     let s = study.study();
     let seed: [u8; 32] =
-        souverain_core::b64::decode(&text("seed")).ok().and_then(|b| b.try_into().ok()).ok_or(StudyFailure::BadStep)?;
+        souverain_core::b64::decode(text("seed")).ok().and_then(|b| b.try_into().ok()).ok_or(StudyFailure::BadStep)?;
     let [binding, consent] = ask.signatures.as_slice() else { return Err(StudyFailure::BadStep) };
     let mut fields = ask.fields.clone();
     if let Some(c) = next.get("choice").and_then(Value::as_str) {
@@ -271,7 +271,7 @@ pub async fn contribute_signed(
     }
     let measurement =
         derive_measurement(s, claims_of(ask, credentials), fields.get("choice").and_then(|c| c.parse().ok()))
-            .map_err(|e| StudyFailure::Measurement(e.to_string()))?;
+            .map_err(StudyFailure::Measurement)?;
     let request = token_request(s, &seed)?;
     let body = json!({
         "presentation": format!("{}{binding}", text("sd")),
@@ -397,7 +397,7 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "from_to" => "From",
         "to" if fr => "au",
         "to" => "to",
-        "result_after" if fr => "; résultat après la clôture.",
+        "result_after" if fr => " ; résultat après la clôture.",
         "result_after" => "; result after the close.",
         "your_choice" if fr => "Votre réponse",
         "your_choice" => "Your answer",
@@ -447,8 +447,12 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "already" => "You already answered this study.",
         "not_eligible" if fr => "Vous ne détenez pas l'attestation demandée pour participer :",
         "not_eligible" => "You do not hold the credential needed to take part:",
-        "measurement" if fr => "Votre réponse n'a pas pu être calculée :",
-        "measurement" => "Your answer could not be computed:",
+        "measurement" if fr => "Votre réponse n'a pas pu être calculée à partir de vos attestations.",
+        "measurement" => "Your answer could not be computed from your credentials.",
+        "no_choice" if fr => "Choisissez votre réponse avant de contribuer.",
+        "no_choice" => "Choose your answer before contributing.",
+        "no_claim" if fr => "Votre attestation ne contient pas la donnée dont la réponse est calculée :",
+        "no_claim" => "Your credential lacks the data the answer is computed from:",
         "bad_step" if fr => "La signature de votre portefeuille manque.",
         "bad_step" => "Your wallet's signature is missing.",
         "token_refused" if fr => {
@@ -477,7 +481,12 @@ pub fn failure_text(lang: Lang, failure: &StudyFailure) -> String {
         StudyFailure::NotOpen => t("not_open"),
         StudyFailure::AlreadyAnswered => t("already"),
         StudyFailure::NotEligible(vct) => format!("{} {}", t("not_eligible"), crate::rights::vct_name(lang, vct)),
-        StudyFailure::Measurement(why) => format!("{} {why}", t("measurement")),
+        StudyFailure::Measurement(DeriveError::NoChoice) => t("no_choice"),
+        StudyFailure::Measurement(DeriveError::NoCredential(vct)) => {
+            format!("{} {}", t("not_eligible"), crate::rights::vct_name(lang, vct))
+        }
+        StudyFailure::Measurement(DeriveError::NoClaim(path)) => format!("{} {path}", t("no_claim")),
+        StudyFailure::Measurement(_) => t("measurement"),
         StudyFailure::BadStep => t("bad_step"),
         StudyFailure::TokenRefused => t("token_refused"),
         StudyFailure::BadToken => t("bad_token"),
