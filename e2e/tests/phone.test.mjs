@@ -76,7 +76,7 @@ test("every page fits 360 and 320 pixel wide screens, in French and in English",
             await page.locator("#service-identity").waitFor({ timeout: 20_000 });
           } else if (route === "rights") {
             await page.goto(`${walletUrl}/#/consents`);
-            await page.getByRole("button", { name: /Mes procurations et mes droits|My mandates and my rights/ }).click();
+            await page.getByRole("button", { name: /Mes procurations, mes droits, les études|My mandates, my rights, the studies/ }).click();
             await page.getByRole("button", { name: /Demander mes données|Ask for my data/ }).first().click();
             await page.locator("#access-export").waitFor({ timeout: 20_000 });
           } else {

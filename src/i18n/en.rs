@@ -338,8 +338,8 @@ pub(super) fn text(key: Text) -> &'static str {
         }
         Text::AuditRun => "Check the commune's log",
         Text::UsesJournalTitle => "What the services did with your data",
-        Text::MandatesTitle => "Mandates and rights",
-        Text::MandatesOpen => "My mandates and my rights",
+        Text::MandatesTitle => "Mandates, rights and studies",
+        Text::MandatesOpen => "My mandates, my rights, the studies",
         Text::ConsentActedBy => "Given for you by {name}",
         Text::ConsentActingFor => "Given by you for {name}",
         Text::PurposeMandateGiven => "Mandate given",

@@ -352,8 +352,8 @@ pub(super) fn text(key: Text) -> &'static str {
         }
         Text::AuditRun => "Vérifier le journal de la commune",
         Text::UsesJournalTitle => "Ce que les services ont fait de vos données",
-        Text::MandatesTitle => "Procurations et droits",
-        Text::MandatesOpen => "Mes procurations et mes droits",
+        Text::MandatesTitle => "Procurations, droits et études",
+        Text::MandatesOpen => "Mes procurations, mes droits, les études",
         Text::ConsentActedBy => "Donné pour vous par {name}",
         Text::ConsentActingFor => "Donné par vous pour {name}",
         Text::PurposeMandateGiven => "Procuration donnée",

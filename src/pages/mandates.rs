@@ -73,6 +73,8 @@ pub fn section(state: &AppContext) -> Html {
                 "mandate-confirm" => "answer",
                 _ if id.starts_with("mandate-answer") => "prepare",
                 _ if id.starts_with("mandate-access") => "access",
+                // The studies (issue 18), drawn by the worker in this section.
+                _ if id.starts_with("study") => "study",
                 _ => return,
             };
             run(&state, action, fields(&form));

@@ -234,9 +234,9 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "code" if fr => "Code de la personne de confiance",
         "code" => "Code of the person you trust",
         "code_hint" if fr => {
-            "Elle le trouve dans son portefeuille : Consentements, « Mes procurations et mes droits »."
+            "Elle le trouve dans son portefeuille : Consentements, « Mes procurations, mes droits, les études »."
         }
-        "code_hint" => "They find it in their wallet: Consents, \"My mandates and my rights\".",
+        "code_hint" => "They find it in their wallet: Consents, \"My mandates, my rights, the studies\".",
         "name" if fr => "Son nom",
         "name" => "Their name",
         "service" => "Service",
@@ -1017,6 +1017,13 @@ async fn page(
         }
         h.push_str("</ul>");
     }
+    // The commune's studies (issue 18) open from here: the first load has no page of their own
+    // (its budget), only this section, whose forms named `study…` it sends back as `study`.
+    h.push_str(&format!(
+        r#"<h2>{}</h2><form id="study-open" class="study-open"><button type="submit" class="button">{}</button></form>"#,
+        escape(crate::studies::heading(l)),
+        escape(crate::studies::open_label(l))
+    ));
     h
 }
 

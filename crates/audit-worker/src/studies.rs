@@ -530,6 +530,16 @@ fn labels(lang: Lang, measure: &Measure) -> Vec<String> {
     }
 }
 
+/// The heading of the studies in the mandates and rights section.
+pub fn heading(lang: Lang) -> &'static str {
+    if lang == Lang::Fr { "Études d'intérêt général" } else { "Public-interest studies" }
+}
+
+/// The button that opens them.
+pub fn open_label(lang: Lang) -> &'static str {
+    if lang == Lang::Fr { "Voir les études de la commune" } else { "See the commune's studies" }
+}
+
 /// The page: the notice (a failure or a confirmation), the introduction, each study.
 pub fn page(
     ask: &Ask,
@@ -548,7 +558,7 @@ pub fn page(
         }
         None => {}
     }
-    h.push_str(&format!(r#"<p class="intro">{}</p>"#, t("intro")));
+    h.push_str(&format!(r#"<h2>{}</h2><p class="intro">{}</p>"#, escape(heading(lang)), t("intro")));
     if listed.is_empty() {
         h.push_str(&format!(r#"<p class="empty">{}</p>"#, t("none")));
     }
