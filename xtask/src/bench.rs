@@ -218,6 +218,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args == ["load"] {
         return write_guichet_sections(&paths::root().join("BENCHMARKS.md")).map(|_| ());
     }
+    // `cargo xtask bench studies`: only the studies' reports made in Chromium (its section).
+    if args == ["studies"] {
+        return crate::bench_browser::write_studies_section(&paths::root().join("BENCHMARKS.md"));
+    }
     // `cargo xtask bench stats`: only the studies' reports and aggregation (its section).
     if args == ["stats"] {
         return write_stats_section(&paths::root().join("BENCHMARKS.md"));
@@ -235,7 +239,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if !args.is_empty() {
         return Err(format!(
-            "`bench` takes no argument but `browser`, `audit`, `load`, `stats` or `size` (got {})",
+            "`bench` takes no argument but `browser`, `audit`, `load`, `stats`, `studies` or `size` (got {})",
             args.join(" ")
         ));
     }

@@ -19,6 +19,8 @@ pub const VAULT_SECTION: &str = "browser-vault";
 pub const AUDIT_SECTION: &str = "browser-audit";
 /// The BENCHMARKS.md section of the wallet load.
 pub const WALLET_SECTION: &str = "wallet-load";
+/// The BENCHMARKS.md section of the studies' reports made in the browser (issue 18).
+pub const STUDIES_SECTION: &str = "browser-studies";
 
 /// The cargo arguments of a browser benchmark: `package`'s test `test`, in release (the wallet
 /// ships optimised code, and Argon2 unoptimised would time the compiler, not the vault), built
@@ -56,6 +58,7 @@ pub fn write_sections(file: &Path) -> Result<(), String> {
     for (name, section) in [
         (VAULT_SECTION, vault_section as fn() -> Result<String, String>),
         (AUDIT_SECTION, audit_section),
+        (STUDIES_SECTION, studies_section),
         (WALLET_SECTION, wallet_section),
     ] {
         write_section(file, name, &section()?)?;
@@ -67,6 +70,12 @@ pub fn write_sections(file: &Path) -> Result<(), String> {
 pub fn write_audit_section(file: &Path) -> Result<(), String> {
     tools::ensure(Need::Test)?;
     write_section(file, AUDIT_SECTION, &audit_section()?)
+}
+
+/// Runs the studies' report benchmark alone and writes its section of `file` (BENCHMARKS.md).
+pub fn write_studies_section(file: &Path) -> Result<(), String> {
+    tools::ensure(Need::Test)?;
+    write_section(file, STUDIES_SECTION, &studies_section()?)
 }
 
 /// Replaces the section `name` of `file` with `md` and prints it.
@@ -199,6 +208,44 @@ pub fn audit_section() -> Result<String, String> {
          - Source: `crates/audit-worker/tests/bench_audit.rs` (built only with the `browser-bench` feature).\n\
          <!-- {AUDIT_SECTION}:end -->\n",
         verdict(first <= 200.0),
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        load_average(),
+        today(),
+    ))
+}
+
+/// Runs the studies' report benchmark in headless Chromium and returns its section.
+pub fn studies_section() -> Result<String, String> {
+    let args = bench_args("souverain-audit-worker", "bench_studies");
+    let figures = browser_figures(&args)?;
+    let mut rows = String::new();
+    for (name, what) in [
+        ("count", "Prio3Count"),
+        ("sum8", "Prio3Sum (8 bits)"),
+        ("histogram6", "Prio3Histogram (6 buckets)"),
+        ("histogram10", "Prio3Histogram (10 buckets)"),
+        ("sumvec5x4", "Prio3SumVec (5 entries × 4 bits)"),
+    ] {
+        let ms = figure(&figures, &format!("report_{name}_ms"))?;
+        let bytes = figure(&figures, &format!("report_{name}_bytes"))?;
+        let target =
+            if name == "histogram10" { format!("≤ 50 ms | {}", verdict(ms <= 50.0)) } else { " | ".to_owned() };
+        rows.push_str(&format!("| {what} | {ms:.1} ms | {target} | {bytes:.0} B |\n"));
+    }
+    let command = format!("CHROMEDRIVER=/usr/bin/chromedriver cargo {}", args.join(" "));
+    Ok(format!(
+        "<!-- {STUDIES_SECTION}:start -->\n## Wallet: a study's report made in headless Chromium\n\n\
+         What the wallet's worker does when a citizen contributes to a study (issue 18), release wasm, in \
+         Debian's Chromium through wasm-bindgen-test: the answer split by Prio3 with its proof, both \
+         shares sealed with HPKE, the DAP-09 report encoded (`souverain_stats::report::make_report`). \
+         Median of 21.\n\n\
+         | VDAF | report made in | target (issue 18) | met? | report size |\n|---|---:|---:|---|---:|\n{rows}\n\
+         - Machine: {} ({} logical CPUs), load average at the end of the run: {}.\n\
+         - Date: {}\n\
+         - Reproduce: `cargo xtask bench` (`cargo xtask bench studies` for this section only), which runs `{command}`.\n\
+         - Source: `crates/audit-worker/tests/bench_studies.rs` (built only with the `browser-bench` feature).\n\
+         <!-- {STUDIES_SECTION}:end -->\n",
         cpu_model(),
         std::thread::available_parallelism().map_or(0, usize::from),
         load_average(),
