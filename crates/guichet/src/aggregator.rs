@@ -553,8 +553,12 @@ impl From<AggregateError> for Refusal {
     }
 }
 
-fn dap_body(content_type: &'static str, bytes: Vec<u8>) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], bytes).into_response()
+/// A route's answer: its body as `content_type`, or the refusal's problem document.
+fn reply<B: Into<axum::body::Body>>(content_type: &'static str, answer: Result<B, Refusal>) -> Response {
+    match answer {
+        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body.into()).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
 }
 
 fn token_matches(given: Option<&str>, expected: &str) -> bool {
@@ -584,7 +588,10 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn hpke_config(State(aggregator): State<Arc<Aggregator>>) -> Response {
-    dap_body(media_type::HPKE_CONFIG_LIST, dap::encode(&HpkeConfigList::new(vec![aggregator.key.config()])))
+    reply(
+        media_type::HPKE_CONFIG_LIST,
+        Ok::<_, Refusal>(dap::encode(&HpkeConfigList::new(vec![aggregator.key.config()]))),
+    )
 }
 
 /// The header carrying a report's contribution token (ours; DAP-09's report has no room for it).
@@ -746,10 +753,7 @@ async fn aggregation_job(
         Ok(outcome.answer)
     })
     .await;
-    match answer {
-        Ok(bytes) => dap_body(media_type::AGGREGATION_JOB_RESP, bytes),
-        Err(refusal) => refusal.into_response(),
-    }
+    reply(media_type::AGGREGATION_JOB_RESP, answer)
 }
 
 /// `POST /tasks/{task}/aggregate_shares` (helper).
@@ -787,10 +791,7 @@ async fn aggregate_share(
         Ok(answer)
     })
     .await;
-    match answer {
-        Ok(bytes) => dap_body(media_type::AGGREGATE_SHARE, bytes),
-        Err(refusal) => refusal.into_response(),
-    }
+    reply(media_type::AGGREGATE_SHARE, answer)
 }
 
 async fn send(a: &Aggregator, url: String, content_type: &str, body: Vec<u8>, put: bool) -> Result<Vec<u8>, Refusal> {
@@ -823,12 +824,7 @@ async fn run_aggregation(
     UrlPath(task): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    match aggregation_round(aggregator, task, headers).await {
-        Ok(summary) => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], summary.to_string()).into_response()
-        }
-        Err(refusal) => refusal.into_response(),
-    }
+    reply("application/json", aggregation_round(aggregator, task, headers).await.map(|summary| summary.to_string()))
 }
 
 async fn aggregation_round(a: Arc<Aggregator>, task: String, headers: HeaderMap) -> Result<serde_json::Value, Refusal> {
@@ -943,12 +939,7 @@ async fn run_collection(
     UrlPath(task): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    match collection(aggregator, task, headers).await {
-        Ok(result) => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/study-result+jwt")], result).into_response()
-        }
-        Err(refusal) => refusal.into_response(),
-    }
+    reply("application/study-result+jwt", collection(aggregator, task, headers).await)
 }
 
 async fn collection(a: Arc<Aggregator>, task: String, headers: HeaderMap) -> Result<String, Refusal> {
@@ -1041,12 +1032,7 @@ async fn published_result(State(aggregator): State<Arc<Aggregator>>, UrlPath(tas
             .ok_or(Refusal::NotYet)
     })
     .await;
-    match answer {
-        Ok(result) => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/study-result+jwt")], result).into_response()
-        }
-        Err(refusal) => refusal.into_response(),
-    }
+    reply("application/study-result+jwt", answer)
 }
 
 /// `POST /studies/{task}/use` (leader's operator): what the commune decided from the result, in
@@ -1064,10 +1050,7 @@ async fn state_use(
         },
         Err(refusal) => Err(refusal),
     };
-    match answer {
-        Ok(compact) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/study-use+jwt")], compact).into_response(),
-        Err(refusal) => refusal.into_response(),
-    }
+    reply("application/study-use+jwt", answer)
 }
 
 /// Signs and publishes what the commune decided from the result of `task`, with who stated it
@@ -1123,10 +1106,7 @@ async fn list_studies(State(aggregator): State<Arc<Aggregator>>) -> Response {
         Ok(serde_json::json!({ "studies": listed }))
     })
     .await;
-    match answer {
-        Ok(list) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], list.to_string()).into_response(),
-        Err(refusal) => refusal.into_response(),
-    }
+    reply("application/json", answer.map(|list| list.to_string()))
 }
 
 /// `POST /studies/{task}/tokens` (leader): a citizen's blinded message and a presentation of the
@@ -1184,11 +1164,6 @@ async fn issue_token(
         Ok(signature)
     })
     .await;
-    match answer {
-        Ok(signature) => {
-            let body = serde_json::json!({ "blind_signature": souverain_core::b64::encode(signature) });
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
-        }
-        Err(refusal) => refusal.into_response(),
-    }
+    let body = answer.map(|signature| serde_json::json!({ "blind_signature": souverain_core::b64::encode(signature) }));
+    reply("application/json", body.map(|b| b.to_string()))
 }
