@@ -100,6 +100,9 @@ pub(crate) fn signed_trust_list(app: &App) -> Result<String, ApiError> {
     // working, and the audit UI will read it from the same signed list.
     let mut payload = serde_json::to_value(&list).map_err(|e| ApiError::internal(&e))?;
     payload["data_use_log"] = data_use_log_member(app);
+    if let Some(leader) = app.studies.get() {
+        payload["studies"] = studies_member(leader);
+    }
     let payload = serde_json::to_vec(&payload).map_err(|e| ApiError::internal(&e))?;
     let alg = app.commune_key.default_alg();
     souverain_core::jose::sign_compact(&app.commune_key, alg, TRUST_LIST_TYP, Map::new(), &payload)
@@ -116,6 +119,17 @@ fn data_use_log_member(app: &App) -> Value {
         "witnesses": log.witnesses.iter().map(|w| json!({"key": w.vkey, "url": w.url})).collect::<Vec<_>>(),
         "quorum": log.quorum(),
     })
+}
+
+/// The trust list's `studies` member (issue 18): the studies the commune runs, each named by its
+/// task id, its title and the digest of the signed study, which the wallet requires before it
+/// offers a study it found at the leader. Like `data_use_log`, a member beside core's.
+fn studies_member(leader: &crate::aggregator::Aggregator) -> Value {
+    let studies = leader
+        .studies()
+        .map(|s| json!({"task_id": s.study().task_id, "title": s.study().title, "study_sha256": s.digest()}))
+        .collect::<Vec<_>>();
+    Value::Array(studies)
 }
 
 async fn trust_list(State(app): State<Arc<App>>) -> Result<Response, ApiError> {

@@ -104,6 +104,17 @@ collector_seed = '{}'\ncollector_config_id = 3\nsigning_key = '{}'\n{studies}tok
         options.studies = Some((dir.join("leader.toml"), dir.join("leader.sqlite3")));
         let server = Server::start_options(dir.clone(), options).await;
 
+        // The commune's signed trust list names the study by the digest of its signed text, which
+        // the wallet requires before offering it.
+        let list = server.get("/.well-known/souverain-trust-list").await.body;
+        let payload = souverain_core::jose::UnverifiedJws::parse(list.trim())
+            .unwrap()
+            .verify(&commune.public_key(), souverain_core::trust_list::TRUST_LIST_TYP)
+            .unwrap();
+        let payload: serde_json::Value = serde_json::from_slice(payload.payload()).unwrap();
+        assert_eq!(payload["studies"], json!([{"task_id": task, "title": study.title, "study_sha256": verified.digest()}]));
+        assert_eq!(verified.digest().len(), 43, "base64url of 32 bytes");
+
         // Ten citizens: a proof of residence, a blind token, a report.
         let answers = [0usize, 1, 2, 2, 1, 2, 0, 2, 2, 1];
         for answer in answers {

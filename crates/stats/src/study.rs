@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::Digest as _;
 use souverain_core::jose::{JwsError, PublicKey, SigningKey, UnverifiedJws, sign_compact};
 use souverain_core::openid4vp::request::{LocalizedText, Purpose};
 
@@ -457,6 +458,13 @@ impl VerifiedStudy {
     /// The signed study as published.
     pub fn compact(&self) -> &str {
         &self.compact
+    }
+
+    /// How the commune's trust list names this study: base64url of the SHA-256 of the signed
+    /// study as published. A study the wallet finds at the leader is offered only if the signed
+    /// list names it by this digest, so that withdrawing it from the list withdraws it.
+    pub fn digest(&self) -> String {
+        souverain_core::b64::encode(sha2::Sha256::digest(self.compact.as_bytes()))
     }
 
     /// Whether contributions are open at `now`.
