@@ -45,7 +45,7 @@ use souverain_core::tlog::cosignature::{CosignatureVerifier, CosignedCheckpoint,
 use souverain_core::tlog::merkle::{Frontier, Hash, leaf_hash};
 use souverain_core::tlog::note::Ed25519Verifier;
 use souverain_core::tlog::tiles::{TILE_WIDTH, bundles_to_publish, decode_bundle};
-use souverain_core::trust_list::{TRUST_LIST_TYP, UnverifiedTrustList};
+use souverain_core::trust_list::{TRUST_LIST_TYP, UnverifiedTrustList, VerifiedTrustList};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use text::{Lang, Said};
@@ -549,6 +549,14 @@ pub fn render(lang: Lang, report: &mut AuditReport, grants: &[GrantInput], date:
     report.html = format!(r#"<h2>{}</h2>{html}"#, escape(&lang.say(&Said::Title)));
 }
 
+/// The commune's trust list checked as the wallet checks it (signature, type, validity), with its
+/// verified payload for the members core's list does not know (`data_use_log`, `studies`).
+pub(crate) fn verified_trust_list(text: &str, commune: &PublicKey, now: i64) -> Option<(VerifiedTrustList, Value)> {
+    let list = UnverifiedTrustList::parse(text.trim()).ok()?.verify(commune, now).ok()?;
+    let jws = UnverifiedJws::parse(text.trim()).and_then(|jws| jws.verify(commune, TRUST_LIST_TYP)).ok()?;
+    Some((list, serde_json::from_slice(jws.payload()).ok()?))
+}
+
 /// The log's member of the trust list.
 struct LogMember {
     url: String,
@@ -569,16 +577,7 @@ async fn log_member(request: &AuditRequest, guichet: &str, files: &impl Files) -
     let body = need(files, &format!("{guichet}{TRUST_LIST_PATH}")).await?;
     let text = String::from_utf8(body).map_err(|_| LogProblem::BadTrustList)?;
     let commune = PublicKey::from_did(&request.commune).map_err(|_| LogProblem::BadTrustList)?;
-    // Signature, type and validity as the wallet checks them; then the member core's list does
-    // not know, read from the same verified payload.
-    UnverifiedTrustList::parse(&text)
-        .map_err(|_| LogProblem::BadTrustList)?
-        .verify(&commune, request.now)
-        .map_err(|_| LogProblem::BadTrustList)?;
-    let jws = UnverifiedJws::parse(&text)
-        .and_then(|jws| jws.verify(&commune, TRUST_LIST_TYP))
-        .map_err(|_| LogProblem::BadTrustList)?;
-    let payload: Value = serde_json::from_slice(jws.payload()).map_err(|_| LogProblem::BadTrustList)?;
+    let (_, payload) = verified_trust_list(&text, &commune, request.now).ok_or(LogProblem::BadTrustList)?;
     let member = payload.get("data_use_log").ok_or(LogProblem::NoLog)?;
     let text_of = |name: &str| member.get(name).and_then(Value::as_str).ok_or(LogProblem::BadLogMember);
     let key = Ed25519Verifier::from_vkey(text_of("log_key")?).map_err(|_| LogProblem::BadLogMember)?;

@@ -38,7 +38,7 @@ use souverain_core::openid4vp::response::{AuthorizationResponse, VpToken};
 use souverain_core::openid4vp::url::percent_encode;
 use souverain_core::sd_jwt::{ClaimPath, SdJwt};
 use souverain_core::sd_jwt_vc::{VcVerifyOptions, verify_vc};
-use souverain_core::trust_list::{Service, UnverifiedTrustList, VerifiedTrustList, evaluate};
+use souverain_core::trust_list::{Service, VerifiedTrustList, evaluate};
 
 use crate::text::Lang;
 use crate::{COMMUNE_RECORD, TRUST_LIST_PATH, escape};
@@ -455,22 +455,21 @@ async fn services(
 ) -> Result<(String, Vec<Service>), Failure> {
     let issuer = r.credentials.iter().find_map(|(c, _)| c.get("issuer")?.as_str().map(str::to_owned));
     let origin = issuer.and_then(|i| souverain_core::trust_list::origin(&i)).ok_or(Failure::NoServices)?;
-    let list = trust_list(ask, r, net, out, &origin).await?;
+    let (list, _) = trust_list(ask, r, net, out, &origin).await?;
     Ok((origin, list.list().services.clone()))
 }
 
 /// The commune's list at `origin`, checked against the pinned key (pinned now, from the list,
-/// when none is yet: a write is added).
+/// when none is yet: a write is added), with its verified payload.
 async fn trust_list(
     ask: &Ask,
     r: &Records,
     net: &impl Net,
     out: &mut MandatesAnswer,
     origin: &str,
-) -> Result<VerifiedTrustList, Failure> {
+) -> Result<(VerifiedTrustList, Value), Failure> {
     let body = net.get(&format!("{origin}{TRUST_LIST_PATH}")).await.map_err(|_| Failure::NoServices)?;
     let text = String::from_utf8(body).map_err(|_| Failure::NoServices)?;
-    let list = UnverifiedTrustList::parse(text.trim()).map_err(|_| Failure::NoServices)?;
     let did = match &r.commune {
         Some(did) => did.clone(),
         None => {
@@ -492,7 +491,7 @@ async fn trust_list(
         }
     };
     let key = PublicKey::from_did(&did).map_err(|_| Failure::NoServices)?;
-    list.verify(&key, ask.now).map_err(|_| Failure::NoServices)
+    crate::verified_trust_list(&text, &key, ask.now).ok_or(Failure::NoServices)
 }
 
 /// Answers one request of the mandates page.
@@ -689,7 +688,15 @@ async fn commune_studies(
     use crate::studies::StudyFailure;
     let issuer = r.credentials.iter().find_map(|(c, _)| c.get("issuer")?.as_str().map(str::to_owned));
     let origin = issuer.and_then(|i| souverain_core::trust_list::origin(&i)).ok_or(StudyFailure::NoCommune)?;
-    trust_list(ask, r, net, out, &origin).await.map_err(|_| StudyFailure::NoTrustList)?;
+    let (_, payload) = trust_list(ask, r, net, out, &origin).await.map_err(|_| StudyFailure::NoTrustList)?;
+    // The digests of the studies the commune's signed list names: only those are offered.
+    let named: Vec<&str> = payload
+        .get("studies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("study_sha256")?.as_str())
+        .collect();
     let pinned_now = out
         .writes
         .iter()
@@ -699,7 +706,7 @@ async fn commune_studies(
     let key = PublicKey::from_did(&did).map_err(|_| StudyFailure::NoTrustList)?;
     let body =
         net.get(&format!("{origin}{}", crate::studies::STUDIES_PATH)).await.map_err(|_| StudyFailure::Unreachable)?;
-    Ok((crate::studies::read_list(&body, &key)?, key))
+    Ok((crate::studies::read_list(&body, &key, &named)?, key))
 }
 
 /// First step of giving: the mandate to sign; the rest waits in `next`.
@@ -1072,7 +1079,7 @@ async fn prepare(
         .and_then(|q| q.verify(&url.client_id, ask.now))
         .map_err(|_| Failure::BadRequest)?;
     let origin = souverain_core::trust_list::origin(&url.request_uri).ok_or(Failure::BadRequest)?;
-    let list = trust_list(ask, r, net, out, &origin).await?;
+    let (list, _) = trust_list(ask, r, net, out, &origin).await?;
     // As the request page judges one: on the list, answered where the list allows, within the
     // retention and the purposes it registered.
     let verdict = evaluate(&request, &list);

@@ -148,14 +148,18 @@ pub fn answered(ask: &Ask, out: &MandatesAnswer) -> Vec<(String, Answered)> {
 
 /// Reads the guichet's list (`{"studies": [{"study", "result", "use"}]}`): each study verified
 /// against the commune's key; a result or statement that does not verify is left out, a study
-/// that does not verify is skipped (never shown as the commune's).
-pub fn read_list(body: &[u8], commune: &PublicKey) -> Result<Vec<Listed>, StudyFailure> {
+/// that does not verify, or that the commune's trust list does not name (`named`: the digests
+/// its `studies` member lists), is skipped (never shown as the commune's).
+pub fn read_list(body: &[u8], commune: &PublicKey, named: &[&str]) -> Result<Vec<Listed>, StudyFailure> {
     let list: Value = serde_json::from_slice(body).map_err(|_| StudyFailure::Unreachable)?;
     let entries = list.get("studies").and_then(Value::as_array).ok_or(StudyFailure::Unreachable)?;
     let mut out = Vec::new();
     for entry in entries {
         let Some(jwt) = entry.get("study").and_then(Value::as_str) else { continue };
         let Ok(study) = UnverifiedStudy::parse(jwt).verify(commune) else { continue };
+        if !named.contains(&study.digest().as_str()) {
+            continue;
+        }
         let signed = |name: &str| entry.get(name).and_then(Value::as_str);
         let result = signed("result").and_then(|r| StudyResult::verify(r, &study, commune).ok());
         let statement = signed("use").and_then(|u| StudyUse::verify(u, &study, commune).ok());
@@ -441,8 +445,12 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "no_list" => "The commune's trust list could not be verified.",
         "unreachable" if fr => "Les études de la commune n'ont pas pu être lues. Réessayez plus tard.",
         "unreachable" => "The commune's studies could not be read. Try again later.",
-        "unknown" if fr => "Cette étude n'est pas signée par la commune.",
-        "unknown" => "This study is not signed by the commune.",
+        "unknown" if fr => {
+            "Cette étude n'est pas publiée par la commune : elle n'est pas signée par la commune, ou pas inscrite dans sa liste de confiance."
+        }
+        "unknown" => {
+            "This study is not published by the commune: it is not signed by the commune, or not listed in its trust list."
+        }
         "already" if fr => "Vous avez déjà répondu à cette étude.",
         "already" => "You already answered this study.",
         "not_eligible" if fr => "Vous ne détenez pas l'attestation demandée pour participer :",

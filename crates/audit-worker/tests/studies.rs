@@ -146,19 +146,28 @@ impl Guichet {
             tokens_given: RefCell::default(),
             reports: RefCell::default(),
         };
+        g.publish(None, None);
+        let digest = UnverifiedStudy::parse(&study(&g).sign(&g.commune).unwrap()).verify(&g.commune.public_key());
+        g.list_in_trust_list(&[&digest.unwrap().digest()]);
+        g
+    }
+
+    /// Serves the commune's trust list, its `studies` member naming the studies of `digests`.
+    fn list_in_trust_list(&self, digests: &[&str]) {
         let list =
-            TrustList { iss: g.commune.public_key().did_jwk(), iat: OPENS - 10, exp: CLOSES * 2, services: vec![] };
+            TrustList { iss: self.commune.public_key().did_jwk(), iat: OPENS - 10, exp: CLOSES * 2, services: vec![] };
+        let mut payload = serde_json::to_value(&list).unwrap();
+        payload["studies"] =
+            digests.iter().map(|d| json!({"task_id": "t", "title": {"fr": "t"}, "study_sha256": d})).collect();
         let jwt = sign_compact(
-            &g.commune,
-            g.commune.default_alg(),
+            &self.commune,
+            self.commune.default_alg(),
             TRUST_LIST_TYP,
             Map::new(),
-            &serde_json::to_vec(&list).unwrap(),
+            &serde_json::to_vec(&payload).unwrap(),
         )
         .unwrap();
-        g.files.borrow_mut().insert(format!("{GUICHET}/.well-known/souverain-trust-list"), jwt.into_bytes());
-        g.publish(None, None);
-        g
+        self.files.borrow_mut().insert(format!("{GUICHET}/.well-known/souverain-trust-list"), jwt.into_bytes());
     }
 
     /// Serves the study list, with a result and a statement of use when given.
@@ -374,7 +383,7 @@ fn a_declined_study_is_not_offered_again() {
     assert!(later.sign.is_empty() && later.html.contains("déjà répondu"));
     // A study the commune did not sign is not listed; a task it does not know cannot be answered.
     let unknown = run(answer(&ask(&holder, &records, "study", &[("task", "nope"), ("do", "decline")]), &g, &date));
-    assert!(unknown.writes.is_empty() && unknown.html.contains("pas signée par la commune"));
+    assert!(unknown.writes.is_empty() && unknown.html.contains("pas publiée par la commune"));
 }
 
 #[test]
@@ -383,4 +392,23 @@ fn without_a_credential_from_the_commune_there_is_no_guichet_to_ask() {
     let holder = SigningKey::generate_ed25519(&mut TestRng::new(21));
     let out = run(answer(&ask(&holder, &[], "study", &[]), &g, &date));
     assert!(out.html.contains("Aucune attestation de la commune"), "{}", out.html);
+}
+
+#[test]
+fn a_study_the_trust_list_does_not_name_is_neither_shown_nor_answered() {
+    let (g, holder, mut records) = setup();
+    let task = souverain_core::b64::encode(TASK);
+    let listed = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
+    assert!(listed.html.contains("study-contribute-0"), "named by the list: offered");
+    keep(&mut records, &listed);
+    // The commune withdraws it from its signed list (the leader still serves it), or names another.
+    for named in [&[][..], &["c29tZXRoaW5nIGVsc2U"][..]] {
+        g.list_in_trust_list(named);
+        let view = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
+        assert!(!view.html.contains("Jours de cantine") && !view.html.contains("study-contribute-0"), "{}", view.html);
+        let contribute = ask(&holder, &records, "study", &[("task", &task), ("do", "contribute"), ("choice", "2")]);
+        let refused = run(answer(&contribute, &g, &date));
+        assert!(refused.sign.is_empty() && refused.writes.is_empty(), "nothing signed or kept");
+        assert!(refused.html.contains("pas publiée par la commune"), "{}", refused.html);
+    }
 }
