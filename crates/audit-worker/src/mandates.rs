@@ -362,20 +362,11 @@ struct Records {
     acts: Vec<(String, Option<LocalizedText>, i64)>,
     /// The consent records (JSON), for the rights of access and erasure.
     consents: Vec<Value>,
-    /// The erasure receipts kept (`access-erasure-…` records, JSON).
-    erasures: Vec<Value>,
 }
 
 fn read_records(ask: &Ask) -> Records {
-    let mut r = Records {
-        given: vec![],
-        held: vec![],
-        credentials: vec![],
-        commune: None,
-        acts: vec![],
-        consents: vec![],
-        erasures: vec![],
-    };
+    let mut r =
+        Records { given: vec![], held: vec![], credentials: vec![], commune: None, acts: vec![], consents: vec![] };
     for (kind, id, record) in &ask.records {
         match kind.as_str() {
             "setting" if id.starts_with(GIVEN) => {
@@ -388,7 +379,6 @@ fn read_records(ask: &Ask) -> Records {
                     r.held.push((id.clone(), m));
                 }
             }
-            "setting" if id.starts_with(crate::rights::ERASURE) => r.erasures.push(record.clone()),
             "setting" if id == COMMUNE_RECORD => {
                 r.commune = record.get("did").and_then(Value::as_str).map(str::to_owned);
             }
@@ -500,7 +490,7 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
     let mut out = MandatesAnswer::default();
     let mut notice: Option<Result<String, Failure>> = None;
     let mut link = None;
-    let (mut access_failed, mut export, mut confirm) = (false, None, None);
+    let (mut access_failed, mut export, mut confirm, mut sent) = (false, None, None, None);
     let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
     if ask.action.starts_with("study") {
         return studies(ask, &r, net, date).await;
@@ -609,29 +599,28 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
             Ok(crate::rights::Step::Sign) => return out,
             Ok(crate::rights::Step::Confirm(grant)) => confirm = Some(grant),
             Ok(crate::rights::Step::Nothing) => {}
-            Err(_) => access_failed = true,
-        },
-        "access_signed" => match crate::rights::access_signed(ask, &r.consents, net, &mut out).await {
-            Ok(crate::rights::Signed::Access(jwt, verified)) => {
-                export = Some(crate::rights::export(ask.lang, &jwt, &verified, date));
-            }
-            // The receipt just kept is drawn on its card, as the kept ones are.
-            Ok(crate::rights::Signed::Erasure) => {
-                for w in out.writes.iter().filter(|w| w.id.starts_with(crate::rights::ERASURE)) {
-                    if let Ok(record) = serde_json::from_str::<Value>(&w.data) {
-                        r.erasures.push(record);
-                    }
-                }
+            // A request kept unanswered, posted again as it was signed.
+            Ok(crate::rights::Step::Resend) => {
+                sent = Some(crate::rights::resend(ask, &r.consents, net, &mut out).await);
             }
             Err(_) => access_failed = true,
         },
+        "access_signed" => sent = Some(crate::rights::access_signed(ask, &r.consents, net, &mut out).await),
         _ => {}
+    }
+    match sent {
+        Some(Ok(crate::rights::Signed::Access(jwt, verified))) => {
+            export = Some(crate::rights::export(ask.lang, &jwt, &verified, date));
+        }
+        // An erasure receipt, or a request kept unanswered, is drawn on its card from the writes.
+        Some(Ok(crate::rights::Signed::Erasure)) | None => {}
+        Some(Err(_)) => access_failed = true,
     }
     out.html = page(ask, &r, notice, link.as_deref(), net, date).await;
     out.html.push_str(&crate::rights::section(
         ask,
         &r.consents,
-        &r.erasures,
+        &out.writes,
         access_failed,
         export.as_deref(),
         confirm.as_deref(),

@@ -26,7 +26,21 @@
 //! Both endpoints sit beside the grant's withdrawal endpoint (`…/withdrawals` → `…/access`,
 //! `…/erasure`), as the guichet serves them. Both go through the first load's `mandate-access…`
 //! forms (action `access`): the hidden field `right` says which.
+//!
+//! A request sent that gets no verified answer (the service unreachable, refusing, or answering
+//! what does not verify) is kept all the same (an `access-pending-…` record: the signed request,
+//! the service's name and contact from the grant, when it was sent), and its card says by when the
+//! service must answer ([`answer_due`]: one month, GDPR art. 12(3)), with a button that posts the
+//! same signed request again. Past that date, the card links to the CNIL's complaint form with the
+//! details it asks for, ready to copy, and the signed request as a file. An answer kept since the
+//! request was sent, to this one or a later one of the same right, closes it.
+//!
+//! ```text
+//! access_signed / resend ─▶ POST fails or answer does not verify ─▶ access-pending-… kept
+//!   card: sent on, due by (+1 month) ─▶ after that date: CNIL link, details to copy, signed request
+//! ```
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use souverain_core::consent::Grant;
 use souverain_core::openid4vp::request::LocalizedText;
@@ -43,6 +57,12 @@ use crate::text::Lang;
 pub const ACCESS: &str = "access-";
 /// Record ids of the erasure receipts kept (under [`ACCESS`], the prefix the first load writes).
 pub const ERASURE: &str = "access-erasure-";
+/// Record ids of the requests sent without a verified answer, `access-pending-<right>-<request
+/// jti>` (under [`ACCESS`] too): one per request, never rewritten, so each stays the proof of what
+/// was asked and when.
+pub const PENDING: &str = "access-pending-";
+/// The CNIL's complaint form.
+pub const CNIL_COMPLAINT: &str = "https://www.cnil.fr/fr/plaintes";
 
 /// The section's sentences.
 fn say(lang: Lang, key: &str) -> &'static str {
@@ -88,8 +108,64 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "erased_none" => "The service kept no data of this consent any more.",
         "receipt_download" if fr => "Télécharger le reçu d'effacement signé",
         "receipt_download" => "Download the signed erasure receipt",
-        "refused" if fr => "Le service n'a pas répondu à la demande, ou sa réponse n'a pas pu être vérifiée.",
-        _ => "The service did not answer the request, or its answer could not be verified.",
+        "refused" if fr => {
+            "Le service n'a pas répondu à la demande, ou sa réponse n'a pas pu être vérifiée. La demande signée est gardée sur la carte du consentement."
+        }
+        "refused" => {
+            "The service did not answer the request, or its answer could not be verified. The signed request is kept on the consent's card."
+        }
+        "sent_access" if fr => "Demande d'accès envoyée le",
+        "sent_access" => "Access request sent on",
+        "sent_erasure" if fr => "Demande d'effacement envoyée le",
+        "sent_erasure" => "Erasure request sent on",
+        "due" if fr => " ; le service doit répondre avant le",
+        "due" => "; the service must answer by",
+        "article" if fr => "(article 12 du RGPD).",
+        "article" => "(GDPR article 12).",
+        "extension" if fr => {
+            "Il peut prolonger ce délai de deux mois au plus, à condition de vous en informer, avec ses raisons, avant cette date."
+        }
+        "extension" => {
+            "It may extend this delay by two further months at most, provided it tells you so, with its reasons, before that date."
+        }
+        "overdue" if fr => " ; le service devait répondre avant le",
+        "overdue" => "; the service had to answer by",
+        "overdue_end" if fr => "(article 12 du RGPD). Ce délai est dépassé sans réponse.",
+        "overdue_end" => "(GDPR article 12). This delay has passed without an answer.",
+        "complain" if fr => {
+            "Si le service ne vous a pas informé qu'il prolongeait ce délai, vous pouvez adresser une plainte à la CNIL. Voici ce que son formulaire vous demandera, à copier :"
+        }
+        "complain" => {
+            "If the service did not tell you it was extending this delay, you can complain to the CNIL (the French data protection authority). Here is what its form will ask you for, to copy:"
+        }
+        "details" if fr => "Éléments de la plainte",
+        "details" => "Details for the complaint",
+        "cnil" if fr => "Adresser une plainte à la CNIL",
+        "cnil" => "Complain to the CNIL",
+        "new_tab" if fr => "(nouvel onglet, en français)",
+        "new_tab" => "(new tab, in French)",
+        "resend" if fr => "Envoyer de nouveau la demande",
+        "resend" => "Send the request again",
+        "request_download" if fr => "Télécharger la demande signée",
+        "request_download" => "Download the signed request",
+        "d_organism" if fr => "Organisme",
+        "d_organism" => "Organisation",
+        "d_contact" => "Contact",
+        "d_right" if fr => "Droit exercé",
+        "d_right" => "Right exercised",
+        "d_access" if fr => "droit d'accès (article 15 du RGPD)",
+        "d_access" => "right of access (GDPR article 15)",
+        "d_erasure" if fr => "droit à l'effacement (article 17 du RGPD)",
+        "d_erasure" => "right to erasure (GDPR article 17)",
+        "d_sent" if fr => "Date de la demande",
+        "d_sent" => "Date of the request",
+        "d_due" if fr => "Date limite de réponse (article 12 du RGPD)",
+        "d_due" => "Answer due by (GDPR article 12)",
+        "d_request" if fr => "Identifiant de la demande",
+        "d_request" => "Request identifier",
+        "d_grant" if fr => "Identifiant du consentement",
+        "d_grant" => "Consent identifier",
+        _ => "",
     }
 }
 
@@ -114,11 +190,14 @@ pub enum Step {
     Confirm(String),
     /// Nothing (a confirmation cancelled): the section is drawn again.
     Nothing,
+    /// The request kept unanswered is to be posted again: [`resend`].
+    Resend,
 }
 
 /// First step, by the form's `right`: the access request about the consent `grant_id` to sign
 /// (no `right`); the erasure's confirmation (`erasure-ask`); the erasure request to sign, once
-/// confirmed (`erasure`); nothing (`cancel`).
+/// confirmed (`erasure`); nothing (`cancel`); the unanswered request to post again
+/// (`resend-access`, `resend-erasure`).
 pub fn access(
     ask: &Ask,
     consents: &[Value],
@@ -139,6 +218,7 @@ pub fn access(
             (ERASURE_REQUEST_TYP, serde_json::to_string(&request), request.record_id)
         }
         "cancel" => return Ok(Step::Nothing),
+        "resend-access" | "resend-erasure" => return Ok(Step::Resend),
         _ => return Err(Failure::BadRequest),
     };
     out.sign = vec![ToSign { typ, payload: payload.unwrap_or_default() }];
@@ -156,7 +236,7 @@ pub enum Signed {
 }
 
 /// Second step, the request signed: posted to the service (`…/access` or `…/erasure`), its
-/// answer verified and kept.
+/// answer verified and kept; without a verified answer, the request is kept as unanswered.
 pub async fn access_signed(
     ask: &Ask,
     consents: &[Value],
@@ -168,27 +248,96 @@ pub async fn access_signed(
     let found = mine(ask, consents).into_iter().find(|(g, _, _)| g.record_id == text("grant"));
     let (grant, service, _) = found.ok_or(Failure::BadRequest)?;
     let signed = ask.signatures.first().ok_or(Failure::BadRequest)?;
+    let right = if text("right") == "erasure" { Right::Erasure } else { Right::Access };
+    let sent = Sent { grant: &grant, service: service.as_ref(), right, signed, request_id: &text("request") };
+    // Posted, or tried: without a verified answer the request is kept, its delay running.
+    send(ask, &sent, net, out).await.inspect_err(|f| {
+        if *f == Failure::Refused {
+            out.writes.push(pending_write(ask, &sent));
+        }
+    })
+}
+
+/// The request kept unanswered about the form's `grant` and of its `right` (`resend-access`,
+/// `resend-erasure`), the one its card shows, posted again as it was signed. Failing again, it
+/// stays as it was kept: its date is still the one that counts.
+pub async fn resend(
+    ask: &Ask,
+    consents: &[Value],
+    net: &impl Net,
+    out: &mut MandatesAnswer,
+) -> Result<Signed, Failure> {
+    let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let right = if field("right") == "resend-erasure" { Right::Erasure } else { Right::Access };
+    let found = mine(ask, consents).into_iter().find(|(g, _, _)| g.record_id == field("grant"));
+    let (grant, service, _) = found.ok_or(Failure::BadRequest)?;
+    let kept = kept(ask, &[]);
+    let waiting = unanswered(&kept, &grant.record_id, right).ok_or(Failure::BadRequest)?;
+    let sent = Sent {
+        grant: &grant,
+        service: service.as_ref(),
+        right,
+        signed: &waiting.request,
+        request_id: &waiting.request_id,
+    };
+    send(ask, &sent, net, out).await
+}
+
+/// Which right a request exercises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Right {
+    /// Access (GDPR art. 15).
+    Access,
+    /// Erasure (GDPR art. 17).
+    Erasure,
+}
+
+impl Right {
+    /// Its name in records, endpoints and forms.
+    fn name(self) -> &'static str {
+        match self {
+            Right::Access => "access",
+            Right::Erasure => "erasure",
+        }
+    }
+}
+
+/// A signed request about a grant, to post.
+struct Sent<'a> {
+    grant: &'a Grant,
+    service: Option<&'a LocalizedText>,
+    right: Right,
+    /// The request, as the wallet signed it.
+    signed: &'a str,
+    /// Its `jti`.
+    request_id: &'a str,
+}
+
+/// Posts `sent` beside the grant's withdrawal endpoint, verifies the answer against the grant and
+/// the request, and keeps it (with when it came: it closes the requests kept unanswered before).
+async fn send(ask: &Ask, sent: &Sent<'_>, net: &impl Net, out: &mut MandatesAnswer) -> Result<Signed, Failure> {
+    let grant = sent.grant;
     let endpoint = grant.withdrawal_endpoint.strip_suffix("/withdrawals").ok_or(Failure::BadRequest)?;
-    let right = if text("right") == "erasure" { "erasure" } else { "access" };
-    let body = json!({ "request": signed }).to_string();
+    let right = sent.right.name();
+    let body = json!({ "request": sent.signed }).to_string();
     let reply =
         net.post(&format!("{endpoint}/{right}"), "application/json", &body).await.map_err(|_| Failure::Refused)?;
     let reply: Value = serde_json::from_slice(&reply).map_err(|_| Failure::Refused)?;
     let answer = reply.get("answer").and_then(Value::as_str).ok_or(Failure::Refused)?;
-    let name = service.as_ref().map(|s| if ask.lang == Lang::Fr { s.fr.clone() } else { s.en.clone() });
-    let counterpart = name.unwrap_or_else(|| grant.controller.name.clone());
-    if right == "erasure" {
+    let counterpart = service_name(ask.lang, grant, sent.service).to_owned();
+    let data = json!({ "grant_id": grant.record_id, "service": sent.service, "request": sent.signed,
+                       "request_id": sent.request_id, "answer": answer, "received_at": ask.now })
+    .to_string();
+    if sent.right == Right::Erasure {
         let verified = UnverifiedErasureAnswer::parse(answer)
-            .and_then(|a| a.verify(&grant, &text("request")))
+            .and_then(|a| a.verify(grant, sent.request_id))
             .map_err(|_| Failure::Refused)?;
         // The claim names only: the receipt carries no value, nor does the journal.
         let claims: Vec<String> = verified.answer().erased.iter().flat_map(|d| d.claims.iter().cloned()).collect();
         out.writes.push(Write {
             id: format!("{ERASURE}{}", crate::mandates::random()),
             kind: "setting",
-            data: json!({ "grant_id": grant.record_id, "service": service, "request": signed,
-                          "request_id": text("request"), "answer": answer })
-            .to_string(),
+            data,
             journal: "receipt",
             counterpart,
             purpose: "rights-erasure".into(),
@@ -197,7 +346,7 @@ pub async fn access_signed(
         return Ok(Signed::Erasure);
     }
     let verified = UnverifiedAccessAnswer::parse(answer)
-        .and_then(|a| a.verify(&grant, &text("request")))
+        .and_then(|a| a.verify(grant, sent.request_id))
         .map_err(|_| Failure::Refused)?;
     let claims: Vec<String> =
         verified.answer().data.iter().flat_map(|d| d.claims.keys().map(|k| format!("/{k}"))).collect();
@@ -205,14 +354,92 @@ pub async fn access_signed(
     out.writes.push(Write {
         id,
         kind: "setting",
-        data: json!({ "grant_id": grant.record_id, "service": service, "request": signed, "answer": answer })
-            .to_string(),
+        data,
         journal: "receipt",
         counterpart,
         purpose: "rights-access".into(),
         claims,
     });
     Ok(Signed::Access(answer.to_owned(), Box::new(verified)))
+}
+
+/// The service's name in `lang`, else the controller's the grant names.
+fn service_name<'a>(lang: Lang, grant: &'a Grant, service: Option<&'a LocalizedText>) -> &'a str {
+    service.map_or(grant.controller.name.as_str(), |s| if lang == Lang::Fr { &s.fr } else { &s.en })
+}
+
+/// A request sent that got no verified answer (an [`PENDING`] record): all a complaint needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    /// `access` or `erasure`.
+    right: String,
+    grant_id: String,
+    /// The service's name, as the consent record keeps it.
+    service: Option<LocalizedText>,
+    /// The controller the grant names, and its contact (often its data protection officer).
+    controller: String,
+    contact: String,
+    /// When it was sent (Unix seconds): the legal delay runs from then.
+    sent_at: i64,
+    /// The request's `jti`, and the request as signed: the proof of what was asked.
+    request_id: String,
+    request: String,
+}
+
+/// The record of `sent`, unanswered, journaled with the names of the claims it is about (the
+/// grant's, never a value).
+fn pending_write(ask: &Ask, sent: &Sent<'_>) -> Write {
+    let grant = sent.grant;
+    let pending = Pending {
+        right: sent.right.name().into(),
+        grant_id: grant.record_id.clone(),
+        service: sent.service.cloned(),
+        controller: grant.controller.name.clone(),
+        contact: grant.controller.contact.clone(),
+        sent_at: ask.now,
+        request_id: sent.request_id.to_owned(),
+        request: sent.signed.to_owned(),
+    };
+    Write {
+        id: format!("{PENDING}{}-{}", sent.right.name(), sent.request_id),
+        kind: "setting",
+        data: serde_json::to_string(&pending).unwrap_or_default(),
+        journal: "data_change",
+        counterpart: service_name(ask.lang, grant, sent.service).to_owned(),
+        purpose: format!("rights-{}-unanswered", sent.right.name()),
+        claims: grant.data.iter().flat_map(|d| d.claims.iter().cloned()).collect(),
+    }
+}
+
+/// The rights' records (`access-…`) as they stand once `writes` are made: the wallet's, then
+/// this answer's.
+fn kept(ask: &Ask, writes: &[Write]) -> Vec<(String, Value)> {
+    let stored = ask.records.iter().filter(|(kind, id, _)| kind == "setting" && id.starts_with(ACCESS));
+    let stored = stored.map(|(_, id, record)| (id.clone(), record.clone()));
+    let written = writes.iter().filter(|w| w.kind == "setting" && w.id.starts_with(ACCESS));
+    stored.chain(written.filter_map(|w| Some((w.id.clone(), serde_json::from_str(&w.data).ok()?)))).collect()
+}
+
+/// The request of `right` about `grant_id` still waiting: the earliest kept unanswered. An answer
+/// kept at or after a request was sent closes it, whichever request that answer was for: the
+/// records are never rewritten, the drawing decides (the answers kept before this rule have no
+/// `received_at`, and came before any request kept unanswered).
+fn unanswered(kept: &[(String, Value)], grant_id: &str, right: Right) -> Option<Pending> {
+    let of_grant = |r: &Value| r.get("grant_id").and_then(Value::as_str) == Some(grant_id);
+    let answered_at = kept
+        .iter()
+        .filter(|(id, r)| {
+            let erasure = id.starts_with(ERASURE);
+            of_grant(r) && !id.starts_with(PENDING) && erasure == (right == Right::Erasure)
+        })
+        .filter_map(|(_, r)| r.get("received_at")?.as_i64())
+        .max();
+    kept.iter()
+        .filter(|(id, _)| id.starts_with(PENDING))
+        .filter_map(|(_, r)| serde_json::from_value::<Pending>(r.clone()).ok())
+        .filter(|p| p.grant_id == grant_id && p.right == right.name())
+        .filter(|p| answered_at.is_none_or(|at| at < p.sent_at))
+        .min_by_key(|p| p.sent_at)
 }
 
 /// The erasure receipt kept for `grant` among `erasures` (the `access-erasure-…` records), checked
@@ -329,11 +556,12 @@ fn shown(lang: Lang, value: &Value) -> String {
 }
 
 /// The section: each consent the wallet gave, with its buttons (or its erasure's confirmation,
-/// for `confirm`, or the erasure receipt kept among `erasures`), and the export just received.
+/// for `confirm`, or the erasure receipt kept), its requests kept unanswered, and the export just
+/// received. The rights' records are the wallet's and those of `writes`, this answer's.
 pub fn section(
     ask: &Ask,
     consents: &[Value],
-    erasures: &[Value],
+    writes: &[Write],
     failed: bool,
     export: Option<&str>,
     confirm: Option<&str>,
@@ -354,10 +582,11 @@ pub fn section(
         h.push_str(&format!(r#"<p class="empty">{}</p>"#, t("none")));
         return h;
     }
+    let kept = kept(ask, writes);
+    let erasures: Vec<Value> = kept.iter().filter(|(id, _)| id.starts_with(ERASURE)).map(|(_, r)| r.clone()).collect();
     h.push_str(r#"<ul class="cards">"#);
     for (n, (grant, service, _)) in given.iter().enumerate() {
-        let name =
-            service.as_ref().map_or(grant.controller.name.as_str(), |s| if l == Lang::Fr { &s.fr } else { &s.en });
+        let name = service_name(l, grant, service.as_ref());
         let purposes: Vec<String> =
             grant.purposes.iter().map(|p| escape(if l == Lang::Fr { &p.text.fr } else { &p.text.en })).collect();
         let id = escape(&grant.record_id);
@@ -368,7 +597,7 @@ pub fn section(
             ask = t("ask"),
         ));
         // Erased: the receipt; asked: the confirmation; else the button that asks.
-        if let Some((jwt, receipt)) = kept_erasure(grant, erasures) {
+        if let Some((jwt, receipt)) = kept_erasure(grant, &erasures) {
             h.push_str(&erasure_receipt(l, &jwt, &receipt, date));
         } else if confirm == Some(grant.record_id.as_str()) {
             h.push_str(&format!(
@@ -383,8 +612,203 @@ pub fn section(
                 erase = t("erase"),
             ));
         }
+        for right in [Right::Access, Right::Erasure] {
+            if let Some(waiting) = unanswered(&kept, &grant.record_id, right) {
+                h.push_str(&unanswered_panel(ask, n, name, right, &waiting));
+            }
+        }
         h.push_str("</li>");
     }
     h.push_str("</ul>");
     h
+}
+
+/// A request kept unanswered, on its consent's card (`n`-th): when it was sent and by when the
+/// service must answer, the request to send again and to download; past that date, the CNIL's
+/// complaint form with what it asks for, ready to copy.
+fn unanswered_panel(ask: &Ask, n: usize, service: &str, right: Right, p: &Pending) -> String {
+    let l = ask.lang;
+    let t = |k: &str| escape(say(l, k));
+    let due = answer_due(p.sent_at);
+    let (sent, due_day) = (escape(&day(l, p.sent_at)), escape(&day(l, due)));
+    let r = right.name();
+    let mut h = format!(
+        r#"<div class="panel rights-unanswered" data-grant="{}" data-right="{r}" data-due="{due}">"#,
+        escape(&p.grant_id)
+    );
+    let said = if right == Right::Access { t("sent_access") } else { t("sent_erasure") };
+    // The delay is over once its last second has passed (ask.now after the due time).
+    if ask.now <= due {
+        h.push_str(&format!(r#"<p>{said} {sent}{} {due_day} {}</p><p>{}</p>"#, t("due"), t("article"), t("extension")));
+    } else {
+        let (right_said, fr) = (if right == Right::Access { "d_access" } else { "d_erasure" }, l == Lang::Fr);
+        let organism =
+            if service == p.controller { service.to_owned() } else { format!("{service} ({})", p.controller) };
+        let details = [
+            ("d_organism", organism),
+            ("d_contact", p.contact.clone()),
+            ("d_right", say(l, right_said).to_owned()),
+            ("d_sent", day(l, p.sent_at)),
+            ("d_due", day(l, due)),
+            ("d_request", p.request_id.clone()),
+            ("d_grant", p.grant_id.clone()),
+        ];
+        // French puts a space before the colon, English none.
+        let colon = if fr { " : " } else { ": " };
+        let details: Vec<String> = details.iter().map(|(k, v)| format!("{}{colon}{v}", say(l, k))).collect();
+        h.push_str(&format!(
+            r#"<p class="rights-overdue"><strong>{said} {sent}{} {due_day} {}</strong></p><p>{}</p><label for="rights-details-{r}-{n}">{}</label><textarea id="rights-details-{r}-{n}" class="rights-details" readonly rows="{}">{}</textarea><p><a class="button cnil-complaint" href="{CNIL_COMPLAINT}" hreflang="fr" target="_blank" rel="noopener noreferrer">{} <span class="visually-hidden">{}</span></a></p>"#,
+            t("overdue"),
+            t("overdue_end"),
+            t("complain"),
+            t("details"),
+            details.len(),
+            escape(&details.join("\n")),
+            t("cnil"),
+            t("new_tab"),
+        ));
+    }
+    // The signed request as a file: what was asked, and when, to prove it.
+    let file = json!({ "request": p.request, "request_id": p.request_id, "grant_id": p.grant_id,
+                       "sent_at": p.sent_at, "due_at": due, "service": service, "contact": p.contact })
+    .to_string();
+    h.push_str(&format!(
+        r#"<form id="mandate-access-resend-{r}-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="resend-{r}"><button type="submit" class="button button-secondary">{resend}</button></form><p><a class="button button-secondary request-download" download="demande-{r}-{at}.json" href="data:application/json;charset=utf-8,{href}">{download}</a></p></div>"#,
+        id = escape(&p.grant_id),
+        resend = t("resend"),
+        at = p.sent_at,
+        href = escape(&souverain_core::openid4vp::url::percent_encode(&file)),
+        download = t("request_download"),
+    ));
+    h
+}
+
+/// The date by which a service must answer a request sent at `sent` (Unix seconds, UTC; so is
+/// the result): the same time on the same day of the next calendar month, or on that month's last
+/// day when it has fewer days (31 January → 28 or 29 February). GDPR art. 12(3): "within one month
+/// of receipt", which the service may extend by two months if it says so within the first.
+pub fn answer_due(sent: i64) -> i64 {
+    let (days, seconds) = (sent.div_euclid(DAY), sent.rem_euclid(DAY));
+    let (year, month, d) = civil(days);
+    let (year, month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    days_from_civil(year, month, d.min(month_days(year, month))).saturating_mul(DAY).saturating_add(seconds)
+}
+
+/// Seconds in a day (UTC has no others here).
+const DAY: i64 = 86_400;
+
+/// The civil date `(year, month 1-12, day 1-31)` of `days` since 1970-01-01 (H. Hinnant's
+/// algorithm, proleptic Gregorian).
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe.saturating_add(era.saturating_mul(400));
+    (if month <= 2 { year.saturating_add(1) } else { year }, month, day)
+}
+
+/// Days since 1970-01-01 of a civil date (the inverse of [`civil`]).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year.saturating_sub(1) } else { year };
+    let (era, yoe) = (year.div_euclid(400), year.rem_euclid(400));
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era.saturating_mul(146_097).saturating_add(doe - 719_468)
+}
+
+/// Days in `month` of `year`.
+fn month_days(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A day in words, UTC: "3 décembre 2026" ("1er" for the first), "3 December 2026".
+fn day(lang: Lang, unix: i64) -> String {
+    const FR: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (year, month, d) = civil(unix.div_euclid(DAY));
+    let names = if lang == Lang::Fr { FR } else { EN };
+    let name = usize::try_from(month - 1).ok().and_then(|m| names.get(m)).copied().unwrap_or_default();
+    match lang {
+        Lang::Fr if d == 1 => format!("1er {name} {year}"),
+        _ => format!("{d} {name} {year}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Lang, answer_due, day};
+
+    /// 2026-12-03T10:00:00Z.
+    const DEC_3_2026: i64 = 1_796_292_000;
+
+    #[test]
+    fn the_answer_is_due_a_calendar_month_later_at_the_same_second() {
+        // 15 December → 15 January of the next year, the time of day kept to the second.
+        assert_eq!(answer_due(DEC_3_2026 + 12 * 86_400 + 7), 1_800_007_207);
+        assert_eq!(day(Lang::Fr, 1_800_007_207), "15 janvier 2027");
+        // 3 December 2026 → 3 January 2027.
+        assert_eq!(answer_due(DEC_3_2026), DEC_3_2026 + 31 * 86_400);
+        // 31 January → the last day of February: 28th in 2027, 29th in 2028 (leap).
+        let jan_31_2027 = 1_801_439_999; // 2027-01-31T23:59:59Z
+        assert_eq!(answer_due(jan_31_2027), jan_31_2027 + 28 * 86_400);
+        assert_eq!(day(Lang::En, answer_due(jan_31_2027)), "28 February 2027");
+        let jan_31_2028 = 1_832_932_800; // 2028-01-31T12:00:00Z
+        assert_eq!(answer_due(jan_31_2028), jan_31_2028 + 29 * 86_400);
+        assert_eq!(day(Lang::Fr, answer_due(jan_31_2028)), "29 février 2028");
+        // 2100 is not a leap year, 2000 was.
+        assert_eq!(day(Lang::En, answer_due(4_105_100_000)), "28 February 2100");
+        assert_eq!(day(Lang::En, answer_due(949_320_000)), "29 February 2000");
+        // 31 March → 30 April (2027-03-31T12:00:00Z); the epoch and the second before it.
+        assert_eq!(answer_due(1_806_494_400), 1_809_086_400);
+        assert_eq!(answer_due(0), 31 * 86_400);
+        assert_eq!(answer_due(-1), 31 * 86_400 - 1);
+        // Far out of range: no overflow.
+        let _ = answer_due(i64::MAX);
+        let _ = answer_due(i64::MIN);
+    }
+
+    #[test]
+    fn a_day_is_said_in_words() {
+        assert_eq!(day(Lang::Fr, DEC_3_2026), "3 décembre 2026");
+        assert_eq!(day(Lang::En, DEC_3_2026), "3 December 2026");
+        assert_eq!(day(Lang::Fr, 0), "1er janvier 1970");
+        assert_eq!(day(Lang::En, 0), "1 January 1970");
+    }
 }
