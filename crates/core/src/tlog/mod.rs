@@ -20,19 +20,18 @@ pub mod note;
 pub mod tiles;
 pub mod witness;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64ct::{Base64, Encoding as _};
 
 /// Encodes bytes in standard base64 with padding (RFC 4648 section 4), the encoding of every
 /// C2SP format.
 pub(crate) fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
-    STANDARD.encode(bytes)
+    Base64::encode_string(bytes.as_ref())
 }
 
 /// Decodes standard padded base64, refusing non-canonical trailing bits (one value, one text).
 pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = STANDARD.decode(text).ok()?;
-    (STANDARD.encode(&bytes) == text).then_some(bytes)
+    let bytes = Base64::decode_vec(text).ok()?;
+    (Base64::encode_string(&bytes) == text).then_some(bytes)
 }
 
 /// Parses a tree size as the C2SP formats write it: ASCII decimal, no sign, no leading zero
