@@ -200,6 +200,7 @@ fn header() -> Html {
                         { link(Route::Data, Text::NavData) }
                         { link(Route::Credentials, Text::NavCredentials) }
                         { link(Route::Consents, Text::NavConsents) }
+                        { link(Route::Studies, Text::StudiesTitle) }
                         { link(Route::Journal, Text::NavJournal) }
                         { link(Route::Settings, Text::NavSettings) }
                     </ul>

@@ -637,6 +637,8 @@ pub enum Text {
     MandatesTitle,
     /// Button opening the mandates section.
     MandatesOpen,
+    /// The studies page's title and its link in the navigation.
+    StudiesTitle,
     /// A consent given for me by my carer; `{name}` is the carer.
     ConsentActedBy,
     /// A consent I gave for a person; `{name}` is that person.
@@ -655,6 +657,12 @@ pub enum Text {
     PurposeRightsAccess,
     /// Journal purpose: a service's signed receipt for my request to erase my data now.
     PurposeRightsErasure,
+    /// Journal purpose: a rights request the service did not answer, kept with its date.
+    PurposeRightsUnanswered,
+    /// Journal purpose: the citizen declined a study.
+    PurposeStudyDeclined,
+    /// Journal purpose: an answer to a study kept to be sent again.
+    PurposeStudyWaiting,
     /// Journal purpose: the audit's state kept.
     PurposeAudit,
     /// Notice: an answer sent again was acknowledged.

@@ -30,6 +30,8 @@ pub enum Route {
     Request,
     /// My consents: given, withdrawn, expired.
     Consents,
+    /// The commune's studies (issue 18), drawn by the second wasm module.
+    Studies,
     /// A fragment that names no page.
     NotFound,
 }
@@ -49,6 +51,7 @@ impl Route {
             Route::Credentials => "#/credentials",
             Route::Request => "#/request",
             Route::Consents => "#/consents",
+            Route::Studies => "#/studies",
             Route::NotFound => "#/not-found",
         }
     }
@@ -69,6 +72,7 @@ impl Route {
             "/credentials" => Route::Credentials,
             "/request" => Route::Request,
             "/consents" => Route::Consents,
+            "/studies" => Route::Studies,
             _ => Route::NotFound,
         }
     }
@@ -84,6 +88,7 @@ impl Route {
                 | Route::Credentials
                 | Route::Request
                 | Route::Consents
+                | Route::Studies
         )
     }
 }
@@ -190,6 +195,7 @@ mod tests {
             Route::Credentials,
             Route::Request,
             Route::Consents,
+            Route::Studies,
         ] {
             assert_eq!(Route::parse(route.href()), route, "{}", route.href());
         }
@@ -203,6 +209,7 @@ mod tests {
         assert_eq!(Route::parse("#/home?x=1"), Route::Home);
         assert_eq!(Route::parse("#/nope"), Route::NotFound);
         assert!(Route::Data.needs_unlocked());
+        assert!(Route::Studies.needs_unlocked(), "the studies read the vault's credentials");
         assert!(!Route::Unlock.needs_unlocked());
     }
 

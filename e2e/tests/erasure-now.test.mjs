@@ -28,7 +28,7 @@ function query(db, sql) {
 async function openRights(page) {
   await page.getByRole("link", { name: "Consentements" }).first().click();
   await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
-  await page.getByRole("button", { name: "Mes procurations, mes droits, les études" }).click();
+  await page.getByRole("button", { name: "Mes procurations, mes droits" }).click();
   await page.getByRole("heading", { name: "Vos données chez les services" }).waitFor({ timeout: 20_000 });
 }
 

@@ -15,7 +15,7 @@ const SIZES = [
 ];
 // "rights": the consents page with its mandates and rights section open and an access answer shown
 // (drawn by the wallet's second module).
-const ROUTES = ["home", "request", "credentials", "consents", "rights", "data", "journal", "settings", "restore"];
+const ROUTES = ["home", "request", "credentials", "consents", "rights", "studies", "data", "journal", "settings", "restore"];
 
 /** How far the page is wider than the window, and the widest elements sticking out (for the message). */
 async function overflow(page) {
@@ -76,7 +76,7 @@ test("every page fits 360 and 320 pixel wide screens, in French and in English",
             await page.locator("#service-identity").waitFor({ timeout: 20_000 });
           } else if (route === "rights") {
             await page.goto(`${walletUrl}/#/consents`);
-            await page.getByRole("button", { name: /Mes procurations, mes droits, les études|My mandates, my rights, the studies/ }).click();
+            await page.getByRole("button", { name: /Mes procurations, mes droits|My mandates, my rights/ }).click();
             await page.getByRole("button", { name: /Demander mes données|Ask for my data/ }).first().click();
             await page.locator("#access-export").waitFor({ timeout: 20_000 });
           } else {

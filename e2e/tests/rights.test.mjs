@@ -9,7 +9,7 @@ import { launch, screenshot, watchErrors, createWallet, api, axe, receiveResiden
 async function openRights(page) {
   await page.getByRole("link", { name: "Consentements" }).first().click();
   await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
-  await page.getByRole("button", { name: "Mes procurations, mes droits, les études" }).click();
+  await page.getByRole("button", { name: "Mes procurations, mes droits" }).click();
   await page.getByRole("heading", { name: "Vos données chez les services" }).waitFor({ timeout: 20_000 });
 }
 

@@ -1,8 +1,8 @@
 // Public-interest statistics (issue 18): the guichet runs a canteen-attendance study's leader and
 // an independent helper (`souverain aggregator`) runs beside it, both set up by `souverain study
 // setup` with this test's own template. The citizen, holding a proof of residence, opens the
-// studies from the consents page, reads what would be computed and who aggregates, and contributes
-// an answer; the leader's file then holds one report and the token spent, never the answer. Twelve
+// Studies page (in the navigation, and linked from the consents page's section), reads what would
+// be computed and who aggregates, and contributes an answer; the leader's file then holds one report and the token spent, never the answer. Twelve
 // simulated neighbours add theirs (`souverain study simulate`); after the close the commune
 // aggregates with the helper, computes and signs the result, and states its use; the wallet shows
 // the published result by bucket and the commune's statement, both verified. axe finds nothing.
@@ -43,10 +43,13 @@ function query(db, sql) {
 }
 
 async function openStudies(page) {
+  // The consents page's section links to the studies page, which the navigation also names.
   await page.getByRole("link", { name: "Consentements" }).first().click();
   await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
-  await page.getByRole("button", { name: "Mes procurations, mes droits, les études" }).click();
-  await page.getByRole("button", { name: "Voir les études de la commune" }).click({ timeout: 20_000 });
+  await page.getByRole("button", { name: "Mes procurations, mes droits" }).click();
+  await page.getByRole("link", { name: "Voir les études de la commune" }).waitFor({ timeout: 20_000 });
+  await page.getByRole("navigation").getByRole("link", { name: "Études" }).click();
+  await page.getByRole("heading", { level: 1, name: "Études" }).waitFor();
   await page.getByText("La commune vous demande de contribuer").waitFor({ timeout: 20_000 });
 }
 

@@ -8,6 +8,7 @@ use yew::prelude::*;
 use super::{Heading, data_uses, failure_text};
 use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
+use crate::route::Route;
 use crate::services::audit::{self, AuditFailure};
 use crate::services::consent::{self, ConsentState, ConsentView, WithdrawError};
 use crate::services::platform::format_time;
@@ -20,9 +21,15 @@ pub fn consents() -> Html {
     let l = state.lang;
     let list = use_state(|| None::<Result<Vec<ConsentView>, Text>>);
     let error = use_state(|| None::<Text>);
+    let studies = state.page() == Route::Studies;
     {
-        let (list, session) = (list.clone(), state.session().cloned());
-        use_effect_with(state.revision, move |_| {
+        let (list, session, state) = (list.clone(), state.session().cloned(), state.clone());
+        // The studies are drawn once when their page opens, not again at each change of the vault
+        // (a contribution changes it, and its confirmation must stay on screen).
+        use_effect_with((if studies { 0 } else { state.revision }, studies), move |_| {
+            if studies {
+                return super::mandates::open_studies(&state);
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 if let Some(session) = session {
                     list.set(Some(consent::list(&session).await.map_err(|f| failure_text(&f))));
@@ -77,6 +84,9 @@ pub fn consents() -> Html {
             });
         })
     };
+    if studies {
+        return super::mandates::studies(&state);
+    }
     html! {
         <section class="page">
             <Heading text={l.t(Text::ConsentsTitle)} />

@@ -119,6 +119,9 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
         "acting-for" => Some(Text::PurposeActingFor),
         "rights-access" => Some(Text::PurposeRightsAccess),
         "rights-erasure" => Some(Text::PurposeRightsErasure),
+        "rights-access-unanswered" | "rights-erasure-unanswered" => Some(Text::PurposeRightsUnanswered),
+        "study-declined" => Some(Text::PurposeStudyDeclined),
+        "study-upload-pending" => Some(Text::PurposeStudyWaiting),
         _ => None,
     };
     known.map_or_else(|| purpose.to_owned(), |t| l.t(t).to_owned())
@@ -325,6 +328,29 @@ mod tests {
         assert_eq!(purpose("trust-list").as_deref(), Some("clé de la commune enregistrée"));
         let path = [PathSegment::Key("address".into()), PathSegment::Key("locality".into())];
         assert_eq!(claims_text(l, &path), "Adresse › Commune");
+    }
+
+    #[test]
+    fn every_purpose_the_second_module_writes_is_said_in_words() {
+        // The worker's journal purposes (crates/audit-worker: mandates, rights, studies).
+        for purpose in [
+            "trust-list",
+            "mandate-given",
+            "mandate-received",
+            "mandate-revoked",
+            "mandate-act",
+            "acting-for",
+            "rights-access",
+            "rights-erasure",
+            "rights-access-unanswered",
+            "rights-erasure-unanswered",
+            "study-declined",
+            "study-upload-pending",
+        ] {
+            for l in [Lang::Fr, Lang::En] {
+                assert_ne!(purpose_text(l, purpose), purpose, "{purpose} shown as written");
+            }
+        }
     }
 
     #[test]

@@ -61,6 +61,33 @@ pub fn section(state: &AppContext) -> Html {
             run(&state, "view", json!({ "prefill": prefill }));
         })
     };
+    html! {
+        <section class="mandates">
+            <h2>{ l.t(Text::MandatesTitle) }</h2>
+            <button type="button" class="button button-secondary" onclick={open}>{ l.t(Text::MandatesOpen) }</button>
+            { drawn(state) }
+        </section>
+    }
+}
+
+/// The studies page (issue 18), drawn by the worker as soon as it opens ([`open_studies`]).
+pub fn studies(state: &AppContext) -> Html {
+    html! {
+        <section class="page">
+            <super::Heading text={state.lang.t(Text::StudiesTitle)} />
+            { drawn(state) }
+        </section>
+    }
+}
+
+/// Has the worker draw the commune's studies into the container.
+pub fn open_studies(state: &AppContext) {
+    run(state, "study", json!({}));
+}
+
+/// The container the worker draws into; the submissions and clicks of what it drew go back to it
+/// (forms named `study…` as the studies' action).
+fn drawn(state: &AppContext) -> Html {
     let onsubmit = {
         let state = state.clone();
         Callback::from(move |event: SubmitEvent| {
@@ -89,11 +116,5 @@ pub fn section(state: &AppContext) -> Html {
             }
         })
     };
-    html! {
-        <section class="mandates">
-            <h2>{ l.t(Text::MandatesTitle) }</h2>
-            <button type="button" class="button button-secondary" onclick={open}>{ l.t(Text::MandatesOpen) }</button>
-            <div id="mandates-out" aria-live="polite" {onsubmit} {onclick}></div>
-        </section>
-    }
+    html! { <div id="mandates-out" aria-live="polite" {onsubmit} {onclick}></div> }
 }

@@ -40,6 +40,9 @@ fn page(route: Route) -> Html {
         Route::Credentials => html! { <credentials::Credentials /> },
         Route::Request => html! { <request::Request /> },
         Route::Consents => html! { <consents::Consents /> },
+        // The studies are drawn by the consents page's component: they share the worker's
+        // container, and a component of their own did not fit the first load (600 B).
+        Route::Studies => html! { <consents::Consents /> },
         Route::NotFound => html! { <not_found::NotFound /> },
     }
 }
@@ -58,6 +61,7 @@ pub fn title(route: Route) -> Text {
         Route::Credentials => Text::CredentialsTitle,
         Route::Request => Text::RequestTitle,
         Route::Consents => Text::ConsentsTitle,
+        Route::Studies => Text::StudiesTitle,
         Route::NotFound => Text::NotFoundTitle,
     }
 }

@@ -1013,10 +1013,9 @@ async fn page(
         }
         h.push_str("</ul>");
     }
-    // The commune's studies (issue 18) open from here: the first load has no page of their own
-    // (its budget), only this section, whose forms named `study…` it sends back as `study`.
+    // The commune's studies (issue 18) have their page; a link to it from here too.
     h.push_str(&format!(
-        r#"<h2>{}</h2><form id="study-open" class="study-open"><button type="submit" class="button">{}</button></form>"#,
+        r##"<h2>{}</h2><p><a class="button" href="#/studies">{}</a></p>"##,
         escape(crate::studies::heading(l)),
         escape(crate::studies::open_label(l))
     ));
