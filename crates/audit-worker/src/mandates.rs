@@ -644,6 +644,7 @@ async fn studies(ask: &Ask, r: &Records, net: &impl Net, date: &dyn Fn(i64) -> S
             return out;
         }
     };
+    studies::send_waiting(ask, &listed, net, &mut out).await;
     let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
     let chosen = listed.iter().find(|l| l.study.study().task_id == field("task"));
     let outcome = match (ask.action.as_str(), field("do").as_str(), chosen) {

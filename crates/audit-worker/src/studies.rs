@@ -75,8 +75,8 @@ pub enum StudyFailure {
     BadToken,
     /// The report could not be made.
     Report,
-    /// The leader refused the report (or could not be reached).
-    UploadRefused,
+    /// The report could not be sent once its token was given: it is kept to be sent again.
+    UploadKept,
 }
 
 /// The citizen's consent to a study, signed with the holder's key (`study-consent+jwt`) and kept
@@ -124,6 +124,8 @@ pub enum Answered {
     Contributed(i64),
     /// Declined at this time.
     Declined(i64),
+    /// Answered at this time, the report kept to be sent again (the leader was not reached).
+    Waiting(i64),
 }
 
 /// The studies answered, by task id, from the `access-study-…` records and those `out` writes.
@@ -139,6 +141,7 @@ pub fn answered(ask: &Ask, out: &MandatesAnswer) -> Vec<(String, Answered)> {
             let done = match record.get("decision")?.as_str()? {
                 "contributed" => Answered::Contributed(at),
                 "declined" => Answered::Declined(at),
+                WAITING => Answered::Waiting(at),
                 _ => return None,
             };
             Some((task, done))
@@ -292,22 +295,72 @@ pub async fn contribute_signed(
     let token = request.finalize(&s.token_key, &signature).map_err(|_| StudyFailure::BadToken)?;
     let report = souverain_stats::report::make_report(&study, &measurement, ask.now, &mut rand_core::OsRng)
         .map_err(|_| StudyFailure::Report)?;
+    let token = token.encode();
+    if upload(s, net, &token, &report).await.is_err() {
+        // The leader gave this credential its one token: lost with the report, the citizen could
+        // never answer again. Both are kept (the report is the two sealed shares, not the answer)
+        // and sent again each time the studies are opened, while the study is open.
+        out.writes.push(Write {
+            id: format!("{STUDY}{}", s.task_id),
+            kind: "setting",
+            data: json!({"task_id": s.task_id, "study": study.compact(), "decision": WAITING, "at": ask.now,
+                         "consent": consent, "token": token, "report": souverain_core::b64::encode(&report)})
+            .to_string(),
+            journal: "data_change",
+            counterpart: s.iss.clone(),
+            purpose: "study-upload-pending".into(),
+            claims: vec![],
+        });
+        return Err(StudyFailure::UploadKept);
+    }
+    out.writes.push(contributed(ask.lang, &study, consent, ask.now));
+    Ok(s.task_id.clone())
+}
+
+/// The decision of a contribution whose report waits to be sent again.
+const WAITING: &str = "upload_pending";
+
+/// Sends a report with its contribution token.
+async fn upload(s: &souverain_stats::study::Study, net: &impl Net, token: &str, report: &[u8]) -> Result<(), String> {
     let url = format!("{}tasks/{}/reports", s.leader.url, s.task_id);
-    let headers = [("content-type", "application/dap-report"), ("souverain-contribution-token", &token.encode())];
-    net.put(&url, &headers, &report).await.map_err(|_| StudyFailure::UploadRefused)?;
-    let pick = |t: &LocalizedText| if ask.lang == Lang::En { t.en.clone() } else { t.fr.clone() };
-    out.writes.push(Write {
+    let headers = [("content-type", "application/dap-report"), ("souverain-contribution-token", token)];
+    net.put(&url, &headers, report).await
+}
+
+/// The study kept as answered (with the consent) and journaled as a disclosure without values:
+/// which data the answer came from, to whom its two shares went.
+fn contributed(lang: Lang, study: &VerifiedStudy, consent: &str, at: i64) -> Write {
+    let s = study.study();
+    let pick = |t: &LocalizedText| if lang == Lang::En { t.en.clone() } else { t.fr.clone() };
+    Write {
         id: format!("{STUDY}{}", s.task_id),
         kind: "setting",
-        data: json!({"task_id": s.task_id, "study": study.compact(), "decision": "contributed", "at": ask.now,
+        data: json!({"task_id": s.task_id, "study": study.compact(), "decision": "contributed", "at": at,
                      "consent": consent})
         .to_string(),
         journal: "disclosure",
         counterpart: format!("{} + {}", pick(&s.leader.name), pick(&s.helper.name)),
         purpose: s.purpose.dpv.clone(),
         claims: pointers(&s.computed_from),
+    }
+}
+
+/// Sends again the reports kept when the leader could not be reached, for the listed studies still
+/// open; each one the leader now takes is kept as contributed. One that fails again stays kept.
+pub async fn send_waiting(ask: &Ask, listed: &[Listed], net: &impl Net, out: &mut MandatesAnswer) {
+    let waiting = ask.records.iter().filter(|(kind, id, r)| {
+        kind == "setting" && id.starts_with(STUDY) && r.get("decision").and_then(Value::as_str) == Some(WAITING)
     });
-    Ok(s.task_id.clone())
+    for (_, _, record) in waiting {
+        let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or_default();
+        let Some(l) = listed.iter().find(|l| l.study.study().task_id == text("task_id")) else { continue };
+        let Ok(report) = souverain_core::b64::decode(text("report")) else { continue };
+        if !l.study.is_open(ask.now) || upload(l.study.study(), net, text("token"), &report).await.is_err() {
+            continue;
+        }
+        let at = record.get("at").and_then(Value::as_i64).unwrap_or(ask.now);
+        out.writes.push(contributed(ask.lang, &l.study, text("consent"), at));
+    }
 }
 
 /// The claims a study reads, as the journal names them (JSON pointers).
@@ -435,6 +488,22 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "waiting" => "Result not published yet.",
         "decision" if fr => "Ce que la commune en a fait (déclaration signée, vérifiée)",
         "decision" => "What the commune did with it (signed statement, verified)",
+        "answered" if fr => "Vous avez répondu le",
+        "answered" => "You answered on",
+        "upload_waiting" if fr => {
+            "Votre réponse n'a pas encore pu être envoyée : elle est gardée dans votre portefeuille, chiffrée pour les deux organismes, et envoyée de nouveau à chaque ouverture de cette page."
+        }
+        "upload_waiting" => {
+            "Your answer could not be sent yet: it is kept in your wallet, encrypted for the two bodies, and sent again each time you open this page."
+        }
+        "upload_closed" if fr => "Elle n'a pas pu être envoyée avant la clôture de l'étude.",
+        "upload_closed" => "It could not be sent before the study closed.",
+        "kept" if fr => {
+            "Votre réponse n'a pas pu être envoyée (organisme injoignable). Elle est gardée, chiffrée, et sera envoyée de nouveau à la prochaine ouverture des études."
+        }
+        "kept" => {
+            "Your answer could not be sent (the body could not be reached). It is kept, encrypted, and will be sent again the next time you open the studies."
+        }
         "thanks" if fr => "Merci : votre contribution a été envoyée.",
         "thanks" => "Thank you: your contribution was sent.",
         "declined_notice" if fr => "C'est noté : cette étude ne vous sera plus proposée.",
@@ -499,7 +568,7 @@ pub fn failure_text(lang: Lang, failure: &StudyFailure) -> String {
         StudyFailure::TokenRefused => t("token_refused"),
         StudyFailure::BadToken => t("bad_token"),
         StudyFailure::Report => t("report"),
-        StudyFailure::UploadRefused => t("upload"),
+        StudyFailure::UploadKept => t("kept"),
     }
 }
 
@@ -576,7 +645,8 @@ pub fn page(
             ask,
             n,
             l,
-            done.iter().find(|(task, _)| *task == l.study.study().task_id).map(|d| &d.1),
+            // The latest decision: this answer's writes come after the records kept.
+            done.iter().rev().find(|(task, _)| *task == l.study.study().task_id).map(|d| &d.1),
             date,
         ));
     }
@@ -645,6 +715,15 @@ fn study_card(ask: &Ask, n: usize, l: &Listed, done: Option<&Answered>, date: &d
         }
         Some(Answered::Declined(at)) => {
             h.push_str(&format!(r#"<p class="study-state">{} {}</p>"#, t("declined"), escape(&date(*at))));
+        }
+        Some(Answered::Waiting(at)) => {
+            let state = if l.study.is_open(ask.now) { "upload_waiting" } else { "upload_closed" };
+            h.push_str(&format!(
+                r#"<p class="study-state">{} {}. {}</p>"#,
+                t("answered"),
+                escape(&date(*at)),
+                t(state)
+            ));
         }
         None if !l.study.is_open(ask.now) => h.push_str(&format!(r#"<p class="study-state">{}</p>"#, t("not_open"))),
         None => h.push_str(&forms(lang, n, l)),

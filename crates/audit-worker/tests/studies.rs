@@ -56,6 +56,8 @@ struct Guichet {
     tokens_given: RefCell<Vec<(String, Vec<u8>)>>,
     /// The reports uploaded, with their headers.
     reports: RefCell<Vec<Uploaded>>,
+    /// How many of the next uploads find the leader unreachable.
+    unreachable_uploads: std::cell::Cell<u32>,
 }
 
 impl Net for Guichet {
@@ -84,6 +86,10 @@ impl Net for Guichet {
         Ok(json!({"blind_signature": souverain_core::b64::encode(signature)}).to_string().into_bytes())
     }
     async fn put(&self, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<(), String> {
+        if self.unreachable_uploads.get() > 0 {
+            self.unreachable_uploads.set(self.unreachable_uploads.get() - 1);
+            return Err(format!("{url}: unreachable"));
+        }
         let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         self.reports.borrow_mut().push((url.to_owned(), headers, body.to_vec()));
         Ok(())
@@ -145,6 +151,7 @@ impl Guichet {
             files: RefCell::default(),
             tokens_given: RefCell::default(),
             reports: RefCell::default(),
+            unreachable_uploads: std::cell::Cell::new(0),
         };
         g.publish(None, None);
         let digest = UnverifiedStudy::parse(&study(&g).sign(&g.commune).unwrap()).verify(&g.commune.public_key());
@@ -411,4 +418,70 @@ fn a_study_the_trust_list_does_not_name_is_neither_shown_nor_answered() {
         assert!(refused.sign.is_empty() && refused.writes.is_empty(), "nothing signed or kept");
         assert!(refused.html.contains("pas publiée par la commune"), "{}", refused.html);
     }
+}
+
+#[test]
+fn a_report_the_leader_did_not_receive_is_kept_and_sent_again_with_its_token() {
+    let (g, holder, mut records) = setup();
+    let task = souverain_core::b64::encode(TASK);
+    let view = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
+    keep(&mut records, &view);
+    let first = run(answer(
+        &ask(&holder, &records, "study", &[("task", &task), ("do", "contribute"), ("choice", "4")]),
+        &g,
+        &date,
+    ));
+    let mut second = ask(&holder, &records, "study_signed", &[]);
+    second.signatures = first.sign.iter().map(|s| sign_own(&holder, s.typ, &s.payload).unwrap()).collect();
+    second.next = first.next.clone();
+    // The token is given, then the leader cannot be reached: the report is kept with its token.
+    g.unreachable_uploads.set(1);
+    let lost = run(answer(&second, &g, &date));
+    assert!(g.reports.borrow().is_empty() && g.tokens_given.borrow().len() == 1);
+    assert!(lost.html.contains("gardée, chiffrée, et sera envoyée de nouveau"), "{}", lost.html);
+    let write = lost.writes.iter().find(|w| w.id == format!("access-study-{task}")).expect("kept");
+    assert_eq!((write.journal, write.purpose.as_str()), ("data_change", "study-upload-pending"));
+    let kept: Value = serde_json::from_str(&write.data).unwrap();
+    assert_eq!(kept["decision"], "upload_pending");
+    assert!(kept.get("choice").is_none() && !write.data.contains("\"4\""), "the answer is not kept in clear");
+    keep(&mut records, &lost);
+    // Shown as answered, waiting; no second contribution is offered.
+    let waiting = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
+    assert_eq!(g.reports.borrow().len(), 1, "sent again at the next opening");
+    assert!(waiting.html.contains("Vous avez contribué le t"), "{}", waiting.html);
+    let (_, headers, body) = g.reports.borrow()[0].clone();
+    let token = headers.iter().find(|(n, _)| n == "souverain-contribution-token").unwrap().1.clone();
+    assert_eq!(token, kept["token"].as_str().unwrap(), "the token the leader gave, kept");
+    assert_eq!(souverain_core::b64::encode(&body), kept["report"].as_str().unwrap(), "the same report");
+    let sent = waiting.writes.iter().find(|w| w.id == format!("access-study-{task}")).expect("now contributed");
+    assert_eq!(sent.journal, "disclosure");
+    let sent: Value = serde_json::from_str(&sent.data).unwrap();
+    assert_eq!((sent["decision"].as_str(), &sent["consent"]), (Some("contributed"), &kept["consent"]));
+    assert!(sent.get("token").is_none() && sent.get("report").is_none(), "nothing kept once sent");
+}
+
+#[test]
+fn a_kept_report_is_not_sent_after_the_close_and_says_so() {
+    let (g, holder, mut records) = setup();
+    let task = souverain_core::b64::encode(TASK);
+    records.push((
+        "setting".into(),
+        format!("access-study-{task}"),
+        json!({"task_id": task, "decision": "upload_pending", "at": NOW, "consent": "c", "token": "t", "report": "AAAA"}),
+    ));
+    let open = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
+    assert_eq!(g.reports.borrow().len(), 1, "sent again while open");
+    assert!(open.writes.iter().any(|w| w.id.starts_with("access-study-")));
+    let mut closed = ask(&holder, &records, "study", &[]);
+    closed.now = CLOSES + 1;
+    g.unreachable_uploads.set(0);
+    let after = run(answer(&closed, &g, &date));
+    assert_eq!(g.reports.borrow().len(), 1, "not after the close");
+    assert!(after.writes.iter().all(|w| !w.id.starts_with("access-study-")));
+    assert!(after.html.contains("avant la clôture"), "{}", after.html);
+    // While open and unreachable again: still kept, said so.
+    g.unreachable_uploads.set(1);
+    let again = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
+    assert!(again.writes.iter().all(|w| !w.id.starts_with("access-study-")));
+    assert!(again.html.contains("envoyée de nouveau à chaque ouverture"), "{}", again.html);
 }
