@@ -694,6 +694,11 @@ async fn commune_studies(
         .and_then(|w| serde_json::from_str::<Value>(&w.data).ok()?.get("did")?.as_str().map(str::to_owned));
     let did = r.commune.clone().or(pinned_now).ok_or(StudyFailure::NoTrustList)?;
     let key = PublicKey::from_did(&did).map_err(|_| StudyFailure::NoTrustList)?;
+    // A commune whose list names no study runs none: nothing to ask its guichet (which has no
+    // leader to answer), and nothing went wrong.
+    if named.is_empty() {
+        return Ok((Vec::new(), key));
+    }
     let body =
         net.get(&format!("{origin}{}", crate::studies::STUDIES_PATH)).await.map_err(|_| StudyFailure::Unreachable)?;
     Ok((crate::studies::read_list(&body, &key, &named)?, key))

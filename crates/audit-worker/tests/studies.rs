@@ -408,6 +408,12 @@ fn a_study_the_trust_list_does_not_name_is_neither_shown_nor_answered() {
     let listed = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
     assert!(listed.html.contains("study-contribute-0"), "named by the list: offered");
     keep(&mut records, &listed);
+    // A list naming no study: none is in progress, and the leader is not even asked.
+    g.list_in_trust_list(&[]);
+    g.files.borrow_mut().remove(&format!("{GUICHET}/dap/studies"));
+    let none = run(answer(&ask(&holder, &records, "study", &[]), &g, &date));
+    assert!(none.html.contains("Aucune étude en cours") && !none.html.contains("pas pu être lues"), "{}", none.html);
+    g.publish(None, None);
     // The commune withdraws it from its signed list (the leader still serves it), or names another.
     for named in [&[][..], &["c29tZXRoaW5nIGVsc2U"][..]] {
         g.list_in_trust_list(named);
