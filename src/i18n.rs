@@ -663,6 +663,10 @@ pub enum Text {
     PurposeStudyDeclined,
     /// Journal purpose: an answer to a study kept to be sent again.
     PurposeStudyWaiting,
+    /// Journal purpose: the citizen declined a service's request.
+    PurposeRequestDeclined,
+    /// Journal purpose: a service's request the wallet could not verify.
+    PurposeRequestFailed,
     /// Journal purpose: the audit's state kept.
     PurposeAudit,
     /// Notice: an answer sent again was acknowledged.

@@ -48,7 +48,11 @@ async function forgedRequest(keyFile, change) {
     const walletLink = new URL(walletUrl + "/");
     walletLink.searchParams.set("client_id", created.client_id);
     walletLink.searchParams.set("request_uri", requestUri);
-    return { id: real.id, requestUri, link: walletLink.toString(), jwt: created.request_object };
+    const genuine = new URL(walletUrl + "/");
+    genuine.searchParams.set("client_id", link.searchParams.get("client_id"));
+    genuine.searchParams.set("request_uri", requestUri);
+    // `link` names the forger's key; `spoofing` names the canteen's, whose signature this is not.
+    return { id: real.id, requestUri, link: walletLink.toString(), spoofing: genuine.toString(), jwt: created.request_object };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -120,16 +124,29 @@ test("a request from a service the commune does not list is flagged, and declini
     assert.equal((await api("GET", `/api/agent/requests/${forged.id}`)).state, "pending");
     await page.getByRole("link", { name: "Accueil" }).first().click();
     await page.getByText("Aucune demande en attente.").waitFor();
-    // The wallet's bookkeeping of the request (received, then closed) stays in the signed chain,
-    // which counts it, but is not listed as something the citizen did (issue 21).
+    // The wallet's bookkeeping of the request (received) stays in the signed chain, which counts
+    // it, but is not listed as something the citizen did (issue 21); the refusal is (issue 20: the
+    // journal records refused presentations, with who asked).
     await page.getByRole("link", { name: "Journal" }).first().click();
     await page.locator("#chain-status").waitFor();
     const changes = page.locator('.timeline-entry[data-kind="data_change"]');
     assert.equal(await changes.filter({ hasText: "demande reçue, en attente de votre réponse" }).count(), 0);
-    assert.equal(await changes.filter({ hasText: "demande close (acceptée ou refusée)" }).count(), 0);
+    assert.equal(await changes.filter({ hasText: "demande déclinée par vous : rien n'a été envoyé" }).count(), 1);
     const chained = Number((await page.locator("#chain-status").textContent()).match(/(\d+) entrées/)[1]);
     const listed = await page.locator(".timeline-entry").count();
-    assert.ok(chained >= listed + 2, `${chained} entries in the chain, ${listed} listed`);
+    assert.ok(chained >= listed + 1, `${chained} entries in the chain, ${listed} listed`);
+
+    // A request that names the canteen but is signed by another key: nothing of it is shown, and
+    // the journal records the failed presentation.
+    await page.goto(forged.spoofing);
+    await unlock(page);
+    await page.getByText("La signature de la demande n'est pas valide").first().waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator("#service-identity").count(), 0);
+    await page.getByRole("link", { name: "Journal" }).first().click();
+    await page.locator("#chain-status").waitFor();
+    const failed = changes.filter({ hasText: "demande rejetée par votre portefeuille" });
+    await failed.first().waitFor();
+    assert.equal(await failed.count(), 1);
     assert.match(await page.locator("#chain-status").textContent(), /Journal vérifié/);
     assert.deepEqual(errors, []);
   } finally {

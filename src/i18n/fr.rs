@@ -163,7 +163,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposePersonalData => "vos données personnelles",
         Text::PurposeSettings => "réglages",
         Text::PurposePendingRequest => "demande reçue, en attente de votre réponse",
-        Text::PurposeRequestClosed => "demande close (acceptée ou refusée)",
+        Text::PurposeRequestClosed => "demande close : réponse donnée",
         Text::PurposeRequestExpired => "demande expirée sans réponse",
         Text::PurposeTrustList => "clé de la commune enregistrée",
         Text::PurposeAudit => "journal de la commune vérifié",
@@ -367,6 +367,10 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeRightsUnanswered => "Demande RGPD restée sans réponse : gardée avec sa date",
         Text::PurposeStudyDeclined => "Étude déclinée",
         Text::PurposeStudyWaiting => "Réponse à une étude gardée, à renvoyer",
+        Text::PurposeRequestDeclined => "demande déclinée par vous : rien n'a été envoyé",
+        Text::PurposeRequestFailed => {
+            "demande rejetée par votre portefeuille (invalide ou mal signée) : rien n'a été envoyé"
+        }
         Text::DeliveredNotice => "Réponse reçue par le service, reçu signé vérifié.",
         Text::RefusedNotice => "Une réponse a été refusée par le service.",
         Text::PurposeConsentRefused => "réponse refusée par le service",

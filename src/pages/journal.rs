@@ -121,6 +121,8 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
         "rights-erasure" => Some(Text::PurposeRightsErasure),
         "rights-access-unanswered" | "rights-erasure-unanswered" => Some(Text::PurposeRightsUnanswered),
         "study-declined" => Some(Text::PurposeStudyDeclined),
+        "request-declined" => Some(Text::PurposeRequestDeclined),
+        "request-failed" => Some(Text::PurposeRequestFailed),
         "study-upload-pending" => Some(Text::PurposeStudyWaiting),
         _ => None,
     };
@@ -359,6 +361,13 @@ mod tests {
             assert!(bookkeeping(JournalKind::DataChange, Some(purpose)));
         }
         assert!(!bookkeeping(JournalKind::DataChange, Some("personal-data")));
+        // A request declined by the citizen, or one the wallet could not fetch or verify, is a
+        // presentation's outcome: listed, in words.
+        for outcome in ["request-declined", "request-failed"] {
+            assert!(!bookkeeping(JournalKind::DataChange, Some(outcome)));
+            assert_ne!(purpose_text(Lang::Fr, outcome), outcome);
+            assert_ne!(purpose_text(Lang::En, outcome), outcome);
+        }
         assert!(!bookkeeping(JournalKind::Disclosure, Some("pending-request")));
     }
 

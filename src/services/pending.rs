@@ -67,7 +67,7 @@ impl PendingRequest {
     }
 }
 
-fn journal(kind_of_change: &str, client_id: &str) -> EntryDraft {
+pub(crate) fn journal(kind_of_change: &str, client_id: &str) -> EntryDraft {
     EntryDraft {
         time: now_unix(),
         kind: JournalKind::DataChange,
@@ -109,11 +109,12 @@ pub async fn remember(session: &Session, prepared: &Prepared, request_uri: &str)
     session.put(record, draft).await
 }
 
-/// Forgets the request at `request_uri` (answered or declined).
-pub async fn forget(session: &Session, request_uri: &str, client_id: &str) -> Result<(), VaultFailure> {
+/// Forgets the request at `request_uri`, journaled as `outcome` (`request-answered`, or
+/// `request-declined`, which the journal shows: a refusal is a presentation's outcome too).
+pub async fn forget(session: &Session, request_uri: &str, client_id: &str, outcome: &str) -> Result<(), VaultFailure> {
     vault_free(session).await;
     for id in ids_where(session, |label| label == request_uri)? {
-        delete(session, id, journal("request-answered", client_id)).await?;
+        delete(session, id, journal(outcome, client_id)).await?;
     }
     Ok(())
 }

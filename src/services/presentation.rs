@@ -239,13 +239,23 @@ fn judge(request: &VerifiedRequest, list: &ListState) -> Judgement {
 pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentError> {
     let url = AuthorizationRequestUrl::parse(link.trim()).map_err(|_| PresentError::BadRequest)?;
     let answer = net::send(&url.request_uri, None, &[]).await?;
-    let request = UnverifiedRequest::parse(answer.body.trim()).map_err(|_| PresentError::BadRequest)?;
     let now = now_unix();
     // Verified first: nothing of a request that does not verify is shown, matched or pinned.
-    let request = request.verify(&url.client_id, now).map_err(|e| match e {
-        RequestError::Expired { .. } => PresentError::BadRequest,
-        _ => PresentError::BadSignature,
-    })?;
+    let checked = UnverifiedRequest::parse(answer.body.trim()).map_err(|_| PresentError::BadRequest).and_then(|r| {
+        r.verify(&url.client_id, now).map_err(|e| match e {
+            RequestError::Expired { .. } => PresentError::BadRequest,
+            _ => PresentError::BadSignature,
+        })
+    });
+    let request = match checked {
+        Ok(request) => request,
+        Err(e) => {
+            // A failed presentation is journaled too (the EU wallet's dashboard): who the link
+            // named, nothing of what its request said.
+            let _ = session.note(pending::journal("request-failed", &url.client_id)).await;
+            return Err(e);
+        }
+    };
     let origin = souverain_core::trust_list::origin(&url.request_uri).unwrap_or_default();
     let mut pinned_now = None;
     let list = match net::send(&format!("{origin}/.well-known/souverain-trust-list"), None, &[]).await {
@@ -345,7 +355,7 @@ pub async fn prepare(session: &Session, link: &str) -> Result<Prepared, PresentE
 
 /// The citizen declined: nothing is sent, the request is no longer pending.
 pub async fn decline(session: &Session, prepared: &Prepared) -> Result<(), VaultFailure> {
-    pending::forget(session, &prepared.request_uri, &prepared.url_client_id).await
+    pending::forget(session, &prepared.request_uri, &prepared.url_client_id, "request-declined").await
 }
 
 /// A JSON pointer as journal path segments (RFC 6901 unescaping).
@@ -483,7 +493,7 @@ pub async fn approve(
     };
     // Answered: the consent is listed from now on, the request no longer waits. A failure to
     // clear the entry only leaves it listed until it expires.
-    let _ = pending::forget(session, &prepared.request_uri, &prepared.url_client_id).await;
+    let _ = pending::forget(session, &prepared.request_uri, &prepared.url_client_id, "request-answered").await;
     let given = consent::deliver(session, &id, record).await.map_err(|e| match e {
         DeliveryError::Unanswered(e) => PresentError::Network(e),
         DeliveryError::Refused(status) => PresentError::Network(NetError::Status(status)),

@@ -216,6 +216,15 @@ impl Session {
         .await
     }
 
+    /// Journals `draft` alone: what happened without a record changing (a failed request).
+    pub(crate) async fn note(&self, draft: EntryDraft) -> Result<(), VaultFailure> {
+        self.with(|mut vault| async move {
+            let r = vault.append_journal(draft, &mut OsRng).await.map(|_| ());
+            (vault, r)
+        })
+        .await
+    }
+
     /// Deletes record `id` and journals `draft` (shared, like [`Session::put`]).
     pub(crate) async fn delete(&self, id: &str, draft: EntryDraft) -> Result<(), VaultFailure> {
         self.with(|mut vault| async move {
