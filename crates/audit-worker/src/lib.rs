@@ -45,7 +45,7 @@ use souverain_core::tlog::cosignature::{CosignatureVerifier, CosignedCheckpoint,
 use souverain_core::tlog::merkle::{Frontier, Hash, leaf_hash};
 use souverain_core::tlog::note::Ed25519Verifier;
 use souverain_core::tlog::tiles::{TILE_WIDTH, bundles_to_publish, decode_bundle};
-use souverain_core::trust_list::{TRUST_LIST_TYP, UnverifiedTrustList, VerifiedTrustList};
+use souverain_core::trust_list::{UnverifiedTrustList, VerifiedTrustList};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use text::{Lang, Said};
@@ -553,8 +553,9 @@ pub fn render(lang: Lang, report: &mut AuditReport, grants: &[GrantInput], date:
 /// verified payload for the members core's list does not know (`data_use_log`, `studies`).
 pub(crate) fn verified_trust_list(text: &str, commune: &PublicKey, now: i64) -> Option<(VerifiedTrustList, Value)> {
     let list = UnverifiedTrustList::parse(text.trim()).ok()?.verify(commune, now).ok()?;
-    let jws = UnverifiedJws::parse(text.trim()).and_then(|jws| jws.verify(commune, TRUST_LIST_TYP)).ok()?;
-    Some((list, serde_json::from_slice(jws.payload()).ok()?))
+    // The payload of the very text just verified: its signature need not be checked twice.
+    let payload = UnverifiedJws::parse(text.trim()).ok()?;
+    Some((list, serde_json::from_slice(payload.payload_unverified()).ok()?))
 }
 
 /// The log's member of the trust list.

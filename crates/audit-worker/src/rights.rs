@@ -40,6 +40,7 @@
 //!   card: sent on, due by (+1 month) ─▶ after that date: CNIL link, details to copy, signed request
 //! ```
 
+use chrono::{DateTime, Datelike as _, Months};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use souverain_core::consent::Grant;
@@ -688,48 +689,10 @@ fn unanswered_panel(ask: &Ask, n: usize, service: &str, right: Right, p: &Pendin
 /// day when it has fewer days (31 January → 28 or 29 February). GDPR art. 12(3): "within one month
 /// of receipt", which the service may extend by two months if it says so within the first.
 pub fn answer_due(sent: i64) -> i64 {
-    let (days, seconds) = (sent.div_euclid(DAY), sent.rem_euclid(DAY));
-    let (year, month, d) = civil(days);
-    let (year, month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
-    days_from_civil(year, month, d.min(month_days(year, month))).saturating_mul(DAY).saturating_add(seconds)
-}
-
-/// Seconds in a day (UTC has no others here).
-const DAY: i64 = 86_400;
-
-/// The civil date `(year, month 1-12, day 1-31)` of `days` since 1970-01-01 (H. Hinnant's
-/// algorithm, proleptic Gregorian).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe.saturating_add(era.saturating_mul(400));
-    (if month <= 2 { year.saturating_add(1) } else { year }, month, day)
-}
-
-/// Days since 1970-01-01 of a civil date (the inverse of [`civil`]).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year.saturating_sub(1) } else { year };
-    let (era, yoe) = (year.div_euclid(400), year.rem_euclid(400));
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era.saturating_mul(146_097).saturating_add(doe - 719_468)
-}
-
-/// Days in `month` of `year`.
-fn month_days(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    // chrono adds calendar months as the article counts them, clamping to the month's last day;
+    // a time it cannot represent (thousands of years away) stays as it is.
+    let later = DateTime::from_timestamp(sent, 0).and_then(|at| at.checked_add_months(Months::new(1)));
+    later.map_or(sent, |at| at.timestamp())
 }
 
 /// A day in words, UTC: "3 décembre 2026" ("1er" for the first), "3 December 2026".
@@ -762,9 +725,10 @@ fn day(lang: Lang, unix: i64) -> String {
         "November",
         "December",
     ];
-    let (year, month, d) = civil(unix.div_euclid(DAY));
+    let Some(at) = DateTime::from_timestamp(unix, 0) else { return unix.to_string() };
+    let (year, d) = (at.year(), at.day());
     let names = if lang == Lang::Fr { FR } else { EN };
-    let name = usize::try_from(month - 1).ok().and_then(|m| names.get(m)).copied().unwrap_or_default();
+    let name = usize::try_from(at.month0()).ok().and_then(|m| names.get(m)).copied().unwrap_or_default();
     match lang {
         Lang::Fr if d == 1 => format!("1er {name} {year}"),
         _ => format!("{d} {name} {year}"),
