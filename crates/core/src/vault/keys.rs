@@ -1,4 +1,4 @@
-//! The vault key, its two wraps (passphrase and recovery key) and the vault header.
+//! The vault key, its wraps (passphrase, recovery key and any passkeys) and the vault header.
 
 use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
@@ -8,6 +8,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use super::crypto::{self, Canonical, NONCE_LEN, b64_array};
 use super::kdf::{self, KdfError, KdfParams, SALT_LEN};
 use super::recovery::RecoveryKey;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 use crate::json::{FromJson, JsonError, Members};
 
 /// The header's `format` value.
@@ -74,6 +76,7 @@ impl VaultKey {
 enum WrapKind {
     Passphrase,
     Recovery,
+    Passkey,
 }
 
 impl WrapKind {
@@ -81,6 +84,7 @@ impl WrapKind {
         match self {
             WrapKind::Passphrase => "passphrase",
             WrapKind::Recovery => "recovery",
+            WrapKind::Passkey => "passkey",
         }
     }
 }
@@ -165,6 +169,94 @@ pub struct VaultHeader {
     kdf: StoredKdf,
     passphrase_wrap: WrappedKey,
     recovery_wrap: WrappedKey,
+    /// Absent when empty, so that a header without passkeys is written exactly as before them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    passkeys: Vec<PasskeyWrap>,
+}
+
+/// How many passkeys a vault keeps: enough for every device of a household member, few enough
+/// that the unlock prompt stays short.
+pub const MAX_PASSKEYS: usize = 10;
+/// The longest passkey label, in characters.
+pub const MAX_PASSKEY_LABEL: usize = 64;
+/// WebAuthn's bound on a credential id, in bytes.
+const MAX_CREDENTIAL_ID: usize = 1023;
+
+/// What a passkey's PRF extension (WebAuthn Level 3 `prf`) gives for the wrap's salt: the secret a
+/// passkey unlocks the vault with. No `Debug`; wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct PrfOutput([u8; 32]);
+
+impl PrfOutput {
+    /// The PRF's first output; anything but 32 bytes is refused.
+    pub fn from_slice(bytes: &[u8]) -> Option<PrfOutput> {
+        <[u8; 32]>::try_from(bytes).ok().map(PrfOutput)
+    }
+
+    /// The key-encryption key: the PRF output is already uniformly random (HMAC-SHA-256 inside the
+    /// authenticator), so a hash with a domain label suffices, as for the recovery key.
+    fn kek(&self) -> Zeroizing<[u8; 32]> {
+        let digest = Sha256::new().chain_update(b"souverain.passkey-kek.v1").chain_update(self.0).finalize();
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&digest);
+        out
+    }
+}
+
+/// A passkey registered to unlock the vault: its WebAuthn credential id, the name the citizen gave
+/// it, when, the PRF salt the wallet evaluates it with, and the vault key wrapped under its output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasskeyWrap {
+    /// The credential id as unpadded base64url, as WebAuthn's `rawId` is sent back.
+    credential_id: String,
+    label: String,
+    created_at: i64,
+    #[serde(with = "b64_array")]
+    prf_salt: [u8; 32],
+    wrap: WrappedKey,
+}
+
+impl PasskeyWrap {
+    /// The WebAuthn credential id (unpadded base64url).
+    pub fn credential_id(&self) -> &str {
+        &self.credential_id
+    }
+
+    /// The name the citizen gave the passkey.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// When it was registered, Unix seconds.
+    pub fn created_at(&self) -> i64 {
+        self.created_at
+    }
+
+    /// The salt to evaluate the passkey's PRF with (`prf.eval.first`).
+    pub fn prf_salt(&self) -> &[u8; 32] {
+        &self.prf_salt
+    }
+}
+
+/// A passkey to register: what the browser returned for it.
+pub struct NewPasskey<'a> {
+    /// The credential id (unpadded base64url).
+    pub credential_id: &'a str,
+    /// The citizen's name for it ("Téléphone", "Clé USB").
+    pub label: &'a str,
+    /// The salt its PRF was evaluated with: from [`new_prf_salt`].
+    pub prf_salt: [u8; 32],
+    /// The PRF output for that salt.
+    pub prf: &'a PrfOutput,
+    /// Now, Unix seconds.
+    pub now: i64,
+}
+
+/// A fresh random PRF salt for a passkey about to be registered.
+pub fn new_prf_salt(rng: &mut (impl RngCore + CryptoRng)) -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    rng.fill_bytes(&mut salt);
+    salt
 }
 
 /// Key and header errors.
@@ -195,6 +287,21 @@ pub enum VaultError {
     /// Encryption failed (only possible for inputs beyond the cipher's limits).
     #[error("encryption failed")]
     Encryption,
+    /// No registered passkey has this credential id, or its PRF output does not unwrap the key.
+    #[error("this passkey does not unlock this vault")]
+    WrongPasskey,
+    /// The passkey is already registered.
+    #[error("this passkey is already registered")]
+    PasskeyKnown,
+    /// [`MAX_PASSKEYS`] are registered already.
+    #[error("too many passkeys")]
+    TooManyPasskeys,
+    /// The label is empty or longer than [`MAX_PASSKEY_LABEL`] characters.
+    #[error("a passkey's name must have 1 to 64 characters")]
+    BadPasskeyLabel,
+    /// The credential id is not base64url of 1 to 1023 bytes.
+    #[error("malformed passkey credential id")]
+    BadCredentialId,
 }
 
 /// What [`create_vault`] returns: the header to store, the open key and the recovery key to show
@@ -209,14 +316,28 @@ pub struct NewVault {
 }
 
 fn wrap_aad(vault_id: &VaultId, kind: WrapKind, kdf: Option<&StoredKdf>) -> Vec<u8> {
+    wrap_aad_with(vault_id, kind, |c| {
+        if let Some(k) = kdf {
+            // Binding the cost and salt means an altered header fails in the AEAD, not later.
+            c.str("argon2id").u64(k.params.m_kib().into()).u64(k.params.t().into()).u64(k.params.p().into());
+            c.fixed(&k.salt);
+        }
+    })
+}
+
+fn wrap_aad_with(vault_id: &VaultId, kind: WrapKind, more: impl FnOnce(&mut Canonical)) -> Vec<u8> {
     let mut c = Canonical::new("souverain.vault-key-wrap.v1");
     c.fixed(vault_id.as_bytes()).str(kind.name());
-    if let Some(k) = kdf {
-        // Binding the cost and salt means an altered header fails in the AEAD, not later.
-        c.str("argon2id").u64(k.params.m_kib().into()).u64(k.params.t().into()).u64(k.params.p().into());
-        c.fixed(&k.salt);
-    }
+    more(&mut c);
     c.finish()
+}
+
+/// A passkey wrap's associated data: its credential, label, date and salt are bound, so a wrap
+/// cannot be moved to another credential or shown under another name.
+fn passkey_aad(vault_id: &VaultId, credential_id: &str, label: &str, created_at: i64, prf_salt: &[u8; 32]) -> Vec<u8> {
+    wrap_aad_with(vault_id, WrapKind::Passkey, |c| {
+        c.str(credential_id).str(label).i64(created_at).fixed(prf_salt);
+    })
 }
 
 fn wrap(
@@ -275,6 +396,7 @@ pub fn create_vault(
         kdf,
         passphrase_wrap,
         recovery_wrap,
+        passkeys: Vec::new(),
     };
     Ok(NewVault { header, key, recovery })
 }
@@ -318,6 +440,60 @@ pub fn reset_passphrase_with_recovery(
     rewrap_passphrase(header, &key, new, params, rng)
 }
 
+/// Unwraps the vault key with a passkey: the credential the browser used and its PRF output.
+/// Any failure (a credential not registered here, or removed) is [`VaultError::WrongPasskey`].
+pub fn unlock_with_passkey(header: &VaultHeader, credential_id: &str, prf: &PrfOutput) -> Result<VaultKey, VaultError> {
+    let p = header.passkeys.iter().find(|p| p.credential_id == credential_id).ok_or(VaultError::WrongPasskey)?;
+    let aad = passkey_aad(&header.vault_id, &p.credential_id, &p.label, p.created_at, &p.prf_salt);
+    unwrap(&*prf.kek(), &aad, &p.wrap).ok_or(VaultError::WrongPasskey)
+}
+
+/// Returns a new header with `passkey` wrapping `key` beside the other wraps. The caller proves
+/// it holds the key (an unlocked vault); the header is untouched on failure.
+pub fn add_passkey(
+    header: &VaultHeader,
+    key: &VaultKey,
+    passkey: &NewPasskey<'_>,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<VaultHeader, VaultError> {
+    let id_len = crate::b64::decode(passkey.credential_id).map_err(|_| VaultError::BadCredentialId)?.len();
+    if !(1..=MAX_CREDENTIAL_ID).contains(&id_len) {
+        return Err(VaultError::BadCredentialId);
+    }
+    let label = passkey.label.trim();
+    if label.is_empty() || label.chars().count() > MAX_PASSKEY_LABEL {
+        return Err(VaultError::BadPasskeyLabel);
+    }
+    if header.passkeys.iter().any(|p| p.credential_id == passkey.credential_id) {
+        return Err(VaultError::PasskeyKnown);
+    }
+    if header.passkeys.len() >= MAX_PASSKEYS {
+        return Err(VaultError::TooManyPasskeys);
+    }
+    let aad = passkey_aad(&header.vault_id, passkey.credential_id, label, passkey.now, &passkey.prf_salt);
+    let wrap = wrap(&passkey.prf.kek(), &aad, key, rng)?;
+    let mut out = header.clone();
+    out.passkeys.push(PasskeyWrap {
+        credential_id: passkey.credential_id.to_owned(),
+        label: label.to_owned(),
+        created_at: passkey.now,
+        prf_salt: passkey.prf_salt,
+        wrap,
+    });
+    Ok(out)
+}
+
+/// Returns a new header without the passkey `credential_id`: its wrap is gone, so that passkey
+/// no longer unlocks this vault (from this header on; a backup made before still holds the wrap).
+pub fn remove_passkey(header: &VaultHeader, credential_id: &str) -> Result<VaultHeader, VaultError> {
+    let mut out = header.clone();
+    out.passkeys.retain(|p| p.credential_id != credential_id);
+    if out.passkeys.len() == header.passkeys.len() {
+        return Err(VaultError::WrongPasskey);
+    }
+    Ok(out)
+}
+
 fn rewrap_passphrase(
     header: &VaultHeader,
     key: &VaultKey,
@@ -338,6 +514,21 @@ impl FromJson for WrappedKey {
     }
 }
 
+impl FromJson for PasskeyWrap {
+    fn from_json(value: Value, member: &'static str) -> Result<PasskeyWrap, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let passkey = PasskeyWrap {
+            credential_id: m.take("credential_id")?,
+            label: m.take("label")?,
+            created_at: m.take("created_at")?,
+            prf_salt: m.take("prf_salt")?,
+            wrap: m.take("wrap")?,
+        };
+        m.deny_unknown()?;
+        Ok(passkey)
+    }
+}
+
 impl FromJson for VaultHeader {
     fn from_json(value: Value, member: &'static str) -> Result<VaultHeader, JsonError> {
         let mut m = Members::of(value, member)?;
@@ -348,13 +539,21 @@ impl FromJson for VaultHeader {
             kdf: m.take("kdf")?,
             passphrase_wrap: m.take("passphrase_wrap")?,
             recovery_wrap: m.take("recovery_wrap")?,
+            passkeys: m.optional("passkeys")?.unwrap_or_default(),
         };
         m.deny_unknown()?;
+        let mut ids: Vec<&str> = header.passkeys.iter().map(|p| p.credential_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // Two wraps for one credential would make which one unlocks depend on their order.
+        if ids.len() != header.passkeys.len() || ids.len() > MAX_PASSKEYS {
+            return Err(JsonError::Invalid("passkeys"));
+        }
         Ok(header)
     }
 }
 
-crate::deserialize_via_tree!(VaultId, WrappedKey, StoredKdf, VaultHeader);
+crate::deserialize_via_tree!(VaultId, WrappedKey, StoredKdf, PasskeyWrap, VaultHeader);
 
 impl VaultHeader {
     /// Reads a header from JSON, telling a foreign or newer file from a damaged one.
@@ -394,6 +593,11 @@ impl VaultHeader {
     /// The header format version.
     pub fn version(&self) -> u32 {
         self.version
+    }
+
+    /// The passkeys that can unlock the vault, in the order they were registered.
+    pub fn passkeys(&self) -> &[PasskeyWrap] {
+        &self.passkeys
     }
 }
 
@@ -456,5 +660,89 @@ mod tests {
         assert!(malformed(&json.replace("\"t\":1,", "")), "missing member");
         assert!(malformed(&json.replace("\"t\":1", "\"t\":0")), "invalid parameters");
         assert!(malformed(&json.replace("\"m_kib\":64", "\"m_kib\":4294967295")), "above the maxima");
+    }
+
+    fn passkey<'a>(id: &'a str, label: &'a str, salt: [u8; 32], prf: &'a PrfOutput) -> NewPasskey<'a> {
+        NewPasskey { credential_id: id, label, prf_salt: salt, prf, now: 1_765_000_000 }
+    }
+
+    #[test]
+    fn a_passkey_unlocks_until_removed() {
+        let mut rng = TestRng::new(11);
+        let v = create_vault("pw", small(), &mut rng).unwrap();
+        let before = v.header.to_json();
+        assert!(!before.contains("passkeys"), "a header without passkeys is written as before them");
+        let prf = PrfOutput::from_slice(&[7; 32]).unwrap();
+        let salt = new_prf_salt(&mut rng);
+        let header = add_passkey(&v.header, &v.key, &passkey("AAEC", " Téléphone ", salt, &prf), &mut rng).unwrap();
+        assert_eq!(header.passkeys().len(), 1);
+        assert_eq!((header.passkeys()[0].label(), header.passkeys()[0].prf_salt()), ("Téléphone", &salt));
+        let read = VaultHeader::from_json(&header.to_json()).unwrap();
+        assert_eq!(read, header, "the passkey round-trips through the header's JSON");
+        assert_eq!(unlock_with_passkey(&read, "AAEC", &prf).unwrap().bytes(), v.key.bytes());
+        // The passphrase and recovery wraps are unchanged.
+        assert!(unlock_with_passphrase(&read, "pw").is_ok() && unlock_with_recovery(&read, &v.recovery).is_ok());
+        // Another PRF output, another credential: refused.
+        let other = PrfOutput::from_slice(&[8; 32]).unwrap();
+        assert_eq!(unlock_with_passkey(&read, "AAEC", &other).err(), Some(VaultError::WrongPasskey));
+        assert_eq!(unlock_with_passkey(&read, "AAED", &prf).err(), Some(VaultError::WrongPasskey));
+        // Removed: the same passkey and output no longer unlock.
+        let removed = remove_passkey(&read, "AAEC").unwrap();
+        assert!(removed.passkeys().is_empty());
+        assert_eq!(removed.to_json(), before, "removing the last passkey gives the header back as it was");
+        assert_eq!(unlock_with_passkey(&removed, "AAEC", &prf).err(), Some(VaultError::WrongPasskey));
+        assert_eq!(remove_passkey(&removed, "AAEC").err(), Some(VaultError::WrongPasskey));
+    }
+
+    #[test]
+    fn a_passkey_wrap_is_bound_to_its_credential_name_and_salt() {
+        let mut rng = TestRng::new(12);
+        let v = create_vault("pw", small(), &mut rng).unwrap();
+        let prf = PrfOutput::from_slice(&[7; 32]).unwrap();
+        let header =
+            add_passkey(&v.header, &v.key, &passkey("AAEC", "Téléphone", [1; 32], &prf), &mut rng).unwrap();
+        let json = header.to_json();
+        for (from, to) in [("\"AAEC\"", "\"AAED\""), ("Téléphone", "Ordinateur"), ("1765000000", "1765000001")] {
+            let altered = VaultHeader::from_json(&json.replace(from, to)).unwrap();
+            let id = altered.passkeys()[0].credential_id().to_owned();
+            assert_eq!(unlock_with_passkey(&altered, &id, &prf).err(), Some(VaultError::WrongPasskey), "{to}");
+        }
+        // Moved into another vault: refused.
+        let w = create_vault("pw", small(), &mut rng).unwrap();
+        let mut moved = w.header.clone();
+        moved.passkeys = header.passkeys.clone();
+        assert_eq!(unlock_with_passkey(&moved, "AAEC", &prf).err(), Some(VaultError::WrongPasskey));
+    }
+
+    #[test]
+    fn passkey_registration_errors() {
+        let mut rng = TestRng::new(13);
+        let v = create_vault("pw", small(), &mut rng).unwrap();
+        let prf = PrfOutput::from_slice(&[7; 32]).unwrap();
+        let add = |h: &VaultHeader, id: &str, label: &str, rng: &mut TestRng| {
+            add_passkey(h, &v.key, &passkey(id, label, [0; 32], &prf), rng)
+        };
+        assert_eq!(add(&v.header, "not base64!", "x", &mut rng).err(), Some(VaultError::BadCredentialId));
+        assert_eq!(add(&v.header, "", "x", &mut rng).err(), Some(VaultError::BadCredentialId));
+        let long_id = crate::b64::encode([0u8; 1024]);
+        assert_eq!(add(&v.header, &long_id, "x", &mut rng).err(), Some(VaultError::BadCredentialId));
+        assert_eq!(add(&v.header, "AAEC", "   ", &mut rng).err(), Some(VaultError::BadPasskeyLabel));
+        assert_eq!(add(&v.header, "AAEC", &"é".repeat(65), &mut rng).err(), Some(VaultError::BadPasskeyLabel));
+        assert!(add(&v.header, "AAEC", &"é".repeat(64), &mut rng).is_ok());
+        let mut h = add(&v.header, "AAEC", "a", &mut rng).unwrap();
+        assert_eq!(add(&h, "AAEC", "b", &mut rng).err(), Some(VaultError::PasskeyKnown));
+        for i in 1..MAX_PASSKEYS {
+            h = add(&h, &crate::b64::encode([i as u8; 16]), "k", &mut rng).unwrap();
+        }
+        assert_eq!(add(&h, "AQID", "one too many", &mut rng).err(), Some(VaultError::TooManyPasskeys));
+        assert!(PrfOutput::from_slice(&[0; 31]).is_none() && PrfOutput::from_slice(&[0; 33]).is_none());
+        // A header naming one credential twice, or with an unknown member in a passkey, is refused.
+        let json = add(&v.header, "AAEC", "a", &mut rng).unwrap().to_json();
+        let start = json.find("{\"credential_id\"").unwrap();
+        let end = json[start..].find("}}").unwrap() + start + 2;
+        let twice = format!("{},{}", &json[..end], &json[start..]);
+        assert_eq!(VaultHeader::from_json(&twice).err(), Some(VaultError::MalformedHeader));
+        let extra = json.replace("\"label\":", "\"extra\":1,\"label\":");
+        assert_eq!(VaultHeader::from_json(&extra).err(), Some(VaultError::MalformedHeader));
     }
 }

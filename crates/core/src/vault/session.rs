@@ -31,7 +31,7 @@ use zeroize::Zeroizing;
 use super::backup::{self, BackupError, Unlock};
 use super::journal::{self, EntryDraft, JournalEntry, JournalError, JournalHead, JournalKind, SignedHead};
 use super::kdf::KdfParams;
-use super::keys::{self, VaultError, VaultHeader, VaultId, VaultKey};
+use super::keys::{self, NewPasskey, PrfOutput, VaultError, VaultHeader, VaultId, VaultKey};
 use super::record::{self, INDEX_ID, IndexEntry, Plaintext, RecordError, RecordIndex, RecordKind, SealedRecord};
 use super::recovery::RecoveryKey;
 use super::store::{Batch, Storage, StoreError};
@@ -251,16 +251,16 @@ fn take<const N: usize>(values: Vec<Option<Vec<u8>>>) -> [Option<Vec<u8>>; N] {
 }
 
 /// Reads header, index, holder key and journal head in one snapshot and opens them.
-async fn load(store: &impl Storage, how: Unlock<'_>) -> Result<(VaultKey, Loaded), SessionError> {
+async fn load(
+    store: &impl Storage,
+    unwrap: impl FnOnce(&VaultHeader) -> Result<VaultKey, VaultError>,
+) -> Result<(VaultKey, Loaded), SessionError> {
     let index_key = record_key(INDEX_ID);
     let holder_key = record_key(HOLDER_KEY_ID);
     let snap = store.read(&[HEADER_KEY, &index_key, &holder_key, JOURNAL_HEAD_KEY]).await?;
     let [header, index, holder, head] = take::<4>(snap.value);
     let header = parse_header(&header.ok_or(SessionError::NoVault)?)?;
-    let key = match how {
-        Unlock::Passphrase(p) => keys::unlock_with_passphrase(&header, p)?,
-        Unlock::Recovery(r) => keys::unlock_with_recovery(&header, r)?,
-    };
+    let key = unwrap(&header)?;
     let loaded = finish_load(header, &key, [index, holder, head], snap.generation)?;
     Ok((key, loaded))
 }
@@ -306,7 +306,25 @@ impl<S: Storage> LockedVault<S> {
     /// Unlocks with the passphrase or the recovery key, reading the index, the holder key and the
     /// journal head. On failure the vault stays locked and nothing is written.
     pub async fn unlock(self, how: Unlock<'_>) -> Result<Vault<S>, UnlockFailed<S>> {
-        match load(&self.store, how).await {
+        self.unlock_by(|header| match how {
+            Unlock::Passphrase(p) => keys::unlock_with_passphrase(header, p),
+            Unlock::Recovery(r) => keys::unlock_with_recovery(header, r),
+        })
+        .await
+    }
+
+    /// Unlocks with a passkey: the credential the browser used and its PRF output for that
+    /// credential's salt (see [`VaultHeader::passkeys`]). A credential not registered here, or
+    /// removed, is [`VaultError::WrongPasskey`]; the vault stays locked and nothing is written.
+    pub async fn unlock_with_passkey(self, credential_id: &str, prf: &PrfOutput) -> Result<Vault<S>, UnlockFailed<S>> {
+        self.unlock_by(|header| keys::unlock_with_passkey(header, credential_id, prf)).await
+    }
+
+    async fn unlock_by(
+        self,
+        unwrap: impl FnOnce(&VaultHeader) -> Result<VaultKey, VaultError>,
+    ) -> Result<Vault<S>, UnlockFailed<S>> {
+        match load(&self.store, unwrap).await {
             Ok((key, l)) => Ok(Vault {
                 store: self.store,
                 header: l.header,
@@ -620,6 +638,26 @@ impl<S: Storage> Vault<S> {
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), SessionError> {
         let header = keys::reset_passphrase_with_recovery(&self.header, recovery, new, params, rng)?;
+        self.write_header(header).await
+    }
+
+    /// Registers a passkey to unlock the vault. Needs the passphrase, as changing it does: whoever
+    /// finds the wallet unlocked must not be able to give themselves a lasting way in.
+    pub async fn add_passkey(
+        &mut self,
+        passphrase: &str,
+        passkey: &NewPasskey<'_>,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), SessionError> {
+        let key = keys::unlock_with_passphrase(&self.header, passphrase)?;
+        let header = keys::add_passkey(&self.header, &key, passkey, rng)?;
+        self.write_header(header).await
+    }
+
+    /// Removes a passkey: it no longer unlocks the vault. Needs nothing more than the open vault
+    /// (it takes a way in away).
+    pub async fn remove_passkey(&mut self, credential_id: &str) -> Result<(), SessionError> {
+        let header = keys::remove_passkey(&self.header, credential_id)?;
         self.write_header(header).await
     }
 
@@ -1309,5 +1347,29 @@ mod tests {
         assert_eq!(journal.len() as u64, v.journal_head().head.count);
         assert!(!text.contains("\"d\""));
         run(v.verify_journal()).unwrap();
+    }
+
+    #[test]
+    fn a_passkey_is_added_with_the_passphrase_unlocks_and_is_removed() {
+        let mut rng = TestRng::new(40);
+        let (store, mut v, _) = sample(&mut rng);
+        let prf = PrfOutput::from_slice(&[9; 32]).unwrap();
+        let new = NewPasskey { credential_id: "AAEC", label: "Téléphone", prf_salt: [3; 32], prf: &prf, now: 5 };
+        let before = snapshot(&store);
+        assert_eq!(
+            run(v.add_passkey("not the passphrase", &new, &mut rng)).err(),
+            Some(SessionError::Vault(VaultError::WrongPassphrase))
+        );
+        assert_eq!(snapshot(&store), before, "a refused registration writes nothing");
+        run(v.add_passkey(PASS, &new, &mut rng)).unwrap();
+        let locked = v.lock();
+        assert_eq!(locked.header().passkeys().len(), 1);
+        let mut v = run(locked.unlock_with_passkey("AAEC", &prf)).map_err(|f| f.error).unwrap();
+        assert_eq!(ids(&v, RecordKind::PersonalData), ["pd-1", "pd-2"], "the passkey opens the same records");
+        run(v.remove_passkey("AAEC")).unwrap();
+        let locked = run(Vault::open(store.clone())).unwrap();
+        let failed = run(locked.unlock_with_passkey("AAEC", &prf)).err().unwrap();
+        assert_eq!(failed.error, SessionError::Vault(VaultError::WrongPasskey));
+        assert!(run(failed.locked.unlock_with_passphrase(PASS)).is_ok(), "the passphrase still unlocks");
     }
 }
