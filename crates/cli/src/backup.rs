@@ -115,6 +115,7 @@ fn info_json(info: &BackupInfo) -> Value {
         "record_counts": counts,
         "journal_entries": info.journal_entries,
         "kdf": { "alg": "argon2id", "m_kib": info.kdf.m_kib(), "t": info.kdf.t(), "p": info.kdf.p() },
+        "passkeys": info.passkeys.iter().map(|(label, at)| json!({ "label": label, "created_at": at })).collect::<Vec<_>>(),
     })
 }
 

@@ -7,10 +7,17 @@ use std::process::{Command, Output, Stdio};
 use rand_core::OsRng;
 use serde_json::Value;
 use souverain_core::vault::store::run_ready;
-use souverain_core::vault::{EntryDraft, JournalKind, KdfParams, MemoryStore, NewRecord, RecordKind, Vault};
+use souverain_core::vault::{
+    EntryDraft, JournalKind, KdfParams, MemoryStore, NewPasskey, NewRecord, PrfOutput, RecordKind, Vault,
+};
 
 /// A backup of a small vault, written to a temporary file; returns it and the recovery code.
 fn make_backup(tag: &str) -> (PathBuf, String) {
+    make_backup_with(tag, false)
+}
+
+/// [`make_backup`], with a passkey registered first if `passkey`.
+fn make_backup_with(tag: &str, passkey: bool) -> (PathBuf, String) {
     let params = KdfParams::insecure_for_tests(64, 1, 1).unwrap();
     let (mut vault, recovery) =
         run_ready(Vault::create(MemoryStore::new(), "pass phrase", params, &mut OsRng)).unwrap().unwrap();
@@ -32,6 +39,14 @@ fn make_backup(tag: &str) -> (PathBuf, String) {
     run_ready(vault.put(personal, draft(JournalKind::DataChange), &mut OsRng)).unwrap().unwrap();
     let binary = NewRecord { id: "bin-1", kind: RecordKind::Receipt, schema: 1, label: "r", data: &[0xff, 0x00, 0x80] };
     run_ready(vault.put(binary, draft(JournalKind::Receipt), &mut OsRng)).unwrap().unwrap();
+    if passkey {
+        let prf = PrfOutput::from_slice(&[5; 32]).unwrap();
+        let new =
+            NewPasskey {
+                credential_id: "AAEC", label: "Téléphone", prf_salt: [6; 32], prf: &prf, now: 1_764_290_000
+            };
+        run_ready(vault.add_passkey("pass phrase", &new, &mut OsRng)).unwrap().unwrap();
+    }
     let file = run_ready(vault.export_backup(1_764_300_000, &mut OsRng)).unwrap().unwrap();
     let path = std::env::temp_dir().join(format!("souverain-backup-test-{}-{tag}.json", std::process::id()));
     std::fs::write(&path, file).unwrap();
@@ -62,8 +77,30 @@ fn inspect_shows_the_summary_and_no_secret() {
     assert_eq!(json["record_counts"]["receipt"], 1);
     assert_eq!(json["journal_entries"], 3); // two changes and the export itself
     assert_eq!(json["kdf"]["m_kib"], 64);
+    assert_eq!(json["passkeys"], serde_json::json!([]));
     let text = json.to_string();
     assert!(!text.contains("Camille") && !text.contains("wrap") && !text.contains(&code));
+    std::fs::remove_file(path).unwrap();
+}
+
+/// A vault with a passkey (issue 20): the backup says so, and still opens with the passphrase
+/// and the recovery code, which is all a computer without the browser has.
+#[test]
+fn a_backup_of_a_vault_with_a_passkey_is_read_and_opened() {
+    let (path, code) = make_backup_with("passkey", true);
+    let (out, json) = run(&["inspect"], &path, None);
+    assert!(out.status.success(), "{json}");
+    assert_eq!(json["passkeys"], serde_json::json!([{ "label": "Téléphone", "created_at": 1_764_290_000 }]));
+    assert!(!json.to_string().contains("AAEC"), "no credential id, no wrap: {json}");
+    let (out, json) = run(
+        &["decrypt", "--passphrase-env", "SOUVERAIN_TEST_PASS"],
+        &path,
+        Some(("SOUVERAIN_TEST_PASS", "pass phrase")),
+    );
+    assert!(out.status.success(), "{json}");
+    let (out, json) = run(&["decrypt", "--recovery-key", &code], &path, None);
+    assert!(out.status.success(), "{json}");
+    assert!(json["records"].as_array().unwrap().iter().any(|r| r["id"] == "pd-1"));
     std::fs::remove_file(path).unwrap();
 }
 

@@ -115,6 +115,9 @@ pub struct BackupInfo {
     pub journal_entries: u64,
     /// The passphrase KDF's cost parameters (opening costs this much).
     pub kdf: KdfParams,
+    /// The passkeys registered to unlock the vault: their names and when (a passkey opens the
+    /// vault only through a browser; the file opens with the passphrase or the recovery key).
+    pub passkeys: Vec<(String, i64)>,
 }
 
 /// How to open a backup.
@@ -257,6 +260,7 @@ fn parse(bytes: &[u8]) -> Result<(BackupFile, VaultHeader, BackupInfo), BackupEr
         record_counts: file.record_counts.clone(),
         journal_entries: file.journal_entries,
         kdf: header.kdf_params(),
+        passkeys: header.passkeys().iter().map(|p| (p.label().to_owned(), p.created_at())).collect(),
     };
     Ok((file, header, info))
 }
