@@ -94,6 +94,35 @@ pub enum ConsentError {
     /// The grant names a representative, but no mandate came with it (or the reverse).
     #[error("the grant's representative does not match the mandate presented")]
     RepresentativeMismatch,
+    /// An objection's grounds are longer than a rights request carries.
+    #[error("the grounds are {chars} characters long, more than {max}")]
+    GroundsTooLong {
+        /// Their length, in characters.
+        chars: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// A rectification names a claim the grant did not disclose to the service.
+    #[error("the claim {claim:?} is not one the grant disclosed")]
+    ClaimNotInGrant {
+        /// The claim named (JSON pointer).
+        claim: String,
+    },
+    /// A rectification's corrected value is empty or longer than a rights request carries.
+    #[error("the corrected value is {chars} characters long: it must be 1 to {max}")]
+    BadCorrectedValue {
+        /// Its length, in characters.
+        chars: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// A rectification answer's decision is neither accepted nor refused, or a refusal gives no
+    /// reason.
+    #[error("the decision {decision:?} is not accepted, or refused with a reason")]
+    BadDecision {
+        /// The decision found.
+        decision: String,
+    },
 }
 
 /// Base64url SHA-256 of the exact `vp_token` parameter value (the JSON text as sent).

@@ -243,7 +243,8 @@ impl Mandate {
 /// the wallet's second module, which holds no key): a mandate or a revocation whose principal is
 /// that key; a consent grant given as representative (the key is its representative, the principal
 /// another person); a KB-JWT (`kb+jwt`, the key binding of the person's presentation a carer
-/// answers with); an access or erasure request about one of the key's grants (GDPR art. 15, 17),
+/// answers with); an access, erasure, objection or rectification request about one of the key's
+/// grants (GDPR art. 15, 17, 21, 16),
 /// never about a grant the key gave as someone's representative; the key's own consent to a
 /// study (`study-consent+jwt`, kept in the wallet, never sent). Nothing else:
 /// that code cannot obtain the signature of one of the holder's own grants or withdrawals. The payload is JSON text, read with the strict reader.
@@ -262,11 +263,18 @@ pub fn sign_own(key: &SigningKey, typ: &str, payload: &str) -> Result<String, Ma
                 return Err(MandateError::PrincipalMismatch);
             }
         }
-        // My own access or erasure request (GDPR art. 15, 17): about my grant, it discloses nothing.
-        crate::rights::ACCESS_REQUEST_TYP | crate::rights::ERASURE_REQUEST_TYP
+        // My own rights request (GDPR art. 15, 16, 17, 21): about my grant, it discloses nothing
+        // the service does not hold (a rectification, the value I correct).
+        crate::rights::ACCESS_REQUEST_TYP
+        | crate::rights::ERASURE_REQUEST_TYP
+        | crate::rights::OBJECTION_REQUEST_TYP
+        | crate::rights::RECTIFICATION_REQUEST_TYP
             if member("schema_version") == Some(crate::rights::RIGHTS_SCHEMA)
                 && member("pii_principal") == Some(me.as_str()) => {}
-        crate::rights::ACCESS_REQUEST_TYP | crate::rights::ERASURE_REQUEST_TYP => {
+        crate::rights::ACCESS_REQUEST_TYP
+        | crate::rights::ERASURE_REQUEST_TYP
+        | crate::rights::OBJECTION_REQUEST_TYP
+        | crate::rights::RECTIFICATION_REQUEST_TYP => {
             return Err(MandateError::PrincipalMismatch);
         }
         // My own consent to a study, kept in my wallet only: no verifier accepts this type.

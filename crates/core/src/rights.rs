@@ -1,10 +1,17 @@
-//! The citizen's rights from a consent: access (GDPR art. 15) and erasure (art. 17). For access,
+//! The citizen's rights from a consent: access (GDPR art. 15), erasure (art. 17), objection
+//! (art. 21) and rectification (art. 16). For access,
 //! the holder asks the service what it keeps under one grant, in a request signed with the key
 //! that signed the grant; the service answers with a signed export of exactly what it stores for
 //! that grant (the claims per credential type, the grant's state, its erasure date). For erasure,
 //! the holder asks the service, in a request signed the same way, to erase now what it keeps under
 //! the grant, whatever retention is still to run; the service answers with a signed erasure
-//! receipt naming the claims it erased (names only) and when.
+//! receipt naming the claims it erased (names only) and when. For objection, the holder asks the
+//! service, in a request signed the same way and with grounds in words if they wish, to stop every
+//! use of what it keeps under the grant; the service answers with a signed receipt (objected, when,
+//! and the erasure date that still holds). For rectification, the holder names one claim the grant
+//! disclosed and its corrected value; an agent of the service decides, and the service answers the
+//! same request, once decided, with a signed decision (accepted or refused with a reason, when),
+//! naming the claim, never a value.
 //!
 //! ```text
 //! holder:  AccessRequest::for_grant(grant) ──sign(holder key)──▶ access-request+jwt
@@ -16,6 +23,17 @@
 //! service: UnverifiedErasureRequest::parse ──verify(VerifiedGrant)──▶ VerifiedErasureRequest
 //!          ErasureAnswer::new(request, grant, erased_at, erased) ──sign(service key)──▶ erasure-answer+jwt
 //! holder:  UnverifiedErasureAnswer::parse ──verify(grant, request id)──▶ VerifiedErasureAnswer
+//!
+//! holder:  ObjectionRequest::for_grant(grant, grounds) ──sign(holder key)──▶ objection-request+jwt
+//! service: UnverifiedObjectionRequest::parse ──verify(VerifiedGrant)──▶ VerifiedObjectionRequest
+//!          ObjectionAnswer::new(request, grant, objected_at, erasure_by) ──sign(service key)──▶ objection-answer+jwt
+//! holder:  UnverifiedObjectionAnswer::parse ──verify(grant, request id)──▶ VerifiedObjectionAnswer
+//!
+//! holder:  RectificationRequest::for_grant(grant, vct, claim, value) ──sign(holder key)──▶ rectification-request+jwt
+//! service: UnverifiedRectificationRequest::parse ──verify(VerifiedGrant)──▶ VerifiedRectificationRequest
+//!          (pending until an agent decides)
+//!          RectificationAnswer::new(request, grant, decision, decided_at) ──sign(service key)──▶ rectification-answer+jwt
+//! holder:  UnverifiedRectificationAnswer::parse ──verify(grant, request id)──▶ VerifiedRectificationAnswer
 //! ```
 //!
 //! A request names the grant, its principal and its service; only the grant's signer can make
@@ -42,8 +60,25 @@ pub const ACCESS_ANSWER_TYP: &str = "access-answer+jwt";
 pub const ERASURE_REQUEST_TYP: &str = "erasure-request+jwt";
 /// The JWS `typ` of a service's erasure receipt.
 pub const ERASURE_ANSWER_TYP: &str = "erasure-answer+jwt";
+/// The JWS `typ` of an objection (GDPR art. 21).
+pub const OBJECTION_REQUEST_TYP: &str = "objection-request+jwt";
+/// The JWS `typ` of a service's objection receipt.
+pub const OBJECTION_ANSWER_TYP: &str = "objection-answer+jwt";
+/// The JWS `typ` of a rectification request (GDPR art. 16).
+pub const RECTIFICATION_REQUEST_TYP: &str = "rectification-request+jwt";
+/// The JWS `typ` of a service's rectification decision.
+pub const RECTIFICATION_ANSWER_TYP: &str = "rectification-answer+jwt";
 /// The records' schema.
 pub const RIGHTS_SCHEMA: &str = "souverain-rights/1";
+/// The most characters of text in words a rights record carries (an objection's grounds, a
+/// corrected value, a refusal's reason): enough to explain, too little to carry a document.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// An objection answer's state.
+pub const OBJECTED: &str = "objected";
+/// A rectification accepted: the stored value was replaced.
+pub const RECTIFICATION_ACCEPTED: &str = "accepted";
+/// A rectification refused, with a reason.
+pub const RECTIFICATION_REFUSED: &str = "refused";
 
 /// A holder's request for what a service keeps under one grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -228,7 +263,17 @@ impl FromJson for AccessAnswer {
     }
 }
 
-crate::deserialize_via_tree!(AccessRequest, HeldData, AccessAnswer, ErasureRequest, ErasureAnswer);
+crate::deserialize_via_tree!(
+    AccessRequest,
+    HeldData,
+    AccessAnswer,
+    ErasureRequest,
+    ErasureAnswer,
+    ObjectionRequest,
+    ObjectionAnswer,
+    RectificationRequest,
+    RectificationAnswer
+);
 
 /// A parsed answer, NOT verified.
 #[derive(Debug, Clone)]
@@ -525,5 +570,516 @@ impl VerifiedErasureAnswer {
     /// The verified content.
     pub fn answer(&self) -> &ErasureAnswer {
         &self.0
+    }
+}
+
+/// Text in words of at most [`MAX_TEXT_CHARS`] characters, counted as characters (a French
+/// sentence's accents are one each), not bytes.
+fn chars_within(text: &str) -> Result<(), usize> {
+    let chars = text.chars().count();
+    if chars > MAX_TEXT_CHARS { Err(chars) } else { Ok(()) }
+}
+
+/// An objection's grounds, if any, within [`MAX_TEXT_CHARS`].
+fn check_grounds(grounds: Option<&str>) -> Result<(), ConsentError> {
+    grounds.map_or(Ok(()), chars_within).map_err(|chars| ConsentError::GroundsTooLong { chars, max: MAX_TEXT_CHARS })
+}
+
+/// A holder's objection (GDPR art. 21) to any further use of what a service keeps under one
+/// grant: the service stops at once, and keeps the data only to show it complied, until the
+/// grant's erasure date. Its own `typ` ([`OBJECTION_REQUEST_TYP`]), covered by the signature,
+/// keeps it from passing for an access or erasure request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectionRequest {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`RIGHTS_SCHEMA`].
+    pub schema_version: String,
+    /// The grant objected to.
+    pub grant_id: String,
+    /// The grant's principal.
+    pub pii_principal: String,
+    /// The service (the grant's `aud`).
+    pub aud: String,
+    /// When it was made (Unix seconds).
+    #[serde(rename = "iat")]
+    pub time: i64,
+    /// The citizen's grounds in words, if they gave any (at most [`MAX_TEXT_CHARS`] characters).
+    /// Art. 21(1) asks for grounds relating to their particular situation; the service reads
+    /// them, it does not weigh them before stopping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grounds: Option<String>,
+}
+
+impl ObjectionRequest {
+    /// The objection to `grant` at `now`, with `grounds` (blank grounds are none).
+    pub fn for_grant(
+        grant: &Grant,
+        grounds: Option<&str>,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<ObjectionRequest, ConsentError> {
+        let grounds = grounds.map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned);
+        check_grounds(grounds.as_deref())?;
+        Ok(ObjectionRequest {
+            record_id: record_urn("objection", rng),
+            schema_version: RIGHTS_SCHEMA.into(),
+            grant_id: grant.record_id.clone(),
+            pii_principal: grant.pii_principal.clone(),
+            aud: grant.aud.clone(),
+            time: now,
+            grounds,
+        })
+    }
+
+    /// Signs with the principal's key (its public JWK in the header); never a carer's: only the
+    /// person the data is about may object.
+    pub fn sign(&self, principal: &SigningKey) -> Result<String, ConsentError> {
+        if principal.public_key().thumbprint() != self.pii_principal {
+            return Err(ConsentError::PrincipalMismatch);
+        }
+        check_grounds(self.grounds.as_deref())?;
+        sign_record(principal, OBJECTION_REQUEST_TYP, self)
+    }
+}
+
+impl FromJson for ObjectionRequest {
+    fn from_json(value: Value, member: &'static str) -> Result<ObjectionRequest, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(ObjectionRequest {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            grant_id: m.take("grant_id")?,
+            pii_principal: m.take("pii_principal")?,
+            aud: m.take("aud")?,
+            time: m.take("iat")?,
+            grounds: m.optional("grounds")?,
+        })
+    }
+}
+
+/// A parsed objection, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedObjectionRequest {
+    jws: UnverifiedJws,
+    request: ObjectionRequest,
+}
+
+impl UnverifiedObjectionRequest {
+    /// Parses an `objection-request+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedObjectionRequest, ConsentError> {
+        let (jws, request) = parse_record(compact, |r: &ObjectionRequest| &r.schema_version)?;
+        Ok(UnverifiedObjectionRequest { jws, request })
+    }
+
+    /// The grant it is about, to find that grant in storage.
+    pub fn grant_id_unverified(&self) -> &str {
+        &self.request.grant_id
+    }
+
+    /// Verifies that the grant's principal signed it (never a carer), about that grant and its
+    /// service, with grounds no longer than [`MAX_TEXT_CHARS`].
+    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedObjectionRequest, ConsentError> {
+        let r = self.request;
+        check_request(self.jws, OBJECTION_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
+        check_grounds(r.grounds.as_deref())?;
+        Ok(VerifiedObjectionRequest(r))
+    }
+}
+
+/// An objection verified against its grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedObjectionRequest(ObjectionRequest);
+
+impl VerifiedObjectionRequest {
+    /// The verified content.
+    pub fn request(&self) -> &ObjectionRequest {
+        &self.0
+    }
+}
+
+/// The service's signed objection receipt: every use of the grant's data stopped at
+/// `objected_at`, and the data is erased by `erasure_by` (kept until then only to show it
+/// complied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectionAnswer {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`RIGHTS_SCHEMA`].
+    pub schema_version: String,
+    /// The service's client_id (`iss`).
+    #[serde(rename = "iss")]
+    pub service: String,
+    /// The request answered.
+    pub request_id: String,
+    /// The grant concerned.
+    pub grant_id: String,
+    /// When the service answered (Unix seconds).
+    #[serde(rename = "iat")]
+    pub time: i64,
+    /// [`OBJECTED`].
+    pub state: String,
+    /// When the service stopped using the data (Unix seconds): the first objection's time, also
+    /// in the answer to a later one about the same grant.
+    pub objected_at: i64,
+    /// When the service erases (or erased) what it keeps under the grant.
+    pub erasure_by: i64,
+}
+
+impl ObjectionAnswer {
+    /// The receipt answering `request` for `grant`: use stopped at `objected_at`, erasure by
+    /// `erasure_by`.
+    pub fn new(
+        request: &VerifiedObjectionRequest,
+        grant: &VerifiedGrant,
+        objected_at: i64,
+        erasure_by: i64,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> ObjectionAnswer {
+        ObjectionAnswer {
+            record_id: record_urn("objection-answer", rng),
+            schema_version: RIGHTS_SCHEMA.into(),
+            service: grant.grant().aud.clone(),
+            request_id: request.0.record_id.clone(),
+            grant_id: grant.grant().record_id.clone(),
+            time: now,
+            state: OBJECTED.into(),
+            objected_at,
+            erasure_by,
+        }
+    }
+
+    /// Signs with the service's key (the key of its client_id), as receipts are.
+    pub fn sign(&self, service: &SigningKey) -> Result<String, ConsentError> {
+        sign_record(service, OBJECTION_ANSWER_TYP, self)
+    }
+}
+
+impl FromJson for ObjectionAnswer {
+    fn from_json(value: Value, member: &'static str) -> Result<ObjectionAnswer, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(ObjectionAnswer {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            service: m.take("iss")?,
+            request_id: m.take("request_id")?,
+            grant_id: m.take("grant_id")?,
+            time: m.take("iat")?,
+            state: m.take("state")?,
+            objected_at: m.take("objected_at")?,
+            erasure_by: m.take("erasure_by")?,
+        })
+    }
+}
+
+/// A parsed objection receipt, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedObjectionAnswer {
+    jws: UnverifiedJws,
+    answer: ObjectionAnswer,
+}
+
+impl UnverifiedObjectionAnswer {
+    /// Parses an `objection-answer+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedObjectionAnswer, ConsentError> {
+        let (jws, answer) = parse_record(compact, |a: &ObjectionAnswer| &a.schema_version)?;
+        Ok(UnverifiedObjectionAnswer { jws, answer })
+    }
+
+    /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant,
+    /// answering `request_id`, in state [`OBJECTED`].
+    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedObjectionAnswer, ConsentError> {
+        let a = self.answer;
+        check_answer(self.jws, OBJECTION_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
+        if a.state != OBJECTED {
+            return Err(ConsentError::BadDecision { decision: a.state });
+        }
+        Ok(VerifiedObjectionAnswer(a))
+    }
+}
+
+/// An objection receipt verified against the grant and request it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedObjectionAnswer(ObjectionAnswer);
+
+impl VerifiedObjectionAnswer {
+    /// The verified content.
+    pub fn answer(&self) -> &ObjectionAnswer {
+        &self.0
+    }
+}
+
+/// A holder's request that a service correct one claim it keeps under a grant (GDPR art. 16):
+/// the claim (its credential type and JSON pointer, one the grant disclosed) and the corrected
+/// value, as text. The service decides (an agent checks it); the answer comes later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RectificationRequest {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`RIGHTS_SCHEMA`].
+    pub schema_version: String,
+    /// The grant under which the service keeps the claim.
+    pub grant_id: String,
+    /// The grant's principal.
+    pub pii_principal: String,
+    /// The service (the grant's `aud`).
+    pub aud: String,
+    /// When it was made (Unix seconds).
+    #[serde(rename = "iat")]
+    pub time: i64,
+    /// The credential type of the claim.
+    pub vct: String,
+    /// The claim, as a JSON pointer the grant's data names (`/family_name`).
+    pub claim: String,
+    /// The corrected value (1 to [`MAX_TEXT_CHARS`] characters).
+    pub value: String,
+}
+
+/// The claim a rectification names is one the grant disclosed, and its value is text in bounds.
+fn check_rectified(grant: &Grant, vct: &str, claim: &str, value: &str) -> Result<(), ConsentError> {
+    let disclosed = grant.data.iter().any(|d| d.vct == vct && d.claims.iter().any(|c| c == claim));
+    if !disclosed {
+        return Err(ConsentError::ClaimNotInGrant { claim: claim.into() });
+    }
+    let chars = value.chars().count();
+    if value.trim().is_empty() || chars > MAX_TEXT_CHARS {
+        return Err(ConsentError::BadCorrectedValue { chars, max: MAX_TEXT_CHARS });
+    }
+    Ok(())
+}
+
+impl RectificationRequest {
+    /// The request to correct `claim` (of `vct`) to `value` under `grant`, at `now`.
+    pub fn for_grant(
+        grant: &Grant,
+        vct: &str,
+        claim: &str,
+        value: &str,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<RectificationRequest, ConsentError> {
+        check_rectified(grant, vct, claim, value)?;
+        Ok(RectificationRequest {
+            record_id: record_urn("rectification", rng),
+            schema_version: RIGHTS_SCHEMA.into(),
+            grant_id: grant.record_id.clone(),
+            pii_principal: grant.pii_principal.clone(),
+            aud: grant.aud.clone(),
+            time: now,
+            vct: vct.into(),
+            claim: claim.into(),
+            value: value.into(),
+        })
+    }
+
+    /// Signs with the principal's key (its public JWK in the header); never a carer's.
+    pub fn sign(&self, principal: &SigningKey) -> Result<String, ConsentError> {
+        if principal.public_key().thumbprint() != self.pii_principal {
+            return Err(ConsentError::PrincipalMismatch);
+        }
+        sign_record(principal, RECTIFICATION_REQUEST_TYP, self)
+    }
+}
+
+impl FromJson for RectificationRequest {
+    fn from_json(value: Value, member: &'static str) -> Result<RectificationRequest, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(RectificationRequest {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            grant_id: m.take("grant_id")?,
+            pii_principal: m.take("pii_principal")?,
+            aud: m.take("aud")?,
+            time: m.take("iat")?,
+            vct: m.take("vct")?,
+            claim: m.take("claim")?,
+            value: m.take("value")?,
+        })
+    }
+}
+
+/// A parsed rectification request, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedRectificationRequest {
+    jws: UnverifiedJws,
+    request: RectificationRequest,
+}
+
+impl UnverifiedRectificationRequest {
+    /// Parses a `rectification-request+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedRectificationRequest, ConsentError> {
+        let (jws, request) = parse_record(compact, |r: &RectificationRequest| &r.schema_version)?;
+        Ok(UnverifiedRectificationRequest { jws, request })
+    }
+
+    /// The grant it is about, to find that grant in storage.
+    pub fn grant_id_unverified(&self) -> &str {
+        &self.request.grant_id
+    }
+
+    /// Verifies that the grant's principal signed it (never a carer), about that grant and its
+    /// service, naming a claim the grant disclosed, with a value in bounds.
+    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedRectificationRequest, ConsentError> {
+        let r = self.request;
+        check_request(self.jws, RECTIFICATION_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
+        check_rectified(grant.grant(), &r.vct, &r.claim, &r.value)?;
+        Ok(VerifiedRectificationRequest(r))
+    }
+}
+
+/// A rectification request verified against its grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRectificationRequest(RectificationRequest);
+
+impl VerifiedRectificationRequest {
+    /// The verified content.
+    pub fn request(&self) -> &RectificationRequest {
+        &self.0
+    }
+}
+
+/// What the service decided about a rectification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RectificationDecision {
+    /// The stored value was replaced by the corrected one.
+    Accepted,
+    /// Not corrected, for this reason (in words, at most [`MAX_TEXT_CHARS`] characters).
+    Refused(String),
+}
+
+/// The service's signed decision on a rectification: the claim (name only, never a value), the
+/// decision, its reason when refused, and when it was taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RectificationAnswer {
+    /// Record identifier (`jti`).
+    #[serde(rename = "jti")]
+    pub record_id: String,
+    /// [`RIGHTS_SCHEMA`].
+    pub schema_version: String,
+    /// The service's client_id (`iss`).
+    #[serde(rename = "iss")]
+    pub service: String,
+    /// The request answered.
+    pub request_id: String,
+    /// The grant concerned.
+    pub grant_id: String,
+    /// When the service answered (Unix seconds).
+    #[serde(rename = "iat")]
+    pub time: i64,
+    /// The claim's credential type.
+    pub vct: String,
+    /// The claim (JSON pointer).
+    pub claim: String,
+    /// [`RECTIFICATION_ACCEPTED`] or [`RECTIFICATION_REFUSED`].
+    pub decision: String,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When the agent decided (Unix seconds).
+    pub decided_at: i64,
+}
+
+impl RectificationAnswer {
+    /// The decision on `request` for `grant`, taken at `decided_at`.
+    pub fn new(
+        request: &VerifiedRectificationRequest,
+        grant: &VerifiedGrant,
+        decision: &RectificationDecision,
+        decided_at: i64,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> RectificationAnswer {
+        let (decision, reason) = match decision {
+            RectificationDecision::Accepted => (RECTIFICATION_ACCEPTED, None),
+            RectificationDecision::Refused(reason) => (RECTIFICATION_REFUSED, Some(reason.clone())),
+        };
+        RectificationAnswer {
+            record_id: record_urn("rectification-answer", rng),
+            schema_version: RIGHTS_SCHEMA.into(),
+            service: grant.grant().aud.clone(),
+            request_id: request.0.record_id.clone(),
+            grant_id: grant.grant().record_id.clone(),
+            time: now,
+            vct: request.0.vct.clone(),
+            claim: request.0.claim.clone(),
+            decision: decision.into(),
+            reason,
+            decided_at,
+        }
+    }
+
+    /// Signs with the service's key (the key of its client_id), as receipts are.
+    pub fn sign(&self, service: &SigningKey) -> Result<String, ConsentError> {
+        sign_record(service, RECTIFICATION_ANSWER_TYP, self)
+    }
+}
+
+impl FromJson for RectificationAnswer {
+    fn from_json(value: Value, member: &'static str) -> Result<RectificationAnswer, JsonError> {
+        let mut m = Members::of(value, member)?;
+        Ok(RectificationAnswer {
+            record_id: m.take("jti")?,
+            schema_version: m.take("schema_version")?,
+            service: m.take("iss")?,
+            request_id: m.take("request_id")?,
+            grant_id: m.take("grant_id")?,
+            time: m.take("iat")?,
+            vct: m.take("vct")?,
+            claim: m.take("claim")?,
+            decision: m.take("decision")?,
+            reason: m.optional("reason")?,
+            decided_at: m.take("decided_at")?,
+        })
+    }
+}
+
+/// A parsed rectification decision, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedRectificationAnswer {
+    jws: UnverifiedJws,
+    answer: RectificationAnswer,
+}
+
+impl UnverifiedRectificationAnswer {
+    /// Parses a `rectification-answer+jwt`.
+    pub fn parse(compact: &str) -> Result<UnverifiedRectificationAnswer, ConsentError> {
+        let (jws, answer) = parse_record(compact, |a: &RectificationAnswer| &a.schema_version)?;
+        Ok(UnverifiedRectificationAnswer { jws, answer })
+    }
+
+    /// Verifies that the service of `grant` signed it, for that grant, answering `request_id`,
+    /// with a decision it knows (a refusal with its reason).
+    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedRectificationAnswer, ConsentError> {
+        let a = self.answer;
+        check_answer(self.jws, RECTIFICATION_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
+        let known = match (a.decision.as_str(), &a.reason) {
+            (RECTIFICATION_ACCEPTED, None) => true,
+            (RECTIFICATION_REFUSED, Some(reason)) => !reason.trim().is_empty(),
+            _ => false,
+        };
+        if !known {
+            return Err(ConsentError::BadDecision { decision: a.decision });
+        }
+        Ok(VerifiedRectificationAnswer(a))
+    }
+}
+
+/// A rectification decision verified against the grant and request it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRectificationAnswer(RectificationAnswer);
+
+impl VerifiedRectificationAnswer {
+    /// The verified content.
+    pub fn answer(&self) -> &RectificationAnswer {
+        &self.0
+    }
+
+    /// Whether the service corrected the value.
+    pub fn accepted(&self) -> bool {
+        self.0.decision == RECTIFICATION_ACCEPTED
     }
 }

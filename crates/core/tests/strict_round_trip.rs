@@ -171,6 +171,55 @@ fn erasure_records() {
 }
 
 #[test]
+fn objection_and_rectification_records() {
+    use souverain_core::rights::{ObjectionAnswer, ObjectionRequest, RectificationAnswer, RectificationRequest};
+    checked(&ObjectionRequest {
+        record_id: "urn:souverain:objection:a".into(),
+        schema_version: "souverain-rights/1".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        pii_principal: "thumbprint".into(),
+        aud: "decentralized_identifier:did:jwk:x".into(),
+        time: 1_700_000_000,
+        grounds: Some("Ma situation a changé.".into()),
+    });
+    checked(&ObjectionAnswer {
+        record_id: "urn:souverain:objection-answer:b".into(),
+        schema_version: "souverain-rights/1".into(),
+        service: "decentralized_identifier:did:jwk:x".into(),
+        request_id: "urn:souverain:objection:a".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        time: 1_700_000_002,
+        state: "objected".into(),
+        objected_at: 1_700_000_001,
+        erasure_by: 1_700_086_400,
+    });
+    checked(&RectificationRequest {
+        record_id: "urn:souverain:rectification:a".into(),
+        schema_version: "souverain-rights/1".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        pii_principal: "thumbprint".into(),
+        aud: "decentralized_identifier:did:jwk:x".into(),
+        time: 1_700_000_000,
+        vct: "urn:souverain:vct:residence:1".into(),
+        claim: "/address".into(),
+        value: "3 rue des Lilas".into(),
+    });
+    checked(&RectificationAnswer {
+        record_id: "urn:souverain:rectification-answer:b".into(),
+        schema_version: "souverain-rights/1".into(),
+        service: "decentralized_identifier:did:jwk:x".into(),
+        request_id: "urn:souverain:rectification:a".into(),
+        grant_id: "urn:souverain:consent:g".into(),
+        time: 1_700_000_002,
+        vct: "urn:souverain:vct:residence:1".into(),
+        claim: "/address".into(),
+        decision: "refused".into(),
+        reason: Some("Justificatif manquant.".into()),
+        decided_at: 1_700_000_001,
+    });
+}
+
+#[test]
 fn request_processing_terms() {
     checked(&text());
     checked(&purpose());
