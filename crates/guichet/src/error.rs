@@ -138,6 +138,20 @@ pub enum ApiError {
     InvalidErasureRequest(String),
     /// The citizen had the grant's data erased (GDPR art. 17): nothing of it can be read (410).
     GrantErased,
+    /// An objection (GDPR art. 21) that cannot be verified against its grant (400).
+    InvalidObjection(String),
+    /// The citizen objected to the grant's use (GDPR art. 21): nothing of it can be read (410).
+    GrantObjected,
+    /// Another objection to a grant already objected to; the first stands (409).
+    AlreadyObjected,
+    /// A rectification request (GDPR art. 16) that cannot be verified against its grant (400).
+    InvalidRectification(String),
+    /// A rectification request names a claim the service does not hold under the grant (409).
+    ClaimNotHeld,
+    /// No pending rectification by that id (404).
+    UnknownRectification,
+    /// The rectification was already decided: the first decision stands (409).
+    AlreadyDecided,
     /// No such grant.
     UnknownGrant,
     /// The grant has ended: nothing is left to withdraw.
@@ -186,9 +200,12 @@ impl ApiError {
             UnknownCredential | UnknownService | NoStudies | UnknownRequest | UnknownGrant | UnknownLogEntry => {
                 StatusCode::NOT_FOUND
             }
-            RequestExpired | LogEventErased | GrantErased => StatusCode::GONE,
+            RequestExpired | LogEventErased | GrantErased | GrantObjected => StatusCode::GONE,
             LogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Replay | ConsentExpired(_) | AlreadyWithdrawn => StatusCode::CONFLICT,
+            Replay | ConsentExpired(_) | AlreadyWithdrawn | AlreadyObjected | ClaimNotHeld | AlreadyDecided => {
+                StatusCode::CONFLICT
+            }
+            UnknownRectification => StatusCode::NOT_FOUND,
             MalformedJson(_)
             | InvalidBody(_)
             | InvalidForm(_)
@@ -219,6 +236,8 @@ impl ApiError {
             | InvalidWithdrawal(_)
             | InvalidAccessRequest(_)
             | InvalidErasureRequest(_)
+            | InvalidObjection(_)
+            | InvalidRectification(_)
             | MissingPurpose => StatusCode::BAD_REQUEST,
         }
     }
@@ -273,6 +292,13 @@ impl ApiError {
             InvalidAccessRequest(_) => "invalid_access_request",
             InvalidErasureRequest(_) => "invalid_erasure_request",
             GrantErased => "grant_erased",
+            InvalidObjection(_) => "invalid_objection",
+            GrantObjected => "grant_objected",
+            AlreadyObjected => "already_objected",
+            InvalidRectification(_) => "invalid_rectification",
+            ClaimNotHeld => "claim_not_held",
+            UnknownRectification => "unknown_rectification",
+            AlreadyDecided => "already_decided",
             UnknownGrant => "unknown_grant",
             ConsentExpired(_) => "consent_expired",
             AlreadyWithdrawn => "already_withdrawn",
@@ -300,6 +326,8 @@ impl ApiError {
             | InvalidWithdrawal(detail)
             | InvalidAccessRequest(detail)
             | InvalidErasureRequest(detail)
+            | InvalidObjection(detail)
+            | InvalidRectification(detail)
             | InvalidMandate(detail)
             | InvalidRevocation(detail)
             | InvalidEmergencyPlan(detail)
@@ -349,6 +377,11 @@ impl ApiError {
             }
             UnknownGrant => "no such grant",
             GrantErased => "the citizen had this grant's data erased: nothing of it can be read",
+            GrantObjected => "the citizen objected to any use of this grant's data: nothing of it can be read",
+            AlreadyObjected => "the citizen already objected to this grant; post that objection again for its receipt",
+            ClaimNotHeld => "the service holds no such claim under this grant",
+            UnknownRectification => "no pending rectification by that id",
+            AlreadyDecided => "this rectification was already decided",
             AlreadyWithdrawn => "the grant was already withdrawn",
             MissingPurpose => "the `purpose` parameter is required",
             LogUnavailable => "the access could not be recorded in the data-use log, so it is refused; retry later",

@@ -1,7 +1,7 @@
 //! The consent registry's API: withdrawal (verified, erasure applied, signed receipt), the
 //! citizen's rights from a consent (access: a signed export of what is kept; erasure now: every
-//! claim erased at once, with a signed receipt) and the check a back office calls before
-//! processing.
+//! claim erased at once, with a signed receipt; objection: every use stopped at once, with a signed
+//! receipt) and the check a back office calls before processing.
 
 use std::sync::Arc;
 
@@ -17,7 +17,8 @@ use souverain_core::consent::{
     DataCategory, ExchangeBinding, GivenConsent, Receipt, UnverifiedGrant, UnverifiedWithdrawal,
 };
 use souverain_core::rights::{
-    AccessAnswer, ErasureAnswer, HeldData, UnverifiedAccessRequest, UnverifiedErasureRequest,
+    AccessAnswer, ErasureAnswer, HeldData, ObjectionAnswer, UnverifiedAccessRequest, UnverifiedErasureRequest,
+    UnverifiedObjectionRequest,
 };
 
 use crate::agents::{AgentCaller, Right};
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/api/consents/withdrawals", post(withdraw))
         .route("/api/consents/access", post(access))
         .route("/api/consents/erasure", post(erasure))
+        .route("/api/consents/objection", post(objection))
         .route("/api/consents/{grant_id}/check", get(check))
         .route("/guichet/consentements/{grant_id}", get(check_page))
         .route("/api/agent/erasures", get(erasures))
@@ -149,10 +151,13 @@ async fn access(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
 }
 
 /// A grant's state as the citizen and agents are told it: `erased` once the citizen had its data
-/// erased, `expired` past its validity, else as stored (`given`, `withdrawn`).
+/// erased, `objected` once they objected to its use, `expired` past its validity, else as stored
+/// (`given`, `withdrawn`).
 fn grant_state(row: &GrantRow, now: i64) -> &str {
     if row.erased_at.is_some() {
         "erased"
+    } else if row.objected_at.is_some() {
+        "objected"
     } else if row.state == "given" && row.valid_until <= now {
         "expired"
     } else {
@@ -200,6 +205,48 @@ async fn erasure(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     Ok(json_response(StatusCode::OK, &out))
 }
 
+fn objection_blocking(app: &App, compact: &str) -> Result<Value, ApiError> {
+    let request = UnverifiedObjectionRequest::parse(compact).map_err(|e| ApiError::InvalidObjection(e.to_string()))?;
+    let row = app.store.grant(request.grant_id_unverified())?.ok_or(ApiError::UnknownGrant)?;
+    let grant = verified_grant(&row)?;
+    let request = request.verify(&grant).map_err(|e| ApiError::InvalidObjection(e.to_string()))?;
+    let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"grant of an unknown service"))?;
+    let now = app.now();
+    let objection = app.store.object(&row.id, compact, now)?.ok_or(ApiError::UnknownGrant)?;
+    // The same objection posted again (its answer was lost) gets its receipt again; another one,
+    // once the grant is objected to, is refused: the first stands, and is the one to prove.
+    if objection.request_jwt != compact {
+        return Err(ApiError::AlreadyObjected);
+    }
+    let answer = ObjectionAnswer::new(&request, &grant, objection.objected_at, objection.erasure_by, now, &mut OsRng)
+        .sign(&svc.key)
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(json!({
+        "status": "objected", "grant_id": row.id, "objected_at": objection.objected_at,
+        "erasure_by": objection.erasure_by, "answer": answer,
+    }))
+}
+
+/// `POST /api/consents/objection`, body `{"request": "<objection-request+jwt>"}`: the right to
+/// object (GDPR art. 21) for one grant → `{"status": "objected", "grant_id", "objected_at",
+/// "erasure_by", "answer": "<objection-answer+jwt>"}`, the receipt signed by the grant's service:
+/// every use of the grant's data stopped at `objected_at`, and the data erased by `erasure_by`.
+/// From then on agents read nothing of it (410 `grant_objected`; the pages say "opposition du
+/// citoyen"), the consent check says `objected`, the access export says state `objected`. The
+/// data is not erased at once: it stays, unread, until the grant's erasure date (as before the
+/// objection), only to show the commune complied; the citizen may still have it erased now.
+///
+/// Who may call: anyone; only a request signed by the grant's principal (never a carer) is acted
+/// on. Records: when, and the signed objection, on the grant's record, until that record's own
+/// erasure. The same objection posted again gets its receipt again (same `objected_at`); another
+/// objection to a grant objected to already is refused (409 `already_objected`).
+async fn objection(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    require_type(&headers, "application/json")?;
+    let b: RightsBody = crate::bodies::read(&body)?;
+    let out = blocking(move || objection_blocking(&app, &b.request)).await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
 /// `POST /api/consents/withdrawals`, body `{"withdrawal": "<consent-withdrawal+jwt>"}`.
 async fn withdraw(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     require_type(&headers, "application/json")?;
@@ -233,6 +280,7 @@ async fn check_page(
         "active" => "Consentement actif : le service peut traiter ces données pour cette finalité.",
         "withdrawn" => "Consentement retiré : le service ne doit plus traiter ces données.",
         "erased" => "Données effacées à la demande du citoyen : le service n'a plus rien à traiter.",
+        "objected" => "Opposition du citoyen : le service ne doit plus utiliser ces données.",
         "expired" => "Consentement expiré : le service ne doit plus traiter ces données.",
         _ => "Cette finalité n'est pas couverte par le consentement : pas de traitement.",
     };
@@ -267,6 +315,8 @@ async fn check_status(
         let purposes: Vec<String> = serde_json::from_str(&row.purposes).unwrap_or_default();
         let (may, reason) = if row.erased_at.is_some() {
             (false, "erased")
+        } else if row.objected_at.is_some() {
+            (false, "objected")
         } else if row.state != "given" {
             (false, "withdrawn")
         } else if now >= row.valid_until {

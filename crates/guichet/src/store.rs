@@ -349,6 +349,21 @@ pub struct GrantRow {
     /// What that erasure took: the claim names per credential type (JSON array of core's
     /// `DataCategory`), never a value.
     pub erased_claims: Option<String>,
+    /// When the citizen objected to any use of the grant's data (GDPR art. 21), if they did:
+    /// agents read nothing of it any more; it stays only to show compliance until `erasure_by`.
+    pub objected_at: Option<i64>,
+}
+
+/// A grant's objection as recorded: what [`Store::object`] returns, the first time and every
+/// time after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Objection {
+    /// When every use stopped (Unix seconds): the first objection's time.
+    pub objected_at: i64,
+    /// The signed objection that stopped it, as received.
+    pub request_jwt: String,
+    /// When the grant's data is (or was) erased.
+    pub erasure_by: i64,
 }
 
 /// A grant's erasure at the citizen's request, as recorded: what [`Store::erase_now`] returns,
@@ -550,6 +565,11 @@ pub trait Store: Send + Sync {
         now: i64,
         log: &LogSigner,
     ) -> Result<Option<ErasedGrant>, StoreError>;
+    /// The citizen's objection (GDPR art. 21) to any use of a grant's data: marks the grant
+    /// objected at `now` with the signed request, in one statement, unless it already was (the
+    /// first objection stands, and is returned). Nothing is erased: the data stays, unread, until
+    /// the grant's `erasure_by`, to show compliance. `None`: no such grant.
+    fn object(&self, grant_id: &str, request_jwt: &str, now: i64) -> Result<Option<Objection>, StoreError>;
     /// The erasure job: erases everything whose date has passed (see [`Erased`]), records each
     /// erasure once (also when several processes run the job at once), and reclaims the freed
     /// bytes (SQLite: `secure_delete`, WAL truncated; PostgreSQL: `VACUUM` of the erased tables).
@@ -725,6 +745,12 @@ CREATE INDEX emergency_plans_service ON emergency_plans (service, declared_at);
 ALTER TABLE grants ADD COLUMN erased_at INTEGER;
 ALTER TABLE grants ADD COLUMN erased_claims TEXT;
 ALTER TABLE grants ADD COLUMN erasure_request_jwt TEXT;
+",
+    // Objection at the citizen's request (GDPR art. 21, issue 20): when every use stopped, and the
+    // signed request, kept with the grant's record as proof.
+    r"
+ALTER TABLE grants ADD COLUMN objected_at INTEGER;
+ALTER TABLE grants ADD COLUMN objection_request_jwt TEXT;
 ",
 ];
 
@@ -981,6 +1007,7 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         representative: r.get(20)?,
         erased_at: r.get(21)?,
         erased_claims: r.get(22)?,
+        objected_at: r.get(23)?,
     })
 }
 
@@ -1015,7 +1042,8 @@ fn agent_session_row(r: &rusqlite::Row<'_>) -> Result<AgentSessionRow, rusqlite:
 
 const GRANT_COLUMNS: &str = "id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce, \
      vp_token_sha256, valid_until, state, received_at, withdrawn_at, receipt_jwt, withdrawal_receipt_jwt, \
-     withdrawal_jwt, erasure_by, log_secret, event_seed, mandate_id, representative, erased_at, erased_claims";
+     withdrawal_jwt, erasure_by, log_secret, event_seed, mandate_id, representative, erased_at, erased_claims, \
+     objected_at";
 
 /// One exchange in the current transaction: `Ok(false)` for a replay, `Err` for a revoked mandate;
 /// the caller undoes what it wrote unless it returns `Ok(true)`.
@@ -1483,6 +1511,27 @@ impl Store for SqliteStore {
             // As the job does: the old pages leave the write-ahead log for the zeroed file.
             c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             Ok(Some(ErasedGrant { erased_at: now, claims }))
+        })
+    }
+
+    fn object(&self, grant_id: &str, request_jwt: &str, now: i64) -> Result<Option<Objection>, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // The first objection stands: a later one changes nothing.
+            tx.execute(
+                "UPDATE grants SET objected_at = ?2, objection_request_jwt = ?3 WHERE id = ?1 AND objected_at IS NULL",
+                params![grant_id, now, request_jwt],
+            )?;
+            let row = tx
+                .query_row(
+                    "SELECT objected_at, objection_request_jwt, erasure_by FROM grants WHERE id = ?1",
+                    params![grant_id],
+                    |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)),
+                )
+                .optional()?;
+            tx.commit()?;
+            Ok(row
+                .and_then(|(at, jwt, erasure_by)| Some(Objection { objected_at: at?, request_jwt: jwt?, erasure_by })))
         })
     }
 

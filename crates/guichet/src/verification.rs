@@ -370,6 +370,10 @@ fn result(app: &App, caller: &AgentCaller, id: &str) -> Result<Value, ApiError> 
     if grant.erased_at.is_some() {
         return Err(ApiError::GrantErased);
     }
+    // Objected to (GDPR art. 21): kept only to show compliance, never read for use.
+    if grant.objected_at.is_some() {
+        return Err(ApiError::GrantObjected);
+    }
     // Log before acting: the read is appended (and committed) before anything of the citizen's
     // is read for the agent; if it cannot be, the agent sees nothing.
     let purpose = app.service(&row.service).and_then(|s| s.config.purpose(&row.purpose)).map(|p| p.dpv.clone());
@@ -476,6 +480,7 @@ async fn service_page(
         .map(|g| {
             let state = match (g.erased_at, g.state.as_str()) {
                 (Some(_), _) => "effacé à la demande du citoyen",
+                (None, _) if g.objected_at.is_some() => "opposition du citoyen",
                 (None, "withdrawn") => "retiré",
                 _ => "donné",
             };
@@ -554,7 +559,18 @@ async fn result_page(
     Extension(caller): Extension<AgentCaller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || result(&app, &caller, &id)).await?;
+    let r = match blocking(move || result(&app, &caller, &id)).await {
+        // Said in words, not as an error page: the agent must know why the data is not shown.
+        Err(ApiError::GrantObjected) => {
+            let body = "<p id=\"objected\"><strong>Opposition du citoyen</strong> (article 21 du RGPD) : \
+il s'est opposé à toute utilisation de ces données. Elles ne sont plus affichées ni utilisées, et seront \
+effacées à la date prévue.</p>";
+            let mut page = respond("Résultat de la demande", body);
+            *page.status_mut() = StatusCode::GONE;
+            return Ok(page);
+        }
+        other => other?,
+    };
     let state = r.get("state").and_then(Value::as_str).unwrap_or_default();
     let body = if state == "verified" {
         let claims: String = r

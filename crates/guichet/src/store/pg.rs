@@ -33,8 +33,8 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
     AgentSessionRow, CitizenOffer, CredentialQuery, EmergencyPlanRow, Erased, ErasedGrant, ErasureRow, Exchange,
-    GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Offer, Redeemed, RequestRow, Retention, Store, StoreError,
-    StoredCheckpoint, bytes32, claim_names, constant_time_eq, to_i64,
+    GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Objection, Offer, Redeemed, RequestRow, Retention, Store,
+    StoreError, StoredCheckpoint, bytes32, claim_names, constant_time_eq, to_i64,
 };
 use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
 
@@ -158,6 +158,10 @@ CREATE INDEX emergency_plans_service ON emergency_plans (service, declared_at);
 ALTER TABLE grants ADD COLUMN erased_at BIGINT;
 ALTER TABLE grants ADD COLUMN erased_claims TEXT;
 ALTER TABLE grants ADD COLUMN erasure_request_jwt TEXT;
+",
+    r"
+ALTER TABLE grants ADD COLUMN objected_at BIGINT;
+ALTER TABLE grants ADD COLUMN objection_request_jwt TEXT;
 ",
 ];
 
@@ -311,6 +315,7 @@ fn grant_row(r: &Row) -> Result<GrantRow, postgres::Error> {
         representative: r.try_get(20)?,
         erased_at: r.try_get(21)?,
         erased_claims: r.try_get(22)?,
+        objected_at: r.try_get(23)?,
     })
 }
 
@@ -806,6 +811,33 @@ impl Store for PgStore {
             self.vacuum(&["received_claims", "log_events"]);
         }
         Ok(erased.map(|(e, _)| e))
+    }
+
+    fn object(&self, grant_id: &str, request_jwt: &str, now: i64) -> Result<Option<Objection>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // The grant's row locked: of two objections at once, the second sees the first's.
+            let Some(row) = tx.query_opt(
+                "SELECT objected_at, objection_request_jwt, erasure_by FROM grants WHERE id = $1 FOR UPDATE",
+                &[&grant_id],
+            )?
+            else {
+                return Ok(None);
+            };
+            let erasure_by: i64 = row.try_get(2)?;
+            // The first objection stands: a later one changes nothing.
+            if let (Some(objected_at), Some(request_jwt)) =
+                (row.try_get::<_, Option<i64>>(0)?, row.try_get::<_, Option<String>>(1)?)
+            {
+                return Ok(Some(Objection { objected_at, request_jwt, erasure_by }));
+            }
+            tx.execute(
+                "UPDATE grants SET objected_at = $2, objection_request_jwt = $3 WHERE id = $1",
+                &[&grant_id, &now, &request_jwt],
+            )?;
+            tx.commit()?;
+            Ok(Some(Objection { objected_at: now, request_jwt: request_jwt.to_owned(), erasure_by }))
+        })
     }
 
     fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError> {
