@@ -144,6 +144,10 @@ fn consent_code(error: &ConsentError) -> &'static str {
         ConsentError::WrongReference { .. } => "wrong_reference",
         ConsentError::AlreadyExpired { .. } => "expired",
         ConsentError::NotYetExpired { .. } => "not_yet_expired",
+        ConsentError::GroundsTooLong { .. } => "grounds_too_long",
+        ConsentError::ClaimNotInGrant { .. } => "claim_not_in_grant",
+        ConsentError::BadCorrectedValue { .. } => "bad_corrected_value",
+        ConsentError::BadDecision { .. } => "bad_decision",
         _ => "malformed_consent_record",
     }
 }

@@ -29,8 +29,9 @@ use souverain_core::openid4vp::request::{
 };
 use souverain_core::openid4vp::response::{AuthorizationResponse, IssuerKeys, VpToken, verify_response};
 use souverain_core::rights::{
-    AccessRequest, ErasureRequest, UnverifiedAccessAnswer, UnverifiedAccessRequest, UnverifiedErasureAnswer,
-    UnverifiedErasureRequest,
+    AccessRequest, ErasureRequest, ObjectionRequest, RectificationRequest, UnverifiedAccessAnswer,
+    UnverifiedAccessRequest, UnverifiedErasureAnswer, UnverifiedErasureRequest, UnverifiedObjectionAnswer,
+    UnverifiedObjectionRequest, UnverifiedRectificationAnswer, UnverifiedRectificationRequest,
 };
 use souverain_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use souverain_core::sd_jwt_vc::{self, VcVerifyOptions, VerifiedVc};
@@ -270,6 +271,68 @@ pub enum ConsentCommand {
         #[arg(long)]
         grant: PathBuf,
         /// The erasure request answered.
+        #[arg(long)]
+        request: PathBuf,
+    },
+    /// Prints an objection (objection-request+jwt, GDPR art. 21) to any use of the data kept under
+    /// --grant, signed with the holder key: post it to the service's `/api/consents/objection` as
+    /// `{"request": …}` to have every use stop now.
+    ObjectionRequest {
+        /// The holder's private JWK (the key that signed the grant).
+        #[arg(long)]
+        key: PathBuf,
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// The grounds, in words (at most 500 characters; optional).
+        #[arg(long)]
+        grounds: Option<String>,
+        /// Request time as Unix seconds (default: the system clock).
+        #[arg(long)]
+        now: Option<u64>,
+    },
+    /// Reads the service's objection receipt (objection-answer+jwt) on stdin, checks it was signed
+    /// by the grant's service for the grant and --request, and prints when use stopped and the
+    /// erasure date.
+    VerifyObjection {
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// The objection answered.
+        #[arg(long)]
+        request: PathBuf,
+    },
+    /// Prints a rectification request (rectification-request+jwt, GDPR art. 16): --claim of --vct,
+    /// one the grant disclosed, is to read --value; signed with the holder key. Post it to the
+    /// service's `/api/consents/rectification` as `{"request": …}`; post it again once an agent
+    /// decided, for the signed decision.
+    RectificationRequest {
+        /// The holder's private JWK (the key that signed the grant).
+        #[arg(long)]
+        key: PathBuf,
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// The claim's credential type.
+        #[arg(long)]
+        vct: String,
+        /// The claim, as a JSON pointer (`/family_name`).
+        #[arg(long)]
+        claim: String,
+        /// The corrected value (1 to 500 characters).
+        #[arg(long)]
+        value: String,
+        /// Request time as Unix seconds (default: the system clock).
+        #[arg(long)]
+        now: Option<u64>,
+    },
+    /// Reads the service's rectification decision (rectification-answer+jwt) on stdin, checks it
+    /// was signed by the grant's service for the grant and --request, and prints it.
+    VerifyRectification {
+        /// The grant.
+        #[arg(long)]
+        grant: PathBuf,
+        /// The rectification request answered.
         #[arg(long)]
         request: PathBuf,
     },
@@ -721,6 +784,46 @@ pub fn consent(command: &ConsentCommand) -> Result<(), CliError> {
                 .and_then(|r| r.verify(&grant))
                 .map_err(CliError::Consent)?;
             let answer = UnverifiedErasureAnswer::parse(io::read_stdin()?.trim())
+                .and_then(|a| a.verify(grant.grant(), &request.request().record_id))
+                .map_err(CliError::Consent)?;
+            io::print_json(&json!({
+                "ok": true,
+                "answer": serde_json::to_value(answer.answer()).unwrap_or(Value::Null),
+            }));
+        }
+        ConsentCommand::ObjectionRequest { key, grant, grounds, now: at } => {
+            let holder = io::signing_key(key)?;
+            let grant = self_verified_grant(grant, Some(&holder.public_key()))?;
+            let request = ObjectionRequest::for_grant(grant.grant(), grounds.as_deref(), now(*at)?, &mut OsRng)
+                .map_err(CliError::Consent)?;
+            io::print_line(&request.sign(&holder).map_err(CliError::Consent)?);
+        }
+        ConsentCommand::VerifyObjection { grant, request } => {
+            let grant = self_verified_grant(grant, None)?;
+            let request = UnverifiedObjectionRequest::parse(text_file(request)?.trim())
+                .and_then(|r| r.verify(&grant))
+                .map_err(CliError::Consent)?;
+            let answer = UnverifiedObjectionAnswer::parse(io::read_stdin()?.trim())
+                .and_then(|a| a.verify(grant.grant(), &request.request().record_id))
+                .map_err(CliError::Consent)?;
+            io::print_json(&json!({
+                "ok": true,
+                "answer": serde_json::to_value(answer.answer()).unwrap_or(Value::Null),
+            }));
+        }
+        ConsentCommand::RectificationRequest { key, grant, vct, claim, value, now: at } => {
+            let holder = io::signing_key(key)?;
+            let grant = self_verified_grant(grant, Some(&holder.public_key()))?;
+            let request = RectificationRequest::for_grant(grant.grant(), vct, claim, value, now(*at)?, &mut OsRng)
+                .map_err(CliError::Consent)?;
+            io::print_line(&request.sign(&holder).map_err(CliError::Consent)?);
+        }
+        ConsentCommand::VerifyRectification { grant, request } => {
+            let grant = self_verified_grant(grant, None)?;
+            let request = UnverifiedRectificationRequest::parse(text_file(request)?.trim())
+                .and_then(|r| r.verify(&grant))
+                .map_err(CliError::Consent)?;
+            let answer = UnverifiedRectificationAnswer::parse(io::read_stdin()?.trim())
                 .and_then(|a| a.verify(grant.grant(), &request.request().record_id))
                 .map_err(CliError::Consent)?;
             io::print_json(&json!({

@@ -520,6 +520,142 @@ fn refusals_keep_the_error_contract() {
     );
     assert_eq!(code, 1);
 
+    // The right to object likewise: only the holder signs, grounds of 500 characters at most; the
+    // service's receipt checked against the grant and that request; an erasure request or another
+    // signer refused.
+    assert_eq!(
+        fails(&["consent", "objection-request", "--key", &intruder, "--grant", &grant, "--now", &n], ""),
+        (1, "wrong_signer".into())
+    );
+    let too_long = "x".repeat(501);
+    assert_eq!(
+        fails(
+            &[
+                "consent",
+                "objection-request",
+                "--key",
+                &s.holder,
+                "--grant",
+                &grant,
+                "--grounds",
+                &too_long,
+                "--now",
+                &n
+            ],
+            ""
+        ),
+        (1, "grounds_too_long".into())
+    );
+    let objection = ok(
+        &[
+            "consent",
+            "objection-request",
+            "--key",
+            &s.holder,
+            "--grant",
+            &grant,
+            "--grounds",
+            "Je déménage.",
+            "--now",
+            &n,
+        ],
+        "",
+    );
+    assert_eq!(payload(&objection)["grounds"], "Je déménage.");
+    let objection_file = s.dir.write("objection.jwt", &objection);
+    let objected = souverain_core::rights::ObjectionAnswer {
+        record_id: "urn:souverain:objection-answer:1".into(),
+        schema_version: souverain_core::rights::RIGHTS_SCHEMA.into(),
+        service: s.client_id.clone(),
+        request_id: payload(&objection)["jti"].as_str().unwrap().into(),
+        grant_id: granted["jti"].as_str().unwrap().into(),
+        time: NOW as i64 + 1,
+        state: "objected".into(),
+        objected_at: NOW as i64,
+        erasure_by: NOW as i64 + 86_400,
+    };
+    let checked = ok(
+        &["consent", "verify-objection", "--grant", &grant, "--request", &objection_file],
+        &objected.sign(&key_of(&s.verifier)).unwrap(),
+    );
+    let checked: Value = serde_json::from_str(&checked).unwrap();
+    assert_eq!(
+        (checked["answer"]["state"].clone(), checked["answer"]["objected_at"].clone()),
+        (json!("objected"), json!(NOW))
+    );
+    assert_eq!(
+        fails(
+            &["consent", "verify-objection", "--grant", &grant, "--request", &objection_file],
+            &objected.sign(&key_of(&intruder)).unwrap()
+        ),
+        (1, "wrong_signer".into())
+    );
+    let (code, _) = fails(
+        &["consent", "verify-objection", "--grant", &grant, "--request", &erasure_file],
+        &objected.sign(&key_of(&s.verifier)).unwrap(),
+    );
+    assert_eq!(code, 1);
+
+    // Rectification: a claim the grant disclosed, its corrected value; the service's decision.
+    let (vct, claim) = (
+        granted["data"][0]["vct"].as_str().unwrap().to_owned(),
+        granted["data"][0]["claims"][0].as_str().unwrap().to_owned(),
+    );
+    let rectify = |key: &str, claim: &str| {
+        vec![
+            "consent".to_owned(),
+            "rectification-request".into(),
+            "--key".into(),
+            key.into(),
+            "--grant".into(),
+            grant.clone(),
+            "--vct".into(),
+            vct.clone(),
+            "--claim".into(),
+            claim.into(),
+            "--value".into(),
+            "Camille-Rose".into(),
+            "--now".into(),
+            n.clone(),
+        ]
+    };
+    let args = rectify(&intruder, &claim);
+    assert_eq!(fails(&args.iter().map(String::as_str).collect::<Vec<_>>(), ""), (1, "wrong_signer".into()));
+    let args = rectify(&s.holder, "/not_disclosed");
+    assert_eq!(fails(&args.iter().map(String::as_str).collect::<Vec<_>>(), ""), (1, "claim_not_in_grant".into()));
+    let args = rectify(&s.holder, &claim);
+    let rectification = ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), "");
+    assert_eq!(payload(&rectification)["value"], "Camille-Rose");
+    let rectification_file = s.dir.write("rectification.jwt", &rectification);
+    let decided = souverain_core::rights::RectificationAnswer {
+        record_id: "urn:souverain:rectification-answer:1".into(),
+        schema_version: souverain_core::rights::RIGHTS_SCHEMA.into(),
+        service: s.client_id.clone(),
+        request_id: payload(&rectification)["jti"].as_str().unwrap().into(),
+        grant_id: granted["jti"].as_str().unwrap().into(),
+        time: NOW as i64 + 1,
+        vct: vct.clone(),
+        claim: claim.clone(),
+        decision: "refused".into(),
+        reason: Some("Pièce justificative manquante.".into()),
+        decided_at: NOW as i64,
+    };
+    let checked = ok(
+        &["consent", "verify-rectification", "--grant", &grant, "--request", &rectification_file],
+        &decided.sign(&key_of(&s.verifier)).unwrap(),
+    );
+    let checked: Value = serde_json::from_str(&checked).unwrap();
+    assert_eq!(checked["answer"]["reason"], "Pièce justificative manquante.");
+    let mut no_reason = decided.clone();
+    no_reason.reason = None;
+    assert_eq!(
+        fails(
+            &["consent", "verify-rectification", "--grant", &grant, "--request", &rectification_file],
+            &no_reason.sign(&key_of(&s.verifier)).unwrap()
+        ),
+        (1, "bad_decision".into())
+    );
+
     // Request refusals: another client_id than the URL's, a tampered request, garbage.
     let other_id = format!("decentralized_identifier:{}", "did:jwk:eyJrdHkiOiJPS1AifQ");
     assert_eq!(
