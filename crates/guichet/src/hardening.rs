@@ -235,16 +235,21 @@ macro_rules! denied_features {
     () => {
         "accelerometer=(), autoplay=(), bluetooth=(), display-capture=(), encrypted-media=(), \
          fullscreen=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), \
-         payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), \
+         payment=(), picture-in-picture=(), screen-wake-lock=(), \
          serial=(), usb=(), xr-spatial-tracking=()"
     };
 }
 
-/// The wallet's `Permissions-Policy`: the camera for its own pages (scanning QR codes), nothing else.
-const WALLET_PERMISSIONS: &str = concat!("camera=(self), ", denied_features!());
+/// The wallet's `Permissions-Policy`: the camera (scanning QR codes) and WebAuthn (passkeys that
+/// unlock the vault, issue 20) for its own pages, nothing else.
+const WALLET_PERMISSIONS: &str = concat!(
+    "camera=(self), publickey-credentials-create=(self), publickey-credentials-get=(self), ",
+    denied_features!()
+);
 
 /// The `Permissions-Policy` of the agents' pages and the APIs: nothing, not even the camera.
-const NO_PERMISSIONS: &str = concat!("camera=(), ", denied_features!());
+const NO_PERMISSIONS: &str =
+    concat!("camera=(), publickey-credentials-create=(), publickey-credentials-get=(), ", denied_features!());
 
 /// `Strict-Transport-Security` when the guichet is reached over https: a year, renewed by every
 /// answer. Without `includeSubDomains`: the commune's other hosts are not the guichet's to decide.

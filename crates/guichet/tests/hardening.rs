@@ -110,10 +110,13 @@ async fn hsts_over_https_and_permissions_policy_everywhere() {
         let answer = raw_get(server.addr, path).await;
         assert!(answer.contains("\r\nstrict-transport-security: max-age=31536000\r\n"), "{path}: {answer}");
     }
-    // The wallet may use the camera (QR codes), on its own origin only; nothing else.
+    // The wallet may use the camera (QR codes) and passkeys (WebAuthn), on its own origin only; nothing else.
     let wallet = raw_get(server.addr, "/").await;
     let policy = header(&wallet, "permissions-policy");
-    assert!(policy.starts_with("camera=(self), "), "{policy}");
+    assert!(
+        policy.starts_with("camera=(self), publickey-credentials-create=(self), publickey-credentials-get=(self), "),
+        "{policy}"
+    );
     for denied in ["microphone=()", "geolocation=()", "payment=()", "usb=()"] {
         assert!(policy.contains(denied), "{policy}");
     }
@@ -121,7 +124,10 @@ async fn hsts_over_https_and_permissions_policy_everywhere() {
     for path in ["/.well-known/souverain-trust-list", "/api/status-lists/1", "/guichet/confidentialite"] {
         let answer = raw_get(server.addr, path).await;
         let policy = header(&answer, "permissions-policy");
-        assert!(policy.starts_with("camera=(), "), "{path}: {policy}");
+        assert!(
+            policy.starts_with("camera=(), publickey-credentials-create=(), publickey-credentials-get=(), "),
+            "{path}: {policy}"
+        );
         assert!(!policy.contains("(self)"), "{path}: {policy}");
     }
 
