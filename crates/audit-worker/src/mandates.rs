@@ -597,7 +597,7 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
         // The right of access from a consent (rights.rs).
         "access" => match crate::rights::access(ask, &r.consents, &field("grant"), &field("right"), &mut out) {
             Ok(crate::rights::Step::Sign) => return out,
-            Ok(crate::rights::Step::Confirm(grant)) => confirm = Some(grant),
+            Ok(crate::rights::Step::Confirm(asked)) => confirm = Some(asked),
             Ok(crate::rights::Step::Nothing) => {}
             // A request kept unanswered, posted again as it was signed.
             Ok(crate::rights::Step::Resend) => {
@@ -612,8 +612,9 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
         Some(Ok(crate::rights::Signed::Access(jwt, verified))) => {
             export = Some(crate::rights::export(ask.lang, &jwt, &verified, date));
         }
-        // An erasure receipt, or a request kept unanswered, is drawn on its card from the writes.
-        Some(Ok(crate::rights::Signed::Erasure)) | None => {}
+        // An erasure or objection receipt, or a request kept unanswered, is drawn on its card from
+        // the writes.
+        Some(Ok(crate::rights::Signed::Erasure | crate::rights::Signed::Objection)) | None => {}
         Some(Err(_)) => access_failed = true,
     }
     out.html = page(ask, &r, notice, link.as_deref(), net, date).await;
@@ -623,7 +624,7 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
         &out.writes,
         access_failed,
         export.as_deref(),
-        confirm.as_deref(),
+        confirm.as_ref(),
         date,
     ));
     out

@@ -23,7 +23,19 @@
 //!                ─▶ receipt verified (grant's service key, this grant, this request) ─▶ kept, shown on the card
 //! ```
 //!
-//! Both endpoints sit beside the grant's withdrawal endpoint (`…/withdrawals` → `…/access`,
+//! Objection (GDPR art. 21): a third button, after a confirmation that offers a line for the
+//! citizen's grounds (optional, 500 characters at most), has the wallet sign an objection
+//! (`sign_own` accepts it too), posts it, verifies the service's signed receipt (objected, when,
+//! the erasure date) against the grant and the request, keeps it (an `access-objection-…`
+//! record), journaled with the grant's claim names, never a value nor the grounds, and shows it on
+//! the card.
+//!
+//! ```text
+//! object(grant) ─▶ confirmation (+ grounds) ─▶ ObjectionRequest to sign ─▶ access_signed ─▶ POST <service>/api/consents/objection
+//!                ─▶ receipt verified (grant's service key, this grant, this request) ─▶ kept, shown on the card
+//! ```
+//!
+//! The endpoints sit beside the grant's withdrawal endpoint (`…/withdrawals` → `…/access`,
 //! `…/erasure`), as the guichet serves them. Both go through the first load's `mandate-access…`
 //! forms (action `access`): the hidden field `right` says which.
 //!
@@ -46,8 +58,9 @@ use serde_json::{Value, json};
 use souverain_core::consent::Grant;
 use souverain_core::openid4vp::request::LocalizedText;
 use souverain_core::rights::{
-    ACCESS_REQUEST_TYP, AccessRequest, ERASURE_REQUEST_TYP, ErasureRequest, UnverifiedAccessAnswer,
-    UnverifiedErasureAnswer, VerifiedAccessAnswer, VerifiedErasureAnswer,
+    ACCESS_REQUEST_TYP, AccessRequest, ERASURE_REQUEST_TYP, ErasureRequest, MAX_TEXT_CHARS, OBJECTION_REQUEST_TYP,
+    ObjectionRequest, UnverifiedAccessAnswer, UnverifiedErasureAnswer, UnverifiedObjectionAnswer, VerifiedAccessAnswer,
+    VerifiedErasureAnswer, VerifiedObjectionAnswer,
 };
 
 use crate::escape;
@@ -58,6 +71,8 @@ use crate::text::Lang;
 pub const ACCESS: &str = "access-";
 /// Record ids of the erasure receipts kept (under [`ACCESS`], the prefix the first load writes).
 pub const ERASURE: &str = "access-erasure-";
+/// Record ids of the objection receipts kept (under [`ACCESS`] too).
+pub const OBJECTION: &str = "access-objection-";
 /// Record ids of the requests sent without a verified answer, `access-pending-<right>-<request
 /// jti>` (under [`ACCESS`] too): one per request, never rewritten, so each stays the proof of what
 /// was asked and when.
@@ -158,6 +173,30 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "d_access" => "right of access (GDPR article 15)",
         "d_erasure" if fr => "droit à l'effacement (article 17 du RGPD)",
         "d_erasure" => "right to erasure (GDPR article 17)",
+        "d_objection" if fr => "droit d'opposition (article 21 du RGPD)",
+        "d_objection" => "right to object (GDPR article 21)",
+        "object" if fr => "M'opposer à l'utilisation de mes données",
+        "object" => "Object to the use of my data",
+        "object_confirm" if fr => {
+            "Vous opposer à toute utilisation de ce que ce service garde de vous au titre de ce consentement ? Il cesse tout de suite de s'en servir ; il garde les données, sans les utiliser, jusqu'à leur date d'effacement, seulement pour prouver qu'il a respecté votre choix."
+        }
+        "object_confirm" => {
+            "Object to any use of what this service keeps about you under this consent? It stops using it at once; it keeps the data, unused, until its erasure date, only to prove it respected your choice."
+        }
+        "grounds" if fr => "Vos raisons, si vous le souhaitez (500 caractères au plus)",
+        "grounds" => "Your reasons, if you wish (500 characters at most)",
+        "object_yes" if fr => "Oui, je m'oppose",
+        "object_yes" => "Yes, I object",
+        "objected" if fr => "Opposition enregistrée par le service le",
+        "objected" => "Objection recorded by the service on",
+        "objected_use" if fr => {
+            "Le service ne se sert plus de ces données (reçu signé, vérifié). Il les efface au plus tard le"
+        }
+        "objected_use" => "The service no longer uses this data (signed receipt, verified). It erases it by",
+        "objection_download" if fr => "Télécharger le reçu d'opposition signé",
+        "objection_download" => "Download the signed objection receipt",
+        "sent_objection" if fr => "Opposition envoyée le",
+        "sent_objection" => "Objection sent on",
         "d_sent" if fr => "Date de la demande",
         "d_sent" => "Date of the request",
         "d_due" if fr => "Date limite de réponse (article 12 du RGPD)",
@@ -183,12 +222,21 @@ fn mine<'a>(ask: &Ask, consents: &'a [Value]) -> Vec<(Grant, Option<LocalizedTex
         .collect()
 }
 
+/// A confirmation asked on a consent's card, by the consent's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    /// Erase now?
+    Erasure(String),
+    /// Object to any use (with the grounds' line)?
+    Objection(String),
+}
+
 /// What the first step of a right asks next.
 pub enum Step {
     /// A request is to be signed (in `out.sign`): the page waits for the signed step.
     Sign,
-    /// The consent whose erasure waits for the citizen's confirmation, drawn on its card.
-    Confirm(String),
+    /// The confirmation a consent's erasure or objection waits for, drawn on its card.
+    Confirm(Confirm),
     /// Nothing (a confirmation cancelled): the section is drawn again.
     Nothing,
     /// The request kept unanswered is to be posted again: [`resend`].
@@ -197,8 +245,10 @@ pub enum Step {
 
 /// First step, by the form's `right`: the access request about the consent `grant_id` to sign
 /// (no `right`); the erasure's confirmation (`erasure-ask`); the erasure request to sign, once
-/// confirmed (`erasure`); nothing (`cancel`); the unanswered request to post again
-/// (`resend-access`, `resend-erasure`).
+/// confirmed (`erasure`); the objection's confirmation (`objection-ask`); the objection, with the
+/// form's `grounds`, to sign once confirmed (`objection`; grounds over [`MAX_TEXT_CHARS`] are
+/// refused); nothing (`cancel`); the unanswered request to post again (`resend-access`,
+/// `resend-erasure`, `resend-objection`).
 pub fn access(
     ask: &Ask,
     consents: &[Value],
@@ -213,13 +263,20 @@ pub fn access(
             let request = AccessRequest::for_grant(&grant, ask.now, &mut rand_core::OsRng);
             (ACCESS_REQUEST_TYP, serde_json::to_string(&request), request.record_id)
         }
-        "erasure-ask" => return Ok(Step::Confirm(grant_id.to_owned())),
+        "erasure-ask" => return Ok(Step::Confirm(Confirm::Erasure(grant_id.to_owned()))),
+        "objection-ask" => return Ok(Step::Confirm(Confirm::Objection(grant_id.to_owned()))),
+        "objection" => {
+            let grounds = ask.fields.get("grounds").map(String::as_str);
+            let request = ObjectionRequest::for_grant(&grant, grounds, ask.now, &mut rand_core::OsRng)
+                .map_err(|_| Failure::BadRequest)?;
+            (OBJECTION_REQUEST_TYP, serde_json::to_string(&request), request.record_id)
+        }
         "erasure" => {
             let request = ErasureRequest::for_grant(&grant, ask.now, &mut rand_core::OsRng);
             (ERASURE_REQUEST_TYP, serde_json::to_string(&request), request.record_id)
         }
         "cancel" => return Ok(Step::Nothing),
-        "resend-access" | "resend-erasure" => return Ok(Step::Resend),
+        "resend-access" | "resend-erasure" | "resend-objection" => return Ok(Step::Resend),
         _ => return Err(Failure::BadRequest),
     };
     out.sign = vec![ToSign { typ, payload: payload.unwrap_or_default() }];
@@ -234,6 +291,8 @@ pub enum Signed {
     Access(String, Box<VerifiedAccessAnswer>),
     /// The erasure receipt was kept: it is drawn on its card from the records.
     Erasure,
+    /// The objection receipt was kept: it is drawn on its card from the records.
+    Objection,
 }
 
 /// Second step, the request signed: posted to the service (`…/access` or `…/erasure`), its
@@ -249,7 +308,7 @@ pub async fn access_signed(
     let found = mine(ask, consents).into_iter().find(|(g, _, _)| g.record_id == text("grant"));
     let (grant, service, _) = found.ok_or(Failure::BadRequest)?;
     let signed = ask.signatures.first().ok_or(Failure::BadRequest)?;
-    let right = if text("right") == "erasure" { Right::Erasure } else { Right::Access };
+    let right = Right::of(&text("right"));
     let sent = Sent { grant: &grant, service: service.as_ref(), right, signed, request_id: &text("request") };
     // Posted, or tried: without a verified answer the request is kept, its delay running.
     send(ask, &sent, net, out).await.inspect_err(|f| {
@@ -269,7 +328,7 @@ pub async fn resend(
     out: &mut MandatesAnswer,
 ) -> Result<Signed, Failure> {
     let field = |name: &str| ask.fields.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
-    let right = if field("right") == "resend-erasure" { Right::Erasure } else { Right::Access };
+    let right = Right::of(field("right").trim_start_matches("resend-"));
     let found = mine(ask, consents).into_iter().find(|(g, _, _)| g.record_id == field("grant"));
     let (grant, service, _) = found.ok_or(Failure::BadRequest)?;
     let kept = kept(ask, &[]);
@@ -291,6 +350,8 @@ enum Right {
     Access,
     /// Erasure (GDPR art. 17).
     Erasure,
+    /// Objection (GDPR art. 21).
+    Objection,
 }
 
 impl Right {
@@ -299,6 +360,30 @@ impl Right {
         match self {
             Right::Access => "access",
             Right::Erasure => "erasure",
+            Right::Objection => "objection",
+        }
+    }
+
+    /// The right a form or step names (`erasure`, `objection`), access else.
+    fn of(name: &str) -> Right {
+        match name {
+            "erasure" => Right::Erasure,
+            "objection" => Right::Objection,
+            _ => Right::Access,
+        }
+    }
+
+    /// The right whose answer a kept record (`access-…`) is; `None` for a request kept
+    /// unanswered.
+    fn answered_by(id: &str) -> Option<Right> {
+        if id.starts_with(PENDING) {
+            None
+        } else if id.starts_with(ERASURE) {
+            Some(Right::Erasure)
+        } else if id.starts_with(OBJECTION) {
+            Some(Right::Objection)
+        } else {
+            id.starts_with(ACCESS).then_some(Right::Access)
         }
     }
 }
@@ -346,6 +431,23 @@ async fn send(ask: &Ask, sent: &Sent<'_>, net: &impl Net, out: &mut MandatesAnsw
         });
         return Ok(Signed::Erasure);
     }
+    if sent.right == Right::Objection {
+        UnverifiedObjectionAnswer::parse(answer)
+            .and_then(|a| a.verify(grant, sent.request_id))
+            .map_err(|_| Failure::Refused)?;
+        // The names of the claims the objection stops the use of (the grant's): never a value,
+        // nor the grounds, which stay in the signed request kept.
+        out.writes.push(Write {
+            id: format!("{OBJECTION}{}", crate::mandates::random()),
+            kind: "setting",
+            data,
+            journal: "receipt",
+            counterpart,
+            purpose: "rights-objection".into(),
+            claims: grant.data.iter().flat_map(|d| d.claims.iter().cloned()).collect(),
+        });
+        return Ok(Signed::Objection);
+    }
     let verified = UnverifiedAccessAnswer::parse(answer)
         .and_then(|a| a.verify(grant, sent.request_id))
         .map_err(|_| Failure::Refused)?;
@@ -372,7 +474,7 @@ fn service_name<'a>(lang: Lang, grant: &'a Grant, service: Option<&'a LocalizedT
 /// A request sent that got no verified answer (an [`PENDING`] record): all a complaint needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
-    /// `access` or `erasure`.
+    /// `access`, `erasure` or `objection`.
     right: String,
     grant_id: String,
     /// The service's name, as the consent record keeps it.
@@ -429,10 +531,7 @@ fn unanswered(kept: &[(String, Value)], grant_id: &str, right: Right) -> Option<
     let of_grant = |r: &Value| r.get("grant_id").and_then(Value::as_str) == Some(grant_id);
     let answered_at = kept
         .iter()
-        .filter(|(id, r)| {
-            let erasure = id.starts_with(ERASURE);
-            of_grant(r) && !id.starts_with(PENDING) && erasure == (right == Right::Erasure)
-        })
+        .filter(|(id, r)| of_grant(r) && Right::answered_by(id) == Some(right))
         .filter_map(|(_, r)| r.get("received_at")?.as_i64())
         .max();
     kept.iter()
@@ -452,6 +551,36 @@ fn kept_erasure(grant: &Grant, erasures: &[Value]) -> Option<(String, VerifiedEr
         let verified = UnverifiedErasureAnswer::parse(answer).and_then(|a| a.verify(grant, request)).ok()?;
         Some((answer.to_owned(), verified))
     })
+}
+
+/// The objection receipt kept for `grant` among `objections` (the `access-objection-…` records),
+/// checked again against the grant and the request it answers: its text and content.
+fn kept_objection(grant: &Grant, objections: &[Value]) -> Option<(String, VerifiedObjectionAnswer)> {
+    objections.iter().filter(|r| r.get("grant_id").and_then(Value::as_str) == Some(&grant.record_id)).find_map(|r| {
+        let answer = r.get("answer")?.as_str()?;
+        let request = r.get("request_id")?.as_str()?;
+        let verified = UnverifiedObjectionAnswer::parse(answer).and_then(|a| a.verify(grant, request)).ok()?;
+        Some((answer.to_owned(), verified))
+    })
+}
+
+/// The objection receipt on its card: since when the service uses nothing, by when it erases, the
+/// signed receipt as a file.
+fn objection_receipt(lang: Lang, jwt: &str, receipt: &VerifiedObjectionAnswer, date: &dyn Fn(i64) -> String) -> String {
+    let t = |k: &str| escape(say(lang, k));
+    let r = receipt.answer();
+    let file = json!({ "answer": jwt, "content": r }).to_string();
+    format!(
+        r#"<div class="panel objection-receipt" data-grant="{}"><p><strong>{} {}</strong></p><p>{} {}.</p><p><a class="button button-secondary objection-download" download="opposition-{}.json" href="data:application/json;charset=utf-8,{}">{}</a></p></div>"#,
+        escape(&r.grant_id),
+        t("objected"),
+        escape(&date(r.objected_at)),
+        t("objected_use"),
+        escape(&date(r.erasure_by)),
+        r.objected_at,
+        escape(&souverain_core::openid4vp::url::percent_encode(&file)),
+        t("objection_download")
+    )
 }
 
 /// The erasure receipt on its card: when, the claims erased (names), the signed receipt as a file.
@@ -565,7 +694,7 @@ pub fn section(
     writes: &[Write],
     failed: bool,
     export: Option<&str>,
-    confirm: Option<&str>,
+    confirm: Option<&Confirm>,
     date: &dyn Fn(i64) -> String,
 ) -> String {
     let l = ask.lang;
@@ -585,6 +714,8 @@ pub fn section(
     }
     let kept = kept(ask, writes);
     let erasures: Vec<Value> = kept.iter().filter(|(id, _)| id.starts_with(ERASURE)).map(|(_, r)| r.clone()).collect();
+    let objections: Vec<Value> =
+        kept.iter().filter(|(id, _)| id.starts_with(OBJECTION)).map(|(_, r)| r.clone()).collect();
     h.push_str(r#"<ul class="cards">"#);
     for (n, (grant, service, _)) in given.iter().enumerate() {
         let name = service_name(l, grant, service.as_ref());
@@ -600,7 +731,7 @@ pub fn section(
         // Erased: the receipt; asked: the confirmation; else the button that asks.
         if let Some((jwt, receipt)) = kept_erasure(grant, &erasures) {
             h.push_str(&erasure_receipt(l, &jwt, &receipt, date));
-        } else if confirm == Some(grant.record_id.as_str()) {
+        } else if confirm == Some(&Confirm::Erasure(grant.record_id.clone())) {
             h.push_str(&format!(
                 r#"<div class="panel erasure-confirm" role="group" aria-labelledby="erasure-confirm-{n}"><p id="erasure-confirm-{n}">{text}</p><form id="mandate-access-erase-yes-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="erasure"><button type="submit" class="button button-danger">{yes}</button></form><form id="mandate-access-erase-no-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="cancel"><button type="submit" class="button button-secondary">{no}</button></form></div>"#,
                 text = t("confirm"),
@@ -613,7 +744,24 @@ pub fn section(
                 erase = t("erase"),
             ));
         }
-        for right in [Right::Access, Right::Erasure] {
+        // Objected to: the receipt; asked: the confirmation with the grounds' line; else the button.
+        if let Some((jwt, receipt)) = kept_objection(grant, &objections) {
+            h.push_str(&objection_receipt(l, &jwt, &receipt, date));
+        } else if confirm == Some(&Confirm::Objection(grant.record_id.clone())) {
+            h.push_str(&format!(
+                r#"<div class="panel objection-confirm" role="group" aria-labelledby="objection-confirm-{n}"><p id="objection-confirm-{n}">{text}</p><form id="mandate-access-object-yes-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="objection"><label for="objection-grounds-{n}">{grounds}</label><input type="text" id="objection-grounds-{n}" name="grounds" maxlength="{MAX_TEXT_CHARS}" autocomplete="off"><button type="submit" class="button button-danger">{yes}</button></form><form id="mandate-access-object-no-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="cancel"><button type="submit" class="button button-secondary">{no}</button></form></div>"#,
+                text = t("object_confirm"),
+                grounds = t("grounds"),
+                yes = t("object_yes"),
+                no = t("cancel"),
+            ));
+        } else {
+            h.push_str(&format!(
+                r#"<form id="mandate-access-object-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="objection-ask"><button type="submit" class="button button-danger">{object}</button></form>"#,
+                object = t("object"),
+            ));
+        }
+        for right in [Right::Access, Right::Erasure, Right::Objection] {
             if let Some(waiting) = unanswered(&kept, &grant.record_id, right) {
                 h.push_str(&unanswered_panel(ask, n, name, right, &waiting));
             }
@@ -637,12 +785,21 @@ fn unanswered_panel(ask: &Ask, n: usize, service: &str, right: Right, p: &Pendin
         r#"<div class="panel rights-unanswered" data-grant="{}" data-right="{r}" data-due="{due}">"#,
         escape(&p.grant_id)
     );
-    let said = if right == Right::Access { t("sent_access") } else { t("sent_erasure") };
+    let said = match right {
+        Right::Access => t("sent_access"),
+        Right::Erasure => t("sent_erasure"),
+        Right::Objection => t("sent_objection"),
+    };
     // The delay is over once its last second has passed (ask.now after the due time).
     if ask.now <= due {
         h.push_str(&format!(r#"<p>{said} {sent}{} {due_day} {}</p><p>{}</p>"#, t("due"), t("article"), t("extension")));
     } else {
-        let (right_said, fr) = (if right == Right::Access { "d_access" } else { "d_erasure" }, l == Lang::Fr);
+        let right_said = match right {
+            Right::Access => "d_access",
+            Right::Erasure => "d_erasure",
+            Right::Objection => "d_objection",
+        };
+        let fr = l == Lang::Fr;
         let organism =
             if service == p.controller { service.to_owned() } else { format!("{service} ({})", p.controller) };
         let details = [

@@ -3,7 +3,9 @@
 //! or answers what does not verify, its card says by when the service must answer (one calendar
 //! month, GDPR art. 12(3)); past that date, and not before, the card links to the CNIL's complaint
 //! form with the service's details, the dates and the request's identifier, ready to copy; an
-//! answer, to the request sent again or to a later one, closes it.
+//! answer, to the request sent again or to a later one, closes it. An objection (GDPR art. 21)
+//! from the card: confirmed with the citizen's grounds, signed, posted, its receipt verified, kept,
+//! shown on the card and journaled with names only; left unanswered, kept with its due date.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -23,7 +25,9 @@ use souverain_core::openid4vp::dcql::DcqlQuery;
 use souverain_core::openid4vp::request::{
     ClientMetadata, Controller, LocalizedText, PrivacyNotice, Processing, Purpose, RequestObject, client_id_for,
 };
-use souverain_core::rights::{AccessAnswer, HeldData, UnverifiedAccessRequest};
+use souverain_core::rights::{
+    AccessAnswer, HeldData, ObjectionAnswer, UnverifiedAccessRequest, UnverifiedObjectionRequest,
+};
 use souverain_core::testing::TestRng;
 
 use common::run;
@@ -71,6 +75,12 @@ impl Net for Service {
             Mode::OtherKey => &self.stranger,
             Mode::Answers => &self.key,
         };
+        if url == format!("{GUICHET}/api/consents/objection") {
+            let request = UnverifiedObjectionRequest::parse(&request).unwrap().verify(&self.grant).unwrap();
+            let answer =
+                ObjectionAnswer::new(&request, &self.grant, SENT + 1, SENT + 365 * DAY, SENT + 2, &mut TestRng::new(8));
+            return Ok(json!({ "answer": answer.sign(signer).unwrap() }).to_string().into_bytes());
+        }
         assert_eq!(url, format!("{GUICHET}/api/consents/access"));
         let request = UnverifiedAccessRequest::parse(&request).unwrap().verify(&self.grant).unwrap();
         let held =
@@ -317,4 +327,91 @@ fn an_answer_at_last_closes_the_unanswered_request() {
     let (later, _) = wallet.request_access(&service, DUE + 2 * DAY, &grant);
     assert!(later.html.contains(r#"id="access-export""#));
     assert!(!later.html.contains("cnil.fr") && !later.html.contains("rights-unanswered"), "{}", later.html);
+}
+
+#[test]
+fn an_objection_from_the_card_is_signed_posted_and_its_receipt_kept() {
+    let (mut wallet, service, grant) = setup(5);
+    service.mode.set(Mode::Answers);
+    // The card offers it; asking shows the confirmation with a line for the grounds.
+    let view = wallet.ask(&service, Lang::Fr, SENT, "view", &[]);
+    assert!(view.html.contains(r#"<input type="hidden" name="right" value="objection-ask"><button type="submit" class="button button-danger">M&#39;opposer à l&#39;utilisation de mes données</button>"#), "{}", view.html);
+    let asked = wallet.ask(&service, Lang::Fr, SENT, "access", &[("grant", &grant), ("right", "objection-ask")]);
+    assert!(asked.sign.is_empty() && asked.writes.is_empty());
+    assert!(asked.html.contains(r#"class="panel objection-confirm""#), "{}", asked.html);
+    assert!(asked.html.contains(r#"name="grounds" maxlength="500""#));
+    // Cancelled: nothing.
+    let cancelled = wallet.ask(&service, Lang::Fr, SENT, "access", &[("grant", &grant), ("right", "cancel")]);
+    assert!(!cancelled.html.contains("objection-confirm") && cancelled.writes.is_empty());
+    // Grounds too long: refused before anything is signed.
+    let long = "x".repeat(501);
+    let refused = wallet.ask(
+        &service,
+        Lang::Fr,
+        SENT,
+        "access",
+        &[("grant", &grant), ("right", "objection"), ("grounds", &long)],
+    );
+    assert!(refused.sign.is_empty() && refused.writes.is_empty());
+    assert!(refused.html.contains("alert-error"), "{}", refused.html);
+    // Confirmed with grounds: the objection to sign, signed as the first load does, posted.
+    let first = wallet.ask(
+        &service,
+        Lang::Fr,
+        SENT,
+        "access",
+        &[("grant", &grant), ("right", "objection"), ("grounds", "Je déménage à Lyon.")],
+    );
+    assert_eq!(first.sign.len(), 1, "{}", first.html);
+    assert_eq!(first.sign[0].typ, "objection-request+jwt");
+    let signed = sign_own(&wallet.person, first.sign[0].typ, &first.sign[0].payload).unwrap();
+    let out = wallet.step(&service, Lang::Fr, SENT, "access_signed", &[], vec![signed.clone()], first.next.clone());
+    let posted = service.posted.borrow().clone();
+    assert_eq!(posted, vec![(format!("{GUICHET}/api/consents/objection"), signed.clone())]);
+    // Kept and journaled as a receipt, with the grant's claim names only: no value, no grounds.
+    assert_eq!(out.writes.len(), 1, "{}", out.html);
+    let w = &out.writes[0];
+    assert!(w.id.starts_with("access-objection-"), "{}", w.id);
+    assert_eq!((w.kind, w.journal, w.purpose.as_str()), ("setting", "receipt", "rights-objection"));
+    assert_eq!(w.claims, vec!["/family_name".to_owned()]);
+    assert_eq!(w.counterpart, "Cantine scolaire");
+    // Shown on the card, then and each time the section is drawn; the button is gone.
+    for html in [&out.html, &wallet.ask(&service, Lang::Fr, SENT + DAY, "view", &[]).html] {
+        assert!(html.contains(r#"class="panel objection-receipt""#), "{html}");
+        assert!(html.contains("Opposition enregistrée par le service le t=1796292001"), "{html}");
+        assert!(html.contains(&format!("Il les efface au plus tard le t={}.", SENT + 365 * DAY)), "{html}");
+        assert!(!html.contains(r#"value="objection-ask""#), "{html}");
+    }
+    let en = wallet.ask(&service, Lang::En, SENT + DAY, "view", &[]);
+    assert!(en.html.contains("Objection recorded by the service on"), "{}", en.html);
+}
+
+#[test]
+fn an_objection_left_unanswered_is_kept_with_its_due_date() {
+    let (mut wallet, service, grant) = setup(6);
+    let first =
+        wallet.ask(&service, Lang::Fr, SENT, "access", &[("grant", &grant), ("right", "objection"), ("grounds", "")]);
+    let signed = sign_own(&wallet.person, first.sign[0].typ, &first.sign[0].payload).unwrap();
+    let out = wallet.step(&service, Lang::Fr, SENT, "access_signed", &[], vec![signed.clone()], first.next.clone());
+    assert_eq!(out.writes.len(), 1);
+    let w = &out.writes[0];
+    assert_eq!(w.id, format!("{PENDING}objection-{}", jti(&signed)));
+    assert_eq!(w.purpose, "rights-objection-unanswered");
+    assert!(
+        out.html.contains("Opposition envoyée le 3 décembre 2026 ; le service doit répondre avant le 3 janvier 2027"),
+        "{}",
+        out.html
+    );
+    assert!(out.html.contains(r#"<input type="hidden" name="right" value="resend-objection">"#));
+    // Past the due date: the CNIL, the right named.
+    let late = wallet.ask(&service, Lang::Fr, DUE + 1, "view", &[]);
+    assert!(late.html.contains(CNIL), "{}", late.html);
+    assert!(late.html.contains(&escape("Droit exercé : droit d'opposition (article 21 du RGPD)")), "{}", late.html);
+    // Sent again and answered: the receipt closes it.
+    service.mode.set(Mode::Answers);
+    let answered =
+        wallet.ask(&service, Lang::Fr, DUE + 2, "access", &[("grant", &grant), ("right", "resend-objection")]);
+    assert_eq!(service.posted.borrow().last().unwrap(), &(format!("{GUICHET}/api/consents/objection"), signed));
+    assert!(answered.html.contains("objection-receipt"), "{}", answered.html);
+    assert!(!answered.html.contains("rights-unanswered") && !answered.html.contains("cnil.fr"), "{}", answered.html);
 }
