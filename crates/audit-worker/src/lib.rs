@@ -430,6 +430,8 @@ pub fn cards(
                 ("erasure", false) => "Erased".to_owned(),
                 ("withdrawal_processed", true) => "Retrait pris en compte".to_owned(),
                 ("withdrawal_processed", false) => "Withdrawal processed".to_owned(),
+                ("agent_rectification", true) => format!("Rectifiées par {who}"),
+                ("agent_rectification", false) => format!("Corrected by {who}"),
                 ("erased", true) => "Une utilisation dont le détail est déjà effacé".to_owned(),
                 ("erased", false) => "A use whose details are already erased".to_owned(),
                 (_, true) => "Une entrée illisible : lancez la vérification".to_owned(),
@@ -855,6 +857,7 @@ fn found_of(seq: u64, index: u64, event: &Result<DataUseEvent, DataUseError>) ->
                 EventKind::Transfer { recipient } => ("transfer", Some(recipient.clone())),
                 EventKind::Erasure => ("erasure", None),
                 EventKind::WithdrawalProcessed => ("withdrawal_processed", None),
+                EventKind::AgentRectification { agent } => ("agent_rectification", Some(agent.clone())),
             };
             found.kind = kind.to_owned();
             found.who = who;

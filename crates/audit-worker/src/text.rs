@@ -130,6 +130,7 @@ fn fr(said: &Said<'_>) -> String {
                 "transfer" => format!("Transmis à {who}{why}"),
                 "erasure" => "Vos données ont été effacées".to_owned(),
                 "withdrawal_processed" => "Votre retrait de consentement a été traité".to_owned(),
+                "agent_rectification" => format!("Rectifié à votre demande par {who}"),
                 "erased" => {
                     format!("Utilisation n° {seq} : le détail a été effacé par la commune à la fin de la conservation")
                 }
@@ -219,6 +220,7 @@ fn en(said: &Said<'_>) -> String {
                 "transfer" => format!("Sent to {who}{why}"),
                 "erasure" => "Your data was erased".to_owned(),
                 "withdrawal_processed" => "Your withdrawal of consent was processed".to_owned(),
+                "agent_rectification" => format!("Corrected at your request by {who}"),
                 "erased" => format!("Use no. {seq}: the commune erased its details at the end of retention"),
                 _ => format!("Use no. {seq}: unreadable"),
             }

@@ -346,6 +346,7 @@ fn audit(args: &AuditArgs) -> Result<(), LogError> {
                         EventKind::Transfer { recipient } => ("transfer", Some(("recipient", recipient))),
                         EventKind::Erasure => ("erasure", None),
                         EventKind::WithdrawalProcessed => ("withdrawal_processed", None),
+                        EventKind::AgentRectification { agent } => ("agent_rectification", Some(("agent", agent))),
                     };
                     out["kind"] = kind.into();
                     if let Some((name, value)) = who {

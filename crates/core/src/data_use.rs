@@ -109,6 +109,11 @@ pub enum EventKind {
     Erasure,
     /// The citizen's withdrawal was processed.
     WithdrawalProcessed,
+    /// An agent corrected a received claim at the citizen's request (GDPR art. 16).
+    AgentRectification {
+        /// The agent's identity, as the commune's SSO names them.
+        agent: String,
+    },
 }
 
 /// One data-use event, the plaintext sealed to the citizen.
@@ -136,6 +141,7 @@ impl DataUseEvent {
             EventKind::Transfer { recipient } => ("transfer", Some(("recipient", recipient))),
             EventKind::Erasure => ("erasure", None),
             EventKind::WithdrawalProcessed => ("withdrawal_processed", None),
+            EventKind::AgentRectification { agent } => ("agent_rectification", Some(("agent", agent))),
         };
         object.insert("kind".into(), kind.into());
         if let Some((name, value)) = actor {
@@ -161,6 +167,7 @@ impl DataUseEvent {
             Transfer,
             Erasure,
             Withdrawal,
+            Rectification,
         }
         let kind = json::variant(
             members.raw("kind").ok_or(JsonError::Missing("kind"))?,
@@ -170,6 +177,7 @@ impl DataUseEvent {
                 ("transfer", Kind::Transfer),
                 ("erasure", Kind::Erasure),
                 ("withdrawal_processed", Kind::Withdrawal),
+                ("agent_rectification", Kind::Rectification),
             ],
         )?;
         let kind = match kind {
@@ -181,6 +189,9 @@ impl DataUseEvent {
             },
             Kind::Erasure => EventKind::Erasure,
             Kind::Withdrawal => EventKind::WithdrawalProcessed,
+            Kind::Rectification => EventKind::AgentRectification {
+                agent: members.optional("agent")?.ok_or(DataUseError::MissingActor("agent_rectification"))?,
+            },
         };
         let event = DataUseEvent {
             kind,
@@ -572,6 +583,7 @@ mod tests {
             EventKind::Transfer { recipient: "caf.example".into() },
             EventKind::Erasure,
             EventKind::WithdrawalProcessed,
+            EventKind::AgentRectification { agent: "agent:martin".into() },
         ];
         for kind in kinds {
             let event = DataUseEvent { kind, ..event(0) };

@@ -833,7 +833,8 @@ pub struct RectificationRequest {
     pub time: i64,
     /// The credential type of the claim.
     pub vct: String,
-    /// The claim, as a JSON pointer the grant's data names (`/family_name`).
+    /// The claim, as a JSON pointer the grant's data names, or beneath one (`/family_name`,
+    /// `/address/locality` of a disclosed `/address`).
     pub claim: String,
     /// The corrected value (1 to [`MAX_TEXT_CHARS`] characters).
     pub value: String,
@@ -841,7 +842,9 @@ pub struct RectificationRequest {
 
 /// The claim a rectification names is one the grant disclosed, and its value is text in bounds.
 fn check_rectified(grant: &Grant, vct: &str, claim: &str, value: &str) -> Result<(), ConsentError> {
-    let disclosed = grant.data.iter().any(|d| d.vct == vct && d.claims.iter().any(|c| c == claim));
+    // The claim disclosed, or a member beneath it (`/address/locality` of a disclosed `/address`).
+    let beneath = |c: &String| claim == c || claim.strip_prefix(c.as_str()).is_some_and(|rest| rest.starts_with('/'));
+    let disclosed = grant.data.iter().any(|d| d.vct == vct && d.claims.iter().any(beneath));
     if !disclosed {
         return Err(ConsentError::ClaimNotInGrant { claim: claim.into() });
     }
@@ -919,6 +922,11 @@ impl UnverifiedRectificationRequest {
     /// The grant it is about, to find that grant in storage.
     pub fn grant_id_unverified(&self) -> &str {
         &self.request.grant_id
+    }
+
+    /// The corrected value it asks for, to show an agent a request verified when it was kept.
+    pub fn value_unverified(&self) -> &str {
+        &self.request.value
     }
 
     /// Verifies that the grant's principal signed it (never a carer), about that grant and its

@@ -322,8 +322,7 @@ fn a_carer_cannot_object_for_the_person() {
 #[test]
 fn a_rectification_names_a_claim_the_grant_disclosed_and_is_answered_by_its_service() {
     let keys = keys(&mut TestRng::new(30));
-    let data =
-        vec![DataCategory { vct: PID_VCT.into(), claims: vec!["/family_name".into(), "/address/locality".into()] }];
+    let data = vec![DataCategory { vct: PID_VCT.into(), claims: vec!["/family_name".into(), "/address".into()] }];
     let g = grant_of(&keys, data);
     let request =
         RectificationRequest::for_grant(g.grant(), PID_VCT, "/family_name", "Lefèvre", NOW, &mut TestRng::new(31))
@@ -335,6 +334,13 @@ fn a_rectification_names_a_claim_the_grant_disclosed_and_is_answered_by_its_serv
     // A claim the grant did not disclose, of another type; an empty or too long value.
     let e = RectificationRequest::for_grant(g.grant(), PID_VCT, "/birthdate", "2000", NOW, &mut TestRng::new(32));
     assert_eq!(e.unwrap_err(), ConsentError::ClaimNotInGrant { claim: "/birthdate".into() });
+    // A member beneath a disclosed claim is one; a name that merely starts like it is not.
+    assert!(
+        RectificationRequest::for_grant(g.grant(), PID_VCT, "/address/locality", "Lyon", NOW, &mut TestRng::new(32))
+            .is_ok()
+    );
+    let e = RectificationRequest::for_grant(g.grant(), PID_VCT, "/family_names", "L", NOW, &mut TestRng::new(32));
+    assert!(matches!(e.unwrap_err(), ConsentError::ClaimNotInGrant { .. }));
     let e = RectificationRequest::for_grant(g.grant(), "urn:x", "/family_name", "L", NOW, &mut TestRng::new(32));
     assert!(matches!(e.unwrap_err(), ConsentError::ClaimNotInGrant { .. }));
     let e = RectificationRequest::for_grant(g.grant(), PID_VCT, "/family_name", " ", NOW, &mut TestRng::new(32));

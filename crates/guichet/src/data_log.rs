@@ -212,6 +212,7 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Transfer { .. } => KIND_TRANSFER,
         EventKind::Erasure => "erasure",
         EventKind::WithdrawalProcessed => "withdrawal_processed",
+        EventKind::AgentRectification { .. } => "agent_rectification",
     }
 }
 
