@@ -35,6 +35,7 @@ pub mod listen;
 mod log_serve;
 mod mandates;
 pub mod oidc;
+mod rectification;
 pub mod register;
 mod registry;
 pub mod store;
@@ -533,6 +534,7 @@ fn router(options: &ServeOptions, app: Arc<App>, bound: SocketAddr) -> Result<Ro
         .merge(issuance::routes())
         .merge(verification::routes())
         .merge(registry::routes())
+        .merge(rectification::routes())
         .merge(mandates::routes())
         .merge(emergency::routes())
         .merge(register::routes())

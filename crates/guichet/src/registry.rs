@@ -50,7 +50,7 @@ async fn erasures(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
 }
 
 /// Re-verifies a stored grant (signature and exchange binding) to get core's verified type.
-fn verified_grant(row: &GrantRow) -> Result<souverain_core::consent::VerifiedGrant, ApiError> {
+pub(crate) fn verified_grant(row: &GrantRow) -> Result<souverain_core::consent::VerifiedGrant, ApiError> {
     let holder = holder_key(&row.holder_jwk).ok_or_else(|| ApiError::internal(&"stored holder key unreadable"))?;
     let binding = ExchangeBinding {
         client_id: row.client_id.clone(),

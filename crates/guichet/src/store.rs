@@ -354,6 +354,81 @@ pub struct GrantRow {
     pub objected_at: Option<i64>,
 }
 
+/// A citizen's rectification request (GDPR art. 16) as the guichet keeps it, pending until an
+/// agent decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RectificationRow {
+    /// The request's `jti`.
+    pub id: String,
+    /// The grant under which the claim is kept.
+    pub grant_id: String,
+    /// The grant's service.
+    pub service: String,
+    /// The signed request as received (it holds the corrected value); `None` once the grant's
+    /// claims were erased, the value with them.
+    pub request_jwt: Option<String>,
+    /// The claim's credential type.
+    pub vct: String,
+    /// The claim (JSON pointer).
+    pub claim: String,
+    /// When it was received.
+    pub received_at: i64,
+    /// `accepted` or `refused`; `None` while pending.
+    pub decision: Option<String>,
+    /// Why it was refused.
+    pub reason: Option<String>,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+    /// Who decided (as the data-use log names agents).
+    pub decided_by: Option<String>,
+}
+
+/// An agent's decision on a rectification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RectificationChoice<'a> {
+    /// The stored claim becomes `value` (from the verified request).
+    Accept {
+        /// The corrected value.
+        value: &'a str,
+    },
+    /// Nothing changes, for `reason`.
+    Refuse {
+        /// Why, in words.
+        reason: &'a str,
+    },
+}
+
+/// What [`Store::decide_rectification`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// Decided now: the row as it stands.
+    Done(RectificationRow),
+    /// No such rectification.
+    Unknown,
+    /// Decided before: the first decision stands.
+    Already(RectificationRow),
+    /// Accepting, the claim is no longer held under the grant (erased): nothing changed.
+    ClaimNotHeld,
+}
+
+/// Replaces, in each of `rows` (rowid or id, claims JSON), the value at `claim` (a JSON pointer)
+/// by `value`: the rows changed, none if no row holds the claim.
+pub(crate) fn rectified_rows(
+    rows: &[(i64, String)],
+    claim: &str,
+    value: &str,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut out = Vec::new();
+    for (id, claims) in rows {
+        let mut claims: serde_json::Value = serde_json::from_str(claims).map_err(|_| StoreError::ClaimsUnreadable)?;
+        if let Some(slot) = claims.pointer_mut(claim) {
+            *slot = serde_json::Value::String(value.to_owned());
+            out.push((*id, claims.to_string()));
+        }
+    }
+    Ok(out)
+}
+
 /// A grant's objection as recorded: what [`Store::object`] returns, the first time and every
 /// time after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -570,6 +645,25 @@ pub trait Store: Send + Sync {
     /// first objection stands, and is returned). Nothing is erased: the data stays, unread, until
     /// the grant's `erasure_by`, to show compliance. `None`: no such grant.
     fn object(&self, grant_id: &str, request_jwt: &str, now: i64) -> Result<Option<Objection>, StoreError>;
+    /// Keeps a verified rectification request (GDPR art. 16) as pending, unless one with its id is
+    /// kept already; returns the row as it stands (pending, or decided).
+    fn request_rectification(&self, row: &RectificationRow) -> Result<RectificationRow, StoreError>;
+    /// A rectification by the request's id.
+    fn rectification(&self, id: &str) -> Result<Option<RectificationRow>, StoreError>;
+    /// The rectifications of `service` waiting for an agent, oldest first.
+    fn pending_rectifications(&self, service: &str) -> Result<Vec<RectificationRow>, StoreError>;
+    /// An agent's decision (`by`, as the data-use log names agents) on a pending rectification, in
+    /// one transaction: accepted, the claim's stored value is replaced and `agent_rectification`
+    /// appended to the data-use log first (if it cannot be, nothing changes); refused, the reason
+    /// kept. The first decision stands.
+    fn decide_rectification(
+        &self,
+        id: &str,
+        choice: RectificationChoice<'_>,
+        by: &str,
+        now: i64,
+        log: &LogSigner,
+    ) -> Result<Decided, StoreError>;
     /// The erasure job: erases everything whose date has passed (see [`Erased`]), records each
     /// erasure once (also when several processes run the job at once), and reclaims the freed
     /// bytes (SQLite: `secure_delete`, WAL truncated; PostgreSQL: `VACUUM` of the erased tables).
@@ -752,6 +846,17 @@ ALTER TABLE grants ADD COLUMN erasure_request_jwt TEXT;
 ALTER TABLE grants ADD COLUMN objected_at INTEGER;
 ALTER TABLE grants ADD COLUMN objection_request_jwt TEXT;
 ",
+    // Rectification at the citizen's request (GDPR art. 16, issue 20): pending until an agent
+    // decides; the request (with the corrected value) goes with the grant's claims.
+    r"
+CREATE TABLE rectifications (
+  id TEXT PRIMARY KEY, grant_id TEXT NOT NULL, service TEXT NOT NULL, request_jwt TEXT, vct TEXT NOT NULL,
+  claim TEXT NOT NULL, received_at INTEGER NOT NULL, decision TEXT, reason TEXT, decided_at INTEGER,
+  decided_by TEXT
+);
+CREATE INDEX rectifications_pending ON rectifications (service, received_at) WHERE decision IS NULL;
+CREATE INDEX rectifications_grant ON rectifications (grant_id);
+",
 ];
 
 /// SQLite behind one mutex-guarded connection.
@@ -890,6 +995,10 @@ fn erase_claims_in(c: &Connection, grant_id: &str, now: i64, log: &LogSigner) ->
         )?;
     }
     erase_sealed_uses(c, grant_id, now)?;
+    // The corrected values asked for are the citizen's data too: they go with the claims (a
+    // pending request with its claim gone has nothing left to correct).
+    c.execute("DELETE FROM rectifications WHERE grant_id = ?1 AND decision IS NULL", params![grant_id])?;
+    c.execute("UPDATE rectifications SET request_jwt = NULL WHERE grant_id = ?1", params![grant_id])?;
     Ok(n)
 }
 
@@ -1008,6 +1117,25 @@ fn grant_row(r: &rusqlite::Row<'_>) -> Result<GrantRow, rusqlite::Error> {
         erased_at: r.get(21)?,
         erased_claims: r.get(22)?,
         objected_at: r.get(23)?,
+    })
+}
+
+const RECTIFICATION_COLUMNS: &str =
+    "id, grant_id, service, request_jwt, vct, claim, received_at, decision, reason, decided_at, decided_by";
+
+fn rectification_row(r: &rusqlite::Row<'_>) -> Result<RectificationRow, rusqlite::Error> {
+    Ok(RectificationRow {
+        id: r.get(0)?,
+        grant_id: r.get(1)?,
+        service: r.get(2)?,
+        request_jwt: r.get(3)?,
+        vct: r.get(4)?,
+        claim: r.get(5)?,
+        received_at: r.get(6)?,
+        decision: r.get(7)?,
+        reason: r.get(8)?,
+        decided_at: r.get(9)?,
+        decided_by: r.get(10)?,
     })
 }
 
@@ -1535,6 +1663,108 @@ impl Store for SqliteStore {
         })
     }
 
+    fn request_rectification(&self, row: &RectificationRow) -> Result<RectificationRow, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO rectifications (id, grant_id, service, request_jwt, vct, claim, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![row.id, row.grant_id, row.service, row.request_jwt, row.vct, row.claim, row.received_at],
+            )?;
+            let kept = tx.query_row(
+                &format!("SELECT {RECTIFICATION_COLUMNS} FROM rectifications WHERE id = ?1"),
+                params![row.id],
+                rectification_row,
+            )?;
+            tx.commit()?;
+            Ok(kept)
+        })
+    }
+
+    fn rectification(&self, id: &str) -> Result<Option<RectificationRow>, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                &format!("SELECT {RECTIFICATION_COLUMNS} FROM rectifications WHERE id = ?1"),
+                params![id],
+                rectification_row,
+            )
+            .optional()
+        })
+    }
+
+    fn pending_rectifications(&self, service: &str) -> Result<Vec<RectificationRow>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {RECTIFICATION_COLUMNS} FROM rectifications WHERE service = ?1 AND decision IS NULL
+                 ORDER BY received_at, id LIMIT 200"
+            ))?;
+            st.query_map(params![service], rectification_row)?.collect()
+        })
+    }
+
+    fn decide_rectification(
+        &self,
+        id: &str,
+        choice: RectificationChoice<'_>,
+        by: &str,
+        now: i64,
+        log: &LogSigner,
+    ) -> Result<Decided, StoreError> {
+        self.with_log(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    &format!("SELECT {RECTIFICATION_COLUMNS} FROM rectifications WHERE id = ?1"),
+                    params![id],
+                    rectification_row,
+                )
+                .optional()?;
+            let Some(row) = row else { return Ok(Decided::Unknown) };
+            if row.decision.is_some() {
+                return Ok(Decided::Already(row));
+            }
+            let (decision, reason) = match choice {
+                RectificationChoice::Accept { value } => {
+                    let rows: Vec<(i64, String)> = {
+                        let mut st = tx.prepare(
+                            "SELECT rowid, claims FROM received_claims WHERE grant_id = ?1 AND vct = ?2 ORDER BY rowid",
+                        )?;
+                        st.query_map(params![row.grant_id, row.vct], |r| Ok((r.get(0)?, r.get(1)?)))?
+                            .collect::<Result<_, _>>()?
+                    };
+                    let changed = rectified_rows(&rows, &row.claim, value)?;
+                    if changed.is_empty() {
+                        return Ok(Decided::ClaimNotHeld);
+                    }
+                    // Logged first, in the same transaction: the change and its entry commit together.
+                    let event = LogEvent {
+                        grant_id: row.grant_id.clone(),
+                        kind: souverain_core::data_use::EventKind::AgentRectification { agent: by.to_owned() },
+                        purpose: None,
+                        time: now,
+                    };
+                    append_in(&*tx, &event, log)?;
+                    for (rowid, claims) in &changed {
+                        tx.execute("UPDATE received_claims SET claims = ?2 WHERE rowid = ?1", params![rowid, claims])?;
+                    }
+                    ("accepted", None)
+                }
+                RectificationChoice::Refuse { reason } => ("refused", Some(reason)),
+            };
+            tx.execute(
+                "UPDATE rectifications SET decision = ?2, reason = ?3, decided_at = ?4, decided_by = ?5 WHERE id = ?1",
+                params![id, decision, reason, now, by],
+            )?;
+            let row = tx.query_row(
+                &format!("SELECT {RECTIFICATION_COLUMNS} FROM rectifications WHERE id = ?1"),
+                params![id],
+                rectification_row,
+            )?;
+            tx.commit()?;
+            Ok(Decided::Done(row))
+        })
+    }
+
     fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError> {
         self.with_log(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1597,6 +1827,7 @@ impl Store for SqliteStore {
                 }
                 tx.execute("DELETE FROM received_claims WHERE grant_id = ?1", params![grant_id])?;
                 tx.execute("DELETE FROM requests WHERE grant_id = ?1", params![grant_id])?;
+                tx.execute("DELETE FROM rectifications WHERE grant_id = ?1", params![grant_id])?;
                 // The grant's remaining sealed events (withdrawal, erasure) go with its record,
                 // and nothing links its leaves to it any more.
                 tx.execute(

@@ -510,10 +510,12 @@ async fn service_page(
         _ => String::new(),
     };
     let (app2, caller2, id2, field) = (app.clone(), caller.clone(), service.clone(), csrf.field());
+    let (app3, id3, field3) = (app.clone(), service.clone(), csrf.field());
     let emergency = blocking(move || crate::emergency::page_section(&app2, &caller2, &id2, &field)).await?;
+    let rectifications = blocking(move || crate::rectification::page_section(&app3, &id3, &field3)).await?;
     let body = format!(
         "{emergency}<form method=\"post\" action=\"/guichet/services/{}/demandes\">{}<label>Finalité<select name=\"purpose\">{options}</select></label>\
-<button>Demander au citoyen</button></form><h2>Réponses</h2>{results}{next}",
+<button>Demander au citoyen</button></form><h2>Réponses</h2>{results}{next}{rectifications}",
         escape(&svc.config.id),
         csrf.field()
     );

@@ -32,9 +32,10 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    AgentSessionRow, CitizenOffer, CredentialQuery, EmergencyPlanRow, Erased, ErasedGrant, ErasureRow, Exchange,
-    GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Objection, Offer, Redeemed, RequestRow, Retention, Store,
-    StoreError, StoredCheckpoint, bytes32, claim_names, constant_time_eq, to_i64,
+    AgentSessionRow, CitizenOffer, CredentialQuery, Decided, EmergencyPlanRow, Erased, ErasedGrant, ErasureRow,
+    Exchange, GrantRow, IssuedCredential, MAX_TX_CODE_ATTEMPTS, Objection, Offer, RectificationChoice,
+    RectificationRow, Redeemed, RequestRow, Retention, Store, StoreError, StoredCheckpoint, bytes32, claim_names,
+    constant_time_eq, to_i64,
 };
 use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
 
@@ -162,6 +163,15 @@ ALTER TABLE grants ADD COLUMN erasure_request_jwt TEXT;
     r"
 ALTER TABLE grants ADD COLUMN objected_at BIGINT;
 ALTER TABLE grants ADD COLUMN objection_request_jwt TEXT;
+",
+    r"
+CREATE TABLE rectifications (
+  id TEXT PRIMARY KEY, grant_id TEXT NOT NULL, service TEXT NOT NULL, request_jwt TEXT, vct TEXT NOT NULL,
+  claim TEXT NOT NULL, received_at BIGINT NOT NULL, decision TEXT, reason TEXT, decided_at BIGINT,
+  decided_by TEXT
+);
+CREATE INDEX rectifications_pending ON rectifications (service, received_at) WHERE decision IS NULL;
+CREATE INDEX rectifications_grant ON rectifications (grant_id);
 ",
 ];
 
@@ -840,6 +850,102 @@ impl Store for PgStore {
         })
     }
 
+    fn request_rectification(&self, row: &RectificationRow) -> Result<RectificationRow, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO rectifications (id, grant_id, service, request_jwt, vct, claim, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+                &[&row.id, &row.grant_id, &row.service, &row.request_jwt, &row.vct, &row.claim, &row.received_at],
+            )?;
+            let kept = c.query_one(
+                &format!("SELECT {} FROM rectifications WHERE id = $1", super::RECTIFICATION_COLUMNS),
+                &[&row.id],
+            )?;
+            rectification_row(&kept)
+        })
+    }
+
+    fn rectification(&self, id: &str) -> Result<Option<RectificationRow>, StoreError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                &format!("SELECT {} FROM rectifications WHERE id = $1", super::RECTIFICATION_COLUMNS),
+                &[&id],
+            )?;
+            row.as_ref().map(rectification_row).transpose()
+        })
+    }
+
+    fn pending_rectifications(&self, service: &str) -> Result<Vec<RectificationRow>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT {} FROM rectifications WHERE service = $1 AND decision IS NULL
+                     ORDER BY received_at, id LIMIT 200",
+                    super::RECTIFICATION_COLUMNS
+                ),
+                &[&service],
+            )?;
+            rows.iter().map(rectification_row).collect()
+        })
+    }
+
+    fn decide_rectification(
+        &self,
+        id: &str,
+        choice: RectificationChoice<'_>,
+        by: &str,
+        now: i64,
+        log: &LogSigner,
+    ) -> Result<Decided, StoreError> {
+        self.with_log(|c| {
+            let mut tx = c.transaction()?;
+            // The log's head first, then the rows, in the order every append takes them.
+            tx.query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])?;
+            let select = format!("SELECT {} FROM rectifications WHERE id = $1 FOR UPDATE", super::RECTIFICATION_COLUMNS);
+            let Some(row) = tx.query_opt(&select, &[&id])? else { return Ok(Decided::Unknown) };
+            let row = rectification_row(&row)?;
+            if row.decision.is_some() {
+                return Ok(Decided::Already(row));
+            }
+            let (decision, reason) = match choice {
+                RectificationChoice::Accept { value } => {
+                    let rows: Vec<(i64, String)> = tx
+                        .query(
+                            "SELECT id, claims FROM received_claims WHERE grant_id = $1 AND vct = $2 ORDER BY id FOR UPDATE",
+                            &[&row.grant_id, &row.vct],
+                        )?
+                        .iter()
+                        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                        .collect::<Result<_, postgres::Error>>()?;
+                    let changed = super::rectified_rows(&rows, &row.claim, value)?;
+                    if changed.is_empty() {
+                        return Ok(Decided::ClaimNotHeld);
+                    }
+                    // Logged first, in the same transaction: the change and its entry commit together.
+                    let event = LogEvent {
+                        grant_id: row.grant_id.clone(),
+                        kind: souverain_core::data_use::EventKind::AgentRectification { agent: by.to_owned() },
+                        purpose: None,
+                        time: now,
+                    };
+                    append_in(&PgLog::new(&mut tx), &event, log)?;
+                    for (rowid, claims) in &changed {
+                        tx.execute("UPDATE received_claims SET claims = $2 WHERE id = $1", &[rowid, claims])?;
+                    }
+                    ("accepted", None)
+                }
+                RectificationChoice::Refuse { reason } => ("refused", Some(reason)),
+            };
+            tx.execute(
+                "UPDATE rectifications SET decision = $2, reason = $3, decided_at = $4, decided_by = $5 WHERE id = $1",
+                &[&id, &decision, &reason, &now, &by],
+            )?;
+            let row = rectification_row(&tx.query_one(&select, &[&id])?)?;
+            tx.commit()?;
+            Ok(Decided::Done(row))
+        })
+    }
+
     fn erase_due(&self, now: i64, retention: &Retention, log: &LogSigner) -> Result<Erased, StoreError> {
         let erased = self.with_log(|c| {
             let mut tx = c.transaction()?;
@@ -904,6 +1010,7 @@ impl Store for PgStore {
                 }
                 tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[grant_id])?;
                 tx.execute("DELETE FROM requests WHERE grant_id = $1", &[grant_id])?;
+                tx.execute("DELETE FROM rectifications WHERE grant_id = $1", &[grant_id])?;
                 // The grant's remaining sealed events (withdrawal, erasure) go with its record,
                 // and nothing links its leaves to it any more.
                 tx.execute(
@@ -1252,7 +1359,26 @@ fn erase_claims_in(tx: &mut Transaction<'_>, grant_id: &str, now: i64, log: &Log
     let n = tx.execute("DELETE FROM received_claims WHERE grant_id = $1", &[&grant_id])?;
     record_erasure(tx, now, "claims", Some(grant_id), n)?;
     erase_sealed_uses(tx, grant_id, now)?;
+    // The corrected values asked for go with the claims (as in SQLite's store).
+    tx.execute("DELETE FROM rectifications WHERE grant_id = $1 AND decision IS NULL", &[&grant_id])?;
+    tx.execute("UPDATE rectifications SET request_jwt = NULL WHERE grant_id = $1", &[&grant_id])?;
     Ok(n)
+}
+
+fn rectification_row(r: &Row) -> Result<RectificationRow, postgres::Error> {
+    Ok(RectificationRow {
+        id: r.try_get(0)?,
+        grant_id: r.try_get(1)?,
+        service: r.try_get(2)?,
+        request_jwt: r.try_get(3)?,
+        vct: r.try_get(4)?,
+        claim: r.try_get(5)?,
+        received_at: r.try_get(6)?,
+        decision: r.try_get(7)?,
+        reason: r.try_get(8)?,
+        decided_at: r.try_get(9)?,
+        decided_by: r.try_get(10)?,
+    })
 }
 
 /// A transaction seen by [`append_in`] (which reads through `&self`).
