@@ -614,7 +614,13 @@ pub async fn answer(ask: &Ask, net: &impl Net, date: &dyn Fn(i64) -> String) -> 
         }
         // An erasure or objection receipt, or a request kept unanswered, is drawn on its card from
         // the writes.
-        Some(Ok(crate::rights::Signed::Erasure | crate::rights::Signed::Objection)) | None => {}
+        Some(Ok(
+            crate::rights::Signed::Erasure
+            | crate::rights::Signed::Objection
+            | crate::rights::Signed::Rectification
+            | crate::rights::Signed::Waiting,
+        ))
+        | None => {}
         Some(Err(_)) => access_failed = true,
     }
     out.html = page(ask, &r, notice, link.as_deref(), net, date).await;

@@ -35,6 +35,17 @@
 //!                ─▶ receipt verified (grant's service key, this grant, this request) ─▶ kept, shown on the card
 //! ```
 //!
+//! Rectification (GDPR art. 16): a fourth button opens a form on the card (one of the claims the
+//! grant disclosed, the corrected value); the wallet signs the request, the module posts it; the
+//! service answers 202, pending, until an agent decides, so the request is kept unanswered (an
+//! `access-pending-rectification-…` record, with its due date and the CNIL link) until the same
+//! request, sent again, brings the signed decision, then kept (`access-rectification-…`) and shown.
+//!
+//! ```text
+//! rectify(grant) ─▶ form (claim, value) ─▶ RectificationRequest to sign ─▶ access_signed ─▶ POST <service>/api/consents/rectification
+//!                ─▶ 202 pending: kept unanswered ─▶ resend ─▶ decision verified ─▶ kept, shown on the card
+//! ```
+//!
 //! The endpoints sit beside the grant's withdrawal endpoint (`…/withdrawals` → `…/access`,
 //! `…/erasure`), as the guichet serves them. Both go through the first load's `mandate-access…`
 //! forms (action `access`): the hidden field `right` says which.
@@ -59,8 +70,9 @@ use souverain_core::consent::Grant;
 use souverain_core::openid4vp::request::LocalizedText;
 use souverain_core::rights::{
     ACCESS_REQUEST_TYP, AccessRequest, ERASURE_REQUEST_TYP, ErasureRequest, MAX_TEXT_CHARS, OBJECTION_REQUEST_TYP,
-    ObjectionRequest, UnverifiedAccessAnswer, UnverifiedErasureAnswer, UnverifiedObjectionAnswer, VerifiedAccessAnswer,
-    VerifiedErasureAnswer, VerifiedObjectionAnswer,
+    ObjectionRequest, RECTIFICATION_REQUEST_TYP, RectificationRequest, UnverifiedAccessAnswer, UnverifiedErasureAnswer,
+    UnverifiedObjectionAnswer, UnverifiedRectificationAnswer, VerifiedAccessAnswer, VerifiedErasureAnswer,
+    VerifiedObjectionAnswer, VerifiedRectificationAnswer,
 };
 
 use crate::escape;
@@ -73,6 +85,8 @@ pub const ACCESS: &str = "access-";
 pub const ERASURE: &str = "access-erasure-";
 /// Record ids of the objection receipts kept (under [`ACCESS`] too).
 pub const OBJECTION: &str = "access-objection-";
+/// Record ids of the rectification decisions kept (under [`ACCESS`] too).
+pub const RECTIFICATION: &str = "access-rectification-";
 /// Record ids of the requests sent without a verified answer, `access-pending-<right>-<request
 /// jti>` (under [`ACCESS`] too): one per request, never rewritten, so each stays the proof of what
 /// was asked and when.
@@ -195,6 +209,32 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "objected_use" => "The service no longer uses this data (signed receipt, verified). It erases it by",
         "objection_download" if fr => "Télécharger le reçu d'opposition signé",
         "objection_download" => "Download the signed objection receipt",
+        "rectify" if fr => "Corriger une donnée",
+        "rectify" => "Correct a piece of data",
+        "rectify_intro" if fr => {
+            "Quelle donnée ce service doit-il corriger, et quelle est la bonne valeur ? Un agent du service vérifie la demande avant de décider."
+        }
+        "rectify_intro" => {
+            "Which piece of data should this service correct, and what is the right value? An agent of the service checks the request before deciding."
+        }
+        "rectify_claim" if fr => "Donnée",
+        "rectify_claim" => "Data",
+        "rectify_value" if fr => "Valeur corrigée",
+        "rectify_value" => "Corrected value",
+        "rectify_send" if fr => "Demander la correction",
+        "rectify_send" => "Ask for the correction",
+        "rectified" if fr => "Correction acceptée par le service le",
+        "rectified" => "Correction accepted by the service on",
+        "not_rectified" if fr => "Correction refusée par le service le",
+        "not_rectified" => "Correction refused by the service on",
+        "reason" if fr => "Motif :",
+        "reason" => "Reason:",
+        "decision_download" if fr => "Télécharger la décision signée",
+        "decision_download" => "Download the signed decision",
+        "sent_rectification" if fr => "Demande de rectification envoyée le",
+        "sent_rectification" => "Rectification request sent on",
+        "d_rectification" if fr => "droit de rectification (article 16 du RGPD)",
+        "d_rectification" => "right to rectification (GDPR article 16)",
         "sent_objection" if fr => "Opposition envoyée le",
         "sent_objection" => "Objection sent on",
         "d_sent" if fr => "Date de la demande",
@@ -229,6 +269,8 @@ pub enum Confirm {
     Erasure(String),
     /// Object to any use (with the grounds' line)?
     Objection(String),
+    /// Which claim to correct, and to what?
+    Rectification(String),
 }
 
 /// What the first step of a right asks next.
@@ -276,7 +318,24 @@ pub fn access(
             (ERASURE_REQUEST_TYP, serde_json::to_string(&request), request.record_id)
         }
         "cancel" => return Ok(Step::Nothing),
-        "resend-access" | "resend-erasure" | "resend-objection" => return Ok(Step::Resend),
+        "rectification-ask" => return Ok(Step::Confirm(Confirm::Rectification(grant_id.to_owned()))),
+        "rectification" => {
+            let field = |name: &str| ask.fields.get(name).map(String::as_str).unwrap_or_default();
+            // The claim by its place in the grant's list, as the form offered it.
+            let index: usize = field("claim").parse().map_err(|_| Failure::BadRequest)?;
+            let (vct, claim) = disclosed(&grant).into_iter().nth(index).ok_or(Failure::BadRequest)?;
+            let request = RectificationRequest::for_grant(
+                &grant,
+                &vct,
+                &claim,
+                field("value").trim(),
+                ask.now,
+                &mut rand_core::OsRng,
+            )
+            .map_err(|_| Failure::BadRequest)?;
+            (RECTIFICATION_REQUEST_TYP, serde_json::to_string(&request), request.record_id)
+        }
+        "resend-access" | "resend-erasure" | "resend-objection" | "resend-rectification" => return Ok(Step::Resend),
         _ => return Err(Failure::BadRequest),
     };
     out.sign = vec![ToSign { typ, payload: payload.unwrap_or_default() }];
@@ -293,6 +352,17 @@ pub enum Signed {
     Erasure,
     /// The objection receipt was kept: it is drawn on its card from the records.
     Objection,
+    /// The rectification decision was kept: it is drawn on its card from the records.
+    Rectification,
+    /// The service took the request and has not decided yet (a rectification's 202): the request
+    /// is kept unanswered, drawn on its card.
+    Waiting,
+}
+
+/// The claims a grant disclosed, `(vct, pointer)`, in the grant's order: what a rectification may
+/// name.
+fn disclosed(grant: &Grant) -> Vec<(String, String)> {
+    grant.data.iter().flat_map(|d| d.claims.iter().map(|c| (d.vct.clone(), c.clone()))).collect()
 }
 
 /// Second step, the request signed: posted to the service (`…/access` or `…/erasure`), its
@@ -310,12 +380,13 @@ pub async fn access_signed(
     let signed = ask.signatures.first().ok_or(Failure::BadRequest)?;
     let right = Right::of(&text("right"));
     let sent = Sent { grant: &grant, service: service.as_ref(), right, signed, request_id: &text("request") };
-    // Posted, or tried: without a verified answer the request is kept, its delay running.
-    send(ask, &sent, net, out).await.inspect_err(|f| {
-        if *f == Failure::Refused {
-            out.writes.push(pending_write(ask, &sent));
-        }
-    })
+    // Posted, or tried: without a verified answer the request is kept, its delay running (a
+    // rectification taken but not decided yet too: its 202 is no answer).
+    let result = send(ask, &sent, net, out).await;
+    if matches!(result, Err(Failure::Refused) | Ok(Signed::Waiting)) {
+        out.writes.push(pending_write(ask, &sent));
+    }
+    result
 }
 
 /// The request kept unanswered about the form's `grant` and of its `right` (`resend-access`,
@@ -352,6 +423,8 @@ enum Right {
     Erasure,
     /// Objection (GDPR art. 21).
     Objection,
+    /// Rectification (GDPR art. 16).
+    Rectification,
 }
 
 impl Right {
@@ -361,6 +434,7 @@ impl Right {
             Right::Access => "access",
             Right::Erasure => "erasure",
             Right::Objection => "objection",
+            Right::Rectification => "rectification",
         }
     }
 
@@ -369,6 +443,7 @@ impl Right {
         match name {
             "erasure" => Right::Erasure,
             "objection" => Right::Objection,
+            "rectification" => Right::Rectification,
             _ => Right::Access,
         }
     }
@@ -382,6 +457,8 @@ impl Right {
             Some(Right::Erasure)
         } else if id.starts_with(OBJECTION) {
             Some(Right::Objection)
+        } else if id.starts_with(RECTIFICATION) {
+            Some(Right::Rectification)
         } else {
             id.starts_with(ACCESS).then_some(Right::Access)
         }
@@ -409,6 +486,9 @@ async fn send(ask: &Ask, sent: &Sent<'_>, net: &impl Net, out: &mut MandatesAnsw
     let reply =
         net.post(&format!("{endpoint}/{right}"), "application/json", &body).await.map_err(|_| Failure::Refused)?;
     let reply: Value = serde_json::from_slice(&reply).map_err(|_| Failure::Refused)?;
+    if sent.right == Right::Rectification && reply.get("status").and_then(Value::as_str) == Some("pending") {
+        return Ok(Signed::Waiting);
+    }
     let answer = reply.get("answer").and_then(Value::as_str).ok_or(Failure::Refused)?;
     let counterpart = service_name(ask.lang, grant, sent.service).to_owned();
     let data = json!({ "grant_id": grant.record_id, "service": sent.service, "request": sent.signed,
@@ -430,6 +510,22 @@ async fn send(ask: &Ask, sent: &Sent<'_>, net: &impl Net, out: &mut MandatesAnsw
             claims,
         });
         return Ok(Signed::Erasure);
+    }
+    if sent.right == Right::Rectification {
+        let verified = UnverifiedRectificationAnswer::parse(answer)
+            .and_then(|a| a.verify(grant, sent.request_id))
+            .map_err(|_| Failure::Refused)?;
+        // The claim's name only: the decision carries no value, nor does the journal.
+        out.writes.push(Write {
+            id: format!("{RECTIFICATION}{}", crate::mandates::random()),
+            kind: "setting",
+            data,
+            journal: "receipt",
+            counterpart,
+            purpose: "rights-rectification".into(),
+            claims: vec![verified.answer().claim.clone()],
+        });
+        return Ok(Signed::Rectification);
     }
     if sent.right == Right::Objection {
         UnverifiedObjectionAnswer::parse(answer)
@@ -474,7 +570,7 @@ fn service_name<'a>(lang: Lang, grant: &'a Grant, service: Option<&'a LocalizedT
 /// A request sent that got no verified answer (an [`PENDING`] record): all a complaint needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
-    /// `access`, `erasure` or `objection`.
+    /// `access`, `erasure`, `objection` or `rectification`.
     right: String,
     grant_id: String,
     /// The service's name, as the consent record keeps it.
@@ -562,6 +658,51 @@ fn kept_objection(grant: &Grant, objections: &[Value]) -> Option<(String, Verifi
         let verified = UnverifiedObjectionAnswer::parse(answer).and_then(|a| a.verify(grant, request)).ok()?;
         Some((answer.to_owned(), verified))
     })
+}
+
+/// The rectification decisions kept for `grant` among `decisions` (the `access-rectification-…`
+/// records), each checked again against the grant and the request it answers.
+fn kept_rectifications(grant: &Grant, decisions: &[Value]) -> Vec<(String, VerifiedRectificationAnswer)> {
+    decisions
+        .iter()
+        .filter(|r| r.get("grant_id").and_then(Value::as_str) == Some(&grant.record_id))
+        .filter_map(|r| {
+            let answer = r.get("answer")?.as_str()?;
+            let request = r.get("request_id")?.as_str()?;
+            let verified = UnverifiedRectificationAnswer::parse(answer).and_then(|a| a.verify(grant, request)).ok()?;
+            Some((answer.to_owned(), verified))
+        })
+        .collect()
+}
+
+/// A rectification decision on its card: accepted or refused (with the reason), the claim, when,
+/// the signed decision as a file.
+fn rectification_decision(
+    lang: Lang,
+    jwt: &str,
+    decided: &VerifiedRectificationAnswer,
+    date: &dyn Fn(i64) -> String,
+) -> String {
+    let t = |k: &str| escape(say(lang, k));
+    let r = decided.answer();
+    let said = if decided.accepted() { t("rectified") } else { t("not_rectified") };
+    let reason = r
+        .reason
+        .as_deref()
+        .map(|why| format!(r#"<p class="rectification-reason">{} {}</p>"#, t("reason"), escape(why)))
+        .unwrap_or_default();
+    let file = json!({ "answer": jwt, "content": r }).to_string();
+    format!(
+        r#"<div class="panel rectification-decision" data-grant="{}" data-decision="{}"><p><strong>{said} {}</strong> : {} ({})</p>{reason}<p><a class="button button-secondary rectification-download" download="rectification-{}.json" href="data:application/json;charset=utf-8,{}">{}</a></p></div>"#,
+        escape(&r.grant_id),
+        escape(&r.decision),
+        escape(&date(r.decided_at)),
+        escape(&claim_label(lang, &r.claim)),
+        escape(vct_name(lang, &r.vct)),
+        r.decided_at,
+        escape(&souverain_core::openid4vp::url::percent_encode(&file)),
+        t("decision_download")
+    )
 }
 
 /// The objection receipt on its card: since when the service uses nothing, by when it erases, the
@@ -716,6 +857,8 @@ pub fn section(
     let erasures: Vec<Value> = kept.iter().filter(|(id, _)| id.starts_with(ERASURE)).map(|(_, r)| r.clone()).collect();
     let objections: Vec<Value> =
         kept.iter().filter(|(id, _)| id.starts_with(OBJECTION)).map(|(_, r)| r.clone()).collect();
+    let decisions: Vec<Value> =
+        kept.iter().filter(|(id, _)| id.starts_with(RECTIFICATION)).map(|(_, r)| r.clone()).collect();
     h.push_str(r#"<ul class="cards">"#);
     for (n, (grant, service, _)) in given.iter().enumerate() {
         let name = service_name(l, grant, service.as_ref());
@@ -761,7 +904,37 @@ pub fn section(
                 object = t("object"),
             ));
         }
-        for right in [Right::Access, Right::Erasure, Right::Objection] {
+        // Rectifications: the decisions kept; asked: the form (claim, value); else the button.
+        for (jwt, decided) in kept_rectifications(grant, &decisions) {
+            h.push_str(&rectification_decision(l, &jwt, &decided, date));
+        }
+        if confirm == Some(&Confirm::Rectification(grant.record_id.clone())) {
+            let options: String = disclosed(grant)
+                .iter()
+                .enumerate()
+                .map(|(i, (vct, claim))| {
+                    format!(
+                        r#"<option value="{i}">{} ({})</option>"#,
+                        escape(&claim_label(l, claim)),
+                        escape(vct_name(l, vct))
+                    )
+                })
+                .collect();
+            h.push_str(&format!(
+                r#"<div class="panel rectification-form" role="group" aria-labelledby="rectification-intro-{n}"><p id="rectification-intro-{n}">{intro}</p><form id="mandate-access-rectify-send-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="rectification"><label for="rectification-claim-{n}">{claim}</label><select id="rectification-claim-{n}" name="claim">{options}</select><label for="rectification-value-{n}">{value}</label><input type="text" id="rectification-value-{n}" name="value" required maxlength="{MAX_TEXT_CHARS}" autocomplete="off"><button type="submit" class="button">{send}</button></form><form id="mandate-access-rectify-no-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="cancel"><button type="submit" class="button button-secondary">{no}</button></form></div>"#,
+                intro = t("rectify_intro"),
+                claim = t("rectify_claim"),
+                value = t("rectify_value"),
+                send = t("rectify_send"),
+                no = t("cancel"),
+            ));
+        } else if !grant.data.is_empty() {
+            h.push_str(&format!(
+                r#"<form id="mandate-access-rectify-{n}" novalidate><input type="hidden" name="grant" value="{id}"><input type="hidden" name="right" value="rectification-ask"><button type="submit" class="button button-secondary">{rectify}</button></form>"#,
+                rectify = t("rectify"),
+            ));
+        }
+        for right in [Right::Access, Right::Erasure, Right::Objection, Right::Rectification] {
             if let Some(waiting) = unanswered(&kept, &grant.record_id, right) {
                 h.push_str(&unanswered_panel(ask, n, name, right, &waiting));
             }
@@ -789,6 +962,7 @@ fn unanswered_panel(ask: &Ask, n: usize, service: &str, right: Right, p: &Pendin
         Right::Access => t("sent_access"),
         Right::Erasure => t("sent_erasure"),
         Right::Objection => t("sent_objection"),
+        Right::Rectification => t("sent_rectification"),
     };
     // The delay is over once its last second has passed (ask.now after the due time).
     if ask.now <= due {
@@ -798,6 +972,7 @@ fn unanswered_panel(ask: &Ask, n: usize, service: &str, right: Right, p: &Pendin
             Right::Access => "d_access",
             Right::Erasure => "d_erasure",
             Right::Objection => "d_objection",
+            Right::Rectification => "d_rectification",
         };
         let fr = l == Lang::Fr;
         let organism =

@@ -26,7 +26,8 @@ use souverain_core::openid4vp::request::{
     ClientMetadata, Controller, LocalizedText, PrivacyNotice, Processing, Purpose, RequestObject, client_id_for,
 };
 use souverain_core::rights::{
-    AccessAnswer, HeldData, ObjectionAnswer, UnverifiedAccessRequest, UnverifiedObjectionRequest,
+    AccessAnswer, HeldData, ObjectionAnswer, RectificationAnswer, RectificationDecision, UnverifiedAccessRequest,
+    UnverifiedObjectionRequest, UnverifiedRectificationRequest,
 };
 use souverain_core::testing::TestRng;
 
@@ -59,6 +60,8 @@ struct Service {
     mode: Cell<Mode>,
     /// The URLs and requests posted.
     posted: RefCell<Vec<(String, String)>>,
+    /// The agent's decision on rectifications, once taken (`None`: pending, 202).
+    decision: RefCell<Option<RectificationDecision>>,
 }
 
 impl Net for Service {
@@ -75,6 +78,17 @@ impl Net for Service {
             Mode::OtherKey => &self.stranger,
             Mode::Answers => &self.key,
         };
+        if url == format!("{GUICHET}/api/consents/rectification") {
+            let request = UnverifiedRectificationRequest::parse(&request).unwrap().verify(&self.grant).unwrap();
+            let Some(decision) = self.decision.borrow().clone() else {
+                return Ok(json!({"status": "pending", "request_id": request.request().record_id})
+                    .to_string()
+                    .into_bytes());
+            };
+            let answer =
+                RectificationAnswer::new(&request, &self.grant, &decision, DUE - DAY, DUE, &mut TestRng::new(7));
+            return Ok(json!({ "status": "decided", "answer": answer.sign(signer).unwrap() }).to_string().into_bytes());
+        }
         if url == format!("{GUICHET}/api/consents/objection") {
             let request = UnverifiedObjectionRequest::parse(&request).unwrap().verify(&self.grant).unwrap();
             let answer =
@@ -206,6 +220,7 @@ fn setup(seed: u64) -> (Wallet, Service, String) {
         grant: verified,
         mode: Cell::new(Mode::Unreachable),
         posted: RefCell::new(vec![]),
+        decision: RefCell::new(None),
     };
     (wallet, service, id)
 }
@@ -414,4 +429,75 @@ fn an_objection_left_unanswered_is_kept_with_its_due_date() {
     assert_eq!(service.posted.borrow().last().unwrap(), &(format!("{GUICHET}/api/consents/objection"), signed));
     assert!(answered.html.contains("objection-receipt"), "{}", answered.html);
     assert!(!answered.html.contains("rights-unanswered") && !answered.html.contains("cnil.fr"), "{}", answered.html);
+}
+
+#[test]
+fn a_rectification_is_kept_unanswered_until_the_decision_arrives() {
+    let (mut wallet, service, grant) = setup(7);
+    service.mode.set(Mode::Answers);
+    // The card offers it; asking shows the form with the claims the grant disclosed.
+    let view = wallet.ask(&service, Lang::Fr, SENT, "view", &[]);
+    assert!(view.html.contains(r#"value="rectification-ask"><button type="submit" class="button button-secondary">Corriger une donnée</button>"#), "{}", view.html);
+    let asked = wallet.ask(&service, Lang::Fr, SENT, "access", &[("grant", &grant), ("right", "rectification-ask")]);
+    assert!(
+        asked.html.contains(r#"<select id="rectification-claim-0" name="claim"><option value="0">"#),
+        "{}",
+        asked.html
+    );
+    assert!(asked.html.contains(r#"name="value" required maxlength="500""#));
+    // A claim the form did not offer, or no value: refused before anything is signed.
+    for fields in [[("claim", "3"), ("value", "Lefebvre")], [("claim", "0"), ("value", "  ")]] {
+        let mut all = vec![("grant", grant.as_str()), ("right", "rectification")];
+        all.extend(fields);
+        let refused = wallet.ask(&service, Lang::Fr, SENT, "access", &all);
+        assert!(refused.sign.is_empty() && refused.writes.is_empty(), "{}", refused.html);
+    }
+    // Sent: the service takes it (202, pending): kept unanswered with its due date, no error.
+    let fields = [("grant", grant.as_str()), ("right", "rectification"), ("claim", "0"), ("value", "Lefebvre")];
+    let first = wallet.ask(&service, Lang::Fr, SENT, "access", &fields);
+    assert_eq!(first.sign[0].typ, "rectification-request+jwt");
+    let signed = sign_own(&wallet.person, first.sign[0].typ, &first.sign[0].payload).unwrap();
+    let out = wallet.step(&service, Lang::Fr, SENT, "access_signed", &[], vec![signed.clone()], first.next.clone());
+    assert_eq!(
+        service.posted.borrow().last().unwrap(),
+        &(format!("{GUICHET}/api/consents/rectification"), signed.clone())
+    );
+    assert!(!out.html.contains("alert-error"), "{}", out.html);
+    assert_eq!(out.writes.len(), 1);
+    let w = &out.writes[0];
+    assert_eq!(w.id, format!("{PENDING}rectification-{}", jti(&signed)));
+    assert_eq!(w.purpose, "rights-rectification-unanswered");
+    assert!(
+        out.html.contains(
+            "Demande de rectification envoyée le 3 décembre 2026 ; le service doit répondre avant le 3 janvier 2027"
+        ),
+        "{}",
+        out.html
+    );
+    assert!(out.html.contains(r#"value="resend-rectification""#));
+    // Sent again while still pending: nothing more kept, the date unchanged, no error.
+    let resend = [("grant", grant.as_str()), ("right", "resend-rectification")];
+    let again = wallet.ask(&service, Lang::Fr, SENT + DAY, "access", &resend);
+    assert!(again.writes.is_empty() && !again.html.contains("alert-error"), "{}", again.html);
+    assert!(again.html.contains("rights-unanswered"));
+    // Past the due date: the CNIL, the right named.
+    let late = wallet.ask(&service, Lang::Fr, DUE + 1, "view", &[]);
+    assert!(late.html.contains(&escape("Droit exercé : droit de rectification (article 16 du RGPD)")), "{}", late.html);
+    // Decided (refused, with a reason): sent again, the signed decision is kept and shown; the
+    // request is closed.
+    *service.decision.borrow_mut() = Some(RectificationDecision::Refused("Nom de l'acte de naissance.".into()));
+    let decided = wallet.ask(&service, Lang::Fr, DUE + 2, "access", &resend);
+    assert_eq!(decided.writes.len(), 1, "{}", decided.html);
+    let w = &decided.writes[0];
+    assert!(w.id.starts_with("access-rectification-"), "{}", w.id);
+    assert_eq!((w.journal, w.purpose.as_str()), ("receipt", "rights-rectification"));
+    assert_eq!(w.claims, vec!["/family_name".to_owned()]);
+    for html in [&decided.html, &wallet.ask(&service, Lang::Fr, DUE + 3, "view", &[]).html] {
+        assert!(html.contains(r#"data-decision="refused""#), "{html}");
+        assert!(html.contains(&format!("Correction refusée par le service le t={}", DUE - DAY)), "{html}");
+        assert!(html.contains(&escape("Motif : Nom de l'acte de naissance.")), "{html}");
+        assert!(!html.contains("rights-unanswered") && !html.contains("cnil.fr"), "{html}");
+    }
+    let en = wallet.ask(&service, Lang::En, DUE + 3, "view", &[]);
+    assert!(en.html.contains("Correction refused by the service on"), "{}", en.html);
 }
