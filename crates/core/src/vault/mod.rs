@@ -28,8 +28,8 @@ pub use journal::{
 pub use kdf::{KdfError, KdfParams, Kek};
 pub use keys::{
     MAX_PASSKEY_LABEL, MAX_PASSKEYS, NewPasskey, NewVault, PasskeyWrap, PrfOutput, VaultError, VaultHeader, VaultId,
-    VaultKey, add_passkey, change_passphrase, create_vault, new_prf_salt, remove_passkey, reset_passphrase_with_recovery,
-    unlock_with_passkey, unlock_with_passphrase, unlock_with_recovery,
+    VaultKey, add_passkey, change_passphrase, create_vault, new_prf_salt, remove_passkey,
+    reset_passphrase_with_recovery, unlock_with_passkey, unlock_with_passphrase, unlock_with_recovery,
 };
 pub use record::{IndexEntry, Plaintext, RecordError, RecordIndex, RecordKind, SealedRecord, open, open_stored, seal};
 pub use recovery::{RecoveryCodeError, RecoveryKey};

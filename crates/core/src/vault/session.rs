@@ -251,16 +251,23 @@ fn take<const N: usize>(values: Vec<Option<Vec<u8>>>) -> [Option<Vec<u8>>; N] {
 }
 
 /// Reads header, index, holder key and journal head in one snapshot and opens them.
-async fn load(
-    store: &impl Storage,
-    unwrap: impl FnOnce(&VaultHeader) -> Result<VaultKey, VaultError>,
-) -> Result<(VaultKey, Loaded), SessionError> {
+/// What opens the vault key: [`Unlock`]'s secrets or a passkey (one `load` in the wasm for all).
+enum Opener<'a> {
+    Secret(Unlock<'a>),
+    Passkey(&'a str, &'a PrfOutput),
+}
+
+async fn load(store: &impl Storage, opener: Opener<'_>) -> Result<(VaultKey, Loaded), SessionError> {
     let index_key = record_key(INDEX_ID);
     let holder_key = record_key(HOLDER_KEY_ID);
     let snap = store.read(&[HEADER_KEY, &index_key, &holder_key, JOURNAL_HEAD_KEY]).await?;
     let [header, index, holder, head] = take::<4>(snap.value);
     let header = parse_header(&header.ok_or(SessionError::NoVault)?)?;
-    let key = unwrap(&header)?;
+    let key = match opener {
+        Opener::Secret(Unlock::Passphrase(p)) => keys::unlock_with_passphrase(&header, p)?,
+        Opener::Secret(Unlock::Recovery(r)) => keys::unlock_with_recovery(&header, r)?,
+        Opener::Passkey(id, prf) => keys::unlock_with_passkey(&header, id, prf)?,
+    };
     let loaded = finish_load(header, &key, [index, holder, head], snap.generation)?;
     Ok((key, loaded))
 }
@@ -306,25 +313,18 @@ impl<S: Storage> LockedVault<S> {
     /// Unlocks with the passphrase or the recovery key, reading the index, the holder key and the
     /// journal head. On failure the vault stays locked and nothing is written.
     pub async fn unlock(self, how: Unlock<'_>) -> Result<Vault<S>, UnlockFailed<S>> {
-        self.unlock_by(|header| match how {
-            Unlock::Passphrase(p) => keys::unlock_with_passphrase(header, p),
-            Unlock::Recovery(r) => keys::unlock_with_recovery(header, r),
-        })
-        .await
+        self.open_with(Opener::Secret(how)).await
     }
 
     /// Unlocks with a passkey: the credential the browser used and its PRF output for that
     /// credential's salt (see [`VaultHeader::passkeys`]). A credential not registered here, or
     /// removed, is [`VaultError::WrongPasskey`]; the vault stays locked and nothing is written.
     pub async fn unlock_with_passkey(self, credential_id: &str, prf: &PrfOutput) -> Result<Vault<S>, UnlockFailed<S>> {
-        self.unlock_by(|header| keys::unlock_with_passkey(header, credential_id, prf)).await
+        self.open_with(Opener::Passkey(credential_id, prf)).await
     }
 
-    async fn unlock_by(
-        self,
-        unwrap: impl FnOnce(&VaultHeader) -> Result<VaultKey, VaultError>,
-    ) -> Result<Vault<S>, UnlockFailed<S>> {
-        match load(&self.store, unwrap).await {
+    async fn open_with(self, opener: Opener<'_>) -> Result<Vault<S>, UnlockFailed<S>> {
+        match load(&self.store, opener).await {
             Ok((key, l)) => Ok(Vault {
                 store: self.store,
                 header: l.header,
@@ -639,6 +639,12 @@ impl<S: Storage> Vault<S> {
     ) -> Result<(), SessionError> {
         let header = keys::reset_passphrase_with_recovery(&self.header, recovery, new, params, rng)?;
         self.write_header(header).await
+    }
+
+    /// Checks the passphrase (one key derivation), changing nothing: before a step that must not
+    /// start with a wrong one.
+    pub fn check_passphrase(&self, passphrase: &str) -> Result<(), SessionError> {
+        keys::unlock_with_passphrase(&self.header, passphrase).map(drop).map_err(SessionError::from)
     }
 
     /// Registers a passkey to unlock the vault. Needs the passphrase, as changing it does: whoever
