@@ -221,6 +221,20 @@ async fn an_agent_decides_the_citizens_rectification(backend: &Backend) {
     stolen.record_id = request.record_id.clone();
     let r = post(stolen.sign(&holder.key).unwrap()).await;
     assert_eq!((r.status, r.error()), (400, "invalid_rectification".to_owned()), "{}", r.body);
+
+    // The corrected values are the citizen's data: erased with the claims (a pending request
+    // goes, a decided one keeps its decision without the value).
+    let pending = make(HOUSEHOLD, "/children/1/school", "École Pasteur");
+    assert_eq!(post(pending.sign(&holder.key).unwrap()).await.status, 202);
+    assert_eq!(tables(backend, &server.dir, &id).1, 3);
+    let erasure = souverain_core::rights::ErasureRequest::for_grant(grant.grant(), now(), &mut OsRng);
+    let r = server.post_json("/api/consents/erasure", &json!({"request": erasure.sign(&holder.key).unwrap()})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(tables(backend, &server.dir, &id).1, 2);
+    let r = post(signed).await;
+    assert_eq!(r.json()["decision"], "accepted", "{}", r.body);
+    let r = post(pending.sign(&holder.key).unwrap()).await;
+    assert_eq!((r.status, r.error()), (409, "claim_not_held".to_owned()), "{}", r.body);
     std::fs::remove_dir_all(server.stop().await).unwrap();
 }
 
