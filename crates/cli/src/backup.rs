@@ -15,8 +15,8 @@ use std::io::Read as _;
 use serde_json::{Map, Value, json};
 use souverain_core::jose::{Jwk, SigningKey};
 use souverain_core::vault::{
-    BackupError, BackupInfo, RecordKind, RecoveryCodeError, RecoveryKey, Unlock, inspect_backup, open, open_backup,
-    verify_journal,
+    BackupError, BackupInfo, RecordKind, RecoveryCodeError, RecoveryKey, Unlock, backup_passkeys, inspect_backup, open,
+    open_backup, verify_journal,
 };
 
 use crate::cli::{BackupCommand, DecryptArgs};
@@ -87,7 +87,8 @@ pub fn run(command: &BackupCommand) -> Result<(), CliError> {
     match command {
         BackupCommand::Inspect => {
             let info = inspect_backup(&bytes).map_err(BackupFailure::Open)?;
-            crate::io::print_json(&info_json(&info));
+            let passkeys = backup_passkeys(&bytes).map_err(BackupFailure::Open)?;
+            crate::io::print_json(&info_json(&info, &passkeys));
             Ok(())
         }
         BackupCommand::Decrypt(args) => decrypt(&bytes, args),
@@ -104,7 +105,7 @@ fn read_stdin_bytes() -> Result<Vec<u8>, CliError> {
 }
 
 /// What the backup says about itself, as JSON.
-fn info_json(info: &BackupInfo) -> Value {
+fn info_json(info: &BackupInfo, passkeys: &[(String, i64)]) -> Value {
     let counts: Map<String, Value> =
         info.record_counts.iter().map(|(kind, n)| (kind.name().to_owned(), json!(n))).collect();
     json!({
@@ -115,7 +116,7 @@ fn info_json(info: &BackupInfo) -> Value {
         "record_counts": counts,
         "journal_entries": info.journal_entries,
         "kdf": { "alg": "argon2id", "m_kib": info.kdf.m_kib(), "t": info.kdf.t(), "p": info.kdf.p() },
-        "passkeys": info.passkeys.iter().map(|(label, at)| json!({ "label": label, "created_at": at })).collect::<Vec<_>>(),
+        "passkeys": passkeys.iter().map(|(label, at)| json!({ "label": label, "created_at": at })).collect::<Vec<_>>(),
     })
 }
 
@@ -181,7 +182,7 @@ fn decrypt(bytes: &[u8], args: &DecryptArgs) -> Result<(), CliError> {
         (Some(_), None) => json!("no holder key to check it"),
     };
     crate::io::print_json(&json!({
-        "backup": info_json(&contents.info),
+        "backup": info_json(&contents.info, &backup_passkeys(bytes).map_err(BackupFailure::Open)?),
         "header": {
             "vault_id": vault_id.to_string(),
             "version": contents.header.version(),

@@ -115,9 +115,6 @@ pub struct BackupInfo {
     pub journal_entries: u64,
     /// The passphrase KDF's cost parameters (opening costs this much).
     pub kdf: KdfParams,
-    /// The passkeys registered to unlock the vault: their names and when (a passkey opens the
-    /// vault only through a browser; the file opens with the passphrase or the recovery key).
-    pub passkeys: Vec<(String, i64)>,
 }
 
 /// How to open a backup.
@@ -260,7 +257,6 @@ fn parse(bytes: &[u8]) -> Result<(BackupFile, VaultHeader, BackupInfo), BackupEr
         record_counts: file.record_counts.clone(),
         journal_entries: file.journal_entries,
         kdf: header.kdf_params(),
-        passkeys: header.passkeys().iter().map(|p| (p.label().to_owned(), p.created_at())).collect(),
     };
     Ok((file, header, info))
 }
@@ -268,6 +264,16 @@ fn parse(bytes: &[u8]) -> Result<(BackupFile, VaultHeader, BackupInfo), BackupEr
 /// Reads what a backup says about itself, without any key. Not authenticated until opened.
 pub fn inspect_backup(bytes: &[u8]) -> Result<BackupInfo, BackupError> {
     parse(bytes).map(|(_, _, info)| info)
+}
+
+/// The passkeys a backup's vault header names, without any key: their names and when they were
+/// registered (a passkey opens the vault only through a browser; the file opens with the
+/// passphrase or the recovery key). Apart from [`inspect_backup`] so that a reader that does not
+/// show them (the wallet's restore) does not carry their reader.
+pub fn backup_passkeys(bytes: &[u8]) -> Result<Vec<(String, i64)>, BackupError> {
+    let (_, header, _) = parse(bytes)?;
+    let passkeys = header.passkeys().map_err(|_| BackupError::Malformed)?;
+    Ok(passkeys.iter().map(|p| (p.label().to_owned(), p.created_at())).collect())
 }
 
 /// Opens a backup with the passphrase or the recovery key.

@@ -169,9 +169,12 @@ pub struct VaultHeader {
     kdf: StoredKdf,
     passphrase_wrap: WrappedKey,
     recovery_wrap: WrappedKey,
-    /// Absent when empty, so that a header without passkeys is written exactly as before them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    passkeys: Vec<PasskeyWrap>,
+    /// The passkeys' wraps, as read: absent when there are none, so that a header without
+    /// passkeys is written exactly as before them. Read into [`PasskeyWrap`]s only by the passkey
+    /// functions ([`VaultHeader::passkeys`]): a wallet that never uses passkeys does not carry
+    /// their reader in its first load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passkeys: Option<Value>,
 }
 
 /// How many passkeys a vault keeps: enough for every device of a household member, few enough
@@ -396,7 +399,7 @@ pub fn create_vault(
         kdf,
         passphrase_wrap,
         recovery_wrap,
-        passkeys: Vec::new(),
+        passkeys: None,
     };
     Ok(NewVault { header, key, recovery })
 }
@@ -443,7 +446,8 @@ pub fn reset_passphrase_with_recovery(
 /// Unwraps the vault key with a passkey: the credential the browser used and its PRF output.
 /// Any failure (a credential not registered here, or removed) is [`VaultError::WrongPasskey`].
 pub fn unlock_with_passkey(header: &VaultHeader, credential_id: &str, prf: &PrfOutput) -> Result<VaultKey, VaultError> {
-    let p = header.passkeys.iter().find(|p| p.credential_id == credential_id).ok_or(VaultError::WrongPasskey)?;
+    let passkeys = header.passkeys()?;
+    let p = passkeys.iter().find(|p| p.credential_id == credential_id).ok_or(VaultError::WrongPasskey)?;
     let aad = passkey_aad(&header.vault_id, &p.credential_id, &p.label, p.created_at, &p.prf_salt);
     unwrap(&*prf.kek(), &aad, &p.wrap).ok_or(VaultError::WrongPasskey)
 }
@@ -464,34 +468,35 @@ pub fn add_passkey(
     if label.is_empty() || label.chars().count() > MAX_PASSKEY_LABEL {
         return Err(VaultError::BadPasskeyLabel);
     }
-    if header.passkeys.iter().any(|p| p.credential_id == passkey.credential_id) {
+    let mut passkeys = header.passkeys()?;
+    if passkeys.iter().any(|p| p.credential_id == passkey.credential_id) {
         return Err(VaultError::PasskeyKnown);
     }
-    if header.passkeys.len() >= MAX_PASSKEYS {
+    if passkeys.len() >= MAX_PASSKEYS {
         return Err(VaultError::TooManyPasskeys);
     }
     let aad = passkey_aad(&header.vault_id, passkey.credential_id, label, passkey.now, &passkey.prf_salt);
     let wrap = wrap(&passkey.prf.kek(), &aad, key, rng)?;
-    let mut out = header.clone();
-    out.passkeys.push(PasskeyWrap {
+    passkeys.push(PasskeyWrap {
         credential_id: passkey.credential_id.to_owned(),
         label: label.to_owned(),
         created_at: passkey.now,
         prf_salt: passkey.prf_salt,
         wrap,
     });
-    Ok(out)
+    Ok(header.with_passkeys(&passkeys))
 }
 
 /// Returns a new header without the passkey `credential_id`: its wrap is gone, so that passkey
 /// no longer unlocks this vault (from this header on; a backup made before still holds the wrap).
 pub fn remove_passkey(header: &VaultHeader, credential_id: &str) -> Result<VaultHeader, VaultError> {
-    let mut out = header.clone();
-    out.passkeys.retain(|p| p.credential_id != credential_id);
-    if out.passkeys.len() == header.passkeys.len() {
+    let mut passkeys = header.passkeys()?;
+    let before = passkeys.len();
+    passkeys.retain(|p| p.credential_id != credential_id);
+    if passkeys.len() == before {
         return Err(VaultError::WrongPasskey);
     }
-    Ok(out)
+    Ok(header.with_passkeys(&passkeys))
 }
 
 fn rewrap_passphrase(
@@ -539,16 +544,9 @@ impl FromJson for VaultHeader {
             kdf: m.take("kdf")?,
             passphrase_wrap: m.take("passphrase_wrap")?,
             recovery_wrap: m.take("recovery_wrap")?,
-            passkeys: m.optional("passkeys")?.unwrap_or_default(),
+            passkeys: m.optional("passkeys")?,
         };
         m.deny_unknown()?;
-        let keys = &header.passkeys;
-        // Two wraps for one credential would make which one unlocks depend on their order. (At
-        // most ten: comparing each with those before it costs less wasm than sorting.)
-        let twice = keys.iter().enumerate().any(|(i, p)| keys[..i].iter().any(|q| q.credential_id == p.credential_id));
-        if twice || keys.len() > MAX_PASSKEYS {
-            return Err(JsonError::Invalid("passkeys"));
-        }
         Ok(header)
     }
 }
@@ -595,9 +593,27 @@ impl VaultHeader {
         self.version
     }
 
-    /// The passkeys that can unlock the vault, in the order they were registered.
-    pub fn passkeys(&self) -> &[PasskeyWrap] {
-        &self.passkeys
+    /// The passkeys that can unlock the vault, in the order they were registered. A `passkeys`
+    /// member that is not a list of well-formed passkeys (a missing or unknown member, two with one
+    /// credential id, more than [`MAX_PASSKEYS`]) is [`VaultError::MalformedHeader`].
+    pub fn passkeys(&self) -> Result<Vec<PasskeyWrap>, VaultError> {
+        let Some(value) = &self.passkeys else { return Ok(Vec::new()) };
+        let keys: Vec<PasskeyWrap> =
+            FromJson::from_json(value.clone(), "passkeys").map_err(|_| VaultError::MalformedHeader)?;
+        // Two wraps for one credential would make which one unlocks depend on their order. (At
+        // most ten: comparing each with those before it costs less wasm than sorting.)
+        let twice = keys.iter().enumerate().any(|(i, p)| keys[..i].iter().any(|q| q.credential_id == p.credential_id));
+        if twice || keys.is_empty() || keys.len() > MAX_PASSKEYS {
+            return Err(VaultError::MalformedHeader);
+        }
+        Ok(keys)
+    }
+
+    /// This header with `passkeys` in place of its own (none: the member is left out).
+    fn with_passkeys(&self, passkeys: &[PasskeyWrap]) -> VaultHeader {
+        // Serializing strings, integers and byte arrays cannot fail.
+        let value = (!passkeys.is_empty()).then(|| serde_json::to_value(passkeys).unwrap_or_default());
+        VaultHeader { passkeys: value, ..self.clone() }
     }
 }
 
@@ -675,8 +691,9 @@ mod tests {
         let prf = PrfOutput::from_slice(&[7; 32]).unwrap();
         let salt = new_prf_salt(&mut rng);
         let header = add_passkey(&v.header, &v.key, &passkey("AAEC", " Téléphone ", salt, &prf), &mut rng).unwrap();
-        assert_eq!(header.passkeys().len(), 1);
-        assert_eq!((header.passkeys()[0].label(), header.passkeys()[0].prf_salt()), ("Téléphone", &salt));
+        let listed = header.passkeys().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].label(), listed[0].prf_salt()), ("Téléphone", &salt));
         let read = VaultHeader::from_json(&header.to_json()).unwrap();
         assert_eq!(read, header, "the passkey round-trips through the header's JSON");
         assert_eq!(unlock_with_passkey(&read, "AAEC", &prf).unwrap().bytes(), v.key.bytes());
@@ -688,7 +705,7 @@ mod tests {
         assert_eq!(unlock_with_passkey(&read, "AAED", &prf).err(), Some(VaultError::WrongPasskey));
         // Removed: the same passkey and output no longer unlock.
         let removed = remove_passkey(&read, "AAEC").unwrap();
-        assert!(removed.passkeys().is_empty());
+        assert!(removed.passkeys().unwrap().is_empty());
         assert_eq!(removed.to_json(), before, "removing the last passkey gives the header back as it was");
         assert_eq!(unlock_with_passkey(&removed, "AAEC", &prf).err(), Some(VaultError::WrongPasskey));
         assert_eq!(remove_passkey(&removed, "AAEC").err(), Some(VaultError::WrongPasskey));
@@ -703,7 +720,7 @@ mod tests {
         let json = header.to_json();
         for (from, to) in [("\"AAEC\"", "\"AAED\""), ("Téléphone", "Ordinateur"), ("1765000000", "1765000001")] {
             let altered = VaultHeader::from_json(&json.replace(from, to)).unwrap();
-            let id = altered.passkeys()[0].credential_id().to_owned();
+            let id = altered.passkeys().unwrap()[0].credential_id().to_owned();
             assert_eq!(unlock_with_passkey(&altered, &id, &prf).err(), Some(VaultError::WrongPasskey), "{to}");
         }
         // Moved into another vault: refused.
@@ -735,13 +752,19 @@ mod tests {
         }
         assert_eq!(add(&h, "AQID", "one too many", &mut rng).err(), Some(VaultError::TooManyPasskeys));
         assert!(PrfOutput::from_slice(&[0; 31]).is_none() && PrfOutput::from_slice(&[0; 33]).is_none());
-        // A header naming one credential twice, or with an unknown member in a passkey, is refused.
+        // A header naming one credential twice, with an unknown member in a passkey, an empty
+        // list or not a list: its passkeys are refused, and so is unlocking with one.
         let json = add(&v.header, "AAEC", "a", &mut rng).unwrap().to_json();
         let start = json.find("{\"credential_id\"").unwrap();
         let end = json[start..].find("}}").unwrap() + start + 2;
         let twice = format!("{},{}", &json[..end], &json[start..]);
-        assert_eq!(VaultHeader::from_json(&twice).err(), Some(VaultError::MalformedHeader));
         let extra = json.replace("\"label\":", "\"extra\":1,\"label\":");
-        assert_eq!(VaultHeader::from_json(&extra).err(), Some(VaultError::MalformedHeader));
+        let (empty, scalar) = (format!("{}]}}", &json[..start]), format!("{}7}}", &json[..start - 1]));
+        for bad in [twice, extra, empty, scalar] {
+            let header = VaultHeader::from_json(&bad).unwrap();
+            assert_eq!(header.passkeys().err(), Some(VaultError::MalformedHeader), "{bad}");
+            assert_eq!(unlock_with_passkey(&header, "AAEC", &prf).err(), Some(VaultError::MalformedHeader));
+            assert!(unlock_with_passphrase(&header, "pw").is_ok(), "the passphrase still opens it");
+        }
     }
 }

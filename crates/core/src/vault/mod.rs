@@ -21,7 +21,9 @@ pub mod recovery;
 pub mod session;
 pub mod store;
 
-pub use backup::{BackupContents, BackupError, BackupInfo, Unlock, export_backup, inspect_backup, open_backup};
+pub use backup::{
+    BackupContents, BackupError, BackupInfo, Unlock, backup_passkeys, export_backup, inspect_backup, open_backup,
+};
 pub use journal::{
     EntryDraft, JournalEntry, JournalError, JournalHead, JournalKind, PathSegment, SignedHead, verify_journal,
 };
