@@ -449,7 +449,7 @@ pub fn unlock_with_passkey(header: &VaultHeader, credential_id: &str, prf: &PrfO
     let passkeys = header.passkeys()?;
     let p = passkeys.iter().find(|p| p.credential_id == credential_id).ok_or(VaultError::WrongPasskey)?;
     let aad = passkey_aad(&header.vault_id, &p.credential_id, &p.label, p.created_at, &p.prf_salt);
-    unwrap(&*prf.kek(), &aad, &p.wrap).ok_or(VaultError::WrongPasskey)
+    unwrap(&prf.kek(), &aad, &p.wrap).ok_or(VaultError::WrongPasskey)
 }
 
 /// Returns a new header with `passkey` wrapping `key` beside the other wraps. The caller proves
