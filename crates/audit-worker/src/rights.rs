@@ -101,10 +101,10 @@ fn say(lang: Lang, key: &str) -> &'static str {
         "title" if fr => "Vos données chez les services",
         "title" => "Your data held by services",
         "intro" if fr => {
-            "Vous pouvez demander à chaque service ce qu'il garde de vous au titre d'un consentement (droit d'accès, article 15 du RGPD). Il répond par un export signé, que vous pouvez télécharger."
+            "Vous pouvez demander à chaque service ce qu'il garde de vous au titre d'un consentement (droit d'accès, article 15 du RGPD) : il répond par un export signé, que vous pouvez télécharger. Vous pouvez aussi faire effacer ces données (article 17), vous opposer à leur utilisation (article 21) ou faire corriger l'une d'elles (article 16) ; chaque réponse du service est signée et gardée ici."
         }
         "intro" => {
-            "You can ask each service what it keeps about you under a consent (right of access, GDPR article 15). It answers with a signed export, which you can download."
+            "You can ask each service what it keeps about you under a consent (right of access, GDPR article 15): it answers with a signed export, which you can download. You can also have this data erased (article 17), object to its use (article 21) or have a piece of it corrected (article 16); each answer of the service is signed and kept here."
         }
         "none" if fr => "Aucun consentement donné.",
         "none" => "No consent given.",
