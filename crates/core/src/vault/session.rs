@@ -251,11 +251,12 @@ fn take<const N: usize>(values: Vec<Option<Vec<u8>>>) -> [Option<Vec<u8>>; N] {
 }
 
 /// Reads header, index, holder key and journal head in one snapshot and opens them.
-// Generic over what opens the key, rather than an enum of the ways: a wallet that never unlocks
-// with a passkey then carries no passkey code in its wasm.
+// What opens the key is a `dyn` closure, neither an enum of the ways (a wallet that never unlocks
+// with a passkey would carry the passkey code) nor generic (each way would have its own copy of
+// this async function in the wasm).
 async fn load(
     store: &impl Storage,
-    unwrap: impl FnOnce(&VaultHeader) -> Result<VaultKey, VaultError>,
+    unwrap: &dyn Fn(&VaultHeader) -> Result<VaultKey, VaultError>,
 ) -> Result<(VaultKey, Loaded), SessionError> {
     let index_key = record_key(INDEX_ID);
     let holder_key = record_key(HOLDER_KEY_ID);
@@ -308,7 +309,7 @@ impl<S: Storage> LockedVault<S> {
     /// Unlocks with the passphrase or the recovery key, reading the index, the holder key and the
     /// journal head. On failure the vault stays locked and nothing is written.
     pub async fn unlock(self, how: Unlock<'_>) -> Result<Vault<S>, UnlockFailed<S>> {
-        self.open_with(|header| match how {
+        self.open_with(&|header| match how {
             Unlock::Passphrase(p) => keys::unlock_with_passphrase(header, p),
             Unlock::Recovery(r) => keys::unlock_with_recovery(header, r),
         })
@@ -319,12 +320,12 @@ impl<S: Storage> LockedVault<S> {
     /// credential's salt (see [`VaultHeader::passkeys`]). A credential not registered here, or
     /// removed, is [`VaultError::WrongPasskey`]; the vault stays locked and nothing is written.
     pub async fn unlock_with_passkey(self, credential_id: &str, prf: &PrfOutput) -> Result<Vault<S>, UnlockFailed<S>> {
-        self.open_with(|header| keys::unlock_with_passkey(header, credential_id, prf)).await
+        self.open_with(&|header| keys::unlock_with_passkey(header, credential_id, prf)).await
     }
 
     async fn open_with(
         self,
-        unwrap: impl FnOnce(&VaultHeader) -> Result<VaultKey, VaultError>,
+        unwrap: &dyn Fn(&VaultHeader) -> Result<VaultKey, VaultError>,
     ) -> Result<Vault<S>, UnlockFailed<S>> {
         match load(&self.store, unwrap).await {
             Ok((key, l)) => Ok(Vault {
