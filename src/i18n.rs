@@ -657,6 +657,10 @@ pub enum Text {
     PurposeRightsAccess,
     /// Journal purpose: a service's signed receipt for my request to erase my data now.
     PurposeRightsErasure,
+    /// Journal: the right to object exercised (the service's signed receipt).
+    PurposeRightsObjection,
+    /// Journal: the right to rectification (the service's signed decision).
+    PurposeRightsRectification,
     /// Journal purpose: a rights request the service did not answer, kept with its date.
     PurposeRightsUnanswered,
     /// Journal purpose: the citizen declined a study.

@@ -350,6 +350,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeActingFor => "Done by you under a mandate",
         Text::PurposeRightsAccess => "Right of access: the service's signed export received",
         Text::PurposeRightsErasure => "Right to erasure: the service's signed receipt, data erased",
+        Text::PurposeRightsObjection => "Right to object: the service\'s signed receipt, no further use",
+        Text::PurposeRightsRectification => "Right to rectification: the service\'s signed decision received",
         Text::PurposeRightsUnanswered => "GDPR request left unanswered: kept with its date",
         Text::PurposeStudyDeclined => "Study declined",
         Text::PurposeStudyWaiting => "Answer to a study kept, to be sent again",

@@ -364,6 +364,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::PurposeActingFor => "Fait par vous pour votre mandant",
         Text::PurposeRightsAccess => "Droit d'accès : export signé du service reçu",
         Text::PurposeRightsErasure => "Droit à l'effacement : reçu signé du service, données effacées",
+        Text::PurposeRightsObjection => "Droit d\'opposition : reçu signé du service, plus aucun usage",
+        Text::PurposeRightsRectification => "Droit de rectification : décision signée du service reçue",
         Text::PurposeRightsUnanswered => "Demande RGPD restée sans réponse : gardée avec sa date",
         Text::PurposeStudyDeclined => "Étude déclinée",
         Text::PurposeStudyWaiting => "Réponse à une étude gardée, à renvoyer",

@@ -119,7 +119,12 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
         "acting-for" => Some(Text::PurposeActingFor),
         "rights-access" => Some(Text::PurposeRightsAccess),
         "rights-erasure" => Some(Text::PurposeRightsErasure),
-        "rights-access-unanswered" | "rights-erasure-unanswered" => Some(Text::PurposeRightsUnanswered),
+        "rights-objection" => Some(Text::PurposeRightsObjection),
+        "rights-rectification" => Some(Text::PurposeRightsRectification),
+        "rights-access-unanswered"
+        | "rights-erasure-unanswered"
+        | "rights-objection-unanswered"
+        | "rights-rectification-unanswered" => Some(Text::PurposeRightsUnanswered),
         "study-declined" => Some(Text::PurposeStudyDeclined),
         "request-declined" => Some(Text::PurposeRequestDeclined),
         "request-failed" => Some(Text::PurposeRequestFailed),
@@ -346,6 +351,10 @@ mod tests {
             "rights-erasure",
             "rights-access-unanswered",
             "rights-erasure-unanswered",
+            "rights-objection",
+            "rights-rectification",
+            "rights-objection-unanswered",
+            "rights-rectification-unanswered",
             "study-declined",
             "study-upload-pending",
         ] {
