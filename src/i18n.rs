@@ -603,6 +603,8 @@ pub enum Text {
     ConsentsEmpty,
     /// Consent state.
     ConsentActive,
+    /// Consent state: running, but objected to (GDPR art. 21): the service no longer uses it.
+    ConsentObjected,
     /// Consent state.
     ConsentWithdrawn,
     /// Consent state.

@@ -100,8 +100,12 @@ test("from the canteen's consent, the citizen objects and every use of the data 
     assert.deepEqual(await axe(page, "rights-objection"), []);
     // The button is gone; kept: the section drawn again still shows the receipt.
     assert.equal(await card.getByRole("button", { name: "M'opposer à l'utilisation de mes données" }).count(), 0);
+    await page.getByRole("link", { name: "Accueil" }).first().click();
     await openRights(page);
     await page.locator(`.card.access[data-grant="${grantId}"] .objection-receipt`).waitFor({ timeout: 20_000 });
+    // The consent's own card no longer says it is simply active: the service no longer uses it.
+    await page.getByText("Opposition : le service ne l'utilise plus").first().waitFor({ timeout: 20_000 });
+    assert.equal(await page.getByText("Actif", { exact: true }).count(), 0, "no consent left shown as active");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

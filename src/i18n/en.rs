@@ -319,6 +319,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ConsentsTitle => "My consents",
         Text::ConsentsEmpty => "You have not given any consent.",
         Text::ConsentActive => "Active",
+        Text::ConsentObjected => "Objected to: the service no longer uses it",
         Text::ConsentWithdrawn => "Withdrawn",
         Text::ConsentExpired => "Expired",
         Text::ConsentQueued => "Withdrawal recorded, sent when the network is back",

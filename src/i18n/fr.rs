@@ -333,6 +333,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ConsentsTitle => "Mes consentements",
         Text::ConsentsEmpty => "Vous n'avez donné aucun consentement.",
         Text::ConsentActive => "Actif",
+        Text::ConsentObjected => "Opposition : le service ne l'utilise plus",
         Text::ConsentWithdrawn => "Retiré",
         Text::ConsentExpired => "Expiré",
         Text::ConsentQueued => "Retrait enregistré, envoi au retour du réseau",

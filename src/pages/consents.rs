@@ -116,6 +116,8 @@ fn card(l: Lang, c: &ConsentView, withdraw: Callback<String>) -> Html {
     let purpose = g.purposes.iter().map(|p| l.pick(&p.text)).collect::<Vec<_>>().join(" ; ");
     let claims: Vec<String> = g.data.iter().map(|d| l.disclosed(&d.vct, &d.claims)).collect();
     let (class, word) = match c.state {
+        // Given and running, but the service no longer uses it: the citizen objected.
+        ConsentState::Active if c.objected => ("status status-revoked", Text::ConsentObjected),
         ConsentState::Active => ("status status-valid", Text::ConsentActive),
         ConsentState::Withdrawn => ("status status-revoked", Text::ConsentWithdrawn),
         ConsentState::Queued => ("status", Text::ConsentQueued),

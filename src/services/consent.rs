@@ -176,6 +176,8 @@ pub struct ConsentView {
     pub receipt: Option<(String, i64)>,
     /// What the commune did with the data, as the audits of its log found it (drawn by the worker).
     pub uses: Option<Uses>,
+    /// The citizen objected to its use (GDPR art. 21) and the service's receipt is kept.
+    pub objected: bool,
 }
 
 /// Why a grant being sent is not given yet.
@@ -252,6 +254,12 @@ pub async fn list(session: &Session) -> Result<Vec<ConsentView>, VaultFailure> {
     vault_free(session).await;
     let ids: Vec<String> =
         session.peek(|v| v.list(RecordKind::ConsentGrant).into_iter().map(|e| e.id.clone()).collect())?;
+    // The grants objected to: the second module keeps each service's receipt as
+    // `access-objection-<grant id>` (crates/audit-worker/src/rights.rs), found here by its id alone.
+    let objections: Vec<String> = session.peek(|v| {
+        let settings = v.list(RecordKind::Setting).into_iter();
+        settings.filter_map(|e| e.id.strip_prefix("access-objection-").map(str::to_owned)).collect()
+    })?;
     let now = now_unix();
     // Without the audit's state the consents are listed all the same, with no use.
     let mut seen = super::audit::seen(session).await.unwrap_or_default();
@@ -262,7 +270,8 @@ pub async fn list(session: &Session) -> Result<Vec<ConsentView>, VaultFailure> {
         let receipt = verified_withdrawal_receipt(&record);
         let found = seen.iter().position(|(grant, _)| *grant == record.content.record_id);
         let uses = found.map(|at| seen.swap_remove(at).1);
-        out.push(ConsentView { id, record, state, receipt, uses });
+        let objected = objections.contains(&record.content.record_id);
+        out.push(ConsentView { id, record, state, receipt, uses, objected });
     }
     Ok(out)
 }
@@ -577,7 +586,7 @@ mod tests {
             acted_by: None,
             acting_for: None,
         };
-        ConsentView { id: id.into(), record, state, receipt: None, uses: None }
+        ConsentView { id: id.into(), record, state, receipt: None, uses: None, objected: false }
     }
 
     /// A grant to a service with a real key, signed by a real holder, kept as being sent; and the
@@ -701,6 +710,7 @@ mod tests {
             state: record.state(1_000),
             receipt: None,
             uses: None,
+            objected: false,
         };
         let held = holders(&[as_view("s", &sending), as_view("r", &refused)], 1_000);
         assert_eq!(held.len(), 1);

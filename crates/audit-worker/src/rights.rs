@@ -532,9 +532,11 @@ async fn send(ask: &Ask, sent: &Sent<'_>, net: &impl Net, out: &mut MandatesAnsw
             .and_then(|a| a.verify(grant, sent.request_id))
             .map_err(|_| Failure::Refused)?;
         // The names of the claims the objection stops the use of (the grant's): never a value,
-        // nor the grounds, which stay in the signed request kept.
+        // nor the grounds, which stay in the signed request kept. Named by the grant, so that the
+        // first load's consent card finds it by its id alone (src/services/consent.rs); one per
+        // grant, as the service takes one objection per grant.
         out.writes.push(Write {
-            id: format!("{OBJECTION}{}", crate::mandates::random()),
+            id: format!("{OBJECTION}{}", grant.record_id),
             kind: "setting",
             data,
             journal: "receipt",

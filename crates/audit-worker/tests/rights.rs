@@ -386,7 +386,8 @@ fn an_objection_from_the_card_is_signed_posted_and_its_receipt_kept() {
     // Kept and journaled as a receipt, with the grant's claim names only: no value, no grounds.
     assert_eq!(out.writes.len(), 1, "{}", out.html);
     let w = &out.writes[0];
-    assert!(w.id.starts_with("access-objection-"), "{}", w.id);
+    // Named by the grant: the first load's consent card finds it by its id alone.
+    assert_eq!(w.id, format!("access-objection-{grant}"));
     assert_eq!((w.kind, w.journal, w.purpose.as_str()), ("setting", "receipt", "rights-objection"));
     assert_eq!(w.claims, vec!["/family_name".to_owned()]);
     assert_eq!(w.counterpart, "Cantine scolaire");
