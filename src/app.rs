@@ -15,7 +15,7 @@ use crate::components::{Alert, Busy};
 use crate::i18n::{Lang, Text};
 use crate::pages;
 use crate::route::{self, Route};
-use crate::services::{platform, sw, vault};
+use crate::services::{catalog, platform, sw, vault};
 use crate::state::{Action, AppContext, AppState, Phase};
 
 /// Where the chosen language is remembered. Only this preference is kept in localStorage: nothing
@@ -36,9 +36,21 @@ fn stored_lang() -> Lang {
 }
 
 /// Remembers the language choice; if storage is unavailable the switch still works.
-pub fn remember_lang(lang: Lang) {
+fn remember_lang(lang: Lang) {
     // The JSON string gloo's `set` would write, without its serde_json error type in the wasm.
     let _ = LocalStorage::raw().set_item(LANG_KEY, &format!("\"{}\"", lang.tag()));
+}
+
+/// Switches the interface to `lang` and remembers the choice. English once its catalog is here
+/// (asked of the second module now if need be: `services::catalog`); until then, French.
+pub fn choose_lang(state: &AppContext, lang: Lang) {
+    remember_lang(lang);
+    let state = state.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if lang == Lang::Fr || catalog::english().await {
+            state.dispatch(Action::SetLang(lang));
+        }
+    });
 }
 
 /// Keeps `<html lang>` and the title in step with the interface, so screen readers use the right
@@ -65,7 +77,8 @@ fn focus_heading() {
 /// The root component.
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(|| AppState::new(stored_lang(), route::current()));
+    // French until the English catalog is here (asked for below when English was chosen).
+    let state = use_reducer(|| AppState::new(Lang::Fr, route::current()));
     let page = state.page();
     let lang = state.lang;
 
@@ -87,6 +100,9 @@ pub fn app() -> Html {
                 let exists = vault::exists().await.unwrap_or(false);
                 found.dispatch(Action::VaultFound(exists));
             });
+            if stored_lang() == Lang::En {
+                choose_lang(&state, Lang::En);
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 sw::register(move || state.dispatch(Action::UpdateReady)).await;
             });
@@ -173,9 +189,7 @@ fn header() -> Html {
     let switch = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
-            let next = state.lang.other();
-            remember_lang(next);
-            state.dispatch(Action::SetLang(next));
+            choose_lang(&state, state.lang.other());
         })
     };
     let lock = {

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
-use crate::app::remember_lang;
+use crate::app::choose_lang;
 use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter};
 use crate::i18n::{Lang, Text};
 use crate::route::{self, Route};
@@ -54,10 +54,7 @@ pub fn settings() -> Html {
     };
     let choose_lang = |lang: Lang| {
         let state = state.clone();
-        Callback::from(move |_: Event| {
-            remember_lang(lang);
-            state.dispatch(Action::SetLang(lang));
-        })
+        Callback::from(move |_: Event| choose_lang(&state, lang))
     };
     let on_autolock = {
         let state = state.clone();

@@ -3,6 +3,7 @@
 //! They hold no interface state; pages call them and dispatch the outcome.
 
 pub mod audit;
+pub mod catalog;
 pub mod consent;
 pub mod issuance;
 pub mod mandate;

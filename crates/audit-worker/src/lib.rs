@@ -21,8 +21,9 @@
 //!
 //! Everything here is pure but the [`Files`] it reads through: the worker fetches, the tests read a map.
 //!
-//! The worker also draws the QR code the wallet shows an agent ([`qr`]): another capability the
-//! first load has no room for, asked for when the citizen opens it.
+//! The worker also draws the QR code the wallet shows an agent ([`qr`]), and hands the wallet its
+//! English catalog ([`english_catalog`]): what the first load has no room for, asked for when the
+//! citizen opens it or chooses English.
 
 #![forbid(unsafe_code)]
 
@@ -66,6 +67,17 @@ impl QrRequest {
             None => "{}".to_owned(),
         }
     }
+}
+
+/// The wallet's request for its English catalog (`src/services/catalog.rs`).
+pub const CATALOG_REQUEST: &str = r#"{"catalog":"en"}"#;
+
+/// The wallet's English catalog, which its first load does not carry: one text per key, in
+/// `Text::ALL` order, as a JSON array of strings.
+pub fn english_catalog() -> String {
+    let table: Vec<&str> = souverain_i18n::Text::ALL.iter().map(|key| souverain_i18n::en::text(*key)).collect();
+    // Serializing strings cannot fail.
+    serde_json::to_string(&table).unwrap_or_default()
 }
 
 /// Where a guichet serves its signed trust list.

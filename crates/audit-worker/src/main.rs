@@ -7,7 +7,9 @@
 mod worker {
     use souverain_audit_worker::mandates::{self, MandatesRequest, Net};
     use souverain_audit_worker::text::Lang;
-    use souverain_audit_worker::{AuditRequest, Files, QrRequest, audit, cards, keep_cards, render};
+    use souverain_audit_worker::{
+        AuditRequest, CATALOG_REQUEST, Files, QrRequest, audit, cards, english_catalog, keep_cards, render,
+    };
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::JsFuture;
@@ -98,6 +100,9 @@ mod worker {
     }
 
     async fn answer(text: String) -> String {
+        if text == CATALOG_REQUEST {
+            return english_catalog();
+        }
         if let Ok(qr) = serde_json::from_str::<QrRequest>(&text) {
             return qr.answer();
         }

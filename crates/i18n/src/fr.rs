@@ -1,8 +1,9 @@
 //! Catalogue français (langue par défaut).
 
-use super::Text;
+use crate::Text;
 
-pub(super) fn text(key: Text) -> &'static str {
+/// The text of `key`.
+pub fn text(key: Text) -> &'static str {
     match key {
         Text::AppName => "Souverain",
         Text::Tagline => "Votre portefeuille de données pour les services de votre commune",

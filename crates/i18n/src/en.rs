@@ -1,8 +1,9 @@
 //! English catalog.
 
-use super::Text;
+use crate::Text;
 
-pub(super) fn text(key: Text) -> &'static str {
+/// The text of `key`.
+pub fn text(key: Text) -> &'static str {
     match key {
         Text::AppName => "Souverain",
         Text::Tagline => "Your data wallet for your commune's services",
