@@ -208,15 +208,31 @@ impl PrfOutput {
 
 /// A passkey registered to unlock the vault: its WebAuthn credential id, the name the citizen gave
 /// it, when, the PRF salt the wallet evaluates it with, and the vault key wrapped under its output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasskeyWrap {
     /// The credential id as unpadded base64url, as WebAuthn's `rawId` is sent back.
     credential_id: String,
     label: String,
     created_at: i64,
-    #[serde(with = "b64_array")]
     prf_salt: [u8; 32],
     wrap: WrappedKey,
+}
+
+impl PasskeyWrap {
+    /// The passkey as the header stores it. Built by hand rather than through serde's
+    /// `to_value`: that serializer would otherwise be in the wallet's wasm for this alone.
+    fn to_value(&self) -> Value {
+        let mut wrap = serde_json::Map::new();
+        wrap.insert("nonce".into(), crate::b64::encode(self.wrap.nonce).into());
+        wrap.insert("ciphertext".into(), crate::b64::encode(self.wrap.ciphertext).into());
+        let mut out = serde_json::Map::new();
+        out.insert("credential_id".into(), self.credential_id.clone().into());
+        out.insert("label".into(), self.label.clone().into());
+        out.insert("created_at".into(), self.created_at.into());
+        out.insert("prf_salt".into(), crate::b64::encode(self.prf_salt).into());
+        out.insert("wrap".into(), wrap.into());
+        out.into()
+    }
 }
 
 impl PasskeyWrap {
@@ -611,8 +627,7 @@ impl VaultHeader {
 
     /// This header with `passkeys` in place of its own (none: the member is left out).
     fn with_passkeys(&self, passkeys: &[PasskeyWrap]) -> VaultHeader {
-        // Serializing strings, integers and byte arrays cannot fail.
-        let value = (!passkeys.is_empty()).then(|| serde_json::to_value(passkeys).unwrap_or_default());
+        let value = (!passkeys.is_empty()).then(|| passkeys.iter().map(PasskeyWrap::to_value).collect());
         VaultHeader { passkeys: value, ..self.clone() }
     }
 }
