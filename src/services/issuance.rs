@@ -13,10 +13,11 @@ use souverain_core::json::{self, FromJson, JsonError, Members};
 use souverain_core::openid4vci::{CredentialOffer, CredentialRequest, CredentialResponse, NonceResponse, TokenRequest};
 use souverain_core::sd_jwt::SdJwt;
 use souverain_core::sd_jwt_vc::{VcVerifyOptions, VerifiedVc, verify_vc};
-use souverain_core::status_list::{Status, StatusRef, UnverifiedStatusListToken};
 use souverain_core::vault::{EntryDraft, JournalKind, NewRecord, PathSegment, RecordKind};
+use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
+use super::audit::ask_worker;
 use super::net::{self, NetError};
 use super::platform::now_unix;
 use super::vault::{Session, VaultFailure, random_id};
@@ -256,22 +257,24 @@ pub async fn held(session: &Session) -> Result<Vec<HeldVc>, VaultFailure> {
     Ok(out)
 }
 
-/// Fetches and verifies the issuer's status list for a credential.
+/// The credential's status in its issuer's list, fetched and verified by the wallet's second
+/// module (`crates/audit-worker/src/status.rs`): the list's reader is not in the first load.
 pub async fn status(held: &HeldVc) -> VcStatus {
-    let Some(reference) = held.vc.status.clone() else { return VcStatus::Valid };
-    match fetch_status(held, &reference).await {
-        Some(Status::Valid) => VcStatus::Valid,
-        Some(_) => VcStatus::Revoked,
-        None => VcStatus::Unknown,
+    let Some(reference) = held.vc.status.as_ref() else { return VcStatus::Valid };
+    // Not `Value`'s `Display`: one JSON serializer in the wasm (these cannot fail).
+    let request = format!(
+        r#"{{"status":{{"uri":{},"idx":{},"jwk":{},"now":{}}}}}"#,
+        serde_json::to_string(&reference.uri).unwrap_or_default(),
+        reference.idx,
+        serde_json::to_string(&held.record.issuer_jwk).unwrap_or_default(),
+        now_unix().max(0),
+    );
+    let answer = JsFuture::from(ask_worker(&request)).await.ok().and_then(|a| a.as_string());
+    match answer.as_deref() {
+        Some("valid") => VcStatus::Valid,
+        Some("revoked") => VcStatus::Revoked,
+        _ => VcStatus::Unknown,
     }
-}
-
-async fn fetch_status(held: &HeldVc, reference: &StatusRef) -> Option<Status> {
-    let key = PublicKey::from_jwk(&held.record.issuer_jwk).ok()?;
-    let answer = net::send(&reference.uri, None, &[]).await.ok()?;
-    let now = u64::try_from(now_unix()).ok()?;
-    let list = UnverifiedStatusListToken::parse(answer.body.trim()).ok()?.verify(&key, &reference.uri, now).ok()?;
-    list.status_of(reference).ok()
 }
 
 /// Deletes a credential (and journals it).

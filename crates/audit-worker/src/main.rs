@@ -6,6 +6,7 @@
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod worker {
     use souverain_audit_worker::mandates::{self, MandatesRequest, Net};
+    use souverain_audit_worker::status::{self, StatusRequest};
     use souverain_audit_worker::text::Lang;
     use souverain_audit_worker::{
         AuditRequest, CATALOG_REQUEST, Files, QrRequest, audit, cards, english_catalog, keep_cards, render,
@@ -105,6 +106,9 @@ mod worker {
         }
         if let Ok(qr) = serde_json::from_str::<QrRequest>(&text) {
             return qr.answer();
+        }
+        if let Ok(request) = serde_json::from_str::<StatusRequest>(&text) {
+            return status::credential_status(&request.status, &Fetched).await.to_owned();
         }
         if let Ok(request) = serde_json::from_str::<MandatesRequest>(&text) {
             let mut ask = request.mandates;
