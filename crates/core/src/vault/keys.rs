@@ -614,8 +614,11 @@ impl VaultHeader {
     /// credential id, more than [`MAX_PASSKEYS`]) is [`VaultError::MalformedHeader`].
     pub fn passkeys(&self) -> Result<Vec<PasskeyWrap>, VaultError> {
         let Some(value) = &self.passkeys else { return Ok(Vec::new()) };
-        let keys: Vec<PasskeyWrap> =
-            FromJson::from_json(value.clone(), "passkeys").map_err(|_| VaultError::MalformedHeader)?;
+        let Value::Array(items) = value else { return Err(VaultError::MalformedHeader) };
+        let mut keys = Vec::with_capacity(items.len());
+        for item in items {
+            keys.push(PasskeyWrap::from_json(item.clone(), "passkeys").map_err(|_| VaultError::MalformedHeader)?);
+        }
         // Two wraps for one credential would make which one unlocks depend on their order. (At
         // most ten: comparing each with those before it costs less wasm than sorting.)
         let twice = keys.iter().enumerate().any(|(i, p)| keys[..i].iter().any(|q| q.credential_id == p.credential_id));
@@ -623,6 +626,11 @@ impl VaultHeader {
             return Err(VaultError::MalformedHeader);
         }
         Ok(keys)
+    }
+
+    /// Whether any passkey is registered (without reading them).
+    pub fn has_passkeys(&self) -> bool {
+        self.passkeys.is_some()
     }
 
     /// This header with `passkeys` in place of its own (none: the member is left out).
@@ -703,9 +711,11 @@ mod tests {
         let v = create_vault("pw", small(), &mut rng).unwrap();
         let before = v.header.to_json();
         assert!(!before.contains("passkeys"), "a header without passkeys is written as before them");
+        assert!(!v.header.has_passkeys());
         let prf = PrfOutput::from_slice(&[7; 32]).unwrap();
         let salt = new_prf_salt(&mut rng);
         let header = add_passkey(&v.header, &v.key, &passkey("AAEC", " Téléphone ", salt, &prf), &mut rng).unwrap();
+        assert!(header.has_passkeys());
         let listed = header.passkeys().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!((listed[0].label(), listed[0].prf_salt()), ("Téléphone", &salt));
@@ -720,7 +730,7 @@ mod tests {
         assert_eq!(unlock_with_passkey(&read, "AAED", &prf).err(), Some(VaultError::WrongPasskey));
         // Removed: the same passkey and output no longer unlock.
         let removed = remove_passkey(&read, "AAEC").unwrap();
-        assert!(removed.passkeys().unwrap().is_empty());
+        assert!(removed.passkeys().unwrap().is_empty() && !removed.has_passkeys());
         assert_eq!(removed.to_json(), before, "removing the last passkey gives the header back as it was");
         assert_eq!(unlock_with_passkey(&removed, "AAEC", &prf).err(), Some(VaultError::WrongPasskey));
         assert_eq!(remove_passkey(&removed, "AAEC").err(), Some(VaultError::WrongPasskey));
