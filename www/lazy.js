@@ -20,6 +20,20 @@ function ask(request) {
   });
 }
 
+// The passkey ceremonies (passkey.js, beside the wallet's files): imported the first time the
+// citizen unlocks with a passkey or registers one, not by the first load.
+const passkeys = () => import(new URL("passkey.js", document.baseURI).href);
+
+/** WebAuthn `get` with the PRF extension for one of `list` (see passkey.js). */
+export function getPasskey(list) {
+  return passkeys().then((m) => m.getPasskey(list));
+}
+
+/** WebAuthn `create` with the PRF extension (see passkey.js). */
+export function createPasskey(label, user, salt) {
+  return passkeys().then((m) => m.createPasskey(label, user, salt));
+}
+
 /** The data-use log's audit and the mandates page's work: resolves with the worker's answer (JSON text). */
 export function askWorker(request) {
   return ask(request);

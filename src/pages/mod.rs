@@ -9,6 +9,7 @@ mod home;
 mod journal;
 mod mandates;
 mod not_found;
+mod passkeys;
 mod request;
 mod restore;
 mod settings;
@@ -95,6 +96,11 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
         // Its text already says "or the wallet is locked": one text less to download.
         F::Busy | F::Locked => Text::ErrBusy,
         F::Other => Text::ErrOther,
+        F::PasskeyRefused => Text::ErrPasskeyRefused,
+        F::PasskeyWithoutPrf => Text::ErrPasskeyWithoutPrf,
+        F::PasskeyKnown => Text::ErrPasskeyKnown,
+        F::BadPasskeyLabel => Text::ErrBadPasskeyLabel,
+        F::TooManyPasskeys => Text::ErrTooManyPasskeys,
     }
 }
 

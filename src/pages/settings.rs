@@ -1,4 +1,4 @@
-//! Settings: language, auto-lock delay, passphrase, backup and restore, data-portability export,
+//! Settings: language, auto-lock delay, passphrase, passkeys ([`super::passkeys`]), backup and restore, data-portability export,
 //! storage status, and deleting the wallet from this browser.
 
 use yew::prelude::*;
@@ -224,6 +224,8 @@ pub fn settings() -> Html {
                     </form>
                 }
             </section>
+
+            { super::passkeys::section(&state) }
 
             <section class="panel" aria-labelledby="set-backup">
                 <h2 id="set-backup">{ l.t(Text::SetBackup) }</h2>

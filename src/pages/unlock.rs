@@ -1,5 +1,5 @@
 //! Unlock with the passphrase (the key derivation is shown while it runs; a wrong passphrase
-//! says so), or with the recovery key, which also sets a new passphrase.
+//! says so), with a registered passkey, or with the recovery key, which also sets a new passphrase.
 
 use yew::prelude::*;
 use zeroize::Zeroizing;
@@ -9,7 +9,7 @@ use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter
 use crate::i18n::Text;
 use crate::route::{self, Route};
 use crate::services::platform::sleep;
-use crate::services::vault;
+use crate::services::{passkey, vault};
 use crate::state::{Action, use_app};
 use crate::strength::{self, Strength};
 
@@ -24,6 +24,13 @@ pub fn unlock() -> Html {
     let code = use_state(SecretText::default);
     let new_pass = use_state(SecretText::default);
     let error = use_state(|| None::<Text>);
+    let has_passkeys = use_state(|| false);
+    {
+        let has_passkeys = has_passkeys.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move { has_passkeys.set(passkey::offered().await) });
+        });
+    }
 
     let after_unlock = {
         let state = state.clone();
@@ -42,6 +49,7 @@ pub fn unlock() -> Html {
     };
 
     let submit = {
+        let after_unlock = after_unlock.clone();
         let (busy, passphrase, error, recovering, code, new_pass) =
             (busy.clone(), passphrase.clone(), error.clone(), recovering.clone(), code.clone(), new_pass.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -85,6 +93,22 @@ pub fn unlock() -> Html {
             });
         })
     };
+    let with_passkey = {
+        let (busy, error, after_unlock) = (busy.clone(), error.clone(), after_unlock.clone());
+        Callback::from(move |_: MouseEvent| {
+            busy.set(true);
+            error.set(None);
+            let (busy, error, after_unlock) = (busy.clone(), error.clone(), after_unlock.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let outcome = passkey::unlock().await;
+                busy.set(false);
+                match outcome {
+                    Ok(session) => after_unlock(session),
+                    Err(failure) => error.set(Some(failure_text(&failure))),
+                }
+            });
+        })
+    };
     let toggle = {
         let (recovering, error) = (recovering.clone(), error.clone());
         Callback::from(move |_: MouseEvent| {
@@ -107,6 +131,13 @@ pub fn unlock() -> Html {
             if *busy {
                 <Busy label={l.t(Text::Deriving)} />
             } else {
+                if *has_passkeys && !*recovering {
+                    <div class="actions">
+                        <button type="button" class="button" id="unlock-passkey" onclick={with_passkey}>
+                            { l.t(Text::UnlockWithPasskey) }
+                        </button>
+                    </div>
+                }
                 <form onsubmit={submit} novalidate=true>
                     if *recovering {
                         <p>{ l.t(Text::RecoverIntro) }</p>

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod issuance;
 pub mod mandate;
 pub mod net;
+pub mod passkey;
 pub mod pending;
 pub mod platform;
 pub mod presentation;

@@ -33,7 +33,7 @@ use super::platform::now_unix;
 pub type Backend = crate::store::IdbStore;
 
 /// Opens the browser's store.
-async fn backend() -> Result<Backend, VaultFailure> {
+pub(crate) async fn backend() -> Result<Backend, VaultFailure> {
     Backend::open().await.map_err(|e| failure(SessionError::Store(e)))
 }
 
@@ -62,6 +62,17 @@ pub enum VaultFailure {
     Busy,
     /// The wallet was locked: this session's keys are gone.
     Locked,
+    /// The browser's passkey prompt was cancelled or failed, or the passkey is not one of this
+    /// vault's (removed, or another wallet's).
+    PasskeyRefused,
+    /// The passkey's authenticator has no PRF extension: it cannot unlock a vault.
+    PasskeyWithoutPrf,
+    /// That passkey is registered already.
+    PasskeyKnown,
+    /// The passkey's name is empty or too long.
+    BadPasskeyLabel,
+    /// As many passkeys as a vault keeps are registered already.
+    TooManyPasskeys,
     /// Anything else; details are not shown to the citizen.
     Other,
 }
@@ -69,6 +80,10 @@ pub enum VaultFailure {
 pub(crate) fn failure(error: SessionError) -> VaultFailure {
     match error {
         SessionError::Vault(VaultError::WrongPassphrase | VaultError::WrongRecoveryKey) => VaultFailure::WrongSecret,
+        SessionError::Vault(VaultError::WrongPasskey) => VaultFailure::PasskeyRefused,
+        SessionError::Vault(VaultError::PasskeyKnown) => VaultFailure::PasskeyKnown,
+        SessionError::Vault(VaultError::BadPasskeyLabel) => VaultFailure::BadPasskeyLabel,
+        SessionError::Vault(VaultError::TooManyPasskeys) => VaultFailure::TooManyPasskeys,
         SessionError::Backup(BackupError::WrongPassphrase | BackupError::WrongRecoveryKey) => VaultFailure::WrongSecret,
         SessionError::Backup(_) => VaultFailure::BadBackup,
         SessionError::NotEmpty => VaultFailure::NotEmpty,
@@ -120,7 +135,7 @@ impl PartialEq for Session {
 }
 
 impl Session {
-    fn new(vault: Vault<Backend>) -> Session {
+    pub(crate) fn new(vault: Vault<Backend>) -> Session {
         Session(Rc::new(Shared { slot: RefCell::new(Slot::Open(vault)), waiting: RefCell::new(Vec::new()) }))
     }
 

@@ -21,14 +21,15 @@
 //!
 //! Everything here is pure but the [`Files`] it reads through: the worker fetches, the tests read a map.
 //!
-//! The worker also draws the QR code the wallet shows an agent ([`qr`]), checks a held
-//! credential's status ([`status`]) and hands the wallet its English catalog
-//! ([`english_catalog`]): what the first load has no room for, asked for when the citizen opens
-//! it or chooses English.
+//! The worker also draws the QR code the wallet shows an agent ([`qr`]) and the settings'
+//! passkeys panel ([`passkeys`]), checks a held credential's status ([`status`]) and hands the
+//! wallet its English catalog ([`english_catalog`]): what the first load has no room for, asked
+//! for when the citizen opens it or chooses English.
 
 #![forbid(unsafe_code)]
 
 pub mod mandates;
+pub mod passkeys;
 pub mod qr;
 pub mod rights;
 pub mod status;

@@ -6,6 +6,7 @@
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod worker {
     use souverain_audit_worker::mandates::{self, MandatesRequest, Net};
+    use souverain_audit_worker::passkeys::{self, PasskeysRequest};
     use souverain_audit_worker::status::{self, StatusRequest};
     use souverain_audit_worker::text::Lang;
     use souverain_audit_worker::{
@@ -106,6 +107,9 @@ mod worker {
         }
         if let Ok(qr) = serde_json::from_str::<QrRequest>(&text) {
             return qr.answer();
+        }
+        if let Ok(request) = serde_json::from_str::<PasskeysRequest>(&text) {
+            return passkeys::draw(&request.passkeys, &date_in(request.passkeys.lang));
         }
         if let Ok(request) = serde_json::from_str::<StatusRequest>(&text) {
             return status::credential_status(&request.status, &Fetched).await.to_owned();

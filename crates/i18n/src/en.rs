@@ -226,6 +226,20 @@ pub fn text(key: Text) -> &'static str {
         Text::RestoreMayLoseGrants => "Replacing would lose any consent given or withdrawn since {date}.",
         Text::RestoreMerged => "Backup merged, nothing erased.",
         Text::ErrOther => "An unexpected error occurred. Nothing was changed.",
+        Text::UnlockWithPasskey => "Unlock with a passkey",
+        Text::SetPasskeys => "Passkeys",
+        Text::PasskeysOpen => "Manage my passkeys",
+        Text::PasskeyAddedDone => "Passkey added: it now unlocks this wallet.",
+        Text::PasskeyRemovedDone => "Passkey removed: it no longer unlocks this wallet.",
+        Text::ErrPasskeyRefused => {
+            "The passkey could not be used (the request was cancelled, or it is not, or no longer, one of this wallet's). Nothing was changed."
+        }
+        Text::ErrPasskeyWithoutPrf => {
+            "This passkey cannot unlock a wallet (it lacks the PRF extension). Use another one or your passphrase."
+        }
+        Text::ErrPasskeyKnown => "This passkey is already registered.",
+        Text::ErrBadPasskeyLabel => "Give the passkey a name of 1 to 64 characters.",
+        Text::ErrTooManyPasskeys => "This wallet already has 10 passkeys: remove one first.",
         Text::ErrTooWeak => "This passphrase is too easy to guess. Make it longer.",
         Text::ErrMismatch => "The two passphrases differ.",
         Text::ErrCodeMismatch => "These groups do not match your key. Check your copy.",

@@ -230,6 +230,20 @@ pub fn text(key: Text) -> &'static str {
         Text::RestoreMayLoseGrants => "Remplacer ferait perdre tout consentement donné ou retiré depuis le {date}.",
         Text::RestoreMerged => "Sauvegarde fusionnée, rien n'a été effacé.",
         Text::ErrOther => "Une erreur inattendue s'est produite. Rien n'a été modifié.",
+        Text::UnlockWithPasskey => "Déverrouiller avec une clé d'accès",
+        Text::SetPasskeys => "Clés d'accès",
+        Text::PasskeysOpen => "Gérer mes clés d'accès",
+        Text::PasskeyAddedDone => "Clé d'accès ajoutée : elle déverrouille désormais ce portefeuille.",
+        Text::PasskeyRemovedDone => "Clé d'accès retirée : elle ne déverrouille plus ce portefeuille.",
+        Text::ErrPasskeyRefused => {
+            "La clé d'accès n'a pas pu être utilisée (demande annulée, ou clé qui n'est pas ou plus celle de ce portefeuille). Rien n'a été modifié."
+        }
+        Text::ErrPasskeyWithoutPrf => {
+            "Cette clé d'accès ne sait pas déverrouiller un portefeuille (extension PRF absente). Utilisez-en une autre ou votre phrase de passe."
+        }
+        Text::ErrPasskeyKnown => "Cette clé d'accès est déjà enregistrée.",
+        Text::ErrBadPasskeyLabel => "Donnez à la clé d'accès un nom de 1 à 64 caractères.",
+        Text::ErrTooManyPasskeys => "Ce portefeuille a déjà 10 clés d'accès : retirez-en une d'abord.",
         Text::ErrTooWeak => "Cette phrase de passe est trop facile à deviner. Allongez-la.",
         Text::ErrMismatch => "Les deux phrases de passe ne sont pas identiques.",
         Text::ErrCodeMismatch => "Ces groupes ne correspondent pas à votre clé. Vérifiez votre copie.",

@@ -422,6 +422,26 @@ texts! {
     RestoreMerged,
     /// Error.
     ErrOther,
+    /// Button: unlock with a passkey.
+    UnlockWithPasskey,
+    /// Section: passkeys.
+    SetPasskeys,
+    /// Button: open the passkeys panel.
+    PasskeysOpen,
+    /// Notice.
+    PasskeyAddedDone,
+    /// Notice.
+    PasskeyRemovedDone,
+    /// Error.
+    ErrPasskeyRefused,
+    /// Error.
+    ErrPasskeyWithoutPrf,
+    /// Error.
+    ErrPasskeyKnown,
+    /// Error.
+    ErrBadPasskeyLabel,
+    /// Error.
+    ErrTooManyPasskeys,
     /// Error.
     ErrTooWeak,
     /// Error.
