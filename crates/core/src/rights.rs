@@ -135,44 +135,6 @@ impl FromJson for AccessRequest {
     }
 }
 
-/// A parsed access request, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedAccessRequest {
-    jws: UnverifiedJws,
-    request: AccessRequest,
-}
-
-impl UnverifiedAccessRequest {
-    /// Parses an `access-request+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedAccessRequest, ConsentError> {
-        let (jws, request) = parse_record(compact, |r: &AccessRequest| &r.schema_version)?;
-        Ok(UnverifiedAccessRequest { jws, request })
-    }
-
-    /// The grant it asks about, to find that grant in storage.
-    pub fn grant_id_unverified(&self) -> &str {
-        &self.request.grant_id
-    }
-
-    /// Verifies that the grant's principal signed it, about that grant and its service.
-    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedAccessRequest, ConsentError> {
-        let r = self.request;
-        check_request(self.jws, ACCESS_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
-        Ok(VerifiedAccessRequest(r))
-    }
-}
-
-/// An access request verified against its grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedAccessRequest(AccessRequest);
-
-impl VerifiedAccessRequest {
-    /// The verified content.
-    pub fn request(&self) -> &AccessRequest {
-        &self.0
-    }
-}
-
 /// What the service keeps of one credential type under the grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeldData {
@@ -275,40 +237,6 @@ crate::deserialize_via_tree!(
     RectificationAnswer
 );
 
-/// A parsed answer, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedAccessAnswer {
-    jws: UnverifiedJws,
-    answer: AccessAnswer,
-}
-
-impl UnverifiedAccessAnswer {
-    /// Parses an `access-answer+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedAccessAnswer, ConsentError> {
-        let (jws, answer) = parse_record(compact, |a: &AccessAnswer| &a.schema_version)?;
-        Ok(UnverifiedAccessAnswer { jws, answer })
-    }
-
-    /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
-    /// and answering `request_id`.
-    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedAccessAnswer, ConsentError> {
-        let a = self.answer;
-        check_answer(self.jws, ACCESS_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
-        Ok(VerifiedAccessAnswer(a))
-    }
-}
-
-/// An answer verified against the grant and request it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedAccessAnswer(AccessAnswer);
-
-impl VerifiedAccessAnswer {
-    /// The verified content.
-    pub fn answer(&self) -> &AccessAnswer {
-        &self.0
-    }
-}
-
 /// Reads a rights record (`compact`) strictly and checks its schema (given by `schema`).
 fn parse_record<T: FromJson>(compact: &str, schema: fn(&T) -> &String) -> Result<(UnverifiedJws, T), ConsentError> {
     let jws = UnverifiedJws::parse(compact)?;
@@ -363,6 +291,237 @@ fn check_answer(
         return Err(ConsentError::WrongReference { expected: expected_request.into(), found: request_id.into() });
     }
     Ok(())
+}
+
+/// What the checks read of a holder's request, whatever the right: one wrapper pair
+/// ([`UnverifiedRequest`], [`VerifiedRequest`]) serves the four requests.
+pub trait RightsRequest: FromJson {
+    /// Its JWS `typ`, covered by the signature: what makes it a request for this right.
+    const TYP: &'static str;
+    /// Its `schema_version`.
+    fn schema(&self) -> &String;
+    /// The grant it names, the grant's principal and its service.
+    fn names(&self) -> (&str, &str, &str);
+    /// What this right checks beyond the signature and the grant: nothing unless it says so.
+    fn check(&self, _grant: &VerifiedGrant) -> Result<(), ConsentError> {
+        Ok(())
+    }
+}
+
+/// A parsed rights request, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedRequest<R> {
+    jws: UnverifiedJws,
+    request: R,
+}
+
+impl<R: RightsRequest> UnverifiedRequest<R> {
+    /// Parses the request (its JWS and its strict payload, of [`RIGHTS_SCHEMA`]).
+    pub fn parse(compact: &str) -> Result<UnverifiedRequest<R>, ConsentError> {
+        let (jws, request) = parse_record(compact, R::schema)?;
+        Ok(UnverifiedRequest { jws, request })
+    }
+
+    /// The grant it is about, to find that grant in storage.
+    pub fn grant_id_unverified(&self) -> &str {
+        self.request.names().0
+    }
+
+    /// Verifies that the grant's principal signed it (for a carer's grant, the person it was
+    /// given for, never the carer), about that grant and its service, with what the right itself
+    /// checks ([`RightsRequest::check`]).
+    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedRequest<R>, ConsentError> {
+        let (grant_id, principal, aud) = self.request.names();
+        check_request(self.jws, R::TYP, grant, grant_id, principal, aud)?;
+        self.request.check(grant)?;
+        Ok(VerifiedRequest(self.request))
+    }
+}
+
+/// A rights request verified against its grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRequest<R>(R);
+
+impl<R> VerifiedRequest<R> {
+    /// The verified content.
+    pub fn request(&self) -> &R {
+        &self.0
+    }
+}
+
+/// What the checks read of a service's answer, whatever the right: one wrapper pair
+/// ([`UnverifiedAnswer`], [`VerifiedAnswer`]) serves the four answers.
+pub trait RightsAnswer: FromJson {
+    /// Its JWS `typ`.
+    const TYP: &'static str;
+    /// Its `schema_version`.
+    fn schema(&self) -> &String;
+    /// The service that signed it (`iss`), the grant and the request it answers.
+    fn names(&self) -> (&str, &str, &str);
+    /// What this right checks beyond the signature and the references: nothing unless it says so.
+    fn check(&self) -> Result<(), ConsentError> {
+        Ok(())
+    }
+}
+
+/// A parsed answer of a service, NOT verified.
+#[derive(Debug, Clone)]
+pub struct UnverifiedAnswer<A> {
+    jws: UnverifiedJws,
+    answer: A,
+}
+
+impl<A: RightsAnswer> UnverifiedAnswer<A> {
+    /// Parses the answer (its JWS and its strict payload, of [`RIGHTS_SCHEMA`]).
+    pub fn parse(compact: &str) -> Result<UnverifiedAnswer<A>, ConsentError> {
+        let (jws, answer) = parse_record(compact, A::schema)?;
+        Ok(UnverifiedAnswer { jws, answer })
+    }
+
+    /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
+    /// and answering `request_id`, with what the right itself checks ([`RightsAnswer::check`]).
+    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedAnswer<A>, ConsentError> {
+        let (service, grant_id, answered) = self.answer.names();
+        check_answer(self.jws, A::TYP, service, grant, grant_id, answered, request_id)?;
+        self.answer.check()?;
+        Ok(VerifiedAnswer(self.answer))
+    }
+}
+
+/// An answer verified against the grant and request it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedAnswer<A>(A);
+
+impl<A> VerifiedAnswer<A> {
+    /// The verified content.
+    pub fn answer(&self) -> &A {
+        &self.0
+    }
+}
+
+impl VerifiedAnswer<RectificationAnswer> {
+    /// Whether the service corrected the value.
+    pub fn accepted(&self) -> bool {
+        self.0.decision == RECTIFICATION_ACCEPTED
+    }
+}
+
+impl UnverifiedRequest<RectificationRequest> {
+    /// The corrected value it asks for, to show an agent a request verified when it was kept.
+    pub fn value_unverified(&self) -> &str {
+        &self.request.value
+    }
+}
+
+/// Names the four rights' requests and answers: the right's `typ`, and the members the checks
+/// read, each the same in every record.
+macro_rules! rights_records {
+    ($($request:ident, $request_typ:ident, $answer:ident, $answer_typ:ident, $unverified_request:ident,
+       $verified_request:ident, $unverified_answer:ident, $verified_answer:ident;)*) => {$(
+        impl RightsRequest for $request {
+            const TYP: &'static str = $request_typ;
+            fn schema(&self) -> &String {
+                &self.schema_version
+            }
+            fn names(&self) -> (&str, &str, &str) {
+                (&self.grant_id, &self.pii_principal, &self.aud)
+            }
+            fn check(&self, grant: &VerifiedGrant) -> Result<(), ConsentError> {
+                self.check_right(grant)
+            }
+        }
+
+        impl RightsAnswer for $answer {
+            const TYP: &'static str = $answer_typ;
+            fn schema(&self) -> &String {
+                &self.schema_version
+            }
+            fn names(&self) -> (&str, &str, &str) {
+                (&self.service, &self.grant_id, &self.request_id)
+            }
+            fn check(&self) -> Result<(), ConsentError> {
+                self.check_right()
+            }
+        }
+
+        #[doc = concat!("A parsed `", stringify!($request), "`, NOT verified.")]
+        pub type $unverified_request = UnverifiedRequest<$request>;
+        #[doc = concat!("A `", stringify!($request), "` verified against its grant.")]
+        pub type $verified_request = VerifiedRequest<$request>;
+        #[doc = concat!("A parsed `", stringify!($answer), "`, NOT verified.")]
+        pub type $unverified_answer = UnverifiedAnswer<$answer>;
+        #[doc = concat!("A `", stringify!($answer), "` verified against its grant and request.")]
+        pub type $verified_answer = VerifiedAnswer<$answer>;
+    )*};
+}
+
+rights_records! {
+    AccessRequest, ACCESS_REQUEST_TYP, AccessAnswer, ACCESS_ANSWER_TYP,
+        UnverifiedAccessRequest, VerifiedAccessRequest, UnverifiedAccessAnswer, VerifiedAccessAnswer;
+    ErasureRequest, ERASURE_REQUEST_TYP, ErasureAnswer, ERASURE_ANSWER_TYP,
+        UnverifiedErasureRequest, VerifiedErasureRequest, UnverifiedErasureAnswer, VerifiedErasureAnswer;
+    ObjectionRequest, OBJECTION_REQUEST_TYP, ObjectionAnswer, OBJECTION_ANSWER_TYP,
+        UnverifiedObjectionRequest, VerifiedObjectionRequest, UnverifiedObjectionAnswer, VerifiedObjectionAnswer;
+    RectificationRequest, RECTIFICATION_REQUEST_TYP, RectificationAnswer, RECTIFICATION_ANSWER_TYP,
+        UnverifiedRectificationRequest, VerifiedRectificationRequest, UnverifiedRectificationAnswer,
+        VerifiedRectificationAnswer;
+}
+
+// What each right checks beyond the signature and the references.
+impl AccessRequest {
+    fn check_right(&self, _grant: &VerifiedGrant) -> Result<(), ConsentError> {
+        Ok(())
+    }
+}
+impl ErasureRequest {
+    fn check_right(&self, _grant: &VerifiedGrant) -> Result<(), ConsentError> {
+        Ok(())
+    }
+}
+impl ObjectionRequest {
+    /// Grounds no longer than [`MAX_TEXT_CHARS`].
+    fn check_right(&self, _grant: &VerifiedGrant) -> Result<(), ConsentError> {
+        check_grounds(self.grounds.as_deref())
+    }
+}
+impl RectificationRequest {
+    /// A claim the grant disclosed, with a value in bounds.
+    fn check_right(&self, grant: &VerifiedGrant) -> Result<(), ConsentError> {
+        check_rectified(grant.grant(), &self.vct, &self.claim, &self.value)
+    }
+}
+impl AccessAnswer {
+    fn check_right(&self) -> Result<(), ConsentError> {
+        Ok(())
+    }
+}
+impl ErasureAnswer {
+    fn check_right(&self) -> Result<(), ConsentError> {
+        Ok(())
+    }
+}
+impl ObjectionAnswer {
+    /// The state the receipt states: objected.
+    fn check_right(&self) -> Result<(), ConsentError> {
+        if self.state != OBJECTED {
+            return Err(ConsentError::BadDecision { decision: self.state.clone() });
+        }
+        Ok(())
+    }
+}
+impl RectificationAnswer {
+    /// A decision it knows: accepted, or refused with its reason.
+    fn check_right(&self) -> Result<(), ConsentError> {
+        let known = match (self.decision.as_str(), &self.reason) {
+            (RECTIFICATION_ACCEPTED, None) => true,
+            (RECTIFICATION_REFUSED, Some(reason)) => !reason.trim().is_empty(),
+            _ => false,
+        };
+        if !known {
+            return Err(ConsentError::BadDecision { decision: self.decision.clone() });
+        }
+        Ok(())
+    }
 }
 
 /// A holder's request that the service erase now what it keeps under one grant (GDPR art. 17),
@@ -421,45 +580,6 @@ impl FromJson for ErasureRequest {
             aud: m.take("aud")?,
             time: m.take("iat")?,
         })
-    }
-}
-
-/// A parsed erasure request, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedErasureRequest {
-    jws: UnverifiedJws,
-    request: ErasureRequest,
-}
-
-impl UnverifiedErasureRequest {
-    /// Parses an `erasure-request+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedErasureRequest, ConsentError> {
-        let (jws, request) = parse_record(compact, |r: &ErasureRequest| &r.schema_version)?;
-        Ok(UnverifiedErasureRequest { jws, request })
-    }
-
-    /// The grant it is about, to find that grant in storage.
-    pub fn grant_id_unverified(&self) -> &str {
-        &self.request.grant_id
-    }
-
-    /// Verifies that the grant's principal signed it (for a carer's grant, the person it was
-    /// given for, never the carer), about that grant and its service.
-    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedErasureRequest, ConsentError> {
-        let r = self.request;
-        check_request(self.jws, ERASURE_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
-        Ok(VerifiedErasureRequest(r))
-    }
-}
-
-/// An erasure request verified against its grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedErasureRequest(ErasureRequest);
-
-impl VerifiedErasureRequest {
-    /// The verified content.
-    pub fn request(&self) -> &ErasureRequest {
-        &self.0
     }
 }
 
@@ -536,40 +656,6 @@ impl FromJson for ErasureAnswer {
             erased_at: m.take("erased_at")?,
             erased: m.take("erased")?,
         })
-    }
-}
-
-/// A parsed erasure receipt, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedErasureAnswer {
-    jws: UnverifiedJws,
-    answer: ErasureAnswer,
-}
-
-impl UnverifiedErasureAnswer {
-    /// Parses an `erasure-answer+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedErasureAnswer, ConsentError> {
-        let (jws, answer) = parse_record(compact, |a: &ErasureAnswer| &a.schema_version)?;
-        Ok(UnverifiedErasureAnswer { jws, answer })
-    }
-
-    /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant
-    /// and answering `request_id`.
-    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedErasureAnswer, ConsentError> {
-        let a = self.answer;
-        check_answer(self.jws, ERASURE_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
-        Ok(VerifiedErasureAnswer(a))
-    }
-}
-
-/// An erasure receipt verified against the grant and request it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedErasureAnswer(ErasureAnswer);
-
-impl VerifiedErasureAnswer {
-    /// The verified content.
-    pub fn answer(&self) -> &ErasureAnswer {
-        &self.0
     }
 }
 
@@ -659,46 +745,6 @@ impl FromJson for ObjectionRequest {
     }
 }
 
-/// A parsed objection, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedObjectionRequest {
-    jws: UnverifiedJws,
-    request: ObjectionRequest,
-}
-
-impl UnverifiedObjectionRequest {
-    /// Parses an `objection-request+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedObjectionRequest, ConsentError> {
-        let (jws, request) = parse_record(compact, |r: &ObjectionRequest| &r.schema_version)?;
-        Ok(UnverifiedObjectionRequest { jws, request })
-    }
-
-    /// The grant it is about, to find that grant in storage.
-    pub fn grant_id_unverified(&self) -> &str {
-        &self.request.grant_id
-    }
-
-    /// Verifies that the grant's principal signed it (never a carer), about that grant and its
-    /// service, with grounds no longer than [`MAX_TEXT_CHARS`].
-    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedObjectionRequest, ConsentError> {
-        let r = self.request;
-        check_request(self.jws, OBJECTION_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
-        check_grounds(r.grounds.as_deref())?;
-        Ok(VerifiedObjectionRequest(r))
-    }
-}
-
-/// An objection verified against its grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedObjectionRequest(ObjectionRequest);
-
-impl VerifiedObjectionRequest {
-    /// The verified content.
-    pub fn request(&self) -> &ObjectionRequest {
-        &self.0
-    }
-}
-
 /// The service's signed objection receipt: every use of the grant's data stopped at
 /// `objected_at`, and the data is erased by `erasure_by` (kept until then only to show it
 /// complied).
@@ -772,43 +818,6 @@ impl FromJson for ObjectionAnswer {
             objected_at: m.take("objected_at")?,
             erasure_by: m.take("erasure_by")?,
         })
-    }
-}
-
-/// A parsed objection receipt, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedObjectionAnswer {
-    jws: UnverifiedJws,
-    answer: ObjectionAnswer,
-}
-
-impl UnverifiedObjectionAnswer {
-    /// Parses an `objection-answer+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedObjectionAnswer, ConsentError> {
-        let (jws, answer) = parse_record(compact, |a: &ObjectionAnswer| &a.schema_version)?;
-        Ok(UnverifiedObjectionAnswer { jws, answer })
-    }
-
-    /// Verifies that the service of `grant` (its `aud` client_id's key) signed it, for that grant,
-    /// answering `request_id`, in state [`OBJECTED`].
-    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedObjectionAnswer, ConsentError> {
-        let a = self.answer;
-        check_answer(self.jws, OBJECTION_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
-        if a.state != OBJECTED {
-            return Err(ConsentError::BadDecision { decision: a.state });
-        }
-        Ok(VerifiedObjectionAnswer(a))
-    }
-}
-
-/// An objection receipt verified against the grant and request it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedObjectionAnswer(ObjectionAnswer);
-
-impl VerifiedObjectionAnswer {
-    /// The verified content.
-    pub fn answer(&self) -> &ObjectionAnswer {
-        &self.0
     }
 }
 
@@ -905,51 +914,6 @@ impl FromJson for RectificationRequest {
     }
 }
 
-/// A parsed rectification request, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedRectificationRequest {
-    jws: UnverifiedJws,
-    request: RectificationRequest,
-}
-
-impl UnverifiedRectificationRequest {
-    /// Parses a `rectification-request+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedRectificationRequest, ConsentError> {
-        let (jws, request) = parse_record(compact, |r: &RectificationRequest| &r.schema_version)?;
-        Ok(UnverifiedRectificationRequest { jws, request })
-    }
-
-    /// The grant it is about, to find that grant in storage.
-    pub fn grant_id_unverified(&self) -> &str {
-        &self.request.grant_id
-    }
-
-    /// The corrected value it asks for, to show an agent a request verified when it was kept.
-    pub fn value_unverified(&self) -> &str {
-        &self.request.value
-    }
-
-    /// Verifies that the grant's principal signed it (never a carer), about that grant and its
-    /// service, naming a claim the grant disclosed, with a value in bounds.
-    pub fn verify(self, grant: &VerifiedGrant) -> Result<VerifiedRectificationRequest, ConsentError> {
-        let r = self.request;
-        check_request(self.jws, RECTIFICATION_REQUEST_TYP, grant, &r.grant_id, &r.pii_principal, &r.aud)?;
-        check_rectified(grant.grant(), &r.vct, &r.claim, &r.value)?;
-        Ok(VerifiedRectificationRequest(r))
-    }
-}
-
-/// A rectification request verified against its grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedRectificationRequest(RectificationRequest);
-
-impl VerifiedRectificationRequest {
-    /// The verified content.
-    pub fn request(&self) -> &RectificationRequest {
-        &self.0
-    }
-}
-
 /// What the service decided about a rectification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RectificationDecision {
@@ -1042,52 +1006,5 @@ impl FromJson for RectificationAnswer {
             reason: m.optional("reason")?,
             decided_at: m.take("decided_at")?,
         })
-    }
-}
-
-/// A parsed rectification decision, NOT verified.
-#[derive(Debug, Clone)]
-pub struct UnverifiedRectificationAnswer {
-    jws: UnverifiedJws,
-    answer: RectificationAnswer,
-}
-
-impl UnverifiedRectificationAnswer {
-    /// Parses a `rectification-answer+jwt`.
-    pub fn parse(compact: &str) -> Result<UnverifiedRectificationAnswer, ConsentError> {
-        let (jws, answer) = parse_record(compact, |a: &RectificationAnswer| &a.schema_version)?;
-        Ok(UnverifiedRectificationAnswer { jws, answer })
-    }
-
-    /// Verifies that the service of `grant` signed it, for that grant, answering `request_id`,
-    /// with a decision it knows (a refusal with its reason).
-    pub fn verify(self, grant: &Grant, request_id: &str) -> Result<VerifiedRectificationAnswer, ConsentError> {
-        let a = self.answer;
-        check_answer(self.jws, RECTIFICATION_ANSWER_TYP, &a.service, grant, &a.grant_id, &a.request_id, request_id)?;
-        let known = match (a.decision.as_str(), &a.reason) {
-            (RECTIFICATION_ACCEPTED, None) => true,
-            (RECTIFICATION_REFUSED, Some(reason)) => !reason.trim().is_empty(),
-            _ => false,
-        };
-        if !known {
-            return Err(ConsentError::BadDecision { decision: a.decision });
-        }
-        Ok(VerifiedRectificationAnswer(a))
-    }
-}
-
-/// A rectification decision verified against the grant and request it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedRectificationAnswer(RectificationAnswer);
-
-impl VerifiedRectificationAnswer {
-    /// The verified content.
-    pub fn answer(&self) -> &RectificationAnswer {
-        &self.0
-    }
-
-    /// Whether the service corrected the value.
-    pub fn accepted(&self) -> bool {
-        self.0.decision == RECTIFICATION_ACCEPTED
     }
 }
