@@ -8,30 +8,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   launch, screenshot, watchErrors, createWallet, axe, receiveResidenceAndHousehold, consentToCanteen,
-  freePort, started, useGuichet, walletUrl,
+  freePort, started, useGuichet, walletUrl, SQLITE3, query, openRights,
 } from "./support.mjs";
 
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
 const dist = process.env.WALLET_DIST ?? "../target/wallet/dist";
-const SQLITE3 = "/usr/bin/sqlite3";
 const TOWN = "Beaulieu-sur-Loire-le-Haut";
-
-/** Runs `sql` on the guichet's database file (read only) and returns its output, trimmed. */
-function query(db, sql) {
-  return execFileSync(SQLITE3, ["-readonly", db, sql], { encoding: "utf8" }).trim();
-}
-
-async function openRights(page) {
-  await page.getByRole("link", { name: "Consentements" }).first().click();
-  await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
-  await page.getByRole("button", { name: "Mes procurations, mes droits" }).click();
-  await page.getByRole("heading", { name: "Vos données chez les services" }).waitFor({ timeout: 20_000 });
-}
 
 test("from the canteen's consent, the citizen has a piece of data corrected once an agent accepts", {
   skip: existsSync(SQLITE3) ? false : "Debian's sqlite3 is not installed (cargo xtask test installs it)",

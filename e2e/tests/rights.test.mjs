@@ -4,14 +4,8 @@
 // the claim names only. After a withdrawal (the canteen erases at once), the export is empty.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, screenshot, watchErrors, createWallet, api, axe, receiveResidenceAndHousehold, answerCanteen } from "./support.mjs";
-
-async function openRights(page) {
-  await page.getByRole("link", { name: "Consentements" }).first().click();
-  await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
-  await page.getByRole("button", { name: "Mes procurations, mes droits" }).click();
-  await page.getByRole("heading", { name: "Vos données chez les services" }).waitFor({ timeout: 20_000 });
-}
+import { launch, screenshot, watchErrors, createWallet, api, axe, receiveResidenceAndHousehold, answerCanteen, openRights,
+} from "./support.mjs";
 
 test("from a consent, the citizen gets the service's signed export of what it keeps", async () => {
   const browser = await launch();

@@ -13,12 +13,11 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  launch, screenshot, watchErrors, createWallet, axe, receiveResidenceAndHousehold, freePort, started, useGuichet,
+  launch, screenshot, watchErrors, createWallet, axe, receiveResidenceAndHousehold, freePort, started, useGuichet, SQLITE3, query,
 } from "./support.mjs";
 
 const bin = process.env.SOUVERAIN_BIN ?? "../target/debug/souverain";
 const dist = process.env.WALLET_DIST ?? "../target/wallet/dist";
-const SQLITE3 = "/usr/bin/sqlite3";
 
 const TEMPLATE = {
   title: { fr: "Cantine : combien de jours (essai e2e) ?", en: "Canteen: how many days (e2e trial)?" },
@@ -37,10 +36,6 @@ const TEMPLATE = {
   time_precision: 10,
   use_of_results: { fr: "Les commandes de repas", en: "The meal orders" },
 };
-
-function query(db, sql) {
-  return execFileSync(SQLITE3, ["-readonly", db, sql], { encoding: "utf8" }).trim();
-}
 
 async function openStudies(page) {
   // The consents page's section links to the studies page, which the navigation also names.

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
@@ -242,4 +242,20 @@ export async function consentToCanteen(page) {
   await page.getByRole("button", { name: "Accepter et envoyer" }).click();
   await page.locator("#request-result").waitFor({ timeout: 20_000 });
   return (await api("GET", `/api/agent/requests/${request.id}`)).grant.id;
+}
+
+/** Debian's sqlite3, with which the tests that start their own guichet read its database file. */
+export const SQLITE3 = "/usr/bin/sqlite3";
+
+/** Runs `sql` on the guichet's database file (read only) and returns its output, trimmed. */
+export function query(db, sql) {
+  return execFileSync(SQLITE3, ["-readonly", db, sql], { encoding: "utf8" }).trim();
+}
+
+/** Opens the consents page's section of rights, drawn by the wallet's second module. */
+export async function openRights(page) {
+  await page.getByRole("link", { name: "Consentements" }).first().click();
+  await page.getByRole("heading", { level: 1, name: "Mes consentements" }).waitFor();
+  await page.getByRole("button", { name: "Mes procurations, mes droits" }).click();
+  await page.getByRole("heading", { name: "Vos données chez les services" }).waitFor({ timeout: 20_000 });
 }
