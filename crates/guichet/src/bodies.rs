@@ -142,3 +142,24 @@ pub(crate) fn form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
 pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
 }
+
+/// `POST /api/agent/rectifications/{id}`: the agent's decision, as the page's form gives it.
+#[derive(Debug)]
+pub(crate) struct RectificationDecisionBody {
+    /// `accept` or `refuse` (checked with the form's, by the same code).
+    pub decision: String,
+    /// Why it is refused (a refusal needs one; ignored when accepting).
+    pub reason: String,
+}
+
+impl FromJson for RectificationDecisionBody {
+    fn from_json(value: Value, member: &'static str) -> Result<RectificationDecisionBody, JsonError> {
+        let mut m = Members::of(value, member)?;
+        let body = RectificationDecisionBody {
+            decision: m.take("decision")?,
+            reason: m.optional("reason")?.unwrap_or_default(),
+        };
+        m.deny_unknown()?;
+        Ok(body)
+    }
+}

@@ -17,7 +17,8 @@ pub enum ApiError {
     MalformedJson(String),
     /// The JSON body is not the expected shape (unknown, missing or mistyped member).
     InvalidBody(String),
-    /// An agents' form could not be read.
+    /// An agents' form or query could not be read, or an agent's decision is incomplete (the
+    /// same from a page's form and from the agents' JSON API, which share its check).
     InvalidForm(String),
     /// The body's content type is not the one this endpoint reads.
     UnsupportedMediaType {

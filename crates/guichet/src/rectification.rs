@@ -2,11 +2,13 @@
 //! request names one claim the service holds under a grant and its corrected value; the guichet
 //! keeps it pending (202) until an agent who reads that service's results accepts it (the stored
 //! value replaced, `agent_rectification` in the data-use log) or refuses it with a reason, on the
-//! service's page; the same request posted again then gets the service's signed decision.
+//! service's page or through the agents' JSON API (one decision path, [`decide`], for both); the
+//! same request posted again then gets the service's signed decision.
 //!
 //! ```text
 //! citizen: POST /api/consents/rectification ──▶ verified, claim held ──▶ kept pending ──▶ 202 pending
 //! agent:   /guichet/services/<service> lists it ──▶ POST /guichet/rectifications/<id> (accept | refuse + reason)
+//!   or:    GET /api/agent/services/<service>/rectifications ──▶ POST /api/agent/rectifications/<id> (JSON)
 //! citizen: the same request again ──▶ 200 decided, rectification-answer+jwt (accepted or refused, reason, when)
 //! ```
 
@@ -14,10 +16,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Redirect, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 use souverain_core::openid4vp::url::percent_encode;
@@ -26,7 +28,7 @@ use souverain_core::rights::{
 };
 
 use crate::agents::{AgentCaller, Right};
-use crate::bodies::RightsBody;
+use crate::bodies::{RectificationDecisionBody, RightsBody};
 use crate::error::{ApiError, json_response};
 use crate::html::{date_fr, escape};
 use crate::store::{Decided, RectificationChoice, RectificationRow};
@@ -36,6 +38,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/api/consents/rectification", post(rectification))
         .route("/guichet/rectifications/{id}", post(decide_page))
+        .route("/api/agent/services/{service}/rectifications", get(list_api))
+        .route("/api/agent/rectifications/{id}", post(decide_api))
 }
 
 /// What the citizen is told of a rectification: pending, or the signed decision.
@@ -124,9 +128,16 @@ async fn rectification(State(app): State<Arc<App>>, headers: HeaderMap, body: By
     Ok(json_response(status, &out))
 }
 
-/// The agent's decision on the rectification `id` (fields `decision` `accept` or `refuse`, and
-/// `reason` for a refusal): accepted, the stored value becomes the request's corrected value.
-fn decide(app: &App, caller: &AgentCaller, id: &str, decision: &str, reason: &str) -> Result<String, ApiError> {
+/// The agent's decision on the rectification `id` (`decision` `accept` or `refuse`, and `reason`
+/// for a refusal), from the page's form or the API's JSON alike: accepted, the stored value
+/// becomes the request's corrected value. Returns the rectification as decided.
+fn decide(
+    app: &App,
+    caller: &AgentCaller,
+    id: &str,
+    decision: &str,
+    reason: &str,
+) -> Result<RectificationRow, ApiError> {
     let kept = app.store.rectification(id)?.ok_or(ApiError::UnknownRectification)?;
     caller.require(Right::ReadResults(&kept.service))?;
     let reason = reason.trim();
@@ -155,7 +166,7 @@ fn decide(app: &App, caller: &AgentCaller, id: &str, decision: &str, reason: &st
     match app.store.decide_rectification(id, choice, &caller.log_name(), app.now(), &app.log)? {
         Decided::Done(row) => {
             app.log_appended.notify_one();
-            Ok(row.service)
+            Ok(row)
         }
         Decided::Unknown => Err(ApiError::UnknownRectification),
         Decided::Already(_) => Err(ApiError::AlreadyDecided),
@@ -181,11 +192,98 @@ async fn decide_page(
     let fields = crate::bodies::form(&body)?;
     let (decision, reason) =
         (crate::bodies::field(&fields, "decision").to_owned(), crate::bodies::field(&fields, "reason").to_owned());
-    let service = blocking(move || decide(&app, &caller, &id, &decision, &reason)).await?;
+    let row = blocking(move || decide(&app, &caller, &id, &decision, &reason)).await?;
     Ok(axum::response::IntoResponse::into_response(Redirect::to(&format!(
         "/guichet/services/{}",
-        percent_encode(&service)
+        percent_encode(&row.service)
     ))))
+}
+
+/// The corrected value a kept request asks for, read from the signed request (verified when it
+/// was received); `None` once the grant's claims were erased, the value with them.
+fn asked_value(r: &RectificationRow) -> Option<String> {
+    let jwt = r.request_jwt.as_deref()?;
+    UnverifiedRectificationRequest::parse(jwt).ok().map(|u| u.value_unverified().to_owned())
+}
+
+/// A rectification as the agents' API shows it.
+fn rectification_json(r: &RectificationRow) -> Value {
+    json!({
+        "id": r.id, "grant_id": r.grant_id, "service": r.service, "vct": r.vct, "claim": r.claim,
+        "value": asked_value(r), "received_at": r.received_at,
+        "state": if r.decision.is_some() { "decided" } else { "pending" },
+        "decision": r.decision, "reason": r.reason, "decided_by": r.decided_by, "decided_at": r.decided_at,
+    })
+}
+
+/// Which rectifications the list asks for: `?state=pending` (the default) or `?state=decided`.
+fn listed_state(query: Option<&str>) -> Result<bool, ApiError> {
+    let fields = souverain_core::openid4vp::url::form_decode(query.unwrap_or_default())
+        .map_err(|e| ApiError::InvalidForm(e.to_string()))?;
+    match fields.iter().find(|(k, _)| k == "state").map(|(_, v)| v.as_str()) {
+        None | Some("" | "pending") => Ok(false),
+        Some("decided") => Ok(true),
+        Some(_) => Err(ApiError::InvalidForm("state must be pending or decided".into())),
+    }
+}
+
+/// `GET /api/agent/services/{service}/rectifications[?state=pending|decided]`: the service's
+/// rectifications waiting for a decision, oldest first (the default), or those decided, the latest
+/// first (200 at most) → `{"service", "state", "rectifications": [{"id", "grant_id", "service",
+/// "vct", "claim", "value", "received_at", "state", "decision", "reason", "decided_by",
+/// "decided_at"}]}`; `value` is the corrected value asked for (`null` once the grant's claims were
+/// erased), `decision` `accepted` or `refused` (`null` while pending).
+///
+/// Who may call: an agent who reads the service's results (or the machine token), as for the
+/// service's page, whose section lists the same. Records nothing. 403 `role_required`, 404
+/// `unknown_service`, 400 `bad_request` for another `state`.
+async fn list_api(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    Path(service): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    app.service(&service).ok_or(ApiError::UnknownService)?;
+    caller.require(Right::ReadResults(&service))?;
+    let decided = listed_state(query.as_deref())?;
+    let out = blocking(move || {
+        let rows = if decided {
+            app.store.decided_rectifications(&service)?
+        } else {
+            app.store.pending_rectifications(&service)?
+        };
+        Ok(json!({
+            "service": service, "state": if decided { "decided" } else { "pending" },
+            "rectifications": rows.iter().map(rectification_json).collect::<Vec<_>>(),
+        }))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+/// `POST /api/agent/rectifications/{id}`, body `{"decision": "accept"}` or `{"decision":
+/// "refuse", "reason": "<why, for the citizen>"}`: decides a pending rectification by the page's
+/// own path ([`decide`]) → 200 the rectification as decided (as the list shows it).
+///
+/// Who may call: an agent who reads the rectification's service's results (or the machine
+/// token). Records what the page's form does: the decision, who (as the data-use log names the
+/// caller) and when, with the request; accepted, the claim's new value and `agent_rectification`
+/// in the data-use log, in one transaction; refused, the reason. 400 `malformed_json`,
+/// `invalid_body` (a member missing, unknown or mistyped), `bad_request` (a decision other than
+/// `accept` or `refuse`, a refusal without its reason or longer than 500 characters); 403
+/// `role_required`; 404 `unknown_rectification`; 409 `already_decided` (the first stands),
+/// `claim_not_held`.
+async fn decide_api(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<AgentCaller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_type(&headers, "application/json")?;
+    let b: RectificationDecisionBody = crate::bodies::read(&body)?;
+    let row = blocking(move || decide(&app, &caller, &id, &b.decision, &b.reason)).await?;
+    Ok(json_response(StatusCode::OK, &rectification_json(&row)))
 }
 
 /// The service page's section: the rectifications waiting for a decision, each with the claim,
@@ -198,12 +296,7 @@ pub fn page_section(app: &App, service: &str, csrf: &str) -> Result<String, ApiE
     }
     let mut rows = String::new();
     for r in &pending {
-        let value = r
-            .request_jwt
-            .as_deref()
-            .and_then(|jwt| UnverifiedRectificationRequest::parse(jwt).ok())
-            .map(|u| u.value_unverified().to_owned())
-            .unwrap_or_default();
+        let value = asked_value(r).unwrap_or_default();
         let id = escape(&percent_encode(&r.id));
         rows.push_str(&format!(
             "<tr><td>{received}</td><td>{vct}</td><td><code>{claim}</code></td><td>{value}</td><td>\

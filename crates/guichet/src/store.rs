@@ -652,6 +652,8 @@ pub trait Store: Send + Sync {
     fn rectification(&self, id: &str) -> Result<Option<RectificationRow>, StoreError>;
     /// The rectifications of `service` waiting for an agent, oldest first.
     fn pending_rectifications(&self, service: &str) -> Result<Vec<RectificationRow>, StoreError>;
+    /// The rectifications of `service` an agent decided, the latest decided first (200 at most).
+    fn decided_rectifications(&self, service: &str) -> Result<Vec<RectificationRow>, StoreError>;
     /// An agent's decision (`by`, as the data-use log names agents) on a pending rectification, in
     /// one transaction: accepted, the claim's stored value is replaced and `agent_rectification`
     /// appended to the data-use log first (if it cannot be, nothing changes); refused, the reason
@@ -1697,6 +1699,16 @@ impl Store for SqliteStore {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {RECTIFICATION_COLUMNS} FROM rectifications WHERE service = ?1 AND decision IS NULL
                  ORDER BY received_at, id LIMIT 200"
+            ))?;
+            st.query_map(params![service], rectification_row)?.collect()
+        })
+    }
+
+    fn decided_rectifications(&self, service: &str) -> Result<Vec<RectificationRow>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {RECTIFICATION_COLUMNS} FROM rectifications WHERE service = ?1 AND decision IS NOT NULL
+                 ORDER BY decided_at DESC, id LIMIT 200"
             ))?;
             st.query_map(params![service], rectification_row)?.collect()
         })

@@ -889,6 +889,20 @@ impl Store for PgStore {
         })
     }
 
+    fn decided_rectifications(&self, service: &str) -> Result<Vec<RectificationRow>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT {} FROM rectifications WHERE service = $1 AND decision IS NOT NULL
+                     ORDER BY decided_at DESC, id LIMIT 200",
+                    super::RECTIFICATION_COLUMNS
+                ),
+                &[&service],
+            )?;
+            rows.iter().map(rectification_row).collect()
+        })
+    }
+
     fn decide_rectification(
         &self,
         id: &str,
