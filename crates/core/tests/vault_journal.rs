@@ -190,3 +190,69 @@ fn every_kind_and_path_step_reads_back_as_written() {
         assert_eq!(PathSegment::from_json(value, "step"), Err(JsonError::Invalid("step")), "{refused}");
     }
 }
+
+/// The head once the citizen deleted entries before `seq`, signed.
+fn cut(f: &Fixture, seq: u64) -> SignedHead {
+    let at = usize::try_from(seq).unwrap();
+    f.head.head.forget_before(seq, &f.entries[at..]).unwrap().sign(&f.holder)
+}
+
+#[test]
+fn the_kept_part_of_a_cut_journal_verifies_and_cutting_more_shows() {
+    let f = journal(6);
+    let head = cut(&f, 2);
+    assert_eq!((head.head.start, head.head.count, head.head.kept()), (2, 6, 4));
+    assert_eq!(head.head.start_hash, f.entries[1].hash());
+    let holder = f.holder.public_key();
+    assert_eq!(verify_journal(&f.entries[2..], &head, &holder), Ok(()));
+    // The deleted entries cannot come back unnoticed, nor can more be cut.
+    assert_eq!(verify_journal(&f.entries, &head, &holder), Err(JournalError::Reordered { at: 2 }));
+    assert_eq!(verify_journal(&f.entries[3..], &head, &holder), Err(JournalError::Removed { at: 2 }));
+    assert_eq!(
+        verify_journal(&f.entries[2..5], &head, &holder),
+        Err(JournalError::TruncatedTail { expected: 4, found: 3 })
+    );
+    // The first kept entry altered: its link to the signed start no longer holds.
+    let mut altered = f.entries[2..].to_vec();
+    altered[0].prev_hash = [7; 32];
+    assert_eq!(verify_journal(&altered, &head, &holder), Err(JournalError::Altered { seq: 2 }));
+    // The start is signed: moving it (to hide more entries) breaks the signature.
+    let mut moved = head.clone();
+    moved.head.start = 3;
+    moved.head.start_hash = f.entries[2].hash();
+    assert_eq!(verify_journal(&f.entries[3..], &moved, &holder), Err(JournalError::BadSignature));
+    // Everything deleted: the empty rest verifies against a head whose start is its count.
+    let all = cut(&f, 6);
+    assert_eq!(verify_journal(&[], &all, &holder), Ok(()));
+    assert_eq!(verify_journal(&f.entries[5..], &all, &holder), Err(JournalError::Reordered { at: 6 }));
+    // A cut must be at a kept entry, within the journal, and not before an earlier cut.
+    assert_eq!(f.head.head.forget_before(7, &[]), Err(JournalError::Removed { at: 7 }));
+    assert_eq!(f.head.head.forget_before(2, &f.entries[3..]), Err(JournalError::Removed { at: 2 }));
+    assert_eq!(head.head.forget_before(1, &f.entries[1..]), Err(JournalError::Removed { at: 1 }));
+}
+
+#[test]
+fn a_head_never_cut_is_written_and_signed_as_before() {
+    let f = journal(3);
+    let json = serde_json::to_value(&f.head).unwrap();
+    assert_eq!(json["head"].as_object().unwrap().len(), 3, "{json}");
+    // The v1 signing input: the same bytes older wallets signed, so their heads still verify.
+    let input = f.head.head.signing_input();
+    assert!(input.windows(25).any(|w| w == b"souverain.journal-head.v1"), "the v1 domain");
+    assert!(cut(&f, 1).head.signing_input().windows(25).any(|w| w == b"souverain.journal-head.v2"), "the v2 domain");
+    assert_eq!(serde_json::from_value::<SignedHead>(json).unwrap(), f.head);
+    // A cut head round-trips with its start, and the reader refuses a start without its link,
+    // a link without a start, or a start past the count.
+    let head = cut(&f, 1);
+    let json = serde_json::to_value(&head).unwrap();
+    assert_eq!(json["head"]["start"], 1);
+    assert_eq!(serde_json::from_value::<SignedHead>(json.clone()).unwrap(), head);
+    for (member, value) in [("start_hash", None), ("start", None), ("start", Some(serde_json::json!(9)))] {
+        let mut bad = json.clone();
+        match &value {
+            None => bad["head"].as_object_mut().unwrap().remove(member),
+            Some(v) => bad["head"].as_object_mut().unwrap().insert(member.to_owned(), v.clone()),
+        };
+        assert!(serde_json::from_value::<SignedHead>(bad).is_err(), "{member} {value:?}");
+    }
+}

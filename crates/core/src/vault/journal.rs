@@ -8,6 +8,13 @@
 //!
 //! Not detectable from the journal alone: replacing the whole journal and head by an older
 //! signed state (a rollback); the wallet keeps the last count it saw to catch that.
+//!
+//! The citizen may delete the journal's older entries ([`JournalHead::forget_before`]): the head
+//! then also signs where the kept part starts (the first kept sequence number and the hash the
+//! first kept entry links to), so the kept entries still verify and cutting more of them still
+//! shows. The count keeps counting every entry ever appended, deleted ones included, so a
+//! deletion is never mistaken for a rollback. A head that starts at 0 is signed as before
+//! (`souverain.journal-head.v1`), byte for byte.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -42,11 +49,13 @@ pub enum JournalKind {
     Export,
     /// Personal data was created, changed or deleted.
     DataChange,
+    /// The citizen deleted the journal's older entries (the head says where the kept part starts).
+    JournalDeleted,
 }
 
 impl JournalKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [JournalKind; 8] = [
+    pub const ALL: [JournalKind; 9] = [
         JournalKind::Issuance,
         JournalKind::Disclosure,
         JournalKind::Grant,
@@ -55,6 +64,7 @@ impl JournalKind {
         JournalKind::Import,
         JournalKind::Export,
         JournalKind::DataChange,
+        JournalKind::JournalDeleted,
     ];
 
     /// The stable name, used in JSON and in the canonical encoding.
@@ -68,6 +78,7 @@ impl JournalKind {
             JournalKind::Import => "import",
             JournalKind::Export => "export",
             JournalKind::DataChange => "data_change",
+            JournalKind::JournalDeleted => "journal_deleted",
         }
     }
 }
@@ -198,22 +209,61 @@ impl JournalEntry {
     }
 }
 
-/// The state of the journal: how many entries, and the hash of the last one.
+/// The state of the journal: how many entries, the hash of the last one, and where the kept
+/// part starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JournalHead {
     /// The vault this journal belongs to.
     pub vault_id: VaultId,
-    /// Number of entries.
+    /// Number of entries ever appended (deleted ones included): the next sequence number.
     pub count: u64,
     /// Hash of the last entry ([`GENESIS`] when empty).
     #[serde(with = "b64_array")]
     pub last_hash: [u8; 32],
+    /// Sequence number of the first kept entry: 0 unless the citizen deleted older entries.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub start: u64,
+    /// What the first kept entry links to: [`GENESIS`] from the start, else the hash of the last
+    /// deleted entry.
+    #[serde(with = "b64_array", skip_serializing_if = "is_genesis")]
+    pub start_hash: [u8; 32],
+}
+
+// Left out at their defaults, so a journal never cut is written as before.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_genesis(hash: &[u8; 32]) -> bool {
+    *hash == GENESIS
 }
 
 impl JournalHead {
     /// The head of an empty journal.
     pub fn genesis(vault_id: VaultId) -> JournalHead {
-        JournalHead { vault_id, count: 0, last_hash: GENESIS }
+        JournalHead { vault_id, count: 0, last_hash: GENESIS, start: 0, start_hash: GENESIS }
+    }
+
+    /// The head once the entries before sequence number `seq` are deleted: `kept` are the
+    /// entries from `seq` on (the first must be `seq`, or none when `seq` is the count). The count
+    /// and the last hash do not change.
+    pub fn forget_before(&self, seq: u64, kept: &[JournalEntry]) -> Result<JournalHead, JournalError> {
+        if seq < self.start || seq > self.count {
+            return Err(JournalError::Removed { at: seq });
+        }
+        let start_hash = match kept.first() {
+            Some(first) if first.seq == seq => first.prev_hash,
+            Some(_) => return Err(JournalError::Removed { at: seq }),
+            None if seq == self.count => self.last_hash,
+            None => return Err(JournalError::Removed { at: seq }),
+        };
+        Ok(JournalHead { start: seq, start_hash, ..self.clone() })
+    }
+
+    /// How many entries the head says are kept.
+    pub fn kept(&self) -> u64 {
+        self.count.saturating_sub(self.start)
     }
 
     /// Appends one entry: returns it (to store) and advances the head.
@@ -226,8 +276,14 @@ impl JournalHead {
 
     /// The bytes the holder signs.
     pub fn signing_input(&self) -> Vec<u8> {
-        let mut c = Canonical::new("souverain.journal-head.v1");
+        if self.start == 0 && self.start_hash == GENESIS {
+            let mut c = Canonical::new("souverain.journal-head.v1");
+            c.fixed(self.vault_id.as_bytes()).u64(self.count).fixed(&self.last_hash);
+            return c.finish();
+        }
+        let mut c = Canonical::new("souverain.journal-head.v2");
         c.fixed(self.vault_id.as_bytes()).u64(self.count).fixed(&self.last_hash);
+        c.u64(self.start).fixed(&self.start_hash);
         c.finish()
     }
 
@@ -256,7 +312,19 @@ pub struct SignedHead {
 impl FromJson for JournalHead {
     fn from_json(value: Value, member: &'static str) -> Result<JournalHead, JsonError> {
         let mut m = Members::of(value, member)?;
-        Ok(JournalHead { vault_id: m.take("vault_id")?, count: m.take("count")?, last_hash: m.take("last_hash")? })
+        let head = JournalHead {
+            vault_id: m.take("vault_id")?,
+            count: m.take("count")?,
+            last_hash: m.take("last_hash")?,
+            start: m.optional("start")?.unwrap_or(0),
+            start_hash: m.optional("start_hash")?.unwrap_or(GENESIS),
+        };
+        // A start past the count, or a start and a link that do not go together, is no head.
+        let linked = (head.start == 0) == (head.start_hash == GENESIS);
+        if head.start > head.count || !linked {
+            return Err(JsonError::Invalid(member));
+        }
+        Ok(head)
     }
 }
 
@@ -297,7 +365,7 @@ pub enum JournalError {
     /// Entries at the end are missing: the head counts more than are present.
     #[error("journal truncated: {found} entries, the signed head counts {expected}")]
     TruncatedTail {
-        /// Entries counted by the signed head.
+        /// Entries the signed head says are kept.
         expected: u64,
         /// Entries present.
         found: u64,
@@ -305,7 +373,7 @@ pub enum JournalError {
     /// More entries than the signed head counts: entries after the head are not signed.
     #[error("journal has {found} entries, the signed head counts {expected}")]
     HeadMismatch {
-        /// Entries counted by the signed head.
+        /// Entries the signed head says are kept.
         expected: u64,
         /// Entries present.
         found: u64,
@@ -324,10 +392,12 @@ pub fn verify_journal(entries: &[JournalEntry], signed: &SignedHead, holder: &Pu
     holder.verify(alg, &signed.head.signing_input(), &sig).map_err(|_| JournalError::BadSignature)?;
     let head = &signed.head;
     let found = entries.len() as u64;
+    let expected = head.kept();
 
-    for (i, e) in (0u64..).zip(entries) {
+    for (i, e) in (head.start..).zip(entries) {
         if e.seq != i {
-            let later = entries.iter().skip(usize::try_from(i).unwrap_or(usize::MAX)).any(|x| x.seq == i);
+            let position = usize::try_from(i - head.start).unwrap_or(usize::MAX);
+            let later = entries.iter().skip(position).any(|x| x.seq == i);
             return Err(if e.seq < i || later {
                 JournalError::Reordered { at: i }
             } else {
@@ -336,29 +406,31 @@ pub fn verify_journal(entries: &[JournalEntry], signed: &SignedHead, holder: &Pu
         }
     }
 
-    let mut prev = GENESIS;
+    let mut prev = head.start_hash;
     for e in entries {
         if e.prev_hash != prev {
+            // The first kept entry links to the signed start; a later one to the entry before it.
             return Err(match e.seq.checked_sub(1) {
+                Some(_) if e.seq == head.start => JournalError::Altered { seq: e.seq },
                 None => JournalError::Altered { seq: 0 },
-                Some(_) if found < head.count => JournalError::Removed { at: e.seq },
+                Some(_) if found < expected => JournalError::Removed { at: e.seq },
                 Some(before) => JournalError::Altered { seq: before },
             });
         }
         prev = e.hash();
     }
 
-    if found < head.count {
-        return Err(JournalError::TruncatedTail { expected: head.count, found });
+    if found < expected {
+        return Err(JournalError::TruncatedTail { expected, found });
     }
-    if found > head.count {
-        return Err(JournalError::HeadMismatch { expected: head.count, found });
+    if found > expected {
+        return Err(JournalError::HeadMismatch { expected, found });
     }
     if prev != head.last_hash {
         // Counts agree, so the last entry (or, for an empty journal, the head) is what changed.
         return Err(match found.checked_sub(1) {
-            Some(last) => JournalError::Altered { seq: last },
-            None => JournalError::HeadMismatch { expected: head.count, found },
+            Some(last) => JournalError::Altered { seq: head.start + last },
+            None => JournalError::HeadMismatch { expected, found },
         });
     }
     Ok(())

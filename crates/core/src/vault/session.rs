@@ -550,8 +550,18 @@ impl<S: Storage> Vault<S> {
         draft: EntryDraft,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(JournalEntry, SignedHead), SessionError> {
+        self.journal_ops_after(self.head.head.clone(), batch, draft, rng)
+    }
+
+    /// [`Self::journal_ops`] from a given head (the current one, or one cut by a deletion).
+    fn journal_ops_after(
+        &self,
+        mut head: JournalHead,
+        batch: &mut Batch,
+        draft: EntryDraft,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(JournalEntry, SignedHead), SessionError> {
         let vault_id = *self.header.vault_id();
-        let mut head = self.head.head.clone();
         let entry = head.append(draft);
         let signed = head.sign(&self.holder);
         let id = journal_id(entry.seq);
@@ -574,6 +584,51 @@ impl<S: Storage> Vault<S> {
         self.generation = self.store.apply(batch).await?;
         self.head = head;
         Ok(entry)
+    }
+
+    /// Deletes the journal's entries recorded before `before` (Unix seconds; `i64::MAX` deletes
+    /// them all) and records the deletion as one entry at `now`, in one batch: the kept entries,
+    /// then that one, still verify, and the signed head says where the kept part starts. The cut
+    /// is a prefix: it ends at the first entry recorded at or after `before`.
+    ///
+    /// The stored journal is verified first, and a journal that fails is not cut (cutting would
+    /// hide the fault): the error is the verification's. Returns how many entries were deleted;
+    /// with none to delete, nothing is written.
+    pub async fn delete_journal_before(
+        &mut self,
+        before: i64,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<u64, SessionError> {
+        let (generation, entries) = self.read_journal().await?;
+        if generation != self.generation {
+            return Err(StoreError::Conflict { expected: self.generation, found: generation }.into());
+        }
+        // Nothing was written since this session last wrote or loaded, so the stored head is the
+        // one this session holds: verify against it without reading it again.
+        journal::verify_journal(&entries, &self.head, &self.holder.public_key())?;
+        let first_kept = entries.iter().position(|e| e.draft.time >= before).unwrap_or(entries.len());
+        if first_kept == 0 {
+            return Ok(0);
+        }
+        let cut = entries.get(first_kept).map_or(self.head.head.count, |e| e.seq);
+        let head = self.head.head.forget_before(cut, &entries[first_kept..])?;
+        let mut batch = Batch::new(self.generation);
+        for e in &entries[..first_kept] {
+            batch.delete(journal_key(e.seq));
+        }
+        let draft = EntryDraft {
+            time: now,
+            kind: JournalKind::JournalDeleted,
+            counterpart: None,
+            purpose: None,
+            claim_paths: Vec::new(),
+            record_ids: Vec::new(),
+        };
+        let (_, signed) = self.journal_ops_after(head, &mut batch, draft, rng)?;
+        self.generation = self.store.apply(batch).await?;
+        self.head = signed;
+        Ok(first_kept as u64)
     }
 
     /// Every journal entry, decrypted, in order. A damaged entry is reported by its record id
@@ -1188,6 +1243,60 @@ mod tests {
         store.tamper(&journal_key(4), None);
         assert_eq!(run(v.verify_journal()).err(), Some(SessionError::JournalRolledBack { seen: 5, found: 3 }));
         assert_eq!(run(v.reload()).err(), Some(SessionError::JournalRolledBack { seen: 5, found: 3 }));
+    }
+
+    #[test]
+    fn the_citizen_deletes_older_journal_entries_and_the_rest_still_verifies() {
+        let mut rng = TestRng::new(21);
+        let (store, mut v, _) = sample(&mut rng);
+        for t in [1_764_300_000, 1_764_400_000] {
+            run(v.append_journal(draft(t, JournalKind::Disclosure), &mut rng)).unwrap();
+        }
+        // Before a date: the three sample entries and the first disclosure go; the deletion is
+        // recorded as an entry of its own.
+        let deleted = run(v.delete_journal_before(1_764_350_000, 1_764_500_000, &mut rng)).unwrap();
+        assert_eq!(deleted, 4);
+        let kept = run(v.journal()).unwrap();
+        assert_eq!(
+            kept.iter().map(|e| (e.seq, e.draft.kind)).collect::<Vec<_>>(),
+            [(4, JournalKind::Disclosure), (5, JournalKind::JournalDeleted)]
+        );
+        assert_eq!(kept[1].draft.claim_paths, Vec::<Vec<journal::PathSegment>>::new());
+        assert_eq!((v.journal_head().head.start, v.journal_head().head.count), (4, 6));
+        assert!((0..4).all(|seq| store.raw_get(&journal_key(seq)).is_none()));
+        run(v.verify_journal()).unwrap();
+        // The records stay: only the journal was cut.
+        assert!(run(v.get("pd-1")).is_ok());
+        // Reopened, backed up and restored, the cut journal still verifies.
+        let reopened = run(run(Vault::open(store.clone())).unwrap().unlock_with_passphrase(PASS)).unwrap();
+        run(reopened.verify_journal()).unwrap();
+        let file = run(v.export_backup(1_764_500_001, &mut rng)).unwrap();
+        let restored =
+            run(Vault::import_backup(MemoryStore::new(), &file, Unlock::Passphrase(PASS), false, 3, &mut rng)).unwrap();
+        run(restored.verify_journal()).unwrap();
+        // Cutting the kept part behind the citizen's back still shows.
+        let first = store.raw_get(&journal_key(4));
+        store.tamper(&journal_key(4), None);
+        assert_eq!(run(v.verify_journal()).err(), Some(JournalError::Removed { at: 4 }.into()));
+        // A journal that fails verification is not cut: the fault would vanish with it.
+        let before = snapshot(&store);
+        assert_eq!(
+            run(v.delete_journal_before(i64::MAX, 1_764_500_002, &mut rng)).err(),
+            Some(JournalError::Removed { at: 4 }.into())
+        );
+        assert_eq!(snapshot(&store), before);
+        store.tamper(&journal_key(4), first);
+        // Nothing older than the date: nothing written.
+        let before = snapshot(&store);
+        assert_eq!(run(v.delete_journal_before(1_764_000_000, 1_764_500_003, &mut rng)), Ok(0));
+        assert_eq!(snapshot(&store), before);
+        // Everything (the disclosure, the first deletion, the backup's export): only the new
+        // deletion entry is left, and the count never goes back, so the rollback check holds.
+        assert_eq!(run(v.delete_journal_before(i64::MAX, 1_764_500_004, &mut rng)), Ok(3));
+        let left = run(v.journal()).unwrap();
+        assert_eq!(left.iter().map(|e| (e.seq, e.draft.kind)).collect::<Vec<_>>(), [(7, JournalKind::JournalDeleted)]);
+        assert_eq!((v.journal_head().head.start, v.journal_head().head.count), (7, 8));
+        run(v.verify_journal()).unwrap();
     }
 
     #[test]
