@@ -52,7 +52,7 @@ impl Lang {
     }
 }
 
-pub use souverain_i18n::Text;
+pub use souverain_i18n::{Fill, Text, fill};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 thread_local! {
@@ -151,10 +151,16 @@ impl Lang {
         }
     }
 
-    /// A count in words: the `one` form or the `other` form by the language's plural rule, with
-    /// `{n}` replaced by the number.
-    pub fn count(self, one: Text, other: Text, n: usize) -> String {
-        self.t(if self.is_one(n) { one } else { other }).replace("{n}", &n.to_string())
+    /// The text of `args`' key with its placeholders filled: the struct of [`fill`] names each
+    /// one, so a misspelt or forgotten placeholder does not compile.
+    pub fn fill(self, args: &dyn Fill) -> String {
+        souverain_i18n::fill(self.t(args.key()), args)
+    }
+
+    /// A count in words: the `one` form or the `other` form by the language's plural rule, each
+    /// filled (both name the count).
+    pub fn count(self, one: &dyn Fill, other: &dyn Fill, n: usize) -> String {
+        self.fill(if self.is_one(n) { one } else { other })
     }
 
     /// A credential type in words: its catalog name, else the type identifier itself.

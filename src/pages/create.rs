@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter};
-use crate::i18n::Text;
+use crate::i18n::{Text, fill};
 use crate::route::{self, Route};
 use crate::services::platform::sleep;
 use crate::services::vault::{self, Session};
@@ -144,7 +144,7 @@ pub fn create() -> Html {
                 }
             });
             let err = (*code_error).map(|t| AttrValue::from(l.t(t)));
-            let label = |g: usize| l.t(Text::CodeGroupLabel).replace("{n}", &g.to_string());
+            let label = |g: usize| l.fill(&fill::CodeGroupLabel { n: &g });
             html! {
                 <>
                     <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::CodeShownOnce) }</Alert>

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind, Field, Scanner};
-use crate::i18n::{Lang, Text};
+use crate::i18n::{Lang, Text, fill};
 use crate::route::{self, Route};
 use crate::services::presentation::{self, CHILDREN, ClaimKind, Prepared, PresentError, QueryPlan, Sent, Trust};
 use crate::state::{Action, use_app};
@@ -241,24 +241,23 @@ fn view_request(
         <>
             { trust }
             if let Some(did) = &p.pinned_now {
-                <p class="hint">{ l.t(Text::TrustPinned).replace("{key}", &short(did)) }</p>
+                <p class="hint">{ l.fill(&fill::TrustPinned { key: &short(did) }) }</p>
             }
             <dl class="request-facts">
                 <dt>{ l.t(Text::RequestController) }</dt><dd>{ processing.controller.name.clone() }</dd>
                 <dt>{ l.t(Text::RequestPurpose) }</dt>
                 <dd>{ for processing.purposes.iter().map(|pu| html! { <p>{ l.pick(&pu.text).to_owned() }</p> }) }</dd>
-                <dt>{ l.t(Text::RequestRetention) }</dt><dd>{ l.count(Text::RetentionDaysOne, Text::RetentionDays, usize::try_from(days).unwrap_or(usize::MAX)) }</dd>
+                <dt>{ l.t(Text::RequestRetention) }</dt><dd>{ l.count(&fill::RetentionDaysOne { n: &days }, &fill::RetentionDays { n: &days }, usize::try_from(days).unwrap_or(usize::MAX)) }</dd>
                 <dt>{ l.t(Text::RequestRecipients) }</dt><dd>{ recipients }</dd>
             </dl>
             if let Some((asked, max)) = p.retention_exceeded {
                 <Alert kind={AlertKind::Error} lang={l} id={AttrValue::from("retention-exceeded")}>
-                    { l.t(Text::RetentionExceeded).replace("{asked}", &asked.div_ceil(86_400).to_string())
-                        .replace("{max}", &(max / 86_400).to_string()) }
+                    { l.fill(&fill::RetentionExceeded { asked: &asked.div_ceil(86_400), max: &(max / 86_400) }) }
                 </Alert>
             }
             if !p.unregistered_purposes.is_empty() {
                 <Alert kind={AlertKind::Error} lang={l} id={AttrValue::from("purposes-unregistered")}>
-                    { l.t(Text::PurposesUnregistered).replace("{purposes}", &unregistered) }
+                    { l.fill(&fill::PurposesUnregistered { purposes: &unregistered }) }
                 </Alert>
             }
             if p.over_asking {
@@ -269,7 +268,7 @@ fn view_request(
                 <fieldset class="claims-group">
                     <legend>{ l.vct(&plan.vct) }</legend>
                     if plan.held.is_none() {
-                        <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::RequestMissing).replace("{vct}", &l.vct(&plan.vct)) }</Alert>
+                        <Alert kind={AlertKind::Warning} lang={l}>{ l.fill(&fill::RequestMissing { vct: &l.vct(&plan.vct) }) }</Alert>
                     }
                     <ul class="claim-list">
                         { for plan.claims.iter().map(|(ptr, kind)| claim_row(l, &plan.query_id, ptr, &claim_name(l, plan, ptr), kind, choices)) }

@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind, Busy, Field, SecretText};
-use crate::i18n::Text;
+use crate::i18n::{Text, fill};
 use crate::route::{self, Route};
 use crate::services::consent;
 use crate::services::platform::{self, format_time, sleep};
@@ -146,7 +146,7 @@ pub fn restore() -> Html {
     let warning = match (&*preview, &date) {
         (Some((_, Some(lost))), Some(date)) if !lost.is_empty() => html! {
             <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("restore-loses")}>
-                { l.count(Text::RestoreLosesGrantsOne, Text::RestoreLosesGrants, lost.len()).replace("{date}", date) }
+                { l.count(&fill::RestoreLosesGrantsOne { n: &lost.len(), date }, &fill::RestoreLosesGrants { n: &lost.len(), date }, lost.len()) }
                 <ul>
                     { for lost.iter().map(|(name, at)| html! { <li>{ name.clone() }{ " — " }{ format_time(*at, l.tag()) }</li> }) }
                 </ul>
@@ -154,7 +154,7 @@ pub fn restore() -> Html {
         },
         (Some((_, None)), Some(date)) => html! {
             <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("restore-loses")}>
-                { l.t(Text::RestoreMayLoseGrants).replace("{date}", date) }
+                { l.fill(&fill::RestoreMayLoseGrants { date }) }
             </Alert>
         },
         _ => html! { <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::RestoreReplaceWarning) }</Alert> },
@@ -197,7 +197,7 @@ pub fn restore() -> Html {
                         kind={if *with_code { "text" } else { "password" }} autocomplete="off"
                         secret=true empty={secret.is_empty()} oninput={on_secret} required=true />
                     if let Some(date) = &date {
-                        <p id="backup-date">{ l.t(Text::RestoreBackupDate).replace("{date}", date) }</p>
+                        <p id="backup-date">{ l.fill(&fill::RestoreBackupDate { date }) }</p>
                     }
                     if has_vault {
                         <fieldset class="field">

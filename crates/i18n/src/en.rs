@@ -3,7 +3,7 @@
 use crate::Text;
 
 /// The text of `key`.
-pub fn text(key: Text) -> &'static str {
+pub const fn text(key: Text) -> &'static str {
     match key {
         Text::AppName => "Souverain",
         Text::Tagline => "Your data wallet for your commune's services",
@@ -156,6 +156,7 @@ pub fn text(key: Text) -> &'static str {
         Text::KindImport => "Import",
         Text::KindExport => "Export",
         Text::KindDataChange => "Data changed",
+        Text::KindJournalDeleted => "Journal deleted",
         Text::KindOther => "Other",
         Text::PurposePersonalData => "your personal data",
         Text::PurposeSettings => "settings",
@@ -170,6 +171,13 @@ pub fn text(key: Text) -> &'static str {
         Text::PurposeJournal => "journal export",
         Text::JournalExport => "Export the journal",
         Text::JournalExported => "The journal was exported.",
+        Text::JournalDeleteTitle => "Delete the journal",
+        Text::JournalDeleteExplain => {
+            "Deleted entries can only be found again in an earlier backup or export: export the journal first if you want to keep it. The deletion itself stays in the journal. Your data and your consents do not change."
+        }
+        Text::JournalDeleteConfirm => "I want to delete every journal entry",
+        Text::JournalDeleteSubmit => "Delete the journal",
+        Text::JournalDeletedNotice => "The entries were deleted from the journal.",
         Text::SettingsTitle => "Settings",
         Text::SetLanguage => "Language",
         Text::SetAutolock => "Automatic lock",

@@ -3,7 +3,7 @@
 use crate::Text;
 
 /// The text of `key`.
-pub fn text(key: Text) -> &'static str {
+pub const fn text(key: Text) -> &'static str {
     match key {
         Text::AppName => "Souverain",
         Text::Tagline => "Votre portefeuille de données pour les services de votre commune",
@@ -160,6 +160,7 @@ pub fn text(key: Text) -> &'static str {
         Text::KindImport => "Import",
         Text::KindExport => "Export",
         Text::KindDataChange => "Modification de données",
+        Text::KindJournalDeleted => "Effacement du journal",
         Text::KindOther => "Autre",
         Text::PurposePersonalData => "vos données personnelles",
         Text::PurposeSettings => "réglages",
@@ -174,6 +175,13 @@ pub fn text(key: Text) -> &'static str {
         Text::PurposeJournal => "export du journal",
         Text::JournalExport => "Exporter le journal",
         Text::JournalExported => "Le journal a été exporté.",
+        Text::JournalDeleteTitle => "Effacer le journal",
+        Text::JournalDeleteExplain => {
+            "Les entrées effacées ne se retrouvent que dans une sauvegarde ou un export antérieurs : exportez le journal d'abord si vous voulez le garder. L'effacement lui-même reste noté. Vos données et vos consentements ne changent pas."
+        }
+        Text::JournalDeleteConfirm => "Je veux effacer toutes les entrées du journal",
+        Text::JournalDeleteSubmit => "Effacer le journal",
+        Text::JournalDeletedNotice => "Les entrées ont été effacées du journal.",
         Text::SettingsTitle => "Réglages",
         Text::SetLanguage => "Langue",
         Text::SetAutolock => "Verrouillage automatique",

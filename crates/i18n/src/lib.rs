@@ -9,13 +9,22 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+use alloc::string::String;
+
 pub mod en;
 pub mod fr;
 
 /// Declares [`Text`] and [`Text::ALL`] from one list, so that the table the second module hands
 /// over and the keys the first load indexes it with cannot disagree on the order.
+///
+/// A key whose text has placeholders declares them (`ChainBroken { n },`): the macro makes a
+/// struct of the same name in [`fill`] with one field per placeholder, so a misspelt or missing
+/// placeholder at a call site does not compile, and checks at compile time that each catalog's
+/// text names exactly those placeholders, so a typo in a catalog does not compile either.
 macro_rules! texts {
-    ($($(#[$doc:meta])* $name:ident,)*) => {
+    ($($(#[$doc:meta])* $name:ident $({ $($placeholder:ident),* })?,)*) => {
         /// Every piece of text the app shows.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Text {
@@ -25,8 +34,179 @@ macro_rules! texts {
         impl Text {
             /// Every key, in declaration order: `ALL[key as usize] == key`.
             pub const ALL: &'static [Text] = &[$(Text::$name,)*];
+
+            /// The placeholders the key's text names, as declared.
+            pub const fn placeholders(self) -> &'static [&'static str] {
+                match self {
+                    $(Text::$name => &[$($(stringify!($placeholder)),*)?],)*
+                }
+            }
         }
+
+        /// The placeholders of each key that has some: fill one with [`fill`](crate::fill).
+        pub mod fill {
+            use super::{Fill, Text};
+            use core::fmt::Display;
+
+            $($(
+                #[doc = concat!("The placeholders of [`Text::", stringify!($name), "`].")]
+                pub struct $name<'a> {
+                    $(
+                        #[doc = concat!("What replaces `{", stringify!($placeholder), "}`.")]
+                        pub $placeholder: &'a dyn Display,
+                    )*
+                }
+
+                impl Fill for $name<'_> {
+                    fn key(&self) -> Text {
+                        Text::$name
+                    }
+
+                    fn value(&self, name: &str) -> Option<&dyn Display> {
+                        match name {
+                            $(stringify!($placeholder) => Some(self.$placeholder),)*
+                            _ => None,
+                        }
+                    }
+                }
+            )?)*
+        }
+
+        $(
+            const _: () = assert!(
+                placeholders_agree(fr::text(Text::$name), Text::$name.placeholders())
+                    && placeholders_agree(en::text(Text::$name), Text::$name.placeholders()),
+                concat!("a catalog's text of Text::", stringify!($name), " does not name exactly its declared placeholders"),
+            );
+        )*
     };
+}
+
+/// A key's placeholders with their values: the structs of [`fill`].
+///
+/// A call site names each placeholder as a field, so a misspelt one does not compile:
+///
+/// ```compile_fail
+/// let _ = souverain_i18n::fill::ChainBroken { nb: &3 };
+/// ```
+///
+/// nor does a forgotten one:
+///
+/// ```compile_fail
+/// let _ = souverain_i18n::fill::RetentionExceeded { asked: &40 };
+/// ```
+///
+/// while the right ones do, and fill the text:
+///
+/// ```
+/// use souverain_i18n::{Fill, fill, fr};
+/// let args = fill::RetentionExceeded { asked: &40, max: &30 };
+/// assert_eq!(
+///     souverain_i18n::fill(fr::text(args.key()), &args),
+///     fr::text(args.key()).replace("{asked}", "40").replace("{max}", "30"),
+/// );
+/// ```
+pub trait Fill {
+    /// The key whose text is filled.
+    fn key(&self) -> Text;
+    /// The value of placeholder `name`, if the key declares it.
+    fn value(&self, name: &str) -> Option<&dyn core::fmt::Display>;
+}
+
+/// Whether `text` names exactly the placeholders `declared` (each at least once, no other, every
+/// brace part of one): the compile-time check of the catalogs. Used in a constant, a text that
+/// disagrees stops the build:
+///
+/// ```compile_fail
+/// const _: () = assert!(souverain_i18n::placeholders_agree("entrée n° {nn}", &["n"]));
+/// ```
+///
+/// ```
+/// const _: () = assert!(souverain_i18n::placeholders_agree("entrée n° {n}", &["n"]));
+/// ```
+pub const fn placeholders_agree(text: &str, declared: &[&str]) -> bool {
+    const MAX: usize = 8;
+    let bytes = text.as_bytes();
+    let mut used = [false; MAX];
+    if declared.len() > MAX {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'}' {
+            return false;
+        }
+        if bytes[i] != b'{' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'}' {
+            end += 1;
+        }
+        if end == bytes.len() {
+            return false;
+        }
+        let mut found = false;
+        let mut k = 0;
+        while k < declared.len() {
+            if same(bytes, start, end, declared[k].as_bytes()) {
+                used[k] = true;
+                found = true;
+            }
+            k += 1;
+        }
+        if !found {
+            return false;
+        }
+        i = end + 1;
+    }
+    let mut k = 0;
+    while k < declared.len() {
+        if !used[k] {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+/// Whether `bytes[start..end]` is `name` (slicing is not `const`).
+const fn same(bytes: &[u8], start: usize, end: usize, name: &[u8]) -> bool {
+    if end - start != name.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < name.len() {
+        if bytes[start + i] != name[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `template` (a catalog's text of `args.key()`) with each `{name}` replaced by its value.
+pub fn fill(template: &str, args: &dyn Fill) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        out.push_str(&rest[..open]);
+        match args.value(&after[..close]) {
+            Some(value) => {
+                let _ = write!(out, "{value}");
+            }
+            // Cannot happen for a catalog's text (checked at compile time); kept as written.
+            None => out.push_str(&rest[open..open + close + 2]),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 texts! {
@@ -73,9 +253,9 @@ texts! {
     /// Delete button.
     Delete,
     /// A number of minutes; {n} is the number.
-    Minutes,
+    Minutes { n },
     /// [`Text::Minutes`] for one.
-    MinutesOne,
+    MinutesOne { n },
     /// Heading of the welcome page.
     WelcomeTitle,
     /// First paragraph of the welcome page.
@@ -127,7 +307,7 @@ texts! {
     /// Instructions of the check.
     CodeConfirmIntro,
     /// Label of a group to retype; {n} is its number.
-    CodeGroupLabel,
+    CodeGroupLabel { n },
     /// Confirm button.
     CodeConfirmSubmit,
     /// Notice after creation.
@@ -247,11 +427,11 @@ texts! {
     /// Journal introduction.
     JournalIntro,
     /// Chain verified; {n} entries.
-    ChainVerified,
+    ChainVerified { n },
     /// [`Text::ChainVerified`] for one.
-    ChainVerifiedOne,
+    ChainVerifiedOne { n },
     /// Chain broken at entry {n}.
-    ChainBroken,
+    ChainBroken { n },
     /// Signed head mismatch.
     ChainHead,
     /// Rollback.
@@ -267,13 +447,13 @@ texts! {
     /// Filter: all.
     FilterAll,
     /// Number of entries shown; {n}.
-    JournalShown,
+    JournalShown { n },
     /// The count of entries shown, for one (CLDR "one": 0 and 1 in French, 1 in English).
-    JournalShownOne,
+    JournalShownOne { n },
     /// Summary of the disclosure holding an entry's identifiers.
     EntryDetails,
     /// Entry number {n}.
-    EntryNumber,
+    EntryNumber { n },
     /// Before the service.
     EntryService,
     /// Before the purpose.
@@ -296,6 +476,8 @@ texts! {
     KindExport,
     /// Journal kind.
     KindDataChange,
+    /// Journal kind: the citizen deleted older entries.
+    KindJournalDeleted,
     /// Journal kind unknown to this version.
     KindOther,
     /// Journal purpose written by the wallet.
@@ -322,6 +504,16 @@ texts! {
     JournalExport,
     /// Notice after export.
     JournalExported,
+    /// Section: deleting the journal's older entries.
+    JournalDeleteTitle,
+    /// What deleting does and does not do.
+    JournalDeleteExplain,
+    /// Confirmation box.
+    JournalDeleteConfirm,
+    /// Button.
+    JournalDeleteSubmit,
+    /// Notice after deleting.
+    JournalDeletedNotice,
     /// Heading of the settings.
     SettingsTitle,
     /// Section: language.
@@ -369,7 +561,7 @@ texts! {
     /// Term.
     StorageUsage,
     /// Usage; {used} and {quota} in MiB.
-    StorageUsageValue,
+    StorageUsageValue { used, quota },
     /// Section: delete.
     SetDelete,
     /// Explanation.
@@ -411,13 +603,13 @@ texts! {
     /// Restore: merging needs the wallet unlocked.
     RestoreMergeNeedsUnlock,
     /// Restore: the backup's date; {date}.
-    RestoreBackupDate,
+    RestoreBackupDate { date },
     /// Restore warning: grants a replacement would lose; {n} and {date}, the list follows.
-    RestoreLosesGrants,
+    RestoreLosesGrants { n, date },
     /// [`Text::RestoreLosesGrants`] for one.
-    RestoreLosesGrantsOne,
+    RestoreLosesGrantsOne { n, date },
     /// Restore warning: a locked wallet cannot list them; {date}.
-    RestoreMayLoseGrants,
+    RestoreMayLoseGrants { date },
     /// Notice: a backup was merged.
     RestoreMerged,
     /// Error.
@@ -519,7 +711,7 @@ texts! {
     /// Warning: response address not allowed.
     ServiceBadResponseUri,
     /// The commune key pinned on first use; {key} is its short form.
-    TrustPinned,
+    TrustPinned { key },
     /// Warning: the trust list could not be fetched.
     TrustUnavailable,
     /// Label.
@@ -527,9 +719,9 @@ texts! {
     /// Label.
     RequestRetention,
     /// {n} days.
-    RetentionDays,
+    RetentionDays { n },
     /// [`Text::RetentionDays`] for one.
-    RetentionDaysOne,
+    RetentionDaysOne { n },
     /// Label.
     RequestRecipients,
     /// No other recipient.
@@ -549,13 +741,13 @@ texts! {
     /// Error: the trust list was fetched but does not verify; the request cannot be answered.
     TrustInvalid,
     /// Error: retention beyond the registered one; {asked} and {max} are days.
-    RetentionExceeded,
+    RetentionExceeded { asked, max },
     /// Error: purposes the list does not register for this service; {purposes} lists them.
-    PurposesUnregistered,
+    PurposesUnregistered { purposes },
     /// Switch label prefix.
     ClaimShare,
     /// A requested credential is missing; {vct} is its type.
-    RequestMissing,
+    RequestMissing { vct },
     /// Button.
     Approve,
     /// Button.
@@ -639,9 +831,9 @@ texts! {
     /// The studies page's title and its link in the navigation.
     StudiesTitle,
     /// A consent given for me by my carer; `{name}` is the carer.
-    ConsentActedBy,
+    ConsentActedBy { name },
     /// A consent I gave for a person; `{name}` is that person.
-    ConsentActingFor,
+    ConsentActingFor { name },
     /// Journal: a mandate given.
     PurposeMandateGiven,
     /// Journal: a mandate received.
@@ -708,4 +900,49 @@ texts! {
     ClaimBracket,
     /// Claim name `reference_year`.
     ClaimReferenceYear,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn placeholders_must_agree_exactly() {
+        assert!(placeholders_agree("{n} minutes", &["n"]));
+        assert!(placeholders_agree("no placeholder", &[]));
+        assert!(placeholders_agree("{date}: {n} ({n})", &["n", "date"]));
+        assert!(!placeholders_agree("{nn} minutes", &["n"]), "a misspelt placeholder");
+        assert!(!placeholders_agree("minutes", &["n"]), "a forgotten placeholder");
+        assert!(!placeholders_agree("{n} {max}", &["n"]), "an undeclared placeholder");
+        assert!(!placeholders_agree("{n minutes", &["n"]), "an unclosed brace");
+        assert!(!placeholders_agree("n} minutes", &["n"]), "a stray brace");
+        assert!(!placeholders_agree("{} minutes", &["n"]), "an empty placeholder");
+    }
+
+    #[test]
+    fn every_key_of_both_catalogs_names_exactly_its_placeholders() {
+        // Also checked at compile time; here so a failure names the key.
+        for key in Text::ALL {
+            assert!(placeholders_agree(fr::text(*key), key.placeholders()), "fr {key:?}");
+            assert!(placeholders_agree(en::text(*key), key.placeholders()), "en {key:?}");
+        }
+        assert_eq!(Text::RestoreLosesGrants.placeholders(), ["n", "date"]);
+        assert_eq!(Text::AppName.placeholders(), [] as [&str; 0]);
+    }
+
+    #[test]
+    fn fill_replaces_each_placeholder_by_its_value() {
+        let n = 12;
+        let args = fill::ChainBroken { n: &n };
+        assert_eq!(args.key(), Text::ChainBroken);
+        let text = super::fill(fr::text(args.key()), &args);
+        assert!(text.contains("n° 12") && !text.contains('{'), "{text}");
+        let args = fill::StorageUsageValue { used: &"1,5 Mio", quota: &"2 Gio" };
+        assert_eq!(super::fill("{used} sur {quota}, {used}", &args), "1,5 Mio sur 2 Gio, 1,5 Mio");
+        // A brace that names nothing is kept as written; an unclosed one ends the text as is.
+        assert_eq!(super::fill("{x} {used", &args), "{x} {used");
+        assert_eq!(args.value("quota").map(ToString::to_string).as_deref(), Some("2 Gio"));
+        assert!(args.value("n").is_none());
+    }
 }
