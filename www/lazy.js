@@ -1,7 +1,8 @@
-// The wallet's second wasm module (crates/audit-worker), outside its first load: the data-use
-// log's audit, the agents' QR code and the mandates page. Each request starts it in a Web
-// Worker, which says "ready" once loaded, answers the one request posted
-// (JSON text) and is stopped. Imported by the wallet's glue (src/services/audit.rs, mandate.rs).
+// What the wallet loads outside its first load. The second wasm module (crates/audit-worker): the
+// data-use log's audit, the agents' QR code and the mandates page; and two scripts, the passkey
+// ceremonies and the QR code reader. Each request to the module starts it in a Web Worker, which
+// says "ready" once loaded, answers the one request posted (JSON text) and is stopped. Imported
+// by the wallet's glue (src/services/audit.rs, mandate.rs, passkey.rs, scan.rs).
 function ask(request) {
   return new Promise((resolve, reject) => {
     const worker = new Worker("souverain-audit-worker_loader.js");
@@ -32,6 +33,40 @@ export function getPasskey(list) {
 /** WebAuthn `create` with the PRF extension (see passkey.js). */
 export function createPasskey(label, user, salt) {
   return passkeys().then((m) => m.createPasskey(label, user, salt));
+}
+
+// Reading a QR code (scan.js, beside the wallet's files): imported the first time the citizen
+// opens the camera. Whether to offer it is decided here, without loading it.
+const scans = () => import(new URL("scan.js", document.baseURI).href);
+
+/** Whether this browser reads QR codes from a camera: a BarcodeDetector that knows QR codes. */
+export async function scanAvailable() {
+  const Detector = window.BarcodeDetector;
+  if (typeof Detector !== "function" || !navigator.mediaDevices) return false;
+  // Without the static query, trust the constructor: a detector that lacks QR codes then simply
+  // reads nothing, and the citizen pastes the link.
+  if (typeof Detector.getSupportedFormats !== "function") return true;
+  try {
+    return (await Detector.getSupportedFormats()).includes("qr_code");
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a scan into `video` (see scan.js): `{ done, stop }` at once, before scan.js is loaded. */
+export function startScan(video) {
+  let scan = null;
+  let stopped = false;
+  const done = scans().then((m) => {
+    if (stopped) return null;
+    scan = m.start(video);
+    return scan.done;
+  }, () => Promise.reject("failed"));
+  const stop = () => {
+    stopped = true;
+    if (scan) scan.stop();
+  };
+  return { done, stop };
 }
 
 /** The data-use log's audit and the mandates page's work: resolves with the worker's answer (JSON text). */

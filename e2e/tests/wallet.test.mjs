@@ -138,10 +138,30 @@ test("a backup made in one browser restores in a fresh one: same data, same jour
     assert.deepEqual(kinds, ["import", "export", "data_change"]);
     await screenshot(page2, "restored-journal-fr");
 
-    // The restored wallet unlocks with the same passphrase after a reload.
+    // Deleting the journal (GDPR art. 17, ARF): confirmed first; the deletion itself is kept, the
+    // kept part verifies, and the data stays.
+    const deleteButton = page2.getByRole("button", { name: "Effacer le journal" });
+    await deleteButton.click();
+    await page2.getByText("Cochez d'abord la case de confirmation.").waitFor();
+    assert.equal(await page2.locator(".timeline-entry").count(), 3, "nothing deleted unconfirmed");
+    await page2.getByLabel("Je veux effacer toutes les entrées du journal").check();
+    await deleteButton.click();
+    await page2.getByText("Les entrées ont été effacées du journal.").waitFor();
+    await page2.locator("#chain-status", { hasText: "Journal vérifié : 1 entrée," }).waitFor();
+    const left = await page2.locator(".timeline-entry").evaluateAll((els) => els.map((e) => e.dataset.kind));
+    assert.deepEqual(left, ["journal_deleted"]);
+    assert.match(await page2.locator(".timeline-entry").textContent(), /Effacement du journal.*entrée n° 4/s);
+    await screenshot(page2, "journal-deleted-fr");
+
+    // The restored wallet unlocks with the same passphrase after a reload; the cut journal
+    // still verifies and the data is still there.
     await page2.reload();
     await unlock(page2);
     await page2.getByRole("heading", { level: 1, name: "Qui détient mes données" }).waitFor();
+    await page2.getByRole("link", { name: "Journal" }).first().click();
+    await page2.locator("#chain-status", { hasText: "Journal vérifié : 1 entrée," }).waitFor();
+    await page2.getByRole("link", { name: "Mes données" }).first().click();
+    await page2.locator(".data-item", { hasText: "06 12 34 56 78" }).waitFor();
     assert.deepEqual(requests.foreign, []);
     assert.deepEqual(errors, []);
   } finally {

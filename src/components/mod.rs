@@ -2,12 +2,14 @@
 
 mod alert;
 mod busy;
+mod confirmed;
 mod field;
 mod scanner;
 mod strength_meter;
 
 pub use alert::{Alert, AlertKind};
 pub use busy::Busy;
+pub use confirmed::{Confirmed, ConfirmedProps};
 pub use field::{Field, SecretText, input_value};
 pub use scanner::{Scanner, ScannerProps};
 pub use strength_meter::StrengthMeter;

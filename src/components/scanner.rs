@@ -72,12 +72,12 @@ pub fn scanner(props: &ScannerProps) -> Html {
                 return;
             }
             let Some(element) = video.cast::<HtmlVideoElement>() else { return };
-            let running = Scan::new();
+            let running = Scan::start(&element);
             *current.borrow_mut() = Some(running.clone());
             view.set(View::Scanning);
             let (view, current, onscan) = (view.clone(), current.clone(), onscan.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let outcome = running.run(&element).await;
+                let outcome = running.finish().await;
                 // Only the current scan speaks: one stopped by the button or by leaving the
                 // page has nothing more to say.
                 let is_current = current.borrow().as_ref().is_some_and(|c| c.same(&running));

@@ -5,6 +5,7 @@
 use gloo::events::EventListener;
 use yew::prelude::*;
 
+use super::loaded::{Loaded, show, use_loaded};
 use super::{Heading, data_uses, failure_text};
 use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
@@ -19,22 +20,23 @@ use crate::state::{Action, use_app};
 pub fn consents() -> Html {
     let state = use_app();
     let l = state.lang;
-    let list = use_state(|| None::<Result<Vec<ConsentView>, Text>>);
     let error = use_state(|| None::<Text>);
     let studies = state.page() == Route::Studies;
+    // The studies page shares this component (and the worker's container) but not the list.
+    let read = state
+        .session()
+        .cloned()
+        .filter(|_| !studies)
+        .map(|session| move || async move { consent::list(&session).await.map_err(|f| failure_text(&f)) });
+    let list: UseStateHandle<Loaded<Vec<ConsentView>>> = use_loaded((state.revision, studies), read);
     {
-        let (list, session, state) = (list.clone(), state.session().cloned(), state.clone());
         // The studies are drawn once when their page opens, not again at each change of the vault
         // (a contribution changes it, and its confirmation must stay on screen).
-        use_effect_with((if studies { 0 } else { state.revision }, studies), move |_| {
+        let state = state.clone();
+        use_effect_with(studies, move |&studies| {
             if studies {
-                return super::mandates::open_studies(&state);
+                super::mandates::open_studies(&state);
             }
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Some(session) = session {
-                    list.set(Some(consent::list(&session).await.map_err(|f| failure_text(&f))));
-                }
-            });
         });
     }
     // The data-use log's audit: the worker draws its report (every text escaped there, and the
@@ -98,14 +100,11 @@ pub fn consents() -> Html {
                 <button type="button" class="button button-secondary" onclick={check}>{ l.t(Text::AuditRun) }</button>
                 <div id="audit-out"></div>
             </section>
-            { match &*list {
-                None => html! { <p>{ l.t(Text::Loading) }</p> },
-                Some(Err(t)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*t) }</Alert> },
-                Some(Ok(v)) if v.is_empty() => html! { <p class="empty">{ l.t(Text::ConsentsEmpty) }</p> },
-                Some(Ok(v)) => html! {
-                    <ul class="cards">{ for v.iter().map(|c| card(l, c, withdraw.clone())) }</ul>
-                },
-            } }
+            { show(l, list.as_ref(), |v: &Vec<ConsentView>| if v.is_empty() {
+                html! { <p class="empty">{ l.t(Text::ConsentsEmpty) }</p> }
+            } else {
+                html! { <ul class="cards">{ for v.iter().map(|c| card(l, c, withdraw.clone())) }</ul> }
+            }) }
         </section>
     }
 }

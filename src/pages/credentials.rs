@@ -4,6 +4,7 @@
 use serde_json::Value;
 use yew::prelude::*;
 
+use super::loaded::{show, use_loaded};
 use super::{Heading, failure_text};
 use crate::components::{Alert, AlertKind, Field, Scanner};
 use crate::i18n::{Lang, Text};
@@ -39,7 +40,6 @@ pub fn value_text(l: Lang, value: &Value) -> String {
 pub fn credentials() -> Html {
     let state = use_app();
     let l = state.lang;
-    let list = use_state(|| None::<Result<Vec<HeldVc>, Text>>);
     let link = use_state(String::new);
     let busy = use_state(|| false);
     let error = use_state(|| None::<Text>);
@@ -74,16 +74,13 @@ pub fn credentials() -> Html {
             }
         });
     }
-    {
-        let (list, session) = (list.clone(), state.session().cloned());
-        use_effect_with(state.revision, move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Some(session) = session {
-                    list.set(Some(issuance::held(&session).await.map_err(|f| failure_text(&f))));
-                }
-            });
-        });
-    }
+    let list = use_loaded(
+        state.revision,
+        state
+            .session()
+            .cloned()
+            .map(|session| move || async move { issuance::held(&session).await.map_err(|f| failure_text(&f)) }),
+    );
     let submit = {
         let (receive, link) = (receive.clone(), link.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -105,16 +102,15 @@ pub fn credentials() -> Html {
             if let Some(e) = *error {
                 <Alert kind={AlertKind::Error} lang={l}>{ l.t(e) }</Alert>
             }
-            { match &*list {
-                None => html! { <p>{ l.t(Text::Loading) }</p> },
-                Some(Err(t)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*t) }</Alert> },
-                Some(Ok(v)) if v.is_empty() => html! { <p class="empty">{ l.t(Text::CredentialsEmpty) }</p> },
-                Some(Ok(v)) => html! {
+            { show(l, list.as_ref(), |v: &Vec<HeldVc>| if v.is_empty() {
+                html! { <p class="empty">{ l.t(Text::CredentialsEmpty) }</p> }
+            } else {
+                html! {
                     <ul class="cards">
                         { for v.iter().map(|h| html! { <CredentialCard key={h.id.clone()} held={h.clone()} /> }) }
                     </ul>
-                },
-            } }
+                }
+            }) }
             <Scanner lang={l} onscan={receive.clone()} />
             <form class="form" onsubmit={submit}>
                 <Field id="offer-link" label={l.t(Text::OfferLabel)} value={(*link).clone()} oninput={on_link} />

@@ -3,8 +3,9 @@
 
 use yew::prelude::*;
 
+use super::loaded::{show, use_loaded};
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Field};
+use crate::components::Field;
 use crate::i18n::{Lang, Text};
 use crate::services::vault::{Category, DataItem, Source};
 use crate::state::{Action, use_app};
@@ -34,22 +35,18 @@ fn source_badge(l: Lang, source: &Source) -> Html {
 pub fn data() -> Html {
     let state = use_app();
     let l = state.lang;
-    let items = use_state(|| None::<Result<Vec<DataItem>, Text>>);
     let category = use_state(|| Category::Profile);
     let field = use_state(String::new);
     let value = use_state(String::new);
     let error = use_state(|| None::<Text>);
     let saving = use_state(|| false);
-    {
-        let (items, session) = (items.clone(), state.session().cloned());
-        use_effect_with(state.revision, move |_| {
-            if let Some(session) = session {
-                wasm_bindgen_futures::spawn_local(async move {
-                    items.set(Some(session.personal_data().await.map_err(|f| failure_text(&f))));
-                });
-            }
-        });
-    }
+    let items = use_loaded(
+        state.revision,
+        state
+            .session()
+            .cloned()
+            .map(|session| move || async move { session.personal_data().await.map_err(|f| failure_text(&f)) }),
+    );
     let submit = {
         let (state, category, field, value, error, saving) =
             (state.clone(), category.clone(), field.clone(), value.clone(), error.clone(), saving.clone());
@@ -108,49 +105,47 @@ pub fn data() -> Html {
         Callback::from(move |v: String| s.set(v))
     };
 
-    let list = match &*items {
-        None => html! { <p>{ l.t(Text::Loading) }</p> },
-        Some(Err(text)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*text) }</Alert> },
-        Some(Ok(items)) => html! {
-            { for Category::ALL.into_iter().map(|c| {
-                let here: Vec<&DataItem> = items.iter().filter(|i| i.category == c).collect();
-                let heading_id = format!("cat-{}", c.name());
-                html! {
-                    <section class={classes!("data-group", c.sensitive().then_some("sensitive"))} aria-labelledby={heading_id.clone()}>
-                        <h2 id={heading_id}>
-                            { l.t(category_text(c)) }
+    let list = show(l, items.as_ref(), |items: &Vec<DataItem>| {
+        html! {
+                { for Category::ALL.into_iter().map(|c| {
+                    let here: Vec<&DataItem> = items.iter().filter(|i| i.category == c).collect();
+                    let heading_id = format!("cat-{}", c.name());
+                    html! {
+                        <section class={classes!("data-group", c.sensitive().then_some("sensitive"))} aria-labelledby={heading_id.clone()}>
+                            <h2 id={heading_id}>
+                                { l.t(category_text(c)) }
+                                if c.sensitive() {
+                                    { " " }<span class="badge badge-sensitive"><span aria-hidden="true">{ "⚠ " }</span>{ l.t(Text::Sensitive) }</span>
+                                }
+                            </h2>
                             if c.sensitive() {
-                                { " " }<span class="badge badge-sensitive"><span aria-hidden="true">{ "⚠ " }</span>{ l.t(Text::Sensitive) }</span>
+                                <p class="hint">{ l.t(Text::SensitiveExplain) }</p>
                             }
-                        </h2>
-                        if c.sensitive() {
-                            <p class="hint">{ l.t(Text::SensitiveExplain) }</p>
-                        }
-                        if here.is_empty() {
-                            <p class="empty">{ l.t(Text::DataEmpty) }</p>
-                        } else {
-                            <dl class="data-list">
-                                { for here.iter().map(|item| html! {
-                                    <div class="data-item">
-                                        <dt>{ item.field.clone() }</dt>
-                                        <dd>
-                                            <span class="data-value">{ item.value.clone() }</span>
-                                            { " " }{ source_badge(l, &item.source) }
-                                            { " " }
-                                            <button type="button" class="link-button" onclick={remove(item.id.clone())}
-                                                aria-label={format!("{} : {}", l.t(Text::Delete), item.field)}>
-                                                { l.t(Text::Delete) }
-                                            </button>
-                                        </dd>
-                                    </div>
-                                }) }
-                            </dl>
-                        }
-                    </section>
-                }
-            }) }
-        },
-    };
+                            if here.is_empty() {
+                                <p class="empty">{ l.t(Text::DataEmpty) }</p>
+                            } else {
+                                <dl class="data-list">
+                                    { for here.iter().map(|item| html! {
+                                        <div class="data-item">
+                                            <dt>{ item.field.clone() }</dt>
+                                            <dd>
+                                                <span class="data-value">{ item.value.clone() }</span>
+                                                { " " }{ source_badge(l, &item.source) }
+                                                { " " }
+                                                <button type="button" class="link-button" onclick={remove(item.id.clone())}
+                                                    aria-label={format!("{} : {}", l.t(Text::Delete), item.field)}>
+                                                    { l.t(Text::Delete) }
+                                                </button>
+                                            </dd>
+                                        </div>
+                                    }) }
+                                </dl>
+                            }
+                        </section>
+                    }
+                }) }
+        }
+    });
     let err = (*error).map(|t| AttrValue::from(l.t(t)));
     html! {
         <section class="page">

@@ -3,6 +3,7 @@
 
 use yew::prelude::*;
 
+use super::loaded::{Loaded, show, use_loaded};
 use super::{Heading, data_uses, failure_text};
 use crate::components::{Alert, AlertKind};
 use crate::i18n::{Lang, Text};
@@ -13,59 +14,58 @@ use crate::services::platform::{format_time, now_unix};
 use crate::services::vault;
 use crate::state::use_app;
 
+/// What the home page reads: whether storage is persistent, the holders, the requests waiting.
+type HomeRead = (bool, Result<Vec<Holder>, Text>, Result<Vec<PendingRequest>, Text>);
+
 /// The home page.
 #[function_component(Home)]
 pub fn home() -> Html {
     let state = use_app();
     let l = state.lang;
-    let cards = use_state(|| None::<Result<Vec<Holder>, Text>>);
-    let persisted = use_state(|| None::<bool>);
-    let waiting = use_state(|| None::<Result<Vec<PendingRequest>, Text>>);
-    {
-        let (cards, persisted, waiting, session) =
-            (cards.clone(), persisted.clone(), waiting.clone(), state.session().cloned());
-        use_effect_with(state.revision, move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                persisted.set(Some(vault::storage_status().await.persisted));
-                if let Some(session) = session {
-                    let held = consent::list(&session).await.map(|all| consent::holders(&all, now_unix()));
-                    cards.set(Some(held.map_err(|f| failure_text(&f))));
-                    waiting.set(Some(pending::list(&session).await.map_err(|f| failure_text(&f))));
-                }
-            });
-        });
-    }
+    // Whether the browser keeps the vault for good, who holds what, and the requests waiting:
+    // each shown on its own, a failure of one leaving the others.
+    let read = state.session().cloned().map(|session| {
+        move || async move {
+            let persisted = vault::storage_status().await.persisted;
+            let held = consent::list(&session).await.map(|all| consent::holders(&all, now_unix()));
+            let waiting = pending::list(&session).await.map_err(|f| failure_text(&f));
+            Ok((persisted, held.map_err(|f| failure_text(&f)), waiting))
+        }
+    });
+    let home: UseStateHandle<Loaded<HomeRead>> = use_loaded(state.revision, read);
+    let (cards, waiting) = match &*home {
+        Some(Ok((_, cards, waiting))) => (Some(cards), Some(waiting)),
+        _ => (None, None),
+    };
     html! {
         <section class="page">
             <Heading text={l.t(Text::HomeTitle)} />
-            if *persisted == Some(false) {
+            if matches!(&*home, Some(Ok((false, ..)))) {
                 <Alert kind={AlertKind::Warning} lang={l} id={AttrValue::from("storage-warning")}>
                     { l.t(Text::StorageNotPersistent) }{ " " }
                     <a href={Route::Settings.href()}>{ l.t(Text::StorageMakeBackup) }</a>
                 </Alert>
             }
             <h2>{ l.t(Text::HomeServices) }</h2>
-            { match &*cards {
-                None => html! { <p>{ l.t(Text::Loading) }</p> },
-                Some(Err(text)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*text) }</Alert> },
-                Some(Ok(list)) if list.is_empty() => html! { <p class="empty">{ l.t(Text::HomeNoServices) }</p> },
-                Some(Ok(list)) => html! {
+            { show(l, cards, |list: &Vec<Holder>| if list.is_empty() {
+                html! { <p class="empty">{ l.t(Text::HomeNoServices) }</p> }
+            } else {
+                html! {
                     <ul class="cards" id="holders">
                         { for list.iter().map(|h| holder_card(l, h)) }
                     </ul>
-                },
-            } }
+                }
+            }) }
             <h2>{ l.t(Text::HomePending) }</h2>
-            { match &*waiting {
-                None => html! { <p>{ l.t(Text::Loading) }</p> },
-                Some(Err(text)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*text) }</Alert> },
-                Some(Ok(list)) if list.is_empty() => html! { <p class="empty">{ l.t(Text::HomeNoPending) }</p> },
-                Some(Ok(list)) => html! {
+            { show(l, waiting, |list: &Vec<PendingRequest>| if list.is_empty() {
+                html! { <p class="empty">{ l.t(Text::HomeNoPending) }</p> }
+            } else {
+                html! {
                     <ul class="cards" id="pending-requests">
                         { for list.iter().map(|p| pending_card(l, p)) }
                     </ul>
-                },
-            } }
+                }
+            }) }
             <div class="actions">
                 <a class="button button-secondary" href={Route::Data.href()}>{ l.t(Text::NavData) }</a>
                 <a class="button button-secondary" href={Route::Journal.href()}>{ l.t(Text::NavJournal) }</a>

@@ -1,12 +1,13 @@
 //! The journal: every exchange and change, newest first, filterable by service and kind, with the
-//! chain's verification state, and an export.
+//! chain's verification state, an export, and deleting the journal.
 
 use souverain_core::vault::{JournalKind, PathSegment};
 use yew::prelude::*;
 
+use super::loaded::{Loaded, show, use_loaded};
 use super::{Heading, data_uses, failure_text};
-use crate::components::{Alert, AlertKind};
-use crate::i18n::{Lang, Text};
+use crate::components::Confirmed;
+use crate::i18n::{Lang, Text, fill};
 use crate::services::consent;
 use crate::services::platform::{self, format_time};
 use crate::services::vault::{ChainProblem, JournalView};
@@ -22,6 +23,7 @@ fn kind_text(kind: JournalKind) -> Text {
         JournalKind::Import => Text::KindImport,
         JournalKind::Export => Text::KindExport,
         JournalKind::DataChange => Text::KindDataChange,
+        JournalKind::JournalDeleted => Text::KindJournalDeleted,
         _ => Text::KindOther,
     }
 }
@@ -138,12 +140,15 @@ fn purpose_text(l: Lang, purpose: &str) -> String {
 /// from 1 for the citizen.
 fn chain_status(l: Lang, view: &JournalView) -> Html {
     let (class, icon, text) = match &view.problem {
-        None => ("alert alert-success", "✔", l.count(Text::ChainVerifiedOne, Text::ChainVerified, view.entries.len())),
+        None => ("alert alert-success", "✔", {
+            let n = view.entries.len();
+            l.count(&fill::ChainVerifiedOne { n: &n }, &fill::ChainVerified { n: &n }, n)
+        }),
         Some(problem) => (
             "alert alert-error",
             "✖",
             match problem {
-                ChainProblem::Broken(at) => l.t(Text::ChainBroken).replace("{n}", &(at + 1).to_string()),
+                ChainProblem::Broken(at) => l.fill(&fill::ChainBroken { n: &(at + 1) }),
                 ChainProblem::Head => l.t(Text::ChainHead).to_owned(),
                 ChainProblem::RolledBack => l.t(Text::ChainRolledBack).to_owned(),
                 ChainProblem::Unreadable => l.t(Text::ChainUnreadable).to_owned(),
@@ -163,24 +168,20 @@ fn chain_status(l: Lang, view: &JournalView) -> Html {
 pub fn journal() -> Html {
     let state = use_app();
     let l = state.lang;
-    let view = use_state(|| None::<Result<JournalView, Text>>);
-    let consents = use_state(Vec::new);
     let service = use_state(String::new);
     let kind = use_state(String::new);
-    {
-        let (view, consents, session) = (view.clone(), consents.clone(), state.session().cloned());
-        use_effect_with(state.revision, move |_| {
-            if let Some(session) = session {
-                wasm_bindgen_futures::spawn_local(async move {
-                    // The names of services and purposes come from the consents; without them the
-                    // entries still show, with fewer words.
-                    consents.set(consent::list(&session).await.unwrap_or_default());
-                    view.set(Some(session.journal().await.map_err(|f| failure_text(&f))));
-                });
-            }
-        });
-    }
-    let names = names_of(l, &consents);
+    let read = state.session().cloned().map(|session| {
+        move || async move {
+            // The names of services and purposes come from the consents; without them the
+            // entries still show, with fewer words.
+            let consents = consent::list(&session).await.unwrap_or_default();
+            session.journal().await.map(|view| (consents, view)).map_err(|f| failure_text(&f))
+        }
+    });
+    let read: UseStateHandle<Loaded<(Vec<consent::ConsentView>, JournalView)>> = use_loaded(state.revision, read);
+    let no_consents = Vec::new();
+    let consents = read.as_ref().and_then(|r| r.as_ref().ok()).map_or(&no_consents, |(c, _)| c);
+    let names = names_of(l, consents);
     let on_select = |s: &UseStateHandle<String>| {
         let s = s.clone();
         Callback::from(move |e: Event| {
@@ -204,11 +205,26 @@ pub fn journal() -> Html {
             });
         })
     };
+    let delete = {
+        let state = state.clone();
+        Callback::from(move |confirmed: bool| {
+            if !confirmed {
+                state.dispatch(Action::Failed(Text::ErrConfirmFirst));
+                return;
+            }
+            let Some(session) = state.session().cloned() else { return };
+            let state = state.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match session.delete_journal().await {
+                    Ok(()) => state.dispatch(Action::Changed(Text::JournalDeletedNotice)),
+                    Err(failure) => state.dispatch(Action::Failed(failure_text(&failure))),
+                }
+            });
+        })
+    };
 
-    let body = match &*view {
-        None => html! { <p>{ l.t(Text::Loading) }</p> },
-        Some(Err(text)) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(*text) }</Alert> },
-        Some(Ok(view)) => {
+    let body = show(l, read.as_ref(), |(_, view)| {
+        {
             // Sorted and without duplicates, built by insertion: far less wasm than a sort.
             let mut services: Vec<&String> = Vec::new();
             for s in view.entries.iter().filter_map(|e| e.draft.counterpart.as_ref()) {
@@ -262,14 +278,14 @@ pub fn journal() -> Html {
                             </select>
                         </div>
                     </div>
-                    <p aria-live="polite">{ l.count(Text::JournalShownOne, Text::JournalShown, shown.len()) }</p>
+                    <p aria-live="polite">{ l.count(&fill::JournalShownOne { n: &shown.len() }, &fill::JournalShown { n: &shown.len() }, shown.len()) }</p>
                     <ul class="timeline">
                         { for shown.into_iter().map(|e| html! {
                             <li class="timeline-entry" data-kind={e.draft.kind.name()}>
                                 <p class="timeline-head">
                                     <strong>{ l.t(kind_text(e.draft.kind)) }</strong>
                                     { " · " }<time>{ format_time(e.draft.time, l.tag()) }</time>
-                                    { " · " }{ l.t(Text::EntryNumber).replace("{n}", &(e.seq + 1).to_string()) }
+                                    { " · " }{ l.fill(&fill::EntryNumber { n: &(e.seq + 1) }) }
                                 </p>
                                 if let Some(c) = e.draft.counterpart.as_deref().and_then(|c| counterpart_text(&names, c)) {
                                     <p>{ l.t(Text::EntryService) }{ " " }{ c }</p>
@@ -296,13 +312,19 @@ pub fn journal() -> Html {
                 </>
             }
         }
-    };
+    });
     html! {
         <section class="page">
             <Heading text={l.t(Text::JournalTitle)} />
             <p>{ l.t(Text::JournalIntro) }</p>
             { body }
             <button type="button" class="button button-secondary" onclick={export}>{ l.t(Text::JournalExport) }</button>
+            <section class="panel panel-danger" aria-labelledby="journal-delete">
+                <h2 id="journal-delete">{ l.t(Text::JournalDeleteTitle) }</h2>
+                <p>{ l.t(Text::JournalDeleteExplain) }</p>
+                <Confirmed id="journal-delete-confirm" confirm={l.t(Text::JournalDeleteConfirm)}
+                    action={l.t(Text::JournalDeleteSubmit)} danger=true onpress={delete} />
+            </section>
         </section>
     }
 }
@@ -384,9 +406,24 @@ mod tests {
     fn counts_follow_each_languages_plural_rule() {
         assert!(Lang::Fr.is_one(0) && Lang::Fr.is_one(1) && !Lang::Fr.is_one(2));
         assert!(!Lang::En.is_one(0) && Lang::En.is_one(1) && !Lang::En.is_one(2));
-        assert_eq!(Lang::Fr.count(Text::MinutesOne, Text::Minutes, 1), "1 minute");
-        assert_eq!(Lang::En.count(Text::MinutesOne, Text::Minutes, 0), "0 minutes");
-        assert_eq!(Lang::Fr.count(Text::JournalShownOne, Text::JournalShown, 0), "0 entrée affichée");
-        assert_eq!(Lang::En.count(Text::RetentionDaysOne, Text::RetentionDays, 2), "2 days");
+        let minutes = |l: Lang, n: usize| l.count(&fill::MinutesOne { n: &n }, &fill::Minutes { n: &n }, n);
+        assert_eq!(minutes(Lang::Fr, 1), "1 minute");
+        assert_eq!(minutes(Lang::En, 0), "0 minutes");
+        assert_eq!(minutes(Lang::Fr, 0), "0 minute");
+        let shown = |l: Lang, n: usize| l.count(&fill::JournalShownOne { n: &n }, &fill::JournalShown { n: &n }, n);
+        assert_eq!(shown(Lang::Fr, 0), "0 entrée affichée");
+        assert_eq!(shown(Lang::En, 2), "2 entries shown");
+        let days = |l: Lang, n: usize| l.count(&fill::RetentionDaysOne { n: &n }, &fill::RetentionDays { n: &n }, n);
+        assert_eq!(days(Lang::En, 2), "2 days");
+        // Two placeholders, each where its language puts it.
+        let lost = |l: Lang, n: usize| {
+            l.count(
+                &fill::RestoreLosesGrantsOne { n: &n, date: &"1 mars" },
+                &fill::RestoreLosesGrants { n: &n, date: &"1 mars" },
+                n,
+            )
+        };
+        assert_eq!(lost(Lang::Fr, 3), "Remplacer ferait perdre 3 consentements donnés ou retirés depuis le 1 mars :");
+        assert_eq!(lost(Lang::Fr, 1), "Remplacer ferait perdre 1 consentement donné ou retiré depuis le 1 mars :");
     }
 }

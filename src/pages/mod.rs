@@ -7,6 +7,7 @@ mod credentials;
 mod data;
 mod home;
 mod journal;
+pub mod loaded;
 mod mandates;
 mod not_found;
 mod passkeys;
@@ -18,7 +19,7 @@ mod welcome;
 
 use yew::prelude::*;
 
-use crate::i18n::{Lang, Text};
+use crate::i18n::{Lang, Text, fill};
 use crate::route::Route;
 use crate::services::audit::Uses;
 
@@ -107,12 +108,12 @@ pub fn failure_text(failure: &crate::services::vault::VaultFailure) -> Text {
 /// Who gave a consent given under a mandate, as a `<dt>`/`<dd>` pair: for me by my carer
 /// (`acted_by`), or by me for the person I act for (`acting_for`). Nothing for my own.
 pub fn representation(l: Lang, acted_by: Option<&String>, acting_for: Option<&String>) -> Html {
-    let (text, name) = match (acted_by, acting_for) {
-        (Some(name), _) => (Text::ConsentActedBy, name),
-        (_, Some(name)) => (Text::ConsentActingFor, name),
+    let said = match (acted_by, acting_for) {
+        (Some(name), _) => l.fill(&fill::ConsentActedBy { name }),
+        (_, Some(name)) => l.fill(&fill::ConsentActingFor { name }),
         _ => return Html::default(),
     };
-    html! { <><dt>{ l.t(Text::MandatesTitle) }</dt><dd class="representation">{ l.t(text).replace("{name}", name) }</dd></> }
+    html! { <><dt>{ l.t(Text::MandatesTitle) }</dt><dd class="representation">{ said }</dd></> }
 }
 
 /// What the commune did with a consent's data, as the audits found and verified it in its log,

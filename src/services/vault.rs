@@ -686,6 +686,16 @@ impl Session {
         .await
     }
 
+    /// Deletes every journal entry, keeping one that records the deletion (the kept chain still
+    /// verifies). A journal that does not verify is not cut: the fault would vanish with it.
+    pub async fn delete_journal(&self) -> Result<(), VaultFailure> {
+        self.with(|mut vault| async move {
+            let r = vault.delete_journal_before(i64::MAX, now_unix(), &mut OsRng).await.map(drop);
+            (vault, r)
+        })
+        .await
+    }
+
     /// The encrypted backup file.
     pub async fn export_backup(&self) -> Result<Vec<u8>, VaultFailure> {
         self.with(|mut vault| async move {

@@ -47,7 +47,7 @@ fn bench_args<'a>(package: &'a str, test: &'a str) -> [&'a str; 13] {
 const SIZE_TARGET: u64 = 350 * 1000;
 /// Modules the wallet loads only on demand (`www/index.html`, `data-type="worker"`): outside the
 /// first load the target bounds, their sizes printed apart.
-const LAZY_MODULES: &[&str] = &["souverain-audit-worker", "passkey.js"];
+const LAZY_MODULES: &[&str] = &["souverain-audit-worker", "passkey.js", "scan.js"];
 
 /// Runs the browser benchmarks and writes their sections of `file` (BENCHMARKS.md), each as
 /// soon as it is measured.

@@ -116,12 +116,12 @@ fn minify_glue(dist: &Path) -> Result<(), String> {
 }
 
 /// Minifies, in place, the scripts Trunk copies as they are (written to be read, with comments):
-/// the boot script, the passkey ceremonies (loaded on demand) and wasm-bindgen's snippets (modules). Trunk preloads the snippets with a
+/// the boot script, the passkey ceremonies and the QR code reader (loaded on demand) and wasm-bindgen's snippets (modules). Trunk preloads the snippets with a
 /// subresource integrity, updated in `index.html` like the glue's; the boot tag carries none.
 fn minify_scripts(dist: &Path) -> Result<(), String> {
-    let modules = list_files(dist)?
-        .into_iter()
-        .filter(|f| f == "boot.js" || f == "passkey.js" || (f.starts_with("snippets/") && f.ends_with(".js")));
+    let modules = list_files(dist)?.into_iter().filter(|f| {
+        f == "boot.js" || f == "passkey.js" || f == "scan.js" || (f.starts_with("snippets/") && f.ends_with(".js"))
+    });
     // The service worker stays as written: its `const VERSION = "…"` line is what a new build
     // changes, and the update test edits it the same way.
     let scripts = modules.map(|f| (f, true));
