@@ -50,3 +50,9 @@ pub fn alert(props: &AlertProps) -> Html {
         </div>
     }
 }
+
+/// An alert of `kind` saying one catalog text: one function called from every page rather than
+/// the same component built inline at each place (which the first load's budget feels).
+pub fn alert_text(kind: AlertKind, lang: Lang, text: Text) -> Html {
+    html! { <Alert kind={kind} lang={lang}>{ lang.t(text) }</Alert> }
+}

@@ -7,7 +7,7 @@ mod field;
 mod scanner;
 mod strength_meter;
 
-pub use alert::{Alert, AlertKind};
+pub use alert::{Alert, AlertKind, alert_text};
 pub use busy::Busy;
 pub use confirmed::{Confirmed, ConfirmedProps};
 pub use field::{Field, SecretText, input_value};

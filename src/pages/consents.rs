@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::loaded::{Loaded, show, use_loaded};
 use super::{Heading, data_uses, failure_text};
-use crate::components::{Alert, AlertKind};
+use crate::components::{AlertKind, alert_text};
 use crate::i18n::{Lang, Text};
 use crate::route::Route;
 use crate::services::audit::{self, AuditFailure};
@@ -93,7 +93,7 @@ pub fn consents() -> Html {
         <section class="page">
             <Heading text={l.t(Text::ConsentsTitle)} />
             if let Some(e) = *error {
-                <Alert kind={AlertKind::Error} lang={l}>{ l.t(e) }</Alert>
+                { alert_text(AlertKind::Error, l, e) }
             }
             { super::mandates::section(&state) }
             <section class="audit" aria-live="polite">

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use zeroize::Zeroizing;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter};
+use crate::components::{AlertKind, Busy, Field, SecretText, StrengthMeter, alert_text};
 use crate::i18n::{Text, fill};
 use crate::route::{self, Route};
 use crate::services::platform::sleep;
@@ -147,7 +147,7 @@ pub fn create() -> Html {
             let label = |g: usize| l.fill(&fill::CodeGroupLabel { n: &g });
             html! {
                 <>
-                    <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::CodeShownOnce) }</Alert>
+                    { alert_text(AlertKind::Warning, l, Text::CodeShownOnce) }
                     <p>{ l.t(Text::CodeExplain) }</p>
                     <div class="recovery-sheet">
                         <p class="print-only">{ l.t(Text::CodePrintTitle) }</p>

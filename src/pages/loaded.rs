@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::components::{Alert, AlertKind};
+use crate::components::{AlertKind, alert_text};
 use crate::i18n::{Lang, Text};
 
 /// What a page has read: `None` while reading, then the value or why it could not be read.
@@ -51,15 +51,15 @@ where
     Fut: Future<Output = Result<T, Text>> + 'static,
 {
     let loaded = use_state(|| None);
-    let latest = use_memo((), |()| Rc::new(Latest::default()));
+    let latest = use_mut_ref(Latest::default);
     {
         let (loaded, latest) = (loaded.clone(), Rc::clone(&latest));
         use_effect_with(deps, move |_| {
             if let Some(read) = read {
-                let ticket = latest.begin();
+                let ticket = latest.borrow().begin();
                 wasm_bindgen_futures::spawn_local(async move {
                     let outcome = read().await;
-                    if latest.is_current(ticket) {
+                    if latest.borrow().is_current(ticket) {
                         loaded.set(Some(outcome));
                     }
                 });
@@ -81,7 +81,7 @@ pub fn show<T>(l: Lang, loaded: Option<&Result<T, Text>>, ready: impl FnOnce(&T)
 /// Not generic, so the wasm holds one copy for every page.
 fn waiting(l: Lang, failure: Option<Text>) -> Html {
     match failure {
-        Some(text) => html! { <Alert kind={AlertKind::Error} lang={l}>{ l.t(text) }</Alert> },
+        Some(text) => alert_text(AlertKind::Error, l, text),
         None => html! { <p>{ l.t(Text::Loading) }</p> },
     }
 }

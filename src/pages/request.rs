@@ -7,7 +7,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Field, Scanner};
+use crate::components::{Alert, AlertKind, Field, Scanner, alert_text};
 use crate::i18n::{Lang, Text, fill};
 use crate::route::{self, Route};
 use crate::services::presentation::{self, CHILDREN, ClaimKind, Prepared, PresentError, QueryPlan, Sent, Trust};
@@ -170,7 +170,7 @@ pub fn request() -> Html {
         Stage::Loading => html! { <p role="status">{ l.t(Text::RequestLoading) }</p> },
         Stage::Done(sent) => html! {
             <div id="request-result">
-                <Alert kind={AlertKind::Success} lang={l}>{ l.t(Text::RequestSent) }</Alert>
+                { alert_text(AlertKind::Success, l, Text::RequestSent) }
                 <ul>
                     { for sent.disclosed.iter().map(|(vct, claims)| html! { <li>{ l.disclosed(vct, claims) }</li> }) }
                 </ul>
@@ -186,7 +186,7 @@ pub fn request() -> Html {
         <section class="page">
             <Heading text={l.t(Text::RequestTitle)} />
             if let Some(e) = *error {
-                <Alert kind={AlertKind::Error} lang={l}>{ l.t(e) }</Alert>
+                { alert_text(AlertKind::Error, l, e) }
             }
             { body }
         </section>

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Busy, Field, SecretText};
+use crate::components::{Alert, AlertKind, Busy, Field, SecretText, alert_text};
 use crate::i18n::{Text, fill};
 use crate::route::{self, Route};
 use crate::services::consent;
@@ -157,7 +157,7 @@ pub fn restore() -> Html {
                 { l.fill(&fill::RestoreMayLoseGrants { date }) }
             </Alert>
         },
-        _ => html! { <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::RestoreReplaceWarning) }</Alert> },
+        _ => alert_text(AlertKind::Warning, l, Text::RestoreReplaceWarning),
     };
     let unlocked = state.session().is_some();
     let on_replace = {
@@ -225,7 +225,7 @@ pub fn restore() -> Html {
                         }
                     }
                     if let Some(err) = *error {
-                        <Alert kind={AlertKind::Error} lang={l}>{ l.t(err) }</Alert>
+                        { alert_text(AlertKind::Error, l, err) }
                     }
                     <div class="actions">
                         <button type="submit" class="button">{ l.t(Text::RestoreSubmit) }</button>

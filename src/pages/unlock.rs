@@ -5,7 +5,7 @@ use yew::prelude::*;
 use zeroize::Zeroizing;
 
 use super::{Heading, failure_text};
-use crate::components::{Alert, AlertKind, Busy, Field, SecretText, StrengthMeter};
+use crate::components::{AlertKind, Busy, Field, SecretText, StrengthMeter, alert_text};
 use crate::i18n::Text;
 use crate::route::{self, Route};
 use crate::services::platform::sleep;
@@ -126,7 +126,7 @@ pub fn unlock() -> Html {
         <section class="page">
             <Heading text={l.t(Text::UnlockTitle)} />
             if let Some(reason) = state.lock_reason {
-                <Alert kind={AlertKind::Info} lang={l}>{ l.t(reason) }</Alert>
+                { alert_text(AlertKind::Info, l, reason) }
             }
             if *busy {
                 <Busy label={l.t(Text::Deriving)} />

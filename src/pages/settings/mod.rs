@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use super::{Heading, failure_text};
 use crate::app::choose_lang;
-use crate::components::{Alert, AlertKind, Confirmed};
+use crate::components::{AlertKind, Confirmed, alert_text};
 use crate::i18n::{Lang, Text, fill};
 use crate::route::{self, Route};
 use crate::services::platform::{self, sleep};
@@ -193,7 +193,7 @@ fn delete(state: &AppContext) -> Html {
     html! {
         <section class="panel panel-danger" aria-labelledby="set-delete">
             <h2 id="set-delete">{ l.t(Text::SetDelete) }</h2>
-            <Alert kind={AlertKind::Warning} lang={l}>{ l.t(Text::DeleteExplain) }</Alert>
+            { alert_text(AlertKind::Warning, l, Text::DeleteExplain) }
             <Confirmed id="delete-confirm" confirm={l.t(Text::DeleteConfirm)} action={l.t(Text::DeleteSubmit)}
                 danger=true onpress={delete} />
         </section>
