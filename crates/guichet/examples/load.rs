@@ -5,7 +5,7 @@
 //! cargo build --release -p souverain
 //! cargo run --release -p souverain-guichet --example load -- --server target/release/souverain \
 //!     [--exchanges 2000] [--seconds 20] [--concurrency 16] [--data-dir DIR] \
-//!     [--db postgres://USER@HOST:PORT/DB [--servers 2]]
+//!     [--db postgres://USER@HOST:PORT/DB [--servers 2]] [--proxied]
 //! cargo run --release -p souverain-guichet --example load -- --url http://127.0.0.1:PORT [...]
 //! ```
 //!
@@ -33,6 +33,12 @@
 //!
 //! Each exchange comes from its own loopback address (127.0.1.1, 127.0.1.2, ...: many citizens),
 //! so the guichet's per-client rate limit stays on and applies as it would in production.
+//!
+//! With `--proxied`, the timed phases post as the reverse proxy of a production deployment does
+//! (README): over connections kept open and reused (`--concurrency` of them in the closed loop, a
+//! pool in the open loop), each request naming its citizen in `X-Forwarded-For`, which the guichet
+//! reads because its configuration names 127.0.0.1 among `trusted_proxies`. Latencies are then
+//! timed from the request's first byte; the TLS and the citizens' connections end at the proxy.
 //!
 //! 5. HTTP, open loop: the other half of the prepared exchanges sent at half the rate phase 4
 //!    measured, each at its scheduled time, timed from that time (`open_p99_ms`).
@@ -78,6 +84,7 @@ struct Args {
     data_dir: Option<PathBuf>,
     db: Option<String>,
     servers: usize,
+    proxied: bool,
 }
 
 fn parse_args() -> Res<Args> {
@@ -90,6 +97,7 @@ fn parse_args() -> Res<Args> {
         data_dir: None,
         db: None,
         servers: 1,
+        proxied: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -103,6 +111,7 @@ fn parse_args() -> Res<Args> {
             "--data-dir" => a.data_dir = Some(PathBuf::from(value()?)),
             "--db" => a.db = Some(value()?),
             "--servers" => a.servers = value()?.parse()?,
+            "--proxied" => a.proxied = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -187,6 +196,92 @@ async fn call(
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
     parse_response(&raw)
+}
+
+/// A connection kept open to a guichet, as a reverse proxy keeps one: requests go one after the
+/// other, each answer read to the end of its body.
+struct Conn {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(t: &Target) -> Res<Conn> {
+        let stream = tokio::net::TcpStream::connect(t.addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn { stream, buf: Vec::new() })
+    }
+
+    /// Sends `POST path` for client `from` (in `X-Forwarded-For`) and reads one answer.
+    async fn post(&mut self, t: &Target, from: IpAddr, path: &str, content_type: &str, body: &[u8]) -> Res<Resp> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nX-Forwarded-For: {from}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            t.addr,
+            body.len()
+        );
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(body);
+        self.stream.write_all(&bytes).await?;
+        self.read_answer().await
+    }
+
+    /// Reads until one whole answer is in the buffer (by `Content-Length`, or to the last chunk).
+    async fn read_answer(&mut self) -> Res<Resp> {
+        loop {
+            if let Some(end) = answer_end(&self.buf) {
+                let raw: Vec<u8> = self.buf.drain(..end).collect();
+                return parse_response(&raw);
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            let read = self.stream.read(&mut chunk).await?;
+            if read == 0 {
+                return Err("connection closed before the answer ended".into());
+            }
+            self.buf.extend_from_slice(&chunk[..read]);
+        }
+    }
+}
+
+/// Where the first complete HTTP answer in `buf` ends, if it is all there.
+fn answer_end(buf: &[u8]) -> Option<usize> {
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let header = |name: &str| {
+        head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == name).map(|(_, v)| v.trim().to_owned()))
+    };
+    if header("transfer-encoding").is_some_and(|v| v == "chunked") {
+        let body = &buf[head_end..];
+        return body.windows(5).position(|w| w == b"0\r\n\r\n").map(|at| head_end + at + 5);
+    }
+    let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    (buf.len() >= head_end + length).then_some(head_end + length)
+}
+
+/// Posts a prepared response: on a new connection from the citizen's address, or, proxied, on
+/// `conn` (opened again if the guichet closed it).
+async fn post_response(t: &Target, p: &Prepared, conn: Option<&mut Option<Conn>>) -> Res<Resp> {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let Some(conn) = conn else {
+        return call(t, p.client, "POST", &p.response_uri, Some(FORM), None, p.form.as_bytes()).await;
+    };
+    let path = p.response_uri.strip_prefix(t.base.as_str()).unwrap_or(&p.response_uri).to_owned();
+    for _ in 0..2 {
+        let open = match conn.take() {
+            Some(c) => c,
+            None => Conn::open(t).await?,
+        };
+        let mut open = open;
+        match open.post(t, p.client, &path, FORM, p.form.as_bytes()).await {
+            Ok(resp) => {
+                *conn = Some(open);
+                return Ok(resp);
+            }
+            // Closed by the guichet while idle: once more on a new connection.
+            Err(_) if open.buf.is_empty() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err("the guichet closed two connections in a row".into())
 }
 
 fn parse_response(raw: &[u8]) -> Res<Resp> {
@@ -329,11 +424,39 @@ where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Res<T>> + Send,
 {
+    run_pool_with(
+        n,
+        concurrency,
+        deadline,
+        || (),
+        move |i, ()| {
+            let answer = f(i);
+            async move { ((), answer.await) }
+        },
+    )
+    .await
+}
+
+/// [`run_pool`] where each of the `concurrency` workers keeps a state of its own (its connection).
+async fn run_pool_with<T, S, I, F, Fut>(
+    n: usize,
+    concurrency: usize,
+    deadline: Instant,
+    init: I,
+    f: F,
+) -> Vec<(usize, Duration, Res<T>)>
+where
+    T: Send + 'static,
+    S: Send + 'static,
+    I: Fn() -> S,
+    F: Fn(usize, S) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = (S, Res<T>)> + Send,
+{
     let next = Arc::new(AtomicUsize::new(0));
     let f = Arc::new(f);
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (next, f) = (next.clone(), f.clone());
+        let (next, f, mut state) = (next.clone(), f.clone(), init());
         set.spawn(async move {
             let mut out = Vec::new();
             while Instant::now() < deadline {
@@ -342,7 +465,8 @@ where
                     break;
                 }
                 let t0 = Instant::now();
-                let r = f(i).await;
+                let (back, r) = f(i, state).await;
+                state = back;
                 out.push((i, t0.elapsed(), r));
             }
             out
@@ -365,30 +489,37 @@ async fn open_loop(
     range: std::ops::Range<usize>,
     rate: f64,
     seconds: f64,
+    proxied: bool,
 ) -> Vec<(Duration, Res<Resp>)> {
     if rate.is_nan() || rate <= 0.0 {
         return Vec::new();
     }
+    // Proxied: idle connections per guichet process, taken by a request and given back after it,
+    // a new one opened when none is idle (a proxy's upstream pool).
+    let idle: Arc<std::sync::Mutex<Vec<Vec<Conn>>>> =
+        Arc::new(std::sync::Mutex::new((0..targets.len()).map(|_| Vec::new()).collect()));
     let count = range.len().min((rate * seconds).floor() as usize);
     let start = tokio::time::Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for (k, i) in range.take(count).enumerate() {
         let at = start + Duration::from_secs_f64(k as f64 / rate);
-        let (targets, ready) = (targets.to_vec(), ready.clone());
+        let (targets, ready, idle) = (targets.to_vec(), ready.clone(), idle.clone());
         set.spawn(async move {
             tokio::time::sleep_until(at).await;
             let Some(p) = ready.get(i) else { return (Duration::ZERO, Err("no such exchange".into())) };
-            let form = p.form.as_bytes();
-            let r = call(
-                &targets[p.target],
-                p.client,
-                "POST",
-                &p.response_uri,
-                Some("application/x-www-form-urlencoded"),
-                None,
-                form,
-            )
-            .await;
+            let t = &targets[p.target];
+            let r = if proxied {
+                let mut conn = idle.lock().ok().and_then(|mut pool| pool.get_mut(p.target).and_then(Vec::pop));
+                let r = post_response(t, p, Some(&mut conn)).await;
+                if let (Some(c), Ok(mut pool)) = (conn, idle.lock())
+                    && let Some(list) = pool.get_mut(p.target)
+                {
+                    list.push(c);
+                }
+                r
+            } else {
+                post_response(t, p, None).await
+            };
             (at.elapsed(), r)
         });
     }
@@ -447,17 +578,36 @@ fn spawn_server(bin: &PathBuf, args: &[&std::ffi::OsStr], shared: bool) -> Res<(
     Ok((server, Target { addr, base, agent: None }))
 }
 
+/// The line after which the load bench adds its settings to the demo commune's configuration.
+const CONFIG_ANCHOR: &str = "credential_lifetime = 31536000";
+/// The loopback proxy `--proxied` plays, trusted for `X-Forwarded-For`.
+const PROXY_SETTING: &str = "trusted_proxies = [\"127.0.0.1\"]";
+
 /// The demo commune behind one public URL, with the agents' token: what several processes share.
-fn shared_config(dir: &std::path::Path) -> Res<PathBuf> {
+fn shared_config(dir: &std::path::Path, proxied: bool) -> Res<PathBuf> {
     use sha2::Digest as _;
     let hash: String = sha2::Sha256::digest(SHARED_AGENT_TOKEN.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let proxy = if proxied { PROXY_SETTING } else { "" };
     let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
-        "credential_lifetime = 31536000",
-        &format!(
-            "credential_lifetime = 31536000\npublic_url = \"{SHARED_PUBLIC_URL}\"\nagent_token_sha256 = \"{hash}\""
-        ),
+        CONFIG_ANCHOR,
+        &format!("{CONFIG_ANCHOR}\npublic_url = \"{SHARED_PUBLIC_URL}\"\nagent_token_sha256 = \"{hash}\"\n{proxy}"),
         1,
     );
+    let path = dir.join("commune.toml");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// The demo commune behind the loopback proxy `--proxied` plays.
+fn proxied_config(dir: &std::path::Path) -> Res<PathBuf> {
+    let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
+        CONFIG_ANCHOR,
+        &format!("{CONFIG_ANCHOR}\n{PROXY_SETTING}"),
+        1,
+    );
+    if !text.contains(PROXY_SETTING) {
+        return Err("the demo configuration changed: no place for trusted_proxies".into());
+    }
     let path = dir.join("commune.toml");
     std::fs::write(&path, text)?;
     Ok(path)
@@ -480,10 +630,19 @@ async fn run(args: Args) -> Res<Value> {
         let config;
         match &args.db {
             Some(url) => {
-                config = shared_config(&dir)?;
+                config = shared_config(&dir, args.proxied)?;
                 serve.extend::<[&std::ffi::OsStr; 4]>([
                     "--db".as_ref(),
                     url.as_ref(),
+                    "--config".as_ref(),
+                    config.as_ref(),
+                ]);
+            }
+            None if args.proxied => {
+                config = proxied_config(&dir)?;
+                serve.extend::<[&std::ffi::OsStr; 4]>([
+                    "--db".as_ref(),
+                    sqlite.as_ref(),
                     "--config".as_ref(),
                     config.as_ref(),
                 ]);
@@ -545,14 +704,17 @@ async fn run(args: Args) -> Res<Value> {
     let closed = n.div_ceil(2);
     let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
     let (t, r) = (Arc::new(targets.clone()), ready.clone());
+    let (proxied, processes) = (args.proxied, targets.len());
     let start = Instant::now();
-    let results = run_pool(closed, args.concurrency, deadline, move |i| {
+    // Proxied: each worker keeps one connection per guichet process.
+    let connections = move || (0..processes).map(|_| None).collect::<Vec<Option<Conn>>>();
+    let results = run_pool_with(closed, args.concurrency, deadline, connections, move |i, mut conns| {
         let (t, r) = (t.clone(), r.clone());
         async move {
-            let p = r.get(i).ok_or("no such exchange")?;
-            let form = p.form.as_bytes();
-            call(&t[p.target], p.client, "POST", &p.response_uri, Some("application/x-www-form-urlencoded"), None, form)
-                .await
+            let Some(p) = r.get(i) else { return (conns, Err("no such exchange".into())) };
+            let conn = if proxied { conns.get_mut(p.target) } else { None };
+            let answer = post_response(&t[p.target], p, conn).await;
+            (conns, answer)
         }
     })
     .await;
@@ -586,7 +748,7 @@ async fn run(args: Args) -> Res<Value> {
     // at its scheduled time whatever the earlier ones are doing, and timed from that scheduled
     // time (so a stalled guichet is charged for the queue it causes, not hidden by it).
     let offered = http_rate / 2.0;
-    let open = open_loop(&targets, &ready, closed..n, offered, args.seconds).await;
+    let open = open_loop(&targets, &ready, closed..n, offered, args.seconds, args.proxied).await;
     let open_ok: Vec<Duration> = {
         let mut v: Vec<Duration> =
             open.iter().filter_map(|(took, r)| matches!(r, Ok(resp) if resp.status == 200).then_some(*took)).collect();
@@ -655,7 +817,12 @@ async fn run(args: Args) -> Res<Value> {
         "inprocess_per_s": round(inprocess_rate, 1),
         "ratio": round(http_rate / inprocess_rate, 3),
         "target_ratio": 0.25,
-        "http_measured": "POST /api/oid4vp/responses/{id} (vp_token+state+grant), new TCP connection each, connect to last byte: verify, status list, receipt, commit (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit=on), 200",
+        "proxied": args.proxied,
+        "http_measured": if args.proxied {
+            "POST /api/oid4vp/responses/{id} (vp_token+state+grant) as a reverse proxy sends it: kept-open connections, client in X-Forwarded-For, first byte sent to last byte read: verify, status list, receipt, commit (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit=on), 200"
+        } else {
+            "POST /api/oid4vp/responses/{id} (vp_token+state+grant), new TCP connection each, connect to last byte: verify, status list, receipt, commit (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit=on), 200"
+        },
         "inprocess_measured": "AuthorizationResponse::from_form + verify_response (issuer sig, disclosures, KB-JWT, nonce, aud, grant sig+binding), 1 thread",
     }))
 }
