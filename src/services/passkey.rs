@@ -70,15 +70,18 @@ impl Session {
         // One operation on the vault, the browser's prompt included: one copy of it in the wasm,
         // and nothing else writes the header meanwhile.
         self.with(|mut v| async move {
-            if let Err(error) = v.check_passphrase(passphrase) {
-                return (v, Err(error));
-            }
+            // Checked once, before the prompt: a wrong passphrase leaves no stray passkey, and
+            // adding it after the prompt needs no second key derivation.
+            let checked = match v.check_passphrase(passphrase) {
+                Ok(checked) => checked,
+                Err(error) => return (v, Err(error)),
+            };
             let salt = new_prf_salt(&mut OsRng);
             let user = b64::encode(v.vault_id().as_bytes());
             let outcome = match ceremony(create_passkey(label, &user, &b64::encode(salt))).await {
                 Ok((id, prf)) => {
                     let new = NewPasskey { credential_id: &id, label, prf_salt: salt, prf: &prf, now: now_unix() };
-                    v.add_passkey(passphrase, &new, &mut OsRng).await.map(Ok)
+                    v.add_passkey(&checked, &new, &mut OsRng).await.map(Ok)
                 }
                 Err(failure) => Ok(Err(failure)),
             };

@@ -45,7 +45,8 @@ fn make_backup_with(tag: &str, passkey: bool) -> (PathBuf, String) {
             NewPasskey {
                 credential_id: "AAEC", label: "Téléphone", prf_salt: [6; 32], prf: &prf, now: 1_764_290_000
             };
-        run_ready(vault.add_passkey("pass phrase", &new, &mut OsRng)).unwrap().unwrap();
+        let checked = vault.check_passphrase("pass phrase").unwrap();
+        run_ready(vault.add_passkey(&checked, &new, &mut OsRng)).unwrap().unwrap();
     }
     let file = run_ready(vault.export_backup(1_764_300_000, &mut OsRng)).unwrap().unwrap();
     let path = std::env::temp_dir().join(format!("souverain-backup-test-{}-{tag}.json", std::process::id()));

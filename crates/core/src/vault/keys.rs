@@ -420,6 +420,13 @@ pub fn create_vault(
     Ok(NewVault { header, key, recovery })
 }
 
+impl VaultHeader {
+    /// The vault key as the passphrase wraps it: what a passphrase check is bound to.
+    pub(crate) fn passphrase_wrapped(&self) -> &WrappedKey {
+        &self.passphrase_wrap
+    }
+}
+
 /// Unwraps the vault key with the passphrase. Any failure is [`VaultError::WrongPassphrase`].
 pub fn unlock_with_passphrase(header: &VaultHeader, passphrase: &str) -> Result<VaultKey, VaultError> {
     let kek = kdf::derive_kek(passphrase.as_bytes(), &header.kdf.salt, &header.kdf.params)?;

@@ -35,5 +35,5 @@ pub use keys::{
 };
 pub use record::{IndexEntry, Plaintext, RecordError, RecordIndex, RecordKind, SealedRecord, open, open_stored, seal};
 pub use recovery::{RecoveryCodeError, RecoveryKey};
-pub use session::{LockedVault, NewRecord, RecordData, SessionError, UnlockFailed, Vault};
+pub use session::{LockedVault, NewRecord, PassphraseChecked, RecordData, SessionError, UnlockFailed, Vault};
 pub use store::{Batch, MemoryStore, Op, Snapshot, Storage, StoreError};

@@ -110,6 +110,17 @@ pub enum SessionError {
     },
 }
 
+/// Proof that a vault's passphrase was given, from [`Vault::check_passphrase`]: what
+/// [`Vault::add_passkey`] asks for, so that checking before the browser's prompt and adding the
+/// passkey after it derive the passphrase key once (Argon2 is the slow part). Only a successful
+/// check makes one. It holds no secret: the vault's id and the passphrase's wrap as checked, so a
+/// proof from another vault, or from before the passphrase changed, opens nothing.
+#[derive(Debug)]
+pub struct PassphraseChecked {
+    vault_id: VaultId,
+    wrap: keys::WrappedKey,
+}
+
 /// A record to write.
 #[derive(Clone, Copy)]
 pub struct NewRecord<'a> {
@@ -700,21 +711,26 @@ impl<S: Storage> Vault<S> {
     }
 
     /// Checks the passphrase (one key derivation), changing nothing: before a step that must not
-    /// start with a wrong one.
-    pub fn check_passphrase(&self, passphrase: &str) -> Result<(), SessionError> {
-        keys::unlock_with_passphrase(&self.header, passphrase).map(drop).map_err(SessionError::from)
+    /// start with a wrong one. The proof it gives is what [`Vault::add_passkey`] asks for.
+    pub fn check_passphrase(&self, passphrase: &str) -> Result<PassphraseChecked, SessionError> {
+        keys::unlock_with_passphrase(&self.header, passphrase)?;
+        Ok(PassphraseChecked { vault_id: *self.header.vault_id(), wrap: self.header.passphrase_wrapped().clone() })
     }
 
     /// Registers a passkey to unlock the vault. Needs the passphrase, as changing it does: whoever
-    /// finds the wallet unlocked must not be able to give themselves a lasting way in.
+    /// finds the wallet unlocked must not be able to give themselves a lasting way in. The proof
+    /// of a check made by this vault with its current passphrase is refused otherwise
+    /// ([`VaultError::WrongPassphrase`]), and nothing is written.
     pub async fn add_passkey(
         &mut self,
-        passphrase: &str,
+        checked: &PassphraseChecked,
         passkey: &NewPasskey<'_>,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), SessionError> {
-        let key = keys::unlock_with_passphrase(&self.header, passphrase)?;
-        let header = keys::add_passkey(&self.header, &key, passkey, rng)?;
+        if checked.vault_id != *self.header.vault_id() || checked.wrap != *self.header.passphrase_wrapped() {
+            return Err(VaultError::WrongPassphrase.into());
+        }
+        let header = keys::add_passkey(&self.header, &self.key, passkey, rng)?;
         self.write_header(header).await
     }
 
@@ -1475,11 +1491,28 @@ mod tests {
         let new = NewPasskey { credential_id: "AAEC", label: "Téléphone", prf_salt: [3; 32], prf: &prf, now: 5 };
         let before = snapshot(&store);
         assert_eq!(
-            run(v.add_passkey("not the passphrase", &new, &mut rng)).err(),
+            v.check_passphrase("not the passphrase").err(),
+            Some(SessionError::Vault(VaultError::WrongPassphrase))
+        );
+        // A proof from before the passphrase changed, or from another vault, opens nothing.
+        let stale = v.check_passphrase(PASS).unwrap();
+        let (other, _) = run(Vault::create(MemoryStore::new(), PASS, params(), &mut rng)).unwrap();
+        let foreign = other.check_passphrase(PASS).unwrap();
+        assert_eq!(
+            run(v.add_passkey(&foreign, &new, &mut rng)).err(),
             Some(SessionError::Vault(VaultError::WrongPassphrase))
         );
         assert_eq!(snapshot(&store), before, "a refused registration writes nothing");
-        run(v.add_passkey(PASS, &new, &mut rng)).unwrap();
+        run(v.change_passphrase(PASS, "another pass phrase", params(), &mut rng)).unwrap();
+        let changed = snapshot(&store);
+        assert_eq!(
+            run(v.add_passkey(&stale, &new, &mut rng)).err(),
+            Some(SessionError::Vault(VaultError::WrongPassphrase))
+        );
+        assert_eq!(snapshot(&store), changed);
+        run(v.change_passphrase("another pass phrase", PASS, params(), &mut rng)).unwrap();
+        let checked = v.check_passphrase(PASS).unwrap();
+        run(v.add_passkey(&checked, &new, &mut rng)).unwrap();
         let locked = v.lock();
         assert_eq!(locked.header().passkeys().unwrap().len(), 1);
         let mut v = run(locked.unlock_with_passkey("AAEC", &prf)).map_err(|f| f.error).unwrap();
