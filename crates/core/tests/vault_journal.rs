@@ -226,9 +226,10 @@ fn the_kept_part_of_a_cut_journal_verifies_and_cutting_more_shows() {
     assert_eq!(verify_journal(&[], &all, &holder), Ok(()));
     assert_eq!(verify_journal(&f.entries[5..], &all, &holder), Err(JournalError::Reordered { at: 6 }));
     // A cut must be at a kept entry, within the journal, and not before an earlier cut.
-    assert_eq!(f.head.head.forget_before(7, &[]), Err(JournalError::Removed { at: 7 }));
-    assert_eq!(f.head.head.forget_before(2, &f.entries[3..]), Err(JournalError::Removed { at: 2 }));
-    assert_eq!(head.head.forget_before(1, &f.entries[1..]), Err(JournalError::Removed { at: 1 }));
+    assert_eq!(f.head.head.forget_before(7, &[]), Err(JournalError::CutOutside { at: 7 }));
+    assert_eq!(f.head.head.forget_before(2, &f.entries[3..]), Err(JournalError::CutOutside { at: 2 }));
+    assert_eq!(head.head.forget_before(1, &f.entries[1..]), Err(JournalError::CutOutside { at: 1 }));
+    assert_eq!(f.head.head.forget_before(3, &[]), Err(JournalError::CutOutside { at: 3 }), "entries left out");
 }
 
 #[test]

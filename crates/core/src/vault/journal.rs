@@ -247,16 +247,16 @@ impl JournalHead {
 
     /// The head once the entries before sequence number `seq` are deleted: `kept` are the
     /// entries from `seq` on (the first must be `seq`, or none when `seq` is the count). The count
-    /// and the last hash do not change.
+    /// and the last hash do not change. Anything else is [`JournalError::CutOutside`].
     pub fn forget_before(&self, seq: u64, kept: &[JournalEntry]) -> Result<JournalHead, JournalError> {
         if seq < self.start || seq > self.count {
-            return Err(JournalError::Removed { at: seq });
+            return Err(JournalError::CutOutside { at: seq });
         }
         let start_hash = match kept.first() {
             Some(first) if first.seq == seq => first.prev_hash,
-            Some(_) => return Err(JournalError::Removed { at: seq }),
+            Some(_) => return Err(JournalError::CutOutside { at: seq }),
             None if seq == self.count => self.last_hash,
-            None => return Err(JournalError::Removed { at: seq }),
+            None => return Err(JournalError::CutOutside { at: seq }),
         };
         Ok(JournalHead { start: seq, start_hash, ..self.clone() })
     }
@@ -369,6 +369,13 @@ pub enum JournalError {
         expected: u64,
         /// Entries present.
         found: u64,
+    },
+    /// A cut asked before the kept part's start, past the count, or at a sequence number the
+    /// entries given do not start with: nothing to cut there.
+    #[error("the journal cannot be cut at entry {at}")]
+    CutOutside {
+        /// The sequence number asked.
+        at: u64,
     },
     /// More entries than the signed head counts: entries after the head are not signed.
     #[error("journal has {found} entries, the signed head counts {expected}")]
