@@ -266,11 +266,10 @@ async fn post_response(t: &Target, p: &Prepared, conn: Option<&mut Option<Conn>>
     };
     let path = p.response_uri.strip_prefix(t.base.as_str()).unwrap_or(&p.response_uri).to_owned();
     for _ in 0..2 {
-        let open = match conn.take() {
+        let mut open = match conn.take() {
             Some(c) => c,
             None => Conn::open(t).await?,
         };
-        let mut open = open;
         match open.post(t, p.client, &path, FORM, p.form.as_bytes()).await {
             Ok(resp) => {
                 *conn = Some(open);
@@ -583,33 +582,22 @@ const CONFIG_ANCHOR: &str = "credential_lifetime = 31536000";
 /// The loopback proxy `--proxied` plays, trusted for `X-Forwarded-For`.
 const PROXY_SETTING: &str = "trusted_proxies = [\"127.0.0.1\"]";
 
-/// The demo commune behind one public URL, with the agents' token: what several processes share.
-fn shared_config(dir: &std::path::Path, proxied: bool) -> Res<PathBuf> {
+/// The settings that let several processes act as one guichet: one public URL, the agents' token.
+fn shared_settings() -> String {
     use sha2::Digest as _;
     let hash: String = sha2::Sha256::digest(SHARED_AGENT_TOKEN.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    let proxy = if proxied { PROXY_SETTING } else { "" };
-    let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
-        CONFIG_ANCHOR,
-        &format!("{CONFIG_ANCHOR}\npublic_url = \"{SHARED_PUBLIC_URL}\"\nagent_token_sha256 = \"{hash}\"\n{proxy}"),
-        1,
-    );
-    let path = dir.join("commune.toml");
-    std::fs::write(&path, text)?;
-    Ok(path)
+    format!("public_url = \"{SHARED_PUBLIC_URL}\"\nagent_token_sha256 = \"{hash}\"")
 }
 
-/// The demo commune behind the loopback proxy `--proxied` plays.
-fn proxied_config(dir: &std::path::Path) -> Res<PathBuf> {
-    let text = souverain_guichet::config::DEMO_COMMUNE.replacen(
-        CONFIG_ANCHOR,
-        &format!("{CONFIG_ANCHOR}\n{PROXY_SETTING}"),
-        1,
-    );
-    if !text.contains(PROXY_SETTING) {
-        return Err("the demo configuration changed: no place for trusted_proxies".into());
+/// The demo commune's configuration with `settings` added to its `[commune]` section, written to
+/// `dir`.
+fn demo_config(dir: &std::path::Path, settings: &str) -> Res<PathBuf> {
+    let demo = souverain_guichet::config::DEMO_COMMUNE;
+    if !demo.contains(CONFIG_ANCHOR) {
+        return Err("the demo configuration changed: no place for the load bench's settings".into());
     }
     let path = dir.join("commune.toml");
-    std::fs::write(&path, text)?;
+    std::fs::write(&path, demo.replacen(CONFIG_ANCHOR, &format!("{CONFIG_ANCHOR}\n{settings}"), 1))?;
     Ok(path)
 }
 
@@ -627,27 +615,20 @@ async fn run(args: Args) -> Res<Value> {
         let sqlite = dir.join("guichet.sqlite3");
         let keys = dir.join("keys");
         let mut serve: Vec<&std::ffi::OsStr> = vec!["--keys".as_ref(), keys.as_ref()];
-        let config;
-        match &args.db {
-            Some(url) => {
-                config = shared_config(&dir, args.proxied)?;
-                serve.extend::<[&std::ffi::OsStr; 4]>([
-                    "--db".as_ref(),
-                    url.as_ref(),
-                    "--config".as_ref(),
-                    config.as_ref(),
-                ]);
-            }
-            None if args.proxied => {
-                config = proxied_config(&dir)?;
-                serve.extend::<[&std::ffi::OsStr; 4]>([
-                    "--db".as_ref(),
-                    sqlite.as_ref(),
-                    "--config".as_ref(),
-                    config.as_ref(),
-                ]);
-            }
-            None => serve.extend::<[&std::ffi::OsStr; 2]>(["--db".as_ref(), sqlite.as_ref()]),
+        let db: &std::ffi::OsStr = args.db.as_deref().map_or(sqlite.as_ref(), AsRef::as_ref);
+        serve.extend::<[&std::ffi::OsStr; 2]>(["--db".as_ref(), db]);
+        // The demo commune, with what the run needs added: the shared URL and token of several
+        // processes, the loopback proxy.
+        let mut settings = Vec::new();
+        if args.db.is_some() {
+            settings.push(shared_settings());
+        }
+        if args.proxied {
+            settings.push(PROXY_SETTING.to_owned());
+        }
+        let config = if settings.is_empty() { None } else { Some(demo_config(&dir, &settings.join("\n"))?) };
+        if let Some(config) = &config {
+            serve.extend::<[&std::ffi::OsStr; 2]>(["--config".as_ref(), config.as_ref()]);
         }
         let mut targets = Vec::new();
         // One after the other: the first creates the keys and migrates.
