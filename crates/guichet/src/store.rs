@@ -8,12 +8,14 @@
 //! SQLite runs in WAL mode with `synchronous=FULL`: each commit is fsynced to the WAL, so an
 //! answered exchange survives a crash of the process *and* of the machine (NORMAL would survive the
 //! process only). Writes are serialized on one connection behind a mutex; the exchange's crypto is
-//! verified before taking it.
+//! verified before taking it. Exchanges are recorded by a thread of their own, several per
+//! transaction ([`Store::queue_exchange`]), each answered after the commit that holds it.
 
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+use tokio::sync::oneshot;
 
 use crate::data_log::{Appended, LogEvent, LogGrant, LogSigner, LogTx, append_in};
 
@@ -52,9 +54,9 @@ pub enum StoreError {
     /// transaction, so an answer recorded after the revocation is impossible).
     #[error("the mandate was revoked")]
     MandateRevoked,
-    /// The transaction that committed a group of exchanges failed: none of them was recorded.
-    #[error("the group commit failed: {0}")]
-    GroupCommit(String),
+    /// The thread that records exchanges could not be started.
+    #[error("starting the exchange writer's thread: {0}")]
+    WriterThread(std::io::Error),
     /// A data-use log event names a grant the store does not have.
     #[error("no grant {0:?} to log an event of")]
     LogUnknownGrant(String),
@@ -610,6 +612,13 @@ pub trait Store: Send + Sync {
     /// Records a verified exchange in one transaction; the nonce's first use is the atomic
     /// insert-if-absent. `false`: the nonce was already used (replay), nothing written.
     fn record_exchange(&self, exchange: &Exchange) -> Result<bool, StoreError>;
+    /// Hands `exchange` to the store's own writer when it has one (SQLite: one thread commits the
+    /// exchanges that arrive together), so that the caller holds no thread while it waits; the
+    /// outcome comes as [`Store::record_exchange`] returns it. `Err`: no writer here (PostgreSQL
+    /// batches concurrent commits itself), call `record_exchange`. Callable from async code.
+    fn queue_exchange(&self, exchange: Box<Exchange>) -> Result<ExchangeOutcome, Box<Exchange>> {
+        Err(exchange)
+    }
     /// A grant by record id.
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError>;
     /// Claims received under a grant: (query id, vct, claims JSON).
@@ -863,31 +872,101 @@ CREATE INDEX rectifications_grant ON rectifications (grant_id);
 
 /// SQLite behind one mutex-guarded connection.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    /// The writing connection, shared with the exchange writer's thread.
+    conn: Arc<Mutex<Connection>>,
     /// A second connection for the reads that need no transaction (issue 22): in WAL mode it reads
     /// the last commit while the writer's connection is busy committing, instead of queueing
     /// behind its `fsync`. Decisions (a replay, a revocation at answer time) are still taken
     /// atomically on the writer's connection.
     reader: Mutex<Connection>,
-    exchanges: GroupCommit,
+    exchanges: ExchangeWriter,
 }
 
-/// Group commit of exchanges (issue 22): the exchanges waiting while one transaction commits are
-/// recorded together in the next one, with one `fsync`, each in its own savepoint (a replay or a
-/// revoked mandate undoes that exchange only); every caller returns after the commit that holds its
-/// exchange. The first waiting caller who finds no commit under way leads the next one.
-#[derive(Default)]
-struct GroupCommit {
-    state: Mutex<GroupState>,
-    done: Condvar,
+/// Where the outcome of a queued exchange comes: what [`Store::record_exchange`] would return.
+pub type ExchangeOutcome = oneshot::Receiver<Result<bool, StoreError>>;
+
+type ExchangeJob = (Box<Exchange>, oneshot::Sender<Result<bool, StoreError>>);
+
+/// Group commit of exchanges (issue 22): one thread records them; those that arrived while it
+/// committed go together in its next transaction, with one `fsync`, and each caller learns its
+/// outcome after the commit that holds its exchange. A thread of its own, rather than the first
+/// waiting caller leading the commit, so that no request holds a thread while it waits: the
+/// HTTP handler awaits the outcome (measured in docs/guichet.md).
+struct ExchangeWriter {
+    jobs: Option<mpsc::Sender<ExchangeJob>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-#[derive(Default)]
-struct GroupState {
-    next_ticket: u64,
-    queue: Vec<(u64, Exchange)>,
-    leading: bool,
-    results: Vec<(u64, Result<bool, StoreError>)>,
+impl ExchangeWriter {
+    fn start(conn: Arc<Mutex<Connection>>) -> Result<ExchangeWriter, StoreError> {
+        let (jobs, queue) = mpsc::channel::<ExchangeJob>();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-exchanges".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    batch.extend(queue.try_iter());
+                    let outcomes = commit_exchanges(&conn, &batch);
+                    for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                        // A caller that went away (its request dropped) needs no answer.
+                        let _ = reply.send(outcome);
+                    }
+                }
+            })
+            .map_err(StoreError::WriterThread)?;
+        Ok(ExchangeWriter { jobs: Some(jobs), thread: Some(thread) })
+    }
+
+    fn queue(&self, exchange: Box<Exchange>) -> ExchangeOutcome {
+        let (reply, outcome) = oneshot::channel();
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send((exchange, reply)));
+        if let Some(Err(mpsc::SendError((_, reply)))) = sent {
+            let _ = reply.send(Err(StoreError::Closed));
+        }
+        outcome
+    }
+}
+
+impl Drop for ExchangeWriter {
+    /// Lets the thread record what was queued, then waits for it: the store is closed when dropped.
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Records `batch` in one transaction and one `fsync`; the outcomes in `batch`'s order. A replay
+/// or a revoked mandate is found by reading, before anything of that exchange is written, so it
+/// fails alone. Any other failure (a grant id already taken) undoes the transaction, and the
+/// exchanges are then recorded one per transaction, so that each keeps its own outcome: no
+/// savepoint on the common path (they cost a page copy each, measured).
+fn commit_exchanges(conn: &Mutex<Connection>, batch: &[ExchangeJob]) -> Vec<Result<bool, StoreError>> {
+    let Ok(mut c) = conn.lock() else {
+        return batch.iter().map(|_| Err(StoreError::Poisoned)).collect();
+    };
+    let together = (|| {
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (e, _) in batch {
+            outcomes.push(record_one(&tx, e)?);
+        }
+        tx.commit()?;
+        Ok::<_, rusqlite::Error>(outcomes)
+    })();
+    match together {
+        Ok(outcomes) => outcomes,
+        Err(_) => batch.iter().map(|(e, _)| record_alone(&mut c, e)).collect(),
+    }
+}
+
+/// One exchange in its own transaction.
+fn record_alone(c: &mut Connection, e: &Exchange) -> Result<bool, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let outcome = record_one(&tx, e)?;
+    tx.commit()?;
+    outcome
 }
 
 fn pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
@@ -902,30 +981,6 @@ fn pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
 }
 
 impl SqliteStore {
-    /// Records `batch` in one transaction, each exchange in its own savepoint; the results in
-    /// `batch`'s order, all failed if the transaction does.
-    fn commit_exchanges(&self, batch: &[(u64, Exchange)]) -> Vec<(u64, Result<bool, StoreError>)> {
-        let committed = self.with(|c| {
-            let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut results = Vec::with_capacity(batch.len());
-            for (ticket, e) in batch {
-                let mut sp = tx.savepoint()?;
-                let result = record_one(&sp, e);
-                match result {
-                    Ok(Ok(true)) => sp.commit()?,
-                    _ => sp.rollback()?,
-                }
-                results.push((*ticket, result.map_err(StoreError::from).and_then(|r| r)));
-            }
-            tx.commit()?;
-            Ok(results)
-        });
-        committed.unwrap_or_else(|e| {
-            let why = e.to_string();
-            batch.iter().map(|(t, _)| (*t, Err(StoreError::GroupCommit(why.clone())))).collect()
-        })
-    }
-
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open(path)?;
@@ -943,7 +998,9 @@ impl SqliteStore {
         }
         let reader = Connection::open(path)?;
         pragmas(&reader)?;
-        Ok(SqliteStore { conn: Mutex::new(conn), reader: Mutex::new(reader), exchanges: GroupCommit::default() })
+        let conn = Arc::new(Mutex::new(conn));
+        let exchanges = ExchangeWriter::start(conn.clone())?;
+        Ok(SqliteStore { conn, reader: Mutex::new(reader), exchanges })
     }
 
     /// Runs a read that needs no transaction on the reading connection.
@@ -1175,61 +1232,59 @@ const GRANT_COLUMNS: &str = "id, service, request_id, purposes, grant_jwt, holde
      withdrawal_jwt, erasure_by, log_secret, event_seed, mandate_id, representative, erased_at, erased_claims, \
      objected_at";
 
-/// One exchange in the current transaction: `Ok(false)` for a replay, `Err` for a revoked mandate;
-/// the caller undoes what it wrote unless it returns `Ok(true)`.
+/// One exchange in the current transaction: `Ok(false)` for a replay, `Err` for a revoked mandate
+/// (then nothing of it was written); an SQLite error leaves the transaction to be undone.
 fn record_one(c: &Connection, e: &Exchange) -> Result<Result<bool, StoreError>, rusqlite::Error> {
-    let first = c.execute(
-        "INSERT OR IGNORE INTO seen_nonces (client_id, nonce, used_at) VALUES (?1, ?2, ?3)",
-        params![e.client_id, e.nonce, e.now],
-    )?;
-    if first != 1 {
-        return Ok(Ok(false));
-    }
+    // Read before anything is written: a refused exchange then leaves nothing in the transaction
+    // it shares with others (`commit_exchanges`).
     if let Some(m) = &e.mandate {
         let revoked: Option<i64> = c
-            .query_row(
-                "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2",
-                params![m.mandate_id, m.principal],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2")?
+            .query_row(params![m.mandate_id, m.principal], |r| r.get(0))
             .optional()?;
         if revoked.is_some() {
             return Ok(Err(StoreError::MandateRevoked));
         }
     }
-    c.execute(
+    let first = c
+        .prepare_cached("INSERT OR IGNORE INTO seen_nonces (client_id, nonce, used_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![e.client_id, e.nonce, e.now])?;
+    if first != 1 {
+        return Ok(Ok(false));
+    }
+    c.prepare_cached(
         "INSERT INTO grants (id, service, request_id, purposes, grant_jwt, holder_jwk, client_id, nonce,
-                   vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
-                   event_seed, mandate_id, representative)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-        params![
-            e.grant_id,
-            e.service,
-            e.request_id,
-            e.purposes,
-            e.grant_jwt,
-            e.holder_jwk,
-            e.client_id,
-            e.nonce,
-            e.vp_token_sha256,
-            e.valid_until,
-            e.now,
-            e.receipt_jwt,
-            e.erasure_by,
-            &e.log_keys.secret[..],
-            &e.log_keys.event_key[..],
-            e.log_keys.event_seed.as_ref().map(|s| &s[..]),
-            e.mandate.as_ref().map(|m| &m.mandate_id),
-            e.mandate.as_ref().map(|m| &m.representative)
-        ],
+           vp_token_sha256, valid_until, state, received_at, receipt_jwt, erasure_by, log_secret, event_key,
+           event_seed, mandate_id, representative)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'given', ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )?
+    .execute(params![
+        e.grant_id,
+        e.service,
+        e.request_id,
+        e.purposes,
+        e.grant_jwt,
+        e.holder_jwk,
+        e.client_id,
+        e.nonce,
+        e.vp_token_sha256,
+        e.valid_until,
+        e.now,
+        e.receipt_jwt,
+        e.erasure_by,
+        &e.log_keys.secret[..],
+        &e.log_keys.event_key[..],
+        e.log_keys.event_seed.as_ref().map(|s| &s[..]),
+        e.mandate.as_ref().map(|m| &m.mandate_id),
+        e.mandate.as_ref().map(|m| &m.representative)
+    ])?;
+    let mut insert_claims = c.prepare_cached(
+        "INSERT INTO received_claims (grant_id, query_id, vct, claims, erase_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (query, vct, claims) in &e.claims {
-        c.execute(
-            "INSERT INTO received_claims (grant_id, query_id, vct, claims, erase_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![e.grant_id, query, vct, claims, e.erasure_by],
-        )?;
+        insert_claims.execute(params![e.grant_id, query, vct, claims, e.erasure_by])?;
     }
-    c.execute("UPDATE requests SET grant_id = ?2 WHERE id = ?1", params![e.request_id, e.grant_id])?;
+    c.prepare_cached("UPDATE requests SET grant_id = ?2 WHERE id = ?1")?.execute(params![e.request_id, e.grant_id])?;
     Ok(Ok(true))
 }
 
@@ -1530,28 +1585,11 @@ impl Store for SqliteStore {
     }
 
     fn record_exchange(&self, e: &Exchange) -> Result<bool, StoreError> {
-        let group = &self.exchanges;
-        let mut st = group.state.lock().map_err(|_| StoreError::Poisoned)?;
-        let ticket = st.next_ticket;
-        st.next_ticket += 1;
-        st.queue.push((ticket, e.clone()));
-        loop {
-            if let Some(at) = st.results.iter().position(|(t, _)| *t == ticket) {
-                return st.results.swap_remove(at).1;
-            }
-            if st.leading {
-                st = group.done.wait(st).map_err(|_| StoreError::Poisoned)?;
-                continue;
-            }
-            st.leading = true;
-            let batch = std::mem::take(&mut st.queue);
-            drop(st);
-            let results = self.commit_exchanges(&batch);
-            st = group.state.lock().map_err(|_| StoreError::Poisoned)?;
-            st.leading = false;
-            st.results.extend(results);
-            group.done.notify_all();
-        }
+        self.exchanges.queue(Box::new(e.clone())).blocking_recv().unwrap_or(Err(StoreError::Closed))
+    }
+
+    fn queue_exchange(&self, e: Box<Exchange>) -> Result<ExchangeOutcome, Box<Exchange>> {
+        Ok(self.exchanges.queue(e))
     }
 
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError> {

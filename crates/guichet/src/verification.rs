@@ -28,7 +28,7 @@ use crate::csrf::CsrfToken;
 use crate::data_log::{GrantLogKeys, LogEvent, wallet_event_key, wallet_keys};
 use crate::error::{ApiError, json_response};
 use crate::html::{date_fr, escape, link_block, respond};
-use crate::store::{Exchange, MandateAct, RequestRow, StoreError};
+use crate::store::{Exchange, ExchangeOutcome, MandateAct, RequestRow, StoreError};
 use crate::{App, Service, blocking, random_token, require_type};
 
 pub(crate) fn routes() -> Router<Arc<App>> {
@@ -244,10 +244,40 @@ fn answered_again(app: &App, grant_id: &str, body: &str) -> Result<Value, ApiErr
     }
 }
 
-fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError> {
+/// Where the verification of a response leads.
+enum Verified {
+    /// An answer already: the same response posted again.
+    Answered(Value),
+    /// A verified exchange to record, and the answer to send once it is recorded.
+    ToRecord(Box<Exchange>, Value),
+}
+
+/// Where a response stands after its blocking part.
+enum Step {
+    Answered(Value),
+    /// Queued to the store's writer: the outcome to await, and the answer if it is recorded.
+    Queued(ExchangeOutcome, Value),
+}
+
+/// Verifies, then records: directly when the store has no writer of its own (PostgreSQL), else
+/// queued to it (SQLite's group commit), so that this thread is free before the commit.
+fn verify_and_queue(app: &App, id: &str, body: &str) -> Result<Step, ApiError> {
+    match verify_exchange(app, id, body)? {
+        Verified::Answered(out) => Ok(Step::Answered(out)),
+        Verified::ToRecord(exchange, answer) => match app.store.queue_exchange(exchange) {
+            Ok(outcome) => Ok(Step::Queued(outcome, answer)),
+            Err(exchange) => {
+                let recorded = app.store.record_exchange(&exchange);
+                answer_recorded(app, id, body, recorded, answer).map(Step::Answered)
+            }
+        },
+    }
+}
+
+fn verify_exchange(app: &App, id: &str, body: &str) -> Result<Verified, ApiError> {
     let row = app.store.request(id)?.ok_or(ApiError::UnknownRequest)?;
     if let Some(grant_id) = &row.grant_id {
-        return answered_again(app, grant_id, body);
+        return answered_again(app, grant_id, body).map(Verified::Answered);
     }
     let now = app.now();
     if row.exp <= now {
@@ -324,7 +354,21 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         log_keys: GrantLogKeys::generate(wallet_event_key),
         mandate,
     };
-    let recorded = match app.store.record_exchange(&exchange) {
+    let keys = &exchange.log_keys;
+    let answer = json!({"status": "verified", "grant_id": grant.record_id, "receipt": receipt,
+              "data_use_log": wallet_keys(app.log.origin(), &keys.secret, keys.event_seed.as_ref().map(|s| &s[..]))});
+    Ok(Verified::ToRecord(Box::new(exchange), answer))
+}
+
+/// The answer once the store said whether the exchange was recorded: `answer` if it was.
+fn answer_recorded(
+    app: &App,
+    id: &str,
+    body: &str,
+    recorded: Result<bool, StoreError>,
+    answer: Value,
+) -> Result<Value, ApiError> {
+    let recorded = match recorded {
         Err(StoreError::MandateRevoked) => return Err(ApiError::MandateRevoked),
         other => other?,
     };
@@ -335,9 +379,7 @@ fn verify_and_record(app: &App, id: &str, body: &str) -> Result<Value, ApiError>
         }
         return Err(response_error(&ResponseError::Replay));
     }
-    let keys = &exchange.log_keys;
-    Ok(json!({"status": "verified", "grant_id": grant.record_id, "receipt": receipt,
-              "data_use_log": wallet_keys(app.log.origin(), &keys.secret, keys.event_seed.as_ref().map(|s| &s[..]))}))
+    Ok(answer)
 }
 
 async fn response(
@@ -349,7 +391,18 @@ async fn response(
     require_type(&headers, "application/x-www-form-urlencoded")?;
     let body =
         String::from_utf8(body.to_vec()).map_err(|_| ApiError::InvalidPresentation("the body is not UTF-8".into()))?;
-    let out = blocking(move || verify_and_record(&app, &id, &body)).await?;
+    let step = {
+        let (app, id, body) = (app.clone(), id.clone(), body.clone());
+        blocking(move || verify_and_queue(&app, &id, &body)).await?
+    };
+    let out = match step {
+        Step::Answered(out) => out,
+        Step::Queued(outcome, answer) => match outcome.await.unwrap_or(Err(StoreError::Closed)) {
+            Ok(true) => answer,
+            // Refused or lost a race: reading what won takes the blocking pool again (rare).
+            recorded => blocking(move || answer_recorded(&app, &id, &body, recorded, answer)).await?,
+        },
+    };
     Ok(json_response(StatusCode::OK, &out))
 }
 

@@ -12,6 +12,7 @@ use std::sync::Barrier;
 use souverain_core::data_use::EventKind;
 use souverain_core::tlog::checkpoint::UnverifiedCheckpoint;
 use souverain_core::tlog::merkle::{Frontier, leaf_hash};
+use souverain_guichet::Database;
 use souverain_guichet::data_log::{GrantLogKeys, LogEvent, LogSigner};
 use souverain_guichet::store::{Exchange, MandateAct, Offer, Redeemed, RequestRow, Retention, Store};
 use support::*;
@@ -372,7 +373,81 @@ fn exchanges_committed_together_keep_their_own_outcomes(backend: &Backend) {
     assert!(store.grant("g0").unwrap().is_none(), "nothing of the refused exchange is left");
 }
 
+/// Exchanges queued all at once to the store's writer (SQLite: they wait while it commits the
+/// first, then go in one transaction; PostgreSQL has no writer and records each in turn) get the
+/// outcomes they would get one after the other, whatever the batches: the first answer to a
+/// request wins, the second is a replay; a revoked mandate is refused without spending the nonce;
+/// a grant id already taken fails alone (the batch is undone and recorded one by one).
+fn exchanges_queued_at_once_get_the_outcomes_of_their_order(backend: &Backend) {
+    let dir = backend.temp_dir("queued");
+    let store = &backend.open_store(&dir);
+    assert!(store.revoke_mandate("m-revoked", "person", "revocation.jwt", 1_050).unwrap());
+    let requests: Vec<RequestRow> = (0..THREADS).map(|i| request(&format!("q{i}"))).collect();
+    for q in &requests {
+        store.create_request(q).unwrap();
+    }
+    // SQLite: another connection holds the write lock while they are queued, so that all but the
+    // first wait together and go in one batch, the one where a grant id is taken twice.
+    let lock = match backend.database(&dir) {
+        Database::Sqlite(file) => {
+            let other = rusqlite::Connection::open(file).unwrap();
+            other.execute_batch("BEGIN IMMEDIATE").unwrap();
+            Some(other)
+        }
+        Database::Postgres(_) => None,
+    };
+    let queued: Vec<_> = (0..THREADS * 2)
+        .map(|t| {
+            let mut e = exchange(&requests[t % THREADS], &format!("g{t}"), 5_000);
+            match t {
+                0 => {
+                    e.mandate = Some(MandateAct {
+                        mandate_id: "m-revoked".into(),
+                        principal: "person".into(),
+                        representative: "carer".into(),
+                    })
+                }
+                // Request 1 is answered under grant id g2, which request 2's first answer then reuses.
+                1 => e.grant_id = "g2".into(),
+                _ => {}
+            }
+            match store.queue_exchange(Box::new(e)) {
+                Ok(outcome) => Err(outcome),
+                Err(e) => Ok(store.record_exchange(&e)),
+            }
+        })
+        .collect();
+    if let Some(other) = lock {
+        other.execute_batch("COMMIT").unwrap();
+    }
+    let outcomes: Vec<String> = queued
+        .into_iter()
+        .map(|q| format!("{:?}", q.unwrap_or_else(|outcome| outcome.blocking_recv().unwrap())))
+        .collect();
+    for (t, outcome) in outcomes.iter().enumerate() {
+        let expected: &[&str] = match t {
+            0 => &["Err(MandateRevoked)"],
+            // The database's own refusal of a second row with that id.
+            2 => &["Err(Sqlite(", "Err(Postgres("],
+            // Request 0's second answer wins: the refused first one spent nothing.
+            t if t <= THREADS || t == THREADS + 2 => &["Ok(true)"],
+            _ => &["Ok(false)"],
+        };
+        assert!(expected.iter().any(|e| outcome.starts_with(e)), "exchange {t}: {outcome} ({outcomes:?})");
+    }
+    let answered_by = |i: usize| store.request(&requests[i].id).unwrap().unwrap().grant_id.unwrap();
+    assert_eq!(answered_by(0), format!("g{THREADS}"));
+    assert_eq!(answered_by(1), "g2");
+    assert_eq!(answered_by(2), format!("g{}", THREADS + 2));
+    assert_eq!(store.grant("g2").unwrap().unwrap().request_id, requests[1].id);
+    assert!(store.grant("g0").unwrap().is_none(), "nothing of the refused exchange is left");
+    for i in 0..THREADS {
+        assert_eq!(store.claims(&answered_by(i)).unwrap().len(), 2, "request {i}");
+    }
+}
+
 support::on_both_backends!(blocking:
+    exchanges_queued_at_once_get_the_outcomes_of_their_order,
     exchanges_committed_together_keep_their_own_outcomes,
     one_identity_is_bound_per_offer_across_processes,
     a_response_is_recorded_once_whichever_process_gets_it,
