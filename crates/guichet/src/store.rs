@@ -1508,12 +1508,9 @@ impl Store for SqliteStore {
 
     fn is_revoked(&self, status_idx: u64) -> Result<Option<bool>, StoreError> {
         self.read(|c| {
-            c.query_row(
-                "SELECT revoked_at IS NOT NULL FROM credentials WHERE status_idx = ?1",
-                params![to_i64(status_idx)],
-                |r| r.get(0),
-            )
-            .optional()
+            c.prepare_cached("SELECT revoked_at IS NOT NULL FROM credentials WHERE status_idx = ?1")?
+                .query_row(params![to_i64(status_idx)], |r| r.get(0))
+                .optional()
         })
     }
 
@@ -1553,34 +1550,30 @@ impl Store for SqliteStore {
 
     fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError> {
         self.read(|c| {
-            c.query_row(
+            c.prepare_cached(
                 "SELECT id, service, purpose, nonce, state, jwt, iat, exp, grant_id FROM requests WHERE id = ?1",
-                params![id],
-                |r| {
-                    Ok(RequestRow {
-                        id: r.get(0)?,
-                        service: r.get(1)?,
-                        purpose: r.get(2)?,
-                        nonce: r.get(3)?,
-                        state: r.get(4)?,
-                        jwt: r.get(5)?,
-                        iat: r.get(6)?,
-                        exp: r.get(7)?,
-                        grant_id: r.get(8)?,
-                    })
-                },
-            )
+            )?
+            .query_row(params![id], |r| {
+                Ok(RequestRow {
+                    id: r.get(0)?,
+                    service: r.get(1)?,
+                    purpose: r.get(2)?,
+                    nonce: r.get(3)?,
+                    state: r.get(4)?,
+                    jwt: r.get(5)?,
+                    iat: r.get(6)?,
+                    exp: r.get(7)?,
+                    grant_id: r.get(8)?,
+                })
+            })
             .optional()
         })
     }
 
     fn nonce_used(&self, client_id: &str, nonce: &str) -> Result<bool, StoreError> {
         self.read(|c| {
-            c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM seen_nonces WHERE client_id = ?1 AND nonce = ?2)",
-                params![client_id, nonce],
-                |r| r.get(0),
-            )
+            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM seen_nonces WHERE client_id = ?1 AND nonce = ?2)")?
+                .query_row(params![client_id, nonce], |r| r.get(0))
         })
     }
 
@@ -2095,12 +2088,9 @@ impl Store for SqliteStore {
 
     fn mandate_revoked(&self, mandate_id: &str, principal: &str) -> Result<Option<i64>, StoreError> {
         self.read(|c| {
-            c.query_row(
-                "SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2",
-                params![mandate_id, principal],
-                |r| r.get(0),
-            )
-            .optional()
+            c.prepare_cached("SELECT revoked_at FROM mandate_revocations WHERE mandate_id = ?1 AND principal = ?2")?
+                .query_row(params![mandate_id, principal], |r| r.get(0))
+                .optional()
         })
     }
 
