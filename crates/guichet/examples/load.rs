@@ -18,7 +18,9 @@
 //!    its key-binding JWT) and signs the consent grant;
 //! 3. in-process, one thread: `AuthorizationResponse::from_form` + `verify_response` (issuer
 //!    signature, disclosures, key binding, nonce, audience, consent grant signature and binding) on
-//!    every prepared response, with a nonce set that never refuses;
+//!    every prepared response, with a nonce set that never refuses; a second pass after phase 5,
+//!    and the faster of the two is compared (the machine is shared: a slow moment in one pass
+//!    would flatter the ratio);
 //! 4. HTTP, closed loop over the first half of the prepared exchanges, `--concurrency` at a time: `POST /api/oid4vp/responses/{id}` with `vp_token`, `state`
 //!    and the grant, each on a new TCP connection, timed from connect to the last byte of the answer;
 //!    the guichet verifies, checks the status list, signs a receipt, commits to SQLite (WAL,
@@ -665,19 +667,7 @@ async fn run(args: Args) -> Res<Value> {
 
     // 3. In-process, one thread, same responses.
     let issuers = vec![(target.base.clone(), issuer)];
-    let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
-    let start = Instant::now();
-    let mut verified = 0usize;
-    for p in &ready {
-        if Instant::now() >= deadline {
-            break;
-        }
-        let response = AuthorizationResponse::from_form(&p.form)?;
-        verify_response(&response, &p.object, issuers.as_slice(), now(), &mut AllNew)?;
-        verified += 1;
-    }
-    let inprocess_s = start.elapsed().as_secs_f64();
-    let inprocess_rate = verified as f64 / inprocess_s;
+    let first_pass = verify_in_process(&ready, &issuers, args.seconds)?;
 
     // 4. HTTP, closed loop over the first half of the prepared exchanges (the second half is for
     // the open loop of phase 5).
@@ -738,6 +728,13 @@ async fn run(args: Args) -> Res<Value> {
     };
     let open_failed = open.len() - open_ok.len();
 
+    // 3 again, after the HTTP phases: the machine is shared, and a slow moment during one pass
+    // would flatter the ratio; the faster pass is the one compared.
+    let second_pass = verify_in_process(&ready, &issuers, args.seconds)?;
+    let passes = [first_pass, second_pass];
+    let best = if first_pass.rate() >= second_pass.rate() { first_pass } else { second_pass };
+    let (verified, inprocess_s, inprocess_rate) = (best.verified, best.seconds, best.rate());
+
     // 5. Not timed: each answered exchange posted again to another process than the one that
     // answered it, identically (same receipt) and with another answer (a replay).
     let (mut again_same, mut replays_refused) = (0usize, 0usize);
@@ -796,6 +793,7 @@ async fn run(args: Args) -> Res<Value> {
         "inprocess_verified": verified,
         "inprocess_seconds": round(inprocess_s, 3),
         "inprocess_per_s": round(inprocess_rate, 1),
+        "inprocess_passes_per_s": passes.iter().map(|p| round(p.rate(), 1)).collect::<Vec<_>>(),
         "ratio": round(http_rate / inprocess_rate, 3),
         "target_ratio": 0.25,
         "proxied": args.proxied,
@@ -804,8 +802,37 @@ async fn run(args: Args) -> Res<Value> {
         } else {
             "POST /api/oid4vp/responses/{id} (vp_token+state+grant), new TCP connection each, connect to last byte: verify, status list, receipt, commit (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit=on), 200"
         },
-        "inprocess_measured": "AuthorizationResponse::from_form + verify_response (issuer sig, disclosures, KB-JWT, nonce, aud, grant sig+binding), 1 thread",
+        "inprocess_measured": "AuthorizationResponse::from_form + verify_response (issuer sig, disclosures, KB-JWT, nonce, aud, grant sig+binding), 1 thread, the faster of two passes (before and after the HTTP phases)",
     }))
+}
+
+/// One in-process pass: how many responses were verified, in how many seconds.
+#[derive(Clone, Copy)]
+struct Pass {
+    verified: usize,
+    seconds: f64,
+}
+
+impl Pass {
+    fn rate(self) -> f64 {
+        self.verified as f64 / self.seconds
+    }
+}
+
+/// Verifies the prepared responses on this thread, for at most `seconds`.
+fn verify_in_process(ready: &[Prepared], issuers: &[(String, PublicKey)], seconds: f64) -> Res<Pass> {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut verified = 0usize;
+    for p in ready {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let response = AuthorizationResponse::from_form(&p.form)?;
+        verify_response(&response, &p.object, issuers, now(), &mut AllNew)?;
+        verified += 1;
+    }
+    Ok(Pass { verified, seconds: start.elapsed().as_secs_f64() })
 }
 
 fn main() -> ExitCode {
