@@ -1,7 +1,7 @@
 // Shared plumbing for the Node interoperability tests: running the `souverain` binary, Ed25519 keys
 // and signatures through Node's crypto and `jose`, and SD-JWT VC instances of @sd-jwt/sd-jwt-vc.
 import { spawnSync } from 'node:child_process';
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign as edSign } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, sign as edSign } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,8 +87,11 @@ export const now = () => Math.floor(Date.now() / 1000);
 
 /** A new Ed25519 key pair as JWKs (private with `d`, public without). */
 export function ed25519Jwk() {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const priv = privateKey.export({ format: 'jwk' });
+  // From a random seed (RFC 8410's PKCS#8 prefix), not `generateKeyPairSync`: in Node 20 a garbage
+  // collection during the export can free the generation job, whose destructor then waits for the
+  // lock the export holds, for good (seen with an RSA key in tools/oidc-provider/server.mjs).
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), randomBytes(32)]);
+  const priv = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
   const { d: _d, ...pub } = priv;
   return { priv, pub };
 }

@@ -128,9 +128,19 @@ const server = http.createServer();
 server.listen(Number(process.env.PORT || 0), '127.0.0.1', async () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
-  // A fresh signing key per run: the guichet must fetch it from the JWKS.
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
+  // A fresh signing key per run: the guichet must fetch it from the JWKS. Made and exported
+  // through WebCrypto, whose jobs run off the main thread: Node 20's `generateKeyPairSync` followed
+  // by `KeyObject.export({ format: 'jwk' })` can deadlock for good when a garbage collection during
+  // the export frees the key-generation job, whose destructor waits for the lock the export holds
+  // (seen once here: the provider listening, its `listening on` line never printed).
+  const { privateKey } = await crypto.webcrypto.subtle.generateKey(
+    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    true,
+    ['sign', 'verify'],
+  );
+  // WebCrypto's own members (`ext`, `key_ops`) say nothing a JWKS needs; `use` says it instead.
+  const { ext: _ext, key_ops: _ops, ...exported } = await crypto.webcrypto.subtle.exportKey('jwk', privateKey);
+  const jwk = { ...exported, kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
 
   const clients = [{
     client_id: 'guichet',
