@@ -34,6 +34,9 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
+/// How long the provider may take to say it listens (it takes about a second).
+const STARTUP: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The provider, stopped (killed and reaped) when dropped.
 pub struct Provider {
     child: Child,
@@ -62,8 +65,20 @@ impl Provider {
             .stderr(Stdio::null())
             .spawn()
             .expect("node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        // Read on a thread of its own and waited for a bounded time: a provider that never says
+        // it listens fails the test with that reason instead of holding the whole run.
+        let stdout = child.stdout.take().unwrap();
+        let (said, heard) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = said.send(line);
+        });
+        let Ok(line) = heard.recv_timeout(STARTUP) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the OpenID provider did not say it listens within {STARTUP:?}");
+        };
         let issuer =
             line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("provider said {line:?}")).to_owned();
         Provider { child, issuer }
