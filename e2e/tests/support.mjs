@@ -33,19 +33,32 @@ export function freePort() {
   });
 }
 
+/** How long a started process may take to say it listens. */
+const STARTUP_MS = 60_000;
+
 /** Spawns `command` and resolves when it prints a line starting with `listening on `, to { url, stop }. */
 export function started(command, args, options) {
   const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolveStart, reject) => {
+    // Bounded: a process that never says it listens fails the test with that reason instead of
+    // holding the whole run.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${command} did not say it listens within ${STARTUP_MS / 1000} s`));
+    }, STARTUP_MS);
     createInterface({ input: child.stdout }).on("line", (line) => {
       if (line.startsWith("listening on ")) {
+        clearTimeout(timer);
         resolveStart({
           url: line.slice("listening on ".length).trim(),
           stop: () => new Promise((done) => { child.once("exit", done); child.kill("SIGTERM"); }),
         });
       }
     });
-    child.once("exit", (code) => reject(new Error(`${command} stopped before listening (${code})`)));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} stopped before listening (${code})`));
+    });
   });
 }
 export const outDir = process.env.E2E_OUT ?? "../target/e2e";
