@@ -879,6 +879,10 @@ pub struct SqliteStore {
     /// behind its `fsync`. Decisions (a replay, a revocation at answer time) are still taken
     /// atomically on the writer's connection.
     reader: Mutex<Connection>,
+    /// The background checkpoints' connection (see [`ExchangeWriter`]); its lock is also held by
+    /// an erasure's truncating checkpoint, which a passive one running beside it would leave
+    /// undone (`busy`).
+    checkpoints: Arc<Mutex<Connection>>,
     exchanges: ExchangeWriter,
 }
 
@@ -892,14 +896,40 @@ type ExchangeJob = (Box<Exchange>, oneshot::Sender<Result<bool, StoreError>>);
 /// outcome after the commit that holds its exchange. A thread of its own, rather than the first
 /// waiting caller leading the commit, so that no request holds a thread while it waits: the
 /// HTTP handler awaits the outcome (measured in docs/guichet.md).
+///
+/// A second thread copies the write-ahead log into the database file (a passive checkpoint) after
+/// the writer's commits, at most once per [`CHECKPOINT_PAUSE`]. Left to the writer's connection,
+/// that copy ran inside a commit every thousand pages and held every queued exchange behind it
+/// (the profile's idle cores, docs/guichet.md); on its own connection it runs beside the commits.
+/// The writer's own automatic checkpoint (at 4000 pages) stays as the bound on the log's length.
 struct ExchangeWriter {
     jobs: Option<mpsc::Sender<ExchangeJob>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    checkpointer: Option<std::thread::JoinHandle<()>>,
 }
 
+/// The least time between two background checkpoints: the pages written again meanwhile (the
+/// tables' last pages) are copied once, not once per commit.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(25);
+
 impl ExchangeWriter {
-    fn start(conn: Arc<Mutex<Connection>>) -> Result<ExchangeWriter, StoreError> {
+    fn start(conn: Arc<Mutex<Connection>>, checkpoints: Arc<Mutex<Connection>>) -> Result<ExchangeWriter, StoreError> {
         let (jobs, queue) = mpsc::channel::<ExchangeJob>();
+        // One pending wake-up at most: commits during a checkpoint or its pause ask for one more.
+        let (committed, wake) = mpsc::sync_channel::<()>(1);
+        let checkpointer = std::thread::Builder::new()
+            .name("sqlite-checkpoints".into())
+            .spawn(move || {
+                while wake.recv().is_ok() {
+                    if let Ok(c) = checkpoints.lock() {
+                        // Passive: never waits for the writer nor for readers. A failure leaves the
+                        // pages in the log, where they are read from and later copied.
+                        let _ = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    }
+                    std::thread::sleep(CHECKPOINT_PAUSE);
+                }
+            })
+            .map_err(StoreError::WriterThread)?;
         let thread = std::thread::Builder::new()
             .name("sqlite-exchanges".into())
             .spawn(move || {
@@ -911,10 +941,11 @@ impl ExchangeWriter {
                         // A caller that went away (its request dropped) needs no answer.
                         let _ = reply.send(outcome);
                     }
+                    let _ = committed.try_send(());
                 }
             })
             .map_err(StoreError::WriterThread)?;
-        Ok(ExchangeWriter { jobs: Some(jobs), thread: Some(thread) })
+        Ok(ExchangeWriter { jobs: Some(jobs), thread: Some(thread), checkpointer: Some(checkpointer) })
     }
 
     fn queue(&self, exchange: Box<Exchange>) -> ExchangeOutcome {
@@ -932,6 +963,9 @@ impl Drop for ExchangeWriter {
     fn drop(&mut self) {
         drop(self.jobs.take());
         if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if let Some(thread) = self.checkpointer.take() {
             let _ = thread.join();
         }
     }
@@ -998,9 +1032,24 @@ impl SqliteStore {
         }
         let reader = Connection::open(path)?;
         pragmas(&reader)?;
+        // The writer's own checkpoint is the backstop that bounds the log; the background one
+        // (`ExchangeWriter`) does the copying, so the backstop is set later than the default 1000
+        // pages and seldom stops the commits.
+        conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
         let conn = Arc::new(Mutex::new(conn));
-        let exchanges = ExchangeWriter::start(conn.clone())?;
-        Ok(SqliteStore { conn, reader: Mutex::new(reader), exchanges })
+        let checkpoints = Connection::open(path)?;
+        pragmas(&checkpoints)?;
+        let checkpoints = Arc::new(Mutex::new(checkpoints));
+        let exchanges = ExchangeWriter::start(conn.clone(), checkpoints.clone())?;
+        Ok(SqliteStore { conn, reader: Mutex::new(reader), checkpoints, exchanges })
+    }
+
+    /// Copies the whole write-ahead log into the database file and empties it, on the writing
+    /// connection `c` (held by the caller), with no background checkpoint running beside it.
+    fn truncate_wal(&self, c: &Connection) -> Result<(), StoreError> {
+        let _alone = self.checkpoints.lock().map_err(|_| StoreError::Poisoned)?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Runs a read that needs no transaction on the reading connection.
@@ -1670,7 +1719,7 @@ impl Store for SqliteStore {
             )?;
             tx.commit()?;
             // As the job does: the old pages leave the write-ahead log for the zeroed file.
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            self.truncate_wal(c)?;
             Ok(Some(ErasedGrant { erased_at: now, claims }))
         })
     }
@@ -1904,7 +1953,7 @@ impl Store for SqliteStore {
             if erased.total() > 0 {
                 // The old pages still sit in the write-ahead log until a checkpoint: copy them
                 // into the (zeroed) file and empty the log.
-                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+                self.truncate_wal(c)?;
             }
             Ok(erased)
         })

@@ -446,6 +446,32 @@ fn exchanges_queued_at_once_get_the_outcomes_of_their_order(backend: &Backend) {
     }
 }
 
+/// SQLite: a recorded exchange's pages are copied from the write-ahead log into the database file
+/// by the background checkpoint soon after the commit, long before the log reaches the writer's
+/// own automatic checkpoint (4000 pages; this exchange writes a few dozen).
+#[test]
+fn recorded_exchanges_reach_the_database_file_without_waiting_for_the_log_to_fill() {
+    let dir = temp_dir("checkpointed");
+    let file = dir.join("guichet.sqlite3");
+    let store = souverain_guichet::store::SqliteStore::open(&file).unwrap();
+    let q = request("checkpointed");
+    store.create_request(&q).unwrap();
+    let marker = "g-copied-by-the-background-checkpoint";
+    assert!(store.record_exchange(&exchange(&q, marker, 5_000)).unwrap());
+    let in_file = || {
+        let bytes = std::fs::read(&file).unwrap();
+        bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
+    };
+    // Polled for at most ten seconds: the copy follows the commit by one checkpoint pause (25 ms).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !in_file() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(in_file(), "the exchange is still only in the write-ahead log");
+    // Still readable, once, through the store.
+    assert_eq!(store.request(&q.id).unwrap().unwrap().grant_id.as_deref(), Some(marker));
+}
+
 support::on_both_backends!(blocking:
     exchanges_queued_at_once_get_the_outcomes_of_their_order,
     exchanges_committed_together_keep_their_own_outcomes,
