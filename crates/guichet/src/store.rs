@@ -156,8 +156,6 @@ pub struct Erased {
     pub c_nonces: usize,
     /// Presentation requests expired unanswered, or whose grant was erased.
     pub requests: usize,
-    /// Spent presentation nonces whose request has expired (no replay can use them any more).
-    pub nonces: usize,
     /// Grant records past their proof retention.
     pub grants: usize,
     /// Issued credentials' rows past their lifetime.
@@ -172,14 +170,7 @@ pub struct Erased {
 impl Erased {
     /// Rows erased in all.
     pub fn total(&self) -> usize {
-        self.claims
-            + self.offers
-            + self.c_nonces
-            + self.requests
-            + self.nonces
-            + self.grants
-            + self.credentials
-            + self.agent_sessions
+        self.claims + self.offers + self.c_nonces + self.requests + self.grants + self.credentials + self.agent_sessions
     }
 }
 
@@ -607,10 +598,9 @@ pub trait Store: Send + Sync {
     fn create_request(&self, request: &RequestRow) -> Result<(), StoreError>;
     /// A request by id.
     fn request(&self, id: &str) -> Result<Option<RequestRow>, StoreError>;
-    /// Whether the nonce was already used (read only; the atomic check is in `record_exchange`).
-    fn nonce_used(&self, client_id: &str, nonce: &str) -> Result<bool, StoreError>;
-    /// Records a verified exchange in one transaction; the nonce's first use is the atomic
-    /// insert-if-absent. `false`: the nonce was already used (replay), nothing written.
+    /// Records a verified exchange in one transaction; the atomic replay decision is the request
+    /// marked answered only if it was not. `false`: it was already answered (a replay) or is gone,
+    /// nothing written.
     fn record_exchange(&self, exchange: &Exchange) -> Result<bool, StoreError>;
     /// Hands `exchange` to the store's own writer when it has one (SQLite: one thread commits the
     /// exchanges that arrive together), so that the caller holds no thread while it waits; the
@@ -868,6 +858,10 @@ CREATE TABLE rectifications (
 CREATE INDEX rectifications_pending ON rectifications (service, received_at) WHERE decision IS NULL;
 CREATE INDEX rectifications_grant ON rectifications (grant_id);
 ",
+    // A presentation's replay is decided by its request, marked answered (`grant_id`) in the
+    // exchange's transaction only if it was not; the spent nonces' table said it a second time, at
+    // the cost of two more pages written per exchange (issue 22).
+    "DROP TABLE seen_nonces;",
 ];
 
 /// SQLite behind one mutex-guarded connection.
@@ -971,11 +965,12 @@ impl Drop for ExchangeWriter {
     }
 }
 
-/// Records `batch` in one transaction and one `fsync`; the outcomes in `batch`'s order. A replay
-/// or a revoked mandate is found by reading, before anything of that exchange is written, so it
-/// fails alone. Any other failure (a grant id already taken) undoes the transaction, and the
-/// exchanges are then recorded one per transaction, so that each keeps its own outcome: no
-/// savepoint on the common path (they cost a page copy each, measured).
+/// Records `batch` in one transaction and one `fsync`; the outcomes in `batch`'s order. A revoked
+/// mandate is found by reading, and a replay by the update that marks the request answered, which
+/// writes nothing when it refuses: either fails alone. Any other failure (a grant id already
+/// taken) undoes the transaction, and the exchanges are then recorded one per transaction, so that
+/// each keeps its own outcome: no savepoint on the common path (they cost a page copy each,
+/// measured).
 fn commit_exchanges(conn: &Mutex<Connection>, batch: &[ExchangeJob]) -> Vec<Result<bool, StoreError>> {
     let Ok(mut c) = conn.lock() else {
         return batch.iter().map(|_| Err(StoreError::Poisoned)).collect();
@@ -1295,9 +1290,12 @@ fn record_one(c: &Connection, e: &Exchange) -> Result<Result<bool, StoreError>, 
             return Ok(Err(StoreError::MandateRevoked));
         }
     }
+    // The replay decision: the request is marked answered only if it was not. A second answer to
+    // it (in this batch, or from another process) finds the mark and writes nothing; so does an
+    // answer to a request erased meanwhile.
     let first = c
-        .prepare_cached("INSERT OR IGNORE INTO seen_nonces (client_id, nonce, used_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![e.client_id, e.nonce, e.now])?;
+        .prepare_cached("UPDATE requests SET grant_id = ?2 WHERE id = ?1 AND grant_id IS NULL")?
+        .execute(params![e.request_id, e.grant_id])?;
     if first != 1 {
         return Ok(Ok(false));
     }
@@ -1333,7 +1331,6 @@ fn record_one(c: &Connection, e: &Exchange) -> Result<Result<bool, StoreError>, 
     for (query, vct, claims) in &e.claims {
         insert_claims.execute(params![e.grant_id, query, vct, claims, e.erasure_by])?;
     }
-    c.prepare_cached("UPDATE requests SET grant_id = ?2 WHERE id = ?1")?.execute(params![e.request_id, e.grant_id])?;
     Ok(Ok(true))
 }
 
@@ -1616,13 +1613,6 @@ impl Store for SqliteStore {
                 })
             })
             .optional()
-        })
-    }
-
-    fn nonce_used(&self, client_id: &str, nonce: &str) -> Result<bool, StoreError> {
-        self.read(|c| {
-            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM seen_nonces WHERE client_id = ?1 AND nonce = ?2)")?
-                .query_row(params![client_id, nonce], |r| r.get(0))
         })
     }
 
@@ -1935,12 +1925,6 @@ impl Store for SqliteStore {
             // (the response endpoint refuses it by date, then by its absence).
             erased.requests = tx.execute("DELETE FROM requests WHERE grant_id IS NULL AND exp <= ?1", params![now])?;
             record("requests", None, erased.requests)?;
-            erased.nonces = tx.execute(
-                "DELETE FROM seen_nonces WHERE NOT EXISTS
-                   (SELECT 1 FROM requests r WHERE r.nonce = seen_nonces.nonce AND r.exp > ?1)",
-                params![now],
-            )?;
-            record("nonces", None, erased.nonces)?;
             erased.credentials = tx.execute(
                 "DELETE FROM credentials WHERE issued_at + ?2 <= ?1",
                 params![now, retention.credential_seconds],

@@ -237,6 +237,20 @@ fn the_erasure_job_run_at_once_erases_and_records_each_item_once(backend: &Backe
     check_log(&*stores[1], GRANTS as u64);
 }
 
+/// An answer verified while its request expired and was erased, by another process's job, is
+/// refused when it comes to be recorded: nothing of it is written, no grant without its request.
+fn an_answer_to_a_request_erased_meanwhile_records_nothing(backend: &Backend) {
+    let stores = two_stores(backend, "erased-meanwhile");
+    let q = request("gone");
+    stores[0].create_request(&q).unwrap();
+    let retention = Retention { proof_seconds: 1_000_000, credential_seconds: 1_000_000 };
+    assert_eq!(stores[1].erase_due(q.exp + 1, &retention, &signer()).unwrap().requests, 1);
+    assert!(!stores[0].record_exchange(&exchange(&q, "g-gone", 5_000)).unwrap());
+    assert!(stores[1].grant("g-gone").unwrap().is_none());
+    assert!(stores[1].claims("g-gone").unwrap().is_empty());
+    assert!(stores[1].request(&q.id).unwrap().is_none());
+}
+
 fn appends_from_two_processes_grow_one_tree(backend: &Backend) {
     let stores = two_stores(backend, "race-log");
     let q = request("q");
@@ -473,6 +487,7 @@ fn recorded_exchanges_reach_the_database_file_without_waiting_for_the_log_to_fil
 }
 
 support::on_both_backends!(blocking:
+    an_answer_to_a_request_erased_meanwhile_records_nothing,
     exchanges_queued_at_once_get_the_outcomes_of_their_order,
     exchanges_committed_together_keep_their_own_outcomes,
     one_identity_is_bound_per_offer_across_processes,

@@ -173,6 +173,8 @@ CREATE TABLE rectifications (
 CREATE INDEX rectifications_pending ON rectifications (service, received_at) WHERE decision IS NULL;
 CREATE INDEX rectifications_grant ON rectifications (grant_id);
 ",
+    // As SQLite's: the request, marked answered only if it was not, decides a replay.
+    "DROP TABLE seen_nonces;",
 ];
 
 /// The advisory lock keys (`pg_advisory_xact_lock(int, int)`): one per job, then the schema.
@@ -645,24 +647,15 @@ impl Store for PgStore {
         })
     }
 
-    fn nonce_used(&self, client_id: &str, nonce: &str) -> Result<bool, StoreError> {
-        self.with(|c| {
-            c.query_one(
-                "SELECT EXISTS (SELECT 1 FROM seen_nonces WHERE client_id = $1 AND nonce = $2)",
-                &[&client_id, &nonce],
-            )?
-            .try_get(0)
-        })
-    }
-
     fn record_exchange(&self, e: &Exchange) -> Result<bool, StoreError> {
         self.with(|c| {
             let mut tx = c.transaction()?;
-            // The replay decision: the first insert of the nonce wins; a concurrent one (from this
-            // process or another) waits for it to commit, then inserts nothing.
+            // The replay decision: the request is marked answered only if it was not. A concurrent
+            // answer (from this process or another) waits for the row's lock, then finds the mark
+            // and updates nothing (read committed evaluates the condition again on the new row).
             let first = tx.execute(
-                "INSERT INTO seen_nonces (client_id, nonce, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                &[&e.client_id, &e.nonce, &e.now],
+                "UPDATE requests SET grant_id = $2 WHERE id = $1 AND grant_id IS NULL",
+                &[&e.request_id, &e.grant_id],
             )?;
             if first != 1 {
                 return Ok(Ok(false));
@@ -710,7 +703,6 @@ impl Store for PgStore {
                     &[&e.grant_id, query, vct, claims, &e.erasure_by],
                 )?;
             }
-            tx.execute("UPDATE requests SET grant_id = $2 WHERE id = $1", &[&e.request_id, &e.grant_id])?;
             tx.commit()?;
             Ok(Ok(true))
         })?
@@ -1040,13 +1032,6 @@ impl Store for PgStore {
             let n = tx.execute("DELETE FROM requests WHERE grant_id IS NULL AND exp <= $1", &[&now])?;
             record_erasure(&mut tx, now, "requests", None, n)?;
             erased.requests = offset(n);
-            let n = tx.execute(
-                "DELETE FROM seen_nonces WHERE NOT EXISTS
-                   (SELECT 1 FROM requests r WHERE r.nonce = seen_nonces.nonce AND r.exp > $1)",
-                &[&now],
-            )?;
-            record_erasure(&mut tx, now, "nonces", None, n)?;
-            erased.nonces = offset(n);
             let n = tx.execute(
                 "DELETE FROM credentials WHERE issued_at + $2 <= $1",
                 &[&now, &retention.credential_seconds],
