@@ -15,7 +15,8 @@
 //! 2. preparation, `--concurrency` at a time: for each exchange the `voirie` service creates a
 //!    request (`POST /api/agent/services/voirie/requests`), the wallet fetches the signed request
 //!    object (`GET /api/oid4vp/requests/{id}`), verifies it, builds the presentation (SD-JWT VC with
-//!    its key-binding JWT) and signs the consent grant;
+//!    its key-binding JWT), signs the consent grant and makes the grant's data-use event key, whose
+//!    public half goes with the answer as the wallet's does (`src/services/presentation.rs`);
 //! 3. in-process, one thread: `AuthorizationResponse::from_form` + `verify_response` (issuer
 //!    signature, disclosures, key binding, nonce, audience, consent grant signature and binding) on
 //!    every prepared response, with a nonce set that never refuses; a second pass after phase 5,
@@ -59,6 +60,7 @@ use std::time::{Duration, Instant};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 use souverain_core::consent::{DataCategory, Grant};
+use souverain_core::event_key::EventKey;
 use souverain_core::jose::{Jwk, PublicKey, SigningKey};
 use souverain_core::openid4vci::{
     CredentialOffer, CredentialRequest, CredentialResponse, NonceResponse, TokenRequest, TokenResponse, build_proof,
@@ -404,8 +406,12 @@ fn answer(holder: &Holder, request: &RequestObject) -> Res<String> {
         &mut OsRng,
     );
     let grant = grant.sign(&holder.key)?;
-    Ok(AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant: Some(grant), mandate: None }
-        .to_form())
+    // As the wallet: the key the guichet seals this grant's data-use events to, its public half
+    // sent (without it the guichet makes one, the path of wallets that give none).
+    let event_key = EventKey::generate(&mut OsRng).public_key();
+    let response =
+        AuthorizationResponse { vp_token, state: request.state.clone(), consent_grant: Some(grant), mandate: None };
+    Ok(format!("{}&{}", response.to_form(), event_key.form_parameter()))
 }
 
 /// In-process, the replay check is the store's job: every nonce is new here.
