@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: runs the core verification benchmark (criterion, about a minute once
 //! built) and the guichet load benchmark (a release `souverain serve` on loopback, bounded to
-//! 2,000 exchanges or 20 s), the studies' reports and aggregation (issue 18), then the browser benchmarks of `bench_browser` (the vault in
+//! 4,000 exchanges or 20 s), the studies' reports and aggregation (issue 18), then the browser benchmarks of `bench_browser` (the vault in
 //! Chromium, the wallet's size and load), and writes their sections of BENCHMARKS.md.
 //!
 //! BENCHMARKS.md holds one section per benchmark suite, each between its own markers
@@ -369,6 +369,19 @@ impl LoadRun {
         json_number(&self.line, key)
             .ok_or_else(|| format!("the load client ({} x{}) printed no {key:?}", self.backend, self.servers))
     }
+
+    /// The closed loop's CPU per exchange, as the load client read it from `/proc`: "the guichet
+    /// 0.80 ms, the load client 0.04 ms, 0.12 of the cores idle"; empty where it could not.
+    fn cpu(&self) -> String {
+        let value = serde_json::from_str::<serde_json::Value>(&self.line).unwrap_or_default();
+        let cpu = &value["closed_cpu_per_exchange"];
+        match (cpu["guichet_ms"].as_f64(), cpu["client_ms"].as_f64(), cpu["idle_cores"].as_f64()) {
+            (Some(guichet), Some(client), Some(idle)) => {
+                format!("the guichet {guichet:.2} ms, the load client {client:.2} ms, {idle:.2} of the cores idle")
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// Runs the load client with `extra` arguments and returns its JSON line.
@@ -386,7 +399,7 @@ fn load_client(server: &str, extra: &[&str]) -> Result<(String, String), String>
         "--server",
         server,
         "--exchanges",
-        "2000",
+        "4000",
         "--seconds",
         "20",
         "--concurrency",
@@ -488,9 +501,13 @@ fn guichet_load() -> Result<(String, f64), String> {
          connections kept open, each request naming its citizen in `X-Forwarded-For` (the guichet \
          trusts 127.0.0.1 as its proxy), timed from the request's first byte: the citizens' TCP and \
          TLS end at the proxy.\n\n\
-         The in-process rate is the faster of two passes in the same run, one before and one after \
-         the HTTP phases. Each SQLite row is the run of median ratio out of three (ratios: a \
-         connection per exchange {}; kept open {}).\n\n\
+         The closed loop runs in rounds: in each, one thread verifies a slice of the prepared \
+         exchanges in process, then the closed loop posts that same slice (every other round in the \
+         other order), so that the two rates of a round are taken within a second of each other; the \
+         ratio is the median of the rounds' ratios, the in-process column the rate over all rounds. \
+         Each SQLite row is the run of median ratio out of three (ratios: a connection per exchange \
+         {}; kept open {}). CPU per exchange in the closed loop (the load client reads `/proc`), \
+         a connection per exchange: {}; kept open: {}.\n\n\
          | backend | processes | connections | exchanges/s (16 concurrent) | in-process | ratio | p50 / p99 | open loop offered | open-loop p99 | same receipt again | replays refused |\n\
          |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n{rows}\n\
          Targets, SQLite, one process, a connection per exchange: HTTP / in-process ≥ {LOAD_TARGET} \
@@ -508,6 +525,8 @@ fn guichet_load() -> Result<(String, f64), String> {
          <!-- {LOAD_SECTION}:end -->\n",
         spreads[0],
         spreads[1],
+        runs[0].cpu(),
+        runs[1].cpu(),
         verdict(ratio >= LOAD_TARGET),
         verdict(ratio >= LOAD_RATIO_GOAL),
         verdict(p99 <= LOAD_P99_GOAL_MS),
