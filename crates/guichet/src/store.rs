@@ -603,11 +603,16 @@ pub trait Store: Send + Sync {
     /// nothing written.
     fn record_exchange(&self, exchange: &Exchange) -> Result<bool, StoreError>;
     /// Hands `exchange` to the store's own writer when it has one (SQLite: one thread commits the
-    /// exchanges that arrive together), so that the caller holds no thread while it waits; the
-    /// outcome comes as [`Store::record_exchange`] returns it. `Err`: no writer here (PostgreSQL
-    /// batches concurrent commits itself), call `record_exchange`. Callable from async code.
-    fn queue_exchange(&self, exchange: Box<Exchange>) -> Result<ExchangeOutcome, Box<Exchange>> {
-        Err(exchange)
+    /// exchanges that arrive together), so that the caller holds no thread while it waits: the
+    /// writer calls `on_recorded` with the outcome [`Store::record_exchange`] would return, after
+    /// the commit. `Err`: no writer here (PostgreSQL batches concurrent commits itself), both given
+    /// back; call `record_exchange`. Callable from async code.
+    fn queue_exchange(
+        &self,
+        exchange: Box<Exchange>,
+        on_recorded: OnRecorded,
+    ) -> Result<(), (Box<Exchange>, OnRecorded)> {
+        Err((exchange, on_recorded))
     }
     /// A grant by record id.
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError>;
@@ -880,10 +885,13 @@ pub struct SqliteStore {
     exchanges: ExchangeWriter,
 }
 
-/// Where the outcome of a queued exchange comes: what [`Store::record_exchange`] would return.
-pub type ExchangeOutcome = oneshot::Receiver<Result<bool, StoreError>>;
+/// What the store's writer calls, on its own thread, with the outcome of a queued exchange once
+/// the commit that holds it is durable: what [`Store::record_exchange`] would return. The
+/// caller's own continuation, so that the writer wakes the waiting request directly (one wake-up
+/// per exchange instead of two, measured in docs/guichet.md).
+pub type OnRecorded = Box<dyn FnOnce(Result<bool, StoreError>) + Send>;
 
-type ExchangeJob = (Box<Exchange>, oneshot::Sender<Result<bool, StoreError>>);
+type ExchangeJob = (Box<Exchange>, OnRecorded);
 
 /// Group commit of exchanges (issue 22): one thread records them; those that arrived while it
 /// committed go together in its next transaction, with one `fsync`, and each caller learns its
@@ -931,9 +939,8 @@ impl ExchangeWriter {
                     let mut batch = vec![first];
                     batch.extend(queue.try_iter());
                     let outcomes = commit_exchanges(&conn, &batch);
-                    for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
-                        // A caller that went away (its request dropped) needs no answer.
-                        let _ = reply.send(outcome);
+                    for ((_, on_recorded), outcome) in batch.into_iter().zip(outcomes) {
+                        on_recorded(outcome);
                     }
                     let _ = committed.try_send(());
                 }
@@ -942,13 +949,15 @@ impl ExchangeWriter {
         Ok(ExchangeWriter { jobs: Some(jobs), thread: Some(thread), checkpointer: Some(checkpointer) })
     }
 
-    fn queue(&self, exchange: Box<Exchange>) -> ExchangeOutcome {
-        let (reply, outcome) = oneshot::channel();
-        let sent = self.jobs.as_ref().map(|jobs| jobs.send((exchange, reply)));
-        if let Some(Err(mpsc::SendError((_, reply)))) = sent {
-            let _ = reply.send(Err(StoreError::Closed));
+    fn queue(&self, exchange: Box<Exchange>, on_recorded: OnRecorded) {
+        match &self.jobs {
+            Some(jobs) => {
+                if let Err(mpsc::SendError((_, on_recorded))) = jobs.send((exchange, on_recorded)) {
+                    on_recorded(Err(StoreError::Closed));
+                }
+            }
+            None => on_recorded(Err(StoreError::Closed)),
         }
-        outcome
     }
 }
 
@@ -1617,11 +1626,19 @@ impl Store for SqliteStore {
     }
 
     fn record_exchange(&self, e: &Exchange) -> Result<bool, StoreError> {
-        self.exchanges.queue(Box::new(e.clone())).blocking_recv().unwrap_or(Err(StoreError::Closed))
+        let (reply, outcome) = oneshot::channel();
+        self.exchanges.queue(
+            Box::new(e.clone()),
+            Box::new(move |recorded| {
+                let _ = reply.send(recorded);
+            }),
+        );
+        outcome.blocking_recv().unwrap_or(Err(StoreError::Closed))
     }
 
-    fn queue_exchange(&self, e: Box<Exchange>) -> Result<ExchangeOutcome, Box<Exchange>> {
-        Ok(self.exchanges.queue(e))
+    fn queue_exchange(&self, e: Box<Exchange>, on_recorded: OnRecorded) -> Result<(), (Box<Exchange>, OnRecorded)> {
+        self.exchanges.queue(e, on_recorded);
+        Ok(())
     }
 
     fn grant(&self, id: &str) -> Result<Option<GrantRow>, StoreError> {

@@ -20,6 +20,7 @@ use souverain_core::openid4vp::request::{
 };
 use souverain_core::openid4vp::response::{AuthorizationResponse, ResponseError, SeenNonces, verify_response};
 use souverain_core::openid4vp::url::percent_encode;
+use tokio::sync::oneshot;
 
 use crate::agents::{AgentCaller, Right};
 use crate::bodies::RequestBody;
@@ -28,7 +29,7 @@ use crate::csrf::CsrfToken;
 use crate::data_log::{GrantLogKeys, LogEvent, wallet_event_key, wallet_keys};
 use crate::error::{ApiError, json_response};
 use crate::html::{date_fr, escape, link_block, respond};
-use crate::store::{Exchange, ExchangeOutcome, MandateAct, RequestRow, StoreError};
+use crate::store::{Exchange, MandateAct, RequestRow, StoreError};
 use crate::{App, Service, blocking, random_token, require_type};
 
 pub(crate) fn routes() -> Router<Arc<App>> {
@@ -253,25 +254,34 @@ enum Verified {
     ToRecord(Box<Exchange>, Value),
 }
 
-/// Where a response stands after its blocking part.
-enum Step {
-    Answered(Value),
-    /// Queued to the store's writer: the outcome to await, and the answer if it is recorded.
-    Queued(ExchangeOutcome, Value),
+/// What the blocking part of a response sends its handler, once.
+enum Done {
+    /// The answer, without a commit: refused, or the same response posted again.
+    Answered(Result<Value, ApiError>),
+    /// The store's outcome for the verified exchange, and the answer to send if it was recorded.
+    Recorded(Result<bool, StoreError>, Value),
 }
 
-/// Verifies, then records: directly when the store has no writer of its own (PostgreSQL), else
-/// queued to it (SQLite's group commit), so that this thread is free before the commit.
-fn verify_and_queue(app: &App, id: &str, body: &str) -> Result<Step, ApiError> {
-    match verify_exchange(app, id, body)? {
-        Verified::Answered(out) => Ok(Step::Answered(out)),
-        Verified::ToRecord(exchange, answer) => match app.store.queue_exchange(exchange) {
-            Ok(outcome) => Ok(Step::Queued(outcome, answer)),
-            Err(exchange) => {
-                let recorded = app.store.record_exchange(&exchange);
-                answer_recorded(app, id, body, recorded, answer).map(Step::Answered)
+/// Verifies, then records: queued to the store's writer (SQLite's group commit), which sends the
+/// outcome to `done` itself after the commit, so that this thread is free before it and the
+/// handler is woken once; or directly when the store has no writer of its own (PostgreSQL).
+fn verify_and_queue(app: &App, id: &str, body: &str, done: oneshot::Sender<Done>) {
+    match verify_exchange(app, id, body) {
+        Err(refused) => {
+            let _ = done.send(Done::Answered(Err(refused)));
+        }
+        Ok(Verified::Answered(out)) => {
+            let _ = done.send(Done::Answered(Ok(out)));
+        }
+        Ok(Verified::ToRecord(exchange, answer)) => {
+            // A handler that went away (its request dropped) needs no answer.
+            let on_recorded = Box::new(move |recorded| {
+                let _ = done.send(Done::Recorded(recorded, answer));
+            });
+            if let Err((exchange, on_recorded)) = app.store.queue_exchange(exchange, on_recorded) {
+                on_recorded(app.store.record_exchange(&exchange));
             }
-        },
+        }
     }
 }
 
@@ -391,17 +401,19 @@ async fn response(
     require_type(&headers, "application/x-www-form-urlencoded")?;
     let body =
         String::from_utf8(body.to_vec()).map_err(|_| ApiError::InvalidPresentation("the body is not UTF-8".into()))?;
-    let step = {
+    let (done, outcome) = oneshot::channel();
+    {
         let (app, id, body) = (app.clone(), id.clone(), body.clone());
-        blocking(move || verify_and_queue(&app, &id, &body)).await?
-    };
-    let out = match step {
-        Step::Answered(out) => out,
-        Step::Queued(outcome, answer) => match outcome.await.unwrap_or(Err(StoreError::Closed)) {
-            Ok(true) => answer,
-            // Refused or lost a race: reading what won takes the blocking pool again (rare).
-            recorded => blocking(move || answer_recorded(&app, &id, &body, recorded, answer)).await?,
-        },
+        // Not awaited: the answer comes through `done`; a panic there drops it, an internal error.
+        drop(tokio::task::spawn_blocking(move || verify_and_queue(&app, &id, &body, done)));
+    }
+    let out = match outcome.await.map_err(|_| ApiError::internal(&"the verification stopped before answering"))? {
+        Done::Answered(out) => out?,
+        Done::Recorded(Ok(true), answer) => answer,
+        // Refused or lost a race: reading what won takes the blocking pool again (rare).
+        Done::Recorded(recorded, answer) => {
+            blocking(move || answer_recorded(&app, &id, &body, recorded, answer)).await?
+        }
     };
     Ok(json_response(StatusCode::OK, &out))
 }

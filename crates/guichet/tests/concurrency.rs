@@ -425,9 +425,13 @@ fn exchanges_queued_at_once_get_the_outcomes_of_their_order(backend: &Backend) {
                 1 => e.grant_id = "g2".into(),
                 _ => {}
             }
-            match store.queue_exchange(Box::new(e)) {
-                Ok(outcome) => Err(outcome),
-                Err(e) => Ok(store.record_exchange(&e)),
+            let (reply, outcome) = tokio::sync::oneshot::channel();
+            let on_recorded = Box::new(move |recorded| {
+                let _ = reply.send(recorded);
+            });
+            match store.queue_exchange(Box::new(e), on_recorded) {
+                Ok(()) => Err(outcome),
+                Err((e, _)) => Ok(store.record_exchange(&e)),
             }
         })
         .collect();
