@@ -888,7 +888,8 @@ pub struct SqliteStore {
 /// What the store's writer calls, on its own thread, with the outcome of a queued exchange once
 /// the commit that holds it is durable: what [`Store::record_exchange`] would return. The
 /// caller's own continuation, so that the writer wakes the waiting request directly (one wake-up
-/// per exchange instead of two, measured in docs/guichet.md).
+/// per exchange instead of two, measured in docs/guichet.md). It runs between two commits: it
+/// must be quick and must not panic (a send on a channel).
 pub type OnRecorded = Box<dyn FnOnce(Result<bool, StoreError>) + Send>;
 
 type ExchangeJob = (Box<Exchange>, OnRecorded);
