@@ -52,12 +52,13 @@ pub struct AuditArgs {
     /// The grant's id (`grant_id` of the answer to the presentation).
     #[arg(long)]
     pub grant: String,
+    // Base64url values may begin with `-`: taken as the value, not as an option.
     /// The grant's log secret (base64url, `data_use_log.log_secret`).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub secret: String,
     /// The seed of the grant's event key (base64url, `data_use_log.event_key_seed`, or the
     /// wallet's own).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub event_key_seed: String,
 }
 

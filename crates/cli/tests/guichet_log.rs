@@ -325,15 +325,16 @@ fn the_guichets_checkpoints_are_cosigned_by_two_witnesses_and_the_served_log_ver
 
     // `souverain log audit` reads the grant's history from the served log with the grant's keys.
     let keys = &answered["data_use_log"];
-    let audit = |secret: &str| {
+    let audit = |secret: &str, seed: &str| {
         souverain()
             .args(["log", "audit", "--log-key", &log_vkey, "--witness", &vkey1, "--witness", &vkey2])
             .args(["--url", &format!("http://{addr}/log"), "--grant", answered["grant_id"].as_str().unwrap()])
-            .args(["--secret", secret, "--event-key-seed", keys["event_key_seed"].as_str().unwrap()])
+            .args(["--secret", secret, "--event-key-seed", seed])
             .output()
             .unwrap()
     };
-    let out = audit(keys["log_secret"].as_str().unwrap());
+    let seed = keys["event_key_seed"].as_str().unwrap();
+    let out = audit(keys["log_secret"].as_str().unwrap(), seed);
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["size"], 2);
@@ -346,7 +347,14 @@ fn the_guichets_checkpoints_are_cosigned_by_two_witnesses_and_the_served_log_ver
     }
     // Another grant's secret finds nothing of this grant.
     let other = souverain_core::b64::encode([9u8; 32]);
-    let report: serde_json::Value = serde_json::from_slice(&audit(&other).stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&audit(&other, seed).stdout).unwrap();
+    assert_eq!(report["events"], serde_json::json!([]));
+    // A secret and a seed are base64url, one in 64 begins with `-`: read as values, not options.
+    let dashed = souverain_core::b64::encode([0xf8u8; 32]);
+    assert!(dashed.starts_with('-'), "{dashed}");
+    let out = audit(&dashed, &dashed);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["events"], serde_json::json!([]));
     let _ = std::fs::remove_dir_all(&dir);
 }
