@@ -442,11 +442,10 @@ where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Res<T>> + Send,
 {
-    let units = (0..concurrency).map(|_| ()).collect();
     let (results, _) = run_pool_with(
         0..n,
         deadline,
-        units,
+        vec![(); concurrency],
         Arc::new(move |i, ()| {
             let answer = f(i);
             async move { ((), answer.await) }
