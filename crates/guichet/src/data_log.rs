@@ -107,15 +107,14 @@ pub fn wallet_keys(origin: &str, secret: &[u8], event_seed: Option<&[u8]>) -> se
     out
 }
 
-/// The wallet's event key parameter is not 32 bytes of base64url (or the form is unreadable).
+/// The wallet's event key parameter is not 32 bytes of base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{EVENT_KEY_PARAMETER} is not 32 bytes of base64url")]
 pub struct BadEventKey;
 
-/// Reads the wallet's event key from an OpenID4VP response form, if it gave one. A value that is
-/// not 32 bytes of base64url is refused, not ignored: the wallet meant a key.
-pub fn wallet_event_key(form: &str) -> Result<Option<[u8; 32]>, BadEventKey> {
-    let fields = souverain_core::openid4vp::url::form_decode(form).map_err(|_| BadEventKey)?;
+/// Reads the wallet's event key from the decoded fields of an OpenID4VP response form, if it gave
+/// one. A value that is not 32 bytes of base64url is refused, not ignored: the wallet meant a key.
+pub fn wallet_event_key(fields: &[(String, String)]) -> Result<Option<[u8; 32]>, BadEventKey> {
     let Some((_, value)) = fields.iter().find(|(k, _)| k == EVENT_KEY_PARAMETER) else { return Ok(None) };
     let bytes = souverain_core::b64::decode(value).map_err(|_| BadEventKey)?;
     <[u8; 32]>::try_from(bytes.as_slice()).map(Some).map_err(|_| BadEventKey)

@@ -56,6 +56,7 @@ use axum::routing::get;
 use rand_core::{OsRng, RngCore as _};
 use sha2::{Digest as _, Sha256};
 use souverain_core::jose::SigningKey;
+use souverain_core::openid4vp::dcql::DcqlQuery;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -64,7 +65,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeader;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::config::{Config, ConfigError, ServiceConfig};
+use crate::config::{Config, ConfigError, PurposeConfig, ServiceConfig};
 use crate::hardening::{Limiter, RateLimit};
 use crate::keys::{Curve, KeyFileError};
 use crate::store::{PgStore, SqliteStore, Store, StoreError};
@@ -245,13 +246,33 @@ pub enum StartError {
         "public_url {0:?} must be https://host[:port] (http:// only for localhost or a loopback address), without a trailing slash"
     )]
     PublicUrl(String),
+    /// A purpose's claims do not make a valid DCQL query.
+    #[error("service {service}, purpose {purpose}: the claims do not make a DCQL query: {reason}")]
+    PurposeQuery {
+        /// The service.
+        service: String,
+        /// The purpose.
+        purpose: String,
+        /// The DCQL error.
+        reason: String,
+    },
 }
 
-/// A service with its key.
+/// A service with its key, and the DCQL query of each of its purposes.
 pub(crate) struct Service {
     pub config: ServiceConfig,
     pub key: SigningKey,
     pub client_id: String,
+    /// The query of each purpose, in the order of `config.purposes`: built once at start, as
+    /// every request of the purpose (signed at creation, checked against at each answer) asks it.
+    pub queries: Vec<DcqlQuery>,
+}
+
+impl Service {
+    /// The purpose `id` and its DCQL query.
+    pub fn purpose(&self, id: &str) -> Option<(&PurposeConfig, &DcqlQuery)> {
+        self.config.purposes.iter().zip(&self.queries).find(|(p, _)| p.id == id)
+    }
 }
 
 /// Everything the handlers share.
@@ -423,7 +444,18 @@ fn build_app(options: &ServeOptions, bound: SocketAddr) -> Result<Arc<App>, Star
     for s in &config.services {
         let key = keys::load_or_create(&key_dir, &format!("service-{}", s.id), Curve::Ed25519)?;
         let client_id = souverain_core::openid4vp::request::client_id_for(&key.public_key());
-        services.push(Service { config: s.clone(), key, client_id });
+        let queries = s
+            .purposes
+            .iter()
+            .map(|p| {
+                verification::dcql_query(p).map_err(|e| StartError::PurposeQuery {
+                    service: s.id.clone(),
+                    purpose: p.id.clone(),
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        services.push(Service { config: s.clone(), key, client_id, queries });
     }
     let store: Arc<dyn Store> = match &db {
         Database::Sqlite(file) => Arc::new(open_sqlite(file)?),

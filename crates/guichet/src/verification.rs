@@ -14,12 +14,12 @@ use serde_json::{Map, Value, json};
 use souverain_core::consent::Receipt;
 use souverain_core::data_use::EventKind;
 use souverain_core::jose::PublicKey;
-use souverain_core::openid4vp::dcql::DcqlQuery;
+use souverain_core::openid4vp::dcql::{DcqlError, DcqlQuery};
 use souverain_core::openid4vp::request::{
     ClientMetadata, Controller, PrivacyNotice, Processing, Purpose, RequestObject,
 };
 use souverain_core::openid4vp::response::{AuthorizationResponse, ResponseError, SeenNonces, verify_response};
-use souverain_core::openid4vp::url::percent_encode;
+use souverain_core::openid4vp::url::{form_decode, percent_encode};
 use tokio::sync::oneshot;
 
 use crate::agents::{AgentCaller, Right};
@@ -44,13 +44,9 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/guichet/demandes/{id}", get(result_page))
 }
 
-/// The request object for a stored request, rebuilt from the configuration (deterministic).
-pub(crate) fn build_request_object(
-    app: &App,
-    svc: &Service,
-    purpose: &PurposeConfig,
-    row: &RequestRow,
-) -> Result<RequestObject, ApiError> {
+/// The DCQL query a purpose's requests ask: one credential query per credential type, its
+/// needed claims and, when it has optional ones, the claim sets that let the citizen decline them.
+pub(crate) fn dcql_query(purpose: &PurposeConfig) -> Result<DcqlQuery, DcqlError> {
     let credentials: Vec<Value> = purpose
         .claims
         .iter()
@@ -78,13 +74,22 @@ pub(crate) fn build_request_object(
             query
         })
         .collect();
-    let dcql_query = DcqlQuery::from_json(&json!({"credentials": credentials})).map_err(|e| ApiError::internal(&e))?;
-    Ok(RequestObject {
+    DcqlQuery::from_json(&json!({"credentials": credentials}))
+}
+
+/// The request object for a stored request, rebuilt from the configuration (deterministic).
+pub(crate) fn build_request_object(
+    app: &App,
+    svc: &Service,
+    (purpose, dcql_query): (&PurposeConfig, &DcqlQuery),
+    row: &RequestRow,
+) -> RequestObject {
+    RequestObject {
         client_id: svc.client_id.clone(),
         response_uri: app.url(&format!("/api/oid4vp/responses/{}", row.id)),
         nonce: row.nonce.clone(),
         state: row.state.clone(),
-        dcql_query,
+        dcql_query: dcql_query.clone(),
         client_metadata: ClientMetadata::default(),
         processing: Processing {
             purposes: vec![Purpose { dpv: purpose.dpv.clone(), text: purpose.text.clone() }],
@@ -102,7 +107,7 @@ pub(crate) fn build_request_object(
         },
         iat: row.iat,
         exp: row.exp,
-    })
+    }
 }
 
 /// What the agent shows the citizen for a new request.
@@ -116,7 +121,7 @@ pub(crate) struct NewRequest {
 
 fn create_request(app: &App, service: &str, purpose: &str) -> Result<NewRequest, ApiError> {
     let svc = app.service(service).ok_or(ApiError::UnknownService)?;
-    let p = svc.config.purpose(purpose).ok_or(ApiError::UnknownPurpose)?;
+    let p = svc.purpose(purpose).ok_or(ApiError::UnknownPurpose)?;
     let now = app.now();
     let lifetime = i64::try_from(app.config.commune.request_lifetime).unwrap_or(i64::MAX);
     let mut row = RequestRow {
@@ -130,7 +135,7 @@ fn create_request(app: &App, service: &str, purpose: &str) -> Result<NewRequest,
         exp: now.saturating_add(lifetime),
         grant_id: None,
     };
-    let object = build_request_object(app, svc, p, &row)?;
+    let object = build_request_object(app, svc, p, &row);
     row.jwt = object.sign(&svc.key).map_err(|e| ApiError::internal(&e))?;
     app.store.create_request(&row)?;
     let request_uri = app.url(&format!("/api/oid4vp/requests/{}", row.id));
@@ -295,11 +300,14 @@ fn verify_exchange(app: &App, id: &str, body: &str) -> Result<Verified, ApiError
         return Err(ApiError::RequestExpired);
     }
     let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"request of an unknown service"))?;
-    let purpose =
-        svc.config.purpose(&row.purpose).ok_or_else(|| ApiError::internal(&"request of an unknown purpose"))?;
-    let object = build_request_object(app, svc, purpose, &row)?;
-    let response = AuthorizationResponse::from_form(body).map_err(|e| response_error(&e))?;
-    let wallet_event_key = wallet_event_key(body).map_err(|e| ApiError::InvalidPresentation(e.to_string()))?;
+    let asked = svc.purpose(&row.purpose).ok_or_else(|| ApiError::internal(&"request of an unknown purpose"))?;
+    let (purpose, _) = asked;
+    let object = build_request_object(app, svc, asked, &row);
+    // One decoding of the form for both readers; the response's own errors come first.
+    let fields = form_decode(body).map_err(|e| response_error(&e.into()))?;
+    let event_key = wallet_event_key(&fields);
+    let response = AuthorizationResponse::from_fields(fields).map_err(|e| response_error(&e))?;
+    let wallet_event_key = event_key.map_err(|e| ApiError::InvalidPresentation(e.to_string()))?;
     let issuers = vec![(app.public_url.clone(), app.issuer_key.public_key())];
     let verified = verify_response(&response, &object, issuers.as_slice(), now, &mut Unanswered)
         .map_err(|e| response_error(&e))?;

@@ -65,6 +65,37 @@ async fn raw_get(addr: SocketAddr, path: &str) -> String {
     format!("{}\r\n\r\n{body}", head.to_ascii_lowercase())
 }
 
+/// A purpose whose claims make no valid DCQL query (here the same credential type twice, so two
+/// credential queries with one id) stops the guichet at start, naming it; before, each of its
+/// requests failed with an internal error.
+#[tokio::test]
+async fn a_purpose_whose_claims_make_no_dcql_query_is_refused_at_start() {
+    let dir = temp_dir("bad-query");
+    let demo = souverain_guichet::config::DEMO_COMMUNE;
+    let once =
+        r#"claims = [{ vct = "urn:souverain:vct:family-quotient:1", paths = [["bracket"], ["reference_year"]] }]"#;
+    let twice = r#"claims = [
+  { vct = "urn:souverain:vct:family-quotient:1", paths = [["bracket"]] },
+  { vct = "urn:souverain:vct:family-quotient:1", paths = [["reference_year"]] },
+]"#;
+    let config = demo.replacen(once, twice, 1);
+    assert_ne!(config, demo, "the demo commune's canteen prices by family quotient");
+    let path = dir.join("commune.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut refused = options(&dir, None, "");
+    refused.config = Some(path);
+    match Guichet::bind(refused).await {
+        Err(StartError::PurposeQuery { service, purpose, reason }) => {
+            assert_eq!((service.as_str(), purpose.as_str()), ("cantine", "tarif"));
+            assert!(reason.contains("family_quotient"), "{reason}");
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("started with a purpose whose query is invalid"),
+    }
+    // The demo's own purposes all make valid queries.
+    assert!(Guichet::bind(options(&temp_dir("good-query"), None, "")).await.is_ok());
+}
+
 #[tokio::test]
 async fn http_public_urls_are_refused_beyond_this_machine() {
     for url in [

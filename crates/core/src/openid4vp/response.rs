@@ -239,11 +239,17 @@ impl AuthorizationResponse {
     /// Reads a form body. Unknown parameters are ignored (section 8.1); an `error` response and
     /// the parameters of modes we do not support are refused by name.
     pub fn from_form(body: &str) -> Result<AuthorizationResponse, ResponseError> {
+        Self::from_fields(form_decode(body)?)
+    }
+
+    /// Reads the decoded fields of a form body, as [`from_form`](Self::from_form) does: for a
+    /// verifier that also reads parameters of its own from the same form, without decoding it twice.
+    pub fn from_fields(fields: Vec<(String, String)>) -> Result<AuthorizationResponse, ResponseError> {
         let mut vp_token = None;
         let mut state = None;
         let mut consent_grant = None;
         let mut mandate = None;
-        for (name, value) in form_decode(body)? {
+        for (name, value) in fields {
             match name.as_str() {
                 "vp_token" => vp_token = Some(value),
                 "state" => state = Some(value),
