@@ -300,9 +300,9 @@ fn verify_exchange(app: &App, id: &str, body: &str) -> Result<Verified, ApiError
         return Err(ApiError::RequestExpired);
     }
     let svc = app.service(&row.service).ok_or_else(|| ApiError::internal(&"request of an unknown service"))?;
-    let asked = svc.purpose(&row.purpose).ok_or_else(|| ApiError::internal(&"request of an unknown purpose"))?;
-    let (purpose, _) = asked;
-    let object = build_request_object(app, svc, asked, &row);
+    let (purpose, query) =
+        svc.purpose(&row.purpose).ok_or_else(|| ApiError::internal(&"request of an unknown purpose"))?;
+    let object = build_request_object(app, svc, (purpose, query), &row);
     // One decoding of the form for both readers; the response's own errors come first.
     let fields = form_decode(body).map_err(|e| response_error(&e.into()))?;
     let event_key = wallet_event_key(&fields);
