@@ -407,8 +407,9 @@ async fn response(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     require_type(&headers, "application/x-www-form-urlencoded")?;
-    let body =
-        String::from_utf8(body.to_vec()).map_err(|_| ApiError::InvalidPresentation("the body is not UTF-8".into()))?;
+    // Shared, not copied, with the blocking part: the rare lost race reads it again.
+    let body: Arc<str> =
+        std::str::from_utf8(&body).map_err(|_| ApiError::InvalidPresentation("the body is not UTF-8".into()))?.into();
     let (done, outcome) = oneshot::channel();
     {
         let (app, id, body) = (app.clone(), id.clone(), body.clone());
