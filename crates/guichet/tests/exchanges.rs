@@ -431,6 +431,11 @@ async fn each_rejection_has_its_code(backend: &Backend) {
         assert_eq!(r.status, 400, "{body}: {}", r.body);
         assert!(["invalid_presentation", "wallet_error"].contains(&r.error().as_str()), "{}", r.body);
     }
+    // A body that is not UTF-8 is refused as such.
+    let r =
+        server.call("POST", &f.request.response_uri, Some("application/x-www-form-urlencoded"), b"state=\xff").await;
+    assert_eq!((r.status, r.error()), (400, "invalid_presentation".to_owned()), "{}", r.body);
+    assert!(r.body.contains("UTF-8"), "{}", r.body);
     // The genuine answer still works after all that.
     let r = server.post_form(&f.request.response_uri, &a.form).await;
     assert_eq!(r.status, 200, "{}", r.body);
